@@ -10,6 +10,7 @@ use crate::fixtures::{Key, csr, csr_der, medical_code};
 use crate::harness::{Backend, Hcpki};
 use crate::oidc::Portal;
 use crate::serve::Served;
+use serde_json::json;
 
 on_both_backends!(
     journey_from_application_form_to_revoked_device,
@@ -135,14 +136,41 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let at = r.text.find(marker).unwrap() + marker.len();
     let id = r.text[at..].split('<').next().unwrap().to_owned();
     assert!(h.ok(&["facility", "show", &id]).contains("applied"));
+    // The same code applied for again, anonymously: refused, without naming the facility that holds it (which
+    // would let anyone map codes to facility IDs); the operators' audit entry keeps the holder.
+    let again = c.get("/console/apply", &As::Nobody);
+    let r = c.submit("/console/apply", &fields, &again, &As::Nobody);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(!r.text.contains(&id) && r.text.contains("role=\"alert\""), "the holder is not told: {r:?}");
+    let api = Api::new(h, server);
+    let body = json!({"name": "x", "kind": "clinic", "medical_code": code});
+    let r = api.post("/api/v1/applications", &body, &As::Nobody);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(!r.text.contains(&id), "the API does not tell either: {r:?}");
+    let trail = h.ok(&["audit", "list", "--limit", "500"]);
+    assert!(trail.lines().any(|l| l.contains("\"denied\"") && l.contains(&id)), "the audit names the holder");
 
     let queue = c.get("/console/", &ops);
     assert_eq!(queue.status, 200, "{queue:?}");
     assert!(queue.text.contains(&id) && queue.text.contains("桜クリニック"), "{queue:?}");
-    let r = c.submit(&format!("/console/facilities/{id}/transition"), &[("verb", "approve")], &queue, &ops);
+    // Approving goes through a confirmation page that shows what the operator decides on (issue #45 item 2).
+    assert!(queue.text.contains("診療所") && queue.text.contains("申請中"), "kinds and states in words: {queue:?}");
+    let confirm = c.get(&format!("/console/facilities/{id}/transition?verb=approve"), &ops);
+    assert_eq!(confirm.status, 200, "{confirm:?}");
+    for shown in ["東京都千代田区1-1", code.as_str(), "検査数字", "申請の承認の確認", "日本時間"]
+    {
+        assert!(confirm.text.contains(shown), "the confirmation shows {shown:?}: {confirm:?}");
+    }
+    assert!(h.ok(&["facility", "show", &id]).contains("applied"), "opening the confirmation approves nothing");
+    let r = c.submit(&format!("/console/facilities/{id}/transition"), &[("verb", "approve")], &confirm, &ops);
     assert_eq!(r.status, 303, "{r:?}");
-    assert_eq!(location(&r), format!("/console/facilities/{id}"));
+    assert_eq!(location(&r), format!("/console/facilities/{id}?done=approved"));
     assert!(h.ok(&["facility", "show", &id]).contains("approved"));
+    let done = c.get(&location(&r), &ops);
+    assert!(done.text.contains("role=\"status\"") && done.text.contains("申請を承認しました"), "{done:?}");
+    // The notice is one of the console's own texts, never the query's.
+    let forged = c.get(&format!("/console/facilities/{id}?done=%3Cscript%3E"), &ops);
+    assert!(!forged.text.contains("id=\"done\"") && !forged.text.contains("&lt;script"), "{forged:?}");
 
     // The facility's PC: a PC certificate of the facility (issued by the CLI here). The PC alone reads; the
     // facility admin, alice, signed in at it through the portal, makes changes (issue #24 item 7).
@@ -153,7 +181,6 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(home.text.contains("桜クリニック") && home.text.contains("active"), "{home:?}");
     crate::console_card::grant_facility_admin(h, &id);
     let alice = crate::console_card::sign_in_at_pc(&p, &admin, "jar-alice", 0);
-    let api = Api::new(h, server);
     let home = alice.get(&api, &format!("/console/facilities/{id}"));
     let r = alice.submit(
         &api,
@@ -182,15 +209,29 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let serial = serials(h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
     let listed = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&listed, &serial).contains("issued"), "{listed:?}");
-    let listed = alice.get(&api, &format!("/console/facilities/{id}"));
-    let r =
-        alice.submit(&api, &format!("/console/certificates/{serial}/revoke"), &[("reason", "keyCompromise")], &listed);
+    // Revoking: a confirmation page naming the device and what revoking does to it; sent without a reason it
+    // revokes nothing and says so on the same page (issue #45 item 2).
+    let confirm = alice.get(&api, &format!("/console/certificates/{serial}/revoke"));
+    assert_eq!(confirm.status, 200, "{confirm:?}");
+    assert!(
+        confirm.text.contains("施設PC") && confirm.text.contains("施設としてサインインできなくなります"),
+        "{confirm:?}"
+    );
+    assert!(!confirm.text.contains(" selected>鍵"), "no reason chosen beforehand: {confirm:?}");
+    let revoke = format!("/console/certificates/{serial}/revoke");
+    let r = alice.submit(&api, &revoke, &[("reason", "")], &confirm);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("失効理由を選んでください") && r.text.contains("role=\"alert\""), "{r:?}");
+    assert!(status_of(&c.get(&format!("/console/facilities/{id}"), &admin), &serial).contains("issued"), "not revoked");
+    let r = alice.submit(&api, &revoke, &[("reason", "keyCompromise")], &confirm);
     assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(location(&r), format!("/console/facilities/{id}?done=certificate-revoked#devices"));
     let after = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&after, &serial).contains("revoked"), "{after:?}");
 
     // The operator suspends the facility; the admin's PC certificate is held, so the console refuses it.
-    let detail = c.get(&format!("/console/facilities/{id}"), &ops);
+    let detail = c.get(&format!("/console/facilities/{id}/transition?verb=suspend"), &ops);
+    assert!(detail.text.contains("保留"), "what suspending does: {detail:?}");
     let r = c.submit(
         &format!("/console/facilities/{id}/transition"),
         &[("verb", "suspend"), ("reason", "監査のため / audit")],
@@ -309,7 +350,7 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     // An auditor reads but does not approve.
     let queue = c.get("/console/", &aud);
     assert!(queue.text.contains(&applied) && !queue.text.contains("verb"), "no forms for an auditor: {queue:?}");
-    let ops_page = c.get("/console/", &ops);
+    let ops_page = c.get(&format!("/console/facilities/{applied}/transition?verb=approve"), &ops);
     // (No page gives an auditor a form but the application form, whose token is bound to its certificate.)
     let aud_form = c.get("/console/apply", &aud);
     let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "approve")], &aud_form, &aud);
@@ -364,6 +405,11 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
         assert!(r.text.contains(says), "{body} {headers:?} must say {says:?}: {r:?}");
     }
     assert!(h.ok(&["facility", "show", &applied]).contains("applied"), "nothing approved");
+    // The revocation's POST keeps its guard behind the confirmation page: without the page's token an operator's
+    // browser revokes nothing.
+    let r =
+        c.post_raw(&format!("/console/certificates/{g_serial}/revoke"), "reason=keyCompromise", &ops, &["-H", &origin]);
+    assert_eq!(r.status, 403, "{r:?}");
 
     // Bad form input: oversize, malformed, too long, unknown fields, missing reason.
     let apply_page = c.get("/console/apply", &As::Nobody);
@@ -383,7 +429,7 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     }
     let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "reject")], &ops_page, &ops);
     assert_eq!(r.status, 400, "{r:?}");
-    assert!(r.text.contains("reason is required"), "{r:?}");
+    assert!(r.text.contains("理由を入力してください") && r.text.contains("role=\"alert\""), "{r:?}");
     let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "explode")], &ops_page, &ops);
     assert_eq!(r.status, 404, "{r:?}");
     let r = c.get("/console/audit?outcome=maybe", &ops);
@@ -463,6 +509,22 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 403, "{r:?}");
     let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &[("profile", "server")], &page);
     assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("機器の種類") && r.text.contains("何も作成していません"), "in the admin's words: {r:?}");
+    // A PC given an extra name (the issue's "take no --san" in CLI words): said in the admin's words on the form,
+    // with what was typed kept and no CLI flag named (issue #45 item 1).
+    let pc_named = [("profile", "pc"), ("san", "受付PC.example"), ("vendor", "")];
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &pc_named, &page);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("追加の名前を付けられません") && !r.text.contains("--"), "{r:?}");
+    assert!(r.text.contains("value=\"受付PC.example\"") && r.text.contains("value=\"pc\" selected"), "kept: {r:?}");
+    let r = alice.submit(
+        &api,
+        &format!("/console/facilities/{f}/pkcs12"),
+        &[("profile", "router"), ("san", "198.51.100.9")],
+        &page,
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("割り当てられていません") && r.text.contains("198.51.100.9"), "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);

@@ -37,6 +37,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     // A finished job, so the job page shows a whole job.
     h.ok(&["cert", "reissue", "--facility", &id, "--profile", "pc"]);
     let job = h.ok(&["job", "list"]).split_whitespace().next().expect("the re-issue job").to_owned();
+    let pc_serial = crate::console::serials(h, &id).pop().expect("the PC's certificate");
 
     let mut ops = browser_for(h, "operator", &operator(h, "ops", "operator"));
     // The English pages photographed (`console-<name>-en.png`; console_browser photographs the Japanese ones).
@@ -54,6 +55,10 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         (&format!("/console/jobs/{job}"), "a job"),
         ("/console/import", "the facility import"),
         ("/console/reissue", "the bulk re-issue"),
+        (&format!("/console/facilities/{applied}/transition?verb=approve"), "an approval's confirmation"),
+        (&format!("/console/facilities/{id}/transition?verb=retire"), "a retirement's confirmation"),
+        (&format!("/console/certificates/{pc_serial}/revoke"), "a revocation's confirmation"),
+        (&format!("/console/facilities/{id}?done=suspended"), "a success notice"),
         ("/console/facilities?state=nonsense", "a refusal"),
     ];
     for (path, what) in operator_pages {
@@ -61,6 +66,8 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         let name = match what {
             "the applications queue" => "console-queue-en.png",
             "a facility" => "console-facility-en.png",
+            "an approval's confirmation" => "console-approve-confirm-en.png",
+            "a revocation's confirmation" => "console-revoke-confirm-en.png",
             "the user search" => "console-users-en.png",
             "the audit log" => "console-audit-en.png",
             "the jobs" => "console-jobs-en.png",
@@ -138,7 +145,7 @@ fn a_facility_is_found_and_opened_by_keyboard(b: Backend) {
     ops.cmd(json!({"cmd": "keys", "text": id}));
     ops.cmd(json!({"cmd": "key", "key": "Enter"}));
     ops.wait_url(&format!("{origin}/console/facilities/{id}"), "main");
-    assert_eq!(text(&mut ops, "#facility-state"), "approved");
+    assert_eq!(text(&mut ops, "#facility-state"), "承認済み");
     // On the facility's page too the first Tab lands on a visible focus.
     let first = ops.cmd(json!({"cmd": "key", "key": "Tab"}));
     assert_eq!(first["focused"], "skip", "{first}");

@@ -44,6 +44,12 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert_eq!(applicant.eval("location.hash"), json!("#main"));
     let code = medical_code(6160);
     applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
+    // No kind is chosen beforehand, and the kinds are words (issue #45 item 4).
+    assert_eq!(applicant.eval("document.querySelector('#kind').value"), json!(""));
+    assert_eq!(
+        applicant.eval("[...document.querySelector('#kind').options].some(o => o.text === '診療所')"),
+        json!(true)
+    );
     applicant.eval("document.querySelector('#kind').value = 'clinic'");
     // The 医療機関コード as an IME types it: full-width digits with a hyphen (issue #45 item 4).
     let wide: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
@@ -59,16 +65,29 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     shot.take(&mut applicant, "console-applied.png");
     drop(applicant);
 
-    // The operator approves it from the queue.
+    // The operator approves it from the queue, on a confirmation page showing the address, the code and what was
+    // checked of it (issue #45 item 2); the facility's page then says what happened and what comes next.
     let mut operator = browser_for(h, "operator", &ops);
     operator.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut operator);
     assert!(text(&mut operator, "main").contains("桜クリニック"));
     shot.take(&mut operator, "console-queue.png");
     operator.cmd(json!({"cmd": "click", "selector": "input[value=approve] + button"}));
-    let at = operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
-    assert_eq!(at, format!("{origin}/console/facilities/{id}"));
-    assert_eq!(text(&mut operator, "#facility-state"), "approved");
+    operator.wait_url(&format!("{origin}/console/facilities/{id}/transition?verb=approve"), "[role=alert]");
+    let facts = text(&mut operator, "#facility-facts");
+    for shown in ["東京都千代田区1-1", code.as_str(), "診療所", "申請中", "(日本時間)"] {
+        assert!(facts.contains(shown), "the approval shows {shown:?}:\n{facts}");
+    }
+    labelled(&mut operator);
+    crate::accessibility::assert_wcag21_aa(&mut operator, "main", "the approval's confirmation page");
+    shot.take(&mut operator, "console-approve-confirm.png");
+    operator.cmd(json!({"cmd": "click", "selector": "#confirm"}));
+    let at = operator.wait_url(&format!("{origin}/console/facilities/{id}?"), "[role=alert]");
+    assert_eq!(at, format!("{origin}/console/facilities/{id}?done=approved"));
+    assert_eq!(text(&mut operator, "#facility-state"), "承認済み");
+    assert!(text(&mut operator, "#done").contains("申請を承認しました"));
+    crate::accessibility::assert_wcag21_aa(&mut operator, "main", "a facility page with a success notice");
+    shot.take(&mut operator, "console-approved.png");
     assert!(text(&mut operator, "main").contains(&code), "the code as typed full-width is kept as its digits");
     // …and gives its logins a 10-hour SSO session lifetime (D26, D37).
     operator.cmd(json!({"cmd": "type", "selector": "#hours", "text": "10"}));
@@ -85,7 +104,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let mut facility = browser_for(h, "admin", &admin);
     facility.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut facility);
-    assert_eq!(text(&mut facility, "#facility-state"), "active");
+    assert_eq!(text(&mut facility, "#facility-state"), "利用中");
     // Why the PC certificate alone shows no forms is a warning, never in the success colour (issue #45 item 8).
     assert_eq!(facility.eval("document.querySelector('#read-only').classList.contains('warn')"), json!(true));
     // The console's sign-in link, straight to the portal's login page (no SSO session yet): the README's demo
@@ -107,12 +126,28 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let serial = serials(h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC");
     facility.goto(&format!("{origin}/console/facilities/{id}"));
     let status = format!("[data-serial='{serial}']");
-    assert_eq!(text(&mut facility, &status), "issued");
+    assert_eq!(text(&mut facility, &status), "有効");
+    assert_eq!(facility.eval(&format!("document.querySelector(\"{status} .badge\").dataset.value")), json!("issued"));
     shot.take(&mut facility, "console-devices.png");
 
-    // …revokes it, and sees it revoked. No reason is chosen beforehand and the reasons are words (issue #45
-    // items 1 and 2): the form cannot be sent until one is picked.
-    let why = format!("#why-{serial}");
+    // …revokes it "by mistake" and stops at the confirmation, which names the device and what revoking does;
+    // cancelled, nothing is revoked. No reason is chosen beforehand and the reasons are words (issue #45 items 1
+    // and 2): the form cannot be sent until one is picked.
+    let form = format!("form[action='/console/certificates/{serial}/revoke'] button");
+    facility.cmd(json!({"cmd": "click", "selector": form}));
+    facility.wait_url(&format!("{origin}/console/certificates/{serial}/revoke"), "[role=alert]");
+    assert!(text(&mut facility, "#consequence").contains("施設としてサインインできなくなります"));
+    assert_eq!(text(&mut facility, "#device-profile"), "施設PC");
+    labelled(&mut facility);
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the revocation's confirmation page");
+    shot.take(&mut facility, "console-revoke-confirm.png");
+    facility.cmd(json!({"cmd": "click", "selector": "#cancel"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert!(still_issued(h, &serial), "cancelled: nothing revoked");
+    assert_eq!(text(&mut facility, &status), "有効");
+    facility.cmd(json!({"cmd": "click", "selector": form}));
+    facility.wait_url(&format!("{origin}/console/certificates/{serial}/revoke"), "[role=alert]");
+    let why = "#reason".to_owned();
     assert_eq!(facility.eval(&format!("document.querySelector({}).value", json!(why))), json!(""));
     let offered = facility.eval(&format!("[...document.querySelector({}).options].map(o => o.text)", json!(why)));
     assert_eq!(
@@ -125,14 +160,21 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
             "その他"
         ])
     );
-    let form = format!("form[action='/console/certificates/{serial}/revoke'] button");
-    facility.cmd(json!({"cmd": "click", "selector": form}));
+    facility.cmd(json!({"cmd": "click", "selector": "#confirm"}));
     assert_eq!(facility.eval(&format!("document.querySelector({}).validity.valueMissing", json!(why))), json!(true));
+    assert!(still_issued(h, &serial), "no reason: nothing revoked");
     facility.eval(&format!("document.querySelector({}).value = 'cessationOfOperation'", json!(why)));
-    facility.cmd(json!({"cmd": "click", "selector": form}));
-    facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
-    assert_eq!(text(&mut facility, &status), "revoked");
+    facility.cmd(json!({"cmd": "click", "selector": "#confirm"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}?done=certificate-revoked"), "[role=alert]");
+    assert_eq!(text(&mut facility, &status), "失効済み");
+    assert!(text(&mut facility, "#done").contains("証明書を失効しました"));
     shot.take(&mut facility, "console-device-revoked.png");
+    // The same notice in English.
+    facility.goto(&format!("{origin}/console/facilities/{id}?done=certificate-revoked&lang=en"));
+    assert!(text(&mut facility, "#done").contains("The certificate is revoked"));
+    assert_eq!(text(&mut facility, &status), "revoked");
+    shot.take(&mut facility, "console-device-revoked-en.png");
+    facility.goto(&format!("{origin}/console/facilities/{id}?lang=ja"));
 
     // The help desk's search (D37), a CSV import with a bad row, and a bulk re-issue of the facility's PC
     // certificates, each watched to the end on its job page (D38).
@@ -171,11 +213,21 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     shot.take(&mut operator, "console-jobs.png");
 
     // The operator suspends the facility with a reason; its admin's certificate is held from then on.
-    operator.goto(&format!("{origin}/console/facilities/{id}"));
-    operator.cmd(json!({"cmd": "type", "selector": format!("#reason-suspend-{id}"), "text": "監査のため"}));
+    // Sent without a reason, the confirmation says so on the same page in the operator's words.
+    operator.goto(&format!("{origin}/console/facilities/{id}?lang=ja"));
     operator.cmd(json!({"cmd": "click", "selector": "form:has(input[value=suspend]) button"}));
-    operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
-    assert_eq!(text(&mut operator, "#facility-state"), "suspended");
+    operator.wait_url(&format!("{origin}/console/facilities/{id}/transition?verb=suspend"), "[role=alert]");
+    operator.eval("document.querySelector('#reason').removeAttribute('required')");
+    operator.cmd(json!({"cmd": "click", "selector": "#confirm"}));
+    operator.wait_exact_url(&format!("{origin}/console/facilities/{id}/transition"), "main");
+    assert!(text(&mut operator, "#problem").contains("理由を入力してください"));
+    crate::accessibility::assert_wcag21_aa(&mut operator, "main", "the suspension's confirmation with its error");
+    shot.take(&mut operator, "console-suspend-error.png");
+    operator.cmd(json!({"cmd": "type", "selector": "#reason", "text": "監査のため"}));
+    operator.cmd(json!({"cmd": "click", "selector": "#confirm"}));
+    operator.wait_url(&format!("{origin}/console/facilities/{id}?done=suspended"), "[role=alert]");
+    assert_eq!(text(&mut operator, "#facility-state"), "利用停止中");
+    assert!(text(&mut operator, "#done").contains("利用停止にしました"));
     shot.take(&mut operator, "console-suspended.png");
     // Her portal session ended with the facility (the console says sign in again and clears its cookie); the
     // certificate alone is then refused as the suspended facility's.
@@ -322,6 +374,11 @@ pub(crate) fn browser_for(h: &Hcpki, name: &str, who: &As) -> Chromium {
     let home = h.path(&format!("{name}-home"));
     nss_db(&home, &h.chain_file("server"), cert, key, &h.path(&format!("{name}.p12")));
     Chromium::start(&home, &h.path(&format!("{name}-profile")))
+}
+
+/// Whether the CLI (the store) still lists `serial` as issued.
+fn still_issued(h: &Hcpki, serial: &str) -> bool {
+    h.ok(&["cert", "show", serial]).lines().any(|l| l.starts_with("status:") && l.trim_end().ends_with("issued"))
 }
 
 /// The text of the first element matching `selector`.

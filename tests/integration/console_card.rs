@@ -353,7 +353,9 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
         "{queue:?}"
     );
     let approve = format!("/console/facilities/{applied}/transition");
-    let fields = [("csrf", csrf(&queue.text)), ("verb", "approve".into())];
+    let confirm = with_cookie(&api, &format!("{approve}?verb=approve"), &cookie, &As::Nobody);
+    assert_eq!(confirm.status, 200, "the approval's confirmation page: {confirm:?}");
+    let fields = [("csrf", csrf(&confirm.text)), ("verb", "approve".into())];
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = post_with_cookie(&api, &console, &approve, &pairs, &cookie, &As::Nobody);
     assert_eq!(r.status, 303, "{r:?}");

@@ -165,10 +165,19 @@ fn session_lifetime_form_on_the_facility_page(b: Backend) {
     assert!(page.text.contains("id=\"session-lifetime\">10 Hours<"), "{page:?}");
     assert!(h.ok(&["portal", "lifetime", "list"]).contains("10 h"));
 
-    for (hours, says) in [("500", "1 to 168"), ("0", "1 to 168"), ("ten", "whole number"), ("", "hours is empty")] {
+    // Refused on the form again, in the admin's words, with what was typed kept (issue #45 item 1).
+    let range = "1〜168 の整数";
+    for (hours, says) in [("500", range), ("0", range), ("ten", range), ("", "時間数を入力してください")] {
         let r = c.submit(&action, &[("op", "set"), ("hours", hours)], &page, &ops);
-        assert!(r.status == 400 && r.text.contains(says), "{hours:?}: {r:?}");
+        assert!(r.status == 400 && r.text.contains(says) && r.text.contains("role=\"alert\""), "{hours:?}: {r:?}");
+        assert!(r.text.contains(&format!("id=\"hours\" name=\"hours\" value=\"{hours}\"")), "kept: {r:?}");
     }
+    // Full-width digits from an IME are the same hours.
+    let r = c.submit(&action, &[("op", "set"), ("hours", "１２")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("12 h"));
+    let r = c.submit(&action, &[("op", "set"), ("hours", "10")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
     let r = c.submit(&action, &[("op", "drop")], &page, &ops);
     assert!(r.status == 400 && r.text.contains("use set or clear"), "{r:?}");
     let r = c.post_raw(&action, &form(&[("csrf", "forged"), ("op", "clear")]), &ops, &["-H", &c_origin(&server)]);
@@ -191,7 +200,7 @@ fn session_lifetime_form_on_the_facility_page(b: Backend) {
     assert_eq!(r.status, 303, "{r:?}");
     assert!(!h.ok(&["portal", "lifetime", "list"]).contains(&f));
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
-    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 2, "{audit}");
+    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 4, "{audit}");
     assert!(audit.lines().filter(|l| l.contains("admin.facility.session_lifetime")).count() >= 7, "{audit}");
     h.ok(&["audit", "verify"]);
     server.stop();

@@ -90,5 +90,6 @@ pub async fn change(
         }
     };
     let facility = done.or_page(&viewer)?;
-    Ok(see_other(&format!("/console/facilities/{facility}#address-allocations")))
+    let page = format!("/console/facilities/{facility}");
+    Ok(see_other(&super::notice::Done::Addresses.location(&page, "#address-allocations")))
 }

@@ -2,7 +2,7 @@
 
 use super::i18n::M;
 use super::view::{self, csrf_field};
-use super::{OrPage, Viewer};
+use super::{OrPage, Viewer, labels};
 use crate::http::AppState;
 use crate::http::operations::{self, Application, MAX_ADDRESS, MAX_CONTACT, MAX_NAME, MAX_SHORT};
 use axum::body::Body;
@@ -16,14 +16,15 @@ use maud::html;
 /// `GET /console/apply`.
 pub async fn form(viewer: Viewer) -> Response {
     let t = |m: M| m.text(viewer.lang);
-    let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
+    // No kind chosen beforehand: the applicant picks theirs from the words (issue #45 item 4).
+    let kinds: Vec<(&str, &str)> = FacilityKind::ALL.iter().map(|k| (k.as_str(), t(labels::kind(*k)))).collect();
     let field = |name: &'static str, label: M, max: usize| view::input(name, name, t(label), "", max).size(40);
     let body = html! {
         p { (t(M::ApplyHelp)) }
         form method="post" action="/console/apply" {
             (csrf_field(&viewer.csrf()))
             (field("name", M::Name, MAX_NAME).required())
-            (view::select("kind", "kind", t(M::Kind), &view::same(&kinds), ""))
+            (view::choose("kind", "kind", t(M::Kind), &kinds, t(M::ChooseKind)))
             (field("medical_code", M::MedicalCode, MAX_SHORT))
             (field("address", M::Address, MAX_ADDRESS))
             (field("contact", M::Contact, MAX_CONTACT))
@@ -52,7 +53,7 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, body: Body) -
             p { (t(M::AppliedHelp)) }
             p {
                 (t(M::Id)) ": " strong id="facility-id" { (f.id.as_str()) }
-                " (" (f.name) " " (view::badge(f.state.as_str())) ")"
+                " (" (f.name) " " (labels::state_badge(f.state, viewer.lang)) ")"
             }
         }
     };

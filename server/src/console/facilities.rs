@@ -3,10 +3,11 @@
 //! Every page and form calls `http::operations`, the admin API's own operations.
 
 use super::i18n::{Lang, M};
-use super::view::{self, badge, csrf_field, section, table, table_or_none, when};
-use super::{OrPage, Viewer, see_other};
+use super::notice::{self, Done, DoneQuery};
+use super::view::{self, csrf_field, section, table, table_or_none};
+use super::{OrPage, Viewer, labels, lifecycle, see_other};
 use crate::http::AppState;
-use crate::http::operations::{self, CredentialRequest, MAX_REASON, MAX_SHORT};
+use crate::http::operations::{self, CredentialRequest, MAX_SHORT};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ use axum::response::Response;
 use hcpki_ca::access::{Action, Principal};
 use hcpki_ca::enroll::CredentialRecord;
 use hcpki_ca::facility::{Facility, FacilityId, FacilityState, Transition};
+use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{CertStatus, CertificateRecord, FacilityFilter};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -24,7 +26,7 @@ type Page = Result<Response, Response>;
 /// Most rows a list page shows.
 const PAGE_ROWS: i64 = 200;
 /// The revocation reasons a facility admin picks from: RFC 5280's names, and the words the form shows.
-const DEVICE_REASONS: [(&str, M); 4] = [
+pub(super) const DEVICE_REASONS: [(&str, M); 4] = [
     ("keyCompromise", M::ReasonKeyCompromise),
     ("cessationOfOperation", M::ReasonCessation),
     ("superseded", M::ReasonSuperseded),
@@ -43,7 +45,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
             let body = facility_table(&viewer, t(M::Queue), &queue, true);
             Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Applications), body))
         }
-        Principal::FacilityAdmin { facility, .. } => facility_page(&state, &viewer, facility.as_str()).await,
+        Principal::FacilityAdmin { facility, .. } => facility_page(&state, &viewer, facility.as_str(), None).await,
         _ => {
             let body = html! { p { (t(M::Welcome)) } p { a href="/console/apply" { (t(M::Apply)) } } };
             Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Console), body))
@@ -84,14 +86,8 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         ..Default::default()
     };
     let list = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;
-    let states = [
-        ("", t(M::AnyState)),
-        ("applied", "applied"),
-        ("approved", "approved"),
-        ("active", "active"),
-        ("suspended", "suspended"),
-        ("retired", "retired"),
-    ];
+    let mut states = vec![("", t(M::AnyState))];
+    states.extend(FacilityState::ALL.iter().map(|s| (s.as_str(), t(labels::state(*s)))));
     let body = html! {
         form method="get" action="/console/facilities" role="search" {
             (view::input("q", "q", t(M::NameContains), text.unwrap_or(""), operations::MAX_NAME))
@@ -119,13 +115,17 @@ fn facility_table(viewer: &Viewer, caption: &str, list: &[Facility], decide: boo
             let mut row = vec![
                 html! { a href={ "/console/facilities/" (f.id.as_str()) } { (f.id.as_str()) } },
                 html! { (f.name) },
-                html! { (f.kind.as_str()) },
+                html! { (t(labels::kind(f.kind))) },
                 html! { (f.medical_code.as_ref().map(|c| c.as_str()).unwrap_or("")) },
-                badge(f.state.as_str()),
-                html! { (when(f.created_at)) },
+                labels::state_badge(f.state, viewer.lang),
+                view::jst(f.created_at, viewer.lang),
             ];
             if decide {
-                row.push(transition_forms(viewer, f, &allowed(viewer, f, &[Transition::Approve, Transition::Reject])));
+                row.push(lifecycle::buttons(
+                    viewer,
+                    f,
+                    &allowed(viewer, f, &[Transition::Approve, Transition::Reject]),
+                ));
             }
             row
         })
@@ -142,70 +142,59 @@ fn allowed(viewer: &Viewer, f: &Facility, which: &[Transition]) -> Vec<Transitio
         .collect()
 }
 
-/// A form per transition of `which`.
-fn transition_forms(viewer: &Viewer, f: &Facility, which: &[Transition]) -> Markup {
-    let t = |m: M| m.text(viewer.lang);
-    let token = viewer.csrf();
-    html! {
-        @for tr in which {
-            @let (label, danger) = match tr {
-                Transition::Approve => (M::Approve, false),
-                Transition::Reject => (M::Reject, true),
-                Transition::Suspend => (M::Suspend, true),
-                Transition::Resume => (M::Resume, false),
-                _ => (M::Retire, true),
-            };
-            @let field = format!("reason-{}-{}", tr.verb(), f.id.as_str());
-            @let reason_label = format!("{} ({})", t(M::Reason), t(label));
-            form class="inline" method="post" action={ "/console/facilities/" (f.id.as_str()) "/transition" } {
-                (csrf_field(&token))
-                input type="hidden" name="verb" value=(tr.verb());
-                @if matches!(tr, Transition::Reject | Transition::Suspend | Transition::Retire) {
-                    (view::input(&field, "reason", &reason_label, "", MAX_REASON).required())
-                }
-                button type="submit" class=[danger.then_some("danger")] { (t(label)) }
-            }
-            " "
-        }
-    }
-}
-
 /// `GET /console/facilities/{id}`.
-pub async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Page {
-    facility_page(&state, &viewer, &id).await
+pub async fn detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Page {
+    facility_page(&state, &viewer, &id, q.done()).await
 }
 
-async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
+/// Who the facility is, as its page and its confirmations show it: ID, name, kind, code, address, contact.
+pub(super) fn identity_facts(f: &Facility, lang: Lang) -> Vec<(M, Markup)> {
+    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
+    vec![
+        (M::Id, html! { (f.id.as_str()) }),
+        (M::Name, html! { (f.name) }),
+        (M::Kind, html! { (labels::kind(f.kind).text(lang)) }),
+        (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
+        (M::Address, opt(f.address.as_deref())),
+        (M::Contact, opt(f.contact.as_deref())),
+    ]
+}
+
+/// A facility's page, with the notice of what was just `done` to it.
+async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option<Done>) -> Page {
     let t = |m: M| m.text(viewer.lang);
     let f = operations::facility(state, &viewer.caller, id).await.or_page(viewer)?;
     let certs = operations::certificates(state, &viewer.caller, id).await.or_page(viewer)?;
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
     let router_dns = state.admin.settings().router_dns_name(&f.id);
     let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
-    let facts = [
-        (M::Id, html! { (f.id.as_str()) }),
-        (M::Name, html! { (f.name) }),
-        (M::Kind, html! { (f.kind.as_str()) }),
-        (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
-        (M::Address, opt(f.address.as_deref())),
-        (M::Contact, opt(f.contact.as_deref())),
-        (M::State, html! { span id="facility-state" { (badge(f.state.as_str())) } }),
+    let mut facts = identity_facts(&f, viewer.lang);
+    facts.extend([
+        (M::State, html! { span id="facility-state" { (labels::state_badge(f.state, viewer.lang)) } }),
         (M::StateReason, opt(f.state_reason.as_deref())),
-        (M::Changed, html! { (when(f.state_changed_at)) " (" (f.state_changed_by) ")" }),
-        (M::Registered, html! { (when(f.created_at)) }),
+        (
+            M::Changed,
+            html! { (view::jst(f.state_changed_at, viewer.lang)) " (" (t(M::ChangedBy)) " " (f.state_changed_by) ")" },
+        ),
+        (M::Registered, view::jst(f.created_at, viewer.lang)),
         (M::RouterDns, html! { code { (router_dns) } }),
-    ];
-    let all = [Transition::Approve, Transition::Reject, Transition::Suspend, Transition::Resume, Transition::Retire];
-    let lifecycle = allowed(viewer, &f, &all);
+    ]);
+    let changes = allowed(viewer, &f, &lifecycle::OFFERED);
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
     let addresses = super::addresses::section(state, viewer, &f).await?;
     let body = html! {
+        (notice::render(done, viewer.lang))
         dl { @for (k, v) in &facts { dt { (t(*k)) } dd { (v) } } }
         (read_only_notice(viewer, &f))
-        @if !lifecycle.is_empty() {
+        @if !changes.is_empty() {
             (section("lc", t(M::Lifecycle), html! {
                 p { (t(M::LifecycleHelp)) " " (t(M::ReasonHelp)) }
-                (transition_forms(viewer, &f, &lifecycle))
+                (lifecycle::buttons(viewer, &f, &changes))
             }))
         }
         (session_lifetime)
@@ -213,7 +202,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
         (devices(viewer, &f, &certs))
         (credential_table(viewer, &f, &creds))
         (credential_form(viewer, &f))
-        (pkcs12_form(viewer, &f))
+        (pkcs12_form(viewer, &f, &operations::DeviceRequest::default()))
         (super::routers::section(viewer.lang, state, &f, &viewer.origin))
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, body))
@@ -236,28 +225,29 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
     let t = |m: M| m.text(viewer.lang);
     let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCertificate(&f.id));
-    let token = viewer.csrf();
-    let reasons: Vec<(&str, &str)> = DEVICE_REASONS.iter().map(|(value, m)| (*value, t(*m))).collect();
     let rows: Vec<Vec<Markup>> = certs
         .iter()
         .filter(|c| matches!(c.status, CertStatus::Issued | CertStatus::Revoked))
         .map(|c| {
             let issued = c.status == CertStatus::Issued;
             let live = issued && c.not_after > now;
-            let field = format!("why-{}", c.serial);
             vec![
                 html! { code { (c.serial) } @if issued { (super::download::links(c.serial.as_str())) } },
-                html! { (c.profile) },
+                html! { (labels::profile(c.profile, viewer.lang)) },
                 html! { span class="wrap" { (c.subject) } },
                 html! { span class="wrap" { (c.sans.join(", ")) } },
-                html! { span data-serial=(c.serial) { (badge(c.status.as_str())) } },
-                html! { (when(c.not_after)) @if c.not_after <= now { " " (badge(t(M::Expired))) } },
+                html! { span data-serial=(c.serial) { (labels::cert_badge(c.status, viewer.lang)) } },
+                html! {
+                    (view::jst(c.not_after, viewer.lang))
+                    @if c.not_after <= now { " " (labels::badge("expired", t(M::Expired))) }
+                },
                 html! {
                     @if may_revoke && live {
-                        form class="inline" method="post" action={ "/console/certificates/" (c.serial) "/revoke" } {
-                            (csrf_field(&token))
-                            (view::choose(&field, "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason)))
-                            button type="submit" class="danger" { (t(M::Revoke)) }
+                        // The confirmation page (a GET), which names the device and what revoking does to it.
+                        form class="inline" method="get" action={ "/console/certificates/" (c.serial) "/revoke" } {
+                            button type="submit" class="danger" aria-label={ (t(M::Revoke)) " " (c.serial) } {
+                                (t(M::Revoke)) "…"
+                            }
                         }
                     }
                 },
@@ -281,9 +271,9 @@ fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -
             vec![
                 html! { code { (c.id) } },
                 html! { (c.protocol.as_str()) },
-                html! { (c.profiles_text()) },
-                badge(status),
-                html! { (when(c.expires_at)) },
+                html! { (c.profiles.iter().map(|p| labels::profile((*p).into(), viewer.lang)).collect::<Vec<_>>().join(", ")) },
+                labels::badge(status, labels::credential_status(status, viewer.lang)),
+                view::jst(c.expires_at, viewer.lang),
                 html! { (c.created_by) },
                 html! {
                     @if may_revoke && status == "active" {
@@ -313,7 +303,7 @@ fn credential_form(viewer: &Viewer, f: &Facility) -> Markup {
         form method="post" action={ "/console/facilities/" (f.id.as_str()) "/credentials" } {
             (csrf_field(&viewer.csrf()))
             (view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), ""))
-            (view::select("profile", "profile", t(M::Profile), &view::same(&["pc", "router"]), ""))
+            (view::select("profile", "profile", t(M::Profile), &profiles(viewer, &[ProfileKind::Pc, ProfileKind::Router]), ""))
             (view::input("valid_for", "valid_for", t(M::ValidFor), "7d", MAX_SHORT))
             p { button type="submit" { (t(M::Create)) } }
         }
@@ -322,7 +312,7 @@ fn credential_form(viewer: &Viewer, f: &Facility) -> Markup {
 }
 
 /// The form that makes a PKCS#12 for a device, if the caller may.
-fn pkcs12_form(viewer: &Viewer, f: &Facility) -> Markup {
+fn pkcs12_form(viewer: &Viewer, f: &Facility, typed: &operations::DeviceRequest) -> Markup {
     if !viewer.can(&Action::IssueDeviceKey(&f.id)) || !f.state.may_enroll() {
         return html! {};
     }
@@ -342,9 +332,11 @@ fn pkcs12_form(viewer: &Viewer, f: &Facility) -> Markup {
         p { (t(M::Pkcs12Help)) }
         form method="post" action={ "/console/facilities/" (f.id.as_str()) "/pkcs12" } {
             (csrf_field(&viewer.csrf()))
-            (view::select("p12-profile", "profile", t(M::Profile), &view::same(&["router", "pc"]), ""))
-            (view::input("p12-san", "san", t(M::ExtraName), "", operations::MAX_NAME))
-            (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, ""))
+            @let kinds = profiles(viewer, &[ProfileKind::Router, ProfileKind::Pc]);
+            (view::select("p12-profile", "profile", t(M::Profile), &kinds, &typed.profile))
+            @let san = typed.san.as_deref().unwrap_or("");
+            (view::input("p12-san", "san", t(M::ExtraName), san, operations::MAX_NAME))
+            (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, typed.vendor.as_deref().unwrap_or("")))
             p { button type="submit" { (t(M::Create)) } }
         }
     };
@@ -367,7 +359,10 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let fid = operations::authorize_device(&viewer.caller, &id).await.or_page(&viewer)?;
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let request = operations::DeviceRequest { profile: form.profile, san: blank(form.san), vendor: blank(form.vendor) };
-    let made = operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
+    let made = match operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await {
+        Ok(made) => made,
+        Err(refusal) => return pkcs12_refused(&state, &viewer, &fid, &request, &refusal).await,
+    };
     let t = |m: M| m.text(viewer.lang);
     let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &made.file);
     let body = html! {
@@ -376,7 +371,7 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
             dt { (t(M::Passphrase)) } dd { code class="secret" id="p12-passphrase" { (made.passphrase.as_str()) } }
             dt { (t(M::Serial)) } dd { code id="p12-serial" { (made.record.serial) } }
             dt { (t(M::Names)) } dd { (made.record.sans.join(", ")) }
-            dt { (t(M::Expires)) } dd { (when(made.record.not_after)) }
+            dt { (t(M::Expires)) } dd { (view::jst(made.record.not_after, viewer.lang)) }
         }
         p {
             a id="p12-download" href={ "data:application/x-pkcs12;base64," (data) }
@@ -389,20 +384,33 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), body))
 }
 
-/// The transition form.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionForm {
-    verb: String,
-    reason: Option<String>,
-}
-
-/// `POST /console/facilities/{id}/transition` (operators).
-pub async fn transition(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, body: Body) -> Page {
-    let form: TransitionForm = viewer.form("admin.facility.transition", &id, body).await?;
-    let (fid, tr) = operations::authorize_transition(&viewer.caller, &id, &form.verb).await.or_page(&viewer)?;
-    operations::transition(&state, &viewer.caller, &fid, tr, form.reason.as_deref()).await.or_page(&viewer)?;
-    Ok(see_other(&format!("/console/facilities/{fid}")))
+/// The PKCS#12 form again, as it was typed, under what to fix in the admin's words (issue #45 item 1); what the
+/// form cannot say (the server's own trouble) is the refusal page.
+async fn pkcs12_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    fid: &FacilityId,
+    typed: &operations::DeviceRequest,
+    refusal: &operations::DeviceRefusal,
+) -> Page {
+    use operations::DeviceProblem as P;
+    let problem = match refusal.problem {
+        P::Profile => M::Pkcs12ChooseProfile,
+        P::Vendor => M::Pkcs12UnknownVendor,
+        P::NameNotAllowed => M::Pkcs12PcTakesNoName,
+        P::BadName => M::Pkcs12BadName,
+        P::NameOutsideFacility => M::Pkcs12NameOutside,
+        P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
+        _ => return Err(viewer.refusal(&refusal.error)),
+    };
+    let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;
+    let t = |m: M| m.text(viewer.lang);
+    let body = html! {
+        div class="error" role="alert" id="problem" { p { (t(problem)) " " (t(M::NothingMade)) } }
+        (pkcs12_form(viewer, &f, typed))
+        p { a href={ "/console/facilities/" (f.id.as_str()) } { (t(M::Back)) } }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), refusal.error.status, t(M::Pkcs12), body))
 }
 
 /// The credential form.
@@ -436,7 +444,7 @@ pub async fn create_credential(
         div class="notice warn" role="alert" { p { (t(M::ShownOnce)) } }
         dl {
             @for (k, v) in &fields { dt { (k) } dd { code class="secret" id={ "cred-" (k) } { (v.as_str()) } } }
-            dt { (t(M::Expires)) } dd { (when(minted.record.expires_at)) }
+            dt { (t(M::Expires)) } dd { (view::jst(minted.record.expires_at, viewer.lang)) }
         }
         h2 { (t(M::Endpoints)) }
         (endpoints)
@@ -459,29 +467,7 @@ pub async fn revoke_credential(
 ) -> Page {
     let _: Empty = viewer.form("admin.credential.revoke", "-", body).await?;
     let c = operations::revoke_credential(&state, &viewer.caller, &id).await.or_page(&viewer)?;
-    Ok(see_other(&format!("/console/facilities/{}", c.facility)))
-}
-
-/// The certificate revocation form.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeForm {
-    reason: Option<String>,
-}
-
-/// `POST /console/certificates/{serial}/revoke`.
-pub async fn revoke_certificate(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(serial): Path<String>,
-    body: Body,
-) -> Page {
-    let form: RevokeForm = viewer.form("admin.certificate.revoke", "-", body).await?;
-    let c = operations::revoke_certificate(&state, &viewer.caller, &serial, form.reason.as_deref())
-        .await
-        .or_page(&viewer)?;
-    let back = c.facility.map(|f| format!("/console/facilities/{f}")).unwrap_or_else(|| "/console/".into());
-    Ok(see_other(&back))
+    Ok(see_other(&Done::CredentialRevoked.location(&format!("/console/facilities/{}", c.facility), "#credentials")))
 }
 
 /// The query of [`certificates`].
@@ -523,13 +509,18 @@ fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
                 html! {
                     @if let Some(f) = &c.facility { a href={ "/console/facilities/" (f.as_str()) } { (f.as_str()) } }
                 },
-                html! { (c.profile) },
+                html! { (labels::profile(c.profile, lang)) },
                 html! { (c.subject) },
-                badge(c.status.as_str()),
-                html! { (when(c.not_after)) },
+                labels::cert_badge(c.status, lang),
+                view::jst(c.not_after, lang),
             ]
         })
         .collect();
     let head = [t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
     table_or_none(lang, t(M::Certificates), &head, &rows)
+}
+
+/// Profile options: the name as value, the words as text.
+fn profiles(viewer: &Viewer, kinds: &[ProfileKind]) -> Vec<(&'static str, &'static str)> {
+    kinds.iter().map(|k| (k.as_str(), labels::profile_kind(*k).text(viewer.lang))).collect()
 }

@@ -257,6 +257,94 @@ messages! {
         "Sign-in by card needs the SSO portal ([portal] in hcpki.toml).";
     SessionEnded => "コンソールのセッションは終了しました。もう一度サインインしてください。",
         "Your console session has ended. Sign in again.";
+    // ---- values in words (console/labels.rs, issue #45 item 1) ----
+    KindHospital => "病院", "hospital";
+    KindClinic => "診療所", "clinic";
+    KindDental => "歯科診療所", "dental clinic";
+    KindPharmacy => "薬局", "pharmacy";
+    KindCare => "介護・訪問看護事業所", "care provider";
+    KindServiceProvider => "サービス事業者", "service provider";
+    StateApplied => "申請中", "applied";
+    StateApproved => "承認済み", "approved";
+    StateActive => "利用中", "active";
+    StateSuspended => "利用停止中", "suspended";
+    StateRetired => "廃止", "retired";
+    CertReserved => "発行処理中", "being issued";
+    CertIssued => "有効", "valid";
+    CertFailed => "発行失敗", "issue failed";
+    CertRevoked => "失効済み", "revoked";
+    CredActive => "未使用", "unused";
+    CredUsed => "使用済み", "used";
+    CredRevoked => "取り消し済み", "revoked";
+    CredExpired => "期限切れ", "expired";
+    ProfileRouter => "ルータ", "router";
+    ProfilePc => "施設PC", "facility PC";
+    ProfileServer => "サーバ", "server";
+    ProfileOcsp => "OCSP 署名", "OCSP signer";
+    ProfileScepRa => "SCEP 登録局", "SCEP RA";
+    ProfileOperator => "運用者", "operator";
+    ProfileTsa => "タイムスタンプ局", "time-stamping authority";
+    ChooseKind => "種別を選んでください", "Choose the kind";
+    // ---- confirmations and what happened (console/facilities.rs, issue #45 item 2) ----
+    Cancel => "取り消して戻る", "Cancel and go back";
+    CannotUndo => "この操作は取り消せません。", "This cannot be undone.";
+    ConfirmRevoke => "証明書の失効の確認", "Confirm the revocation";
+    ConfirmRevokeButton => "失効する", "Revoke it";
+    RevokeRouter => "このルータは VPN に接続できなくなります(拠点間・医療ネットワークへの接続が切れます)。接続を続けるには、新しい証明書を登録してください。",
+        "This router loses its VPN (the connection to the healthcare network ends). To connect again, enroll a new certificate.";
+    RevokePc => "この PC からは施設としてサインインできなくなります(この PC でのカードやパスワードによる施設管理者のログインも使えなくなります)。",
+        "This PC can no longer sign in for the facility (no facility-admin sign-in from this PC, by card or password).";
+    RevokeOther => "この証明書を使う機器は接続できなくなります。", "The device using this certificate can no longer connect.";
+    ChooseReasonFirst => "失効理由を選んでください。何も失効していません。", "Choose a revocation reason. Nothing was revoked.";
+    ConfirmApprove => "申請の承認の確認", "Confirm the approval";
+    ConfirmReject => "申請の却下の確認", "Confirm the rejection";
+    ConfirmSuspend => "施設の利用停止の確認", "Confirm the suspension";
+    ConfirmResume => "施設の利用再開の確認", "Confirm resuming";
+    ConfirmRetire => "施設の廃止の確認", "Confirm retiring the facility";
+    ApproveConsequence => "承認すると、施設は機器(ルータ・PC)の証明書を申請できるようになります。所在地・連絡先・医療機関コードを確かめてから承認してください。",
+        "Once approved, the facility may enroll its devices (routers, PCs). Check the address, contact and medical institution code first.";
+    RejectConsequence => "却下すると申請は終わり、この施設 ID は二度と使えません(申請者は新たに申請し直します)。",
+        "Rejecting ends the application; this facility ID is never used again (the applicant applies anew).";
+    SuspendConsequence => "利用停止中は、この施設の全証明書が保留 (一時停止) になり、施設の SSO セッションは終了します。利用再開で元に戻せます。",
+        "While suspended, every certificate of the facility is on hold and its SSO sessions end. Resuming undoes it.";
+    ResumeConsequence => "利用再開すると、保留中の証明書が再び使えるようになります。", "Resuming releases the held certificates.";
+    RetireConsequence => "廃止すると、この施設の全証明書を失効し、施設 ID は二度と使えません。",
+        "Retiring revokes every certificate of the facility; its ID is never used again.";
+    ReasonRequired => "理由を入力してください(施設側に伝わり、監査ログに残ります)。何も変更していません。",
+        "Give a reason (the facility is told, and it is kept in the audit log). Nothing was changed.";
+    Vetting => "審査の手がかり", "For vetting";
+    VettingCode => "医療機関コードの検査数字は正しく、種別と点数表番号は一致しています。", "The medical institution code's check digit is right and it matches the kind.";
+    VettingNoCode => "医療機関コードはありません(サービス事業者等)。所在地と連絡先で確かめてください。", "No medical institution code (a service provider, say): check the address and contact.";
+    Done => "完了しました", "Done";
+    DoneApproved => "申請を承認しました。施設の管理者に連絡し、機器の登録(登録用クレデンシャルの発行)に進んでもらってください。",
+        "The application is approved. Tell the facility's admin, who can now enroll devices (issue an enrollment credential).";
+    DoneRejected => "申請を却下しました。申請者に理由を連絡してください。", "The application is rejected. Tell the applicant why.";
+    DoneSuspended => "施設を利用停止にしました。全証明書は保留中です。再開するにはこのページの「利用再開」を使います。",
+        "The facility is suspended; every certificate is on hold. Use Resume on this page to undo it.";
+    DoneResumed => "施設の利用を再開しました。保留していた証明書は再び使えます。", "The facility is active again; held certificates work again.";
+    DoneRetired => "施設を廃止しました。全証明書を失効しました。", "The facility is retired; every certificate is revoked.";
+    DoneCertRevoked => "証明書を失効しました。CRL と OCSP に反映されます。機器を使い続けるには、新しい証明書を登録してください。",
+        "The certificate is revoked; CRL and OCSP now say so. To keep using the device, enroll a new certificate.";
+    DoneCredRevoked => "登録用クレデンシャルを取り消しました。この秘密情報ではもう登録できません。",
+        "The enrollment credential is revoked; its secret can no longer enroll a device.";
+    DoneLifetime => "SSO セッションの有効期間を保存しました。次のログインから適用されます。",
+        "The SSO session lifetime is saved; it applies from the next sign-in.";
+    DoneAddresses => "アドレス割り当てを変更しました。", "The address allocations are changed.";
+    ChangedBy => "変更者", "by";
+    // ---- the PKCS#12 form's refusals (issue #45 item 1) ----
+    Pkcs12ChooseProfile => "機器の種類(ルータ または 施設PC)を選んでください。", "Choose the kind of device (router or facility PC).";
+    Pkcs12UnknownVendor => "ルータの機種は一覧から選んでください(分からなければ「-」)。", "Choose the router vendor from the list (\"-\" if unsure).";
+    Pkcs12PcTakesNoName => "施設PCの証明書には追加の名前を付けられません(PC の名前は施設 ID から決まります)。「追加の名前」を空にしてください。",
+        "A facility PC's certificate takes no extra name (its names come from the facility ID): leave \"Extra name\" empty.";
+    Pkcs12BadName => "追加の名前は IP アドレス(例: 203.0.113.7)か DNS 名の形で入力してください。", "Give the extra name as an IP address (e.g. 203.0.113.7) or a DNS name.";
+    Pkcs12NameOutside => "追加の DNS 名は、この施設のルータ DNS 名か、その下の名前にしてください。", "An extra DNS name must be the facility's router DNS name or a name below it.";
+    Pkcs12AddressNotAllocated => "この IP アドレスはこの施設に割り当てられていません。運用主体にアドレスの割り当てを依頼するか、空欄にしてください。",
+        "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
+    NothingMade => "何も作成していません。", "Nothing was made.";
+    NothingChanged => "何も変更していません。", "Nothing was changed.";
+    HoursEmpty => "時間数を入力してください(1〜168)。既定値に戻すには「解除」を押してください。",
+        "Give the hours (1 to 168); to go back to the default, press Clear.";
+    HoursRange => "時間数は 1〜168 の整数で入力してください(例: 10)。", "Give the hours as a whole number from 1 to 168 (e.g. 10).";
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::http::api_error::ApiError;
 use crate::http::operations;
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::Facility;
@@ -18,6 +19,16 @@ use serde::Deserialize;
 
 /// The section of facility `f`'s page (empty for facility admins, whom the lifetime is not theirs to set).
 pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<Markup, Response> {
+    section_with(state, viewer, f, None).await
+}
+
+/// [`section`] with the hours as typed and what to fix, after a refused try.
+async fn section_with(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &Facility,
+    refused: Option<(&str, M)>,
+) -> Result<Markup, Response> {
     if viewer.principal().staff_role().is_none() {
         return Ok(html! {});
     }
@@ -32,8 +43,14 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
         Some(s) => format!("{} {}", s / 3600, t(M::Hours)),
         None => t(M::DefaultLifetime).to_owned(),
     };
-    let hours = secs.map(|s| (s / 3600).to_string()).unwrap_or_default();
+    let hours = match refused {
+        Some((typed, _)) => typed.to_owned(),
+        None => secs.map(|s| (s / 3600).to_string()).unwrap_or_default(),
+    };
     let inner = html! {
+        @if let Some((_, problem)) = refused {
+            div class="error" role="alert" id="problem" { p { (t(problem)) " " (t(M::NothingChanged)) } }
+        }
         p { (t(M::SessionLifetimeHelp)) }
         p { (t(M::CurrentLifetime)) ": " strong id="session-lifetime" { (current) } }
         @if viewer.can(&Action::SetSessionLifetime(&f.id)) {
@@ -71,19 +88,34 @@ pub async fn set(
     // Who may comes before what was sent: a facility admin learns nothing from the form's errors.
     let fid = operations::facility_id(&viewer.caller, name, &id).await.or_page(&viewer)?;
     viewer.caller.may(Action::SetSessionLifetime(&fid)).await.or_page(&viewer)?;
-    let hours = match (form.op.as_str(), form.hours.as_deref().map(str::trim).unwrap_or("")) {
+    // Full-width digits typed through an IME are the same hours (issue #45 item 4).
+    let typed: String =
+        unicode_normalization::UnicodeNormalization::nfkc(form.hours.as_deref().unwrap_or("")).collect();
+    let hours = match (form.op.as_str(), typed.trim()) {
         ("clear", _) => Ok(None),
-        ("set", "") => Err("hours is empty: give 1 to 168 hours, or clear the setting".to_owned()),
-        ("set", h) => h.parse::<u32>().map(Some).map_err(|_| format!("hours {h:?}: give a whole number, 1 to 168")),
-        (op, _) => Err(format!("op {op:?}: use set or clear")),
-    };
-    let hours = match hours {
-        Ok(h) => h,
-        Err(detail) => {
-            let e = ApiError::bad_request("invalid session lifetime", detail);
+        ("set", "") => Err(("hours is empty: give 1 to 168 hours, or clear the setting".to_owned(), M::HoursEmpty)),
+        ("set", h) => match h.parse::<u32>() {
+            Ok(n) if operations::SESSION_HOURS.contains(&n) => Ok(Some(n)),
+            Ok(n) => Err((format!("{n} hours: use 1 to 168 hours"), M::HoursRange)),
+            Err(_) => Err((format!("hours {h:?}: give a whole number, 1 to 168"), M::HoursRange)),
+        },
+        (op, _) => {
+            let e = ApiError::bad_request("invalid session lifetime", format!("op {op:?}: use set or clear"));
             return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
         }
     };
+    let hours = match hours {
+        Ok(h) => h,
+        Err((detail, problem)) => {
+            let e = ApiError::bad_request("invalid session lifetime", detail);
+            viewer.caller.refuse(name, &id, e).await;
+            // The form again, with what was typed and what to fix.
+            let f = operations::facility(&state, &viewer.caller, fid.as_str()).await.or_page(&viewer)?;
+            let inner = section_with(&state, &viewer, &f, Some((&typed, problem))).await?;
+            let body = html! { (inner) p { a href={ "/console/facilities/" (fid.as_str()) } { (M::Back.text(viewer.lang)) } } };
+            return Ok(view::page(viewer.lang, viewer.principal(), StatusCode::BAD_REQUEST, &f.name, body));
+        }
+    };
     operations::set_session_lifetime(&state, &viewer.caller, &id, hours).await.or_page(&viewer)?;
-    Ok(see_other(&format!("/console/facilities/{fid}#lifetime")))
+    Ok(see_other(&super::notice::Done::Lifetime.location(&format!("/console/facilities/{fid}"), "#lifetime")))
 }

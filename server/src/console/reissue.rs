@@ -3,7 +3,7 @@
 //! selection and the work are `crate::jobs::reissue`, the code `hcpki cert reissue` runs.
 
 use super::i18n::M;
-use super::view::{self, csrf_field, input, select, table, when};
+use super::view::{self, csrf_field, input, select, table};
 use super::{OrPage, Viewer, see_other};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -65,10 +65,10 @@ pub async fn preview(State(state): State<AppState>, viewer: Viewer, body: Body) 
             vec![
                 html! { (c.serial) },
                 html! { (c.ca) },
-                html! { (c.profile) },
+                html! { (super::labels::profile(c.profile, viewer.lang)) },
                 html! { (c.facility.as_ref().map_or("-", |f| f.as_str())) },
                 html! { (c.subject) },
-                html! { (when(c.not_after)) },
+                view::jst(c.not_after, viewer.lang),
             ]
         })
         .collect();

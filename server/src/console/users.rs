@@ -4,7 +4,7 @@
 //! `/api/v1/users` shares.
 
 use super::i18n::M;
-use super::view::{self, badge, csrf_field, table_or_none, when};
+use super::view::{self, badge, csrf_field, table_or_none};
 use super::{OrPage, Viewer};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -87,7 +87,7 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
         .iter()
         .map(|l| {
             vec![
-                html! { (when(l.at)) },
+                view::jst(l.at, viewer.lang),
                 badge(&l.outcome),
                 html! { (l.method) },
                 opt(l.reason.as_deref()),
@@ -100,8 +100,8 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
         .iter()
         .map(|s| {
             vec![
-                html! { (when(s.started)) },
-                html! { (when(s.expires)) },
+                view::jst(s.started, viewer.lang),
+                view::jst(s.expires, viewer.lang),
                 html! { (t(if s.card { M::Card } else { M::Password })) },
                 facility_link(s.facility.as_deref()),
             ]
@@ -130,7 +130,7 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
                                 Some(w) => strong { (t(M::Locked)) ": " (w) },
                                 None => (t(M::NotLocked)),
                             }
-                            " (" (t(M::Failures)) ": " (l.failures) ", " (when(l.last_at)) ")"
+                            " (" (t(M::Failures)) ": " (l.failures) ", " (view::jst(l.last_at, viewer.lang)) ")"
                         }
                         @if viewer.can(&Action::ClearLockout) {
                             (hidden_form(viewer, "/console/users/clear-lockout", "account", account, M::ClearLockout))

@@ -223,6 +223,12 @@ pub fn when(unix: i64) -> String {
     }
 }
 
+/// Unix seconds in 日本時間 with the zone named, the portal's one date format (issue #45 item 1): what the
+/// people on the phone read out; UTC only in exports.
+pub fn jst(unix: i64, lang: Lang) -> Markup {
+    crate::portal::jst(unix, lang)
+}
+
 /// A status word as a badge (its class and its text).
 pub fn badge(word: &str) -> Markup {
     html! { span class={ "badge " (word) } { (word) } }

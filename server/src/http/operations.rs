@@ -6,6 +6,8 @@
 use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
+use axum::http::StatusCode;
+use hcpki_ca::RegistryError;
 use hcpki_ca::access::Action;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
@@ -13,7 +15,7 @@ use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
 use hcpki_ca::profile::{ProfileKind, Vendor};
 use hcpki_ca::serial::SerialHex;
-use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
+use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter, StoreError};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use serde::Deserialize;
 use std::str::FromStr;
@@ -62,9 +64,22 @@ pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result
     };
     match state.admin.registrar().register_facility(&new, &caller.actor()).await {
         Ok(f) => Ok(f),
-        Err(e) => Err(refused(caller, &action, "-", e.into()).await),
+        Err(e) => {
+            let taken = matches!(&e, RegistryError::Store(StoreError::DuplicateMedicalCode { .. }));
+            let audited = refused(caller, &action, "-", e.into()).await;
+            if taken {
+                // The audit entry names the facility holding the code, for the operators; the applicant, who is
+                // anyone, learns only that it is taken: naming the holder would map codes to facility IDs.
+                return Err(ApiError::new(StatusCode::CONFLICT, "conflict", CODE_TAKEN));
+            }
+            Err(audited)
+        }
     }
 }
+
+/// What an applicant is told when the 医療機関コード is already registered (without the holder's ID).
+pub const CODE_TAKEN: &str = "this 医療機関コード is already registered: check the code; if it is your facility's, \
+                              contact the operating body rather than applying again";
 
 fn application(a: &Application) -> Result<NewFacility, String> {
     limit("name", Some(&a.name), MAX_NAME)?;
@@ -202,7 +217,7 @@ fn credential_request(facility: FacilityId, c: &CredentialRequest) -> Result<New
 }
 
 /// A device without an enrollment client: what its certificate is for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequest {
     /// `router` or `pc`.
@@ -223,6 +238,60 @@ pub struct DevicePkcs12 {
     pub record: CertificateRecord,
 }
 
+/// Why a device's PKCS#12 was not made, as far as the person at the form can fix it (the console says it in
+/// their words); the refusal itself is already audited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceProblem {
+    /// Neither `router` nor `pc` was chosen.
+    Profile,
+    /// The vendor is not one of the list.
+    Vendor,
+    /// An extra name on a profile that takes none (a PC's names come from the facility).
+    NameNotAllowed,
+    /// The extra name is neither a DNS name nor an IP address.
+    BadName,
+    /// The extra DNS name is outside the facility's zone.
+    NameOutsideFacility,
+    /// The extra address is not allocated to the facility.
+    AddressNotAllocated,
+    /// Something else (the page shows the operation's own words).
+    Other,
+}
+
+/// A refusal of [`issue_pkcs12`]: the API's error and what the form can say about it.
+#[derive(Debug)]
+pub struct DeviceRefusal {
+    /// The audited error.
+    pub error: ApiError,
+    /// What to fix.
+    pub problem: DeviceProblem,
+}
+
+impl DeviceRefusal {
+    fn other(error: ApiError) -> Self {
+        Self { error, problem: DeviceProblem::Other }
+    }
+}
+
+impl DeviceProblem {
+    /// The problem of a signing refusal, by the profile's error variant.
+    fn of(e: &hcpki_ca::SigningError) -> Self {
+        use hcpki_ca::profile::ProfileError as P;
+        match e {
+            hcpki_ca::SigningError::Profile(p) => match p {
+                P::SanNotAllowed(..) => Self::NameNotAllowed,
+                P::BadSan { .. } => Self::BadName,
+                P::SanOutsideFacility { .. } => Self::NameOutsideFacility,
+                P::AddressNotAllocated { .. } => Self::AddressNotAllocated,
+                P::Variant(_) => Self::Vendor,
+                _ => Self::Other,
+            },
+            _ => Self::Other,
+        }
+    }
+}
+
 /// A facility the caller may issue device keys for (operators; its admin by PC certificate).
 pub async fn authorize_device(caller: &Caller, id: &str) -> Result<FacilityId, ApiError> {
     let id = facility_id(caller, "admin.device.issue", id).await?;
@@ -237,30 +306,36 @@ pub async fn issue_pkcs12(
     caller: &Caller,
     id: &FacilityId,
     d: &DeviceRequest,
-) -> Result<DevicePkcs12, ApiError> {
+) -> Result<DevicePkcs12, DeviceRefusal> {
     let name = "admin.device.issue";
     let checked = limit("profile", Some(&d.profile), MAX_SHORT)
         .and_then(|()| limit("san", d.san.as_deref(), MAX_NAME))
         .and_then(|()| limit("vendor", d.vendor.as_deref(), MAX_SHORT))
+        .map_err(|detail| (detail, DeviceProblem::Other))
         .and_then(|()| {
-            let profile = ProfileKind::from_str(&d.profile).map_err(|e| e.to_string())?;
+            let profile = ProfileKind::from_str(&d.profile).map_err(|e| (e.to_string(), DeviceProblem::Profile))?;
             match profile {
                 ProfileKind::Router | ProfileKind::Pc => Ok(profile),
-                other => Err(format!("profile {other}: a facility's devices are router or pc")),
+                other => {
+                    Err((format!("profile {other}: a facility's devices are router or pc"), DeviceProblem::Profile))
+                }
             }
         })
         .and_then(|profile| {
             let eku = d.vendor.as_deref().map(|v| Vendor::from_str(v).map(|v| v.eku())).transpose();
-            eku.map(|eku| (profile, eku)).map_err(|e| e.to_string())
+            eku.map(|eku| (profile, eku)).map_err(|e| (e.to_string(), DeviceProblem::Vendor))
         });
     let (profile, router_eku) = match checked {
         Ok(p) => p,
-        Err(detail) => {
-            return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+        Err((detail, problem)) => {
+            let error = caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await;
+            return Err(DeviceRefusal { error, problem });
         }
     };
-    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).map_err(ApiError::unavailable)?;
-    let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default()).map_err(ApiError::unavailable)?;
+    let unavailable = |e| DeviceRefusal::other(ApiError::unavailable(e));
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).map_err(unavailable)?;
+    let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default())
+        .map_err(|e| DeviceRefusal::other(ApiError::unavailable(e)))?;
     let request = IssueRequest {
         profile,
         facility: Some(id.clone()),
@@ -273,10 +348,13 @@ pub async fn issue_pkcs12(
     };
     let (issued, record) = match state.admin.pipeline().issue(&request, &caller.actor()).await {
         Ok(done) => done,
-        Err(e) => return Err(refused(caller, name, id.as_str(), e.into()).await),
+        Err(e) => {
+            let problem = DeviceProblem::of(&e);
+            return Err(DeviceRefusal { error: refused(caller, name, id.as_str(), e.into()).await, problem });
+        }
     };
-    let (file, passphrase) =
-        crate::output::device_pkcs12(&state.admin, &pkcs8, &issued.der, &record).map_err(ApiError::unavailable)?;
+    let (file, passphrase) = crate::output::device_pkcs12(&state.admin, &pkcs8, &issued.der, &record)
+        .map_err(|e| DeviceRefusal::other(ApiError::unavailable(e)))?;
     Ok(DevicePkcs12 { file, passphrase, record })
 }
 
@@ -292,6 +370,9 @@ pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> Result<
 /// Set (`Some(hours)`, 1–168) or clear (`None`) a facility's SSO session lifetime (operators; D26), as
 /// `hcpki portal lifetime set|clear` does; the store audits `portal.session_lifetime`. `Ok(false)`: clearing
 /// a lifetime that was not set.
+/// The hours a facility's SSO session lifetime may be set to (D26).
+pub const SESSION_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
+
 pub async fn set_session_lifetime(
     state: &AppState,
     caller: &Caller,
@@ -303,7 +384,7 @@ pub async fn set_session_lifetime(
     caller.may(Action::SetSessionLifetime(&id)).await?;
     existing(state, caller, name, &id).await?;
     if let Some(h) = hours
-        && !(1..=168).contains(&h)
+        && !SESSION_HOURS.contains(&h)
     {
         let e = ApiError::bad_request("invalid session lifetime", format!("{h} hours: use 1 to 168 hours"));
         return Err(caller.refuse(name, id.as_str(), e).await);

@@ -102,12 +102,18 @@ fn console(state: AppState) -> Router<AppState> {
         .merge(limited(&state, Class::Enroll, anonymous))
         .route("/console/facilities", get(facilities::search))
         .route("/console/facilities/{id}", get(facilities::detail))
-        .route("/console/facilities/{id}/transition", post(facilities::transition))
+        .route(
+            "/console/facilities/{id}/transition",
+            get(crate::console::lifecycle::confirm).post(crate::console::lifecycle::transition),
+        )
         .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
         .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
         .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
         .route("/console/certificates", get(facilities::certificates))
-        .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
+        .route(
+            "/console/certificates/{serial}/revoke",
+            get(crate::console::revocation::confirm).post(crate::console::revocation::revoke),
+        )
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
         .route("/console/break-glass", get(crate::console::break_glass::list))
