@@ -667,7 +667,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "ca",
         &[
-            &["access", "batch", "group_commit", "serial"],
+            &["access", "batch", "crl_shard", "group_commit", "serial"],
             &["csr"],
             &["profile"],
             &["lint", "revocation"],
@@ -711,13 +711,10 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
 /// The references against the floors left on the day the check was written (issue #43), as (crate, from, to).
 /// **This list may only shrink**: an entry whose reference is gone fails the test until it is deleted. Most are
 /// the server's cores climbing into `portal` and the adapters, which the `hcpki-sso` crate (issue #43 item 1) is
-/// to end; `profile -> revocation` is the CRL profile's use of the revocation reasons.
-const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
-    ("ca", "profile", "revocation"),
-    ("server", "cmd", "cli"),
-    ("server", "console", "http"),
-    ("server", "portal", "http"),
-];
+/// to end. `profile -> revocation` (the profiles' `pc_crl_shards`) went when the shard arithmetic moved to the
+/// leaf `crl_shard`.
+const KNOWN_UPWARD: &[(&str, &str, &str)] =
+    &[("server", "cmd", "cli"), ("server", "console", "http"), ("server", "portal", "http")];
 
 #[test]
 fn top_level_modules_refer_only_to_lower_floors() {
