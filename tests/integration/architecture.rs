@@ -656,11 +656,12 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// TOTP and the portal secret (which keys the nonces and patient keys); the problem list (which names a card
 /// login's refusals) and the password accounts; the facility of a connection's PC certificate (refused with a
 /// problem) and the SSO sessions (an ended one is told with a problem); acting for a physician (delegation, which
-/// the authorization endpoint asks); the OIDC core; the cores built on it (signing requests and token exchange,
-/// then consent, which shares the signing-request desk); `/token`'s one grant dispatch over the OIDC,
-/// token-exchange and consent cores (which it hands to the OIDC core, D127). The server's floors are the adapters'
-/// layering: leaves; the audit trail; the portal's pages and endpoints, over the SSO core; configuration; the
-/// adapters (console, HTTP, monitoring); the commands and the command line.
+/// the authorization endpoint asks); the OIDC core; the desk consents and signing requests share (the service's
+/// authentication, the physician's session, the page's refusals, the signature's check and extension); the cores
+/// built on them (signing requests and token exchange, then consent); `/token`'s one grant dispatch over the
+/// OIDC, token-exchange and consent cores (which it hands to the OIDC core, D127). The server's floors are the
+/// adapters' layering: leaves; the audit trail; the portal's pages and endpoints, over the SSO core;
+/// configuration; the adapters (console, HTTP, monitoring); the commands and the command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
     ("pkix", &[&["asn1", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
     ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
@@ -687,6 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["facility", "session"],
             &["delegation"],
             &["oidc"],
+            &["desk"],
             &["signing_requests", "token_exchange"],
             &["consent"],
             &["token_endpoint"],
