@@ -697,7 +697,18 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key", "typed_input"],
+            &[
+                "args",
+                "backup",
+                "fuzzing",
+                "jobs",
+                "outbound",
+                "output",
+                "server_cert",
+                "syslog",
+                "tls_key",
+                "typed_input",
+            ],
             &["atna"],
             &["portal"],
             &["config"],
@@ -714,9 +725,9 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
 /// **This list may only shrink**: an entry whose reference is gone fails the test until it is deleted. Most are
 /// the server's cores climbing into `portal` and the adapters, which the `hcpki-sso` crate (issue #43 item 1) is
 /// to end. `profile -> revocation` (the profiles' `pc_crl_shards`) went when the shard arithmetic moved to the
-/// leaf `crl_shard`.
-const KNOWN_UPWARD: &[(&str, &str, &str)] =
-    &[("server", "cmd", "cli"), ("server", "console", "http"), ("server", "portal", "http")];
+/// leaf `crl_shard`; `cmd -> cli` when the options and value parsers moved to the leaf `args` and the dispatch to
+/// `cli::run`.
+const KNOWN_UPWARD: &[(&str, &str, &str)] = &[("server", "console", "http"), ("server", "portal", "http")];
 
 #[test]
 fn top_level_modules_refer_only_to_lower_floors() {
