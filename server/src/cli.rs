@@ -1,13 +1,10 @@
 //! The command line. Every command takes `--dir` (or `HCPKI_DIR`) and `--database-url` (or `HCPKI_DATABASE_URL`).
 
-pub mod value;
-
-mod global;
-
-pub use global::Global;
-
+use crate::args::Global;
 use crate::cmd::audit::AuditCommand;
 use crate::cmd::backup::{BackupArgs, RestoreArgs};
+#[cfg(feature = "bench")]
+use crate::cmd::bench;
 #[cfg(feature = "bench")]
 use crate::cmd::bench::BenchCommand;
 use crate::cmd::ca::CaCommand;
@@ -24,7 +21,14 @@ use crate::cmd::login::LoginCommand;
 use crate::cmd::operator::OperatorCommand;
 use crate::cmd::revocation::{CrlArgs, RevokeArgs};
 use crate::cmd::serve::ServeArgs;
+use crate::cmd::{
+    audit, backup, ca, cert, console_grant, demo, enroll, facility, init, issue, job, lint, login, oidc, open,
+    open_loaded, open_store, operator, portal, revocation, serve, service, signature, tsa, with_store,
+};
+use crate::config::Loaded;
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// hcpki: facility CA, card login and SSO for Japan's healthcare network.
 #[derive(Debug, Parser)]
@@ -36,7 +40,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Every command, each with the arguments its own module (`cmd/…`) declares; `cmd::run` dispatches.
+/// Every command, each with the arguments its own module (`cmd/…`) declares; [`run`] dispatches.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the configuration, the database and the CA hierarchy (root + router, pc and server CAs).
@@ -107,6 +111,51 @@ pub enum Command {
     /// Document signatures: verify one (PASSED / INDETERMINATE / FAILED), or renew its archive time stamp.
     #[command(subcommand)]
     Signature(crate::cmd::signature::SignatureCommand),
+}
+
+/// Run one command: each goes down to its own module in `cmd`.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(args) => init::run(&g.dir, g.database_url.as_deref(), &args).await,
+        Command::Backup(args) => backup::take(g, &args).await,
+        Command::Restore(args) => backup::restore(g, &args).await,
+        Command::Facility(c) => facility::run(&open(g).await?, c).await,
+        Command::Enroll(c) => enroll::run(&open(g).await?, c).await,
+        Command::Issue(args) => issue::run(&open(g).await?, &args).await,
+        Command::Ca(c) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            ca::run(&loaded, &open_loaded(&loaded).await?, c).await
+        }
+        Command::Cert(c) => cert::run(&open(g).await?, c).await,
+        Command::Audit(c) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            let forwarding = loaded.config.atna.is_some();
+            audit::run(open_store(&loaded).await?.as_ref(), loaded.config.audit.retention_days, forwarding, c).await
+        }
+        Command::Lint(c) => lint::run(c),
+        Command::Demo(args) => demo::run(&args, g).await,
+        #[cfg(feature = "bench")]
+        Command::Bench(c) => bench::run(c, g).await,
+        Command::Serve(args) => serve::run(g, &args).await,
+        Command::Operator(c) => operator::run(&open(g).await?, c).await,
+        Command::ConsoleGrant(c) => console_grant::run(&open(g).await?, c).await,
+        Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
+        Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
+        Command::Login(c) => login::run(g, c).await,
+        Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Service(c) => {
+            with_store(g, |l, s| Box::pin(async move { service::run(&l, s.as_ref(), c).await })).await
+        }
+        Command::Oidc(oidc::OidcCommand::RotateKey) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await
+        }
+        Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
+        Command::Job(c) => job::run(&open(g).await?, c).await,
+        Command::Tsa(c) => tsa::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
+        Command::Signature(c) => signature::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
+    }
 }
 
 #[cfg(test)]

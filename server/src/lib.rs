@@ -3,6 +3,7 @@
 //! `fuzzing` the module `fuzzing`, through which the fuzz targets (`fuzz/`) reach the parsers of outside input.
 #![forbid(unsafe_code)]
 
+mod args;
 mod atna;
 mod backup;
 mod cli;
@@ -53,7 +54,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

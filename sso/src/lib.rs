@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalog;
 pub mod consent;
 pub mod delegation;
+pub mod desk;
 pub mod dpop_nonce;
 pub mod facility;
 pub mod lending;

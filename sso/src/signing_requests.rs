@@ -1,4 +1,6 @@
-//! Signing requests from relying services (issue #27 item 3, D79–D80), HTTP-free.
+//! Signing requests from relying services (issue #27 item 3, D79–D80), HTTP-free: the signing desk, over the
+//! round every desk runs ([`crate::desk`]: the service's authentication, the physician's session, the page's
+//! refusals, the signature's check and extension).
 //!
 //! ```text
 //! service ──POST /api/v1/signing-requests (client auth + the physician's access token + document)──▶ create
@@ -17,22 +19,15 @@
 //! token or a PIN (the PIN never leaves the card agent). The HTTP adapters are `server::http::signing_requests`
 //! (the API) and `server::portal::signing` (the page).
 
-pub(crate) mod api;
+mod api;
 mod desk;
 mod fields;
-mod formats;
 #[cfg(test)]
 mod tests;
-mod validation_data;
 
 pub use api::{create, status};
 pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};
 pub use fields::{Format, Level, NewRequest};
-// The consents' signatures are checked and extended the same way (issue #28).
-pub(crate) use desk::{Signed, extend, service_name};
-pub(crate) use formats::{Checked, check_b_b};
-
-use hcpki_docsig::timestamp::client::Stamp;
 
 /// Largest document a service may send: 10 MiB (413 above).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
@@ -46,16 +41,3 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const API_PATH: &str = "/api/v1/signing-requests";
 /// The page's path prefix: `/sign/{id}`.
 pub const PAGE_PATH: &str = "/sign";
-
-/// Where signers get their signature time stamps (`[[signing.tsa]]`, D70): the HTTP side implements it over
-/// the configured list, tests with a stub. The local clock is never a time stamp: no TSA, no B-T signature.
-#[async_trait::async_trait]
-pub trait SignatureTimeStamps: Send + Sync + std::fmt::Debug {
-    /// A checked token over `digest` (SHA-256) and the URL of the TSA that gave it, or why none could be had.
-    async fn stamp(&self, digest: &[u8; 32]) -> Result<(Stamp, String), String>;
-}
-
-/// SHA-256 of `bytes`, lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(crate::oidc::jws::sha256(bytes))
-}

@@ -656,18 +656,19 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// TOTP and the portal secret (which keys the nonces and patient keys); the problem list (which names a card
 /// login's refusals) and the password accounts; the facility of a connection's PC certificate (refused with a
 /// problem) and the SSO sessions (an ended one is told with a problem); acting for a physician (delegation, which
-/// the authorization endpoint asks); the OIDC core; the cores built on it (signing requests and token exchange,
-/// then consent, which shares the signing-request desk); `/token`'s one grant dispatch over the OIDC,
-/// token-exchange and consent cores (which it hands to the OIDC core, D127). The server's floors are the adapters'
-/// layering: leaves; the audit trail; the portal's pages and endpoints, over the SSO core; configuration; the
-/// adapters (console, HTTP, monitoring); the commands and the command line.
+/// the authorization endpoint asks); the OIDC core; the desk consents and signing requests share (the service's
+/// authentication, the physician's session, the page's refusals, the signature's check and extension); the cores
+/// built on them (signing requests and token exchange, then consent); `/token`'s one grant dispatch over the
+/// OIDC, token-exchange and consent cores (which it hands to the OIDC core, D127). The server's floors are the
+/// adapters' layering: leaves; the audit trail; the portal's pages and endpoints, over the SSO core;
+/// configuration; the adapters (console, HTTP, monitoring); the commands and the command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
     ("pkix", &[&["asn1", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
     ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
     (
         "ca",
         &[
-            &["access", "batch", "group_commit", "serial"],
+            &["access", "batch", "crl_shard", "group_commit", "serial"],
             &["csr"],
             &["profile"],
             &["lint", "revocation"],
@@ -687,6 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["facility", "session"],
             &["delegation"],
             &["oidc"],
+            &["desk"],
             &["signing_requests", "token_exchange"],
             &["consent"],
             &["token_endpoint"],
@@ -695,7 +697,18 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key", "typed_input"],
+            &[
+                "args",
+                "backup",
+                "fuzzing",
+                "jobs",
+                "outbound",
+                "output",
+                "server_cert",
+                "syslog",
+                "tls_key",
+                "typed_input",
+            ],
             &["atna"],
             &["portal"],
             &["config"],
@@ -711,13 +724,10 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
 /// The references against the floors left on the day the check was written (issue #43), as (crate, from, to).
 /// **This list may only shrink**: an entry whose reference is gone fails the test until it is deleted. Most are
 /// the server's cores climbing into `portal` and the adapters, which the `hcpki-sso` crate (issue #43 item 1) is
-/// to end; `profile -> revocation` is the CRL profile's use of the revocation reasons.
-const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
-    ("ca", "profile", "revocation"),
-    ("server", "cmd", "cli"),
-    ("server", "console", "http"),
-    ("server", "portal", "http"),
-];
+/// to end. `profile -> revocation` (the profiles' `pc_crl_shards`) went when the shard arithmetic moved to the
+/// leaf `crl_shard`; `cmd -> cli` when the options and value parsers moved to the leaf `args` and the dispatch to
+/// `cli::run`.
+const KNOWN_UPWARD: &[(&str, &str, &str)] = &[("server", "console", "http"), ("server", "portal", "http")];
 
 #[test]
 fn top_level_modules_refer_only_to_lower_floors() {

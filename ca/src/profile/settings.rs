@@ -1,8 +1,8 @@
 //! Deployment settings the profiles read (the `[profiles]` table of `hcpki.toml`) and the URLs they derive.
 
+use crate::crl_shard::ShardCount;
 use crate::facility::FacilityId;
 use crate::profile::router::RouterEku;
-use crate::revocation::shard::ShardCount;
 
 /// Deployment settings profiles read (from `hcpki.toml`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,6 +1,6 @@
 //! `hcpki audit …`.
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};

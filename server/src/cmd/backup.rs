@@ -1,7 +1,7 @@
 //! `hcpki backup` and `hcpki restore`: thin adapters around [`crate::backup`].
 
+use crate::args::Global;
 use crate::backup::{self, DatabaseCopy};
-use crate::cli::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
 use clap::Args;

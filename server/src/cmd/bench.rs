@@ -16,12 +16,12 @@ mod measure;
 mod national;
 mod sso;
 
-use crate::cli::Global;
+use crate::args::Global;
 use measure::{RawCrl, crl_entries, percentile, raw_crl, raw_rate};
 use national::BenchNationalArgs;
 use sso::BenchSsoArgs;
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::{Context, Result};
 use clap::Args;
 use clap::Subcommand;

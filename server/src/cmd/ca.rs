@@ -1,7 +1,7 @@
 //! `hcpki ca …`: the CA certificates, and the offline root's CRL (ARL): signed at the ceremony, imported online,
 //! its remaining validity shown (docs/deployment.md "Offline root").
 
-use crate::cli::value;
+use crate::args::value;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
 use clap::Args;

@@ -1,7 +1,7 @@
 //! `hcpki cert …`.
 
 use super::job::ReissueArgs;
-use crate::cli::value;
+use crate::args::value;
 use crate::output;
 use anyhow::{Result, bail};
 use clap::Subcommand;

@@ -1,7 +1,7 @@
 //! What the commands share: who acts (the audit actor) and how they open the configuration, the database and the
 //! authority. A leaf below every command, so that no command reaches back into the dispatcher.
 
-use crate::cli::Global;
+use crate::args::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
 use hcpki_ca::Authority;

@@ -6,7 +6,7 @@
 mod serve;
 
 use super::init::InitArgs;
-use crate::cli::Global;
+use crate::args::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
 use clap::Args;

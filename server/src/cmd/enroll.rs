@@ -1,6 +1,6 @@
 //! `hcpki enroll …`: enrollment credentials.
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::Result;
 use clap::Subcommand;
 use hcpki_ca::Authority;

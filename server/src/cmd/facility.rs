@@ -1,6 +1,6 @@
 //! `hcpki facility …`.
 
-use crate::cli::value;
+use crate::args::value;
 use crate::output;
 use anyhow::Result;
 use clap::Subcommand;

@@ -1,6 +1,6 @@
 //! `hcpki init`: configuration, database and CA hierarchy.
 
-use crate::cli::value;
+use crate::args::value;
 use crate::config::{self, Config, KeysConfig, Loaded};
 use anyhow::{Context, Result, bail};
 use base64::Engine;

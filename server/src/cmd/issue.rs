@@ -1,6 +1,6 @@
 //! `hcpki issue`.
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::{Context, Result};
 use clap::Args;
 use hcpki_ca::Authority;

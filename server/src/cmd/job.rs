@@ -1,7 +1,7 @@
 //! `hcpki job …` and `hcpki cert reissue`: long operations from the CLI (D38), with an `indicatif` progress
 //! bar on a terminal (hidden otherwise, so scripts and logs get only the summary).
 
-use crate::cli::value;
+use crate::args::value;
 use crate::jobs::{self, Kind, RunLimit, reissue};
 use anyhow::{Result, bail};
 use clap::Args;

@@ -1,7 +1,7 @@
 //! `hcpki login challenge|verify|crls`: the card-login core (`hcpki_sso::login`) from the command line, exactly as
 //! the portal runs it (same store methods, same verifier, same audit entry).
 
-use crate::cli::Global;
+use crate::args::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
 use clap::Subcommand;

@@ -1,6 +1,6 @@
 //! `hcpki operator …`: operators of the admin API.
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use hcpki_ca::Authority;

@@ -60,7 +60,7 @@ pub enum UserCommand {
         #[arg(long)]
         name: String,
         /// The hcRole code the account carries (see docs/portal.md), if any.
-        #[arg(long, value_parser = crate::cli::value::hc_role())]
+        #[arg(long, value_parser = crate::args::value::hc_role())]
         role: Option<hcpki_sso::policy::HcRole>,
         /// File holding the initial password (at least 12 characters; trailing newline dropped).
         #[arg(long)]

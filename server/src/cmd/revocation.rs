@@ -1,6 +1,6 @@
 //! `hcpki revoke` and `hcpki crl`.
 
-use crate::cli::value;
+use crate::args::value;
 use anyhow::{Context, Result};
 use clap::Args;
 use hcpki_ca::Authority;

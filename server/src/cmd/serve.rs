@@ -1,6 +1,6 @@
 //! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM.
 
-use crate::cli::Global;
+use crate::args::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::scep::Scep;

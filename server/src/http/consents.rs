@@ -28,7 +28,7 @@ pub async fn create(State(state): State<PortalState>, tls: Tls, headers: HeaderM
     let ctx = context(&state);
     match api::create(ctx, &state.consent, &credentials, certificate(&tls), bearer, &fields, now_ms).await {
         Ok(c) => {
-            let body = json!({ "id": c.id, "consent_url": c.consent_url, "status_url": c.status_url,
+            let body = json!({ "id": c.id, "consent_url": c.page_url, "status_url": c.status_url,
                 "expires_at": c.expires_at, "state": "requested" });
             let mut response = (StatusCode::CREATED, Json(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(&c.status_url) {

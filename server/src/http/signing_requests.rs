@@ -12,9 +12,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_docsig::timestamp::client::Stamp;
+use hcpki_sso::desk::signature::SignatureTimeStamps;
 use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::oidc::client::ClientCredentials;
-use hcpki_sso::signing_requests::{self, SignatureTimeStamps};
+use hcpki_sso::signing_requests;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -29,7 +30,7 @@ pub async fn create(State(state): State<PortalState>, tls: Tls, headers: HeaderM
     let now_ms = state.clock.now_unix_ms();
     match signing_requests::create(context(&state), &credentials, certificate(&tls), bearer, &fields, now_ms).await {
         Ok(c) => {
-            let body = json!({ "id": c.id, "sign_url": c.sign_url, "status_url": c.status_url,
+            let body = json!({ "id": c.id, "sign_url": c.page_url, "status_url": c.status_url,
                 "expires_at": c.expires_at, "state": "pending" });
             let mut response = (StatusCode::CREATED, Json(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(&c.status_url) {

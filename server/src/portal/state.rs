@@ -34,7 +34,7 @@ pub struct PortalState {
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_pkix::time::Clock>,
     /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
-    pub time_stamps: Arc<dyn hcpki_sso::signing_requests::SignatureTimeStamps>,
+    pub time_stamps: Arc<dyn hcpki_sso::desk::signature::SignatureTimeStamps>,
     /// Patients' consents: deadline, retention, the services' templates (`[consent]`, issue #28).
     pub consent: Arc<hcpki_sso::consent::settings::ConsentSettings>,
     /// `[portal] delegation_max_hours`: the longest delegation a physician may make (D95).

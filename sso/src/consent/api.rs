@@ -18,11 +18,11 @@ use super::life::{NewConsent, Phase};
 use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
 use crate::audit::audit;
+use crate::desk::service::{Created, authenticate, forbidden, not_found, physician_session, refused};
 use crate::oidc::client::Endpoint;
 use crate::oidc::{Context, ErrorStatus, OAuthError};
 use crate::patient_key::FacilityPatientId;
 use crate::policy::ClientRule;
-use crate::signing_requests::api::{authenticate, physician_session, refused};
 use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
@@ -46,18 +46,6 @@ pub const API: Endpoint = Endpoint { path: API_PATH, callers: ClientRule::Confid
 pub const EVENTS: Endpoint = Endpoint { path: EVENTS_PATH, callers: ClientRule::Confidential };
 /// Most withdrawals one poll returns.
 pub const EVENTS_LIMIT: i64 = 100;
-
-/// A consent request just stored: what the 201 answer says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Created {
-    pub id: String,
-    /// The portal page where the physician has the patient sign.
-    pub consent_url: String,
-    /// Where the service follows it.
-    pub status_url: String,
-    /// The patient must sign before then (Unix seconds).
-    pub expires_at: i64,
-}
 
 /// `POST /api/v1/consents` at `now_ms`: the client authenticated, the physician's `bearer` access token
 /// active and issued to it, its sign-in an HPKI card session at a facility; `fields`: `patient` (the facility's
@@ -127,14 +115,7 @@ pub async fn create(
         }
         Err(e) => return Err(store_failure(e)),
     };
-    let id = consent.id.clone();
-    let issuer = &ctx.provider.issuer;
-    Ok(Created {
-        consent_url: format!("{issuer}{PAGE_PATH}/{id}"),
-        status_url: format!("{issuer}{API_PATH}/{id}"),
-        id,
-        expires_at: consent.expires_at,
-    })
+    Ok(Created::new(ctx, PAGE_PATH, API_PATH, consent.id, consent.expires_at))
 }
 
 /// `GET /api/v1/consents/{id}`: the consent, to the client that asked for it only (404 otherwise, as for an
@@ -286,14 +267,6 @@ pub fn evidence_json(e: &SignatureEvidence) -> Value {
 
 fn bad_request(e: &ConsentError) -> OAuthError {
     OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: e.to_string() }
-}
-
-fn forbidden(description: &str) -> OAuthError {
-    OAuthError { status: ErrorStatus::Forbidden, error: "access_denied", description: description.into() }
-}
-
-fn not_found(description: &str) -> OAuthError {
-    OAuthError { status: ErrorStatus::NotFound, error: "not_found", description: description.into() }
 }
 
 fn store_failure(e: ConsentError) -> OAuthError {

@@ -4,11 +4,12 @@
 //! page. The request is then the same as a service's: the page `/consent/{id}` takes it on. HTTP-free.
 
 use super::ConsentError;
-use super::desk::{DeskError, deny};
+use super::desk::DeskError;
 use super::life::NewConsent;
 use super::purpose::{PORTAL_CLIENT, Purpose, Requester};
 use super::settings::ConsentSettings;
 use super::template::Template;
+use crate::desk::page::deny;
 use crate::oidc::Context;
 use crate::patient_key::FacilityPatientId;
 use crate::session::Session;

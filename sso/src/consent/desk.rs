@@ -18,16 +18,18 @@ use super::record;
 use super::request::{facility_name, service_name};
 use super::settings::ConsentSettings;
 use super::template::Facts;
+use crate::desk::page::deny;
+use crate::desk::signature::{self, Checked, ExtendError, SignatureTimeStamps, Signed};
 use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::patient_key::FacilityPatientId;
 use crate::session::Session;
-use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamps};
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{
     ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
 };
 use hcpki_docsig::consent_document::Statement;
+use hcpki_model::signature::{Format, Level};
 use hcpki_pkix::jpki::BasicFour;
 use hcpki_pkix::time::UnixTime;
 use serde_json::json;
@@ -95,7 +97,7 @@ pub enum DeskError {
     PatientMismatch,
     /// A time stamp or the revocation data could not be had.
     #[error(transparent)]
-    Extend(SignError),
+    Extend(ExtendError),
     /// Card login (trust anchors) is not configured.
     #[error("this portal has no card trust anchors ([login]), so it cannot check the card's signature")]
     NoTrustAnchors,
@@ -398,12 +400,6 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
     }
 }
 
-/// Audit a refusal of `action` on `target` to the signed-in `session`, with the reason.
-pub(super) async fn deny(ctx: Context<'_>, session: &Session, action: &str, target: &str, why: &str) {
-    let actor = format!("portal:{}", session.person_key);
-    ctx.refusals.record(&actor, action, target, json!({ "reason": why })).await;
-}
-
 async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<ConsentView, DeskError> {
     let document = stored(ctx, &consent.id, DocumentKind::Consent).await?;
     let statement = hcpki_docsig::consent_document::read(&document.bytes)
@@ -434,11 +430,11 @@ async fn stored(ctx: Context<'_>, id: &str, kind: DocumentKind) -> Result<Consen
 }
 
 /// The B-B check of the signing requests: a PAdES signature appended to exactly `document`, intact.
-fn check(signed: &[u8], document: &[u8]) -> Result<signing_requests::Checked, DeskError> {
+fn check(signed: &[u8], document: &[u8]) -> Result<Checked, DeskError> {
     if signed.is_empty() || signed.len() > MAX_SIGNED_BYTES {
         return Err(DeskError::BadSignature(format!("a signed PDF of {} bytes", signed.len())));
     }
-    signing_requests::check_b_b(Format::Pades, signed, document).map_err(DeskError::BadSignature)
+    signature::check_b_b(Format::Pades, signed, document).map_err(DeskError::BadSignature)
 }
 
 /// B-LT: the signature time stamp and the signer's CRL at its time.
@@ -448,15 +444,9 @@ async fn extend(
     document: &[u8],
     path: &[Vec<u8>],
     signed: &[u8],
-) -> Result<signing_requests::Signed, DeskError> {
-    let start = signing_requests::Signed {
-        document: signed.to_vec(),
-        signer_sha256: String::new(),
-        stamp: None,
-        validation_data: None,
-        archive: None,
-    };
-    signing_requests::extend(verifier, stamps, Format::Pades, Level::BaselineLt, document, path, start)
+) -> Result<Signed, DeskError> {
+    let start = Signed::b_b(signed, String::new());
+    signature::extend(verifier, stamps, Format::Pades, Level::BaselineLt, document, path, start)
         .await
         .map_err(DeskError::Extend)
 }

@@ -13,9 +13,10 @@
 
 use super::ConsentError;
 use super::audit::{Actor, identity_event};
-use super::desk::{DeskError, deny};
+use super::desk::DeskError;
 use super::evidence::Sha256Hex;
 use super::record;
+use crate::desk::page::deny;
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use crate::oidc::Context;
 use crate::patient_key::FacilityPatientId;

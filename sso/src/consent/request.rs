@@ -58,5 +58,5 @@ pub async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
     if client_id == super::purpose::PORTAL_CLIENT {
         return "保健医療情報ネットワーク ポータル".to_owned();
     }
-    crate::signing_requests::service_name(ctx, client_id).await
+    crate::desk::page::service_name(ctx, client_id).await
 }

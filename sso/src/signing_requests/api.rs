@@ -3,11 +3,12 @@
 //! (`private_key_jwt` assertion, `tls_client_auth` / `self_signed_tls_client_auth` on the mTLS listener, or a
 //! `client_secret_post` secret; never a public client's bare `client_id`: [`API`]).
 
-use super::{API_PATH, LIFETIME_SECS, NewRequest, PAGE_PATH, sha256_hex};
+use super::{API_PATH, LIFETIME_SECS, NewRequest, PAGE_PATH};
 use crate::audit::audit;
-use crate::oidc::client::{self, Client, ClientCredentials, Endpoint, Presented};
-use crate::oidc::endpoints::{Inactive, active_access_token};
-use crate::oidc::{Context, ErrorStatus, OAuthError};
+use crate::desk::service::{Created, authenticate, forbidden, not_found, physician_session, refused};
+use crate::desk::signature::sha256_hex;
+use crate::oidc::client::{ClientCredentials, Endpoint};
+use crate::oidc::{Context, OAuthError};
 use crate::policy::ClientRule;
 use base64::Engine as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
@@ -16,25 +17,11 @@ use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The API: confidential clients only (issue #42 item 1). The service acts on its own authority here — it asks
 /// a physician to sign and collects the signed document — and a public client's `client_id` proves nothing:
 /// anyone may send it, with a token of that client a person's device holds.
 pub const API: Endpoint = Endpoint { path: API_PATH, callers: ClientRule::Confidential };
-
-/// A request just stored: what the 201 answer says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Created {
-    /// The request's id.
-    pub id: String,
-    /// The portal page where the physician signs it.
-    pub sign_url: String,
-    /// Where the service follows it.
-    pub status_url: String,
-    /// The physician must sign before then (Unix seconds).
-    pub expires_at: i64,
-}
 
 /// What the service learns of its request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,13 +79,10 @@ pub async fn create(
     let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default().to_owned();
     let person = session.person_key;
     if !matches!(PersonKey::parse(&person), Ok(PersonKey::Hpki { .. })) {
-        let e = OAuthError {
-            status: ErrorStatus::Forbidden,
-            error: "access_denied",
-            description: "the physician did not sign in with an HPKI card (or the card carries no registration \
-                          number): documents are signed with the card, so ask them to sign in with it"
-                .into(),
-        };
+        let e = forbidden(
+            "the physician did not sign in with an HPKI card (or the card carries no registration number): \
+             documents are signed with the card, so ask them to sign in with it",
+        );
         return Err(deny(e, json!({ "reason": "not an HPKI card sign-in", "grant": gid })).await);
     }
     let request = match NewRequest::parse(fields) {
@@ -135,13 +119,7 @@ pub async fn create(
             "expires_at": record.expires_at }),
     };
     ctx.provider.store.signing_request_create(&record, &event, UnixTime::from_millis(now_ms)).await?;
-    let issuer = &ctx.provider.issuer;
-    Ok(Created {
-        sign_url: format!("{issuer}{PAGE_PATH}/{id}"),
-        status_url: format!("{issuer}{API_PATH}/{id}"),
-        id,
-        expires_at: record.expires_at,
-    })
+    Ok(Created::new(ctx, PAGE_PATH, API_PATH, id, record.expires_at))
 }
 
 /// `GET /api/v1/signing-requests/{id}` at `now_ms`: the request, to the client that created it only (any other
@@ -159,13 +137,10 @@ pub async fn status(
     let request = match ctx.provider.store.signing_request(id).await? {
         Some(r) if r.client_id == client.id => r,
         _ => {
-            let e = OAuthError {
-                status: ErrorStatus::NotFound,
-                error: "not_found",
-                description: "no signing request of yours has this id (it may have been removed a day after its \
-                              deadline): create a new one"
-                    .into(),
-            };
+            let e = not_found(
+                "no signing request of yours has this id (it may have been removed a day after its deadline): \
+                 create a new one",
+            );
             let more = json!({ "request": crate::refusals::named(Some(id)) });
             return Err(refused(ctx, &client.id, "signing_request.fetch", e, more).await);
         }
@@ -187,76 +162,4 @@ pub fn state_at(request: &SigningRequestRecord, now: i64) -> &'static str {
         SigningState::Pending if request.expires_at <= now => "expired",
         s => s.as_str(),
     }
-}
-
-/// The client of a request to the API `endpoint`, as `/introspect` authenticates one (the assertion's audience
-/// may be the issuer, its token endpoint or the endpoint's URL) and only one `endpoint` admits; a failure audited
-/// `oidc.client.authenticate`.
-pub(crate) async fn authenticate(
-    ctx: Context<'_>,
-    endpoint: Endpoint,
-    credentials: &ClientCredentials,
-    certificate: Option<&[u8]>,
-    now: i64,
-) -> Result<Arc<Client>, OAuthError> {
-    let provider = ctx.provider;
-    let presented = Presented { credentials, certificate, audiences: provider.audiences(endpoint.path), now };
-    match client::authenticate(&provider.clients, &presented, endpoint.callers).await {
-        Ok(c) => Ok(c),
-        Err(e) => Err(crate::oidc::refused::client(ctx.refusals, endpoint.path, credentials, e).await),
-    }
-}
-
-/// A refusal of an API request and what its audit entry adds.
-pub(crate) type Refusal = (OAuthError, Value);
-
-/// The claims of the physician's access token `bearer` (active at `now`, issued to `client_id`, certificate-bound
-/// only with its `certificate`) and the portal session its grant was made in, while that session's row is kept;
-/// otherwise the refusal for the caller to audit. The signing requests' and the consents' one way of knowing
-/// which physician a service acts for.
-pub(crate) async fn physician_session(
-    ctx: Context<'_>,
-    client_id: &str,
-    bearer: Option<&str>,
-    certificate: Option<&[u8]>,
-    now: i64,
-) -> Result<Result<(Value, hcpki_ca::store::SessionRecord), Refusal>, OAuthError> {
-    let Some(token) = bearer else {
-        let e = invalid_token("send the physician's access token as Authorization: Bearer");
-        return Ok(Err((e, json!({ "reason": "no bearer token" }))));
-    };
-    let (claims, _) = match active_access_token(ctx.provider, token, certificate, now).await? {
-        Ok(active) => active,
-        Err(Inactive { why, .. }) => {
-            let e = invalid_token("the physician's access token is invalid, expired or revoked: sign them in again");
-            return Ok(Err((e, json!({ "reason": crate::oidc::refused::reason(&why) }))));
-        }
-    };
-    if claims.get("client_id").and_then(Value::as_str) != Some(client_id) {
-        let e = invalid_token("the access token was issued to another client: send a token issued to you");
-        return Ok(Err((e, json!({ "reason": "another client's access token" }))));
-    }
-    let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let store = &ctx.provider.store;
-    let session = match store.oidc_grant(&gid).await? {
-        Some(grant) => store.portal_session_record(&grant.session_hash).await?,
-        None => None,
-    };
-    match session {
-        Some(s) => Ok(Ok((claims, s))),
-        None => {
-            let e = invalid_token("the access token's sign-in has ended: sign the physician in again");
-            Ok(Err((e, json!({ "reason": "the grant's session is gone", "grant": gid }))))
-        }
-    }
-}
-
-/// A refused API request of an authenticated client, audited (denied) by `oidc:<client>` at `action`.
-pub(crate) async fn refused(ctx: Context<'_>, client_id: &str, action: &str, e: OAuthError, more: Value) -> OAuthError {
-    crate::oidc::refused::request(ctx.refusals, client_id, action, e, more).await
-}
-
-/// 401 `invalid_token` (RFC 6750 §3.1).
-pub(crate) fn invalid_token(description: &str) -> OAuthError {
-    OAuthError { status: ErrorStatus::Unauthorized, error: "invalid_token", description: description.into() }
 }

@@ -3,8 +3,10 @@
 //! the session's person as a card login binds its authentication certificate (D79), B-T takes its time
 //! stamp from `[[signing.tsa]]` only (D80), and B-LT its validation data from the login's CRL cache (D82).
 
-use super::{Format, Level, SignatureTimeStamps, api::state_at, formats, sha256_hex, validation_data};
+use super::{Format, Level, api::state_at};
 use crate::audit::audit;
+use crate::desk::page::{self, service_name};
+use crate::desk::signature::{self, ExtendError, SignatureTimeStamps, Signed, sha256_hex};
 use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::session::Session;
@@ -88,6 +90,16 @@ pub enum SignError {
     Store(#[from] StoreError),
 }
 
+impl From<ExtendError> for SignError {
+    fn from(e: ExtendError) -> Self {
+        match e {
+            ExtendError::BadSignature(why) => Self::BadSignature(why),
+            ExtendError::NoTimeStamp(why) => Self::NoTimeStamp(why),
+            ExtendError::NoValidationData(why) => Self::NoValidationData(why),
+        }
+    }
+}
+
 /// `GET /sign/{id}` for `session` at `now_ms`: the request when it is this person's and pending; shown and
 /// refused pages are audited `signing_request.show`.
 pub async fn open(
@@ -100,7 +112,7 @@ pub async fn open(
         Ok(r) => r,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let actor = format!("portal:{}", session.person_key);
+    let actor = page::actor(session);
     audit(&ctx.provider.store, now_ms, &actor, "signing_request.show", id, Outcome::Ok, summary(&request)).await;
     let service = service_name(ctx, &request.client_id).await;
     Ok(Ok(RequestView { request, service }))
@@ -134,7 +146,7 @@ pub async fn complete(
 ) -> Result<Done, SignError> {
     let request = own_pending(ctx, session, id, "signing_request.sign", now_ms).await?.map_err(SignError::Page)?;
     let outcome = sign(verifier, stamps, &request, p7s, now_ms.div_euclid(1000)).await;
-    let actor = format!("portal:{}", session.person_key);
+    let actor = page::actor(session);
     let signed = match outcome {
         Ok(signed) => signed,
         Err(e) => {
@@ -195,7 +207,7 @@ pub async fn refuse(
         Ok(r) => r,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let actor = format!("portal:{}", session.person_key);
+    let actor = page::actor(session);
     let end = SigningEnd::Closed { state: SigningState::Refused, reason: "the physician declined to sign".into() };
     let event = event(&actor, "signing_request.refuse", id, Outcome::Ok, summary(&request));
     match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
@@ -216,21 +228,6 @@ async fn ended_meanwhile(ctx: Context<'_>, id: &str, now_ms: i64) -> Result<Page
     })
 }
 
-/// What [`sign`] made: the signed document at the request's level and what the audit entry says of it.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Signed {
-    /// The signed document.
-    pub document: Vec<u8>,
-    /// The signer certificate's SHA-256 (hex).
-    pub signer_sha256: String,
-    /// From B-T: the signature time stamp's genTime and the TSA's URL.
-    pub stamp: Option<(i64, String)>,
-    /// From B-LT: how many certificates and CRLs were embedded.
-    pub validation_data: Option<(usize, usize)>,
-    /// At B-LTA: the archive (CAdES) or document (PAdES) time stamp's genTime and TSA URL.
-    pub archive: Option<(i64, String)>,
-}
-
 /// The checks and the additions of [`complete`]: the card's B-B checked and bound to the request's person,
 /// then, as the level asks, the signature time stamp (B-T), the validation data gathered at the time stamp's
 /// time (B-LT) and the archive time stamp (B-LTA).
@@ -247,7 +244,7 @@ pub(super) async fn sign(
     if signed.is_empty() || signed.len() > max_signed_bytes(format) {
         return Err(bad(format!("a signed document of {} bytes (at most {})", signed.len(), max_signed_bytes(format))));
     }
-    let checked = formats::check_b_b(format, signed, &request.document).map_err(bad)?;
+    let checked = signature::check_b_b(format, signed, &request.document).map_err(bad)?;
     let verifier = verifier.ok_or(SignError::NoTrustAnchors)?;
     let holder = verifier
         .signature_holder(&checked.chain, now)
@@ -258,48 +255,8 @@ pub(super) async fn sign(
         ));
     }
     let signer_sha256 = checked.chain.first().map(|signer| sha256_hex(signer)).unwrap_or_default();
-    let done = Signed { document: signed.to_vec(), signer_sha256, stamp: None, validation_data: None, archive: None };
-    extend(verifier, stamps, format, level, &request.document, &holder.path, done).await
-}
-
-/// A checked B-B signature `done` (over `document`, by the first certificate of the validated `path`) taken to
-/// `level`: the signature time stamp (B-T), the validation data gathered at the time stamp's time from
-/// `verifier`'s CRL cache (B-LT), the archive time stamp (B-LTA). The signing requests' and the consents' one
-/// way of adding them.
-pub(crate) async fn extend(
-    verifier: &CardVerifier,
-    stamps: &dyn SignatureTimeStamps,
-    format: Format,
-    level: Level,
-    document: &[u8],
-    path: &[Vec<u8>],
-    mut done: Signed,
-) -> Result<Signed, SignError> {
-    let bad = |why: String| SignError::BadSignature(why);
-    if level == Level::BaselineB {
-        return Ok(done);
-    }
-    let digest = formats::time_stamp_digest(format, &done.document).map_err(bad)?;
-    let (stamp, url) = stamps.stamp(&digest).await.map_err(SignError::NoTimeStamp)?;
-    done.document = formats::with_time_stamp(format, &done.document, &stamp.token).map_err(SignError::NoTimeStamp)?;
-    done.stamp = Some((stamp.gen_time, url));
-    if level == Level::BaselineT {
-        return Ok(done);
-    }
-    // Gathered for the time the token proves, from the CRL cache only (D82): no CRL, no B-LT, nothing stored.
-    let gathered =
-        validation_data::gather(verifier, path, &stamp.token, stamp.gen_time).map_err(SignError::NoValidationData)?;
-    done.document =
-        formats::with_validation_data(format, &done.document, &gathered).map_err(SignError::NoValidationData)?;
-    done.validation_data = Some((gathered.certificates.len(), gathered.crls.len()));
-    if level == Level::BaselineLt {
-        return Ok(done);
-    }
-    let archive = formats::Archive::prepare(format, &done.document, document).map_err(SignError::NoTimeStamp)?;
-    let (archive_stamp, archive_url) = stamps.stamp(&archive.digest()).await.map_err(SignError::NoTimeStamp)?;
-    done.document = archive.finish(&done.document, document, &archive_stamp.token).map_err(SignError::NoTimeStamp)?;
-    done.archive = Some((archive_stamp.gen_time, archive_url));
-    Ok(done)
+    let done = Signed::b_b(signed, signer_sha256);
+    Ok(signature::extend(verifier, stamps, format, level, &request.document, &holder.path, done).await?)
 }
 
 /// The largest signed document taken back from the page: a `.p7s` is a few KiB; an e-prescription or a PDF is
@@ -334,7 +291,7 @@ async fn own_pending(
         insert(&mut detail, "state", json!(state));
     }
     let target = crate::refusals::named(Some(id));
-    ctx.refusals.record(&format!("portal:{}", session.person_key), action, &target, detail).await;
+    page::refused(ctx, session, action, &target, detail).await;
     Ok(Err(refusal))
 }
 
@@ -351,17 +308,4 @@ fn insert(detail: &mut Value, key: &str, value: Value) {
 
 fn event(actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) -> AuditEvent {
     AuditEvent { actor: actor.into(), action: action.into(), target: target.into(), outcome, detail }
-}
-
-/// "service name (client id)" from the client's registration and the catalog, else the client id.
-pub(crate) async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
-    let service = match ctx.provider.clients.load(client_id).await {
-        Ok(Some(c)) => Some(c.config.service.clone()),
-        _ => None,
-    };
-    let catalog = ctx.services.current().await.ok();
-    match service.and_then(|id| catalog.as_ref().and_then(|all| all.get(&id)).map(|s| s.name.clone())) {
-        Some(name) => format!("{name} ({client_id})"),
-        None => client_id.to_owned(),
-    }
 }

@@ -4,7 +4,8 @@
 
 use super::desk::{SignError, sign};
 use super::fields::{Format, Level, NewRequest};
-use super::{MAX_DOCUMENT_BYTES, SignatureTimeStamps, api::state_at};
+use super::{MAX_DOCUMENT_BYTES, api::state_at};
+use crate::desk::signature::{SignatureTimeStamps, sha256_hex};
 use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors};
 use base64::Engine as _;
 use der::Encode as _;
@@ -126,7 +127,7 @@ fn request(
         level: level.into(),
         title: "t".into(),
         document: document.to_vec(),
-        document_sha256: super::sha256_hex(document),
+        document_sha256: sha256_hex(document),
         state: SigningState::Pending,
         result: None,
         signer_sha256: None,
@@ -153,7 +154,7 @@ async fn only_the_signed_in_physicians_b_b_signature_of_this_document_is_taken()
     let own = b_b(&p.card, document, now);
     let signed = sign(Some(&p.verifier), &NoTsa, &r, &own, now).await.unwrap();
     assert_eq!((signed.document, signed.stamp), (own.clone(), None), "B-B is kept as the card made it");
-    assert_eq!(signed.signer_sha256, super::sha256_hex(&p.card.signature.cert));
+    assert_eq!(signed.signer_sha256, sha256_hex(&p.card.signature.cert));
 
     let refused = |e: SignError| e.to_string();
     let garbage = sign(Some(&p.verifier), &NoTsa, &r, b"\x30\x03\x02\x01\x01", now).await.unwrap_err();

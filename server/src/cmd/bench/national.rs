@@ -29,7 +29,7 @@
 
 use super::dataset::Generator;
 use super::measure::{SplitMix, crl_entries, percentile, raw_crl, raw_rate};
-use crate::cli::Global;
+use crate::args::Global;
 use crate::cmd::facility_import;
 use crate::config::Loaded;
 use anyhow::{Context, Result};

@@ -26,7 +26,7 @@
 //! the database, replacing those of an earlier run.
 
 use super::measure::percentile;
-use crate::cli::Global;
+use crate::args::Global;
 use crate::config::{self, Loaded, LoginConfig};
 use crate::portal::card_login::PRELOGIN_COOKIE;
 use anyhow::{Context, Result, bail};

@@ -4,7 +4,7 @@
 //! configuration a real installation would have (`[portal]`, `[console] url`, `[login]`) and starts
 //! [`crate::cmd::serve`].
 
-use crate::cli::Global;
+use crate::args::Global;
 use crate::cmd::serve::ServeArgs;
 use crate::config::{Loaded, PortalConfig};
 use anyhow::{Context, Result, bail};

@@ -12,8 +12,8 @@ use hcpki_pkix::jpki::BasicFour;
 use hcpki_sso::consent::ConsentError;
 use hcpki_sso::consent::desk::{ConsentView, DeskError};
 use hcpki_sso::consent::life::Phase;
+use hcpki_sso::desk::signature::ExtendError;
 use hcpki_sso::patient_key::PatientKeyError;
-use hcpki_sso::signing_requests::SignError;
 use maud::{Markup, html};
 
 /// The page's script.
@@ -542,14 +542,14 @@ pub fn refusal_words(lang: Lang, e: &DeskError) -> (StatusCode, String) {
                 "The card's signature could not be checked, so nothing was recorded: reload the page and sign again.",
             ),
         ),
-        DeskError::Extend(SignError::NoTimeStamp(_)) => (
+        DeskError::Extend(ExtendError::NoTimeStamp(_)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             s(
                 "時刻認証局からタイムスタンプを得られなかったため、何も記録していません(依頼は残っています)。しばらくしてからもう一度署名するか、システム管理者に連絡してください。",
                 "No time-stamping authority gave a time stamp, so nothing was recorded (the request stays open): sign again later, or contact the administrator.",
             ),
         ),
-        DeskError::Extend(SignError::NoValidationData(_)) => (
+        DeskError::Extend(ExtendError::NoValidationData(_)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             s(
                 "署名用電子証明書の失効情報(CRL)がこのポータルにないため、長期署名(B-LT)を作れず、何も記録していません(依頼は残っています)。システム管理者に連絡してください。",

@@ -1,4 +1,4 @@
-//! The options every command takes: a leaf the commands read without reaching back into the command list.
+//! The options every command takes: read by the commands without reaching up into the command list.
 
 use clap::Args;
 use std::path::PathBuf;

@@ -1,13 +1,14 @@
 //! Each format's part of completing a request: the card's B-B signature checked against the request's own
 //! document by that format's core, and the signature time stamp, the validation data (B-LT) and the archive
 //! time stamp (B-LTA) added the format's way. The rest of
-//! [`super::desk`] (the signer bound to the session's person, the TSA list, the audit) is the same for all.
+//! [`super`] (the TSA list, the CRL cache) and of the desks (the signer bound to a person, the audit) is the same
+//! for all.
 
-use super::Format;
 use super::validation_data::Gathered;
 use der::{Decode as _, Encode as _};
 use hcpki_docsig::signature::cades::{self, CadesSignature, Level};
 use hcpki_docsig::signature::{pades, xades};
+use hcpki_model::signature::Format;
 use x509_cert::Certificate;
 
 /// A card's B-B signature over the request's document: the signer certificate (DER) first, then the other
