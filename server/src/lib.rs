@@ -17,6 +17,7 @@ mod memory;
 mod monitor;
 mod outbound;
 mod output;
+mod panics;
 mod portal;
 mod server_cert;
 mod syslog;
