@@ -37,8 +37,9 @@ fn themed(viewer: Option<Viewer>, lang: Lang, status: StatusCode) -> Response {
     view::page(lang, who, status, title.text(lang), body)
 }
 
-/// A form over `max` bytes (413): what happened and what to do, in the viewer's language. The caller audits.
-pub fn too_large(lang: Lang, who: &Principal, max: usize) -> Response {
+/// A form over `max` bytes (413): what happened and what to do, in the viewer's language, then the form's own
+/// advice (`hint`, English: another way to do it, such as the CLI for a large CSV). The caller audits.
+pub fn too_large(lang: Lang, who: &Principal, max: usize, hint: &str) -> Response {
     let help = match lang {
         Lang::Ja => format!(
             "このフォームで送れるのは {max} バイトまでです。何も変更していません。入力を短くして、もう一度送ってください。"
@@ -48,7 +49,7 @@ pub fn too_large(lang: Lang, who: &Principal, max: usize) -> Response {
         }
     };
     let body = html! {
-        div class="error" role="alert" { p { (help) } }
+        div class="error" role="alert" { p { (help) } p lang="en" { (hint) } }
         p { a href="/console/" { (M::ToConsoleHome.text(lang)) } }
     };
     view::page(lang, who, StatusCode::PAYLOAD_TOO_LARGE, M::TooLarge.text(lang), body)
