@@ -38,7 +38,7 @@ pub enum Actor<'a> {
         /// `account`, `credential`, `certificate`, `transaction`, ...
         id: &'a str,
     },
-    /// `-` or anything else: shown as it is.
+    /// `-`, `system` (the server itself) or anything else: shown as it is.
     Other(&'a str),
 }
 
@@ -81,7 +81,7 @@ impl<'a> Actor<'a> {
             Self::Anonymous(_) => M::RoleAnonymous,
             Self::Cli(_) => M::RoleCli,
             Self::Device { .. } => M::RoleDevice,
-            Self::Other("-") => M::RoleSystem,
+            Self::Other("-" | "system") => M::RoleSystem,
             Self::Other(_) => M::RoleOther,
         }
     }
