@@ -122,18 +122,7 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
             ]
         })
         .collect();
-    let sessions: Vec<Vec<Markup>> = u
-        .sessions
-        .iter()
-        .map(|s| {
-            vec![
-                html! { (when(s.started)) },
-                html! { (when(s.expires)) },
-                html! { (t(if s.card { M::Card } else { M::Password })) },
-                facility_link(s.facility.as_deref()),
-            ]
-        })
-        .collect();
+    let sessions = session_rows(viewer, u);
     let lang = viewer.lang;
     let login_head = [t(M::At), t(M::Outcome), t(M::Method), t(M::Reason), t(M::Facility)];
     let session_head = [t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)];
@@ -171,6 +160,22 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
             }
         }
     }
+}
+
+/// A person's live sessions as table rows (started, expires, method, facility).
+fn session_rows(viewer: &Viewer, u: &User) -> Vec<Vec<Markup>> {
+    let t = |m: M| m.text(viewer.lang);
+    u.sessions
+        .iter()
+        .map(|s| {
+            vec![
+                html! { (when(s.started)) },
+                html! { (when(s.expires)) },
+                html! { (t(if s.card { M::Card } else { M::Password })) },
+                facility_link(s.facility.as_deref()),
+            ]
+        })
+        .collect()
 }
 
 fn facility_link(id: Option<&str>) -> Markup {
@@ -223,18 +228,7 @@ pub async fn confirm_end_sessions(
         let body = html! { p { (t(M::NoSuchPerson)) } p { (back) } };
         return Ok(view::page(viewer.lang, viewer.principal(), StatusCode::NOT_FOUND, t(M::EndSessionsTitle), body));
     };
-    let sessions: Vec<Vec<Markup>> = u
-        .sessions
-        .iter()
-        .map(|s| {
-            vec![
-                html! { (when(s.started)) },
-                html! { (when(s.expires)) },
-                html! { (t(if s.card { M::Card } else { M::Password })) },
-                facility_link(s.facility.as_deref()),
-            ]
-        })
-        .collect();
+    let sessions = session_rows(&viewer, u);
     let head = [t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)];
     let body = html! {
         dl {
