@@ -224,7 +224,7 @@ impl Viewer {
     }
 
     /// [`Viewer::form`] for a form that carries a file's content (the CSV import): at most `max` bytes, and
-    /// `hint` says what to do when it is larger.
+    /// `hint` says what to do when it is larger (on the page under the viewer's words, and in the audit record).
     pub async fn form_limited<T: DeserializeOwned>(
         &self,
         action: &str,
@@ -237,7 +237,8 @@ impl Viewer {
             Ok(b) => b,
             Err(_) => {
                 let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());
-                return Err(self.refusal(&self.caller.refuse(action, target, e).await));
+                self.caller.refuse(action, target, e).await;
+                return Err(no_such_page::too_large(self.lang, self.principal(), max, hint));
             }
         };
         match csrf::read_form(&self.key, &bytes, &self.binding, self.now()) {

@@ -18,6 +18,7 @@ mod memory;
 mod monitor;
 mod outbound;
 mod output;
+mod panics;
 mod portal;
 mod server_cert;
 mod syslog;

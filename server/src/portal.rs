@@ -36,11 +36,13 @@ pub mod signing;
 mod state;
 mod words;
 
-pub use handlers::{csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};
+pub use handlers::{catch_panic, csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};
 pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;
 /// Times in 日本時間, also on the console's pages (one date format, issue #45 item 1).
 pub use pages::jst;
 pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;
 pub use pages::{STYLESHEET_PATH, stylesheet};
+// Japan time as every page shows it (the console's audit log too, issue #45 item 3).
+pub use pages::jst_seconds;
 pub use respond::{confirm_logout, end_session, problem_page, refused_page, signed_out};
 pub use state::PortalState;

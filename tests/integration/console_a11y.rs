@@ -76,7 +76,6 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         shots.take(&mut ops, name);
     }
     assert!(text(&mut ops, "[role=alert]").contains("invalid"), "the refusal page says what went wrong");
-    drop(ops);
 
     // The facility's administrator at its PC (the certificate alone reads).
     let mut admin = browser_for(h, "admin", &pc);
@@ -100,7 +99,99 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         assert!(refused.as_str().unwrap_or_default().contains("pwd:alice"), "the no-grant refusal: {refused}");
         check_page(&mut anonymous, lang, &format!("the refused sign-in, no console grant ({lang})"));
     }
+    help_desk_journey(&mut ops, &origin, &mut shots);
     shots.publish(b);
+}
+
+/// The help-desk operator (issue #45's Tests): finds alice (signed in to the portal above), stops at the
+/// confirmation of ending her sessions, then confirms; reads the audit log, checks its layout as Chromium lays it
+/// out, and opens one entry. axe-core on every page, both languages photographed.
+fn help_desk_journey(ops: &mut Chromium, origin: &str, shots: &mut Shots) {
+    ops.goto(&format!("{origin}/console/users?q=alice&lang=ja"));
+    check_page(ops, "ja", "the user found (help desk)");
+    ops.cmd(json!({"cmd": "click", "selector": "a[href^='/console/users/end-sessions/confirm']"}));
+    let confirm = format!("{origin}/console/users/end-sessions/confirm?person=pwd%3Aalice");
+    ops.wait_url(&confirm, "main");
+    let page = text(ops, "main");
+    assert!(page.contains("pwd:alice") && page.contains("元には戻せません"), "the confirmation names her: {page}");
+    check_both_languages(ops, &confirm, "the end-sessions confirmation");
+    shots.take(ops, "console-end-sessions-confirm-en.png");
+    ops.goto(&format!("{confirm}&lang=ja"));
+    shots.take(ops, "console-end-sessions-confirm-ja.png");
+    ops.cmd(json!({"cmd": "click", "selector": "form[action='/console/users/end-sessions'] button"}));
+    ops.wait_url(&format!("{origin}/console/users?q=pwd%3Aalice&done=sessions-ended"), "#done");
+    assert!(text(ops, "#done").contains("セッションをすべて終了しました"), "{}", text(ops, "main"));
+    check_page(ops, "ja", "the sessions ended (help desk)");
+    shots.take(ops, "console-sessions-ended-ja.png");
+
+    // The audit log: in words and Japan time, and no column narrower than its longest word as laid out.
+    for lang in ["ja", "en"] {
+        ops.goto(&format!("{origin}/console/audit?lang={lang}"));
+        check_page(ops, lang, &format!("the audit log ({lang})"));
+        let main = text(ops, "main");
+        let zone = if lang == "ja" { "(日本時間)" } else { "(Japan time)" };
+        assert!(main.contains(zone), "times in Japan time: {main}");
+        let words = if lang == "ja" { ["成功", "証明書の発行"] } else { ["succeeded", "Certificate issued"] };
+        assert!(words.iter().all(|w| main.contains(w)), "outcomes and events in words: {main}");
+        assert_columns_fit(ops, lang);
+        shots.take(ops, &format!("console-audit-log-{lang}.png"));
+    }
+    let seq = ops.eval("document.querySelector('.audit tbody tr a').textContent");
+    let seq = seq.as_str().expect("an entry's number").to_owned();
+    ops.cmd(json!({"cmd": "click", "selector": ".audit tbody tr a"}));
+    let entry = format!("{origin}/console/audit/{seq}");
+    ops.wait_url(&entry, "main");
+    check_both_languages(ops, &entry, "an audit entry");
+    let main = text(ops, "main");
+    assert!(main.contains("Tamper-evidence chain") && main.contains("operator:ops"), "every stored value: {main}");
+    shots.take(ops, "console-audit-entry-en.png");
+    ops.goto(&format!("{entry}?lang=ja"));
+    shots.take(ops, "console-audit-entry-ja.png");
+}
+
+/// Every column of the audit table at least as wide as the longest word in it (words as Chromium's
+/// `Intl.Segmenter` finds them, Japanese too;
+/// identifiers in `.wrap` and `code` may break anywhere by design), measured in Chromium with each text's font.
+fn assert_columns_fit(browser: &mut Chromium, lang: &str) {
+    let measured = browser.eval(
+        r#"(() => {
+        const table = document.querySelector('.audit table');
+        const ctx = document.createElement('canvas').getContext('2d');
+        const words = new Intl.Segmenter(document.documentElement.lang, { granularity: 'word' });
+        return [...table.querySelectorAll('thead th')].map((th, i) => {
+            const cells = [th, ...table.querySelectorAll(`tbody td:nth-child(${i + 1})`)];
+            let longest = '', need = 0;
+            for (const cell of cells) {
+                const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                while (walk.nextNode()) {
+                    const node = walk.currentNode;
+                    if (node.parentElement.closest('.wrap, code')) continue;
+                    const f = getComputedStyle(node.parentElement);
+                    ctx.font = `${f.fontStyle} ${f.fontWeight} ${f.fontSize} ${f.fontFamily}`;
+                    for (const { segment: word } of words.segment(node.textContent)) {
+                        const w = ctx.measureText(word).width;
+                        if (w > need) { need = w; longest = word; }
+                    }
+                }
+            }
+            const s = getComputedStyle(th);
+            const width = th.getBoundingClientRect().width - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+            return { column: th.textContent, width, longest, need, rows: cells.length - 1 };
+        });
+    })()"#,
+    );
+    let columns = measured.as_array().expect("the audit table's columns");
+    assert_eq!(columns.len(), 7, "{measured}");
+    for c in columns {
+        let (width, need) = (c["width"].as_f64().unwrap(), c["need"].as_f64().unwrap());
+        assert!(
+            width + 1.0 >= need,
+            "{lang}: column {} is {width} px, its word {} needs {need} px",
+            c["column"],
+            c["longest"]
+        );
+        assert!(c["rows"].as_u64().unwrap() <= 50, "a page holds at most 50 entries: {c}");
+    }
 }
 
 /// `url` in Japanese and then in English (`?lang=`), each checked by [`check_page`].

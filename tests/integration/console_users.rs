@@ -98,19 +98,54 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     let forged = form(&[("csrf", "forged"), ("person", "pwd:alice")]);
     let r = c.post_raw("/console/users/end-sessions", &forged, &ops, &["-H", &c_origin(server)]);
     assert_eq!(r.status, 403, "{r:?}");
-    let good = form(&[("csrf", &csrf_of(&page)), ("person", "pwd:alice")]);
+    let good = form(&[("csrf", &csrf_of(&page_bob)), ("person", "pwd:alice")]);
     let r = c.post_raw("/console/users/end-sessions", &good, &ops, &["-H", "Origin: https://evil.example"]);
     assert_eq!(r.status, 403, "{r:?}");
-    let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &page, &aud);
+    let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &page_bob, &aud);
     assert_eq!(r.status, 403, "an auditor's (and another certificate's token): {r:?}");
     assert_eq!(first.get("/").status, 200, "a refusal ended a session");
     assert_eq!(second.get("/").status, 200);
 
-    // The operator ends alice's sessions: both end, bc1 gets its logout token, the browsers see the login page.
+    // The button on alice's page leads to a confirmation that names her and what ends, and ends nothing yet
+    // (issue #45 item 2).
+    assert!(page.text.contains("/console/users/end-sessions/confirm?person=pwd%3Aalice"), "{page:?}");
+    let confirm = c.get("/console/users/end-sessions/confirm?person=pwd%3Aalice&lang=en", &ops);
+    assert_eq!(confirm.status, 200, "{confirm:?}");
+    for shown in ["Alice Staff", "pwd:alice", "cannot be undone", "End the sessions", "Back without ending anything"] {
+        assert!(confirm.text.contains(shown), "{shown}: {confirm:?}");
+    }
+    assert_eq!(confirm.text.matches("<tr>").count(), 3, "her two sessions listed: {confirm:?}");
+    assert_eq!(first.get("/").status, 200, "the confirmation ended a session");
+    assert_eq!(c.get("/console/users/end-sessions/confirm?person=pwd%3Anobody", &ops).status, 404);
+    assert_eq!(c.get("/console/users/end-sessions/confirm?person=pwd%3Aalice", &aud).status, 403);
+    // A form over the console's limit: the themed 413 page in Japanese, audited, nothing ended (issue #45 item 6).
+    let huge = form(&[("csrf", &csrf_of(&confirm)), ("person", &"x".repeat(9000))]);
+    let r = c.post_raw("/console/users/end-sessions", &huge, &ops, &["-H", &c_origin(server)]);
+    assert!(r.status == 413 && r.text.contains("送信された内容が大きすぎます"), "{r:?}");
+    assert!(r.text.contains("何も変更していません") && r.text.contains("href=\"/console/\""), "{r:?}");
+    assert!(r.headers.to_ascii_lowercase().contains("content-security-policy: default-src 'none'"), "{r:?}");
+    assert_eq!(first.get("/").status, 200, "the oversize form ended a session");
+    // A handler's panic (a test-only route): the themed 500 page, nothing of the panic, the console's headers.
+    for (lang, words) in [("ja", "サーバーの内部エラーです"), ("en", "Internal server error")] {
+        let r = c.get(&format!("/console/test-hooks/panic?lang={lang}"), &ops);
+        assert!(r.status == 500 && r.text.contains(words) && !r.text.contains("DEADBEEF"), "{r:?}");
+        assert!(r.headers.to_ascii_lowercase().contains("x-frame-options: deny"), "{r:?}");
+    }
+    let r = first.get("/test-hooks/panic");
+    assert!(r.status == 500 && r.body.contains("サーバーの内部エラーです") && !r.body.contains("DEADBEEF"), "{r:?}");
+    assert!(r.body.contains("href=\"/\""), "the portal's 500 page has a way home: {r:?}");
+    assert_eq!(first.get("/").status, 200, "the portal still answers after a panic");
+
+    // The operator confirms: both sessions end, bc1 gets its logout token, the browsers see the login page; the
+    // console goes back to her page with the notice (a kind in the redirect, never text from the query).
     let receiver = logout_receiver(listener);
-    let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &page, &ops);
-    assert_eq!(r.status, 200, "{r:?}");
-    assert!(r.text.contains("id=\"sessions-ended\">2<"), "{r:?}");
+    let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &confirm, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(r.headers.contains("/console/users?q=pwd%3Aalice&done=sessions-ended"), "{r:?}");
+    let done = c.get("/console/users?q=pwd%3Aalice&done=sessions-ended", &ops);
+    assert!(done.text.contains("セッションをすべて終了しました"), "{done:?}");
+    let forged = c.get("/console/users?q=pwd%3Aalice&done=%3Cb%3Eyou+won%3C%2Fb%3E", &ops);
+    assert!(!forged.text.contains("id=\"done\""), "an unknown notice kind shows nothing: {forged:?}");
     received_logout_token(&p, &receiver.join().unwrap(), "bc1", "ES256");
     for view in [&first, &second] {
         let home = view.get("/");

@@ -2,9 +2,17 @@
 //! actor, target, outcome and UTC dates, and the same filters exported whole as JSON lines or RFC 5424
 //! syslog messages (`crate::syslog`, the format of `hcpki audit export`). Login history is this viewer with
 //! the login actions preset.
+//!
+//! The pages show entries as people read them ([`readable`], issue #45 item 3): actors as roles and names,
+//! events and outcomes in words, times in Japan time, details as keys and values; [`PAGE_ROWS`] a page, older
+//! ones a link away, and each entry its own page ([`entry`]) with every stored value as it is. The exports stay
+//! raw and UTC.
+
+mod readable;
+mod words;
 
 use super::i18n::M;
-use super::view::{self, badge, table_or_none};
+use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -19,9 +27,13 @@ use serde::Deserialize;
 
 /// Entries read per database round trip.
 const PAGE: i64 = 1000;
-/// The viewer reads at most this many entries back from the newest, and shows at most [`MAX_ROWS`].
+/// The viewer reads at most this many entries back from where it starts, and shows at most [`PAGE_ROWS`]: 64
+/// entries with long actors once made a page 151,000 pixels tall (issue #45 item 3).
 const SCAN_LIMIT: i64 = 50_000;
-const MAX_ROWS: usize = 200;
+const PAGE_ROWS: usize = 50;
+/// Detail keys a table row shows, and the characters of each value.
+const ROW_DETAIL_KEYS: usize = 3;
+const ROW_DETAIL_CHARS: usize = 60;
 /// Export pages (the whole log is streamed, page by page).
 const EXPORT_PAGE: i64 = 5000;
 
@@ -35,6 +47,8 @@ pub struct AuditQuery {
     from: Option<String>,
     until: Option<String>,
     format: Option<String>,
+    /// Older than this entry (the next page's link).
+    before: Option<String>,
 }
 
 /// Parsed filters.
@@ -46,6 +60,8 @@ struct Filter {
     outcome: Option<String>,
     from_ms: Option<i64>,
     until_ms: Option<i64>,
+    /// Where the viewer starts: entries older than this one (the pages' links).
+    before: Option<i64>,
 }
 
 impl Filter {
@@ -75,6 +91,9 @@ impl Filter {
             from_ms: day(&q.from, "from")?,
             // The whole `until` day is included.
             until_ms: day(&q.until, "until")?.map(|ms| ms + 86_400_000),
+            before: text(&q.before, "before")?
+                .map(|b| b.parse::<i64>().map_err(|_| format!("before {b:?}: use an entry's number")))
+                .transpose()?,
         })
     }
 
@@ -122,7 +141,7 @@ pub async fn viewer(
     let store = state.admin.audit_log();
     let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let mut found: Vec<AuditEntry> = Vec::new();
-    let mut end = head.seq;
+    let mut end = filter.before.map_or(head.seq, |b| (b - 1).clamp(0, head.seq));
     let mut scanned = 0;
     let mut truncated = false;
     'scan: while end > 0 {
@@ -141,41 +160,49 @@ pub async fn viewer(
             }
             if filter.matches(&e) {
                 found.push(e);
-                if found.len() >= MAX_ROWS {
-                    truncated = end > 0;
+                if found.len() >= PAGE_ROWS {
                     break 'scan;
                 }
             }
         }
     }
-    let t = |m: M| m.text(viewer.lang);
+    let lang = viewer.lang;
+    let t = |m: M| m.text(lang);
     let rows: Vec<Vec<Markup>> = found
         .iter()
         .map(|e| {
             vec![
-                html! { (e.seq) },
-                html! { (hcpki_pkix::time::rfc3339(e.at_ms.div_euclid(1000))) },
-                html! { (e.actor) },
-                html! { code { (e.action) } },
-                html! { (e.target) },
-                badge(&e.outcome),
-                html! { code { (e.detail) } },
+                html! { a href={ "/console/audit/" (e.seq) } aria-label={ (t(M::Detail)) " " (e.seq) } { (e.seq) } },
+                html! { (crate::portal::jst_seconds(e.at_ms.div_euclid(1000), lang)) },
+                readable::actor(lang, &e.actor),
+                readable::action(lang, &e.action),
+                html! { span class="wrap" { (e.target) } },
+                readable::outcome(lang, &e.outcome),
+                readable::details(lang, &e.detail, ROW_DETAIL_KEYS, ROW_DETAIL_CHARS),
             ]
         })
         .collect();
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     let (action, actor, target, from, until) = (v(&q.action), v(&q.actor), v(&q.target), v(&q.from), v(&q.until));
     let outcome = q.outcome.as_deref().unwrap_or("");
-    let outcomes = [("", t(M::AnyOutcome)), ("ok", "ok"), ("denied", "denied"), ("failed", "failed")];
-    let query = serde_urlencoded::to_string([
+    let word = |w: words::M| w.text(lang);
+    let outcomes = [
+        ("", t(M::AnyOutcome)),
+        ("ok", word(words::M::OutcomeOk)),
+        ("denied", word(words::M::OutcomeDenied)),
+        ("failed", word(words::M::OutcomeFailed)),
+    ];
+    let filters = [
         ("action", action.as_str()),
         ("actor", actor.as_str()),
         ("target", target.as_str()),
         ("outcome", outcome),
         ("from", from.as_str()),
         ("until", until.as_str()),
-    ])
-    .unwrap_or_default();
+    ];
+    let query = serde_urlencoded::to_string(filters).unwrap_or_default();
+    // The next page starts below the last entry shown, when the scan stopped with entries left.
+    let older = found.last().map(|e| e.seq).filter(|s| found.len() >= PAGE_ROWS && *s > 1);
     let head = [t(M::Seq), t(M::At), t(M::ActorCol), t(M::ActionCol), t(M::TargetCol), t(M::Outcome), t(M::Detail)];
     let body = html! {
         form method="get" action="/console/audit" role="search" {
@@ -196,9 +223,74 @@ pub async fn viewer(
             a href={ "/console/audit/export?" (query) "&format=syslog" } { (t(M::ExportSyslog)) }
         }
         @if truncated { p role="status" { (t(M::ScanLimited)) } }
-        (table_or_none(viewer.lang, t(M::Audit), &head, &rows))
+        p { (word(words::M::TimesInJapan)) }
+        div class="audit" { (table_or_none(lang, t(M::Audit), &head, &rows)) }
+        @if filter.before.is_some() || older.is_some() {
+            nav class="pages" aria-label=(word(words::M::Pages)) { p {
+                @if filter.before.is_some() { a href={ "/console/audit?" (query) } { (word(words::M::Newest)) } }
+                @if filter.before.is_some() && older.is_some() { " · " }
+                @if let Some(s) = older {
+                    a href={ "/console/audit?" (query) "&before=" (s) } rel="next" { (word(words::M::Older)) }
+                }
+            } }
+        }
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Audit), body))
+}
+
+/// `GET /console/audit/{seq}`: one entry, every stored value: the actor, event and outcome in words and as stored,
+/// the time in Japan time and UTC, the detail as keys and values and as its JSON, and its place in the chain.
+pub async fn entry(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(seq): axum::extract::Path<String>,
+) -> Result<Response, Response> {
+    viewer.caller.may(Action::ReadAudit).await.or_page(&viewer)?;
+    let lang = viewer.lang;
+    let word = |w: words::M| w.text(lang);
+    let store = state.admin.audit_log();
+    let found = match seq.parse::<i64>() {
+        Ok(n) if n >= 1 => store
+            .audit_entries(n - 1, 1)
+            .await
+            .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?
+            .into_iter()
+            .find(|e| e.seq == n),
+        _ => None,
+    };
+    let back = html! { p { a href="/console/audit" { (word(words::M::BackToLog)) } } };
+    let Some(e) = found else {
+        let body = html! { p { (word(words::M::NoSuchEntry)) } (back) };
+        return Ok(view::page(lang, viewer.principal(), StatusCode::NOT_FOUND, word(words::M::EntryTitle), body));
+    };
+    let actor = readable::Actor::parse(&e.actor);
+    let secs = e.at_ms.div_euclid(1000);
+    let facts = [
+        (words::M::Number, html! { (e.seq) }),
+        (words::M::Time, crate::portal::jst_seconds(secs, lang)),
+        (words::M::UtcTime, html! { code { (hcpki_pkix::time::rfc3339(secs)) } }),
+        (words::M::Role, html! { (actor.role().text(lang)) }),
+        (words::M::Actor, html! { span class="wrap" { (actor.name(lang)) } }),
+        (words::M::StoredActor, html! { code class="wrap" { (e.actor) } }),
+        (words::M::Event, html! { (readable::action_label(&e.action).text(lang)) }),
+        (words::M::EventCode, html! { code class="wrap" { (e.action) } }),
+        (words::M::Target, html! { span class="wrap" { (e.target) } }),
+        (words::M::Outcome, readable::outcome(lang, &e.outcome)),
+    ];
+    let body = html! {
+        dl { @for (k, v) in &facts { dt { (k.text(lang)) } dd { (v) } } }
+        (view::section("details", word(words::M::Details), readable::details(lang, &e.detail, usize::MAX, usize::MAX)))
+        (view::section("raw", word(words::M::RawDetail), html! { pre { (e.detail) } }))
+        (view::section("chain", word(words::M::Chain), html! {
+            dl {
+                dt { (word(words::M::PrevHash)) } dd { code class="wrap" { (e.prev_hash) } }
+                dt { (word(words::M::Hash)) } dd { code class="wrap" { (e.hash) } }
+            }
+        }))
+        (back)
+    };
+    let title = format!("{} {}", word(words::M::EntryTitle), e.seq);
+    Ok(view::page(lang, viewer.principal(), StatusCode::OK, &title, body))
 }
 
 /// `GET /console/audit/export?…&format=jsonl|syslog`: every matching entry up to the head as it is now,
@@ -305,5 +397,10 @@ mod tests {
         assert!(bad(AuditQuery { outcome: Some("maybe".into()), ..Default::default() }).contains("ok, denied"));
         assert!(bad(AuditQuery { from: Some("23/11/2026".into()), ..Default::default() }).contains("YYYY-MM-DD"));
         assert!(bad(AuditQuery { actor: Some("x".repeat(201)), ..Default::default() }).contains("longer"));
+        assert!(bad(AuditQuery { before: Some("x".into()), ..Default::default() }).contains("entry's number"));
+        assert_eq!(
+            Filter::parse(&AuditQuery { before: Some("7".into()), ..Default::default() }).unwrap().before,
+            Some(7)
+        );
     }
 }

@@ -45,6 +45,10 @@ messages! {
     NotFoundHelp => "このアドレスのページはありません。アドレスを確かめるか、コンソールのホームから開き直してください。",
         "There is no page at this address. Check the address, or open the page again from the console's home.";
     MethodNotAllowed => "この操作はこのページではできません", "This page does not accept that request";
+    TooLarge => "送信された内容が大きすぎます", "What was sent is too large";
+    InternalError => "サーバーの内部エラーです", "Internal server error";
+    InternalErrorHelp => "この操作はサーバーの不具合で完了しませんでした(記録済みです)。少し待ってからホームから開き直してください。続くときは、発生した時刻を添えて運用担当にご連絡ください。",
+        "This request failed because of a fault in the server (it is logged). Wait a moment and open it again from the home page; if it keeps failing, tell the operators the time it happened.";
     MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください(入力した内容は送られていません)。",
         "Open the page again and use its buttons (nothing you typed was sent).";
     ToConsoleHome => "コンソールのホームへ戻る", "Back to the console's home";
@@ -172,8 +176,17 @@ messages! {
     Failures => "失敗回数", "Failures";
     EndAllSessions => "すべてのセッションを終了", "End all sessions";
     ClearLockout => "ロックを解除", "Clear the lockout";
-    SessionsEnded => "セッションを終了しました (利用中のサービスにはバックチャネルログアウトを送信済み)。終了した数:",
-        "Sessions ended (their services were sent back-channel logout). Number ended:";
+    // Ending a person's sessions (issue #45 item 2): the confirmation, then the notice after the redirect.
+    EndSessionsTitle => "セッションの終了の確認", "End this person's sessions?";
+    EndSessionsConsequence => "この人のすべての SSO セッションを終了します。利用中のサービス(電子カルテなど)からもログアウトされ、作業中の画面は保存されないことがあります。次に使うときは、もう一度ログインが必要です。元には戻せません。",
+        "This ends every SSO session of this person. Their services (the EMR and others) are logged out too, and work not yet saved there may be lost. They sign in again to continue. This cannot be undone.";
+    EndSessionsConfirm => "セッションを終了する", "End the sessions";
+    KeepSessions => "終了せずに戻る", "Back without ending anything";
+    NoSuchPerson => "この利用者は見つかりません。利用者検索から選び直してください。",
+        "This user was not found: choose them again from the user search.";
+    PersonName => "氏名", "Name";
+    SessionsEndedNotice => "セッションをすべて終了しました。利用中のサービスにはログアウトを通知しました。この人は次に使うとき、もう一度ログインします。",
+        "All sessions ended. Their services were told to log out; the person signs in again next time.";
     LockoutCleared => "試行制限を解除しました。", "The throttle was cleared.";
     NoLockout => "記録された失敗はありませんでした。", "No failures were on record.";
     TooManyUsers => "該当者が多すぎます。検索語を長くしてください。", "Too many matches: search for a longer text.";

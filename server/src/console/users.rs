@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::Action;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -24,6 +24,29 @@ type Page = Result<Response, Response>;
 #[derive(Debug, Deserialize)]
 pub struct UsersQuery {
     q: Option<String>,
+    /// What the action before the redirect here did ([`Done`]); unknown values are ignored.
+    done: Option<String>,
+}
+
+/// What an action did, carried by its redirect to the user's page: a kind, never text from the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Done {
+    /// `POST /console/users/end-sessions` ended the person's sessions.
+    SessionsEnded,
+}
+
+impl Done {
+    const SESSIONS_ENDED: &'static str = "sessions-ended";
+
+    fn parse(v: Option<&str>) -> Option<Self> {
+        (v == Some(Self::SESSIONS_ENDED)).then_some(Self::SessionsEnded)
+    }
+
+    fn notice(self) -> M {
+        match self {
+            Self::SessionsEnded => M::SessionsEndedNotice,
+        }
+    }
 }
 
 /// `GET /console/users?q=TEXT`.
@@ -33,8 +56,8 @@ pub async fn search(
     query: Result<Query<UsersQuery>, QueryRejection>,
 ) -> Page {
     viewer.caller.may(Action::SearchUsers).await.or_page(&viewer)?;
-    let q = match query {
-        Ok(Query(q)) => q.q,
+    let (q, done) = match query {
+        Ok(Query(q)) => (q.q, Done::parse(q.done.as_deref())),
         Err(e) => {
             let e = ApiError::bad_request("invalid search", format!("{e}: search with the form"));
             return Err(viewer.refusal(&viewer.caller.refuse(&Action::SearchUsers.name(), "-", e).await));
@@ -54,6 +77,10 @@ pub async fn search(
         }
     } else {
         html! {}
+    };
+    let results = html! {
+        @if let Some(d) = done { div class="notice" role="status" id="done" { p { (d.notice().text(viewer.lang)) } } }
+        (results)
     };
     Ok(page(&viewer, q.as_deref().unwrap_or(""), results, StatusCode::OK))
 }
@@ -95,18 +122,7 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
             ]
         })
         .collect();
-    let sessions: Vec<Vec<Markup>> = u
-        .sessions
-        .iter()
-        .map(|s| {
-            vec![
-                view::jst(s.started, viewer.lang),
-                view::jst(s.expires, viewer.lang),
-                html! { (t(if s.card { M::Card } else { M::Password })) },
-                facility_link(s.facility.as_deref()),
-            ]
-        })
-        .collect();
+    let sessions = session_rows(viewer, u);
     let lang = viewer.lang;
     let login_head = [t(M::At), t(M::Outcome), t(M::Method), t(M::Reason), t(M::Facility)];
     let session_head = [t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)];
@@ -119,7 +135,11 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
             (table_or_none(lang, t(M::RecentLogins), &login_head, &logins))
             h3 { (t(M::LiveSessions)) }
             (table_or_none(lang, t(M::LiveSessions), &session_head, &sessions))
-            @if may_end { (hidden_form(viewer, "/console/users/end-sessions", "person", &u.person, M::EndAllSessions)) }
+            @if may_end {
+                p { a class="button danger" href={ "/console/users/end-sessions/confirm?person=" (urlencoding(&u.person)) } {
+                    (t(M::EndAllSessions))
+                } }
+            }
             @if let Some(account) = &u.account {
                 h3 { (t(M::Lockout)) }
                 @match &u.lockout {
@@ -140,6 +160,22 @@ fn user_section(viewer: &Viewer, u: &User) -> Markup {
             }
         }
     }
+}
+
+/// A person's live sessions as table rows (started, expires, method, facility).
+fn session_rows(viewer: &Viewer, u: &User) -> Vec<Vec<Markup>> {
+    let t = |m: M| m.text(viewer.lang);
+    u.sessions
+        .iter()
+        .map(|s| {
+            vec![
+                view::jst(s.started, viewer.lang),
+                view::jst(s.expires, viewer.lang),
+                html! { (t(if s.card { M::Card } else { M::Password })) },
+                facility_link(s.facility.as_deref()),
+            ]
+        })
+        .collect()
 }
 
 fn facility_link(id: Option<&str>) -> Markup {
@@ -169,14 +205,60 @@ pub struct PersonForm {
     person: String,
 }
 
-/// `POST /console/users/end-sessions` (operators).
+/// The query of [`confirm_end_sessions`].
+#[derive(Debug, Deserialize)]
+pub struct PersonQuery {
+    person: Option<String>,
+}
+
+/// `GET /console/users/end-sessions/confirm?person=KEY` (operators): what ending the person's sessions ends — who,
+/// each live session, what the person and their services see — before anything ends (issue #45 item 2).
+pub async fn confirm_end_sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<PersonQuery>, QueryRejection>,
+) -> Page {
+    viewer.caller.may(Action::EndUserSessions).await.or_page(&viewer)?;
+    let person = query.ok().and_then(|Query(q)| q.person).unwrap_or_default();
+    let text = ops::query(&viewer.caller, Some(&person)).await.or_page(&viewer)?;
+    let found = ops::search(&state, &viewer.caller, &text).await.or_page(&viewer)?;
+    let t = |m: M| m.text(viewer.lang);
+    let back = html! { a href={ "/console/users?q=" (urlencoding(&text)) } { (t(M::KeepSessions)) } };
+    let Some(u) = found.users.iter().find(|u| u.person == text) else {
+        let body = html! { p { (t(M::NoSuchPerson)) } p { (back) } };
+        return Ok(view::page(viewer.lang, viewer.principal(), StatusCode::NOT_FOUND, t(M::EndSessionsTitle), body));
+    };
+    let sessions = session_rows(&viewer, u);
+    let head = [t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)];
+    let body = html! {
+        dl {
+            dt { (t(M::PersonName)) } dd { (if u.name.is_empty() { &u.person } else { &u.name }) }
+            dt { (t(M::Person)) } dd { code class="person wrap" { (u.person) } }
+        }
+        h2 { (t(M::LiveSessions)) }
+        (table_or_none(viewer.lang, t(M::LiveSessions), &head, &sessions))
+        div class="notice warn" role="note" { p { (t(M::EndSessionsConsequence)) } }
+        @if !u.sessions.is_empty() {
+            form method="post" action="/console/users/end-sessions" {
+                (csrf_field(&viewer.csrf()))
+                input type="hidden" name="person" value=(u.person);
+                button type="submit" class="danger" { (t(M::EndSessionsConfirm)) }
+            }
+        }
+        p { (back) }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::EndSessionsTitle), body))
+}
+
+/// `POST /console/users/end-sessions` (operators): ends them, then back to the person's page with the notice
+/// ([`Done::SessionsEnded`]), where the live sessions now read none.
 pub async fn end_sessions(State(state): State<AppState>, viewer: Viewer, body: Body) -> Page {
     let name = Action::EndUserSessions.name();
     viewer.caller.may(Action::EndUserSessions).await.or_page(&viewer)?;
     let form: PersonForm = viewer.form(&name, "-", body).await?;
-    let ended = ops::end_sessions(&state, &viewer.caller, &form.person).await.or_page(&viewer)?;
-    let notice = html! { (M::SessionsEnded.text(viewer.lang)) " " strong id="sessions-ended" { (ended) } };
-    Ok(done(&viewer, form.person.trim(), notice))
+    ops::end_sessions(&state, &viewer.caller, &form.person).await.or_page(&viewer)?;
+    let to = format!("/console/users?q={}&done={}", urlencoding(form.person.trim()), Done::SESSIONS_ENDED);
+    Ok(axum::response::Redirect::to(&to).into_response())
 }
 
 /// The clear-lockout form.

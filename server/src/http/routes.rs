@@ -91,7 +91,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
 fn console(state: AppState) -> Router<AppState> {
     use crate::console::{addresses, apply, audit, facilities, lifetime, no_such_page, oidc_clients, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
-    Router::new()
+    let routes = Router::new()
         .route("/console", get(facilities::home))
         .route("/console/", get(facilities::home))
         .route("/console/static/console.css", get(view::stylesheet))
@@ -116,6 +116,7 @@ fn console(state: AppState) -> Router<AppState> {
         )
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
+        .route("/console/audit/{seq}", get(audit::entry))
         .route("/console/break-glass", get(crate::console::break_glass::list))
         .route("/console/oidc-clients", get(oidc_clients::list))
         .route("/console/oidc-clients/add", get(oidc_clients::add_form).post(oidc_clients::add))
@@ -123,6 +124,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/oidc-clients/remove", get(oidc_clients::remove_form).post(oidc_clients::remove))
         .route("/console/users", get(users::search))
         .route("/console/users/end-sessions", post(users::end_sessions))
+        .route("/console/users/end-sessions/confirm", get(users::confirm_end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
         .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
         .route("/console/facilities/{id}/addresses", post(addresses::change))
@@ -139,7 +141,12 @@ fn console(state: AppState) -> Router<AppState> {
         // Themed pages under the console's guard (its headers) for an unknown console address and a method a
         // route does not take (issue #45 item 6).
         .route("/console/{*rest}", axum::routing::any(no_such_page::not_found))
-        .method_not_allowed_fallback(no_such_page::method_not_allowed)
+        .method_not_allowed_fallback(no_such_page::method_not_allowed);
+    // A panic's themed 500 page (issue #45 item 6), inside the guard so that its headers apply.
+    #[cfg(feature = "test-hooks")]
+    let routes = routes.route("/console/test-hooks/panic", get(crate::panics::panic_now));
+    routes
+        .layer(axum::middleware::from_fn(no_such_page::catch_panic))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
@@ -206,7 +213,7 @@ pub fn portal(state: PortalState) -> Router {
         // place of each route's own fallback and outside its route layers: on the whole portal it would answer the
         // CORS preflights (`OPTIONS /token`, `/jwks`) before `cors::browser_apps` and `cors::public_documents`.
         .method_not_allowed_fallback(portal::method_not_allowed);
-    Router::new()
+    let router = Router::new()
         .merge(browser)
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
         // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
@@ -232,7 +239,12 @@ pub fn portal(state: PortalState) -> Router {
         .route(portal::CONSENT_SCRIPT_PATH, get(portal::consent::script))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         // The themed page for an unknown address (issue #45 item 6); the pages' 405 is set on `browser` above.
-        .fallback(portal::not_found)
+        .fallback(portal::not_found);
+    #[cfg(feature = "test-hooks")]
+    let router = router.route("/test-hooks/panic", get(crate::panics::panic_now));
+    router
+        // A panic's themed 500 page (issue #45 item 6).
+        .layer(axum::middleware::from_fn(portal::catch_panic))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         // Every page's language switch links to the request it answers (D62).
         .layer(axum::middleware::from_fn(portal::lang::address))

@@ -257,6 +257,16 @@ pub async fn not_found(PageLang(lang): PageLang) -> Response {
     pages::no_such_page(lang, StatusCode::NOT_FOUND)
 }
 
+/// Middleware over every portal route: a handler's panic becomes the themed 500 page (issue #45 item 6), nothing
+/// of the panic shown (it is logged by [`crate::panics::run`]).
+pub async fn catch_panic(request: Request, next: Next) -> Response {
+    let lang = lang::negotiate(request.uri().query(), request.headers());
+    match crate::panics::run(request, next).await {
+        Some(response) => response,
+        None => pages::internal_error(lang),
+    }
+}
+
 /// A method a page does not take (a GET of a form's POST address, say): the themed 405.
 pub async fn method_not_allowed(PageLang(lang): PageLang) -> Response {
     pages::no_such_page(lang, StatusCode::METHOD_NOT_ALLOWED)

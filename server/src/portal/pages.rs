@@ -19,8 +19,11 @@ pub use home::{HomePage, home};
 // The layout's parts are the API of every portal page, also those of other modules (the problem pages).
 #[allow(unused_imports, reason = "the layout API for the portal's other pages")]
 pub use layout::{
-    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, page, page_with, stylesheet, with_form_target,
+    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, jst_seconds, page, page_with, stylesheet,
+    with_form_target,
 };
 pub use login::{CardSection, LoginPage, PasswordField, PasswordProblem, card_only_services, login};
 pub use sessions::sessions;
-pub use simple::{confirm_logout, continuing, no_such_page, problem, refused, refused_ja, signed_out, unavailable_in};
+pub use simple::{
+    confirm_logout, continuing, internal_error, no_such_page, problem, refused, refused_ja, signed_out, unavailable_in,
+};

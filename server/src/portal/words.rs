@@ -108,6 +108,9 @@ messages! {
     MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください。",
         "Open the page again and use its buttons.";
     ToHome => "ホームへ戻る", "Back to the home page";
+    InternalError => "サーバーの内部エラーです", "Internal server error";
+    InternalErrorHelp => "この操作はサーバーの不具合で完了しませんでした(記録済みです)。少し待ってからホームから開き直してください。続くときは、発生した時刻を添えて施設の管理者にご連絡ください。",
+        "This request failed because of a fault in the server (it is logged). Wait a moment and open it again from the home page; if it keeps failing, tell your facility's administrator the time it happened.";
     Unavailable => "ポータルが一時的に応答できません。しばらくしてからもう一度お試しください。",
         "The portal cannot answer now; try again shortly.";
     StaleForm => "このフォームは古くなっています。ページを再読み込みしてから、もう一度お試しください。",

@@ -208,11 +208,24 @@ pub fn jst(unix: i64, lang: Lang) -> Markup {
     html! { (jst_bare(unix)) (zone) }
 }
 
+/// [`jst`] to the second, `YYYY-MM-DD HH:MM:SS (日本時間)` (the console's audit log, whose entries are seconds
+/// apart).
+pub fn jst_seconds(unix: i64, lang: Lang) -> Markup {
+    let zone = if lang == Lang::Ja { "(日本時間)" } else { " (Japan time)" };
+    html! { (local_time(unix, 19)) (zone) }
+}
+
 /// [`jst`] without the zone's name (a table says it once).
 pub(super) fn jst_bare(unix: i64) -> Markup {
+    local_time(unix, 16)
+}
+
+/// Japan time's `YYYY-MM-DD HH:MM[:SS]` (the first `len` characters, `T` as a space) in a `<time>` of the UTC
+/// instant.
+fn local_time(unix: i64, len: usize) -> Markup {
     let utc = hcpki_pkix::time::rfc3339(unix);
     let local = hcpki_pkix::time::rfc3339(unix.saturating_add(9 * 3600));
-    let shown = match (local.get(..10), local.get(11..16)) {
+    let shown = match (local.get(..10), local.get(11..len)) {
         (Some(d), Some(hm)) => format!("{d} {hm}"),
         _ => local.clone(),
     };

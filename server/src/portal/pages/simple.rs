@@ -70,6 +70,16 @@ pub fn no_such_page(lang: Lang, status: StatusCode) -> Response {
     page(lang, status, t(title), body)
 }
 
+/// The page of a panic (500): what happened, what to do, the way home; nothing of the fault.
+pub fn internal_error(lang: Lang) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        div class="error" role="alert" { p { (t(M::InternalErrorHelp)) } }
+        p { a href="/" { (t(M::ToHome)) } }
+    };
+    page(lang, StatusCode::INTERNAL_SERVER_ERROR, t(M::InternalError), body)
+}
+
 /// A refusal with its reason (the reason's own words: the module that refused wrote what to do).
 pub fn refused(lang: Lang, status: StatusCode, reason: &str) -> Response {
     let t = |m: M| m.text(lang);
