@@ -14,6 +14,7 @@ pub mod audit;
 pub mod break_glass;
 pub mod csrf;
 pub mod download;
+pub mod error_page;
 pub mod facilities;
 pub(crate) mod i18n;
 pub mod import;
@@ -238,7 +239,7 @@ impl Viewer {
             Err(_) => {
                 let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());
                 self.caller.refuse(action, target, e).await;
-                return Err(no_such_page::too_large(self.lang, self.principal(), max, hint));
+                return Err(error_page::too_large(self.lang, self.principal(), max, hint));
             }
         };
         match csrf::read_form(&self.key, &bytes, &self.binding, self.now()) {

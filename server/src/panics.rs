@@ -1,7 +1,7 @@
 //! A handler that panics (a bug: `clippy::panic` and the no-`unwrap` rule keep them out, but a dependency may
 //! still) must not drop the connection, leave the browser's own error page, or tell the client anything of the
 //! bug: [`run`] turns it into `None`, its message logged, and each front end answers with its themed 500 page
-//! (issue #45 item 6: `console::no_such_page::catch_panic`, `portal::catch_panic`).
+//! (issue #45 item 6: `console::error_page::catch_panic`, `portal::catch_panic`).
 
 use axum::extract::Request;
 use axum::middleware::Next;

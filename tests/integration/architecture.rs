@@ -704,6 +704,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
                 "jobs",
                 "outbound",
                 "output",
+                "panics",
                 "server_cert",
                 "syslog",
                 "tls_key",

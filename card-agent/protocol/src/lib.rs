@@ -14,19 +14,7 @@ pub mod signature;
 pub use card_kind::CardKind;
 pub use purpose::AuthPurpose;
 
-/// Domain separator of every message the agent has a card sign for a login.
-pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
-
-/// The message a card signs for a login: `"hcpki card login v1" 00 origin 00 challenge`.
-///
-/// The agent never signs a caller's bytes as they are: binding the requesting origin and a fixed
-/// context means a page of another site cannot obtain a signature usable at the portal, and the card
-/// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
-/// rebuilds the same message from its own origin and the challenge it issued.
-/// Other uses of the authentication key sign the same layout under their own context ([`AuthPurpose`]).
-pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
-    AuthPurpose::Login.message(origin, challenge)
-}
+pub use purpose::{LOGIN_CONTEXT, login_message};
 
 /// The card id: SHA-256 (64 lower-case hex digits) of the card's identity certificate, its authentication
 /// end-entity certificate as DER. The agent names a card by it (cache, card-watch events, presence reports);

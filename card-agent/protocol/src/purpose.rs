@@ -22,7 +22,21 @@ pub enum AuthPurpose {
     Identification,
 }
 
-/// Domain separator of a patient identification's message (a login's is [`crate::LOGIN_CONTEXT`]).
+/// Domain separator of every message the agent has a card sign for a login.
+pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
+
+/// The message a card signs for a login: `"hcpki card login v1" 00 origin 00 challenge`.
+///
+/// The agent never signs a caller's bytes as they are: binding the requesting origin and a fixed
+/// context means a page of another site cannot obtain a signature usable at the portal, and the card
+/// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
+/// rebuilds the same message from its own origin and the challenge it issued.
+/// Other uses of the authentication key sign the same layout under their own context ([`AuthPurpose`]).
+pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
+    AuthPurpose::Login.message(origin, challenge)
+}
+
+/// Domain separator of a patient identification's message (a login's is [`LOGIN_CONTEXT`]).
 pub const IDENTIFICATION_CONTEXT: &[u8] = b"hcpki patient identification v1";
 
 impl AuthPurpose {
@@ -37,12 +51,12 @@ impl AuthPurpose {
     /// The domain separator the signed message starts with.
     pub fn context(self) -> &'static [u8] {
         match self {
-            AuthPurpose::Login => crate::LOGIN_CONTEXT,
+            AuthPurpose::Login => LOGIN_CONTEXT,
             AuthPurpose::Identification => IDENTIFICATION_CONTEXT,
         }
     }
 
-    /// The message the card signs: `context 00 origin 00 challenge` ([`crate::login_message`] for a login).
+    /// The message the card signs: `context 00 origin 00 challenge` ([`login_message`] for a login).
     pub fn message(self, origin: &str, challenge: &[u8]) -> Vec<u8> {
         let context = self.context();
         let mut m = Vec::with_capacity(context.len() + origin.len() + challenge.len() + 2);
@@ -63,10 +77,10 @@ mod tests {
     fn each_purpose_signs_a_message_of_its_own() {
         let login = AuthPurpose::Login.message("https://p.example", b"\x01");
         let identify = AuthPurpose::Identification.message("https://p.example", b"\x01");
-        assert_eq!(login, crate::login_message("https://p.example", b"\x01"));
+        assert_eq!(login, login_message("https://p.example", b"\x01"));
         assert_eq!(identify, b"hcpki patient identification v1\0https://p.example\0\x01");
         assert_ne!(login, identify);
-        assert!(!identify.starts_with(crate::LOGIN_CONTEXT) && !login.starts_with(IDENTIFICATION_CONTEXT));
+        assert!(!identify.starts_with(LOGIN_CONTEXT) && !login.starts_with(IDENTIFICATION_CONTEXT));
     }
 
     #[test]

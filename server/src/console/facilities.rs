@@ -152,19 +152,6 @@ pub async fn detail(
     facility_page(&state, &viewer, &id, q.done()).await
 }
 
-/// Who the facility is, as its page and its confirmations show it: ID, name, kind, code, address, contact.
-pub(super) fn identity_facts(f: &Facility, lang: Lang) -> Vec<(M, Markup)> {
-    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
-    vec![
-        (M::Id, html! { (f.id.as_str()) }),
-        (M::Name, html! { (f.name) }),
-        (M::Kind, html! { (labels::kind(f.kind).text(lang)) }),
-        (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
-        (M::Address, opt(f.address.as_deref())),
-        (M::Contact, opt(f.contact.as_deref())),
-    ]
-}
-
 /// A facility's page, with the notice of what was just `done` to it.
 async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option<Done>) -> Page {
     let t = |m: M| m.text(viewer.lang);
@@ -173,7 +160,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
     let router_dns = state.admin.settings().router_dns_name(&f.id);
     let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
-    let mut facts = identity_facts(&f, viewer.lang);
+    let mut facts = labels::identity_facts(&f, viewer.lang);
     facts.extend([
         (M::State, html! { span id="facility-state" { (labels::state_badge(f.state, viewer.lang)) } }),
         (M::StateReason, opt(f.state_reason.as_deref())),

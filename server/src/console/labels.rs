@@ -4,7 +4,7 @@
 //! their class, so the stylesheet's colours and the tests' selectors do not depend on the language.
 
 use super::i18n::{Lang, M};
-use hcpki_ca::facility::{FacilityKind, FacilityState};
+use hcpki_ca::facility::{Facility, FacilityKind, FacilityState};
 use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::CertStatus;
 use maud::{Markup, html};
@@ -88,6 +88,19 @@ pub fn state_badge(s: FacilityState, lang: Lang) -> Markup {
 /// A certificate status as a badge.
 pub fn cert_badge(s: CertStatus, lang: Lang) -> Markup {
     badge(s.as_str(), cert_status(s).text(lang))
+}
+
+/// Who the facility is, as its page and its confirmations show it: ID, name, kind, code, address, contact.
+pub fn identity_facts(f: &Facility, lang: Lang) -> Vec<(M, Markup)> {
+    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
+    vec![
+        (M::Id, html! { (f.id.as_str()) }),
+        (M::Name, html! { (f.name) }),
+        (M::Kind, html! { (kind(f.kind).text(lang)) }),
+        (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
+        (M::Address, opt(f.address.as_deref())),
+        (M::Contact, opt(f.contact.as_deref())),
+    ]
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ fn page(viewer: &Viewer, f: &Facility, tr: Transition, reason: &str, problem: Op
     let lang = viewer.lang;
     let t = |m: M| m.text(lang);
     let back = format!("/console/facilities/{}", f.id.as_str());
-    let mut facts = super::facilities::identity_facts(f, lang);
+    let mut facts = labels::identity_facts(f, lang);
     facts.extend([(M::State, labels::state_badge(f.state, lang)), (M::Registered, view::jst(f.created_at, lang))]);
     let vetting = if f.medical_code.is_some() { M::VettingCode } else { M::VettingNoCode };
     let (title, consequence) = words(tr);

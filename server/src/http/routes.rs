@@ -89,7 +89,9 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{addresses, apply, audit, facilities, lifetime, no_such_page, oidc_clients, users, view};
+    use crate::console::{
+        addresses, apply, audit, error_page, facilities, lifetime, no_such_page, oidc_clients, users, view,
+    };
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     let routes = Router::new()
         .route("/console", get(facilities::home))
@@ -146,7 +148,7 @@ fn console(state: AppState) -> Router<AppState> {
     #[cfg(feature = "test-hooks")]
     let routes = routes.route("/console/test-hooks/panic", get(crate::panics::panic_now));
     routes
-        .layer(axum::middleware::from_fn(no_such_page::catch_panic))
+        .layer(axum::middleware::from_fn(error_page::catch_panic))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
