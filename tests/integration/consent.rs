@@ -105,6 +105,8 @@ struct Clinic {
     sign_root: Vec<u8>,
     tsa: ReferenceTsa,
     _files: tempfile::TempDir,
+    /// Last, so it is released after the cards above are out of the readers.
+    _pcsc: crate::pcsc_lock::PcscGuard,
 }
 
 fn serial(der: &[u8]) -> Vec<u8> {
@@ -164,6 +166,8 @@ impl Clinic {
         });
 
         std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&hpki_sig)).unwrap();
+        // The readers' lock only now, with the portal up: the agent and the cards are what need it.
+        let pcsc = crate::pcsc_lock::pcsc_lock();
         let agent = start_agent(&p, agent_port, one_reader);
         let physician_card = agent::insert(&physician, 0);
         agent.wait_card(0, "hpki");
@@ -188,6 +192,7 @@ impl Clinic {
             sign_root,
             tsa,
             _files: files,
+            _pcsc: pcsc,
         }
     }
 
@@ -237,7 +242,6 @@ fn start_agent(p: &Portal, port: u16, one_reader: bool) -> agent::Served {
 /// reader, where the patient is back at reception (issue #45's persona): identified with the 4-digit PIN, then
 /// consents again with the reader lent. axe-core on every page the patient and staff see, ja and en.
 fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_reader_pc(b: Backend) {
-    let _pcsc = crate::pcsc_lock::pcsc_lock();
     let started = std::time::Instant::now();
     let mut clinic = Clinic::open(b, false);
     let mut browser = clinic.browser("consent-chromium");
