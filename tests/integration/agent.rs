@@ -103,21 +103,30 @@ pub(crate) fn cli(args: &[&str], stdin: &str) -> Output {
 /// [`cli`] with `build`.
 pub(crate) fn cli_of(build: Build, args: &[&str], stdin: &str) -> Output {
     let program = build.command();
-    let mut child = Command::new("timeout")
-        .args(["-k", "5", "120"])
-        .arg(program.get_program())
-        .args(program.get_args())
-        .args(args)
+    let mut command = Command::new("timeout");
+    command.args(["-k", "5", "120"]).arg(program.get_program()).args(program.get_args()).args(args);
+    let out = output_in_files(&mut command, stdin);
+    assert_ne!(out.status.code(), Some(124), "hcpki-agent {args:?} hung: {}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "hcpki-agent {args:?} panicked");
+    out
+}
+
+/// Runs `command` with `stdin` and returns its output, read from files rather than pipes: Wine's device services,
+/// started by the first program of a prefix, inherit its standard output and error and outlive it, so reading
+/// pipes to their end can wait for ever, the program long gone (a fresh run hung so once); the exit status is what
+/// ends the wait here.
+pub(crate) fn output_in_files(command: &mut Command, stdin: &str) -> Output {
+    let captured = (tempfile::NamedTempFile::new().unwrap(), tempfile::NamedTempFile::new().unwrap());
+    let mut child = command
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(captured.0.reopen().unwrap())
+        .stderr(captured.1.reopen().unwrap())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_ne!(out.status.code(), Some(124), "hcpki-agent {args:?} hung");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "hcpki-agent {args:?} panicked");
-    out
+    let status = child.wait().unwrap();
+    let read = |f: &tempfile::NamedTempFile| std::fs::read(f.path()).unwrap();
+    Output { status, stdout: read(&captured.0), stderr: read(&captured.1) }
 }
 
 pub(crate) fn text(out: &Output) -> String {

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::agent::{
     self, Build, Events, PORTAL, Served, assert_login_verifies, b64, cli_of, hpki, insert, insert_into, jpki,
-    login_message, openssl_verifies, signed_json, text, wait_for_reader_of,
+    login_message, openssl_verifies, output_in_files, signed_json, text, wait_for_reader_of,
 };
 use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db, tab_to};
 use crate::cades::cms_verify;
@@ -181,7 +181,7 @@ fn serve_follows_cards_rides_out_faults_and_stops_at_the_end_of_the_session() {
     assert_login_verifies(&agent.login("hpki", &[0x41; 32], "hpki1234"), &[0x41; 32], &auth);
 
     // The session ends (what Windows sends at logoff and shutdown): the agent stops by itself, cleanly.
-    let ended = windows_agent(&["wine", "wineboot", "--end-session", "--shutdown"]).output().unwrap();
+    let ended = output_in_files(&mut windows_agent(&["wine", "wineboot", "--end-session", "--shutdown"]), "");
     assert!(ended.status.success(), "{}", text(&ended));
     let status = agent.wait_exit(Duration::from_secs(30));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "the agent did not stop cleanly at the session's end");
@@ -224,11 +224,13 @@ fn a_card_login_in_chromium_with_the_windows_agent_answering_the_portal() {
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     let pin_window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
     assert!(pin_window["url"].as_str().unwrap().starts_with(&format!("http://127.0.0.1:{agent_port}/pin/")));
-    // The Windows agent's own page (in the popup's language, headless Chromium's English): the card, its holder,
-    // the PIN asked for, axe-core clean.
+    // The Windows agent's own page, in the portal page's language (Japanese here: the login page asked for it,
+    // issue #45 item 7): the card, its holder, what the PIN is for, axe-core clean.
     let page = browser.eval_in("popup", "document.body.innerText");
     let page = page.as_str().unwrap();
-    for words in ["HPKI card", "試験\u{3000}太郎", "HPKI card authentication PIN", &p.issuer] {
+    for words in
+        ["HPKI カード", "試験\u{3000}太郎", "ポータルへのログイン", "カードの PIN を入力してください", &p.issuer]
+    {
         assert!(page.contains(words), "{words:?} not on the Windows agent's PIN page: {page}");
     }
     crate::accessibility::assert_wcag21_aa(&mut browser, "popup", "the Windows agent's PIN page");
@@ -381,9 +383,10 @@ fn the_msi_installs_starts_the_agent_at_logon_upgrades_and_uninstalls() {
     let config = drive.join("ProgramData/hcpki-agent/agent.toml");
     msiexec(&["/i", &first.display().to_string(), "/qn"]);
     assert!(installed.join("hcpki-agent.exe").is_file() && config.is_file());
-    let run = windows_agent(&["wine", "reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Run"])
-        .output()
-        .unwrap();
+    let run = output_in_files(
+        &mut windows_agent(&["wine", "reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Run"]),
+        "",
+    );
     assert!(text(&run).contains(r"C:\Program Files\hcpki\hcpki-agent\hcpki-agent-logon.exe"), "{}", text(&run));
     assert!(verify(&installed.join("hcpki-agent.exe")).status.success(), "the installed exe is not signed");
 
@@ -419,7 +422,7 @@ fn the_msi_installs_starts_the_agent_at_logon_upgrades_and_uninstalls() {
     assert!(logged.contains("serving") && logged.contains(&format!("127.0.0.1:{port}")), "{logged}");
     // Stopped as at the end of the session (`--shutdown`: without it wineboot would start the Run entries again, as
     // after a logon): the log says so and the port is free again.
-    let ended = windows_agent(&["wine", "wineboot", "--end-session", "--shutdown"]).output().unwrap();
+    let ended = output_in_files(&mut windows_agent(&["wine", "wineboot", "--end-session", "--shutdown"]), "");
     assert!(ended.status.success(), "{}", text(&ended));
     let deadline = Instant::now() + Duration::from_secs(30);
     while !std::fs::read_to_string(state.join("agent.log")).unwrap().contains("stopped")
