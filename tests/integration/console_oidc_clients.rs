@@ -102,7 +102,7 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     let new = text(&mut browser, "#client-secret");
     let until = text(&mut browser, "#previous-until");
     assert!(new.len() == 43 && new != secret, "{}", text(&mut browser, "main"));
-    assert!(until.ends_with(" UTC"), "{until}");
+    assert!(until.ends_with("(日本時間)"), "times in Japan time with the zone (issue #45 item 1): {until}");
     assert!(text(&mut browser, "main").contains("二度と表示されません"));
     check_page(&mut browser, "ja", "the rotated secret page (ja)");
     shots.take(&mut browser, "console-oidc-clients-secret-ja.png");

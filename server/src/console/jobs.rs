@@ -4,7 +4,7 @@
 //! here, on whichever replica serves the request. Operators run jobs; auditors may watch them.
 
 use super::i18n::{Lang, M};
-use super::view::{self, badge, csrf_field, table, table_or_none, when};
+use super::view::{self, badge, csrf_field, table, table_or_none};
 use super::{OrPage, Viewer, see_other};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -42,7 +42,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
                 html! { (j.done) " / " (j.total) },
                 html! { (j.failed) },
                 html! { (j.started_by) },
-                html! { (when(j.created_at)) },
+                view::jst(j.created_at, viewer.lang),
             ]
         })
         .collect();
@@ -89,7 +89,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             }
             dt { (t(M::DoneCount)) } dd { (job.done) }
             dt { (t(M::FailedCount)) } dd { (job.failed) }
-            dt { (t(M::StartedBy)) } dd { (job.started_by) " (" (when(job.created_at)) ")" }
+            dt { (t(M::StartedBy)) } dd { (job.started_by) " (" (view::jst(job.created_at, viewer.lang)) ")" }
         }
         @if let Some(note) = &job.note { p { (note) } }
         @if resumable {

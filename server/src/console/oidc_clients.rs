@@ -6,7 +6,7 @@
 //! it, and nowhere else: it is not stored in clear, not logged, not audited, and no page can show it again.
 
 use super::i18n::Lang;
-use super::view::{self, csrf_field, input, select, table_or_none, when};
+use super::view::{self, csrf_field, input, select, table_or_none};
 use super::{OrPage, Viewer};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -188,9 +188,9 @@ fn secret_cell(lang: Lang, c: &Registered, now: i64) -> Markup {
     let since = client_secret::current_since(&c.config.secrets);
     let until = client_secret::overlap_ends(&c.config.secrets, now);
     html! {
-        @if let Some(s) = since { (t(M::SecretSince)) " " (when(s)) br; }
+        @if let Some(s) = since { (t(M::SecretSince)) " " (view::jst(s, lang)) br; }
         @match until {
-            Some(u) => { (t(M::PreviousUntil)) " " strong data-previous-until=(c.id) { (when(u)) } },
+            Some(u) => { (t(M::PreviousUntil)) " " strong data-previous-until=(c.id) { (view::jst(u, lang)) } },
             None => small { (t(M::NoPrevious)) },
         }
     }
@@ -519,7 +519,7 @@ fn secret_shown(
             }
         }
         @match previous {
-            Some(Some(until)) => p { (t(M::PreviousWorksUntil)) " " strong id="previous-until" { (when(until)) } },
+            Some(Some(until)) => p { (t(M::PreviousWorksUntil)) " " strong id="previous-until" { (view::jst(until, viewer.lang)) } },
             Some(None) => p id="previous-until" { (t(M::PreviousStopped)) },
             None => {},
         }

@@ -214,15 +214,6 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
-/// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
-pub fn when(unix: i64) -> String {
-    let t = hcpki_pkix::time::rfc3339(unix);
-    match (t.get(..10), t.get(11..16)) {
-        (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
-        _ => t,
-    }
-}
-
 /// Unix seconds in 日本時間 with the zone named, the portal's one date format (issue #45 item 1): what the
 /// people on the phone read out; UTC only in exports.
 pub fn jst(unix: i64, lang: Lang) -> Markup {
