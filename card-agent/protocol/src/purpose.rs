@@ -20,6 +20,11 @@ pub enum AuthPurpose {
     /// A patient identified at reception with the My Number card's user-authentication certificate and its
     /// 4-digit PIN (`/patients/identify`): nobody logs in.
     Identification,
+    /// A patient agrees to (or withdraws) a consent the agent has shown, with the user-authentication key and its
+    /// 4-digit PIN, where the consent's template asks for no signature (D130 item 3). Only `POST /v1/documents`
+    /// signs it, over [`consent_challenge`] of the portal's challenge and the SHA-256 of the document the agent
+    /// showed; `POST /v1/sign` refuses it, since there the agent shows no document.
+    Consent,
 }
 
 /// Domain separator of every message the agent has a card sign for a login.
@@ -39,12 +44,25 @@ pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
 /// Domain separator of a patient identification's message (a login's is [`LOGIN_CONTEXT`]).
 pub const IDENTIFICATION_CONTEXT: &[u8] = b"hcpki patient identification v1";
 
+/// Domain separator of a patient's consent given with the authentication key.
+pub const CONSENT_CONTEXT: &[u8] = b"hcpki patient consent v1";
+
+/// What a consent by authentication binds in the message's challenge part: the portal's single-use challenge,
+/// then the SHA-256 of the document the agent showed (so the answer agrees to that document and no other, once).
+pub fn consent_challenge(challenge: &[u8], document_sha256: &[u8; 32]) -> Vec<u8> {
+    let mut bound = Vec::with_capacity(challenge.len() + 32);
+    bound.extend_from_slice(challenge);
+    bound.extend_from_slice(document_sha256);
+    bound
+}
+
 impl AuthPurpose {
     /// The value on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             AuthPurpose::Login => "login",
             AuthPurpose::Identification => "identification",
+            AuthPurpose::Consent => "consent",
         }
     }
 
@@ -53,6 +71,7 @@ impl AuthPurpose {
         match self {
             AuthPurpose::Login => LOGIN_CONTEXT,
             AuthPurpose::Identification => IDENTIFICATION_CONTEXT,
+            AuthPurpose::Consent => CONSENT_CONTEXT,
         }
     }
 
@@ -81,6 +100,9 @@ mod tests {
         assert_eq!(identify, b"hcpki patient identification v1\0https://p.example\0\x01");
         assert_ne!(login, identify);
         assert!(!identify.starts_with(LOGIN_CONTEXT) && !login.starts_with(IDENTIFICATION_CONTEXT));
+        let consent = AuthPurpose::Consent.message("https://p.example", &consent_challenge(b"\x01", &[7; 32]));
+        assert!(consent.starts_with(b"hcpki patient consent v1\0https://p.example\0\x01\x07"));
+        assert_eq!(consent.len(), CONSENT_CONTEXT.len() + 1 + 17 + 1 + 1 + 32);
     }
 
     #[test]
@@ -88,7 +110,8 @@ mod tests {
         let parse = |s: &str| serde_json::from_str::<AuthPurpose>(s);
         assert_eq!(parse("\"identification\"").unwrap(), AuthPurpose::Identification);
         assert_eq!(parse("\"login\"").unwrap(), AuthPurpose::Login);
-        for free_text in ["\"受付での本人確認\"", "\"Identification\"", "\"consent\"", "\"\""] {
+        assert_eq!(parse("\"consent\"").unwrap(), AuthPurpose::Consent);
+        for free_text in ["\"受付での本人確認\"", "\"Identification\"", "\"Consent\"", "\"\""] {
             assert!(parse(free_text).is_err(), "{free_text}");
         }
         assert_eq!(AuthPurpose::default(), AuthPurpose::Login);

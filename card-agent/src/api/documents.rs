@@ -2,6 +2,12 @@
 //! to sign with the card's signature key (D71). The agent reads and shows it on its own page (`/pin/{id}`), hashes
 //! it and builds what the card signs itself; the operation is then followed like a login, `GET /v1/sign/{id}`,
 //! whose `done` result carries the signed file (`result.document`).
+//!
+//! With `"role": "auth"` and the portal's `challenge`, a patient agrees to a consent or withdrawal the agent shows
+//! with the My Number card's **user-authentication** key and its 4-digit PIN instead (D130 item 3): nothing is
+//! added to the document; the card signs [`AuthPurpose::Consent`]'s message over the challenge and the SHA-256 the
+//! agent computed of the document it showed, and `done` carries that signature and chain (`result.signature`,
+//! `result.chain`) as a login's does.
 
 use std::sync::Arc;
 
@@ -11,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::decode_challenge;
 use super::operations::Purpose;
 use super::reply::{failure, json_body, request_origin, requested_lang};
 use super::run::run_operation;
@@ -18,7 +25,9 @@ use super::state::AppState;
 use crate::config::PinEntry;
 use crate::document::signer::SignerShown;
 use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
-use crate::service::{CardKind, DocumentSignRequest};
+use crate::service::{CardKind, DocumentSignRequest, KeyRole, SignRequest};
+use hcpki_agent_protocol::AuthPurpose;
+use hcpki_agent_protocol::purpose::consent_challenge;
 
 /// The route's body limit: a document at the limit in base64 (4/3) with room for the other fields.
 pub(super) const BODY_LIMIT: usize = MAX_DOCUMENT_BYTES / 3 * 4 + 64 * 1024;
@@ -43,6 +52,17 @@ pub(super) struct DocumentBody {
     /// The portal page's language (`ja`, `en`): the agent's page speaks it.
     #[serde(default)]
     lang: Option<String>,
+    /// `sign` (the default): the signature key signs the document. `auth`: the patient agrees to the consent or
+    /// withdrawal shown with the user-authentication key (needs `challenge`).
+    #[serde(default = "sign_role")]
+    role: KeyRole,
+    /// With `role: "auth"`: the portal's challenge (base64url).
+    #[serde(default)]
+    challenge: Option<String>,
+}
+
+fn sign_role() -> KeyRole {
+    KeyRole::Sign
 }
 
 pub(super) async fn start(
@@ -76,6 +96,9 @@ pub(super) async fn start(
     };
     if let Err(e) = doc.check_signer(body.kind) {
         return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
+    }
+    if body.role == KeyRole::Auth {
+        return agree(state, &headers, body, doc, lang);
     }
     let time_stamps = match (body.level, &state.time_stamps) {
         (Level::BaselineT, None) => {
@@ -134,6 +157,62 @@ pub(super) async fn start(
         }
         Ok(signed.into_signed(format))
     })
+}
+
+/// `role: "auth"`: the patient agrees to the consent or withdrawal shown with the user-authentication key. Only a
+/// patient's statement read from the document (never a bare document: the key would then vouch for bytes nobody
+/// was shown in words), only a My Number card, only with the portal's challenge.
+fn agree(
+    state: AppState,
+    headers: &HeaderMap,
+    body: DocumentBody,
+    doc: Document,
+    lang: Option<hcpki_html::Lang>,
+) -> Response {
+    let patients = doc.statement().is_some_and(|s| {
+        matches!(s.kind, crate::document::StatementKind::Consent | crate::document::StatementKind::Withdrawal)
+    });
+    if !patients || body.kind != CardKind::Jpki || body.format != Format::Pades {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "bad_document",
+            "role auth agrees only to a patient's consent or withdrawal PDF with the My Number card (kind jpki, \
+             format pades): send other documents with the signature key",
+        );
+    }
+    let challenge = match body.challenge.as_deref().map(decode_challenge) {
+        Some(Ok(c)) => c,
+        Some(Err(refused)) => return refused,
+        None => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "bad_challenge",
+                "role auth needs the portal's challenge: ask the portal for one and send it as \"challenge\"",
+            );
+        }
+    };
+    let origin = request_origin(headers);
+    let shown = Arc::new(doc.shown(Level::BaselineB));
+    if state.pin_entry == PinEntry::Terminal {
+        eprint!("Requested by {origin}\n{}", shown.terminal_text(body.kind, &SignerShown::default()));
+    }
+    let message = AuthPurpose::Consent.message(&origin, &consent_challenge(&challenge, &shown.sha256));
+    let purpose =
+        Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer: SignerShown::default() };
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Auth, lang) else {
+        return failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many signing operations are waiting; finish or cancel one",
+        );
+    };
+    tracing::info!(
+        op = %op.id, %origin, document_sha256 = %hex::encode(shown.sha256),
+        reference = shown.statement.as_ref().map(|s| s.reference.as_str()), "consent by authentication requested"
+    );
+    let request = SignRequest { reader: body.reader, kind: body.kind, message, allow_last_try: body.allow_last_try };
+    let service = Arc::clone(&state.service);
+    run_operation(&state, op, move |prompt| service.sign(&request, prompt))
 }
 
 /// The signer shown for the card of `kind` (in `reader`), from the listing; nothing when it is not there yet.

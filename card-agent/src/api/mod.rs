@@ -173,17 +173,19 @@ async fn sign(
              through POST /v1/documents",
         );
     }
-    let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('='))
-    {
-        Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => c,
-        Ok(c) => {
-            return failure(
-                StatusCode::BAD_REQUEST,
-                "bad_challenge",
-                &format!("the challenge is {} bytes; it must be {CHALLENGE_MIN} to {CHALLENGE_MAX}", c.len()),
-            );
-        }
-        Err(_) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url"),
+    // A consent is agreed to only over a document the agent shows (`POST /v1/documents` with `role: "auth"`):
+    // here a page could have the card agree to a consent nobody read.
+    if body.purpose == AuthPurpose::Consent {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "consent_needs_document",
+            "a consent is agreed to over the document the agent shows: send it to POST /v1/documents with \
+             \"role\": \"auth\" and the challenge",
+        );
+    }
+    let challenge = match decode_challenge(&body.challenge) {
+        Ok(c) => c,
+        Err(refused) => return refused,
     };
     let lang = match requested_lang(body.lang.as_deref()) {
         Ok(l) => l,
@@ -207,6 +209,20 @@ async fn sign(
     tracing::info!(op = %op.id, %origin, kind = ?request.kind, purpose = body.purpose.as_str(), "signing requested");
     let service = Arc::clone(&state.service);
     run_operation(&state, op, move |prompt| service.sign(&request, prompt))
+}
+
+/// A portal's challenge (base64url, padding optional) of [`CHALLENGE_MIN`] to [`CHALLENGE_MAX`] bytes, or the
+/// refusal to send.
+pub(super) fn decode_challenge(text: &str) -> Result<Vec<u8>, Response> {
+    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')) {
+        Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => Ok(c),
+        Ok(c) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            "bad_challenge",
+            &format!("the challenge is {} bytes; it must be {CHALLENGE_MIN} to {CHALLENGE_MAX}", c.len()),
+        )),
+        Err(_) => Err(failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url")),
+    }
 }
 
 /// What a portal page hands the agent: its session's presence token and the card it logged in with.

@@ -269,7 +269,12 @@ async fn bad_requests_get_clear_errors() {
             r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"受付での本人確認"}"#,
             "bad_request",
         ),
-        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"consent"}"#, "bad_request"),
+        // A consent is agreed to only over a document the agent shows (`POST /v1/documents`, role auth).
+        (
+            r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"consent"}"#,
+            "consent_needs_document",
+        ),
+        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"Consent"}"#, "bad_request"),
         (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","lang":"fr"}"#, "bad_request"),
         ("not json", "bad_request"),
     ] {
@@ -608,4 +613,77 @@ async fn an_identification_is_named_on_the_page_and_signs_its_own_message_only()
     verify(&chain, &identification, &signature);
     let as_login = std::panic::catch_unwind(|| verify(&chain, &login_message(PORTAL, &challenge), &signature));
     assert!(as_login.is_err(), "an identification's signature must not verify as a login");
+}
+
+/// D130 item 3, a consent given with the 4-digit user PIN: only through `POST /v1/documents` with `role: "auth"`,
+/// over a patient's statement the agent shows (never through `/v1/sign`, where nothing is shown; never a bare
+/// document, an HPKI card or a missing challenge), with the page saying "agree" and asking for the 4-digit PIN.
+/// The card signs the consent's message over the challenge and the SHA-256 of the document shown: it verifies
+/// there, and neither as a login nor over another document.
+#[tokio::test]
+async fn a_consent_by_the_user_pin_agrees_only_to_the_document_shown() {
+    use hcpki_agent_protocol::AuthPurpose;
+    use hcpki_agent_protocol::purpose::consent_challenge;
+    use sha2::Digest as _;
+    let (app, _readers) = app();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let challenge = [5u8; 32];
+    let (_, pdf) = super::pin_page::tests::consent_pdf(crate::document::StatementKind::Consent);
+    let request = |content: &[u8], kind: &str, challenge: Option<&[u8]>| {
+        let mut r = serde_json::json!({
+            "format": "pades", "title": "同意書", "content": b64.encode(content), "kind": kind, "role": "auth",
+        });
+        if let Some(c) = challenge {
+            r["challenge"] = url.encode(c).into();
+        }
+        r.to_string()
+    };
+
+    let via_sign = format!(r#"{{"challenge":"{}","kind":"jpki","purpose":"consent"}}"#, url.encode(challenge));
+    let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &via_sign)).await;
+    assert_eq!(
+        (status, json(&body)["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("consent_needs_document"))
+    );
+    for (refused, code) in [
+        (request(&pdf, "jpki", None), "bad_challenge"),
+        (request(&pdf, "jpki", Some(&[1u8; 3])), "bad_challenge"),
+        (request(b"%PDF-1.7 no statement", "jpki", Some(&challenge)), "bad_document"),
+        (request(&pdf, "hpki", Some(&challenge)), "bad_document"),
+    ] {
+        let (status, _, body) = call(&app, post_json("/v1/documents", PORTAL, &refused)).await;
+        assert_eq!((status, json(&body)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{body}");
+    }
+
+    let (status, _, body) =
+        call(&app, post_json("/v1/documents", PORTAL, &request(&pdf, "jpki", Some(&challenge)))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=10"), Some(PORTAL))).await.2);
+    assert_eq!((v["status"].as_str(), v["role"].as_str()), (Some("pin_required"), Some("auth")), "{v}");
+    let (_, _, page) = call(&app, get(&format!("/pin/{id}?lang=ja"), None)).await;
+    assert!(
+        page.contains("診療情報の共有に関する同意書") && page.contains("利用者証明用暗証番号（数字4桁）"),
+        "{page}"
+    );
+    assert!(page.contains(">同意する<") && !page.contains("署名用パスワード"), "{page}");
+    let token = page_token(&app, &id).await;
+    let form = format!("token={token}&pin=1234&action=sign&lang=ja");
+    assert_eq!(call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await.0, StatusCode::SEE_OTHER);
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert!(v["result"].get("document").is_none(), "nothing is added to the document: {v}");
+    let (_, _, done) = call(&app, get(&format!("/pin/{id}?lang=ja"), None)).await;
+    assert!(done.contains("同意しました"), "{done}");
+    let (chain, signature) = signed(&v);
+    let sha: [u8; 32] = sha2::Sha256::digest(&pdf).into();
+    verify(&chain, &AuthPurpose::Consent.message(PORTAL, &consent_challenge(&challenge, &sha)), &signature);
+    for wrong in [
+        login_message(PORTAL, &challenge),
+        AuthPurpose::Consent.message(PORTAL, &consent_challenge(&challenge, &[0; 32])),
+    ] {
+        let other = std::panic::catch_unwind(|| verify(&chain, &wrong, &signature));
+        assert!(other.is_err(), "the consent's answer must verify over its own message only");
+    }
 }

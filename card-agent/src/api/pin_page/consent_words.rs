@@ -54,11 +54,51 @@ hcpki_html::messages! {
     Signed => "署名しました", "Signed";
     NotSigned => "署名しませんでした", "Not signed";
     NotSignedHelp => "「署名しない」が選ばれたため、文書には署名していません。", "You chose not to sign, so nothing was signed.";
+    // A consent given with the 4-digit user PIN instead of a signature (D130 item 3): the facility's template asks
+    // for no signature, so the patient is asked only for the PIN used to prove who they are.
+    KickerConsentPin => "同意の確認（暗証番号）", "Confirming your consent (PIN)";
+    KickerWithdrawalPin => "同意の撤回（暗証番号）", "Withdrawing a consent (PIN)";
+    PinLabel => "利用者証明用暗証番号（数字4桁）を入力してください", "Type your user PIN (4 digits)";
+    PinHint => "マイナンバーカードを受け取ったときに決めた、数字4桁の暗証番号です。マイナ保険証の受付で使うものと同じです。",
+        "The 4-digit PIN chosen when the My Number card was issued: the same one as at a clinic's health-insurance reception.";
+    PinTriesLeft => "暗証番号の残り回数", "PIN tries left";
+    PinTwoLeft => "暗証番号の残りは 2 回です。間違えると、残りは 1 回になります。",
+        "2 tries left: a wrong PIN now leaves only the last try.";
+    PinLastTry => "これが最後の 1 回です。間違えると暗証番号がロックされ、市区町村の窓口で初期化するまで使えなくなります。",
+        "This is the last try: a wrong PIN now locks it until your city or ward office resets it.";
+    MeaningConsentPin => "暗証番号を入力すると、上の内容に同意したことになります。署名ではなく、ご本人であることの確認で同意を記録します。同意は、あとからいつでも撤回（取り消し）できます。",
+        "By typing your PIN, you agree to what is shown above. Your consent is recorded by confirming it is you, not by a signature. You can withdraw (撤回) it at any time later.";
+    MeaningWithdrawalPin => "暗証番号を入力すると、上の同意を撤回（取り消し）したことになります。撤回はすぐに有効になります。",
+        "By typing your PIN, you withdraw the consent shown above. The withdrawal takes effect at once.";
+    AgreeConsent => "同意する", "Agree";
+    AgreeWithdrawal => "撤回する", "Withdraw";
+    NotNow => "今回はやめる", "Not now";
+    PinStaysHere => "この画面は、この PC のカードエージェントが表示しています。暗証番号はこの PC の外に送られず、記録もされません。",
+        "This page is shown by the card agent on this PC. The PIN does not leave this PC and is not recorded.";
+    WrongPin => "暗証番号が違います", "Wrong PIN";
+    PinLocked => "利用者証明用暗証番号がロックされています", "The user PIN is locked";
+    PinLockedHelp => "お住まいの市区町村の窓口で、暗証番号の初期化（再設定）ができます。カードと本人確認書類をお持ちください。",
+        "Your city or ward office can reset the PIN: take the card and proof of identity there.";
+    OnePinTryLeft => "暗証番号の残りが 1 回です", "Only one PIN try is left";
+    OnePinTryLeftHelp => "誤ってロックしないよう、暗証番号は求めませんでした（残り回数は減っていません）。暗証番号が確かなときだけ、担当者に伝えてやり直してください。",
+        "So that it is not locked by mistake, no PIN was asked for (no try was spent). Only if you are sure of the PIN, tell the staff and start again.";
+    Agreed => "同意しました", "Agreed";
+    Withdrawn => "撤回しました", "Withdrawn";
+    DoneConsentPin => "同意が終わりました。カードをカードリーダーから抜いて、担当者にお伝えください。",
+        "Your consent is given. Take your card out of the reader and tell the staff.";
+    DoneWithdrawalPin => "撤回が終わりました。カードをカードリーダーから抜いて、担当者にお伝えください。",
+        "The consent is withdrawn. Take your card out of the reader and tell the staff.";
+    KeyUsed => "確認に使うもの", "Confirmed with";
+    UserCertificate => "利用者証明用電子証明書（文書には署名しません）",
+        "The user-authentication certificate (nothing is signed into the document)";
+    NotAgreed => "同意しませんでした", "Not agreed";
+    NotAgreedHelp => "「今回はやめる」が選ばれたため、何も記録していません。", "You chose not now, so nothing was recorded.";
 }
 
-/// "残りは n 回です。" / "n tries are left.": after a wrong password.
-pub fn tries_now(lang: Lang, n: u8) -> String {
+/// "残りは n 回です。" / "n tries are left.": after a wrong password (`pin`: a wrong PIN).
+pub fn tries_now(lang: Lang, n: u8, pin: bool) -> String {
     match (lang, n) {
+        (Lang::Ja, _) if pin => format!("暗証番号の残りは {n} 回です。"),
         (Lang::Ja, _) => format!("パスワードの残りは {n} 回です。"),
         (Lang::En, 1) => "1 try is left.".to_owned(),
         (Lang::En, _) => format!("{n} tries are left."),

@@ -18,7 +18,7 @@ mod view;
 mod words;
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 use std::time::Duration;
 

@@ -50,7 +50,7 @@ fn every_end_of_a_document_signature_says_nothing_was_signed_and_what_to_do() {
 }
 
 /// A consent PDF as the portal makes it (`consent_document::render`), of `kind`.
-fn consent_pdf(kind: StatementKind) -> (Statement, Vec<u8>) {
+pub(in crate::api) fn consent_pdf(kind: StatementKind) -> (Statement, Vec<u8>) {
     let statement = Statement {
         kind,
         title: "診療情報の共有に関する同意書".into(),

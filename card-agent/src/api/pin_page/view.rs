@@ -85,7 +85,8 @@ pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
     } else {
         M::DoneHelp
     };
-    let (title, help) = statement_of(op).and_then(|s| consent::done(lang, s)).unwrap_or_else(|| (t(M::Done), t(help)));
+    let (title, help) =
+        statement_of(op).and_then(|s| consent::done(lang, op, s)).unwrap_or_else(|| (t(M::Done), t(help)));
     let large = is_patients(op).then_some("large-text");
     let body = html! {
         div class=[large] {
@@ -134,7 +135,7 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
     // Between two sentences: Japanese runs them on after "。", English leaves a space.
     let sp = words::sentence_gap(lang);
     let patient = statement_of(op).filter(|s| consent::is_patients(s));
-    let patients_words = statement_of(op).and_then(|s| consent::failed(lang, s, failure));
+    let patients_words = statement_of(op).and_then(|s| consent::failed(lang, op, s, failure));
     let (title, what): (&str, Markup) = if let Some(words) = patients_words {
         words
     } else {
