@@ -9,6 +9,7 @@
 //! it was judged on. A patient is only ever a pseudonymous key ([`crate::patient_key`]); the card's certificates are
 //! linked to that key by staff confirmation ([`identity`]). The clock is passed in everywhere.
 
+pub mod agreement;
 pub mod api;
 pub mod ask;
 pub mod audit;

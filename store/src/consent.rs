@@ -50,6 +50,9 @@ pub enum EvidenceLevel {
     /// The weaker alternative: the physician attests the patient's consent with the physician's HPKI signature
     /// (the card has no signing certificate, the password is forgotten or the key locked).
     PhysicianAttestation,
+    /// The patient agreed with the My Number card's user-authentication key and its 4-digit PIN where the
+    /// consent's template asks for no signature (D130 item 3): below a signature, above an attestation.
+    PatientAuthentication,
 }
 
 impl EvidenceLevel {
@@ -58,12 +61,15 @@ impl EvidenceLevel {
         match self {
             Self::PatientSignature => "patient_signature",
             Self::PhysicianAttestation => "physician_attestation",
+            Self::PatientAuthentication => "patient_authentication",
         }
     }
 
     /// Parse a stored name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::PatientSignature, Self::PhysicianAttestation].into_iter().find(|s| s.as_str() == name)
+        [Self::PatientSignature, Self::PhysicianAttestation, Self::PatientAuthentication]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 
@@ -74,9 +80,9 @@ pub struct SignatureEvidence {
     pub level: EvidenceLevel,
     /// SHA-256 of the signed document, lower-case hex.
     pub document_sha256: String,
-    /// The signature format (`pades`, `cades`).
+    /// The signature format (`pades`, `cades`), or `card_authentication` for an agreement with the user PIN.
     pub format: String,
-    /// The signature level reached (`b-t`, `b-lt`, …).
+    /// The signature level reached (`b-t`, `b-lt`, …), or `timestamped` for an agreement with the user PIN.
     pub signature_level: String,
     /// SHA-256 of the signer certificate, lower-case hex.
     pub signer_sha256: String,
@@ -170,6 +176,11 @@ pub enum DocumentKind {
     SignedWithdrawal,
     /// The My Number card's user-authentication certificate (DER), read with the signature; no personal data.
     CardAuthentication,
+    /// The proof of a consent given with the user PIN (D130 item 3): the card's answer, its chain and the time
+    /// stamp over it, as JSON (`hcpki_sso::consent::agreement::Proof`).
+    AgreementProof,
+    /// The proof of a withdrawal given with the user PIN.
+    WithdrawalProof,
 }
 
 impl DocumentKind {
@@ -182,6 +193,8 @@ impl DocumentKind {
             Self::SignedConsent => "signed_consent",
             Self::SignedWithdrawal => "signed_withdrawal",
             Self::CardAuthentication => "card_authentication",
+            Self::AgreementProof => "agreement_proof",
+            Self::WithdrawalProof => "withdrawal_proof",
         }
     }
 
@@ -194,6 +207,8 @@ impl DocumentKind {
             Self::SignedConsent,
             Self::SignedWithdrawal,
             Self::CardAuthentication,
+            Self::AgreementProof,
+            Self::WithdrawalProof,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

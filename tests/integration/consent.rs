@@ -59,6 +59,16 @@ period = "紹介先での診療が終わるまで"
 withdrawal = "受付または担当医師に申し出てください。"
 
 [[consent.templates]]
+client = "emr"
+purpose = "visit-summary"
+title = "受診内容の要約の共有に関する同意書"
+purpose_text = "かかりつけの医療機関に、今回の受診内容の要約を伝えるため。"
+scope = "今回の受診の要約"
+recipients = "かかりつけの医療機関"
+withdrawal = "受付に申し出て、マイナンバーカードの暗証番号(数字 4 桁)で撤回できます。"
+evidence = "authentication"
+
+[[consent.templates]]
 client = "hcpki:portal"
 purpose = "visit-history"
 title = "受診歴の照会に関する同意書"
@@ -456,14 +466,7 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     patient_in_reader.remove();
     let mut stranger = agent::insert(&clinic.stranger, 1);
     agent.wait_card(1, "jpki");
-    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
-    browser.eval("document.querySelector('#consent-withdraw').closest('details').open = true");
-    browser.cmd(json!({"cmd": "forget_popups"}));
-    browser.cmd(json!({"cmd": "click", "selector": "#consent-withdraw .flow-button"}));
-    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
-    wait_text_in_popup(browser, "同意撤回書");
-    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
-    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    withdraw_on_page(browser, p, &id, SIGN_PASSWORD);
     let other = wait_main_text(browser, "同意したときと別のカード");
     assert!(other.contains("撤回は記録していません"), "{other}");
     let (_, still) = service_get(p, rp, &check);
@@ -480,15 +483,7 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     agent.wait_card(1, "jpki");
 
     // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
-    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
-    browser.eval("document.querySelector('#consent-withdraw').closest('details').open = true");
-    browser.cmd(json!({"cmd": "forget_popups"}));
-    browser.cmd(json!({"cmd": "click", "selector": "#consent-withdraw .flow-button"}));
-    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
-    let shown = wait_text_in_popup(browser, "同意撤回書");
-    assert!(shown.contains("撤回"), "{shown}");
-    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
-    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    withdraw_on_page(browser, p, &id, SIGN_PASSWORD);
     wait_main_text(browser, "この同意は撤回されました");
     let (status, gone) = service_get(p, rp, &check);
     assert_eq!((status, gone["error"].as_str()), (404, Some("no_consent")), "{gone}");
@@ -526,8 +521,142 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     assert_eq!(weak["evidence"]["signer_certificate_sha256"], json!(signature_cert_sha));
     let claims = token_claims(p, pc, rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
+    agreed_with_the_pin(clinic, browser, b);
     patient_in_reader.remove();
     id
+}
+
+/// D130 item 3: a template that asks for no signature (`evidence = "authentication"`). The patient reads the same
+/// PDF on the agent's page and types the 4-digit user PIN; the record says `patient_authentication`, and its proof
+/// (the card's answer over the challenge and the PDF's SHA-256, time-stamped) checks out with OpenSSL alone. The
+/// attacks first: the PIN refused for a template that asks for a signature, and a card answer over the bare
+/// challenge (what any login page can obtain) refused as an agreement. The withdrawal goes the same way.
+fn agreed_with_the_pin(clinic: &Clinic, browser: &mut Chromium, b: Backend) {
+    let Clinic { p, pc, rp, token, agent, facility, patient, tsa, .. } = clinic;
+    let (status, created) = create(p, rp, token, "visit-summary", PATIENT_ID);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let page = pc.get(&format!("/consent/{id}?lang=ja"));
+    let csrf = crate::portal_card::field(&page.body, "csrf");
+    // A template asking for a signature refuses the PIN (the record-link consent of the same patient: its
+    // withdrawal is prepared, but no challenge is given for it).
+    let (_, signature_asked) = create(p, rp, token, "record-link", PATIENT_ID);
+    let signature_asked = signature_asked["id"].as_str().unwrap().to_owned();
+    let fields = [("csrf", csrf.as_str()), ("step", "show"), ("role", "auth")];
+    let r = pc.submit(&format!("/consent/{signature_asked}/prepare"), &fields, None);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("署名(署名用パスワード)で記録するよう設定"), "{r:?}");
+    // The attack: the agent's login signature over the agreement's challenge (no document shown) is refused.
+    let r = pc.submit(&format!("/consent/{id}/prepare"), &fields, None);
+    let prepared: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+    let challenge = prepared["challenge"].as_str().unwrap_or_else(|| panic!("{prepared}")).to_owned();
+    let done = agent.sign_with("jpki", &challenge, AUTH_PIN, || {});
+    let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let chain = chain.join(",");
+    let passed_off = [
+        ("csrf", csrf.as_str()),
+        ("action", "agree"),
+        ("challenge", challenge.as_str()),
+        ("signature", done["result"]["signature"].as_str().unwrap()),
+        ("chain", chain.as_str()),
+    ];
+    let r = pc.submit(&format!("/consent/{id}"), &passed_off, None);
+    assert_eq!(r.status, 400, "a login's signature agrees to nothing: {r:?}");
+    let r = pc.submit(&format!("/consent/{id}"), &passed_off, None);
+    assert_eq!(r.status, 400, "the challenge was used: {r:?}");
+    let (_, still) = service_get(p, rp, &format!("/api/v1/consents/{id}"));
+    assert_eq!(still["state"], "shown", "nothing recorded: {still}");
+
+    // The patient agrees on the agent's page with the 4-digit PIN.
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    let text = main_text(browser);
+    assert!(text.contains("患者さんの同意待ちです") && text.contains("暗証番号(数字 4 桁)"), "{text}");
+    assert_eq!(browser.eval("document.querySelector('#consent-sign') === null"), true, "no signature asked: {text}");
+    crate::accessibility::assert_wcag21_aa(browser, "main", "the consent page asking for the PIN (ja)");
+    shot(browser, p, b, "consent-pin-page-ja.png");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-agree .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    let shown = wait_text_in_popup(browser, "受診内容の要約の共有に関する同意書");
+    assert!(shown.contains("利用者証明用暗証番号（数字4桁）"), "{shown}");
+    assert!(!shown.contains("署名用パスワード"), "{shown}");
+    crate::accessibility::assert_wcag21_aa(browser, "popup", "the agent's PIN consent page (ja)");
+    shot_of(browser, p, b, "popup", "consent-pin-agent-ja.png");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": AUTH_PIN}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    let agreed = wait_main_text(browser, "患者さん本人の暗証番号による同意");
+    assert!(agreed.contains("同意が記録されています") && !agreed.contains("一致を確認して記録する"), "{agreed}");
+    crate::accessibility::assert_wcag21_aa(browser, "main", "a consent agreed with the PIN (ja)");
+    shot(browser, p, b, "consent-pin-agreed-ja.png");
+
+    // The EMR reads it: the level, no signed PDF but the PDF agreed to and the proof.
+    let check = format!("/api/v1/consents?facility={facility}&patient={PATIENT_ID}&purpose=visit-summary");
+    let (status, live) = service_get(p, rp, &check);
+    assert_eq!(status, 200, "{live}");
+    assert_eq!(live["evidence"]["evidence_level"], "patient_authentication", "{live}");
+    assert_eq!(live["evidence"]["format"], "card_authentication", "{live}");
+    assert!(live.get("signed_document").is_none(), "{live}");
+    let auth_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(patient, "auth")));
+    assert_eq!(live["evidence"]["signer_certificate_sha256"], json!(auth_sha), "the user-authentication key agreed");
+    let claims = token_claims(p, pc, rp, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims["consent"]["evidence"]["evidence_level"], "patient_authentication", "{claims}");
+    check_proof_with_openssl(p, tsa, &live);
+
+    // The withdrawal with the same card and PIN.
+    withdraw_on_page(browser, p, &id, AUTH_PIN);
+    wait_main_text(browser, "この同意は撤回されました");
+    let (status, gone) = service_get(p, rp, &check);
+    assert_eq!((status, gone["error"].as_str()), (404, Some("no_consent")), "{gone}");
+}
+
+/// The agreement's proof checked without hcpki: the message rebuilt from its fields, the card's signature over it
+/// verified by OpenSSL with the user-authentication certificate's key, the PDF's SHA-256 the one agreed to, and
+/// the RFC 3161 token over SHA-256(signature) verified by `openssl ts` against the TSA's root.
+fn check_proof_with_openssl(p: &Portal, tsa: &ReferenceTsa, live: &Value) {
+    let proof = &live["agreement_proof"];
+    assert_eq!(proof["type"], "hcpki consent agreement v1", "{live}");
+    let pdf = STANDARD.decode(live["document"].as_str().unwrap()).unwrap();
+    let pdf_sha = <sha2::Sha256 as sha2::Digest>::digest(&pdf);
+    assert_eq!(proof["document_sha256"], json!(hex::encode(pdf_sha)), "{proof}");
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut message = proof["context"].as_str().unwrap().as_bytes().to_vec();
+    message.push(0);
+    message.extend_from_slice(proof["origin"].as_str().unwrap().as_bytes());
+    message.push(0);
+    message.extend_from_slice(&url.decode(proof["challenge"].as_str().unwrap()).unwrap());
+    message.extend_from_slice(&pdf_sha);
+    let dir = p.h.path("consent-agreement");
+    std::fs::create_dir_all(&dir).unwrap();
+    let signature = STANDARD.decode(proof["signature"].as_str().unwrap()).unwrap();
+    let leaf = STANDARD.decode(proof["chain"][0].as_str().unwrap()).unwrap();
+    std::fs::write(dir.join("message.bin"), &message).unwrap();
+    std::fs::write(dir.join("signature.bin"), &signature).unwrap();
+    std::fs::write(dir.join("leaf.pem"), pem(&leaf)).unwrap();
+    let key =
+        Command::new("openssl").args(["x509", "-pubkey", "-noout", "-in"]).arg(dir.join("leaf.pem")).output().unwrap();
+    assert!(key.status.success(), "{}", describe(&key));
+    std::fs::write(dir.join("key.pem"), &key.stdout).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(dir.join("key.pem"))
+        .arg("-signature")
+        .arg(dir.join("signature.bin"))
+        .arg(dir.join("message.bin"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "OpenSSL refused the card's answer\n{}", describe(&out));
+    std::fs::write(dir.join("token.der"), STANDARD.decode(proof["time_stamp"].as_str().unwrap()).unwrap()).unwrap();
+    let imprint = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&signature));
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-digest", &imprint, "-sha256", "-token_in", "-in"])
+        .arg(dir.join("token.der"))
+        .arg("-CAfile")
+        .arg(tsa.root())
+        .arg("-untrusted")
+        .arg(tsa.dir().join("tsa.pem"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl ts refused the proof's time stamp\n{}", describe(&out));
 }
 
 /// One reader (the agent owns reader 0 only), another day: the patient is back at reception. Staff identify them
@@ -737,6 +866,20 @@ fn shot_of(browser: &mut Chromium, p: &Portal, b: Backend, tab: &str, name: &str
     if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         std::fs::copy(dir.join(name), crate::harness::repo_root().join("docs/screenshots").join(name)).unwrap();
     }
+}
+
+/// On consent `id`'s page: open the withdrawal, press its button, and once the agent's window shows the
+/// withdrawal (同意撤回書), type `secret` (the signing password or the 4-digit PIN, as the template asks).
+fn withdraw_on_page(browser: &mut Chromium, p: &Portal, id: &str, secret: &str) {
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    browser.eval("document.querySelector('#consent-withdraw').closest('details').open = true");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-withdraw .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    let shown = wait_text_in_popup(browser, "同意撤回書");
+    assert!(shown.contains("撤回"), "{shown}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": secret}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
 }
 
 /// The consent page's status line (its script reports each step there) once it says `want`.

@@ -17,9 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
-use super::decode_challenge;
 use super::operations::Purpose;
-use super::reply::{failure, json_body, request_origin, requested_lang};
+use super::reply::{decode_challenge, failure, json_body, request_origin, requested_lang};
 use super::run::run_operation;
 use super::state::AppState;
 use crate::config::PinEntry;
@@ -182,7 +181,7 @@ fn agree(
     }
     let challenge = match body.challenge.as_deref().map(decode_challenge) {
         Some(Ok(c)) => c,
-        Some(Err(refused)) => return refused,
+        Some(Err(why)) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", &why),
         None => {
             return failure(
                 StatusCode::BAD_REQUEST,

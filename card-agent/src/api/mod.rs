@@ -36,7 +36,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 
 use crate::config::PinEntry;
 use crate::presence::Token;
@@ -45,13 +44,10 @@ use hcpki_agent_protocol::AuthPurpose;
 use hcpki_agent_protocol::presence as contract;
 pub use listener::OwnPrograms;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
-use reply::{agent_failure, failure, json_body, request_origin, requested_lang};
+use reply::{agent_failure, decode_challenge, failure, json_body, request_origin, requested_lang};
 use run::run_operation;
 pub use state::AppState;
 
-/// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
-const CHALLENGE_MIN: usize = 16;
-const CHALLENGE_MAX: usize = 1024;
 const BODY_LIMIT: usize = 8 * 1024;
 const LONG_POLL_MAX: u64 = 30;
 
@@ -185,7 +181,7 @@ async fn sign(
     }
     let challenge = match decode_challenge(&body.challenge) {
         Ok(c) => c,
-        Err(refused) => return refused,
+        Err(why) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", &why),
     };
     let lang = match requested_lang(body.lang.as_deref()) {
         Ok(l) => l,
@@ -209,20 +205,6 @@ async fn sign(
     tracing::info!(op = %op.id, %origin, kind = ?request.kind, purpose = body.purpose.as_str(), "signing requested");
     let service = Arc::clone(&state.service);
     run_operation(&state, op, move |prompt| service.sign(&request, prompt))
-}
-
-/// A portal's challenge (base64url, padding optional) of [`CHALLENGE_MIN`] to [`CHALLENGE_MAX`] bytes, or the
-/// refusal to send.
-pub(super) fn decode_challenge(text: &str) -> Result<Vec<u8>, Response> {
-    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')) {
-        Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => Ok(c),
-        Ok(c) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            "bad_challenge",
-            &format!("the challenge is {} bytes; it must be {CHALLENGE_MIN} to {CHALLENGE_MAX}", c.len()),
-        )),
-        Err(_) => Err(failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url")),
-    }
 }
 
 /// What a portal page hands the agent: its session's presence token and the card it logged in with.

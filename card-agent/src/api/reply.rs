@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 
 use super::operations::ApiFailure;
 
@@ -58,4 +59,18 @@ pub(super) fn requested_lang(value: Option<&str>) -> Result<Option<hcpki_html::L
 pub(super) fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
     let f = ApiFailure { code, message: message.to_owned(), ..Default::default() };
     (status, Json(serde_json::json!({ "error": f }))).into_response()
+}
+
+/// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
+const CHALLENGE_MIN: usize = 16;
+const CHALLENGE_MAX: usize = 1024;
+
+/// A portal's challenge (base64url, padding optional) of [`CHALLENGE_MIN`] to [`CHALLENGE_MAX`] bytes, or what is
+/// wrong with it (refused `bad_challenge`).
+pub(super) fn decode_challenge(text: &str) -> Result<Vec<u8>, String> {
+    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')) {
+        Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => Ok(c),
+        Ok(c) => Err(format!("the challenge is {} bytes; it must be {CHALLENGE_MIN} to {CHALLENGE_MAX}", c.len())),
+        Err(_) => Err("the challenge is not base64url".to_owned()),
+    }
 }

@@ -5,6 +5,10 @@
 // follows the operation and posts the agent's B-B PAdES back (with the card's user-authentication certificate,
 // read by the agent with the signature); the portal checks it, time-stamps it and keeps the revocation data.
 //
+// A template with evidence = "authentication" (D130 item 3) asks the patient for the 4-digit user PIN instead: the
+// form says data-role="auth", the portal's prepare answer carries a challenge, the agent shows the same PDF and
+// returns the authentication key's answer (signature, chain), posted with the challenge.
+//
 // With one card reader the physician lends it (D91): the page asks the portal to keep the session while the
 // physician's card is out (POST /session/lend), waits for the patient's card, and after the signature for the
 // physician's own card (the session's data-card) to come back (POST /session/lend/return) before it posts.
@@ -182,10 +186,25 @@
     const reason = form.querySelector("input[name=reason]:checked");
     const fields = { csrf, step: words.step };
     if (reason) fields.reason = reason.value;
+    if (words.role) fields.role = words.role;
     const prepared = await post(words.prepare, fields);
     const response = await fetch(prepared.document, { credentials: "same-origin" });
     if (!response.ok) throw new Error(response.statusText);
     const content = base64(new Uint8Array(await response.arrayBuffer()));
+    if (words.role === "auth") {
+      // D130 item 3: the agent shows the same PDF, the patient types the 4-digit PIN, and the card's
+      // user-authentication key answers the portal's challenge bound to the PDF's SHA-256 (nothing is signed in).
+      const request = {
+        format: "pades", title: words.title, content, kind: "jpki", role: "auth", challenge: prepared.challenge,
+        lang: pageLang(),
+      };
+      const answered = await operate(words, "/v1/documents", request, words.sayPin, lent, say);
+      form.elements.challenge.value = prepared.challenge;
+      form.elements.signature.value = answered.signature;
+      form.elements.chain.value = answered.chain.join(",");
+      await finish(form, words, lent, say);
+      return;
+    }
     const request = { format: "pades", title: words.title, content, kind, level: "b-b", lang: pageLang() };
     const pinWords = kind === "jpki" ? words.sayPin : words.sayPinHpki;
     const done = (await operate(words, "/v1/documents", request, pinWords, lent, say)).document;

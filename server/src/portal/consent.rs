@@ -13,8 +13,9 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use hcpki_ca::store::consent::DocumentKind;
+use hcpki_ca::store::consent::{ConsentRecord, DocumentKind};
 use hcpki_html::Lang;
+use hcpki_sso::consent::agreement::{self, Agreement, CardAnswer};
 use hcpki_sso::consent::desk::{self, DeskError};
 use hcpki_sso::consent::evidence::AttestationReason;
 use hcpki_sso::session::Session;
@@ -34,7 +35,12 @@ pub async fn show(
     match desk::open(state.oidc_context(), &session, &id, state.clock.now_unix()).await {
         Ok(view) => {
             let presence = presence_of(&session, &csrf);
-            pages::consent::consent(lang, &view, &csrf, page_context(&state, &session, presence.as_deref()))
+            pages::consent::consent(
+                lang,
+                &view,
+                &csrf,
+                page_context(&state, &session, presence.as_deref(), &view.consent),
+            )
         }
         Err(e) => refused(lang, &e),
     }
@@ -64,20 +70,23 @@ pub async fn document(
         "attestation" => DocumentKind::Attestation,
         "signed" => DocumentKind::SignedConsent,
         "signed_withdrawal" => DocumentKind::SignedWithdrawal,
+        "agreement_proof" => DocumentKind::AgreementProof,
+        "withdrawal_proof" => DocumentKind::WithdrawalProof,
         _ => return pages::refused(lang, StatusCode::BAD_REQUEST, unknown_kind(lang)),
     };
     match desk::document(state.oidc_context(), &session, &id, kind).await {
         Ok(d) => (
             [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_TYPE, content_type(kind).to_owned()),
                 (header::CACHE_CONTROL, "no-store".to_owned()),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!(
-                        "attachment; filename=\"{}-{}.pdf\"",
+                        "attachment; filename=\"{}-{}.{}\"",
                         kind.as_str(),
-                        d.sha256.get(..12).unwrap_or_default()
+                        d.sha256.get(..12).unwrap_or_default(),
+                        if content_type(kind) == "application/json" { "json" } else { "pdf" }
                     ),
                 ),
             ],
@@ -85,6 +94,14 @@ pub async fn document(
         )
             .into_response(),
         Err(e) => refused(lang, &e),
+    }
+}
+
+/// A stored document's media type: the agreement proofs are JSON, the rest PDF.
+fn content_type(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::AgreementProof | DocumentKind::WithdrawalProof => "application/json",
+        _ => "application/pdf",
     }
 }
 
@@ -96,6 +113,8 @@ pub struct PrepareForm {
     step: Option<String>,
     /// For an attestation: `no_signing_certificate`, `password_forgotten`, `key_locked`.
     reason: Option<String>,
+    /// `auth`: the patient agrees with the 4-digit PIN (D130 item 3); the answer carries a challenge for it.
+    role: Option<String>,
 }
 
 /// `POST /consent/{id}/prepare`: JSON `{document}` (the PDF's URL) for the page's script, or `{error}`.
@@ -128,13 +147,32 @@ pub async fn prepare(
         },
         _ => return json_error(StatusCode::BAD_REQUEST, unknown_kind(lang)),
     };
+    let done = match (done, form.role.as_deref()) {
+        (Ok(kind), Some("auth")) => agreement_challenge(&state, &session, &id).await.map(|c| (kind, Some(c))),
+        (done, _) => done.map(|kind| (kind, None)),
+    };
     match done {
-        Ok(kind) => Json(json!({ "document": format!("/consent/{id}/document?kind={kind}") })).into_response(),
+        Ok((kind, challenge)) => Json(json!({
+            "document": format!("/consent/{id}/document?kind={kind}"),
+            "challenge": challenge.map(|c| c.challenge),
+        }))
+        .into_response(),
         Err(e) => {
             let (status, text) = pages::consent::refusal_words(lang, &e);
             json_error(status, &text)
         }
     }
+}
+
+/// A challenge for the patient's card to agree to consent `id` with the 4-digit PIN.
+async fn agreement_challenge(
+    state: &PortalState,
+    session: &Session,
+    id: &str,
+) -> Result<hcpki_sso::login::challenge::IssuedChallenge, DeskError> {
+    let cards = state.cards.as_ref().ok_or(DeskError::NoTrustAnchors)?;
+    let now = state.clock.now_unix();
+    agreement::challenge(state.oidc_context(), &state.consent, &cards.origin, cards.ttl_secs, session, id, now).await
 }
 
 /// The form of [`post`].
@@ -151,6 +189,10 @@ pub struct ConsentForm {
     reason: Option<String>,
     /// The facility's patient ID, typed by staff to confirm the identity.
     patient_id: Option<String>,
+    /// An agreement with the 4-digit PIN: the portal's challenge (base64url) and the card's chain (DER in
+    /// base64, comma-separated; the signature is in `signature`).
+    challenge: Option<String>,
+    chain: Option<String>,
 }
 
 /// `POST /consent/{id}`.
@@ -176,14 +218,16 @@ pub async fn post(
         s.as_deref().and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()).unwrap_or_default()
     };
     let presence = presence_of(&session, &csrf);
-    let page = page_context(&state, &session, presence.as_deref());
     match form.action.as_deref() {
         Some("sign") => {
             let certificate =
                 form.authentication_certificate.as_ref().map(|_| decode(&form.authentication_certificate));
             let signed = decode(&form.signature);
             match desk::sign(ctx, checkers, &session, &id, &signed, certificate.as_deref(), now_ms).await {
-                Ok(view) => pages::consent::consent(lang, &view, &csrf, page),
+                Ok(view) => {
+                    let page = page_context(&state, &session, presence.as_deref(), &view.consent);
+                    pages::consent::consent(lang, &view, &csrf, page)
+                }
                 Err(e) => refused(lang, &e),
             }
         }
@@ -200,6 +244,22 @@ pub async fn post(
             };
             let signed = decode(&form.signature);
             match desk::attest(ctx, checkers, &session, &id, reason, &signed, now_ms).await {
+                Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
+                Err(e) => refused(lang, &e),
+            }
+        }
+        Some(step @ ("agree" | "agree_withdrawal")) => {
+            let what = if step == "agree" { Agreement::Consent } else { Agreement::Withdrawal };
+            let field = |f: &Option<String>| f.as_deref().unwrap_or_default().to_owned();
+            let decoded = match hcpki_sso::login::answer::decode(&field(&form.signature), &field(&form.chain)) {
+                Ok(d) => d,
+                Err(e) => return refused(lang, &DeskError::Card(e)),
+            };
+            let Some(cards) = state.cards.as_ref() else { return refused(lang, &DeskError::NoTrustAnchors) };
+            let challenge = field(&form.challenge);
+            let answer = CardAnswer { challenge: &challenge, signature: &decoded.signature, chain: &decoded.chain };
+            let settings = &state.consent;
+            match agreement::agree(ctx, settings, checkers, &cards.origin, &session, &id, what, &answer, now_ms).await {
                 Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
                 Err(e) => refused(lang, &e),
             }
@@ -227,7 +287,7 @@ async fn reopen(state: &PortalState, lang: Lang, session: &Session, id: &str, cs
     match desk::open(state.oidc_context(), session, id, state.clock.now_unix()).await {
         Ok(view) => {
             let presence = presence_of(session, csrf);
-            pages::consent::consent(lang, &view, csrf, page_context(state, session, presence.as_deref()))
+            pages::consent::consent(lang, &view, csrf, page_context(state, session, presence.as_deref(), &view.consent))
         }
         Err(e) => refused(lang, &e),
     }
@@ -238,11 +298,14 @@ fn page_context<'a>(
     state: &'a PortalState,
     session: &'a Session,
     presence: Option<&'a str>,
+    consent: &ConsentRecord,
 ) -> pages::consent::PageContext<'a> {
+    let evidence = state.consent.evidence(&consent.client_id, &consent.purpose);
     pages::consent::PageContext {
         agent: state.cards.as_ref().map(|c| c.agent.as_str()),
         card: session.credential.card_id.as_deref(),
         presence,
+        evidence,
     }
 }
 

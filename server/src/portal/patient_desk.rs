@@ -158,6 +158,7 @@ fn render(
         agent: state.cards.as_ref().map(|c| c.agent.as_str()),
         card: session.credential.card_id.as_deref(),
         presence: presence.as_deref(),
+        evidence: Default::default(),
     };
     page::identify(lang, csrf, ctx, checked, refusal)
 }

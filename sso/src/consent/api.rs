@@ -27,7 +27,7 @@ use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
-use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, EvidenceLevel, SignatureEvidence};
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -243,7 +243,21 @@ async fn answer(ctx: Context<'_>, client_id: &str, consent: &ConsentRecord, now_
         "evidence": consent.signature.as_ref().map(evidence_json),
         "withdrawal": consent.withdrawal.as_ref().map(evidence_json),
     });
-    if consent.signature.is_some() {
+    let agreed = consent.signature.as_ref().is_some_and(|s| s.level == EvidenceLevel::PatientAuthentication);
+    if agreed {
+        // No signed PDF (D130 item 3): the PDF agreed to and the card's time-stamped answer over it.
+        let store = &ctx.provider.store;
+        let (pdf, proof) = (
+            store.consent_document(&consent.id, DocumentKind::Consent).await?,
+            store.consent_document(&consent.id, DocumentKind::AgreementProof).await?,
+        );
+        if let (Some(pdf), Some(proof), Some(map)) = (pdf, proof, body.as_object_mut()) {
+            map.insert("document".into(), json!(base64::engine::general_purpose::STANDARD.encode(&pdf.bytes)));
+            map.insert("document_sha256".into(), json!(pdf.sha256));
+            let proof: Value = serde_json::from_slice(&proof.bytes).unwrap_or(Value::Null);
+            map.insert("agreement_proof".into(), proof);
+        }
+    } else if consent.signature.is_some() {
         let signed = ctx.provider.store.consent_document(&consent.id, DocumentKind::SignedConsent).await?;
         if let (Some(doc), Some(map)) = (signed, body.as_object_mut()) {
             map.insert("signed_document".into(), json!(base64::engine::general_purpose::STANDARD.encode(&doc.bytes)));

@@ -119,6 +119,12 @@ pub enum DeskError {
     /// The stored document is missing (it went with the consent's retention).
     #[error("the consent's document is no longer kept: ask the service for a new consent")]
     NoDocument,
+    /// The consent's template asks for the patient's signature, and the 4-digit PIN was offered (D130 item 3).
+    #[error(
+        "this consent asks for the patient's signature (the My Number card's signing password), not the 4-digit \
+         PIN: have the patient sign"
+    )]
+    NeedsSignature,
 }
 
 impl From<hcpki_ca::store::StoreError> for DeskError {
@@ -377,7 +383,12 @@ pub async fn attest(
 
 /// The consent of `session`'s facility (a pending one: of its physician); otherwise refused and audited
 /// (denied) at `action`.
-async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Result<ConsentRecord, DeskError> {
+pub(super) async fn own(
+    ctx: Context<'_>,
+    session: &Session,
+    id: &str,
+    action: &str,
+) -> Result<ConsentRecord, DeskError> {
     let found = ctx.provider.store.consent(id).await?;
     let why = match &found {
         None => "no such consent",
@@ -400,7 +411,7 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
     }
 }
 
-async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<ConsentView, DeskError> {
+pub(super) async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<ConsentView, DeskError> {
     let document = stored(ctx, &consent.id, DocumentKind::Consent).await?;
     let statement = hcpki_docsig::consent_document::read(&document.bytes)
         .map_err(|e| ConsentError::Store(hcpki_ca::store::StoreError::Corrupt(format!("consent document: {e}"))))?
@@ -413,6 +424,13 @@ async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<Cons
             .identity_link(&consent.patient_key)
             .await?
             .filter(|l| l.signing_sha256 == s.signer_sha256),
+        // An agreement with the user PIN names the card by its user-authentication certificate.
+        Some(s) if s.level == EvidenceLevel::PatientAuthentication => ctx
+            .provider
+            .store
+            .identity_link(&consent.patient_key)
+            .await?
+            .filter(|l| l.auth_sha256.as_deref() == Some(s.signer_sha256.as_str())),
         _ => None,
     };
     let unconfirmed_four = match (&consent.signature, &linked) {
@@ -425,7 +443,7 @@ async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<Cons
     Ok(ConsentView { phase: Phase::of(&consent, now), consent, statement, service, linked, unconfirmed_four })
 }
 
-async fn stored(ctx: Context<'_>, id: &str, kind: DocumentKind) -> Result<ConsentDocument, DeskError> {
+pub(super) async fn stored(ctx: Context<'_>, id: &str, kind: DocumentKind) -> Result<ConsentDocument, DeskError> {
     ctx.provider.store.consent_document(id, kind).await?.ok_or(DeskError::NoDocument)
 }
 
@@ -495,7 +513,7 @@ fn signer_four(signed: &[u8]) -> Result<BasicFour, String> {
     BasicFour::from_certificate(&first.signer).map_err(|e| e.to_string())
 }
 
-fn actor(session: &Session) -> Actor {
+pub(super) fn actor(session: &Session) -> Actor {
     match PersonKey::parse(&session.person_key) {
         Ok(key) => Actor::Person(key),
         Err(_) => Actor::Service(format!("portal-session:{}", session.id_hash)),

@@ -53,13 +53,16 @@ impl AttestationReason {
     }
 }
 
-/// Whose signature: the patient's JPKI signature (署名用電子証明書), or the physician's HPKI attestation.
+/// Whose signature: the patient's JPKI signature (署名用電子証明書), the physician's HPKI attestation, or the
+/// patient's agreement with the user-authentication key (利用者証明用, 4-digit PIN; D130 item 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signer {
     /// The patient signed with the My Number card.
     Patient,
     /// The physician attested for the patient, for this reason.
     PhysicianAttesting(AttestationReason),
+    /// The patient agreed with the My Number card's user PIN: no signature, where the template asks for none.
+    PatientAuthenticated,
 }
 
 impl Signer {
@@ -68,9 +71,15 @@ impl Signer {
         match self {
             Self::Patient => EvidenceLevel::PatientSignature,
             Self::PhysicianAttesting(_) => EvidenceLevel::PhysicianAttestation,
+            Self::PatientAuthenticated => EvidenceLevel::PatientAuthentication,
         }
     }
 }
+
+/// The evidence format of an agreement with the user PIN: the card's authentication answer, not a signature.
+pub const AGREEMENT_FORMAT: &str = "card_authentication";
+/// Its level: the answer time-stamped by a TSA.
+pub const AGREEMENT_LEVEL: &str = "timestamped";
 
 /// A signed document's evidence, checked: what the signature service returns once the signature verified and
 /// was time-stamped with its revocation evidence (PAdES or CAdES, B-LT or B-LTA).
@@ -116,6 +125,20 @@ impl Evidence {
             }
         };
         Ok(Self { signer, document, format, level, signer_certificate, time_stamp_at })
+    }
+
+    /// The patient's agreement with the user PIN (D130 item 3) to the document of SHA-256 `document`, by the
+    /// user-authentication certificate of SHA-256 `signer_certificate`, time-stamped at `time_stamp_at`: the format
+    /// says it is no document signature, the level that a TSA's time stamp covers the card's answer.
+    pub fn agreement(document: Sha256Hex, signer_certificate: Sha256Hex, time_stamp_at: i64) -> Self {
+        Self {
+            signer: Signer::PatientAuthenticated,
+            document,
+            format: AGREEMENT_FORMAT,
+            level: AGREEMENT_LEVEL,
+            signer_certificate,
+            time_stamp_at,
+        }
     }
 
     /// As the store keeps it.

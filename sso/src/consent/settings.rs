@@ -2,7 +2,7 @@
 //! (D88) and the services' templates.
 
 use super::ConsentError;
-use super::template::Template;
+use super::template::{ConsentEvidence, Template};
 
 /// Deadline, retention and templates. Days are whole days of 86 400 seconds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -66,6 +66,12 @@ impl ConsentSettings {
             .iter()
             .find(|t| t.client == client && t.purpose == purpose)
             .ok_or_else(|| ConsentError::NoTemplate { client: client.to_owned(), purpose: purpose.to_owned() })
+    }
+
+    /// What the template of `client` for `purpose` asks of the patient; a signature when it is gone (the
+    /// stronger evidence, so a template removed since the request asks for no less).
+    pub fn evidence(&self, client: &str, purpose: &str) -> ConsentEvidence {
+        self.template(client, purpose).map(|t| t.evidence).unwrap_or_default()
     }
 
     /// The checked deadline in seconds.

@@ -34,6 +34,28 @@ pub struct Template {
     pub period: Option<String>,
     /// 撤回について: how the patient withdraws.
     pub withdrawal: String,
+    /// What the patient gives (D130 item 3): `signature` (the default; the JPKI signing password, a signed PDF)
+    /// or `authentication` (the 4-digit user PIN, where the law asks for consent but no signature).
+    #[serde(default, skip_serializing_if = "ConsentEvidence::is_signature")]
+    pub evidence: ConsentEvidence,
+}
+
+/// What a template asks of the patient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentEvidence {
+    /// The patient signs the PDF with the JPKI signing key (署名用電子証明書 and its password).
+    #[default]
+    Signature,
+    /// The patient agrees with the JPKI user-authentication key (利用者証明用電子証明書 and its 4-digit PIN).
+    Authentication,
+}
+
+impl ConsentEvidence {
+    /// The default (kept out of the serialised configuration).
+    pub fn is_signature(&self) -> bool {
+        *self == Self::Signature
+    }
 }
 
 #[cfg(test)]
@@ -49,6 +71,7 @@ impl Template {
             recipients: "r".into(),
             period: None,
             withdrawal: "w".into(),
+            evidence: ConsentEvidence::Signature,
         }
     }
 }
@@ -208,6 +231,7 @@ mod tests {
             recipients: "地域連携ネットワークに参加する医療機関".into(),
             period: None,
             withdrawal: "受付または担当医師に申し出て、マイナンバーカードで撤回書に署名してください。".into(),
+            evidence: ConsentEvidence::Signature,
         }
     }
 

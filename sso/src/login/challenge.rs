@@ -44,6 +44,16 @@ impl Challenge {
     pub fn origin(&self) -> &str {
         &self.origin
     }
+
+    /// What a consent given with the user PIN binds (D130 item 3): this challenge, then the SHA-256 of the
+    /// document the agent showed ([`hcpki_agent_protocol::purpose::consent_challenge`]).
+    pub fn for_document(&self, document_sha256: &[u8; 32]) -> Challenge {
+        Challenge {
+            bytes: hcpki_agent_protocol::purpose::consent_challenge(&self.bytes, document_sha256),
+            origin: self.origin.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 /// What a card login's challenge is bound to: a hash of the pre-login cookie's id (the id itself never reaches

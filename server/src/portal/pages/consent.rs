@@ -12,6 +12,7 @@ use hcpki_pkix::jpki::BasicFour;
 use hcpki_sso::consent::ConsentError;
 use hcpki_sso::consent::desk::{ConsentView, DeskError};
 use hcpki_sso::consent::life::Phase;
+use hcpki_sso::consent::template::ConsentEvidence;
 use hcpki_sso::desk::signature::ExtendError;
 use hcpki_sso::patient_key::PatientKeyError;
 use maud::{Markup, html};
@@ -28,6 +29,8 @@ pub struct PageContext<'a> {
     pub card: Option<&'a str>,
     /// The session's presence token (D26), handed to the agent again after a lend.
     pub presence: Option<&'a str>,
+    /// What the consent's template asks of the patient: a signature, or the 4-digit PIN (D130 item 3).
+    pub evidence: ConsentEvidence,
 }
 
 fn w(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
@@ -58,7 +61,7 @@ pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>)
     let prepare = format!("/consent/{}/prepare", c.id);
     let body = html! {
         p { strong { (view.service) } (w(lang, " が、患者さんの同意を求めています。", " asks for the patient's consent.")) }
-        (state_line(lang, view))
+        (state_line(lang, view, ctx.evidence == ConsentEvidence::Authentication))
         section aria-labelledby="statement-title" {
             h2 id="statement-title" { (view.statement.title) }
             dl class="statement" lang="ja" {
@@ -74,7 +77,12 @@ pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>)
             }
             Phase::Signed => {
                 @if let Some(e) = &c.signature { (evidence(lang, e)) }
-                p { a href={ (action) "/document?kind=signed" } download { (w(lang, "署名済みの同意書(PDF)を保存する", "Save the signed consent (PDF)")) } }
+                @if c.signature.as_ref().is_some_and(|e| e.level == EvidenceLevel::PatientAuthentication) {
+                    p { a href={ (action) "/document?kind=consent" } download { (w(lang, "同意した同意書(PDF)を保存する", "Save the consent agreed to (PDF)")) } }
+                    p { a href={ (action) "/document?kind=agreement_proof" } download { (w(lang, "同意の証跡(カードの応答とタイムスタンプ、JSON)を保存する", "Save the proof of consent (the card's answer and time stamp, JSON)")) } }
+                } @else {
+                    p { a href={ (action) "/document?kind=signed" } download { (w(lang, "署名済みの同意書(PDF)を保存する", "Save the signed consent (PDF)")) } }
+                }
                 (identity(lang, view, csrf, &action))
                 (withdrawal(lang, view, csrf, &action, &prepare, ctx))
             }
@@ -118,9 +126,12 @@ pub(super) fn card_page(
 }
 
 /// Where the consent stands, in one sentence.
-fn state_line(lang: Lang, view: &ConsentView) -> Markup {
+fn state_line(lang: Lang, view: &ConsentView, by_pin: bool) -> Markup {
     let c = &view.consent;
     let text = match view.phase {
+        Phase::Requested | Phase::Shown if by_pin => html! {
+            (w(lang, "患者さんの同意待ちです。期限: ", "Waiting for the patient's consent. Give it by: ")) (jst(c.expires_at, lang))
+        },
         Phase::Requested | Phase::Shown => html! {
             (w(lang, "署名待ちです。期限: ", "Waiting for the patient's signature. Sign by: ")) (jst(c.expires_at, lang))
         },
@@ -149,13 +160,25 @@ fn patient_signature(
     prepare: &str,
     ctx: PageContext<'_>,
 ) -> Markup {
+    let by_pin = ctx.evidence == ConsentEvidence::Authentication;
     html! {
-        h2 { (w(lang, "患者さんの署名", "The patient's signature")) }
+        @if by_pin {
+            h2 { (w(lang, "患者さんの同意(暗証番号)", "The patient's consent (PIN)")) }
+        } @else {
+            h2 { (w(lang, "患者さんの署名", "The patient's signature")) }
+        }
         @if ctx.agent.is_some() {
             p { (w(lang, "カードリーダーが 2 台あれば、空いているリーダーに患者さんのマイナンバーカードを置いてください。1 台だけのときは、ボタンを押すと案内に従ってご自身のカードを一時的に抜いていただきます(その間ログインは保たれ、ほかの操作はできません)。",
                 "With two card readers, the patient's My Number card goes into the free one. With one reader, press the button and follow the steps: you take your own card out for a while (your sign-in is kept, and nothing else can be done meanwhile).")) }
-            (flow_form(lang, "consent-sign", action, Flow::Document { prepare, step: "show", kind: "jpki", post_action: "sign", title: &view.statement.title }, csrf,
-                w(lang, "患者さんのマイナンバーカードで署名する", "Sign with the patient's My Number card"), html! {}))
+            @if by_pin {
+                p { (w(lang, "この同意は署名ではなく、患者さんが同意書を確かめて利用者証明用の暗証番号(数字 4 桁)を入力することで記録します(サービスの設定による)。",
+                    "This consent is recorded without a signature: the patient checks the consent and types the 4-digit PIN of the user-authentication certificate (the service's setting).")) }
+                (flow_form(lang, "consent-agree", action, Flow::Agree { prepare, step: "show", post_action: "agree", title: &view.statement.title }, csrf,
+                    w(lang, "患者さんのマイナンバーカード(暗証番号 4 桁)で同意を記録する", "Record the consent with the patient's My Number card (4-digit PIN)"), html! {}))
+            } @else {
+                (flow_form(lang, "consent-sign", action, Flow::Document { prepare, step: "show", kind: "jpki", post_action: "sign", title: &view.statement.title }, csrf,
+                    w(lang, "患者さんのマイナンバーカードで署名する", "Sign with the patient's My Number card"), html! {}))
+            }
         } @else {
             (no_agent(lang))
         }
@@ -273,7 +296,11 @@ fn withdrawal(lang: Lang, view: &ConsentView, csrf: &str, action: &str, prepare:
             summary { (w(lang, "同意を撤回する(患者さんの申し出)", "Withdraw the consent (at the patient's request)")) }
             p { (w(lang, "撤回書を患者さんのマイナンバーカードで署名すると、この同意はすぐに終わり、依頼元のサービスに伝わります。",
                 "Once the patient signs the withdrawal with the My Number card, the consent ends at once and the service is told.")) }
-            @if ctx.agent.is_some() {
+            @if ctx.agent.is_some() && ctx.evidence == ConsentEvidence::Authentication {
+                (flow_form(lang, "consent-withdraw", action, Flow::Agree { prepare, step: "withdrawal", post_action: "agree_withdrawal",
+                    title: &format!("同意撤回書({})", view.statement.title) }, csrf,
+                    w(lang, "患者さんのカード(暗証番号 4 桁)で撤回を記録する", "Record the withdrawal with the patient's card (4-digit PIN)"), html! {}))
+            } @else if ctx.agent.is_some() {
                 (flow_form(lang, "consent-withdraw", action, Flow::Document { prepare, step: "withdrawal", kind: "jpki", post_action: "withdraw",
                     title: &format!("同意撤回書({})", view.statement.title) }, csrf,
                     w(lang, "患者さんのカードで撤回書に署名する", "Sign the withdrawal with the patient's card"), html! {}))
@@ -293,6 +320,9 @@ pub enum Flow<'a> {
     /// Have the patient's My Number card sign the portal's `challenge` with its user-authentication key (the
     /// 4-digit PIN), post the answer.
     Identify { challenge: &'a str },
+    /// Prepare the PDF (`prepare`, `step`) with a challenge, have the agent show it and the patient's card agree
+    /// with the user-authentication key (the 4-digit PIN, D130 item 3), post the answer as `post_action`.
+    Agree { prepare: &'a str, step: &'a str, post_action: &'a str, title: &'a str },
 }
 
 /// A form the page's script (`consent.js`) drives, with the words it says at each step and for each of the card
@@ -331,6 +361,30 @@ pub(super) fn flow_form(
                 "One try is left, and a wrong one locks the password: confirm it in the agent's window before typing. Nothing was recorded.",
             ),
         ),
+        Flow::Agree { .. } => (
+            "consent-flow",
+            w(lang, "同意書を準備しています…", "Preparing the document…"),
+            w(
+                lang,
+                "カードエージェントの画面を患者さんに見せ、内容を確かめて利用者証明用の暗証番号(数字 4 桁)を入力してもらってください。",
+                "Show the card agent's window to the patient: they check the document and type the 4-digit PIN of the user-authentication certificate there.",
+            ),
+            w(
+                lang,
+                "暗証番号(数字 4 桁)が違います。もう一度ボタンを押してやり直してください(3 回続けて違うとロックされます)。何も記録していません。",
+                "Wrong 4-digit PIN: press the button to try again (three wrong in a row lock it). Nothing was recorded.",
+            ),
+            w(
+                lang,
+                "暗証番号(数字 4 桁)がロックされています。市区町村の窓口で解除できます。今日は「医師による確認」で記録することもできます。何も記録していません。",
+                "The 4-digit PIN is locked: the municipal office unlocks it. Today the physician's attestation can be recorded instead. Nothing was recorded.",
+            ),
+            w(
+                lang,
+                "暗証番号の残りはあと 1 回です。間違えるとロックされるため、カードエージェントの画面で確認してから入力してください。何も記録していません。",
+                "One PIN try is left, and a wrong one locks it: confirm it in the agent's window before typing. Nothing was recorded.",
+            ),
+        ),
         Flow::Identify { .. } => (
             "identify-flow",
             w(lang, "確認の準備をしています…", "Preparing the check…"),
@@ -360,11 +414,17 @@ pub(super) fn flow_form(
         Flow::Document { prepare, step, kind, post_action, title } => {
             (Some(prepare), Some(step), kind, Some(post_action), Some(title), None)
         }
+        Flow::Agree { prepare, step, post_action, title } => {
+            (Some(prepare), Some(step), "jpki", Some(post_action), Some(title), None)
+        }
         Flow::Identify { challenge } => (None, None, "jpki", None, None, Some(challenge)),
     };
+    // The answer of an authentication key (an identification, an agreement) is a challenge's signature and chain.
+    let answers_challenge = matches!(flow, Flow::Identify { .. } | Flow::Agree { .. });
+    let role = matches!(flow, Flow::Agree { .. }).then_some("auth");
     html! {
         form id=(id) class=(class) method="post" action=(action) data-prepare=[prepare] data-step=[step]
-            data-kind=(kind) data-title=[title] data-challenge=[challenge]
+            data-kind=(kind) data-role=[role] data-title=[title] data-challenge=[challenge]
             data-say-preparing=(preparing)
             data-say-lend=(w(lang, "ご自身のカードをカードリーダーから抜き、患者さんのマイナンバーカードを置いてください。ログインは保たれます。",
                 "Take your own card out of the reader and put the patient's My Number card in. Your sign-in is kept."))
@@ -397,7 +457,7 @@ pub(super) fn flow_form(
             input type="hidden" name="csrf" value=(csrf);
             @if let Some(post_action) = post_action { input type="hidden" name="action" value=(post_action); }
             input type="hidden" name="signature" value="";
-            @if challenge.is_some() {
+            @if answers_challenge {
                 input type="hidden" name="challenge" value="";
                 input type="hidden" name="chain" value="";
             } @else if kind == "jpki" {
@@ -431,12 +491,23 @@ fn evidence(lang: Lang, e: &SignatureEvidence) -> Markup {
             "医師による確認(患者さん本人の署名より弱い証拠)",
             "Physician's attestation (weaker than the patient's own signature)",
         ),
+        EvidenceLevel::PatientAuthentication => w(
+            lang,
+            "患者さん本人の暗証番号による同意(利用者証明用電子証明書。電子署名ではありません)",
+            "The patient's consent with the PIN (user-authentication certificate; not a signature)",
+        ),
+    };
+    let format = match e.level {
+        EvidenceLevel::PatientAuthentication => {
+            w(lang, "カードによる認証(タイムスタンプ付き)", "Card authentication (time-stamped)").to_owned()
+        }
+        _ => format!("{} {}", e.format.to_uppercase(), e.signature_level.to_uppercase()),
     };
     html! {
         dl {
             dt { (w(lang, "証拠の種類", "Evidence")) } dd { (level) }
             dt { (w(lang, "タイムスタンプの時刻", "Time-stamp time")) } dd { (jst(e.time_stamp_at, lang)) }
-            dt { (w(lang, "署名の形式", "Format")) } dd lang="en" { (e.format.to_uppercase()) " " (e.signature_level.to_uppercase()) }
+            dt { (w(lang, "署名の形式", "Format")) } dd { (format) }
             dt { (w(lang, "署名証明書の SHA-256", "Signer certificate SHA-256")) } dd { code class="wrap" { (e.signer_sha256) } }
         }
     }
@@ -561,6 +632,27 @@ pub fn refusal_words(lang: Lang, e: &DeskError) -> (StatusCode, String) {
             s(
                 "このポータルにはカードの信頼点が設定されていないため、署名を確かめられません。システム管理者に連絡してください。",
                 "This portal has no card trust anchors, so it cannot check signatures: contact the administrator.",
+            ),
+        ),
+        DeskError::Card(_) => (
+            StatusCode::BAD_REQUEST,
+            s(
+                "カードの応答を確認できなかったため、何も記録していません(カードの証明書が有効でないか失効している、確認の期限が過ぎた、または同意書を表示せずに作られた応答です)。ページを開き直し、もう一度ボタンを押してください。",
+                "The card's answer could not be checked, so nothing was recorded (the card's certificate is not valid or is revoked, the check took too long, or the answer was not made over the consent shown): reload the page and press the button again.",
+            ),
+        ),
+        DeskError::NotAMyNumberCard => (
+            StatusCode::BAD_REQUEST,
+            s(
+                "使われたカードはマイナンバーカードではありません。患者さんのマイナンバーカードをカードリーダーに置いて、もう一度ボタンを押してください。何も記録していません。",
+                "The card used is not a My Number card: put the patient's My Number card in the reader and press the button again. Nothing was recorded.",
+            ),
+        ),
+        DeskError::NeedsSignature => (
+            StatusCode::CONFLICT,
+            s(
+                "この同意は、患者さんの署名(署名用パスワード)で記録するよう設定されています。暗証番号 4 桁では記録できません。ページを開き直し、署名のボタンを使ってください。何も記録していません。",
+                "This consent is set up to be recorded with the patient's signature (signing password), not the 4-digit PIN: reload the page and use the signature button. Nothing was recorded.",
             ),
         ),
         DeskError::NoDocument => (
