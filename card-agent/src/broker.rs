@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::driver::{self, BasicAttributes, Driver, DriverError, PinStatus, TextPin, registry};
+use crate::driver::{self, BasicAttributes, Driver, DriverError, PadEntry, PinSource, PinStatus, TextPin, registry};
+use crate::pin_pad::{PadUse, PinLength};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
     AgentError, CardEvent, CardInfo, CardKind, CardService, DeriveToBeSigned, DocumentSignRequest, KeyRole, Pin,
@@ -47,6 +48,8 @@ pub struct Broker {
     events: broadcast::Sender<CardEvent>,
     /// Every APDU and all card time since the broker started (identification included).
     totals: Mutex<OpStats>,
+    /// Whether a reader's PIN pad takes the PIN (agent.toml `pin_pad`).
+    pad_use: PadUse,
 }
 
 impl std::fmt::Debug for Broker {
@@ -100,6 +103,27 @@ impl Broker {
             cache: Mutex::new(VecDeque::new()),
             events,
             totals: Mutex::new(OpStats::default()),
+            pad_use: PadUse::default(),
+        }
+    }
+
+    /// The broker using readers' PIN pads as `pad_use` says.
+    pub fn with_pin_pad(mut self, pad_use: PadUse) -> Self {
+        self.pad_use = pad_use;
+        self
+    }
+
+    /// The PIN pad's control code for this operation: the reader's `FEATURE_VERIFY_PIN_DIRECT` unless pads are
+    /// off; refused under `require` when the reader has none.
+    fn pad_of(&self, slot: &Slot, held: &mut SlotCard) -> Result<Option<u32>, AgentError> {
+        if self.pad_use == PadUse::Off {
+            return Ok(None);
+        }
+        let conn = held.conn.as_mut().ok_or(AgentError::CardRemoved)?;
+        let code = conn.features().map_err(transport_error)?.verify_pin_direct();
+        match (code, self.pad_use) {
+            (None, PadUse::Require) => Err(AgentError::NoPinPad(slot.name.clone())),
+            (code, _) => Ok(code),
         }
     }
 
@@ -438,12 +462,25 @@ impl Broker {
         let status = self.run(slot, guard, &mut stats, |s| driver.pin_status(s, role))?;
         let tries_left = guard_tries(status, allow_last_try)?;
 
-        // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
-        //    try is spent.
+        // 2. The PIN, from the agent's own prompt only, checked against the card's format before any try is
+        //    spent; or on the reader's PIN pad, which completes the VERIFY itself (the page only says where to type).
         let holder = driver.holder_name(&card.info.certificates);
-        let pin = prompt.ask(&PinQuestion { kind: card.info.kind, role, tries_left, holder })?;
-        let pin_bytes = driver.check_pin(role, &pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
-        drop(pin);
+        let pad = self.pad_of(slot, guard)?;
+        let question = PinQuestion { kind: card.info.kind, role, tries_left, holder, on_pad: pad.is_some() };
+        let typed;
+        let pin_source = match pad {
+            Some(code) => {
+                let announced = prompt.on_pad(&question)?;
+                let labels = registry::pin_labels(card.info.kind, role);
+                let length = PinLength { min: labels.min_len, max: labels.max_len };
+                PinSource::Pad(PadEntry { code, length, timeout_secs: announced.timeout_secs, lang: announced.lang })
+            }
+            None => {
+                let pin = prompt.ask(&question)?;
+                typed = driver.check_pin(role, &pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
+                PinSource::Typed(&typed)
+            }
+        };
 
         // 3. VERIFY and sign in one transaction.
         let known = card.info.certificates.iter().find(|c| c.role == role).map(|c| c.chain.clone());
@@ -451,7 +488,7 @@ impl Broker {
             ToSign::Login(message) => {
                 let digest_info = driver::sha256_digest_info(message);
                 self.run(slot, guard, &mut stats, |s| {
-                    driver.sign(s, KeyRole::Auth, &pin_bytes, &digest_info, known.is_none())
+                    driver.sign(s, KeyRole::Auth, &pin_source, &digest_info, known.is_none())
                 })
             }
             ToSign::Document(derive) => {
@@ -466,7 +503,7 @@ impl Broker {
                     }
                 };
                 let out = self.run(slot, guard, &mut stats, |s| {
-                    driver.sign_derived(s, &pin_bytes, known.as_deref(), &mut to_digest_info)
+                    driver.sign_derived(s, &pin_source, known.as_deref(), &mut to_digest_info)
                 });
                 match (out, refusal) {
                     (Err(_), Some(e)) => Err(e),
@@ -474,7 +511,10 @@ impl Broker {
                 }
             }
         };
-        drop(pin_bytes);
+        if pad.is_some() {
+            prompt.pad_done();
+        }
+        // A typed PIN is zeroized when `typed` goes at the end of this function.
         let out = out?;
         // The authentication certificate read with the signature names the card that signed: the one identified
         // (the card id is its hash). Another one means the card was swapped unseen; nothing is handed out.
@@ -787,6 +827,11 @@ fn driver_error(e: DriverError) -> AgentError {
         DriverError::Transport(t) => transport_error(t),
         DriverError::WrongPin { tries_left } => AgentError::WrongPin { tries_left },
         DriverError::PinBlocked => AgentError::PinBlocked,
+        // The agent's page already said where to type; the pad's ends read as the page's own.
+        DriverError::PadTimedOut(secs) => AgentError::PinTimedOut(secs.into()),
+        DriverError::PadCancelled => AgentError::Cancelled,
+        e @ DriverError::PadWrongLength => AgentError::BadPinFormat(e.to_string()),
+        e @ DriverError::PadRefused(_) => AgentError::CardUnreachable(e.to_string()),
         DriverError::PinFormat(f) => AgentError::BadPinFormat(f.to_string()),
         DriverError::NoKey(role) => AgentError::NoKey(role),
         DriverError::Refused(reason) => AgentError::Document(reason),

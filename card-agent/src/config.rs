@@ -11,6 +11,7 @@
 //! allowed_origins = ["https://portal.hcpki.example"]     # the portals whose pages may call the API
 //! pin_entry = "web"                                      # "web" (the agent's own page) or "terminal"
 //! pin_timeout_secs = 120
+//! pin_pad = "off"                                        # "prefer" / "require": the reader's PIN pad (pin_pad.rs)
 //! operation_ttl_secs = 300
 //! portal_ca_file = "/etc/hcpki-agent/portal-ca.pem"       # card presence reports to the portal (D26)
 //!
@@ -66,6 +67,9 @@ pub struct AgentConfig {
     /// default): every reader. Others are left to their programs and not shown to pages.
     #[serde(default)]
     pub readers: Vec<String>,
+    /// Whether a reader's PIN pad takes the PIN (`off`, the default; `prefer`; `require`): issue #45 item 7.
+    #[serde(default)]
+    pub pin_pad: crate::pin_pad::PadUse,
     /// The directory `[signing]`'s relative paths are read from: that of the file it came from.
     #[serde(skip)]
     pub signing_dir: PathBuf,
@@ -96,6 +100,7 @@ impl Default for AgentConfig {
             peer_check: PeerCheckMode::default(),
             signing: Default::default(),
             readers: Vec::new(),
+            pin_pad: crate::pin_pad::PadUse::default(),
             signing_dir: PathBuf::from("."),
         }
     }
@@ -291,6 +296,7 @@ mod tests {
         for (text, line, what) in [
             ("version = 1\nallowed_origins = [\"https://p.example\"]\nlisten_addr = \"x\"\n", 3, "unknown field"),
             ("version = 1\n\npin_entry = \"telepathy\"\n", 3, "unknown variant"),
+            ("version = 1\npin_pad = \"yes\"\n", 2, "unknown variant"),
             ("version = 1\nallowed_origins = [\"https://p.example\"\n", 2, ""),
             ("version = 1\npin_timeout_secs = \"ten\"\n", 2, "invalid type"),
         ] {
@@ -315,8 +321,10 @@ mod tests {
              pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n",
         )
         .unwrap();
-        std::fs::write(&u, "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\n").unwrap();
+        std::fs::write(&u, "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\npin_pad = \"require\"\n")
+            .unwrap();
         let c = AgentConfig::load_layered(&[m.clone(), u]).unwrap();
+        assert_eq!(c.pin_pad, crate::pin_pad::PadUse::Require);
         assert_eq!(c.allowed_origins, ["https://portal.example"]);
         assert_eq!((c.pin_entry, c.pin_timeout_secs), (PinEntry::Terminal, 90));
         assert_eq!(c.portal_ca_file, Some(machine.path().join("portal-ca.pem")));
@@ -324,5 +332,6 @@ mod tests {
         assert_eq!(c.peer_check, PeerCheckMode::SameUser);
         // No file: the defaults.
         assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_timeout_secs, 120);
+        assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_pad, crate::pin_pad::PadUse::Off);
     }
 }

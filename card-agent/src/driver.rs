@@ -29,7 +29,7 @@ use crate::transport::Session;
 
 pub use attributes::{BasicAttributes, TextPin};
 pub use error::{DriverError, PinFormatError};
-pub use pin::PinStatus;
+pub use pin::{PadEntry, PinSource, PinStatus};
 
 /// Hex SHA-256 of the identity certificate: the card identity used as cache key (no personal data in it), the
 /// one the portal derives from a verified login too (shared, so the two never drift).
@@ -113,7 +113,7 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
         &self,
         s: &mut Session<'_>,
         role: KeyRole,
-        pin: &[u8],
+        pin: &PinSource<'_>,
         digest_info: &[u8],
         want_chain: bool,
     ) -> Result<SignOutput, DriverError>;
@@ -127,7 +127,7 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     fn sign_derived(
         &self,
         s: &mut Session<'_>,
-        pin: &[u8],
+        pin: &PinSource<'_>,
         known: Option<&[Vec<u8>]>,
         derive: &mut DeriveDigestInfo<'_>,
     ) -> Result<SignOutput, DriverError> {

@@ -415,11 +415,14 @@ async fn serve_until_stopped(
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
         let addr = listener.local_addr()?;
-        let broker = Arc::new(if cfg.readers.is_empty() {
-            Broker::new(PcscBackend::new())
-        } else {
-            Broker::new(OnlyReaders::new(PcscBackend::new(), cfg.readers.clone()))
-        });
+        let broker = Arc::new(
+            if cfg.readers.is_empty() {
+                Broker::new(PcscBackend::new())
+            } else {
+                Broker::new(OnlyReaders::new(PcscBackend::new(), cfg.readers.clone()))
+            }
+            .with_pin_pad(cfg.pin_pad),
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = broker.spawn_watcher(Arc::clone(&stop))?;
         let terminal: Option<Arc<dyn PinPrompt>> =

@@ -38,9 +38,26 @@
 //!
 //! **Not tested against a real PIN-pad reader**: the virtual readers here (vsmartcard's vpcd in pcscd) have no
 //! PIN pad and answer the feature request with no feature, which the PC/SC tests check; the byte layouts are
-//! unit-tested against the specification's tables above.
+//! unit-tested against the specification's tables above, and the whole VERIFY through a pad (the broker, the
+//! drivers, the agent's page) against an emulated reader that does what a CCID reader's firmware does with the
+//! structure (`transport::func`, a test double standing in for hardware). `pin_pad` in agent.toml ([`PadUse`])
+//! is off by default for that reason.
 
 use hcpki_html::Lang;
+
+/// Whether the agent uses a reader's PIN pad (`pin_pad` in agent.toml).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PadUse {
+    /// Always the agent's page. The default while the pad path has met no real PIN-pad reader (only the emulated
+    /// one of the tests): a facility with one turns it on.
+    #[default]
+    Off,
+    /// A reader with a PIN pad takes the PIN on its pad; other readers on the agent's page.
+    Prefer,
+    /// The pad only: a reader without one is refused (`no_pin_pad`), so nobody types a PIN on the PC's keyboard.
+    Require,
+}
 
 /// `CM_IOCTL_GET_FEATURE_REQUEST`: the function number given to `SCARD_CTL_CODE` (`pcsc::ctl_code`).
 pub const GET_FEATURE_REQUEST: u32 = 3400;

@@ -154,18 +154,37 @@ pub struct PinQuestion {
     /// The card holder's name from the card's certificate, where it carries one (HPKI: yes; the My Number
     /// card's authentication certificate: no, by design of JPKI).
     pub holder: Option<String>,
+    /// The PIN is typed on the reader's own PIN pad, not on the agent's page ([`crate::pin_pad`]): the page says
+    /// so and asks for nothing.
+    pub on_pad: bool,
 }
 
 impl PinQuestion {
     /// A question with no holder name (the terminal prompts, tests).
     pub fn new(kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Self {
-        PinQuestion { kind, role, tries_left, holder: None }
+        PinQuestion { kind, role, tries_left, holder: None, on_pad: false }
     }
+}
+
+/// How a PIN pad entry is announced: the language of the reader's prompt and how long it waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PadPrompt {
+    pub lang: hcpki_html::Lang,
+    pub timeout_secs: u8,
 }
 
 /// Asks the user for a PIN. The CLI prompts on the terminal; `serve` uses the agent's own loopback page.
 pub trait PinPrompt: Send + Sync {
     fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError>;
+
+    /// The PIN is about to be typed on the reader's PIN pad (`question.on_pad`): tell the person (the page says
+    /// where to type), without waiting for an answer. Cancelled operations end here.
+    fn on_pad(&self, _question: &PinQuestion) -> Result<PadPrompt, AgentError> {
+        Ok(PadPrompt { lang: hcpki_html::Lang::Ja, timeout_secs: 60 })
+    }
+
+    /// The PIN pad entry ended (typed, timed out or cancelled): the operation runs on.
+    fn pad_done(&self) {}
 }
 
 /// The card side as front ends use it. Implemented by the broker; blocking calls (PC/SC is blocking) —
@@ -223,6 +242,12 @@ pub enum AgentError {
     NoKey(KeyRole),
     #[error("PIN entry was cancelled")]
     Cancelled,
+    /// `pin_pad = "require"` in agent.toml and the reader holding the card has no PIN pad.
+    #[error(
+        "the reader {0:?} has no PIN pad, and this agent takes PINs on a PIN pad only (pin_pad = \"require\" in \
+         agent.toml): put the card in the reader with the PIN pad"
+    )]
+    NoPinPad(String),
     /// Nobody typed the PIN within the agent's `pin_timeout_secs`; no try was spent.
     #[error("no PIN was typed within {0} seconds (no PIN try was spent): start again")]
     PinTimedOut(u64),

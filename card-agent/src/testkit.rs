@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{AgentError, CardKind, Pin, PinPrompt, PinQuestion, SignRequest, login_message};
-use crate::transport::func::FnCard;
+use crate::transport::func::{FnCard, PadKeys};
 use crate::transport::{Connection, TransportError};
 
 pub fn jpki_identity(n: usize) -> &'static Identity {
@@ -50,6 +50,8 @@ pub struct MemReaders {
     order: Arc<Mutex<Vec<String>>>,
     /// What other programs do to each reader's card before the agent's next calls (`interfere`).
     others: Arc<Mutex<HashMap<String, VecDeque<TransportError>>>>,
+    /// Readers with an emulated PIN pad, and what the person does on it (`with_pin_pad`).
+    pads: Arc<Mutex<HashMap<String, PadKeys>>>,
 }
 
 impl MemReaders {
@@ -79,6 +81,11 @@ impl MemReaders {
         self.others.lock().unwrap().entry(reader.to_owned()).or_default().extend(faults.iter().cloned());
     }
 
+    /// Makes `reader` a PIN-pad reader ([`FnCard`]'s emulation) where the person does `keys` at the next VERIFY.
+    pub fn with_pin_pad(&self, reader: &str, keys: PadKeys) {
+        self.pads.lock().unwrap().insert(reader.to_owned(), keys);
+    }
+
     pub fn remove(&self, reader: &str) {
         let mut inner = self.inner.lock().unwrap();
         let slot = inner.get_mut(reader).unwrap();
@@ -105,21 +112,25 @@ impl ReaderBackend for MemReaders {
             }
         }
         let atr = card.lock().unwrap().atr().to_vec();
+        let pad = self.pads.lock().unwrap().get(reader).cloned();
         let (generation, readers, name, others) =
             (*generation, self.inner.clone(), reader.to_owned(), self.others.clone());
-        Ok(Box::new(FnCard::fallible(atr, move |capdu| {
-            let current = readers.lock().unwrap().get(&name).map(|(g, _)| *g);
-            if current != Some(generation) {
-                return Err(TransportError::Removed);
-            }
-            if let Some(fault) = others.lock().unwrap().get_mut(&name).and_then(VecDeque::pop_front) {
-                if fault == TransportError::Reset {
-                    card.lock().unwrap().reset();
+        Ok(Box::new(
+            FnCard::fallible(atr, move |capdu| {
+                let current = readers.lock().unwrap().get(&name).map(|(g, _)| *g);
+                if current != Some(generation) {
+                    return Err(TransportError::Removed);
                 }
-                return Err(fault);
-            }
-            Ok(card.lock().unwrap().process(capdu))
-        })))
+                if let Some(fault) = others.lock().unwrap().get_mut(&name).and_then(VecDeque::pop_front) {
+                    if fault == TransportError::Reset {
+                        card.lock().unwrap().reset();
+                    }
+                    return Err(fault);
+                }
+                Ok(card.lock().unwrap().process(capdu))
+            })
+            .with_pad(pad),
+        ))
     }
 
     fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {

@@ -16,17 +16,31 @@ use crate::platform::Platform;
 /// Sends one encoded C-APDU and returns the raw R-APDU bytes.
 pub trait Transport {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+
+    /// `SCardControl(code, input)` inside the transaction: the reader's own commands (PC/SC Part 10), e.g. a VERIFY
+    /// the reader completes with the PIN typed on its pad ([`crate::pin_pad`]). Readers that are not PC/SC have none.
+    fn control(&mut self, _code: u32, _input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::NoControl)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         (**self).transmit(capdu)
     }
+
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).control(code, input)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         (**self).transmit(capdu)
+    }
+
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).control(code, input)
     }
 }
 
@@ -69,6 +83,10 @@ pub enum TransportError {
     /// No card in the reader: insert one.
     #[error("no card in the reader: insert the card")]
     NoCard,
+    /// The reader takes no control commands (not a PC/SC reader, or a driver without them): a PIN pad is not
+    /// there to use; type the PIN on the agent's page instead.
+    #[error("this reader takes no control commands (no PIN pad): type the PIN on the agent's page")]
+    NoControl,
     /// The card was removed (or swapped) since it was connected: insert it and try again.
     #[error("the card was removed: insert it and try again")]
     Removed,
@@ -186,6 +204,15 @@ impl<'t> Session<'t> {
             }
         }
         Ok(last)
+    }
+
+    /// A reader command ([`Transport::control`]), timed with the card's share: a PIN pad's VERIFY waits for the
+    /// person at the reader and for the card.
+    pub fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let started = std::time::Instant::now();
+        let answer = self.link.control(code, input);
+        self.in_card += started.elapsed();
+        answer
     }
 
     fn raw(&mut self, capdu: &[u8]) -> Result<Response, ExchangeError> {

@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
         let pin = Pin(Zeroizing::new(typed.to_owned()));
         // Both PINs fit both card families' formats.
         let Ok(bytes) = driver.check_pin(role, &pin) else { continue };
-        if let Ok(out) = driver.sign(&mut s, role, &bytes, &di, true) {
+        if let Ok(out) = driver.sign(&mut s, role, &hcpki_agent::driver::PinSource::Typed(&bytes), &di, true) {
             assert_eq!(out.signature.len(), 256, "a signature is one RSA-2048 modulus long");
         }
     }

@@ -309,10 +309,11 @@ fn status_json(state: &AppState, op: &operations::Operation, s: &OpState) -> ser
     let id = op.id.as_str();
     match s {
         OpState::Running => serde_json::json!({ "id": id, "status": "running" }),
-        OpState::PinRequired(PinQuestion { kind, role, tries_left, .. }) => {
+        OpState::PinRequired(PinQuestion { kind, role, tries_left, on_pad, .. }) => {
             let pin_url = (state.pin_entry == PinEntry::Web).then(|| format!("{}/pin/{id}", state.own_origin));
             serde_json::json!({
                 "id": id, "status": "pin_required", "kind": kind, "role": role, "tries_left": tries_left, "pin_url": pin_url,
+                "on_pad": on_pad,
             })
         }
         OpState::Done(signed) if op.purpose.is_document() => {

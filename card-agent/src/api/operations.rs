@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::document::Shown;
 use crate::document::signer::SignerShown;
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, Signed};
+use crate::service::{AgentError, CardKind, KeyRole, PadPrompt, Pin, PinPrompt, PinQuestion, Signed};
 use hcpki_agent_protocol::AuthPurpose;
 use hcpki_html::Lang;
 
@@ -110,6 +110,7 @@ impl From<&AgentError> for ApiFailure {
             AgentError::BadPinFormat(_) => ("bad_pin_format", None),
             AgentError::NoKey(_) => ("no_key", None),
             AgentError::Cancelled => ("cancelled", None),
+            AgentError::NoPinPad(_) => ("no_pin_pad", None),
             AgentError::PinTimedOut(_) => ("pin_timeout", None),
             AgentError::CardRemoved => ("card_removed", None),
             AgentError::Card(_) | AgentError::CardUnreachable(_) => ("card_error", None),
@@ -382,6 +383,26 @@ impl PinPrompt for WebPrompt {
             Ok(PinReply::Cancel) | Err(mpsc::RecvTimeoutError::Disconnected) => Err(AgentError::Cancelled),
             Err(mpsc::RecvTimeoutError::Timeout) => Err(AgentError::PinTimedOut(self.timeout.as_secs())),
         }
+    }
+
+    fn on_pad(&self, question: &PinQuestion) -> Result<PadPrompt, AgentError> {
+        if self.op.cancelled.load(Ordering::SeqCst) {
+            return Err(AgentError::Cancelled);
+        }
+        self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        Ok(self.pad_prompt())
+    }
+
+    fn pad_done(&self) {
+        self.op.state.send_replace(OpState::Running);
+    }
+}
+
+impl WebPrompt {
+    /// The pad's prompt: the page's language, the agent's PIN timeout (the reader counts at most 255 s).
+    fn pad_prompt(&self) -> PadPrompt {
+        let timeout_secs = u8::try_from(self.timeout.as_secs()).unwrap_or(u8::MAX);
+        PadPrompt { lang: self.op.lang.unwrap_or(hcpki_html::Lang::Ja), timeout_secs }
     }
 }
 

@@ -687,3 +687,69 @@ async fn a_consent_by_the_user_pin_agrees_only_to_the_document_shown() {
         assert!(other.is_err(), "the consent's answer must verify over its own message only");
     }
 }
+
+/// The API over one JPKI card in an emulated PIN-pad reader (`testkit`: no PIN-pad reader runs here) where the
+/// person does `keys`, with the agent's `pin_pad` set to `pad_use`.
+fn app_with_pad(keys: Option<crate::transport::func::PadKeys>, pad_use: crate::pin_pad::PadUse) -> Router {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    if let Some(keys) = keys {
+        readers.with_pin_pad("R0", keys);
+    }
+    let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers).with_pin_pad(pad_use));
+    let mut config =
+        AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
+    config.validate().unwrap();
+    router(AppState::new(broker, &config, HOST.parse().unwrap(), None))
+}
+
+/// Issue #45 item 7: a reader with a PIN pad takes the PIN on its pad. The operation says `on_pad`, the agent's page
+/// says where to type and has no PIN field, and the operation finishes without the page posting anything: the
+/// reader completed the VERIFY. A wrong PIN, the cancel key, a PIN of the wrong length and a pad left alone end
+/// as the page's own ends; `pin_pad = "require"` refuses a reader without a pad; `off` keeps the page's form.
+#[tokio::test]
+async fn a_pin_pad_reader_takes_the_pin_on_its_pad_and_the_page_asks_for_nothing() {
+    use crate::pin_pad::PadUse;
+    use crate::transport::func::PadKeys;
+    let challenge = [3u8; 32];
+    let login = format!(
+        r#"{{"challenge":"{}","kind":"jpki","purpose":"identification","lang":"ja"}}"#,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge)
+    );
+    let start = |app: Router| {
+        let login = login.clone();
+        async move {
+            let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &login)).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+            (app, json(&body)["id"].as_str().unwrap().to_owned())
+        }
+    };
+
+    let (app, id) = start(app_with_pad(Some(PadKeys::Type("1234".into())), PadUse::Prefer)).await;
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["status"], "done", "the reader verified the PIN, the page posted nothing: {v}");
+    let (chain, signature) = signed(&v);
+    verify(&chain, &hcpki_agent_protocol::AuthPurpose::Identification.message(PORTAL, &challenge), &signature);
+
+    for (keys, code) in [
+        (PadKeys::Type("9999".into()), "wrong_pin"),
+        (PadKeys::Cancel, "cancelled"),
+        (PadKeys::Type("12345".into()), "bad_pin_format"),
+        (PadKeys::Nothing, "pin_timeout"),
+    ] {
+        let (app, id) = start(app_with_pad(Some(keys.clone()), PadUse::Prefer)).await;
+        let v = final_state(&app, &id).await;
+        assert_eq!((v["status"].as_str(), v["error"]["code"].as_str()), (Some("failed"), Some(code)), "{keys:?}: {v}");
+    }
+    let (app, id) = start(app_with_pad(None, PadUse::Require)).await;
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["error"]["code"], "no_pin_pad", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("pin_pad"), "{v}");
+
+    // `off`: the pad is left alone, the page's form asks.
+    let (app, id) = start(app_with_pad(Some(PadKeys::Cancel), PadUse::Off)).await;
+    let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=10"), Some(PORTAL))).await.2);
+    assert_eq!((v["status"].as_str(), v["on_pad"].as_bool()), (Some("pin_required"), Some(false)), "{v}");
+    let (_, _, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
+    assert!(page.contains("name=\"pin\""), "{page}");
+}

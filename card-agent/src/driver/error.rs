@@ -26,6 +26,21 @@ pub enum DriverError {
     /// The PIN is blocked; the issuer must unblock it.
     #[error("the PIN is blocked: the card's issuer must unblock it")]
     PinBlocked,
+    /// Nobody typed the PIN on the reader's PIN pad within the seconds given; no try was spent.
+    #[error("no PIN was typed on the reader's PIN pad within {0} seconds (no try was spent): start again")]
+    PadTimedOut(u8),
+    /// The PIN entry was cancelled with the PIN pad's cancel key; no try was spent.
+    #[error("the PIN entry was cancelled on the reader's PIN pad (no try was spent)")]
+    PadCancelled,
+    /// The PIN typed on the pad is shorter or longer than the card takes; the reader sent nothing to the card.
+    #[error("the PIN typed on the reader's PIN pad is too short or too long (no try was spent): type it again")]
+    PadWrongLength,
+    /// The reader refused the PIN pad request (answer in hex): a reader whose pad does not take this layout.
+    #[error(
+        "the reader refused the PIN pad request (it answered {0}): set pin_pad = \"off\" in agent.toml to type the \
+         PIN on the agent's page, and report the reader's model"
+    )]
+    PadRefused(String),
     /// The PIN does not have the card's format; no try was spent.
     #[error(transparent)]
     PinFormat(#[from] PinFormatError),

@@ -20,7 +20,7 @@
 use zeroize::Zeroizing;
 
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
-use super::pin::{query_pin, verify};
+use super::pin::{PinSource, query_pin, verify};
 use super::{CardDriver, CardLabels, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus, SignOutput, Words};
 use crate::apdu::{self, CardError, Command, StatusWord};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -243,7 +243,7 @@ impl CardDriver for Issuer {
         &self,
         s: &mut Session<'_>,
         role: KeyRole,
-        pin: &[u8],
+        pin: &PinSource<'_>,
         digest_info: &[u8],
         _want_chain: bool,
     ) -> Result<SignOutput, DriverError> {

@@ -13,7 +13,7 @@
 use zeroize::Zeroizing;
 
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
-use super::pin::{digits, query_pin, verify};
+use super::pin::{PinSource, digits, query_pin, verify};
 use super::{
     BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels,
     PinStatus, SignOutput, TextPin, Words,
@@ -92,7 +92,7 @@ impl CardDriver for Jpki {
         &self,
         s: &mut Session<'_>,
         role: KeyRole,
-        pin: &[u8],
+        pin: &PinSource<'_>,
         digest_info: &[u8],
         want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
@@ -121,7 +121,7 @@ impl CardDriver for Jpki {
     fn sign_derived(
         &self,
         s: &mut Session<'_>,
-        pin: &[u8],
+        pin: &PinSource<'_>,
         _known: Option<&[Vec<u8>]>,
         derive: &mut DeriveDigestInfo<'_>,
     ) -> Result<SignOutput, DriverError> {
@@ -155,7 +155,7 @@ impl CardDriver for Jpki {
         const STEP: &str = "read basic four items";
         select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
         select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
-        verify(s, VERIFY_CURRENT_EF, pin.bytes())?;
+        verify(s, VERIFY_CURRENT_EF, &PinSource::Typed(pin.bytes()))?;
         select(s, &apdu::select_ef(EF_TEXT_ATTRIBUTES), "SELECT basic four items EF")?;
         let data = Zeroizing::new(read_der_ef(s, &apdu::read_binary(0, 4), STEP)?);
         let item = |number: u32, what: &str| -> Result<String, DriverError> {

@@ -18,10 +18,46 @@ pub enum PinStatus {
     Blocked,
 }
 
+/// Where VERIFY's PIN comes from: typed on the agent's page (checked against the card's format), or typed on the
+/// reader's own PIN pad, which completes the VERIFY itself so the PIN never reaches the host ([`crate::pin_pad`]).
+#[derive(Debug)]
+pub enum PinSource<'a> {
+    /// The PIN's bytes.
+    Typed(&'a [u8]),
+    /// The reader's PIN pad.
+    Pad(PadEntry),
+}
+
+/// A VERIFY on the reader's PIN pad: its `FEATURE_VERIFY_PIN_DIRECT` control code, the PIN's length, how long
+/// the reader waits for the person, the language of its prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PadEntry {
+    pub code: u32,
+    pub length: crate::pin_pad::PinLength,
+    pub timeout_secs: u8,
+    pub lang: hcpki_html::Lang,
+}
+
 /// VERIFY with the PIN. Only 9000 is success: some cards answer a failed VERIFY with 6300, which the
-/// generic status check would pass as a warning. 63Cx and 6983/6984 become the PIN errors the user sees.
-pub(crate) fn verify(s: &mut Session<'_>, p2: u8, pin: &[u8]) -> Result<(), DriverError> {
-    let sw = s.send(&apdu::verify(p2, pin))?.sw;
+/// generic status check would pass as a warning. 63Cx and 6983/6984 become the PIN errors the user sees. On a
+/// PIN pad the reader sends the VERIFY and returns the card's status word, or its own word for the pad's ends.
+pub(crate) fn verify(s: &mut Session<'_>, p2: u8, pin: &PinSource<'_>) -> Result<(), DriverError> {
+    use crate::pin_pad::{PadOutcome, verify_structure};
+    let sw = match pin {
+        PinSource::Typed(pin) => s.send(&apdu::verify(p2, pin))?.sw,
+        PinSource::Pad(pad) => {
+            let answer = s.control(pad.code, &verify_structure(p2, pad.length, pad.timeout_secs, pad.lang))?;
+            match PadOutcome::of(&answer) {
+                Some(PadOutcome::Card(sw)) => apdu::StatusWord(sw),
+                Some(PadOutcome::TimedOut) => return Err(DriverError::PadTimedOut(pad.timeout_secs)),
+                Some(PadOutcome::Cancelled) => return Err(DriverError::PadCancelled),
+                Some(PadOutcome::WrongLength) => return Err(DriverError::PadWrongLength),
+                Some(PadOutcome::Refused) | None => {
+                    return Err(DriverError::PadRefused(hex::encode_upper(&answer)));
+                }
+            }
+        }
+    };
     if sw.is_ok() {
         return Ok(());
     }

@@ -151,6 +151,15 @@ impl Transport for PcscTransaction<'_> {
             Err(e) => Err(map_err(e)),
         }
     }
+
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut answer = [0u8; 258];
+        match self.tx.control(pcsc::ctl_code(code.into()), input, &mut answer) {
+            Ok(out) => Ok(out.to_vec()),
+            Err(pcsc::Error::UnsupportedFeature | pcsc::Error::InvalidParameter) => Err(TransportError::NoControl),
+            Err(e) => Err(map_err(e)),
+        }
+    }
 }
 
 /// A change seen by [`Watcher::wait`].

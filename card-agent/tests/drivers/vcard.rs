@@ -1,6 +1,6 @@
 //! The drivers against `hcpki-vcard`'s emulated cards.
 
-use hcpki_agent::driver::{self, Driver, DriverError, PinFormatError, PinStatus, TextPin, registry};
+use hcpki_agent::driver::{self, Driver, DriverError, PinFormatError, PinSource, PinStatus, TextPin, registry};
 use hcpki_agent::service::{CardCertificate, CardKind, KeyRole};
 use hcpki_agent::transport::Session;
 use hcpki_agent::transport::func::FnCard;
@@ -45,7 +45,7 @@ fn sign(
     let d = driver(which);
     let pin = d.check_pin(role, &pin(pin_text))?;
     let di = driver::sha256_digest_info(MESSAGE);
-    run(card, |s| d.sign(s, role, &pin, &di, want_chain)).0
+    run(card, |s| d.sign(s, role, &PinSource::Typed(&pin), &di, want_chain)).0
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn pso_falls_back_to_command_chaining_when_extended_length_is_refused() {
     let di = driver::sha256_digest_info(MESSAGE);
     let mut link = short_only_link(&c);
     let mut s = Session::new(&mut link);
-    let out = d.sign(&mut s, KeyRole::Sign, &pin, &di, false).unwrap();
+    let out = d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &di, false).unwrap();
     verify_signature(&cert(Which::Jma, "signature"), MESSAGE, &out.signature);
     // 6 to the extended PSO, then the refused PSO and two chained parts.
     assert_eq!(s.apdus(), 6 + 2);
@@ -237,7 +237,7 @@ fn apdu_counts() {
         let (_, n_probe) = run(&c, |s| registry::probe(s).unwrap());
         let (_, n_certs) = run(&c, |s| d.read_certificates(s).unwrap());
         let (_, n_status) = run(&c, |s| d.pin_status(s, KeyRole::Auth).unwrap());
-        let (_, n_sign) = run(&c, |s| d.sign(s, KeyRole::Auth, &pin, &di, false).unwrap());
+        let (_, n_sign) = run(&c, |s| d.sign(s, KeyRole::Auth, &PinSource::Typed(&pin), &di, false).unwrap());
         let certs_n = match which {
             Which::Jpki | Which::JpkiLongAddress => {
                 3 + reads(cert(which, "auth").len()) + reads(cert(which, "auth-ca").len())

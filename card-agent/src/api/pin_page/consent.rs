@@ -82,6 +82,10 @@ pub(super) fn form(
                 p { (tries_label) (words::colon(lang)) (words::tries(lang, n)) }
             }
             @if let Some(w) = warning { p id="pin-warning" class="warn" { (w) } }
+            @if question.on_pad {
+                h2 { (t(M::OnPad)) }
+                p id="on-pad" role="status" { (t(M::OnPadHelp)) }
+            } @else {
             form method="post" action={ "/pin/" (op.id) } {
                 input type="hidden" name="token" value=(op.page_token);
                 input type="hidden" name="lang" value=(lang.code());
@@ -104,6 +108,7 @@ pub(super) fn form(
                     }
                 }
             }
+            }
             details {
                 summary { (c(C::Details)) }
                 dl {
@@ -122,7 +127,8 @@ pub(super) fn form(
             p class="note" { (stays_here) }
         }
     };
-    layout::document(lang, c(words.lead), body, false)
+    // On a pad the page follows the operation (no form to post): it reloads as the working page does.
+    layout::document(lang, c(words.lead), body, question.on_pad)
 }
 
 /// The statement as signed: each item's label and text, then the reference. Japanese on both pages.

@@ -286,3 +286,29 @@ fn an_identification_says_so_and_asks_for_the_four_digit_pin() {
         assert!(page.contains("受付での本人確認（ログインではありません）"), "{code}: {page}");
     }
 }
+
+/// On a PIN-pad reader (issue #45 item 7) the page says where to type and has no PIN field, in both languages; a
+/// consent's page keeps the statement and says the same instead of its form, and follows the operation (reloads).
+#[test]
+fn on_a_pin_pad_the_page_says_where_to_type_and_asks_for_nothing() {
+    let ops = Operations::new(Duration::from_secs(60));
+    let purpose = Purpose::Login { origin: "https://portal.example".into(), what: AuthPurpose::Identification };
+    let op = ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Auth, None).unwrap();
+    let mut question = crate::service::PinQuestion::new(CardKind::Jpki, KeyRole::Auth, Some(3));
+    question.on_pad = true;
+    let page = view::pin_form(Lang::Ja, &op, &question).into_string();
+    assert!(page.contains("カードリーダーのキーパッドで暗証番号を入力してください"), "{page}");
+    assert!(!page.contains("name=\"pin\""), "no PIN field on a pad: {page}");
+    let page = view::pin_form(Lang::En, &op, &question).into_string();
+    assert!(
+        page.contains("Type the PIN on the card reader's keypad") && page.contains("never reaches this PC"),
+        "{page}"
+    );
+
+    let consent = consent_op(&ops, StatementKind::Consent, CardKind::Jpki);
+    let mut question = crate::service::PinQuestion::new(CardKind::Jpki, KeyRole::Sign, Some(5));
+    question.on_pad = true;
+    let page = view::pin_form(Lang::Ja, &consent, &question).into_string();
+    assert!(page.contains("診療情報の共有に関する同意書") && page.contains("キーパッド"), "{page}");
+    assert!(!page.contains("name=\"pin\"") && page.contains("http-equiv=\"refresh\""), "{page}");
+}

@@ -17,6 +17,9 @@ use crate::service::{CardKind, PinQuestion};
 
 /// The form, while the card waits for the PIN: for a consent statement its own page (`consent`).
 pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Markup {
+    if question.on_pad && statement_of(op).is_none() {
+        return on_pad(lang, op, question);
+    }
     if let Purpose::Document { origin, shown, signer } = &op.purpose
         && let Some(statement) = &shown.statement
     {
@@ -61,6 +64,21 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         p class="note" { (t(M::PinStaysHere)) }
     };
     document(lang, heading, body, false)
+}
+
+/// The PIN is typed on the reader's PIN pad: the page says where, asks for nothing, and follows the operation as
+/// [`working`] does.
+fn on_pad(lang: Lang, op: &Operation, question: &PinQuestion) -> Markup {
+    let t = |m: M| m.text(lang);
+    let large = is_patients(op).then_some("large-text");
+    let body = html! {
+        div class=[large] {
+            h1 { (t(M::OnPad)) }
+            (request_facts(lang, op, Some(question)))
+            p id="on-pad" role="status" { (t(M::OnPadHelp)) }
+        }
+    };
+    document(lang, t(M::OnPad), body, true)
 }
 
 /// While the card works (after the PIN, or before the agent has read the retry counter): the page reloads

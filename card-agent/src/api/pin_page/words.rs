@@ -10,6 +10,9 @@ use crate::platform::Platform;
 
 hcpki_html::messages! {
     Agent => "hcpki カードエージェント", "hcpki card agent";
+    OnPad => "カードリーダーのキーパッドで暗証番号を入力してください", "Type the PIN on the card reader's keypad";
+    OnPadHelp => "この画面には入力しません。カードリーダーの数字キーで暗証番号を入力し、確定キーを押してください。やめるときは取消キーを押してください。暗証番号はカードリーダーからカードへ直接送られ、この PC には届きません。",
+        "Nothing is typed on this screen: type the PIN with the card reader's number keys and press its OK key, or its cancel key to stop. The PIN goes from the reader straight to the card and never reaches this PC.";
     EnterPin => "カードの PIN を入力してください", "Enter your card's PIN";
     RequestedBy => "依頼元", "Requested by";
     For => "用途", "For";
