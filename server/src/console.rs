@@ -37,7 +37,7 @@ pub mod view;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::auth::Caller;
-use crate::http::headers::own_origin;
+use crate::web::headers::own_origin;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -234,7 +234,7 @@ impl Viewer {
         max: usize,
         hint: &str,
     ) -> Result<T, Response> {
-        let bytes = match crate::http::body::read_limited(body, max).await {
+        let bytes = match crate::web::body::read_limited(body, max).await {
             Ok(b) => b,
             Err(_) => {
                 let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());

@@ -24,6 +24,7 @@ mod server_cert;
 mod syslog;
 mod tls_key;
 mod typed_input;
+mod web;
 
 use clap::Parser;
 use std::process::ExitCode;

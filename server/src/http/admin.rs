@@ -526,7 +526,7 @@ async fn read_json<T: DeserializeOwned>(
     target: &str,
     body: Body,
 ) -> Result<T, ApiError> {
-    let bytes = match super::body::read_limited(body, MAX_BODY_BYTES).await {
+    let bytes = match crate::web::body::read_limited(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => return Err(caller.refuse(action, target, ApiError::too_large(MAX_BODY_BYTES)).await),
     };

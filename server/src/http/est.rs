@@ -83,7 +83,7 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
         Operation::Reenroll => "simplereenroll",
         Operation::ServerKeygen => "serverkeygen",
     };
-    let Ok(body) = super::body::read_limited(body, est::MAX_BODY_BYTES).await else {
+    let Ok(body) = crate::web::body::read_limited(body, est::MAX_BODY_BYTES).await else {
         return refusal(est::too_large(&*state.est, name).await);
     };
     let request = EstRequest {

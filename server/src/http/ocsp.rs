@@ -11,8 +11,8 @@
 //! Which CA answers is decided by the request's CertID, not the path: the path only has to name a served CA.
 
 use super::AppState;
-use super::body::{BodyError, read_limited};
 use super::crl::http_date;
+use crate::web::body::{BodyError, read_limited};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

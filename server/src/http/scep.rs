@@ -61,7 +61,7 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
         },
         Some("PKIOperation") => {
             let message = if method == Method::POST {
-                match super::body::read_limited(body, scep::MAX_BODY_BYTES).await {
+                match crate::web::body::read_limited(body, scep::MAX_BODY_BYTES).await {
                     Ok(b) => b.to_vec(),
                     Err(_) => return refusal(scep::too_large(authority).await),
                 }

@@ -37,7 +37,7 @@ struct VerifyBody {
 /// `POST /api/v1/signatures/verify`.
 pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -> Result<Response, ApiError> {
     caller.authenticated(ACTION).await?;
-    let Ok(bytes) = super::body::read_limited(body, MAX_VERIFY_BYTES).await else {
+    let Ok(bytes) = crate::web::body::read_limited(body, MAX_VERIFY_BYTES).await else {
         return Err(caller.refuse(ACTION, "-", ApiError::too_large(MAX_VERIFY_BYTES)).await);
     };
     let bad = |detail: String| ApiError::bad_request("invalid request", detail);

@@ -6,7 +6,7 @@
 //! privileged actions: not audited, counted in `/metrics` (`hcpki_tsa_answers_total`).
 
 use super::AppState;
-use super::body::{BodyError, read_limited};
+use crate::web::body::{BodyError, read_limited};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
