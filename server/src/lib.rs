@@ -3,6 +3,7 @@
 //! `fuzzing` the module `fuzzing`, through which the fuzz targets (`fuzz/`) reach the parsers of outside input.
 #![forbid(unsafe_code)]
 
+mod app;
 mod args;
 mod atna;
 mod backup;

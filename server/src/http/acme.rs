@@ -2,7 +2,7 @@
 //! documents to HTTP (RFC 8555 §6–§7). No decision is made here. Every response carries a fresh
 //! `Replay-Nonce` and `Link: <directory>;rel="index"`.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};

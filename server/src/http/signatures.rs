@@ -5,9 +5,9 @@
 //! never the document). The server fetches nothing for it: revocation data must travel in the signature (B-LT),
 //! because URLs taken from a posted certificate would let a caller make the server connect anywhere.
 
-use super::AppState;
-use super::api_error::ApiError;
-use super::auth::Caller;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
