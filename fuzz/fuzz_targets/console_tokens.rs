@@ -1,4 +1,4 @@
-//! The operator console's form reading, `console::csrf::read_form`: every console POST body
+//! The operator console's form reading, `app::csrf::read_form`: every console POST body
 //! (`application/x-www-form-urlencoded`, percent-encoding and `+`, repeated names) is decoded, its `csrf`
 //! field checked (base64url of an expiry and an HMAC over the page's binding and that expiry), and the other
 //! fields re-encoded and read as the handler's type; and `CsrfKey::verify` on the token alone.

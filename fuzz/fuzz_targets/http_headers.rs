@@ -1,5 +1,5 @@
 //! The server's header checks, on a request as any browser or client may send it: the bearer token of
-//! `/userinfo` (`http::headers::bearer_token`), HTTP Basic credentials of the admin API (`basic_credentials`),
+//! `/userinfo` (`web::headers::bearer_token`), HTTP Basic credentials of the admin API (`basic_credentials`),
 //! cookies (`portal::cookie::cookie_value`: the session, pre-login and language cookies), the console's
 //! language (`console::i18n::negotiate`: `lang` query, cookie, `Accept-Language` weights), this server's
 //! own origin (`own_origin`: the `:authority` or `Host`) and the console's cross-site check of a POST

@@ -268,7 +268,7 @@ impl MonitorConfig {
 }
 
 /// `[limits]`: requests per minute per client address, shared by the replicas of one database
-/// (`http::rate_limit`; 0 turns a class off).
+/// (`app::rate_limit`; 0 turns a class off).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {

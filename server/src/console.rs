@@ -2,7 +2,7 @@
 //! operators (operator certificate) and facility admins (their facility's PC certificate), plus the
 //! anonymous application form.
 //!
-//! It is another adapter over the admin API's operations (`http::operations`): who is calling is the API's
+//! It is another adapter over the admin API's operations (`app::operations`): who is calling is the API's
 //! [`Caller`] (the same TLS client certificate mapping), whether they may is `hcpki_ca::access::decide` on
 //! every request, and every action and refusal is audited by the same code. What the console adds is what
 //! a browser needs: HTML, a per-form CSRF token ([`csrf`]) and an `Origin` check on every POST ([`guard`]),
@@ -12,7 +12,6 @@ pub mod addresses;
 pub mod apply;
 pub mod audit;
 pub mod break_glass;
-pub mod csrf;
 pub mod download;
 pub mod error_page;
 pub mod facilities;
@@ -30,14 +29,14 @@ pub mod revocation;
 mod routers;
 pub mod session;
 pub mod signin;
-pub mod ticket;
 pub mod users;
 pub mod view;
 
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::auth::Caller;
-use crate::http::headers::own_origin;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
+use crate::app::{csrf, ticket};
+use crate::web::headers::own_origin;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -66,7 +65,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             Some(why) => {
                 let actor = hcpki_ca::store::Actor("console:anonymous".into());
                 let e = ApiError::forbidden("cross-site request refused", why);
-                let e = crate::http::auth::refuse(&state, &actor, "console.csrf", "-", e).await;
+                let e = crate::app::auth::refuse(&state, &actor, "console.csrf", "-", e).await;
                 view::refusal(lang, &Principal::Anonymous, &e)
             }
             None => next.run(request).await,
@@ -234,7 +233,7 @@ impl Viewer {
         max: usize,
         hint: &str,
     ) -> Result<T, Response> {
-        let bytes = match crate::http::body::read_limited(body, max).await {
+        let bytes = match crate::web::body::read_limited(body, max).await {
             Ok(b) => b,
             Err(_) => {
                 let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());

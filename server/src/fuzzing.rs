@@ -65,9 +65,9 @@ pub use hcpki_sso::oidc::authorize::request::{
 /// `Accept-Language`).
 pub use crate::console::cross_site;
 pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, negotiate as negotiate_lang, query_lang};
-pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
 pub use crate::portal::cookie::cookie_value;
+pub use crate::web::headers::{basic_credentials, bearer_token, own_origin};
 
 /// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
 /// other fields as the handler's type.
-pub use crate::console::csrf::{CsrfError, CsrfKey, FormError, LIFETIME_SECS as CSRF_LIFETIME_SECS, read_form};
+pub use crate::app::csrf::{CsrfError, CsrfKey, FormError, LIFETIME_SECS as CSRF_LIFETIME_SECS, read_form};

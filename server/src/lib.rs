@@ -3,6 +3,7 @@
 //! `fuzzing` the module `fuzzing`, through which the fuzz targets (`fuzz/`) reach the parsers of outside input.
 #![forbid(unsafe_code)]
 
+mod app;
 mod args;
 mod atna;
 mod backup;
@@ -24,6 +25,7 @@ mod server_cert;
 mod syslog;
 mod tls_key;
 mod typed_input;
+mod web;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -6,7 +6,7 @@
 //! arena's lock in turn, which a busy SQLite connection would wait for, and the page caches refill on the
 //! next requests (from the kernel's file cache, not the disk).
 
-use crate::http::metrics::Metrics;
+use crate::app::metrics::Metrics;
 use hcpki_ca::store::Maintenance;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,10 +1,11 @@
 //! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM.
 
+use crate::app::scep_endpoints::Scep;
+use crate::app::{AppState, metrics::Metrics, rate_limit, tsa_signer};
 use crate::args::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
-use crate::http::scep::Scep;
-use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, tls, tsa_signer};
+use crate::http::{routes, scep_ra, tls};
 use crate::server_cert;
 use anyhow::{Context, Result};
 use axum_server::Handle;
@@ -139,7 +140,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
         webhook.spawn(authority.store().clone(), authority.clock().clone());
     }
-    let limits = Arc::new(crate::http::rate_limit::Guard::new(
+    let limits = Arc::new(crate::app::rate_limit::Guard::new(
         rate_limit::Settings::from_config(&loaded.config.limits)?,
         authority.store().clone(),
         authority.audit_log().clone(),
@@ -161,14 +162,14 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         clock: authority.clock().clone(),
         tsa,
         signatures: Arc::new(loaded.config.signing.verifier_trust(&loaded.dir).context("[signing] for the verifier")?),
-        console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
+        console: Arc::new(crate::app::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),
         console_tickets: {
             let (absolute, idle) = loaded.config.console.lifetimes();
             let key =
                 authority.enrollment_key().context("the web console's session key")?.derive_for("console session");
-            Arc::new(crate::console::ticket::Tickets::new(&key, absolute, idle))
+            Arc::new(crate::app::ticket::Tickets::new(&key, absolute, idle))
         },
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
@@ -222,10 +223,10 @@ fn serve_portal(
     }
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.
-        let tracker = crate::http::metrics::Tracker::new(&app.metrics, name);
+        let tracker = crate::app::metrics::Tracker::new(&app.metrics, name);
         let router = router
-            .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::http::rate_limit::limit_sign_in))
-            .layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));
+            .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::app::rate_limit::limit_sign_in))
+            .layer(axum::middleware::from_fn_with_state(tracker, crate::app::metrics::track));
         let handle: Handle<SocketAddr> = Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
             .handle(handle.clone())
@@ -291,8 +292,8 @@ impl Signals {
 
 /// The revocation state and the OCSP responder, with the tasks that keep them current.
 mod revocation {
+    use crate::app::ocsp_signer;
     use crate::config::Loaded;
-    use crate::http::ocsp_signer;
     use anyhow::Result;
     use hcpki_ca::Authority;
     use hcpki_ca::revocation::ocsp::Responder;

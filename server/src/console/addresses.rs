@@ -5,9 +5,9 @@
 use super::i18n::M;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::operations::addresses::{self, MAX_PREFIX};
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::operations::addresses::{self, MAX_PREFIX};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;

@@ -3,8 +3,8 @@
 use super::i18n::M;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, labels};
-use crate::http::AppState;
-use crate::http::operations::{self, Application, MAX_ADDRESS, MAX_CONTACT, MAX_NAME, MAX_SHORT};
+use crate::app::AppState;
+use crate::app::operations::{self, Application, MAX_ADDRESS, MAX_CONTACT, MAX_NAME, MAX_SHORT};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;

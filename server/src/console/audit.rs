@@ -14,8 +14,8 @@ mod words;
 use super::i18n::M;
 use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -68,7 +68,7 @@ impl Filter {
     fn parse(q: &AuditQuery) -> Result<Self, String> {
         let text = |v: &Option<String>, name: &str| -> Result<Option<String>, String> {
             let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty());
-            crate::http::operations::limit(name, v, 200)?;
+            crate::app::operations::limit(name, v, 200)?;
             Ok(v.map(str::to_owned))
         };
         let actions = text(&q.action, "action")?

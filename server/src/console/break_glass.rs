@@ -5,8 +5,8 @@
 
 use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,13 +1,13 @@
 //! How a device without an enrollment client collects a certificate, a re-issued successor in particular
 //! (D38): its facility admin downloads it from the devices page as a PEM chain (the certificate, then its
 //! issuing CA) or a certs-only PKCS#7 (`.p7c`, RFC 5652 degenerate SignedData, as EST returns). Who may is the
-//! certificate listing's own decision (`http::operations::certificate`): operators, auditors, and the admin of
+//! certificate listing's own decision (`app::operations::certificate`): operators, auditors, and the admin of
 //! the certificate's facility only.
 
 use super::{OrPage, Viewer};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::operations;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::operations;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,13 +1,13 @@
 //! Facility pages: the home page by role (operators: the approval queue; a facility admin: its facility),
 //! facility search and detail, lifecycle transitions, devices (certificates) and enrollment credentials.
-//! Every page and form calls `http::operations`, the admin API's own operations.
+//! Every page and form calls `app::operations`, the admin API's own operations.
 
 use super::i18n::{Lang, M};
 use super::notice::{self, Done, DoneQuery};
 use super::view::{self, csrf_field, section, table, table_or_none};
 use super::{OrPage, Viewer, labels, lifecycle, see_other};
-use crate::http::AppState;
-use crate::http::operations::{self, CredentialRequest, MAX_SHORT};
+use crate::app::AppState;
+use crate::app::operations::{self, CredentialRequest, MAX_SHORT};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -71,12 +71,12 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     let filter_state = match wanted.map(FacilityState::from_str).transpose() {
         Ok(s) => s,
         Err(e) => {
-            let e = crate::http::api_error::ApiError::bad_request("invalid query", e.to_string());
+            let e = crate::app::api_error::ApiError::bad_request("invalid query", e.to_string());
             return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
         }
     };
     if let Err(detail) = operations::limit("q", text, operations::MAX_NAME) {
-        let e = crate::http::api_error::ApiError::bad_request("invalid query", detail);
+        let e = crate::app::api_error::ApiError::bad_request("invalid query", detail);
         return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
     }
     let filter = FacilityFilter {

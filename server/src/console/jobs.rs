@@ -6,8 +6,8 @@
 use super::i18n::{Lang, M};
 use super::view::{self, badge, csrf_field, table, table_or_none};
 use super::{OrPage, Viewer, see_other};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
 use crate::jobs::{self, Kind, import};
 use axum::body::Body;
 use axum::extract::{Path, State};

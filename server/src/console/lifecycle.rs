@@ -8,8 +8,8 @@ use super::i18n::M;
 use super::notice::Done;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, labels, see_other};
-use crate::http::AppState;
-use crate::http::operations::{self, MAX_REASON};
+use crate::app::AppState;
+use crate::app::operations::{self, MAX_REASON};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -76,7 +76,7 @@ pub async fn transition(State(state): State<AppState>, viewer: Viewer, Path(id):
     if needs_reason(tr) && reason.is_empty() {
         // The operation would refuse it too, in the API's words; the page says it in the operator's and keeps
         // the page. Audited as the operation audits it.
-        let e = crate::http::api_error::ApiError::bad_request(
+        let e = crate::app::api_error::ApiError::bad_request(
             "invalid request",
             format!("a reason is required to {}", tr.verb()),
         );

@@ -1,6 +1,6 @@
 //! The relying parties (issue #30 item 1, D103): `/console/oidc-clients` lists every registered OpenID Connect
 //! client for operators and auditors; operators add one, give a secret client a new secret, and remove one after
-//! a confirmation. Everything is `http::operations::oidc_clients`, which `/api/v1/oidc-clients` shares, so the
+//! a confirmation. Everything is `app::operations::oidc_clients`, which `/api/v1/oidc-clients` shares, so the
 //! checks, the registration and its audit entries are the same whichever front end; `hcpki oidc client` calls
 //! the same `oidc::registration` core. A secret hcpki makes is shown on the answer page of the POST that made
 //! it, and nowhere else: it is not stored in clear, not logged, not audited, and no page can show it again.
@@ -8,9 +8,9 @@
 use super::i18n::Lang;
 use super::view::{self, csrf_field, input, select, table_or_none};
 use super::{OrPage, Viewer};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::operations::oidc_clients::{self as ops, Refused};
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::operations::oidc_clients::{self as ops, Refused};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};

@@ -5,8 +5,8 @@
 use super::i18n::M;
 use super::view::{self, csrf_field, input, select, table};
 use super::{OrPage, Viewer, see_other};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
 use crate::jobs::{self, Kind, reissue};
 use axum::body::Body;
 use axum::extract::State;

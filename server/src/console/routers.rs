@@ -4,7 +4,7 @@
 
 use super::i18n::{Lang, M};
 use super::view::{self, table};
-use crate::http::AppState;
+use crate::app::AppState;
 use hcpki_ca::enroll::CredentialRecord;
 use hcpki_ca::enroll::credential::Protocol;
 use hcpki_ca::facility::Facility;

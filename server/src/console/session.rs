@@ -5,10 +5,10 @@
 //! (the redirect to the portal and its answer) is [`super::signin`].
 
 use super::i18n::{Lang, M};
-use super::ticket::{self, TicketError};
 use super::view;
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::ticket::{self, TicketError};
 use crate::portal::cookie::cookie_value;
 use crate::portal::facility;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -206,7 +206,7 @@ pub(super) async fn audit_refusal(state: &AppState, action: &str, r: Refusal) ->
     if matches!(r, Refusal::Unavailable) {
         return r;
     }
-    crate::http::auth::refuse(state, &r.actor(), action, "-", r.error()).await;
+    crate::app::auth::refuse(state, &r.actor(), action, "-", r.error()).await;
     r
 }
 

@@ -9,11 +9,11 @@
 
 use super::i18n::{Lang, M};
 use super::session::{Refusal, audit_refusal, refused_page, resolve, unavailable, with_cleared_cookies};
-use super::ticket::{self, LOGIN_COOKIE, Ticket};
 use super::view::{self, csrf_field};
 use super::{Viewer, see_other};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::ticket::{self, LOGIN_COOKIE, Ticket};
 use crate::portal::PortalState;
 use crate::portal::cookie::cookie_value;
 use axum::body::Body;

@@ -1,14 +1,14 @@
 //! The help desk (operators and auditors): `/console/users` searches the SSO portal's users and shows each
 //! one's kind, hcRole, recent sign-ins, live sessions and password throttle; operators end a person's
-//! sessions or clear an account's throttle. Everything is `http::operations::users`, which
+//! sessions or clear an account's throttle. Everything is `app::operations::users`, which
 //! `/api/v1/users` shares.
 
 use super::i18n::M;
 use super::view::{self, badge, csrf_field, table_or_none};
 use super::{OrPage, Viewer};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::operations::users::{self as ops, User};
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::operations::users::{self as ops, User};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};

@@ -4,7 +4,7 @@
 //! is escaped by `html!`, none by hand.
 
 use super::i18n::{Lang, M};
-use crate::http::api_error::ApiError;
+use crate::app::api_error::ApiError;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{AdminBasis, Principal};

@@ -2,7 +2,7 @@
 //! documents to HTTP (RFC 8555 §6–§7). No decision is made here. Every response carries a fresh
 //! `Replay-Nonce` and `Link: <directory>;rel="index"`.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -96,7 +96,7 @@ pub async fn cert(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMa
 
 async fn post(state: AppState, headers: HeaderMap, uri: Uri, body: HttpBody, endpoint: Endpoint) -> Response {
     let base = base_url(&headers, &uri);
-    let Ok(body) = super::body::read_limited(body, acme::MAX_BODY_BYTES).await else {
+    let Ok(body) = crate::web::body::read_limited(body, acme::MAX_BODY_BYTES).await else {
         return finish(&state, &base, Err(acme::too_large(&*state.acme, &endpoint).await)).await;
     };
     let url = format!("{}{}", base.trim_end_matches("/acme"), uri.path());

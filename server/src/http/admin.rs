@@ -4,11 +4,11 @@
 //! (through [`Caller::may`]) whether they may, `Authority` does it and its store audits it. Every refusal — authentication, authorization, bad input, conflicts — is
 //! audited with the caller as actor before it is answered.
 
-use super::AppState;
-use super::api_error::ApiError;
-use super::auth::Caller;
-use super::operations::oidc_clients as oidc_ops;
-use super::operations::{self, Application, CredentialRequest};
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
+use crate::app::operations::oidc_clients as oidc_ops;
+use crate::app::operations::{self, Application, CredentialRequest};
 use crate::output::{credential_json, facility_json};
 use axum::Json;
 use axum::body::Body;
@@ -526,7 +526,7 @@ async fn read_json<T: DeserializeOwned>(
     target: &str,
     body: Body,
 ) -> Result<T, ApiError> {
-    let bytes = match super::body::read_limited(body, MAX_BODY_BYTES).await {
+    let bytes = match crate::web::body::read_limited(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => return Err(caller.refuse(action, target, ApiError::too_large(MAX_BODY_BYTES)).await),
     };

@@ -2,10 +2,10 @@
 //! body, or the query of a GET), the bearer access token and the connection's certificate, call
 //! [`hcpki_sso::consent::api`], answer JSON (errors in the OAuth shape). No decision is made here.
 
-use super::oidc::OAuthResponse;
 use super::oidc::{Tls, certificate, context};
 use super::signing_requests::{fields, no_store};
 use crate::portal::PortalState;
+use crate::web::oauth::OAuthResponse;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -23,7 +23,7 @@ pub async fn create(State(state): State<PortalState>, tls: Tls, headers: HeaderM
         Err(e) => return e.into_response(),
     };
     let credentials = ClientCredentials::from_form(&fields);
-    let bearer = super::headers::bearer_token(&headers);
+    let bearer = crate::web::headers::bearer_token(&headers);
     let now_ms = state.clock.now_unix_ms();
     let ctx = context(&state);
     match api::create(ctx, &state.consent, &credentials, certificate(&tls), bearer, &fields, now_ms).await {

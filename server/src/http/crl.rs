@@ -4,7 +4,7 @@
 //! (`hcpki_ca::revocation::publish`), with a strong `ETag`, `Last-Modified` = thisUpdate and a `max-age` that
 //! ends when this server would re-sign, so caches and CDNs in front of it stay correct.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

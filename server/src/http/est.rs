@@ -1,7 +1,7 @@
 //! EST over HTTPS: adapts requests to `hcpki_ca::enroll::est` and its answers and refusals to HTTP
 //! (RFC 7030 §4). No decision is made here: labels, credentials, CSRs and names are the CA module's.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -83,7 +83,7 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
         Operation::Reenroll => "simplereenroll",
         Operation::ServerKeygen => "serverkeygen",
     };
-    let Ok(body) = super::body::read_limited(body, est::MAX_BODY_BYTES).await else {
+    let Ok(body) = crate::web::body::read_limited(body, est::MAX_BODY_BYTES).await else {
         return refusal(est::too_large(&*state.est, name).await);
     };
     let request = EstRequest {

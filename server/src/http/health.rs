@@ -1,6 +1,6 @@
 //! `/healthz`: "ok" when the process serves requests and the database answers.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 

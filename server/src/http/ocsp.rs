@@ -10,9 +10,9 @@
 //! expect; HTTP errors are kept for what is not OCSP at all (unknown path, wrong media type, oversize body).
 //! Which CA answers is decided by the request's CertID, not the path: the path only has to name a served CA.
 
-use super::AppState;
-use super::body::{BodyError, read_limited};
 use super::crl::http_date;
+use crate::app::AppState;
+use crate::web::body::{BodyError, read_limited};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -103,7 +103,7 @@ async fn answer(state: &AppState, der: &[u8], get: bool) -> Response {
 }
 
 fn unknown_ca(ca: &str) -> Option<Response> {
-    let served = super::ocsp_signer::SERVED.iter().any(|c| c.as_str() == ca);
+    let served = crate::app::ocsp_signer::SERVED.iter().any(|c| c.as_str() == ca);
     (!served).then(|| {
         (StatusCode::NOT_FOUND, format!("no OCSP responder {ca:?}: use /ocsp/router, /ocsp/pc or /ocsp/server\n"))
             .into_response()

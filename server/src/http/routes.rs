@@ -1,8 +1,9 @@
 //! The URL map: the only place that knows which path is served on which listener (the HTTPS and plain-HTTP
 //! listeners of the CA, and the SSO portal's own HTTPS listener and mTLS listener).
 
-use super::rate_limit::{self, Class};
-use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep, tsa};
+use super::{acme, admin, crl, est, health, ocsp, scep, tsa};
+use crate::app::rate_limit::{self, Class};
+use crate::app::{AppState, auth, metrics};
 use crate::portal::{self, PortalState, card_login, request_body, self_service};
 use axum::Router;
 use axum::routing::{delete, get, post};

@@ -5,7 +5,7 @@
 //! `/cgi-bin/pkiclient.exe` or `/pkiclient.exe` appended, and `/cgi-bin/pkiclient.exe` alone for the router
 //! endpoint. `PKIOperation` by POST (the body) or by GET (`message=` base64, old Cisco IOS over HTTP/1.0).
 
-use super::AppState;
+use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, header};
@@ -13,9 +13,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hcpki_ca::enroll::EnrollError;
 use hcpki_ca::enroll::scep;
-
-mod endpoints;
-pub use endpoints::Scep;
 
 /// `?operation=…&message=…`.
 #[derive(Debug, serde::Deserialize)]
@@ -61,7 +58,7 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
         },
         Some("PKIOperation") => {
             let message = if method == Method::POST {
-                match super::body::read_limited(body, scep::MAX_BODY_BYTES).await {
+                match crate::web::body::read_limited(body, scep::MAX_BODY_BYTES).await {
                     Ok(b) => b.to_vec(),
                     Err(_) => return refusal(scep::too_large(authority).await),
                 }

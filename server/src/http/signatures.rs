@@ -5,9 +5,9 @@
 //! never the document). The server fetches nothing for it: revocation data must travel in the signature (B-LT),
 //! because URLs taken from a posted certificate would let a caller make the server connect anywhere.
 
-use super::AppState;
-use super::api_error::ApiError;
-use super::auth::Caller;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -37,7 +37,7 @@ struct VerifyBody {
 /// `POST /api/v1/signatures/verify`.
 pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -> Result<Response, ApiError> {
     caller.authenticated(ACTION).await?;
-    let Ok(bytes) = super::body::read_limited(body, MAX_VERIFY_BYTES).await else {
+    let Ok(bytes) = crate::web::body::read_limited(body, MAX_VERIFY_BYTES).await else {
         return Err(caller.refuse(ACTION, "-", ApiError::too_large(MAX_VERIFY_BYTES)).await);
     };
     let bad = |detail: String| ApiError::bad_request("invalid request", detail);

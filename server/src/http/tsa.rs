@@ -5,8 +5,8 @@
 //! time-stamp request at all (wrong media type, oversize body, no TSA configured). Time stamps are not
 //! privileged actions: not audited, counted in `/metrics` (`hcpki_tsa_answers_total`).
 
-use super::AppState;
-use super::body::{BodyError, read_limited};
+use crate::app::AppState;
+use crate::web::body::{BodyError, read_limited};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};

@@ -12,7 +12,7 @@ use super::lang::PageLang;
 use super::pages::{self, Chrome, page_with, unavailable_in, with_form_target};
 use super::respond::{check_form_csrf, problem_page, refused_page, signed_in_or_login};
 use super::state::PortalState;
-use crate::http::oidc::OAuthResponse;
+use crate::web::oauth::OAuthResponse;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -11,8 +11,8 @@ use super::respond::{
 };
 use super::state::PortalState;
 use super::{card_login, facility, login_form, password_login};
-use crate::http::headers::with_header;
 use crate::portal::problem::ProblemBox as _;
+use crate::web::headers::with_header;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;

@@ -19,8 +19,8 @@
 
 use super::pages;
 use super::state::PortalState;
-use crate::http::body::{BodyError, read_limited};
-use crate::http::oidc::OAuthResponse;
+use crate::web::body::{BodyError, read_limited};
+use crate::web::oauth::OAuthResponse;
 use axum::body::Body;
 use axum::extract::{Form, FromRequest, Request, State};
 use axum::http::StatusCode;

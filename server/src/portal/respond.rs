@@ -7,7 +7,7 @@ use super::lang::Lang;
 use super::pages;
 use super::state::PortalState;
 use super::words::M;
-use crate::http::headers::with_header;
+use crate::web::headers::with_header;
 use axum::extract::{Extension, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -1,9 +1,9 @@
 //! `GET|POST /authorize` and `POST /par`: the parameters, the session cookie and the connection's certificate
 //! into the core's call; its answer as a redirect (303), an error page, or the OAuth error of a failure.
 
-use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
 use crate::portal::{self, PortalState};
+use crate::web::oauth::{OAuthReply, OAuthResponse};
 use axum::Json;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -1,10 +1,10 @@
 //! Discovery, JWKS, userinfo, introspection and revocation: extract, call the core
 //! ([`hcpki_sso::oidc::endpoints`]), answer.
 
-use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
-use crate::http::headers::with_header;
 use crate::portal::PortalState;
+use crate::web::headers::with_header;
+use crate::web::oauth::{OAuthReply, OAuthResponse};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -32,7 +32,7 @@ pub async fn userinfo(State(state): State<PortalState>, method: Method, tls: Tls
             token: Some(token),
             dpop: Some(DpopPresented { proof: super::dpop_proof(&headers), method: method.as_str() }),
         },
-        None => AccessPresented::bearer(crate::http::headers::bearer_token(&headers)),
+        None => AccessPresented::bearer(crate::web::headers::bearer_token(&headers)),
     };
     let answer = match endpoints::userinfo(context(&state), presented, certificate(&tls), state.clock.now_unix()).await
     {

@@ -2,9 +2,9 @@
 //! provider, the session ended by the portal ([`crate::portal::end_session`]). Its POST (the confirmation form)
 //! is the portal's `logout`.
 
-use super::OAuthResponse;
 use crate::portal::cookie::SessionCookies as _;
 use crate::portal::{self, PortalState};
+use crate::web::oauth::OAuthResponse;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

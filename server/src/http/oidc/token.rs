@@ -1,9 +1,9 @@
 //! `POST /token`: the form and the connection's certificate into a [`TokenCall`], the answer as JSON with
 //! `Cache-Control: no-store` (RFC 6749 §5.1).
 
-use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
 use crate::portal::PortalState;
+use crate::web::oauth::{OAuthReply, OAuthResponse};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, header};

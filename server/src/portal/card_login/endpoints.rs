@@ -7,7 +7,6 @@ use super::presence::{
     PresenceReport,
 };
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
-use crate::http::headers::with_header;
 use crate::portal::cookie::{self, SessionCookies as _};
 use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
@@ -17,6 +16,7 @@ use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::state::PortalState;
 use crate::portal::words::M;
+use crate::web::headers::with_header;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};

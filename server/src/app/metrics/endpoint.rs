@@ -1,7 +1,7 @@
 //! `/metrics`: the handler, over the server's state (the store for the registry's figures, the counters).
 
 use super::RegistryFigures;
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -9,6 +9,7 @@
 //! atomic additions: no allocation and no exclusive lock.
 
 use super::rate_limit::Class;
+use crate::portal::housekeeping::SweepCounter;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -95,6 +96,15 @@ impl RouteStats {
     }
 }
 
+/// Rows the portal's housekeeping deleted, by table.
+impl SweepCounter for Metrics {
+    fn count_swept(&self, counts: &SweepCounts) {
+        for (n, (_, rows)) in self.swept.iter().zip(counts.by_table()) {
+            n.fetch_add(rows, Ordering::Relaxed);
+        }
+    }
+}
+
 impl Metrics {
     /// Count one finished request.
     pub fn observe(&self, listener: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
@@ -136,13 +146,6 @@ impl Metrics {
     /// Record how many replicas share the rate limits (0: this replica limits alone).
     pub fn set_rate_limit_replicas(&self, replicas: u64) {
         self.rate_limit_replicas.store(replicas, Ordering::Relaxed);
-    }
-
-    /// Count rows the portal's housekeeping deleted.
-    pub fn count_swept(&self, counts: &SweepCounts) {
-        for (n, (_, rows)) in self.swept.iter().zip(counts.by_table()) {
-            n.fetch_add(rows, Ordering::Relaxed);
-        }
     }
 
     /// The Prometheus text exposition format (version 0.0.4). `registry` is `None` when the database could not

@@ -3,9 +3,9 @@
 //! change and every refusal it makes; refusals before it (authorization, a malformed ID) are audited here.
 
 use super::{existing, facility_id};
-use crate::http::AppState;
-use crate::http::api_error::ApiError;
-use crate::http::auth::Caller;
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::store::AllocationRecord;

@@ -263,7 +263,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
             }
             tracing::debug!(%ip, class = class.as_str(), retry_after, "rate limited");
             let (parts, body) = request.into_parts();
-            super::body::discard(body).await;
+            crate::web::body::discard(body).await;
             refusal(parts.uri.path(), ip, retry_after)
         }
     }

@@ -5,7 +5,7 @@
 
 use super::AppState;
 use super::api_error::ApiError;
-use super::headers::{basic_credentials, own_origin};
+use crate::web::headers::{basic_credentials, own_origin};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -119,7 +119,7 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
     // while the client is still uploading resets the stream, and curl shows a framing error (92) instead of the
     // refusal. Every refusal below and in the handlers (unauthenticated, forbidden, …) then comes after it.
     let (parts, body) = request.into_parts();
-    let body = match super::body::read_limited(body, BUFFER_LIMIT).await {
+    let body = match crate::web::body::read_limited(body, BUFFER_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => {
             let e = ApiError::too_large(BUFFER_LIMIT);

@@ -1,0 +1,57 @@
+//! The served application, on a floor under both adapters that serve it (the console's pages, and the HTTP API
+//! and protocol endpoints, which mount them): the state every handler may reach ([`AppState`]) and what it holds (the
+//! counters, the rate limits, the SCEP endpoint table, the OCSP and TSA signers, the console's CSRF key and
+//! sign-in tickets), and the admin operations that the CLI, the admin API and the console all call, with the
+//! callers' authentication and the API's error.
+
+pub mod api_error;
+pub mod auth;
+pub mod csrf;
+pub mod metrics;
+pub mod ocsp_signer;
+pub mod operations;
+pub mod rate_limit;
+pub mod scep_endpoints;
+pub mod ticket;
+pub mod tsa_signer;
+
+use hcpki_ca::enroll::acme::{AcmeAuthority, Validator};
+use hcpki_ca::enroll::est::EstAuthority;
+use hcpki_ca::store::Store;
+use std::sync::Arc;
+
+/// What every handler may reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database (health pings, issued-certificate counts).
+    pub store: Arc<dyn Store>,
+    /// The request counters and histograms `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
+    /// The CA as EST sees it.
+    pub est: Arc<dyn EstAuthority>,
+    /// The CA as ACME sees it.
+    pub acme: Arc<dyn AcmeAuthority>,
+    /// ACME challenge validation (network fetches, as `[acme]` configures them).
+    pub acme_validator: Arc<dyn Validator>,
+    /// The CA as SCEP sees it, and the SCEP endpoints.
+    pub scep: Arc<scep_endpoints::Scep>,
+    /// The CA as the admin API uses it (principals, facilities, credentials, refusals audited).
+    pub admin: Arc<hcpki_ca::Authority>,
+    /// The OCSP responder.
+    pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
+    /// The web console's CSRF token key.
+    pub console: Arc<csrf::CsrfKey>,
+    /// The web console's session cookies of portal sign-ins (D42).
+    pub console_tickets: Arc<ticket::Tickets>,
+    /// Per-client-address rate limits (shared with the portal's listeners).
+    pub limits: Arc<rate_limit::Guard>,
+    /// The SSO portal, when `[portal]` is configured (the help desk ends a person's sessions through it, so
+    /// their clients get back-channel logout as on the person's own "log out everywhere").
+    pub portal: Option<crate::portal::PortalState>,
+    /// The process's clock (the authority's): handlers read the time here, never the system clock.
+    pub clock: Arc<dyn hcpki_pkix::time::Clock>,
+    /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
+    pub tsa: Option<Arc<tsa_signer::ServedTsa>>,
+    /// What the signature verifier trusts (`[signing] anchors` and the `[[signing.tsa]]` roots).
+    pub signatures: Arc<hcpki_docsig::signature::validation::SigningTrust>,
+}
