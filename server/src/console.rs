@@ -13,6 +13,7 @@ pub mod apply;
 pub mod audit;
 pub mod break_glass;
 pub mod csrf;
+pub mod device_names;
 pub mod download;
 pub mod error_page;
 pub mod facilities;

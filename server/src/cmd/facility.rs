@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use hcpki_ca::facility::FacilityKind;
 use hcpki_ca::facility::FacilityState;
-use hcpki_ca::facility::{FacilityId, NewFacility, Transition};
+use hcpki_ca::facility::{FacilityId, NewFacility, PhoneDigits, Transition};
 use hcpki_ca::store::{Actor, FacilityFilter};
 use hcpki_ca::{Authority, FacilityRefusal};
 use std::path::PathBuf;
@@ -50,7 +50,7 @@ pub enum FacilityCommand {
     },
     /// Approve an application (applied → approved).
     Approve { id: FacilityId },
-    /// Reject an application (applied → retired).
+    /// Reject an application (applied → rejected).
     Reject {
         id: FacilityId,
         #[arg(long)]
@@ -82,6 +82,10 @@ pub enum FacilityCommand {
         /// Only this kind.
         #[arg(long, value_parser = value::facility_kind())]
         kind: Option<FacilityKind>,
+        /// Only facilities whose contact holds this telephone number (hyphens, spaces, full-width digits and
+        /// +81 are folded; 4 digits or more, part of a number will do).
+        #[arg(long, value_parser = PhoneDigits::parse)]
+        phone: Option<PhoneDigits>,
         /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
@@ -172,8 +176,8 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
         FacilityCommand::Suspend { id, reason } => transition(id, Transition::Suspend, Some(reason)).await,
         FacilityCommand::Resume { id, reason } => transition(id, Transition::Resume, reason).await,
         FacilityCommand::Retire { id, reason } => transition(id, Transition::Retire, Some(reason)).await,
-        FacilityCommand::List { state, kind, json } => {
-            let filter = FacilityFilter { state, kind, ..FacilityFilter::default() };
+        FacilityCommand::List { state, kind, phone, json } => {
+            let filter = FacilityFilter { state, kind, phone, ..FacilityFilter::default() };
             for f in authority.registrar().facilities().list_facilities(&filter).await? {
                 if json {
                     println!("{}", facility_json(authority, &f));
