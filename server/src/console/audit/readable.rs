@@ -156,7 +156,7 @@ pub fn action_label(action: &str) -> M {
         "cert.revoke" | "admin.certificate.revoke" => Some(M::CertRevoke),
         "admin.facility.apply" | "facility.register" => Some(M::FacilityApply),
         "admin.facility.approve" | "facility.approve" => Some(M::FacilityApprove),
-        "admin.facility.reject" => Some(M::FacilityReject),
+        "admin.facility.reject" | "facility.reject" => Some(M::FacilityReject),
         "admin.facility.suspend" => Some(M::FacilitySuspend),
         "admin.facility.resume" => Some(M::FacilityResume),
         "admin.facility.retire" => Some(M::FacilityRetire),
@@ -166,6 +166,7 @@ pub fn action_label(action: &str) -> M {
         "admin.credential.create" => Some(M::CredentialCreate),
         "admin.credential.revoke" => Some(M::CredentialRevoke),
         "admin.device.issue" => Some(M::DeviceIssue),
+        "admin.device.name" | "facility.device.name" => Some(M::DeviceName),
         "oidc.token" => Some(M::OidcToken),
         "oidc.authorize" => Some(M::OidcAuthorize),
         _ => None,
@@ -339,6 +340,8 @@ mod tests {
         assert_eq!(action_label("portal.login").text(Lang::Ja), "ポータルへのログイン");
         assert_eq!(action_label("consent.sign").text(Lang::Ja), "同意");
         assert_eq!(action_label("zzz").text(Lang::En), "Other");
+        assert_eq!(action_label("facility.device.name").text(Lang::Ja), "端末の名前の変更");
+        assert_eq!(action_label("facility.reject").text(Lang::Ja), "申請の却下");
         assert_eq!(outcome(Lang::Ja, "denied").into_string(), "<span class=\"badge denied\">拒否</span>");
         assert_eq!(outcome(Lang::En, "odd").into_string(), "<span class=\"badge odd\">odd</span>");
     }
