@@ -620,6 +620,11 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("割り当てられていません") && r.text.contains("198.51.100.9"), "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
+    // A PC's PKCS#12 leads straight to naming it (D134).
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &[("profile", "pc")], &page);
+    assert_eq!(r.status, 201, "{r:?}");
+    let link = format!("id=\"p12-name\" href=\"/console/facilities/{f}/devices/pc-");
+    assert!(r.text.contains(&link), "{r:?}");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains(&pass), "the passphrase is stored nowhere");

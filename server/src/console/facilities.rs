@@ -426,6 +426,12 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
                 (t(M::Download))
             }
         }
+        // A PC is named as staff call it on its own page (D134), right from here.
+        @if let Some(device) = operations::devices::device_of(&made.record) {
+            p { a id="p12-name" href={ "/console/facilities/" (fid.as_str()) "/devices/" (device) "/name" } {
+                (t(M::NameThisDevice))
+            } }
+        }
         p { a href={ "/console/facilities/" (fid.as_str()) } { (t(M::Back)) } }
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), body))

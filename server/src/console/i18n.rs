@@ -370,6 +370,7 @@ messages! {
         "What staff call it (e.g. 受付PC, 診察室1). 1 to 32 characters. Shown in the console's lists and confirmations; never put into a certificate.";
     NameDevice => "端末に名前を付ける", "Name the device";
     Rename => "名前を付ける・変更", "Name or rename";
+    NameThisDevice => "この PC に名前を付ける(例: 受付PC)", "Name this PC (e.g. 受付PC)";
     SaveDeviceName => "名前を保存する", "Save the name";
     DeviceNameEmpty => "端末の名前を入力してください(例: 受付PC)。", "Type a name for the device (e.g. 受付PC).";
     DeviceNameTooLong => "端末の名前は 32 文字以内にしてください。", "Use at most 32 characters for the device name.";
