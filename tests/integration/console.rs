@@ -269,6 +269,10 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let r = api.post(&format!("/api/v1/facilities/{id}/devices/{device}/name"), &json!({"name": "a\tb"}), &ops);
     assert_eq!(r.status, 400, "{r:?}");
     assert_eq!(c.get(&naming, &admin).status, 403, "the PC certificate alone names nothing");
+    // The same naming from the CLI, with the same check of the device.
+    assert!(h.fails(&["facility", "name-device", &id, "pc-00000000", "x"]).contains("has no PC"));
+    assert!(h.fails(&["facility", "name-device", &id, &device, "  "]).contains("empty"));
+    h.ok(&["facility", "name-device", &id, &device, "受付PC"]);
     // Revoking: a confirmation page naming the device and what revoking does to it; sent without a reason it
     // revokes nothing and says so on the same page (issue #45 item 2).
     let confirm = alice.get(&api, &format!("/console/certificates/{serial}/revoke"));

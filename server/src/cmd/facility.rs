@@ -6,8 +6,8 @@ use anyhow::Result;
 use clap::Subcommand;
 use hcpki_ca::facility::FacilityKind;
 use hcpki_ca::facility::FacilityState;
-use hcpki_ca::facility::{FacilityId, NewFacility, PhoneDigits, Transition};
-use hcpki_ca::store::{Actor, FacilityFilter};
+use hcpki_ca::facility::{DeviceName, FacilityId, NewFacility, PhoneDigits, Transition};
+use hcpki_ca::store::{Actor, CertificateFilter, FacilityFilter};
 use hcpki_ca::{Authority, FacilityRefusal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,6 +90,9 @@ pub enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Name a facility's PC as staff call it (受付PC; D134), or rename it; shown by the console, never put into a
+    /// certificate. DEVICE is the device ID its certificates carry (`pc-1a2b3c4d`, see `cert list --facility`).
+    NameDevice { id: FacilityId, device: String, name: String },
     /// Show one facility.
     Show {
         id: FacilityId,
@@ -185,6 +188,19 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                     println!("{}", output::facility_row(&f));
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::NameDevice { id, device, name } => {
+            let name = DeviceName::parse(&name)?;
+            let filter = CertificateFilter { facility: Some(id.clone()), ..CertificateFilter::default() };
+            let certs = authority.pipeline().certificates().list_certificates(&filter).await?;
+            if !crate::http::operations::devices::holds(&certs, &device) {
+                anyhow::bail!(
+                    "facility {id} has no PC {device:?}: choose a device ID from `hcpki cert list --facility {id}`"
+                );
+            }
+            authority.store().name_device(&id, &device, &name, &actor, hcpki_pkix::time::now()).await?;
+            eprintln!("device {device} of {id} is now named {name}");
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {

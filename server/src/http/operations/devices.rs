@@ -29,6 +29,11 @@ pub fn device_of(record: &CertificateRecord) -> Option<String> {
         .map(|(_, device)| device)
 }
 
+/// Whether `device` is one of the PCs `certs` (a facility's certificates) were issued to: only those are named.
+pub fn holds(certs: &[CertificateRecord], device: &str) -> bool {
+    certs.iter().any(|c| device_of(c).as_deref() == Some(device))
+}
+
 /// The facility's device names by device ID (who may list its certificates).
 pub async fn names(
     state: &AppState,
@@ -71,7 +76,7 @@ pub async fn name(
     let filter = CertificateFilter { facility: Some(id.clone()), ..CertificateFilter::default() };
     let certs =
         state.admin.pipeline().certificates().list_certificates(&filter).await.map_err(ApiError::unavailable)?;
-    if !certs.iter().any(|c| device_of(c).as_deref() == Some(device)) {
+    if !holds(&certs, device) {
         let e = ApiError::not_found(format!("facility {id} has no PC {device:?}: choose a device from its list"));
         return Err(caller.refuse(NAME, id.as_str(), e).await.into());
     }
