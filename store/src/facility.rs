@@ -4,14 +4,18 @@
 //! [`FacilityId`] forever; certificates for its routers and PCs carry it.
 
 pub mod allocation;
+pub mod device_name;
 mod kind;
 mod medical_code;
+pub mod phone;
 mod state;
 
 pub use allocation::{Allocation, AllocationError};
+pub use device_name::{DeviceName, DeviceNameError, NamedDevice};
 pub use hcpki_model::facility_id::{FacilityId, FacilityIdError};
 pub use kind::FacilityKind;
 pub use medical_code::{MedicalCodeError, MedicalInstitutionCode};
+pub use phone::{PhoneDigits, PhoneError};
 pub use state::{FacilityState, Transition, TransitionError};
 
 /// A registered facility as the registry holds it.

@@ -55,8 +55,8 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
-    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance,
-    Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
+    Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -65,8 +65,8 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
-        Acme, AuditLog, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance,
-        Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+        Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
+        Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
     };
 }
 
@@ -92,6 +92,7 @@ pub trait Store:
     + SigningRequests
     + Consents
     + Delegations
+    + DeviceNames
     + std::fmt::Debug
 {
 }
@@ -115,6 +116,7 @@ impl<T> Store for T where
         + SigningRequests
         + Consents
         + Delegations
+        + DeviceNames
         + std::fmt::Debug
 {
 }

@@ -6,7 +6,7 @@ mod acme;
 mod credential;
 mod held;
 
-use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, Transition};
+use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, PhoneDigits, Transition};
 
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
 pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
@@ -240,6 +240,8 @@ pub struct FacilityFilter {
     pub kind: Option<FacilityKind>,
     /// Name contains this text.
     pub name_contains: Option<String>,
+    /// The contact holds this telephone number (folded as [`crate::facility::phone`] says).
+    pub phone: Option<PhoneDigits>,
     /// At most this many (default 1000).
     pub limit: Option<i64>,
     /// Only IDs after this one (paging).

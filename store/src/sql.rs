@@ -17,6 +17,7 @@ mod audit_log;
 mod consents;
 mod console_grants;
 mod delegations;
+mod device_names;
 mod enrollment;
 mod errors;
 mod events;
@@ -51,10 +52,11 @@ use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, ProfileKind, 
 // to it would be an import loop.
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::delegation::DelegationRecord;
+use crate::facility::{DeviceName, NamedDevice};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
-    Acme, AuditLog, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc,
-    Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
+    Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -272,6 +274,7 @@ allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
 signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 consents::consents_store!(SqliteStore, sqlx::Sqlite);
 delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
+device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -292,3 +295,4 @@ allocations::allocations_store!(PgStore, sqlx::Postgres);
 signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 consents::consents_store!(PgStore, sqlx::Postgres);
 delegations::delegations_store!(PgStore, sqlx::Postgres);
+device_names::device_names_store!(PgStore, sqlx::Postgres);

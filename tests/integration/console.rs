@@ -128,7 +128,7 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
         ("kind", "clinic"),
         ("medical_code", code.as_str()),
         ("address", "東京都千代田区1-1"),
-        ("contact", ""),
+        ("contact", "受付 ０３（５５５５）０１２３"),
     ];
     let r = c.submit("/console/apply", &fields, &page, &As::Nobody);
     assert_eq!(r.status, 201, "{r:?}");
@@ -168,6 +168,34 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(h.ok(&["facility", "show", &id]).contains("approved"));
     let done = c.get(&location(&r), &ops);
     assert!(done.text.contains("role=\"status\"") && done.text.contains("申請を承認しました"), "{done:?}");
+    // Who changed the state, as the audit viewer names people (issue #45 item 2), the stored text as its title.
+    assert!(
+        done.text.contains("title=\"operator:ops\"><span class=\"role\">運用者</span> <span class=\"wrap\">ops</span>"),
+        "{done:?}"
+    );
+
+    // The help desk finds the facility by the number a caller reads out (issue #45 item 3), in the console, the
+    // admin API and the CLI, in any of the forms people write it; a number it cannot read is said on the same
+    // page with what was typed kept, and audited.
+    for said in ["03-5555-0123", "+81 3 5555 0123", "０３５５５５０１２３"] {
+        let query = form(&[("phone", said)]);
+        let found = c.get(&format!("/console/facilities?{query}"), &ops);
+        assert_eq!(found.status, 200, "{found:?}");
+        assert!(found.text.contains(&format!("/console/facilities/{id}\"")), "{said}: {found:?}");
+        let listed = api.get(&format!("/api/v1/facilities?{query}"), &ops);
+        assert_eq!(listed.json["facilities"].as_array().map(Vec::len), Some(1), "{said}: {listed:?}");
+        assert_eq!(listed.json["facilities"][0]["id"], id.as_str(), "{listed:?}");
+    }
+    assert!(h.ok(&["facility", "list", "--phone", "03-5555-0123"]).contains(&id));
+    assert!(!h.ok(&["facility", "list", "--phone", "03-5555-9999"]).contains(&id));
+    let nobody = c.get("/console/facilities?phone=0120-000-000", &ops);
+    assert!(!nobody.text.contains(&format!("/console/facilities/{id}\"")), "{nobody:?}");
+    let typo = c.get("/console/facilities?phone=03-5555-01x3&q=%E6%A1%9C", &ops);
+    assert_eq!(typo.status, 400, "{typo:?}");
+    assert!(typo.text.contains("role=\"alert\"") && typo.text.contains("数字・空白・ハイフン"), "{typo:?}");
+    assert!(typo.text.contains("value=\"03-5555-01x3\"") && typo.text.contains("value=\"桜\""), "kept: {typo:?}");
+    assert_eq!(api.get("/api/v1/facilities?phone=12", &ops).status, 400);
+    assert!(h.fails(&["facility", "list", "--phone", "12"]).contains("4 to 15 digits"));
     // The notice is one of the console's own texts, never the query's.
     let forged = c.get(&format!("/console/facilities/{id}?done=%3Cscript%3E"), &ops);
     assert!(!forged.text.contains("id=\"done\"") && !forged.text.contains("&lt;script"), "{forged:?}");
@@ -198,6 +226,10 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(r.text.contains("/.well-known/est/pc/simpleenroll"), "{r:?}");
     let again = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(again.text.contains(&cred.id) && !again.text.contains(&cred.secret), "shown once: {again:?}");
+    assert!(
+        again.text.contains("<span class=\"role\">施設管理者</span> <span class=\"wrap\">alice(パスワード)・施設PC"),
+        "the credential's maker by role and name: {again:?}"
+    );
 
     // An independent client enrolls a PC with the credential.
     let known = serials(h, &id);
@@ -209,6 +241,38 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let serial = serials(h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
     let listed = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&listed, &serial).contains("issued"), "{listed:?}");
+    // alice names the PC as staff call it (D134): kept per device ID, shown in the list and on the revocation's
+    // confirmation; a name the rules refuse comes back on the same page, kept, nothing stored.
+    let device = h
+        .cert_list(Some(&id))
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["serial"] == serial.as_str())
+        .and_then(|c| c["sans"].as_array()?.iter().find_map(|s| Some(s.as_str()?.split("/device/").nth(1)?.to_owned())))
+        .expect("the enrolled PC's device ID");
+    let naming = format!("/console/facilities/{id}/devices/{device}/name");
+    assert!(!listed.text.contains(&naming), "the PC certificate alone is offered no naming: {listed:?}");
+    let own = alice.get(&api, &format!("/console/facilities/{id}"));
+    assert!(own.text.contains(&format!("href=\"{naming}\"")), "{own:?}");
+    let form_page = alice.get(&api, &naming);
+    assert_eq!(form_page.status, 200, "{form_page:?}");
+    let long = "診".repeat(33);
+    let r = alice.submit(&api, &naming, &[("name", &long)], &form_page);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("32 文字以内") && r.text.contains(&format!("value=\"{long}\"")), "{r:?}");
+    let r = alice.submit(&api, &naming, &[("name", "　受付PC ")], &form_page);
+    assert_eq!(location(&r), format!("/console/facilities/{id}?done=device-named#devices"), "{r:?}");
+    let named = alice.get(&api, &location(&r));
+    assert!(named.text.contains("<strong class=\"device-name\">受付PC</strong>"), "{named:?}");
+    let r = api.post(&format!("/api/v1/facilities/{id}/devices/pc-00000000/name"), &json!({"name": "x"}), &ops);
+    assert_eq!(r.status, 404, "no such PC: {r:?}");
+    let r = api.post(&format!("/api/v1/facilities/{id}/devices/{device}/name"), &json!({"name": "a\tb"}), &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(c.get(&naming, &admin).status, 403, "the PC certificate alone names nothing");
+    // The same naming from the CLI, with the same check of the device.
+    assert!(h.fails(&["facility", "name-device", &id, "pc-00000000", "x"]).contains("has no PC"));
+    assert!(h.fails(&["facility", "name-device", &id, &device, "  "]).contains("empty"));
+    h.ok(&["facility", "name-device", &id, &device, "受付PC"]);
     // Revoking: a confirmation page naming the device and what revoking does to it; sent without a reason it
     // revokes nothing and says so on the same page (issue #45 item 2).
     let confirm = alice.get(&api, &format!("/console/certificates/{serial}/revoke"));
@@ -217,6 +281,7 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
         confirm.text.contains("施設PC") && confirm.text.contains("施設としてサインインできなくなります"),
         "{confirm:?}"
     );
+    assert!(confirm.text.contains("id=\"device-name\"><strong>受付PC</strong>"), "the PC by its name: {confirm:?}");
     assert!(!confirm.text.contains(" selected>鍵"), "no reason chosen beforehand: {confirm:?}");
     let revoke = format!("/console/certificates/{serial}/revoke");
     let r = alice.submit(&api, &revoke, &[("reason", "")], &confirm);
@@ -243,6 +308,38 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(shown.text.contains("suspended") && shown.text.contains("監査のため"), "{shown:?}");
     assert_eq!(c.get("/console/", &admin).status, 403);
 
+    // A rejected application reads 却下, not 廃止 (D132), in the console, the API and the CLI, and gets no
+    // certificate and no credential, as a retired facility gets none.
+    let turned_down = h.add_facility("却下される診療所", None);
+    let confirm = c.get(&format!("/console/facilities/{turned_down}/transition?verb=reject"), &ops);
+    let r = c.submit(
+        &format!("/console/facilities/{turned_down}/transition"),
+        &[("verb", "reject"), ("reason", "書類不備")],
+        &confirm,
+        &ops,
+    );
+    assert_eq!(location(&r), format!("/console/facilities/{turned_down}?done=rejected"), "{r:?}");
+    let page = c.get(&location(&r), &ops);
+    assert!(
+        page.text.contains("data-value=\"rejected\">却下</span>") && !page.text.contains("廃止</span>"),
+        "{page:?}"
+    );
+    assert_eq!(api.get(&format!("/api/v1/facilities/{turned_down}"), &ops).json["state"], "rejected");
+    let rejected = api.get("/api/v1/facilities?state=rejected", &ops);
+    assert_eq!(rejected.json["facilities"][0]["id"], turned_down.as_str(), "{rejected:?}");
+    assert!(h.ok(&["facility", "show", &turned_down]).contains("rejected"));
+    let listed = c.get("/console/facilities?state=rejected", &ops);
+    assert!(listed.text.contains(&turned_down) && !listed.text.contains(&format!("{id}<")), "{listed:?}");
+    let req = csr(h.scratch(), "rejected-pc", Key::P256, "rejected-pc");
+    let out = h.path("rejected-pc.pem");
+    let (req, out) = (req.to_str().unwrap(), out.to_str().unwrap());
+    let refused = h.fails(&["issue", "--profile", "pc", "--facility", &turned_down, "--csr", req, "--out", out]);
+    assert!(refused.contains("is rejected"), "{refused}");
+    for verb in ["approve", "retire", "resume"] {
+        let r = api.post(&format!("/api/v1/facilities/{turned_down}/{verb}"), &json!({"reason": "x"}), &ops);
+        assert_eq!(r.status, 409, "a rejection is final: {verb} {r:?}");
+    }
+
     // Audit viewer, login history and exports.
     let audit = c.get(&format!("/console/audit?target={id}"), &ops);
     assert_eq!(audit.status, 200, "{audit:?}");
@@ -265,6 +362,7 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
         ("operator:ops", "facility.approve"),
         (&format!("facility-admin:{id}:pc:{pc_serial}:person:pwd:alice") as &str, "enroll.credential.create"),
         (&format!("facility-admin:{id}:pc:{pc_serial}:person:pwd:alice"), "cert.revoke"),
+        (&format!("facility-admin:{id}:pc:{pc_serial}:person:pwd:alice"), "facility.device.name"),
         ("operator:ops", "facility.suspend"),
         ("operator:ops", "console.audit.export"),
     ] {
@@ -526,6 +624,11 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("割り当てられていません") && r.text.contains("198.51.100.9"), "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
+    // A PC's PKCS#12 leads straight to naming it (D134).
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &[("profile", "pc")], &page);
+    assert_eq!(r.status, 201, "{r:?}");
+    let link = format!("id=\"p12-name\" href=\"/console/facilities/{f}/devices/pc-");
+    assert!(r.text.contains(&link), "{r:?}");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains(&pass), "the passphrase is stored nowhere");

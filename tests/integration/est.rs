@@ -397,7 +397,7 @@ fn credential_cli(b: Backend) {
     h.ok(&["facility", "suspend", &id, "--reason", "test"]);
     assert!(run(&id).contains("is suspended"));
     h.ok(&["facility", "reject", &applied, "--reason", "test"]);
-    assert!(run(&applied).contains("is retired"));
+    assert!(run(&applied).contains("is rejected"), "a rejected facility enrolls nothing, as a retired one");
     assert!(run(&crate::fixtures::unassigned_facility_id()).contains("no facility"));
     let bad = |extra: &[&str]| {
         h.fails(&[&["enroll", "credential", "--facility", &applied][..], extra].concat());

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use std::str::FromStr;
 
 pub mod addresses;
+pub mod devices;
 pub mod oidc_clients;
 pub mod users;
 

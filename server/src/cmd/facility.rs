@@ -6,8 +6,8 @@ use anyhow::Result;
 use clap::Subcommand;
 use hcpki_ca::facility::FacilityKind;
 use hcpki_ca::facility::FacilityState;
-use hcpki_ca::facility::{FacilityId, NewFacility, Transition};
-use hcpki_ca::store::{Actor, FacilityFilter};
+use hcpki_ca::facility::{DeviceName, FacilityId, NewFacility, PhoneDigits, Transition};
+use hcpki_ca::store::{Actor, CertificateFilter, FacilityFilter};
 use hcpki_ca::{Authority, FacilityRefusal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,7 +50,7 @@ pub enum FacilityCommand {
     },
     /// Approve an application (applied → approved).
     Approve { id: FacilityId },
-    /// Reject an application (applied → retired).
+    /// Reject an application (applied → rejected).
     Reject {
         id: FacilityId,
         #[arg(long)]
@@ -82,10 +82,17 @@ pub enum FacilityCommand {
         /// Only this kind.
         #[arg(long, value_parser = value::facility_kind())]
         kind: Option<FacilityKind>,
+        /// Only facilities whose contact holds this telephone number (hyphens, spaces, full-width digits and
+        /// +81 are folded; 4 digits or more, part of a number will do).
+        #[arg(long, value_parser = PhoneDigits::parse)]
+        phone: Option<PhoneDigits>,
         /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
     },
+    /// Name a facility's PC as staff call it (受付PC; D134), or rename it; shown by the console, never put into a
+    /// certificate. DEVICE is the device ID its certificates carry (`pc-1a2b3c4d`, see `cert list --facility`).
+    NameDevice { id: FacilityId, device: String, name: String },
     /// Show one facility.
     Show {
         id: FacilityId,
@@ -172,8 +179,8 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
         FacilityCommand::Suspend { id, reason } => transition(id, Transition::Suspend, Some(reason)).await,
         FacilityCommand::Resume { id, reason } => transition(id, Transition::Resume, reason).await,
         FacilityCommand::Retire { id, reason } => transition(id, Transition::Retire, Some(reason)).await,
-        FacilityCommand::List { state, kind, json } => {
-            let filter = FacilityFilter { state, kind, ..FacilityFilter::default() };
+        FacilityCommand::List { state, kind, phone, json } => {
+            let filter = FacilityFilter { state, kind, phone, ..FacilityFilter::default() };
             for f in authority.registrar().facilities().list_facilities(&filter).await? {
                 if json {
                     println!("{}", facility_json(authority, &f));
@@ -181,6 +188,19 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                     println!("{}", output::facility_row(&f));
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::NameDevice { id, device, name } => {
+            let name = DeviceName::parse(&name)?;
+            let filter = CertificateFilter { facility: Some(id.clone()), ..CertificateFilter::default() };
+            let certs = authority.pipeline().certificates().list_certificates(&filter).await?;
+            if !crate::app::operations::devices::holds(&certs, &device) {
+                anyhow::bail!(
+                    "facility {id} has no PC {device:?}: choose a device ID from `hcpki cert list --facility {id}`"
+                );
+            }
+            authority.store().name_device(&id, &device, &name, &actor, hcpki_pkix::time::now()).await?;
+            eprintln!("device {device} of {id} is now named {name}");
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {

@@ -8,7 +8,7 @@
 //! ones a link away, and each entry its own page ([`entry`]) with every stored value as it is. The exports stay
 //! raw and UTC.
 
-mod readable;
+pub(super) mod readable;
 mod words;
 
 use super::i18n::M;
@@ -31,9 +31,8 @@ const PAGE: i64 = 1000;
 /// entries with long actors once made a page 151,000 pixels tall (issue #45 item 3).
 const SCAN_LIMIT: i64 = 50_000;
 const PAGE_ROWS: usize = 50;
-/// Detail keys a table row shows, and the characters of each value.
-const ROW_DETAIL_KEYS: usize = 3;
-const ROW_DETAIL_CHARS: usize = 60;
+/// The characters of the one detail value a table row shows (the entry's page shows them all).
+const ROW_DETAIL_CHARS: usize = 24;
 /// Export pages (the whole log is streamed, page by page).
 const EXPORT_PAGE: i64 = 5000;
 
@@ -178,7 +177,7 @@ pub async fn viewer(
                 readable::action(lang, &e.action),
                 html! { span class="wrap" { (e.target) } },
                 readable::outcome(lang, &e.outcome),
-                readable::details(lang, &e.detail, ROW_DETAIL_KEYS, ROW_DETAIL_CHARS),
+                readable::summary(lang, &e.detail, ROW_DETAIL_CHARS),
             ]
         })
         .collect();

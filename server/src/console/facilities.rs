@@ -2,6 +2,7 @@
 //! facility search and detail, lifecycle transitions, devices (certificates) and enrollment credentials.
 //! Every page and form calls `app::operations`, the admin API's own operations.
 
+use super::audit::readable;
 use super::i18n::{Lang, M};
 use super::notice::{self, Done, DoneQuery};
 use super::view::{self, csrf_field, section, table, table_or_none};
@@ -14,11 +15,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::{Action, Principal};
 use hcpki_ca::enroll::CredentialRecord;
-use hcpki_ca::facility::{Facility, FacilityId, FacilityState, Transition};
+use hcpki_ca::facility::{DeviceName, Facility, FacilityId, FacilityState, PhoneDigits, PhoneError, Transition};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{CertStatus, CertificateRecord, FacilityFilter};
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 type Page = Result<Response, Response>;
@@ -58,9 +60,12 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
 pub struct SearchQuery {
     q: Option<String>,
     state: Option<String>,
+    phone: Option<String>,
 }
 
-/// `GET /console/facilities?q=&state=` (operators and auditors): by name, or straight to an ID.
+/// `GET /console/facilities?q=&state=&phone=` (operators and auditors): by name, or straight to an ID, and by the
+/// telephone number a caller gives (issue #45 item 3; a number the search cannot read is said on the same page,
+/// the values kept).
 pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Query<SearchQuery>) -> Page {
     let t = |m: M| m.text(viewer.lang);
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -79,24 +84,55 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         let e = crate::app::api_error::ApiError::bad_request("invalid query", detail);
         return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
     }
+    let typed_phone = q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let phone = match typed_phone.map(PhoneDigits::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            let problem = match e {
+                PhoneError::Character(_) => M::PhoneBadCharacter,
+                _ => M::PhoneBadLength,
+            };
+            let error = crate::app::api_error::ApiError::bad_request("invalid query", format!("phone: {e}"));
+            let error = viewer.caller.refuse("admin.facility.list", "-", error).await;
+            let form = search_form(&viewer, text.unwrap_or(""), wanted.unwrap_or(""), typed_phone.unwrap_or(""));
+            let body = html! {
+                div class="error" role="alert" id="problem" { p { (t(problem)) } }
+                (form)
+            };
+            return Ok(view::page(viewer.lang, viewer.principal(), error.status, t(M::Facilities), body));
+        }
+    };
     let filter = FacilityFilter {
         state: filter_state,
         name_contains: text.map(str::to_owned),
+        phone,
         limit: Some(PAGE_ROWS),
         ..Default::default()
     };
     let list = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;
-    let mut states = vec![("", t(M::AnyState))];
-    states.extend(FacilityState::ALL.iter().map(|s| (s.as_str(), t(labels::state(*s)))));
     let body = html! {
-        form method="get" action="/console/facilities" role="search" {
-            (view::input("q", "q", t(M::NameContains), text.unwrap_or(""), operations::MAX_NAME))
-            (view::select("state", "state", t(M::State), &states, wanted.unwrap_or("")))
-            p { button type="submit" { (t(M::Search)) } }
-        }
+        (search_form(&viewer, text.unwrap_or(""), wanted.unwrap_or(""), typed_phone.unwrap_or("")))
         (facility_table(&viewer, t(M::Facilities), &list, false))
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Facilities), body))
+}
+
+/// The search form with what was typed.
+fn search_form(viewer: &Viewer, text: &str, state: &str, phone: &str) -> Markup {
+    let t = |m: M| m.text(viewer.lang);
+    let mut states = vec![("", t(M::AnyState))];
+    states.extend(FacilityState::ALL.iter().map(|s| (s.as_str(), t(labels::state(*s)))));
+    html! {
+        form method="get" action="/console/facilities" role="search" {
+            (view::input("q", "q", t(M::NameContains), text, operations::MAX_NAME))
+            label for="phone" { (t(M::Phone)) }
+            p class="hint" id="phone-hint" { (t(M::PhoneHint)) }
+            input id="phone" name="phone" value=(phone) maxlength="40" type="tel" inputmode="tel" autocomplete="off"
+                aria-describedby="phone-hint";
+            (view::select("state", "state", t(M::State), &states, state))
+            p { button type="submit" { (t(M::Search)) } }
+        }
+    }
 }
 
 /// Facilities as a table; with `decide`, approve and reject forms per row (the approval queue).
@@ -158,6 +194,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
     let f = operations::facility(state, &viewer.caller, id).await.or_page(viewer)?;
     let certs = operations::certificates(state, &viewer.caller, id).await.or_page(viewer)?;
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
+    let names = operations::devices::names(state, &viewer.caller, &f.id).await.or_page(viewer)?;
     let router_dns = state.admin.settings().router_dns_name(&f.id);
     let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
     let mut facts = labels::identity_facts(&f, viewer.lang);
@@ -166,7 +203,10 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
         (M::StateReason, opt(f.state_reason.as_deref())),
         (
             M::Changed,
-            html! { (view::jst(f.state_changed_at, viewer.lang)) " (" (t(M::ChangedBy)) " " (f.state_changed_by) ")" },
+            html! {
+                (view::jst(f.state_changed_at, viewer.lang)) " (" (t(M::ChangedBy)) " "
+                (readable::actor(viewer.lang, &f.state_changed_by)) ")"
+            },
         ),
         (M::Registered, view::jst(f.created_at, viewer.lang)),
         (M::RouterDns, html! { code { (router_dns) } }),
@@ -186,7 +226,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
         }
         (session_lifetime)
         (addresses)
-        (devices(viewer, &f, &certs))
+        (devices(viewer, &f, &certs, &names))
         (credential_table(viewer, &f, &creds))
         (credential_form(viewer, &f))
         (pkcs12_form(viewer, &f, &operations::DeviceRequest::default()))
@@ -207,18 +247,29 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
     }
 }
 
-/// The facility's certificates with status and expiry, and a revoke form on each live one.
-fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup {
+/// The facility's certificates with status and expiry, and a revoke form on each live one; a PC by the name staff
+/// gave it (D134), with a link to name or rename it for whoever may issue the facility's device keys.
+fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord], names: &HashMap<String, DeviceName>) -> Markup {
     let t = |m: M| m.text(viewer.lang);
     let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCertificate(&f.id));
+    let may_name = viewer.can(&Action::IssueDeviceKey(&f.id));
     let rows: Vec<Vec<Markup>> = certs
         .iter()
         .filter(|c| matches!(c.status, CertStatus::Issued | CertStatus::Revoked))
         .map(|c| {
             let issued = c.status == CertStatus::Issued;
             let live = issued && c.not_after > now;
+            let device = operations::devices::device_of(c);
+            let name = device.as_ref().and_then(|d| names.get(d));
             vec![
+                html! {
+                    @if let Some(n) = name { strong class="device-name" { (n) } }
+                    @if let (Some(d), true) = (&device, may_name) {
+                        " " a href={ "/console/facilities/" (f.id.as_str()) "/devices/" (d) "/name" }
+                            aria-label={ (t(M::Rename)) " " (d) } { (t(M::Rename)) }
+                    }
+                },
                 html! { code { (c.serial) } @if issued { (super::download::links(c.serial.as_str())) } },
                 html! { (labels::profile(c.profile, viewer.lang)) },
                 html! { span class="wrap" { (c.subject) } },
@@ -241,7 +292,16 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
             ]
         })
         .collect();
-    let head = [t(M::Serial), t(M::Profile), t(M::Subject), t(M::Names), t(M::Status), t(M::Expires), t(M::Revoke)];
+    let head = [
+        t(M::DeviceName),
+        t(M::Serial),
+        t(M::Profile),
+        t(M::Subject),
+        t(M::Names),
+        t(M::Status),
+        t(M::Expires),
+        t(M::Revoke),
+    ];
     section("devices", t(M::Devices), table_or_none(viewer.lang, t(M::Devices), &head, &rows))
 }
 
@@ -261,7 +321,7 @@ fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -
                 html! { (c.profiles.iter().map(|p| labels::profile((*p).into(), viewer.lang)).collect::<Vec<_>>().join(", ")) },
                 labels::badge(status, labels::credential_status(status, viewer.lang)),
                 view::jst(c.expires_at, viewer.lang),
-                html! { (c.created_by) },
+                readable::actor(viewer.lang, &c.created_by),
                 html! {
                     @if may_revoke && status == "active" {
                         form class="inline" method="post" action={ "/console/credentials/" (c.id) "/revoke" } {
@@ -365,6 +425,12 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
                 download={ (made.record.serial) ".p12" } {
                 (t(M::Download))
             }
+        }
+        // A PC is named as staff call it on its own page (D134), right from here.
+        @if let Some(device) = operations::devices::device_of(&made.record) {
+            p { a id="p12-name" href={ "/console/facilities/" (fid.as_str()) "/devices/" (device) "/name" } {
+                (t(M::NameThisDevice))
+            } }
         }
         p { a href={ "/console/facilities/" (fid.as_str()) } { (t(M::Back)) } }
     };

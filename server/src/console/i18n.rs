@@ -67,6 +67,13 @@ messages! {
     Search => "検索", "Search";
     AnyState => "すべての状態", "any state";
     NameContains => "名称に含む文字 または 施設 ID", "Name contains, or facility ID";
+    Phone => "電話番号", "Telephone number";
+    PhoneHint => "連絡先の電話番号で探します。ハイフン・空白・全角数字・+81 のどれで入力しても同じです(4 桁以上、番号の一部でも可)。",
+        "Finds the facility whose contact holds this number. Hyphens, spaces, full-width digits and +81 are all fine (4 digits or more; part of a number will do).";
+    PhoneBadCharacter => "電話番号には数字・空白・ハイフン・かっこだけを入力してください。名称で探すときは上の欄に入力してください。",
+        "A telephone number holds only digits, spaces, hyphens and parentheses. To search by name, use the field above.";
+    PhoneBadLength => "電話番号は 4 桁から 15 桁で入力してください(短すぎると多くの施設に当てはまります)。",
+        "Type 4 to 15 digits of the telephone number (fewer would match too many facilities).";
     NoneFound => "該当するものはありません。", "Nothing found.";
     Approve => "承認", "Approve";
     Reject => "却下", "Reject";
@@ -282,6 +289,7 @@ messages! {
     StateActive => "利用中", "active";
     StateSuspended => "利用停止中", "suspended";
     StateRetired => "廃止", "retired";
+    StateRejected => "却下", "rejected";
     CertReserved => "発行処理中", "being issued";
     CertIssued => "有効", "valid";
     CertFailed => "発行失敗", "issue failed";
@@ -355,6 +363,19 @@ messages! {
         "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
     NothingMade => "何も作成していません。", "Nothing was made.";
     NothingChanged => "何も変更していません。", "Nothing was changed.";
+    // PC devices' display names (issue #45 item 8, D134).
+    DeviceId => "端末 ID(証明書の名前)", "Device ID (in its certificates)";
+    DeviceName => "端末の名前", "Device name";
+    DeviceNameHint => "職員が呼んでいる名前(例: 受付PC、診察室1)。1〜32 文字。コンソールの一覧と確認画面に表示され、証明書には入りません。",
+        "What staff call it (e.g. 受付PC, 診察室1). 1 to 32 characters. Shown in the console's lists and confirmations; never put into a certificate.";
+    NameDevice => "端末に名前を付ける", "Name the device";
+    Rename => "名前を付ける・変更", "Name or rename";
+    NameThisDevice => "この PC に名前を付ける(例: 受付PC)", "Name this PC (e.g. 受付PC)";
+    SaveDeviceName => "名前を保存する", "Save the name";
+    DeviceNameEmpty => "端末の名前を入力してください(例: 受付PC)。", "Type a name for the device (e.g. 受付PC).";
+    DeviceNameTooLong => "端末の名前は 32 文字以内にしてください。", "Use at most 32 characters for the device name.";
+    DeviceNameControl => "端末の名前に改行やタブは使えません。1 行で入力してください。", "A device name cannot hold line breaks or tabs: type it on one line.";
+    DoneDeviceNamed => "端末の名前を保存しました。一覧と失効の確認画面にこの名前が表示されます。", "The device's name is saved; the lists and the revocation confirmation show it.";
     HoursEmpty => "時間数を入力してください(1〜168)。既定値に戻すには「解除」を押してください。",
         "Give the hours (1 to 168); to go back to the default, press Clear.";
     HoursRange => "時間数は 1〜168 の整数で入力してください(例: 10)。", "Give the hours as a whole number from 1 to 168 (e.g. 10).";

@@ -29,6 +29,7 @@ pub fn state(s: FacilityState) -> M {
         FacilityState::Active => M::StateActive,
         FacilityState::Suspended => M::StateSuspended,
         FacilityState::Retired => M::StateRetired,
+        FacilityState::Rejected => M::StateRejected,
     }
 }
 
@@ -116,6 +117,7 @@ mod tests {
             assert!(!state(s).text(Lang::Ja).is_ascii(), "{s:?}");
         }
         assert_eq!(state(FacilityState::Suspended).text(Lang::Ja), "利用停止中");
+        assert_eq!(state(FacilityState::Rejected).text(Lang::Ja), "却下");
         for k in ProfileKind::ALL {
             assert!(!profile_kind(k).text(Lang::Ja).is_empty(), "{k:?}");
         }

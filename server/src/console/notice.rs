@@ -27,10 +27,12 @@ pub enum Done {
     Lifetime,
     /// An address allocation added or removed.
     Addresses,
+    /// A PC device named or renamed.
+    DeviceNamed,
 }
 
 impl Done {
-    const ALL: [Done; 9] = [
+    const ALL: [Done; 10] = [
         Self::Approved,
         Self::Rejected,
         Self::Suspended,
@@ -40,6 +42,7 @@ impl Done {
         Self::CredentialRevoked,
         Self::Lifetime,
         Self::Addresses,
+        Self::DeviceNamed,
     ];
 
     /// The query value.
@@ -54,6 +57,7 @@ impl Done {
             Self::CredentialRevoked => "credential-revoked",
             Self::Lifetime => "lifetime",
             Self::Addresses => "addresses",
+            Self::DeviceNamed => "device-named",
         }
     }
 
@@ -74,6 +78,7 @@ impl Done {
             Self::CredentialRevoked => M::DoneCredRevoked,
             Self::Lifetime => M::DoneLifetime,
             Self::Addresses => M::DoneAddresses,
+            Self::DeviceNamed => M::DoneDeviceNamed,
         }
     }
 

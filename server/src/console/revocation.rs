@@ -31,7 +31,8 @@ const ACTION: &str = "admin.certificate.revoke";
 /// `GET /console/certificates/{serial}/revoke`: the confirmation page.
 pub async fn confirm(State(state): State<AppState>, viewer: Viewer, Path(serial): Path<String>) -> Page {
     let (c, facility) = revocable(&state, &viewer, &serial).await?;
-    Ok(page(&viewer, &c, &facility, None))
+    let name = device_name(&state, &viewer, &c, &facility).await?;
+    Ok(page(&viewer, &c, &facility, name.as_deref(), None))
 }
 
 /// The certificate revocation form.
@@ -50,7 +51,8 @@ pub async fn revoke(State(state): State<AppState>, viewer: Viewer, Path(serial):
         let (c, facility) = revocable(&state, &viewer, &serial).await?;
         let e = ApiError::bad_request("bad reason", "no revocation reason was chosen: choose one");
         viewer.caller.refuse(ACTION, c.serial.as_str(), e).await;
-        return Ok(page(&viewer, &c, &facility, Some(M::ChooseReasonFirst)));
+        let name = device_name(&state, &viewer, &c, &facility).await?;
+        return Ok(page(&viewer, &c, &facility, name.as_deref(), Some(M::ChooseReasonFirst)));
     };
     let c = operations::revoke_certificate(&state, &viewer.caller, &serial, Some(reason)).await.or_page(&viewer)?;
     let back = match &c.facility {
@@ -75,8 +77,26 @@ async fn revocable(
     Ok((c, facility))
 }
 
-/// The confirmation page of `c`, with `problem` when the last try was refused.
-fn page(viewer: &Viewer, c: &CertificateRecord, facility: &FacilityId, problem: Option<M>) -> Response {
+/// What staff call the PC `c` was issued to (D134), if it has a name.
+async fn device_name(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &CertificateRecord,
+    facility: &FacilityId,
+) -> Result<Option<String>, Response> {
+    let Some(device) = operations::devices::device_of(c) else { return Ok(None) };
+    let names = operations::devices::names(state, &viewer.caller, facility).await.or_page(viewer)?;
+    Ok(names.get(&device).map(|n| n.as_str().to_owned()))
+}
+
+/// The confirmation page of `c` (the PC's `name`, when it has one), with `problem` when the last try was refused.
+fn page(
+    viewer: &Viewer,
+    c: &CertificateRecord,
+    facility: &FacilityId,
+    name: Option<&str>,
+    problem: Option<M>,
+) -> Response {
     let lang = viewer.lang;
     let t = |m: M| m.text(lang);
     let consequence = match c.profile.end_entity() {
@@ -91,6 +111,7 @@ fn page(viewer: &Viewer, c: &CertificateRecord, facility: &FacilityId, problem: 
             div class="error" role="alert" id="problem" { p { (t(p)) } }
         }
         dl id="certificate-facts" {
+            @if let Some(n) = name { dt { (t(M::DeviceName)) } dd id="device-name" { strong { (n) } } }
             dt { (t(M::Profile)) } dd id="device-profile" { (labels::profile(c.profile, lang)) }
             dt { (t(M::Subject)) } dd { span class="wrap" { (c.subject) } }
             dt { (t(M::Names)) } dd { span class="wrap" { (c.sans.join(", ")) } }

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{Action, AdminBasis, Principal};
-use hcpki_ca::facility::{Facility, FacilityId, FacilityState};
+use hcpki_ca::facility::{Facility, FacilityId, FacilityState, PhoneDigits};
 use hcpki_ca::store::FacilityFilter;
 use hcpki_sso::oidc::client_secret;
 use hcpki_sso::oidc::jws::SigningAlg;
@@ -71,6 +71,9 @@ pub async fn list_facilities(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     state: Option<String>,
+    /// A telephone number the facility's contact holds (`PhoneDigits`: separators, full-width digits and +81
+    /// folded), as the console's search takes it.
+    phone: Option<String>,
     after: Option<String>,
     limit: Option<i64>,
 }
@@ -82,14 +85,15 @@ impl ListQuery {
             .as_deref()
             .map(FacilityState::from_str)
             .transpose()
-            .map_err(|e| format!("{e}: use applied, approved, active, suspended or retired"))?;
+            .map_err(|e| format!("{e}: use applied, approved, active, suspended, retired or rejected"))?;
         let after = self.after.as_deref().map(FacilityId::parse).transpose().map_err(|e| format!("after: {e}"))?;
         let limit = match self.limit {
             None => DEFAULT_PAGE,
             Some(n) if (1..=MAX_PAGE).contains(&n) => n,
             Some(n) => return Err(format!("limit {n} is outside 1–{MAX_PAGE}")),
         };
-        Ok(FacilityFilter { state, after, limit: Some(limit), ..FacilityFilter::default() })
+        let phone = self.phone.as_deref().map(PhoneDigits::parse).transpose().map_err(|e| format!("phone: {e}"))?;
+        Ok(FacilityFilter { state, phone, after, limit: Some(limit), ..FacilityFilter::default() })
     }
 }
 
@@ -253,6 +257,27 @@ pub async fn add_address(
     let prefix = prefix_body(&caller, &id, body).await?;
     let r = operations::addresses::add(&state, &caller, &id, &prefix).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// `POST /api/v1/facilities/{id}/devices/{device}/name` (operators, the facility's admin), body `{"name": "受付PC"}`:
+/// the PC's display name (D134), `{"device": …, "name": …}`; 400 naming the rule, 404 for a device the facility
+/// has no certificate for.
+pub async fn name_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, device)): Path<(String, String)>,
+    body: Body,
+) -> ApiResult {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Named {
+        name: String,
+    }
+    let named: Named = read_json(&caller, "admin.device.name", &id, body).await?;
+    match operations::devices::name(&state, &caller, &id, &device, &named.name).await {
+        Ok(name) => Ok(Json(serde_json::json!({ "device": device, "name": name })).into_response()),
+        Err(operations::devices::NameRefused::Name(_, e) | operations::devices::NameRefused::Other(e)) => Err(e),
+    }
 }
 
 /// `DELETE /api/v1/facilities/{id}/addresses` (operators), body `{"prefix": "…"}` as listed: 200, or 404.

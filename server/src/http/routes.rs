@@ -73,6 +73,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),
         )
         .route("/api/v1/facilities/{id}/session-lifetime", post(admin::session_lifetime))
+        .route("/api/v1/facilities/{id}/devices/{device}/name", post(admin::name_device))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
         .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
@@ -91,7 +92,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
     use crate::console::{
-        addresses, apply, audit, error_page, facilities, lifetime, no_such_page, oidc_clients, users, view,
+        addresses, apply, audit, device_names, error_page, facilities, lifetime, no_such_page, oidc_clients, users,
+        view,
     };
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     let routes = Router::new()
@@ -111,6 +113,7 @@ fn console(state: AppState) -> Router<AppState> {
         )
         .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
         .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
+        .route("/console/facilities/{id}/devices/{device}/name", get(device_names::form).post(device_names::save))
         .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
         .route("/console/certificates", get(facilities::certificates))
         .route(

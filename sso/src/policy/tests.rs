@@ -51,6 +51,7 @@ fn table_every_rule_and_its_precedence() {
     let other_clinic = at(4, K::Clinic, S::Active);
     let suspended = at(1, K::Hospital, S::Suspended);
     let retired = at(1, K::Hospital, S::Retired);
+    let rejected = at(1, K::Hospital, S::Rejected);
     let strict = doctors_at_hospitals();
     let open = service(
         r#"roles = []
@@ -100,6 +101,13 @@ min_assurance = "card-pin""#,
             Some(&retired),
             &strict,
             Some(D::FacilityNotActive { facility: fid(1), state: S::Retired }),
+        ),
+        (
+            "rejected facility, as a retired one",
+            &doctor,
+            Some(&rejected),
+            &strict,
+            Some(D::FacilityNotActive { facility: fid(1), state: S::Rejected }),
         ),
         ("no facility certificate, service restricts facilities", &doctor, None, &strict, Some(D::NoFacility)),
         (
@@ -331,7 +339,7 @@ fn exhaustive_invariants() {
     let mut facilities = vec![None];
     for n in [1, 2, 3] {
         for kind in [K::Hospital, K::Clinic] {
-            for state in [S::Active, S::Suspended, S::Retired, S::Approved] {
+            for state in [S::Active, S::Suspended, S::Retired, S::Rejected, S::Approved] {
                 facilities.push(Some(at(n, kind, state)));
             }
         }

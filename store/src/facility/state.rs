@@ -1,4 +1,4 @@
-//! The facility lifecycle: `applied → approved → active → suspended → retired`.
+//! The facility lifecycle: `applied → approved → active → suspended → retired`, or `applied → rejected`.
 //!
 //! ```text
 //!   applied ──approve──▶ approved ──first certificate──▶ active
@@ -7,9 +7,12 @@
 //!      │                 suspend         (resume)       suspend│
 //!      │                    ▼               │              ▼  │
 //!      │                 suspended ◀────────┴──────────── suspended
-//!      └──reject──▶ retired ◀──retire── (any but retired)
+//!      ├──reject──▶ rejected
+//!      └──retire──▶ retired ◀──retire── (approved, active, suspended)
 //! ```
-//! Only `approved` and `active` facilities may receive certificates.
+//! Only `approved` and `active` facilities may receive certificates. `rejected` and `retired` are both final and
+//! behave alike (no certificates, no sign-in, the ID never reused); they differ only in what they tell a reader
+//! (D132). Rejections made before `rejected` existed stay `retired`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,8 +29,10 @@ pub enum FacilityState {
     Active,
     /// Temporarily barred (e.g. security incident, unpaid); certificates held.
     Suspended,
-    /// Permanently gone (closed, merged, rejected). Its ID is never reused.
+    /// Permanently gone (closed, merged; before D132 also rejected). Its ID is never reused.
     Retired,
+    /// An application an operator turned down. Final, like `Retired`; its ID is never reused.
+    Rejected,
 }
 
 /// An operator or system action on a facility's state.
@@ -35,7 +40,7 @@ pub enum FacilityState {
 pub enum Transition {
     /// applied → approved.
     Approve,
-    /// applied → retired.
+    /// applied → rejected.
     Reject,
     /// approved → active, when the first certificate is issued.
     Activate,
@@ -43,7 +48,7 @@ pub enum Transition {
     Suspend,
     /// suspended → active.
     Resume,
-    /// any but retired → retired.
+    /// any but retired or rejected → retired.
     Retire,
 }
 
@@ -59,7 +64,8 @@ pub struct TransitionError {
 
 impl FacilityState {
     /// Every state, in lifecycle order.
-    pub const ALL: [FacilityState; 5] = [Self::Applied, Self::Approved, Self::Active, Self::Suspended, Self::Retired];
+    pub const ALL: [FacilityState; 6] =
+        [Self::Applied, Self::Approved, Self::Active, Self::Suspended, Self::Retired, Self::Rejected];
 
     /// The stable text form.
     pub fn as_str(self) -> &'static str {
@@ -69,6 +75,7 @@ impl FacilityState {
             Self::Active => "active",
             Self::Suspended => "suspended",
             Self::Retired => "retired",
+            Self::Rejected => "rejected",
         }
     }
 
@@ -82,7 +89,7 @@ impl FacilityState {
         use FacilityState::*;
         let next = match (self, t) {
             (Applied, Transition::Approve) => Approved,
-            (Applied, Transition::Reject) => Retired,
+            (Applied, Transition::Reject) => Rejected,
             (Approved, Transition::Activate) => Active,
             (Approved | Active, Transition::Suspend) => Suspended,
             (Suspended, Transition::Resume) => Active,
@@ -132,7 +139,7 @@ mod tests {
 
     #[test]
     fn transition_table() {
-        let all = [Applied, Approved, Active, Suspended, Retired];
+        let all = FacilityState::ALL;
         let ts = [
             Transition::Approve,
             Transition::Reject,
@@ -143,7 +150,7 @@ mod tests {
         ];
         let allowed = [
             (Applied, Transition::Approve, Approved),
-            (Applied, Transition::Reject, Retired),
+            (Applied, Transition::Reject, Rejected),
             (Approved, Transition::Activate, Active),
             (Approved, Transition::Suspend, Suspended),
             (Active, Transition::Suspend, Suspended),
@@ -160,5 +167,9 @@ mod tests {
             }
         }
         assert!(!Suspended.may_enroll() && !Applied.may_enroll() && Active.may_enroll());
+        assert!(!Rejected.may_enroll() && !Retired.may_enroll());
+        for s in all {
+            assert_eq!(s.as_str().parse::<FacilityState>(), Ok(s));
+        }
     }
 }

@@ -324,10 +324,11 @@ macro_rules! facilities_store {
 
             async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError> {
                 let after = filter.after.as_ref().map(|id| id.number()).unwrap_or(0);
-                sqlx::query_as::<$db, rows::FacilityRow>(queries::LIST_FACILITIES)
+                sqlx::query_as::<$db, rows::FacilityRow>(queries::LIST_FACILITIES.as_str())
                     .bind(filter.state.map(|s| s.as_str()))
                     .bind(filter.kind.map(|k| k.as_str()))
                     .bind(filter.name_contains.as_deref().map(rows::contains_pattern))
+                    .bind(filter.phone.as_ref().map(|p| format!("%{p}%")))
                     .bind(i64::try_from(after).unwrap_or(i64::MAX))
                     .bind(rows::limit(filter.limit))
                     .fetch_all(&self.pool)

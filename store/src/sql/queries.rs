@@ -4,6 +4,9 @@
 //! only BIGINT/TEXT/BLOB values. Column lists match the tuple types in
 //! [`super::rows`] position by position.
 
+use crate::facility::phone;
+use std::sync::LazyLock;
+
 /// Column list of a facility row ([`super::rows::FacilityRow`]).
 macro_rules! facility_columns {
     () => {
@@ -89,16 +92,33 @@ pub(super) const SET_FACILITY_STATE: &str =
 
 /// `$3` is a `LIKE` pattern over the ASCII-lowercased name, `\` escaping
 /// (see [`super::rows::contains_pattern`]); `$4` pages by number.
-pub(super) const LIST_FACILITIES: &str = concat!(
-    "SELECT ",
-    facility_columns!(),
-    " FROM facilities",
-    " WHERE ($1 IS NULL OR state = $1)",
-    " AND ($2 IS NULL OR kind = $2)",
-    " AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\')",
-    " AND number > $4",
-    " ORDER BY number LIMIT $5"
-);
+/// Facilities by state, kind, name and telephone number ($4: `%<digits>%` of a [`phone::PhoneDigits`]), in ID order.
+pub(super) static LIST_FACILITIES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM facilities WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) \
+         AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR {} LIKE $4) \
+         AND number > $5 ORDER BY number LIMIT $6",
+        facility_columns!(),
+        contact_folded()
+    )
+});
+
+/// The contact folded in SQL as [`phone::PhoneDigits::parse`] folds a search (the same tables, so the two cannot drift),
+/// with the country code replaced wherever it stands: no column to keep in step, and contacts written before the
+/// search existed are found as well.
+fn contact_folded() -> String {
+    let mut e = "contact".to_owned();
+    for c in phone::SEPARATORS {
+        e = format!("REPLACE({e}, '{c}', '')");
+    }
+    for (wide, ascii) in phone::FULL_WIDTH {
+        e = format!("REPLACE({e}, '{wide}', '{ascii}')");
+    }
+    for cc in phone::COUNTRY_CODE {
+        e = format!("REPLACE({e}, '{cc}', '0')");
+    }
+    e
+}
 
 // ---- authorities ----
 

@@ -4,7 +4,7 @@
 //! a database of its own.
 
 use crate::audit::{self, AuditEvent, AuditHead, Outcome};
-use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
+use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, PhoneDigits, Transition};
 use crate::prelude::*;
 // The crate is the store: `store::open`, `store::SessionRecord` read as they did inside the CA crate.
 use crate as store;
@@ -99,6 +99,7 @@ on_every_backend!(
     registration_assigns_sequential_ids,
     signing_requests_end_once_and_are_swept_a_day_after_their_deadline,
     listing_filters_facilities,
+    devices_are_named_and_renamed_per_facility,
     duplicate_medical_code_leaves_no_trace,
     transitions_follow_the_lifecycle,
     issuance_cycle_activates_the_facility,
@@ -274,6 +275,67 @@ async fn listing_filters_facilities(db: TestDb) {
     assert_eq!(list(FacilityFilter { limit: Some(2), ..Default::default() }).await, vec![a.clone(), b.clone()]);
     assert_eq!(list(FacilityFilter { after: Some(b.clone()), ..Default::default() }).await, vec![c.clone()]);
     assert_eq!(list(FacilityFilter { limit: Some(-5), ..Default::default() }).await, Vec::<FacilityId>::new());
+
+    // By telephone number (issue #45 item 3): the contacts as applicants type them, searched as callers say them.
+    let mut with_contact = Vec::new();
+    for contact in ["受付 ０３（１２３４）５６７８", "+81-6-6123-4567 (代表)", "045ー222ー3333", "info@example.jp"]
+    {
+        let new = NewFacility::new("連絡先あり", FacilityKind::Clinic, None, None, Some(contact)).unwrap();
+        with_contact.push(s.register_facility(&new, &admin(), AT).await.unwrap().id);
+    }
+    let phone = |n: &str| FacilityFilter { phone: Some(PhoneDigits::parse(n).unwrap()), ..Default::default() };
+    for (said, found) in [
+        ("03-1234-5678", 0),
+        ("0312345678", 0),
+        ("+81 3 1234 5678", 0),
+        ("１２３４－５６７８", 0),
+        ("06-6123-4567", 1),
+        ("+81 6 6123 4567", 1),
+        ("045 222 3333", 2),
+        ("2223333", 2),
+    ] {
+        assert_eq!(list(phone(said)).await, vec![with_contact[found].clone()], "{said}");
+    }
+    assert_eq!(list(phone("0120-000-000")).await, Vec::<FacilityId>::new());
+    assert_eq!(
+        list(FacilityFilter {
+            phone: Some(PhoneDigits::parse("5678").unwrap()),
+            name_contains: Some("東京".into()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<FacilityId>::new(),
+        "the filters combine"
+    );
+}
+
+/// A device's display name (D134): stored per facility and device ID, renamed in place, each change audited with
+/// the name it replaces; another facility's device of the same ID is another device.
+async fn devices_are_named_and_renamed_per_facility(db: TestDb) {
+    let s = &*db.store;
+    let (a, b) = (registered(s, "A", None).await, registered(s, "B", None).await);
+    let name = |n: &str| crate::facility::DeviceName::parse(n).unwrap();
+    assert!(s.device_names(&a).await.unwrap().is_empty());
+    s.name_device(&a, "pc-0a1b2c3d", &name("受付PC"), &admin(), AT).await.unwrap();
+    s.name_device(&a, "pc-9f8e7d6c", &name("診察室1"), &admin(), AT).await.unwrap();
+    s.name_device(&b, "pc-0a1b2c3d", &name("薬局カウンター"), &admin(), AT).await.unwrap();
+    s.name_device(&a, "pc-0a1b2c3d", &name("受付PC(2階)"), &Actor::system(), AT).await.unwrap();
+    let shown = |v: Vec<crate::facility::NamedDevice>| {
+        v.into_iter().map(|d| (d.device, d.name.to_string(), d.named_by)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        shown(s.device_names(&a).await.unwrap()),
+        [
+            ("pc-0a1b2c3d".to_owned(), "受付PC(2階)".to_owned(), "system".to_owned()),
+            ("pc-9f8e7d6c".into(), "診察室1".into(), "cli:tester".into())
+        ]
+    );
+    assert_eq!(shown(s.device_names(&b).await.unwrap())[0].1, "薬局カウンター");
+    let log = verified_log(s).await;
+    let renamed = log.iter().rfind(|e| e.action == "facility.device.name").unwrap();
+    assert_eq!((renamed.target.as_str(), renamed.actor.as_str()), (a.as_str(), "system"));
+    let detail: serde_json::Value = serde_json::from_str(&renamed.detail).unwrap();
+    assert_eq!(detail, serde_json::json!({"device": "pc-0a1b2c3d", "name": "受付PC(2階)", "previous": "受付PC"}));
 }
 
 async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
@@ -310,6 +372,27 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
     assert_eq!(s.audit_head().await.unwrap(), head, "a refused transition writes nothing");
     assert_eq!(s.facility(&id).await.unwrap(), Some(approved));
 
+    // A rejection is stored as rejected (D132), read back as such, listed under it, and final.
+    let turned_down = registered(s, "Turned down", None).await;
+    let rejected =
+        s.transition_facility(&turned_down, Transition::Reject, Some("書類不備"), &admin(), AT).await.unwrap();
+    assert_eq!(rejected.state, FacilityState::Rejected);
+    assert_eq!(s.facility(&turned_down).await.unwrap().map(|f| f.state), Some(FacilityState::Rejected));
+    let listed = s
+        .list_facilities(&FacilityFilter { state: Some(FacilityState::Rejected), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(listed.into_iter().map(|f| f.id).collect::<Vec<_>>(), vec![turned_down.clone()]);
+    for t in [Transition::Approve, Transition::Retire, Transition::Resume, Transition::Reject] {
+        assert!(
+            matches!(
+                s.transition_facility(&turned_down, t, Some("x"), &admin(), AT).await,
+                Err(StoreError::Transition(ref e)) if e.from == FacilityState::Rejected
+            ),
+            "{t:?}"
+        );
+    }
+
     let steps = [
         (Transition::Suspend, FacilityState::Suspended),
         (Transition::Resume, FacilityState::Active),
@@ -334,10 +417,20 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
     let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["facility.register", "facility.approve", "facility.suspend", "facility.resume", "facility.retire"]
+        [
+            "facility.register",
+            "facility.approve",
+            "facility.register",
+            "facility.reject",
+            "facility.suspend",
+            "facility.resume",
+            "facility.retire"
+        ]
     );
     let detail: serde_json::Value = serde_json::from_str(&log[1].detail).unwrap();
     assert_eq!(detail, serde_json::json!({"from": "applied", "to": "approved", "reason": "書類確認済み"}));
+    let detail: serde_json::Value = serde_json::from_str(&log[3].detail).unwrap();
+    assert_eq!(detail, serde_json::json!({"from": "applied", "to": "rejected", "reason": "書類不備"}));
 }
 
 async fn issuance_cycle_activates_the_facility(db: TestDb) {
@@ -2076,8 +2169,8 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             "approved by cli:tester (None)".to_owned(),
             "cannot approve a facility that is approved".into(),
             "suspended by cli:tester (Some(\"調査中\"))".into(),
-            "retired by cli:tester (Some(\"書類不備\"))".into(),
-            "cannot approve a facility that is retired".into(),
+            "rejected by cli:tester (Some(\"書類不備\"))".into(),
+            "cannot approve a facility that is rejected".into(),
             format!("unknown {ghost}"),
             "approved by system (None)".into(),
         ]
@@ -2094,7 +2187,8 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         ],
         "one audit entry per change made, none for a refusal"
     );
-    for (id, state) in grouped.iter().zip([FacilityState::Suspended, FacilityState::Retired, FacilityState::Approved]) {
+    for (id, state) in grouped.iter().zip([FacilityState::Suspended, FacilityState::Rejected, FacilityState::Approved])
+    {
         assert_eq!(s.facility(id).await.unwrap().unwrap().state, state);
     }
     // An empty batch is no change at all.

@@ -156,7 +156,7 @@ pub fn action_label(action: &str) -> M {
         "cert.revoke" | "admin.certificate.revoke" => Some(M::CertRevoke),
         "admin.facility.apply" | "facility.register" => Some(M::FacilityApply),
         "admin.facility.approve" | "facility.approve" => Some(M::FacilityApprove),
-        "admin.facility.reject" => Some(M::FacilityReject),
+        "admin.facility.reject" | "facility.reject" => Some(M::FacilityReject),
         "admin.facility.suspend" => Some(M::FacilitySuspend),
         "admin.facility.resume" => Some(M::FacilityResume),
         "admin.facility.retire" => Some(M::FacilityRetire),
@@ -166,6 +166,7 @@ pub fn action_label(action: &str) -> M {
         "admin.credential.create" => Some(M::CredentialCreate),
         "admin.credential.revoke" => Some(M::CredentialRevoke),
         "admin.device.issue" => Some(M::DeviceIssue),
+        "admin.device.name" | "facility.device.name" => Some(M::DeviceName),
         "oidc.token" => Some(M::OidcToken),
         "oidc.authorize" => Some(M::OidcAuthorize),
         _ => None,
@@ -284,6 +285,28 @@ pub fn details(lang: Lang, detail: &str, max: usize, cut: usize) -> Markup {
     }
 }
 
+/// The detail in one short line for the table (issue #45 item 5): its `reason` if it has one, else its first
+/// value, cut at `cut` characters, and how many more values the entry's page holds. A list of every key and value
+/// in each row made a 50-entry page 7,000 pixels tall at 945 pixels wide; the entry's page shows them all.
+pub fn summary(lang: Lang, detail: &str, cut: usize) -> Markup {
+    let pairs = detail_pairs(detail);
+    let first = pairs.iter().position(|(k, _)| k == "reason").unwrap_or(0);
+    let Some((key, v)) = pairs.get(first) else { return html! {} };
+    let more = pairs.len() - 1;
+    html! {
+        span class="summary" {
+            @if !key.is_empty() { span class="key" { (key) } " " }
+            @match v {
+                Value::Text(s) if s.chars().count() > cut => {
+                    span class="wrap" { (s.chars().take(cut).collect::<String>()) "…" }
+                }
+                _ => (value(lang, v)),
+            }
+            @if more > 0 { " " span class="more" { "+" (more) } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +340,8 @@ mod tests {
         assert_eq!(action_label("portal.login").text(Lang::Ja), "ポータルへのログイン");
         assert_eq!(action_label("consent.sign").text(Lang::Ja), "同意");
         assert_eq!(action_label("zzz").text(Lang::En), "Other");
+        assert_eq!(action_label("facility.device.name").text(Lang::Ja), "端末の名前の変更");
+        assert_eq!(action_label("facility.reject").text(Lang::Ja), "申請の却下");
         assert_eq!(outcome(Lang::Ja, "denied").into_string(), "<span class=\"badge denied\">拒否</span>");
         assert_eq!(outcome(Lang::En, "odd").into_string(), "<span class=\"badge odd\">odd</span>");
     }
@@ -341,5 +366,12 @@ mod tests {
         assert!(shown.contains("(日本時間)") && shown.contains("<dt>…</dt>"), "{shown}");
         let shown = details(Lang::Ja, r#"{"reason":"wrong code"}"#, 4, 4).into_string();
         assert!(shown.contains("wron…"), "{shown}");
+        let line = summary(Lang::Ja, r#"{"scope":"openid","reason":"wrong code","n":1}"#, 5).into_string();
+        assert_eq!(
+            line,
+            "<span class=\"summary\"><span class=\"key\">reason</span> <span class=\"wrap\">wrong…</span> \
+             <span class=\"more\">+2</span></span>"
+        );
+        assert_eq!(summary(Lang::Ja, "{}", 5).into_string(), "");
     }
 }

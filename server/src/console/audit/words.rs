@@ -64,6 +64,7 @@ messages! {
     CredentialCreate => "登録用認証情報の作成", "Enrollment credential created";
     CredentialRevoke => "登録用認証情報の取り消し", "Enrollment credential revoked";
     DeviceIssue => "機器の鍵と証明書の作成", "Device key and certificate made";
+    DeviceName => "端末の名前の変更", "Device named";
     OidcToken => "トークンの発行", "Token issued";
     OidcAuthorize => "サービスへのログイン要求", "Service sign-in request";
     // The pages.
