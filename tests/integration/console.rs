@@ -142,6 +142,9 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let r = c.submit("/console/apply", &fields, &again, &As::Nobody);
     assert_eq!(r.status, 409, "{r:?}");
     assert!(!r.text.contains(&id) && r.text.contains("role=\"alert\""), "the holder is not told: {r:?}");
+    // …said in Japanese on the same form, with what was typed kept (issue #45 item 1).
+    assert!(r.text.contains("すでに登録されています") && r.text.contains("何も登録していません"), "{r:?}");
+    assert!(r.text.contains("value=\"桜クリニック\"") && r.text.contains("value=\"clinic\" selected"), "{r:?}");
     let api = Api::new(h, server);
     let body = json!({"name": "x", "kind": "clinic", "medical_code": code});
     let r = api.post("/api/v1/applications", &body, &As::Nobody);
@@ -417,16 +420,24 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     let big = "x".repeat(9000);
     for (fields, status, says) in [
         (vec![("name", big.as_str()), ("kind", "clinic")], 413, "at most 8192 bytes"),
-        (vec![("name", long.as_str()), ("kind", "clinic")], 400, "name is longer than 200"),
-        (vec![("name", "x"), ("kind", "castle")], 400, "unknown facility kind"),
+        // What the applicant can fix: on the same form, in their words, the rest kept (issue #45 item 1).
+        (vec![("name", long.as_str()), ("kind", "clinic")], 400, "名称を 1〜200 文字で"),
+        (vec![("name", "x"), ("kind", "castle"), ("address", "東京都港区")], 400, "種別を一覧から選んで"),
         (vec![("name", "x"), ("kind", "clinic"), ("admin", "1")], 400, "unknown field"),
-        (vec![("name", "x\u{7}"), ("kind", "clinic")], 400, "control characters"),
+        (vec![("name", "x\u{7}"), ("kind", "clinic")], 400, "制御文字"),
+        (vec![("name", "x"), ("kind", "pharmacy"), ("medical_code", "13-1-000000")], 400, "医療機関コードを確かめて"),
         (vec![("kind", "clinic")], 400, "missing field"),
     ] {
         let r = c.submit("/console/apply", &fields, &apply_page, &As::Nobody);
         assert_eq!(r.status, status, "{fields:.60?}: {r:?}");
         assert!(r.text.contains(says) && r.text.contains("role=\"alert\""), "must say {says:?}: {r:?}");
+        if fields.iter().any(|(k, v)| *k == "address" && !v.is_empty()) {
+            assert!(r.text.contains("value=\"東京都港区\""), "the address kept: {r:?}");
+        }
     }
+    // English on request, the same rule.
+    let r = c.submit("/console/apply?lang=en", &[("name", "x"), ("kind", "castle")], &apply_page, &As::Nobody);
+    assert!(r.text.contains("Choose the kind from the list") && r.text.contains("Nothing was registered"), "{r:?}");
     let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "reject")], &ops_page, &ops);
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("理由を入力してください") && r.text.contains("role=\"alert\""), "{r:?}");
@@ -526,6 +537,27 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("割り当てられていません") && r.text.contains("198.51.100.9"), "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
+    // The credential form's refusals: on the same form in the admin's words, the choices kept (issue #45 item 1).
+    let creds = format!("/console/facilities/{f}/credentials");
+    for (fields, says) in [
+        ([("protocol", "est"), ("profile", "router"), ("valid_for", "99d")], "有効期間は数字と単位で"),
+        ([("protocol", "smtp"), ("profile", "router"), ("valid_for", "1d")], "登録方法(プロトコル)を一覧から"),
+        ([("protocol", "est"), ("profile", "server"), ("valid_for", "1d")], "機器の種類(ルータ または 施設PC)"),
+    ] {
+        let r = alice.submit(&api, &creds, &fields, &page);
+        assert_eq!(r.status, 400, "{r:?}");
+        assert!(r.text.contains(says) && r.text.contains("何も作成していません") && !r.text.contains("--"), "{r:?}");
+        let kept = fields[2].1;
+        assert!(r.text.contains(&format!("value=\"{kept}\"")), "kept: {r:?}");
+    }
+    let r = alice.submit(
+        &api,
+        &format!("{creds}?lang=en"),
+        &[("protocol", "est"), ("profile", "pc"), ("valid_for", "2w")],
+        &page,
+    );
+    assert!(r.text.contains("Give the validity as a number and a unit") && r.text.contains("value=\"2w\""), "{r:?}");
+    assert!(h.ok(&["enroll", "list"]).trim().is_empty(), "no credential was made");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains(&pass), "the passphrase is stored nowhere");

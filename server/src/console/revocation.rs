@@ -104,7 +104,7 @@ fn page(viewer: &Viewer, c: &CertificateRecord, facility: &FacilityId, problem: 
         }
         form method="post" action={ "/console/certificates/" (c.serial) "/revoke" } {
             (csrf_field(&viewer.csrf()))
-            p { (view::choose("reason", "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason))) }
+            p { (view::choose("reason", "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason), "")) }
             p {
                 button type="submit" class="danger" id="confirm" { (t(M::ConfirmRevokeButton)) }
                 " "
