@@ -381,6 +381,25 @@ messages! {
         "Give the address in at most 300 characters, without line breaks or other control characters.";
     ApplyProblemContact => "連絡先は 200 文字以内で、改行などの制御文字を含めずに入力してください。",
         "Give the contact in at most 200 characters, without line breaks or other control characters.";
+    // ---- the bulk re-issue's refusals (console/reissue.rs) ----
+    NothingStarted => "何も開始していません。", "Nothing was started.";
+    ReissueBadDate => "「この日より前に発行」は日付で入力してください(例: 2026-04-01)。", "Give \"issued before\" as a date (e.g. 2026-04-01).";
+    ReissueBadDays => "「この日数以内に期限切れ」は 1〜36500 の整数で入力してください(例: 30)。", "Give \"expiring within\" as a whole number of days from 1 to 36500 (e.g. 30).";
+    ReissueBadCa => "CA は一覧から選んでください。", "Choose the CA from the list.";
+    ReissueBadProfile => "プロファイルは一覧から選んでください。", "Choose the profile from the list.";
+    ReissueBadFacility => "施設 ID の形が正しくありません(HF で始まり、最後の 1 文字は検査文字です)。施設検索で ID を確かめてください。",
+        "That is not a facility ID (HF, digits and a check character): look the ID up in the facility search.";
+    ReissueUnbounded => "再発行する証明書を、CA・プロファイル・施設・発行日・期限のどれか 1 つ以上で絞り込んでください。",
+        "Narrow the certificates by at least one of CA, profile, facility, issue date or expiry.";
+    ReissueNothingLeft => "条件に合う証明書がもうありません(確認の後に再発行・失効されたもの)。条件を確かめて、もう一度確認してください。",
+        "No certificate matches any more (re-issued or revoked since the preview): check the choice and preview again.";
+    // ---- the facility import's refusals (console/import.rs) ----
+    CsvUnreadable => "CSV を読み取れませんでした。1 行目を見出し行(name,kind,medical_code,address,contact)にし、カンマ区切りで貼り付けてください。",
+        "The CSV could not be read: make the first line the header (name,kind,medical_code,address,contact), comma-separated.";
+    CsvTooLarge => "CSV が大きすぎます(2 MiB まで)。大きすぎて画面に戻せないため、ファイルを分けて貼り付け直すか、サーバーで hcpki facility import を使ってください。",
+        "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
+    ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",
+        "Some rows are bad: check the CSV again, then choose \"import only the valid rows\" or \"import nothing\".";
     // ---- a suspended or retired facility's admin (console/held.rs) ----
     HeldSuspendedTitle => "この施設は利用停止中です", "This facility is suspended";
     HeldSuspended => "運用主体がこの施設の利用を停止しました。停止中は、この PC の証明書も施設の機器の証明書も使えません(保留中)。",
