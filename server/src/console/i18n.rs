@@ -400,6 +400,9 @@ messages! {
         "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
     ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",
         "Some rows are bad: check the CSV again, then choose \"import only the valid rows\" or \"import nothing\".";
+    // ---- the user search's refusal (console/users.rs) ----
+    UserQueryRule => "検索語は 100 文字以内で、名前・アカウント名・本人キーの一部を入力してください(改行などの制御文字は使えません)。",
+        "Search with part of a name, an account name or a person key, at most 100 characters, without line breaks or other control characters.";
     // ---- a suspended or retired facility's admin (console/held.rs) ----
     HeldSuspendedTitle => "この施設は利用停止中です", "This facility is suspended";
     HeldSuspended => "運用主体がこの施設の利用を停止しました。停止中は、この PC の証明書も施設の機器の証明書も使えません(保留中)。",
