@@ -74,6 +74,13 @@ pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
+/// The error box of a refused form (`id="problem"`): what the page says to fix. (Not the whole page: the CSRF
+/// token is base64url and may hold `--`.)
+fn problem_of(r: &Reply) -> &str {
+    let at = r.text.find("id=\"problem\"").unwrap_or_else(|| panic!("no problem box: {r:?}"));
+    r.text[at..].split("</div>").next().unwrap_or_default()
+}
+
 /// The passphrase and the file (written to a scratch file; its path) of the console's PKCS#12 answer `r`.
 pub(crate) fn pkcs12_of(h: &Hcpki, r: &Reply) -> (String, std::path::PathBuf) {
     let between = |start: &str, end: char| {
@@ -317,6 +324,13 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
         assert!(!r.text.contains("<script"), "{path}: no scripts");
     }
 
+    // A refusal no form words itself (another facility's page) still starts in the page's language with what kind
+    // of refusal it is and what to do, the operation's own words under it (issue #45 item 1).
+    let r = c.get(&format!("/console/facilities/{g}"), &admin);
+    assert!(r.status == 403 && r.text.contains("この操作を行う権限がありません"), "{r:?}");
+    let r = c.get(&format!("/console/facilities/{g}?lang=en"), &admin);
+    assert!(r.text.contains("You may not do this") && r.text.contains("another facility"), "{r:?}");
+
     // Language: Japanese by default, English by Accept-Language or the switch (which sets a cookie).
     assert!(c.get("/console/", &ops).text.contains("承認待ちの申請"));
     let en = c.get_with("/console/", &ops, &["-H", "Accept-Language: en-GB,en;q=0.9"]);
@@ -526,7 +540,7 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     let pc_named = [("profile", "pc"), ("san", "受付PC.example"), ("vendor", "")];
     let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &pc_named, &page);
     assert_eq!(r.status, 400, "{r:?}");
-    assert!(r.text.contains("追加の名前を付けられません") && !r.text.contains("--"), "{r:?}");
+    assert!(problem_of(&r).contains("追加の名前を付けられません") && !problem_of(&r).contains("--"), "{r:?}");
     assert!(r.text.contains("value=\"受付PC.example\"") && r.text.contains("value=\"pc\" selected"), "kept: {r:?}");
     let r = alice.submit(
         &api,
@@ -546,7 +560,10 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     ] {
         let r = alice.submit(&api, &creds, &fields, &page);
         assert_eq!(r.status, 400, "{r:?}");
-        assert!(r.text.contains(says) && r.text.contains("何も作成していません") && !r.text.contains("--"), "{r:?}");
+        assert!(
+            r.text.contains(says) && r.text.contains("何も作成していません") && !problem_of(&r).contains("--"),
+            "{r:?}"
+        );
         let kept = fields[2].1;
         assert!(r.text.contains(&format!("value=\"{kept}\"")), "kept: {r:?}");
     }

@@ -96,10 +96,20 @@ fn identity(lang: Lang, who: &Principal) -> String {
     }
 }
 
-/// A refusal: its status, what went wrong and what to do (the operation's own words).
+/// A refusal no form can say in its own words: what kind of refusal it is in the page's language first (by its
+/// status), then the operation's own words (what went wrong and what to do), which are English.
 pub fn refusal(lang: Lang, who: &Principal, e: &ApiError) -> Response {
+    let lead = match e.status {
+        StatusCode::UNAUTHORIZED => M::RefusedSignIn,
+        StatusCode::FORBIDDEN => M::RefusedForbidden,
+        StatusCode::NOT_FOUND => M::RefusedNotFound,
+        StatusCode::CONFLICT => M::RefusedConflict,
+        s if s.is_server_error() => M::RefusedUnavailable,
+        _ => M::RefusedBadRequest,
+    };
     let body = html! {
         div class="error" role="alert" {
+            p id="refusal-lead" { (lead.text(lang)) }
             p { strong { (e.error) } " (" (e.status.as_u16()) ")" }
             p { (e.detail) }
         }
