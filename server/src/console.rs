@@ -16,6 +16,7 @@ pub mod device_names;
 pub mod download;
 pub mod error_page;
 pub mod facilities;
+pub mod held;
 pub(crate) mod i18n;
 pub mod import;
 pub mod jobs;
@@ -169,7 +170,16 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let caller = match Caller::from_request_parts(parts, state).await {
             Ok(c) => c,
-            Err(e) => return Err(view::refusal(lang, &Principal::Anonymous, &e)),
+            Err(e) => {
+                // A suspended or retired facility's PC: what happened and whom to ask, in the admin's words.
+                let der = parts.extensions.get::<Arc<TlsInfo>>().and_then(|i| i.peer_certificates.first().cloned());
+                if let Some(der) = der
+                    && let Some(page) = held::page(state, lang, &der).await
+                {
+                    return Err(page);
+                }
+                return Err(view::refusal(lang, &Principal::Anonymous, &e));
+            }
         };
         let binding = parts
             .extensions

@@ -74,6 +74,13 @@ pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
+/// The error box of a refused form (`id="problem"`): what the page says to fix. (Not the whole page: the CSRF
+/// token is base64url and may hold `--`.)
+fn problem_of(r: &Reply) -> &str {
+    let at = r.text.find("id=\"problem\"").unwrap_or_else(|| panic!("no problem box: {r:?}"));
+    r.text[at..].split("</div>").next().unwrap_or_default()
+}
+
 /// The passphrase and the file (written to a scratch file; its path) of the console's PKCS#12 answer `r`.
 pub(crate) fn pkcs12_of(h: &Hcpki, r: &Reply) -> (String, std::path::PathBuf) {
     let between = |start: &str, end: char| {
@@ -142,6 +149,9 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let r = c.submit("/console/apply", &fields, &again, &As::Nobody);
     assert_eq!(r.status, 409, "{r:?}");
     assert!(!r.text.contains(&id) && r.text.contains("role=\"alert\""), "the holder is not told: {r:?}");
+    // …said in Japanese on the same form, with what was typed kept (issue #45 item 1).
+    assert!(r.text.contains("すでに登録されています") && r.text.contains("何も登録していません"), "{r:?}");
+    assert!(r.text.contains("value=\"桜クリニック\"") && r.text.contains("value=\"clinic\" selected"), "{r:?}");
     let api = Api::new(h, server);
     let body = json!({"name": "x", "kind": "clinic", "medical_code": code});
     let r = api.post("/api/v1/applications", &body, &As::Nobody);
@@ -412,6 +422,13 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
         assert!(!r.text.contains("<script"), "{path}: no scripts");
     }
 
+    // A refusal no form words itself (another facility's page) still starts in the page's language with what kind
+    // of refusal it is and what to do, the operation's own words under it (issue #45 item 1).
+    let r = c.get(&format!("/console/facilities/{g}"), &admin);
+    assert!(r.status == 403 && r.text.contains("この操作を行う権限がありません"), "{r:?}");
+    let r = c.get(&format!("/console/facilities/{g}?lang=en"), &admin);
+    assert!(r.text.contains("You may not do this") && r.text.contains("another facility"), "{r:?}");
+
     // Language: Japanese by default, English by Accept-Language or the switch (which sets a cookie).
     assert!(c.get("/console/", &ops).text.contains("承認待ちの申請"));
     let en = c.get_with("/console/", &ops, &["-H", "Accept-Language: en-GB,en;q=0.9"]);
@@ -515,16 +532,24 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     let big = "x".repeat(9000);
     for (fields, status, says) in [
         (vec![("name", big.as_str()), ("kind", "clinic")], 413, "at most 8192 bytes"),
-        (vec![("name", long.as_str()), ("kind", "clinic")], 400, "name is longer than 200"),
-        (vec![("name", "x"), ("kind", "castle")], 400, "unknown facility kind"),
+        // What the applicant can fix: on the same form, in their words, the rest kept (issue #45 item 1).
+        (vec![("name", long.as_str()), ("kind", "clinic")], 400, "名称を 1〜200 文字で"),
+        (vec![("name", "x"), ("kind", "castle"), ("address", "東京都港区")], 400, "種別を一覧から選んで"),
         (vec![("name", "x"), ("kind", "clinic"), ("admin", "1")], 400, "unknown field"),
-        (vec![("name", "x\u{7}"), ("kind", "clinic")], 400, "control characters"),
+        (vec![("name", "x\u{7}"), ("kind", "clinic")], 400, "制御文字"),
+        (vec![("name", "x"), ("kind", "pharmacy"), ("medical_code", "13-1-000000")], 400, "医療機関コードを確かめて"),
         (vec![("kind", "clinic")], 400, "missing field"),
     ] {
         let r = c.submit("/console/apply", &fields, &apply_page, &As::Nobody);
         assert_eq!(r.status, status, "{fields:.60?}: {r:?}");
         assert!(r.text.contains(says) && r.text.contains("role=\"alert\""), "must say {says:?}: {r:?}");
+        if fields.iter().any(|(k, v)| *k == "address" && !v.is_empty()) {
+            assert!(r.text.contains("value=\"東京都港区\""), "the address kept: {r:?}");
+        }
     }
+    // English on request, the same rule.
+    let r = c.submit("/console/apply?lang=en", &[("name", "x"), ("kind", "castle")], &apply_page, &As::Nobody);
+    assert!(r.text.contains("Choose the kind from the list") && r.text.contains("Nothing was registered"), "{r:?}");
     let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "reject")], &ops_page, &ops);
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("理由を入力してください") && r.text.contains("role=\"alert\""), "{r:?}");
@@ -613,7 +638,7 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     let pc_named = [("profile", "pc"), ("san", "受付PC.example"), ("vendor", "")];
     let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &pc_named, &page);
     assert_eq!(r.status, 400, "{r:?}");
-    assert!(r.text.contains("追加の名前を付けられません") && !r.text.contains("--"), "{r:?}");
+    assert!(problem_of(&r).contains("追加の名前を付けられません") && !problem_of(&r).contains("--"), "{r:?}");
     assert!(r.text.contains("value=\"受付PC.example\"") && r.text.contains("value=\"pc\" selected"), "kept: {r:?}");
     let r = alice.submit(
         &api,
@@ -629,6 +654,30 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 201, "{r:?}");
     let link = format!("id=\"p12-name\" href=\"/console/facilities/{f}/devices/pc-");
     assert!(r.text.contains(&link), "{r:?}");
+    // The credential form's refusals: on the same form in the admin's words, the choices kept (issue #45 item 1).
+    let creds = format!("/console/facilities/{f}/credentials");
+    for (fields, says) in [
+        ([("protocol", "est"), ("profile", "router"), ("valid_for", "99d")], "有効期間は数字と単位で"),
+        ([("protocol", "smtp"), ("profile", "router"), ("valid_for", "1d")], "登録方法(プロトコル)を一覧から"),
+        ([("protocol", "est"), ("profile", "server"), ("valid_for", "1d")], "機器の種類(ルータ または 施設PC)"),
+    ] {
+        let r = alice.submit(&api, &creds, &fields, &page);
+        assert_eq!(r.status, 400, "{r:?}");
+        assert!(
+            r.text.contains(says) && r.text.contains("何も作成していません") && !problem_of(&r).contains("--"),
+            "{r:?}"
+        );
+        let kept = fields[2].1;
+        assert!(r.text.contains(&format!("value=\"{kept}\"")), "kept: {r:?}");
+    }
+    let r = alice.submit(
+        &api,
+        &format!("{creds}?lang=en"),
+        &[("protocol", "est"), ("profile", "pc"), ("valid_for", "2w")],
+        &page,
+    );
+    assert!(r.text.contains("Give the validity as a number and a unit") && r.text.contains("value=\"2w\""), "{r:?}");
+    assert!(h.ok(&["enroll", "list"]).trim().is_empty(), "no credential was made");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains(&pass), "the passphrase is stored nowhere");

@@ -57,6 +57,40 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": typed}));
     applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
     shot.take(&mut applicant, "console-apply.png");
+    // First a mistyped code (its check digit off by one): refused on the same form in the applicant's words,
+    // everything typed kept, the focus on the code; then the same in English (issue #45 items 1 and 4).
+    let last = code.chars().last().and_then(|c| c.to_digit(10)).unwrap();
+    let mistyped = format!("{}{}", &code[..9], (last + 1) % 10);
+    for (lang, says, name) in [
+        ("ja", "医療機関コードを確かめてください", "console-apply-refused.png"),
+        ("en", "Check the medical institution code", "console-apply-refused-en.png"),
+    ] {
+        applicant.eval(&format!("document.querySelector('#medical_code').value = {}", json!(mistyped)));
+        applicant.cmd(json!({"cmd": "click", "selector": "form[action='/console/apply'] button"}));
+        applicant.wait_exact_url(&format!("{origin}/console/apply"), "main");
+        let problem = text(&mut applicant, "#problem");
+        assert!(problem.contains(says), "{lang}: {problem}");
+        assert_eq!(applicant.eval("document.activeElement.id"), json!("medical_code"), "{lang}: focus on the code");
+        for (field, kept) in [("#name", "桜クリニック"), ("#kind", "clinic"), ("#address", "東京都千代田区1-1")]
+        {
+            assert_eq!(applicant.eval(&format!("document.querySelector('{field}').value")), json!(kept), "{lang}");
+        }
+        labelled(&mut applicant);
+        crate::accessibility::assert_wcag21_aa(&mut applicant, "main", &format!("the refused application ({lang})"));
+        shot.take(&mut applicant, name);
+        if lang == "ja" {
+            // The switch re-opens the (empty) form in English; the same values typed again.
+            applicant.goto(&format!("{origin}/console/apply?lang=en"));
+            applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
+            applicant.eval("document.querySelector('#kind').value = 'clinic'");
+            applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
+        }
+    }
+    applicant.goto(&format!("{origin}/console/apply?lang=ja"));
+    applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
+    applicant.eval("document.querySelector('#kind').value = 'clinic'");
+    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": typed}));
+    applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
     // Submitted with the Enter key from the last field typed in (implicit submission), not a click.
     applicant.cmd(json!({"cmd": "key", "key": "Enter"}));
     applicant.wait_url(&format!("{origin}/console/apply"), "[role=alert]");
@@ -116,6 +150,45 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
     assert_eq!(facility.eval("document.querySelector('[role=alert]').classList.contains('warn')"), json!(true));
     shot.take(&mut facility, "console-credential.png");
+    // A validity the form cannot take: said on the same form, the choices kept, the focus on the field; then a
+    // second credential, revoked through its confirmation page (issue #45 items 1 and 2).
+    facility.goto(&format!("{origin}/console/facilities/{id}"));
+    facility.eval("document.querySelector('#profile').value = 'router'");
+    facility.eval("document.querySelector('#valid_for').value = '99d'");
+    facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
+    facility.wait_exact_url(&format!("{origin}/console/facilities/{id}/credentials"), "main");
+    assert!(text(&mut facility, "#problem").contains("有効期間は数字と単位で"), "{}", text(&mut facility, "main"));
+    assert_eq!(facility.eval("document.querySelector('#profile').value"), json!("router"));
+    assert_eq!(facility.eval("document.activeElement.id"), json!("valid_for"));
+    labelled(&mut facility);
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the refused credential form");
+    shot.take(&mut facility, "console-credential-refused.png");
+    facility.eval("document.querySelector('#valid_for').value = '1d'");
+    facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
+    let spare = text(&mut facility, "#cred-username");
+    facility.goto(&format!("{origin}/console/facilities/{id}"));
+    let revoke_cred = format!("form[action='/console/credentials/{spare}/revoke'] button");
+    facility.cmd(json!({"cmd": "click", "selector": revoke_cred}));
+    facility.wait_url(&format!("{origin}/console/credentials/{spare}/revoke"), "[role=alert]");
+    assert!(text(&mut facility, "#credential-facts").contains(&spare), "the page names the credential");
+    assert!(text(&mut facility, "#consequence").contains("もう機器を登録できなくなります"));
+    labelled(&mut facility);
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the credential revocation's confirmation");
+    shot.take(&mut facility, "console-credential-revoke-confirm.png");
+    facility.goto(&format!("{origin}/console/credentials/{spare}/revoke?lang=en"));
+    assert!(text(&mut facility, "#consequence").contains("can no longer enroll"));
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the credential revocation's confirmation (en)");
+    shot.take(&mut facility, "console-credential-revoke-confirm-en.png");
+    facility.goto(&format!("{origin}/console/credentials/{spare}/revoke?lang=ja"));
+    facility.cmd(json!({"cmd": "click", "selector": "#cancel"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert!(h.ok(&["enroll", "list"]).lines().any(|l| l.contains(&spare) && l.contains("active")), "cancelled");
+    facility.cmd(json!({"cmd": "click", "selector": revoke_cred}));
+    facility.wait_url(&format!("{origin}/console/credentials/{spare}/revoke"), "[role=alert]");
+    facility.cmd(json!({"cmd": "click", "selector": "#confirm"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}?done=credential-revoked"), "[role=alert]");
+    assert!(text(&mut facility, "#done").contains("登録用クレデンシャルを取り消しました"));
 
     // An independent client enrolls a second PC with it; the console lists the device as issued.
     let known = serials(h, &id);
@@ -234,7 +307,17 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.goto(&format!("{origin}/console/"));
     let refused = facility.goto(&format!("{origin}/console/"));
     assert!(refused.starts_with(&format!("{origin}/console/")));
-    assert!(text(&mut facility, "[role=alert]").contains("suspended"));
+    // …on a page that says, in Japanese first, what happened, the operator's reason and whom to contact (issue #45
+    // item 1), no longer the access decision's English line.
+    assert!(text(&mut facility, "#held").contains("利用を停止しました"), "{}", text(&mut facility, "main"));
+    assert!(text(&mut facility, "#held").contains("運用主体"));
+    assert_eq!(text(&mut facility, "#held-reason"), "監査のため");
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the suspended facility's admin page");
+    shot.take(&mut facility, "console-held.png");
+    facility.goto(&format!("{origin}/console/?lang=en"));
+    assert!(text(&mut facility, "#held").contains("has suspended this facility"));
+    crate::accessibility::assert_wcag21_aa(&mut facility, "main", "the suspended facility's admin page (en)");
+    shot.take(&mut facility, "console-held-en.png");
 
     // The audit log of the journey, in English by the switch.
     operator.goto(&format!("{origin}/console/audit?target={id}&lang=en"));

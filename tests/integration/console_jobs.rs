@@ -81,6 +81,14 @@ fn csv_import_reports_bad_rows_and_imports_as_chosen(b: Backend) {
     assert!(none.text.contains("role=\"status\""), "{none:?}");
     let all = c.submit("/console/import/run", &[("csv", &csv), ("mode", "all")], &check, &ops);
     assert_eq!(all.status, 400, "{all:?}");
+    // Said on the import form, the CSV kept in it (issue #45 item 1); a CSV without its header row likewise.
+    assert!(all.text.contains("誤りのある行があるため") && all.text.contains("何も登録しませんでした"), "{all:?}");
+    assert!(all.text.contains("みどり薬局,pharmacy"), "the CSV kept: {all:?}");
+    let headless = "さくら内科,clinic\n";
+    let r = c.submit("/console/import?lang=en", &[("csv", headless), ("approve", "1")], &page, &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("The CSV could not be read") && r.text.contains(headless.trim()), "{r:?}");
+    assert!(r.text.contains("name=\"approve\" value=\"1\" checked"), "the choice kept: {r:?}");
     assert_eq!(count(&h, "SELECT COUNT(*) FROM facilities"), 0);
     assert_eq!(count(&h, "SELECT COUNT(*) FROM jobs"), 0);
 
@@ -104,6 +112,7 @@ fn csv_import_reports_bad_rows_and_imports_as_chosen(b: Backend) {
     let r = c.submit("/console/import", &[("csv", &big)], &page, &ops);
     assert_eq!(r.status, 413, "{}", r.status);
     assert!(r.text.contains("hcpki facility import"), "{}", &r.text[..r.text.len().min(2000)]);
+    assert!(r.text.contains("画面に戻せない") && r.text.contains("<textarea"), "said that it is not kept, form there");
     assert_eq!(count(&h, "SELECT COUNT(*) FROM facilities"), 2);
     h.ok(&["audit", "verify"]);
     server.stop();
@@ -138,8 +147,32 @@ fn reissue_from_the_console_and_refusals(b: Backend) {
     assert_eq!(count(&h, "SELECT COUNT(*) FROM jobs"), 0);
     assert_eq!(count(&h, "SELECT COUNT(*) FROM certificates"), before);
 
-    // The operator: preview, start, watch.
+    // The operator's mistakes: each said on the same form in their words, what was chosen kept, nothing started
+    // (issue #45 item 1); English on request.
     let page = c.get("/console/reissue", &ops);
+    for (fields, status, says) in [
+        (vec![("facility", f.as_str()), ("expiring_within", "ten")], 400, "1〜36500 の整数"),
+        (vec![("facility", f.as_str()), ("issued_before", "April")], 400, "日付で入力してください"),
+        (vec![("facility", "HF12")], 400, "施設 ID の形が正しくありません"),
+        (vec![("facility", "")], 400, "1 つ以上で絞り込んでください"),
+    ] {
+        for path in ["/console/reissue", "/console/reissue/run"] {
+            let r = c.submit(path, &fields, &page, &ops);
+            assert_eq!(r.status, status, "{path} {fields:?}: {r:?}");
+            assert!(r.text.contains(says) && r.text.contains("何も開始していません"), "{path}: {r:?}");
+            for (_, v) in fields.iter().filter(|(_, v)| !v.is_empty()) {
+                assert!(r.text.contains(&format!("value=\"{v}\"")), "{v} kept: {r:?}");
+            }
+        }
+    }
+    let r = c.submit("/console/reissue?lang=en", &[("facility", "HF12")], &page, &ops);
+    assert!(r.text.contains("That is not a facility ID") && r.text.contains("Nothing was started"), "{r:?}");
+    // Full-width days, as an IME types them, are days.
+    let r = c.submit("/console/reissue", &[("facility", f.as_str()), ("expiring_within", "３６５００")], &page, &ops);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(count(&h, "SELECT COUNT(*) FROM jobs"), 0, "nothing started");
+
+    // The operator: preview, start, watch.
     let fields =
         [("ca", ""), ("profile", ""), ("facility", f.as_str()), ("issued_before", ""), ("expiring_within", "")];
     let preview = c.submit("/console/reissue", &fields, &page, &ops);

@@ -12,7 +12,7 @@ use hcpki_ca::access::Action;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
 use hcpki_ca::enroll::{CredentialRecord, NewCredential};
-use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
+use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, RegistrationError, Transition};
 use hcpki_ca::profile::{ProfileKind, Vendor};
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter, StoreError};
@@ -53,14 +53,62 @@ pub struct Application {
     pub contact: Option<String>,
 }
 
+/// A refused form: the API's error (already audited) and, when the person at the form can fix it, which field and
+/// rule it broke (`P`, one enum per form), so a page can say it in their words next to the values they typed.
+#[derive(Debug)]
+pub struct Refusal<P> {
+    /// The audited error.
+    pub error: ApiError,
+    /// What to fix; none for what the form cannot change (access, the server's own trouble).
+    pub problem: Option<P>,
+}
+
+impl<P> From<ApiError> for Refusal<P> {
+    fn from(error: ApiError) -> Self {
+        Self { error, problem: None }
+    }
+}
+
+/// The JSON API answers with the error alone.
+impl<P> From<Refusal<P>> for ApiError {
+    fn from(r: Refusal<P>) -> Self {
+        r.error
+    }
+}
+
+/// Why an application was refused, as far as the applicant can fix it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApplicationProblem {
+    /// The name is empty, too long or holds control characters.
+    Name,
+    /// The kind is not one of the list.
+    Kind,
+    /// The 医療機関コード is malformed (length, digits, check digit).
+    MedicalCode,
+    /// The code's score-table digit does not fit the kind.
+    CodeKindMismatch,
+    /// The code is already registered (to a facility the applicant is not told).
+    CodeTaken,
+    /// The address is too long or holds control characters.
+    Address,
+    /// The contact is too long or holds control characters.
+    Contact,
+}
+
 /// Register a facility (state `applied`); anyone may.
-pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result<Facility, ApiError> {
+pub async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    a: &Application,
+) -> Result<Facility, Refusal<ApplicationProblem>> {
     caller.may(Action::Apply).await?;
     let action = Action::Apply.name();
     let new = match application(a) {
         Ok(n) => n,
-        Err(detail) => {
-            return Err(caller.refuse(&action, "-", ApiError::bad_request("invalid application", detail)).await);
+        Err((detail, problem)) => {
+            let error = caller.refuse(&action, "-", ApiError::bad_request("invalid application", detail)).await;
+            return Err(Refusal { error, problem: Some(problem) });
         }
     };
     match state.admin.registrar().register_facility(&new, &caller.actor()).await {
@@ -71,9 +119,10 @@ pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result
             if taken {
                 // The audit entry names the facility holding the code, for the operators; the applicant, who is
                 // anyone, learns only that it is taken: naming the holder would map codes to facility IDs.
-                return Err(ApiError::new(StatusCode::CONFLICT, "conflict", CODE_TAKEN));
+                let error = ApiError::new(StatusCode::CONFLICT, "conflict", CODE_TAKEN);
+                return Err(Refusal { error, problem: Some(ApplicationProblem::CodeTaken) });
             }
-            Err(audited)
+            Err(audited.into())
         }
     }
 }
@@ -82,15 +131,25 @@ pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result
 pub const CODE_TAKEN: &str = "this 医療機関コード is already registered: check the code; if it is your facility's, \
                               contact the operating body rather than applying again";
 
-fn application(a: &Application) -> Result<NewFacility, String> {
-    limit("name", Some(&a.name), MAX_NAME)?;
-    limit("kind", Some(&a.kind), MAX_SHORT)?;
-    limit("medical_code", a.medical_code.as_deref(), MAX_SHORT)?;
-    limit("address", a.address.as_deref(), MAX_ADDRESS)?;
-    limit("contact", a.contact.as_deref(), MAX_CONTACT)?;
-    let kind = FacilityKind::from_str(&a.kind).map_err(|e| e.to_string())?;
-    NewFacility::new(&a.name, kind, a.medical_code.as_deref(), a.address.as_deref(), a.contact.as_deref())
-        .map_err(|e| e.to_string())
+fn application(a: &Application) -> Result<NewFacility, (String, ApplicationProblem)> {
+    use ApplicationProblem as P;
+    let field = |p: P| move |detail: String| (detail, p);
+    limit("name", Some(&a.name), MAX_NAME).map_err(field(P::Name))?;
+    limit("kind", Some(&a.kind), MAX_SHORT).map_err(field(P::Kind))?;
+    limit("medical_code", a.medical_code.as_deref(), MAX_SHORT).map_err(field(P::MedicalCode))?;
+    limit("address", a.address.as_deref(), MAX_ADDRESS).map_err(field(P::Address))?;
+    limit("contact", a.contact.as_deref(), MAX_CONTACT).map_err(field(P::Contact))?;
+    let kind = FacilityKind::from_str(&a.kind).map_err(|e| (e.to_string(), P::Kind))?;
+    NewFacility::new(&a.name, kind, a.medical_code.as_deref(), a.address.as_deref(), a.contact.as_deref()).map_err(
+        |e| {
+            let problem = match &e {
+                RegistrationError::Name(_) => P::Name,
+                RegistrationError::CodeKindMismatch { .. } => P::CodeKindMismatch,
+                _ => P::MedicalCode,
+            };
+            (e.to_string(), problem)
+        },
+    )
 }
 
 /// Facilities by `filter` (operators and auditors).
@@ -174,47 +233,71 @@ pub struct CredentialRequest {
     pub valid_for: Option<String>,
 }
 
+/// Why a credential was not made, as far as the person at the form can fix it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialProblem {
+    /// The protocol is not EST, SCEP or ACME.
+    Protocol,
+    /// The profile is not router or pc (or none, or too many).
+    Profile,
+    /// The validity is not a number with d, h or m between 1m and 90d.
+    Validity,
+}
+
 /// Mint a credential for an authorised facility; the secret is in the answer only.
 pub async fn create_credential(
     state: &AppState,
     caller: &Caller,
     id: &FacilityId,
     c: &CredentialRequest,
-) -> Result<Minted, ApiError> {
+) -> Result<Minted, Refusal<CredentialProblem>> {
     let name = "admin.credential.create";
     let new = match credential_request(id.clone(), c) {
         Ok(n) => n,
-        Err(detail) => {
-            return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+        Err((detail, problem)) => {
+            let error = caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await;
+            return Err(Refusal { error, problem: Some(problem) });
         }
     };
     match state.admin.registrar().create_credential(&new, &caller.actor()).await {
         Ok(m) => Ok(m),
-        Err(e) => Err(refused(caller, name, id.as_str(), e.into()).await),
+        Err(e) => Err(refused(caller, name, id.as_str(), e.into()).await.into()),
     }
 }
 
-fn credential_request(facility: FacilityId, c: &CredentialRequest) -> Result<NewCredential, String> {
-    limit("protocol", Some(&c.protocol), MAX_SHORT)?;
-    limit("valid_for", c.valid_for.as_deref(), MAX_SHORT)?;
+fn credential_request(
+    facility: FacilityId,
+    c: &CredentialRequest,
+) -> Result<NewCredential, (String, CredentialProblem)> {
+    use CredentialProblem as P;
+    limit("protocol", Some(&c.protocol), MAX_SHORT).map_err(|d| (d, P::Protocol))?;
+    limit("valid_for", c.valid_for.as_deref(), MAX_SHORT).map_err(|d| (d, P::Validity))?;
     if c.profiles.len() > MAX_PROFILES {
-        return Err(format!("profiles: at most {MAX_PROFILES} entries"));
+        return Err((format!("profiles: at most {MAX_PROFILES} entries"), P::Profile));
     }
     for p in &c.profiles {
-        limit("profiles", Some(p), MAX_SHORT)?;
+        limit("profiles", Some(p), MAX_SHORT).map_err(|d| (d, P::Profile))?;
     }
-    let protocol = Protocol::from_str(&c.protocol).map_err(|e| e.to_string())?;
+    let protocol = Protocol::from_str(&c.protocol).map_err(|e| (e.to_string(), P::Protocol))?;
     let profiles = c
         .profiles
         .iter()
         .map(|p| ProfileKind::from_str(p))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| (e.to_string(), P::Profile))?;
     let valid_for = match &c.valid_for {
-        Some(v) => credential::parse_validity(v).map_err(|e| e.to_string())?,
+        Some(v) => credential::parse_validity(v).map_err(|e| (e.to_string(), P::Validity))?,
         None => DEFAULT_VALIDITY_SECS,
     };
-    NewCredential::new(facility, protocol, &profiles, valid_for).map_err(|e| e.to_string())
+    NewCredential::new(facility, protocol, &profiles, valid_for).map_err(|e| {
+        let problem = match e {
+            credential::CredentialError::Validity(_) => P::Validity,
+            credential::CredentialError::UnknownProtocol(_) => P::Protocol,
+            _ => P::Profile,
+        };
+        (e.to_string(), problem)
+    })
 }
 
 /// A device without an enrollment client: what its certificate is for.
@@ -399,8 +482,9 @@ pub async fn set_session_lifetime(
         .map_err(ApiError::unavailable)
 }
 
-/// Revoke a credential (operators; the facility's admin by PC certificate). The caller is authenticated.
-pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
+/// The credential `id`, when the caller may revoke it (operators; the facility's admin): what the console's
+/// confirmation page shows and [`revoke_credential`] acts on. Refusals audited.
+pub async fn revocable_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
     let name = "admin.credential.revoke";
     let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
     let record = if well_formed {
@@ -413,9 +497,15 @@ pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> R
         return Err(caller.refuse(name, "-", e).await);
     };
     caller.may(Action::RevokeCredential(&record.facility)).await?;
+    Ok(record)
+}
+
+/// Revoke a credential (operators; the facility's admin by PC certificate). The caller is authenticated.
+pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
+    let record = revocable_credential(state, caller, id).await?;
     match state.admin.registrar().revoke_credential(&record.id, &caller.actor()).await {
         Ok(c) => Ok(c),
-        Err(e) => Err(refused(caller, name, &record.id, e.into()).await),
+        Err(e) => Err(refused(caller, "admin.credential.revoke", &record.id, e.into()).await),
     }
 }
 

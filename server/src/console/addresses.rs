@@ -7,9 +7,11 @@ use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
-use crate::app::operations::addresses::{self, MAX_PREFIX};
+use crate::app::operations::addresses::{self, AddressProblem, MAX_PREFIX};
+use crate::app::operations::{self, Refusal};
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::Facility;
@@ -18,6 +20,16 @@ use serde::Deserialize;
 
 /// The section of facility `f`'s page.
 pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<Markup, Response> {
+    section_with(state, viewer, f, None).await
+}
+
+/// [`section`] with the prefix as typed and what to fix, after a refused change (issue #45 item 1).
+async fn section_with(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &Facility,
+    refused: Option<(&str, &AddressProblem)>,
+) -> Result<Markup, Response> {
     if !viewer.can(&Action::ListAllocations(&f.id)) {
         return Ok(html! {});
     }
@@ -25,7 +37,16 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
     let list = addresses::list(state, &viewer.caller, f.id.as_str()).await.or_page(viewer)?;
     let manage = viewer.can(&Action::ManageAllocations(&f.id));
     let action = format!("/console/facilities/{}/addresses", f.id.as_str());
+    let typed = refused.map(|(typed, _)| typed).unwrap_or("");
     let inner = html! {
+        @if let Some((_, problem)) = refused {
+            div class="error" role="alert" id="problem" {
+                p { (t(words(problem))) " " (t(M::NothingChanged)) }
+                @if let AddressProblem::Held { held, holder } = problem {
+                    p { (t(M::OverlapsWith)) " " code { (held) } " (" a href={ "/console/facilities/" (holder) } { (holder) } ")" }
+                }
+            }
+        }
         p { (t(M::AddressAllocationsHelp)) }
         @if list.is_empty() {
             p id="no-addresses" { (t(M::NoAddresses)) }
@@ -56,7 +77,8 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
         @if manage {
             form method="post" action=(action) {
                 (csrf_field(&viewer.csrf()))
-                (view::input("prefix", "prefix", t(M::Prefix), "", MAX_PREFIX).size(40).required())
+                (view::input("prefix", "prefix", t(M::Prefix), typed, MAX_PREFIX).size(40).required()
+                    .autocomplete("off").hint(t(M::PrefixHint)).focus_if(refused.is_some()))
                 p { button type="submit" name="op" value="add" { (t(M::AddAddress)) } }
             }
         }
@@ -89,7 +111,28 @@ pub async fn change(
             return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
         }
     };
-    let facility = done.or_page(&viewer)?;
+    let facility = match done {
+        Ok(f) => f,
+        Err(Refusal { error, problem: Some(problem) }) => {
+            // The section again, with the prefix as typed and what to fix.
+            let f = operations::facility(&state, &viewer.caller, &id).await.or_page(&viewer)?;
+            let inner = section_with(&state, &viewer, &f, Some((&form.prefix, &problem))).await?;
+            let back = html! { a href={ "/console/facilities/" (f.id.as_str()) } { (M::Back.text(viewer.lang)) } };
+            let body = html! { (inner) p { (back) } };
+            let status = if error.status.is_client_error() { error.status } else { StatusCode::BAD_REQUEST };
+            return Ok(view::page(viewer.lang, viewer.principal(), status, &f.name, body));
+        }
+        Err(r) => return Err(viewer.refusal(&r.error)),
+    };
     let page = format!("/console/facilities/{facility}");
     Ok(see_other(&super::notice::Done::Addresses.location(&page, "#address-allocations")))
+}
+
+/// What to fix, in the operator's words.
+fn words(problem: &AddressProblem) -> M {
+    match problem {
+        AddressProblem::Held { .. } => M::AddressHeld,
+        AddressProblem::NotHeld => M::AddressNotHeld,
+        _ => M::AddressBadPrefix,
+    }
 }

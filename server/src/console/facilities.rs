@@ -310,7 +310,6 @@ fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -
     let t = |m: M| m.text(viewer.lang);
     let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCredential(&f.id));
-    let token = viewer.csrf();
     let rows: Vec<Vec<Markup>> = creds
         .iter()
         .map(|c| {
@@ -324,10 +323,10 @@ fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -
                 readable::actor(viewer.lang, &c.created_by),
                 html! {
                     @if may_revoke && status == "active" {
-                        form class="inline" method="post" action={ "/console/credentials/" (c.id) "/revoke" } {
-                            (csrf_field(&token))
+                        // The confirmation page (a GET), which names the credential and what revoking does.
+                        form class="inline" method="get" action={ "/console/credentials/" (c.id) "/revoke" } {
                             button type="submit" class="danger" aria-label={ (t(M::Revoke)) " " (c.id) } {
-                                (t(M::Revoke))
+                                (t(M::Revoke)) "…"
                             }
                         }
                     }
@@ -341,17 +340,34 @@ fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -
 
 /// The form that mints a credential, if the caller may.
 fn credential_form(viewer: &Viewer, f: &Facility) -> Markup {
+    credential_form_with(viewer, f, &CredentialForm::default(), None)
+}
+
+/// [`credential_form`] with `typed` in its fields and, after a refusal, what to fix (issue #45 item 1).
+fn credential_form_with(
+    viewer: &Viewer,
+    f: &Facility,
+    typed: &CredentialForm,
+    problem: Option<operations::CredentialProblem>,
+) -> Markup {
+    use operations::CredentialProblem as P;
     if !viewer.can(&Action::CreateCredential(&f.id)) || !f.state.may_enroll() {
         return html! {};
     }
     let t = |m: M| m.text(viewer.lang);
+    let valid_for = if typed.protocol.is_empty() { "7d" } else { typed.valid_for.as_deref().unwrap_or("") };
     let inner = html! {
+        @if let Some(p) = problem {
+            @let words = match p { P::Protocol => M::CredProblemProtocol, P::Profile => M::CredProblemProfile, _ => M::CredProblemValidity };
+            div class="error" role="alert" id="problem" { p { (t(words)) " " (t(M::NothingMade)) } }
+        }
         p { (t(M::NewCredentialHelp)) }
         form method="post" action={ "/console/facilities/" (f.id.as_str()) "/credentials" } {
             (csrf_field(&viewer.csrf()))
-            (view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), ""))
-            (view::select("profile", "profile", t(M::Profile), &profiles(viewer, &[ProfileKind::Pc, ProfileKind::Router]), ""))
-            (view::input("valid_for", "valid_for", t(M::ValidFor), "7d", MAX_SHORT))
+            (view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), &typed.protocol))
+            (view::select("profile", "profile", t(M::Profile), &profiles(viewer, &[ProfileKind::Pc, ProfileKind::Router]), &typed.profile))
+            (view::input("valid_for", "valid_for", t(M::ValidFor), valid_for, MAX_SHORT).autocomplete("off")
+                .focus_if(problem == Some(P::Validity)))
             p { button type="submit" { (t(M::Create)) } }
         }
     };
@@ -467,7 +483,7 @@ async fn pkcs12_refused(
 }
 
 /// The credential form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialForm {
     protocol: String,
@@ -485,11 +501,24 @@ pub async fn create_credential(
     let form: CredentialForm = viewer.form("admin.credential.create", &id, body).await?;
     let fid = operations::authorize_credential(&viewer.caller, &id).await.or_page(&viewer)?;
     let request = CredentialRequest {
-        protocol: form.protocol,
-        profiles: vec![form.profile],
-        valid_for: form.valid_for.filter(|v| !v.trim().is_empty()),
+        protocol: form.protocol.clone(),
+        profiles: vec![form.profile.clone()],
+        valid_for: form.valid_for.clone().filter(|v| !v.trim().is_empty()),
     };
-    let minted = operations::create_credential(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
+    let minted = match operations::create_credential(&state, &viewer.caller, &fid, &request).await {
+        Ok(m) => m,
+        Err(operations::Refusal { error, problem: Some(problem) }) => {
+            // The form again, as typed, under what to fix.
+            let f = operations::facility(&state, &viewer.caller, fid.as_str()).await.or_page(&viewer)?;
+            let t = |m: M| m.text(viewer.lang);
+            let body = html! {
+                (credential_form_with(&viewer, &f, &form, Some(problem)))
+                p { a href={ "/console/facilities/" (f.id.as_str()) } { (t(M::Back)) } }
+            };
+            return Ok(view::page(viewer.lang, viewer.principal(), error.status, t(M::NewCredential), body));
+        }
+        Err(r) => return Err(viewer.refusal(&r.error)),
+    };
     let t = |m: M| m.text(viewer.lang);
     let fields = minted.device_fields();
     let endpoints = super::routers::endpoints(&state, &minted.record, &viewer.origin);
@@ -511,7 +540,41 @@ pub async fn create_credential(
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-/// `POST /console/credentials/{id}/revoke`.
+/// `GET /console/credentials/{id}/revoke`: the confirmation page, naming the credential and what revoking it does
+/// (issue #45 item 2); cancel goes back to the facility's credentials.
+pub async fn confirm_revoke_credential(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Page {
+    let c = operations::revocable_credential(&state, &viewer.caller, &id).await.or_page(&viewer)?;
+    let lang = viewer.lang;
+    let t = |m: M| m.text(lang);
+    let back = format!("/console/facilities/{}#credentials", c.facility.as_str());
+    let status = c.status(viewer.now());
+    let profiles: Vec<&str> = c.profiles.iter().map(|p| labels::profile((*p).into(), lang)).collect();
+    let body = html! {
+        dl id="credential-facts" {
+            dt { "ID" } dd { code { (c.id) } }
+            dt { (t(M::Protocol)) } dd { (c.protocol.as_str()) }
+            dt { (t(M::Profile)) } dd { (profiles.join(", ")) }
+            dt { (t(M::Status)) } dd { (labels::badge(status, labels::credential_status(status, lang))) }
+            dt { (t(M::Expires)) } dd { (view::jst(c.expires_at, lang)) }
+            dt { (t(M::CreatedBy)) } dd { (c.created_by) }
+        }
+        div class="notice warn" role="note" id="consequence" {
+            p { (t(M::CredRevokeConsequence)) }
+            p { strong { (t(M::CannotUndo)) } }
+        }
+        form method="post" action={ "/console/credentials/" (c.id) "/revoke" } {
+            (csrf_field(&viewer.csrf()))
+            p {
+                button type="submit" class="danger" id="confirm" { (t(M::ConfirmCredRevokeButton)) }
+                " "
+                a href=(back) id="cancel" { (t(M::Cancel)) }
+            }
+        }
+    };
+    Ok(view::page(lang, viewer.principal(), StatusCode::OK, t(M::ConfirmCredRevoke), body))
+}
+
+/// `POST /console/credentials/{id}/revoke`: from the confirmation page (its CSRF token).
 pub async fn revoke_credential(
     State(state): State<AppState>,
     viewer: Viewer,

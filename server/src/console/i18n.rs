@@ -379,6 +379,94 @@ messages! {
     HoursEmpty => "時間数を入力してください(1〜168)。既定値に戻すには「解除」を押してください。",
         "Give the hours (1 to 168); to go back to the default, press Clear.";
     HoursRange => "時間数は 1〜168 の整数で入力してください(例: 10)。", "Give the hours as a whole number from 1 to 168 (e.g. 10).";
+    // ---- the application form: hints and refusals (console/apply.rs, issue #45 items 1 and 4) ----
+    NothingRegistered => "何も登録していません。", "Nothing was registered.";
+    ApplyNameHint => "医療機関の正式名称(例: 桜クリニック)。200 文字まで。", "The facility's official name (e.g. 桜クリニック), up to 200 characters.";
+    ApplyKindHint => "病院・診療所・歯科診療所・薬局など。医療機関コードの点数表番号(3 桁目)と合うものを選んでください。",
+        "Hospital, clinic, dental clinic, pharmacy… Choose the one that fits the score-table digit (the 3rd) of the code.";
+    ApplyCodeHint => "10 桁(都道府県 2 桁・点数表番号 1 桁・番号 7 桁、最後の 1 桁は検査数字)。ハイフンや全角数字のままでも構いません。任意。",
+        "10 digits (prefecture 2, score table 1, number 7, the last a check digit). Hyphens and full-width digits are fine. Optional.";
+    ApplyAddressHint => "施設の所在地(都道府県から)。300 文字まで。任意。", "The facility's address, from the prefecture, up to 300 characters. Optional.";
+    ApplyContactHint => "審査の連絡先(担当者名と電話番号またはメール)。200 文字まで。任意。",
+        "Whom the operating body contacts about the application (name and phone or mail), up to 200 characters. Optional.";
+    ApplyProblemName => "名称を 1〜200 文字で入力してください(改行などの制御文字は使えません)。",
+        "Give the name in 1 to 200 characters (no line breaks or other control characters).";
+    ApplyProblemKind => "種別を一覧から選んでください。", "Choose the kind from the list.";
+    ApplyProblemCode => "医療機関コードを確かめてください。10 桁の数字で、都道府県番号は 01〜47、3 桁目の点数表番号は 1(医科)・3(歯科)・4(調剤)・6(訪問看護)のいずれかです。最後の検査数字が合わないときは打ち間違いの可能性があります。",
+        "Check the medical institution code: 10 digits, the prefecture 01 to 47, the 3rd digit (score table) 1, 3, 4 or 6. If the last (check) digit does not match, a digit was probably mistyped.";
+    ApplyProblemCodeKind => "医療機関コードの点数表番号(3 桁目)が種別と合いません。コードか種別を確かめてください(例: 薬局は 4、歯科診療所は 3)。",
+        "The code's score-table digit (the 3rd) does not fit the kind: check the code or the kind (e.g. 4 for a pharmacy, 3 for a dental clinic).";
+    ApplyProblemCodeTaken => "この医療機関コードはすでに登録されています。コードを確かめてください。貴施設のコードであれば、申請し直さずに運用主体にご連絡ください。",
+        "This medical institution code is already registered. Check the code; if it is your facility's, contact the operating body instead of applying again.";
+    ApplyProblemAddress => "所在地は 300 文字以内で、改行などの制御文字を含めずに入力してください。",
+        "Give the address in at most 300 characters, without line breaks or other control characters.";
+    ApplyProblemContact => "連絡先は 200 文字以内で、改行などの制御文字を含めずに入力してください。",
+        "Give the contact in at most 200 characters, without line breaks or other control characters.";
+    // ---- the bulk re-issue's refusals (console/reissue.rs) ----
+    NothingStarted => "何も開始していません。", "Nothing was started.";
+    ReissueBadDate => "「この日より前に発行」は日付で入力してください(例: 2026-04-01)。", "Give \"issued before\" as a date (e.g. 2026-04-01).";
+    ReissueBadDays => "「この日数以内に期限切れ」は 1〜36500 の整数で入力してください(例: 30)。", "Give \"expiring within\" as a whole number of days from 1 to 36500 (e.g. 30).";
+    ReissueBadCa => "CA は一覧から選んでください。", "Choose the CA from the list.";
+    ReissueBadProfile => "プロファイルは一覧から選んでください。", "Choose the profile from the list.";
+    ReissueBadFacility => "施設 ID の形が正しくありません(HF で始まり、最後の 1 文字は検査文字です)。施設検索で ID を確かめてください。",
+        "That is not a facility ID (HF, digits and a check character): look the ID up in the facility search.";
+    ReissueUnbounded => "再発行する証明書を、CA・プロファイル・施設・発行日・期限のどれか 1 つ以上で絞り込んでください。",
+        "Narrow the certificates by at least one of CA, profile, facility, issue date or expiry.";
+    ReissueNothingLeft => "条件に合う証明書がもうありません(確認の後に再発行・失効されたもの)。条件を確かめて、もう一度確認してください。",
+        "No certificate matches any more (re-issued or revoked since the preview): check the choice and preview again.";
+    // ---- the facility import's refusals (console/import.rs) ----
+    CsvUnreadable => "CSV を読み取れませんでした。1 行目を見出し行(name,kind,medical_code,address,contact)にし、カンマ区切りで貼り付けてください。",
+        "The CSV could not be read: make the first line the header (name,kind,medical_code,address,contact), comma-separated.";
+    CsvTooLarge => "CSV が大きすぎます(2 MiB まで)。大きすぎて画面に戻せないため、ファイルを分けて貼り付け直すか、サーバーで hcpki facility import を使ってください。",
+        "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
+    ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",
+        "Some rows are bad: check the CSV again, then choose \"import only the valid rows\" or \"import nothing\".";
+    // ---- the general refusal page's first line, by status (console/view.rs) ----
+    RefusedSignIn => "この操作にはサインインが必要です。カードでサインインするか、運用者証明書または施設の PC 証明書を選んでください。",
+        "This needs you to sign in: sign in with your card, or choose your operator certificate or your facility's PC certificate.";
+    RefusedForbidden => "この操作を行う権限がありません(または、ページを開き直す必要があります)。必要なら運用主体に依頼してください。何も変更していません。",
+        "You may not do this (or the page must be opened again). Ask the operating body if you need it done. Nothing was changed.";
+    RefusedNotFound => "対象が見つかりませんでした。一覧から開き直してください。何も変更していません。",
+        "What this was about was not found: open it again from its list. Nothing was changed.";
+    RefusedConflict => "現在の状態ではこの操作はできません。ページを開き直して状態を確かめてください。何も変更していません。",
+        "This cannot be done in the current state: open the page again and check it. Nothing was changed.";
+    RefusedUnavailable => "サーバーが一時的に処理できませんでした。少し待ってから、結果を確かめたうえでもう一度お試しください。",
+        "The server could not do this just now: wait a moment, check whether it was done, and try again.";
+    RefusedBadRequest => "送られた内容を受け付けられませんでした。ページを開き直して、もう一度操作してください。何も変更していません。",
+        "What was sent could not be accepted: open the page again and try again. Nothing was changed.";
+    // ---- the user search's refusal (console/users.rs) ----
+    UserQueryRule => "検索語は 100 文字以内で、名前・アカウント名・本人キーの一部を入力してください(改行などの制御文字は使えません)。",
+        "Search with part of a name, an account name or a person key, at most 100 characters, without line breaks or other control characters.";
+    // ---- a suspended or retired facility's admin (console/held.rs) ----
+    HeldSuspendedTitle => "この施設は利用停止中です", "This facility is suspended";
+    HeldSuspended => "運用主体がこの施設の利用を停止しました。停止中は、この PC の証明書も施設の機器の証明書も使えません(保留中)。",
+        "The operating body has suspended this facility. While it is suspended, this PC's certificate and the facility's devices' certificates are on hold.";
+    HeldSuspendedNext => "下の理由を確かめ、運用主体(申請を審査した窓口)に施設 ID を伝えてご連絡ください。利用が再開されると、この PC の証明書はそのまま使えるようになります。",
+        "Read the reason below and contact the operating body (the desk that reviewed the application), giving the facility ID. Once the facility is resumed, this PC's certificate works again as it is.";
+    HeldRetiredTitle => "この施設は廃止されています", "This facility is retired";
+    HeldRetired => "運用主体がこの施設を廃止しました。この PC の証明書も施設の機器の証明書も失効しています。",
+        "The operating body has retired this facility. This PC's certificate and the facility's devices' certificates are revoked.";
+    HeldRetiredNext => "誤りと思われる場合や、施設として再び利用する場合は、施設 ID を伝えて運用主体にご相談ください。",
+        "If this is a mistake, or to use the network again as a facility, contact the operating body, giving the facility ID.";
+    // ---- address allocations: refusals (console/addresses.rs) ----
+    PrefixHint => "IPv4 か IPv6 のアドレス、またはプレフィックス(例: 203.0.113.7、2001:db8:10::/48)。",
+        "An IPv4 or IPv6 address or prefix (e.g. 203.0.113.7, 2001:db8:10::/48).";
+    AddressBadPrefix => "アドレスかプレフィックスの形で入力してください(例: 203.0.113.0/24)。プレフィックス長より後ろのビットは 0 にし、ループバック・リンクローカル・マルチキャストなど機器を特定しない範囲は使えません。",
+        "Give an address or a prefix (e.g. 203.0.113.0/24), with the bits after the prefix length zero; loopback, link-local, multicast and other ranges that name no single device cannot be allocated.";
+    AddressHeld => "このアドレスは別の割り当てと重なっています。先にそちらを外すか、重ならない範囲にしてください。",
+        "This overlaps an allocation already made: take that one back first, or choose a range that does not overlap.";
+    OverlapsWith => "重なっている割り当て:", "It overlaps:";
+    AddressNotHeld => "この施設にはこの割り当てがありません。一覧の「割り当てを解除」ボタンから外してください。",
+        "The facility holds no such allocation: remove allocations with the buttons of the list.";
+    // ---- enrollment credentials: refusals and the revocation's confirmation (console/facilities.rs) ----
+    CredProblemProtocol => "登録方法(プロトコル)を一覧から選んでください(EST・SCEP・ACME)。", "Choose the protocol from the list (EST, SCEP or ACME).";
+    CredProblemProfile => "機器の種類(ルータ または 施設PC)を一覧から選んでください。", "Choose the kind of device (router or facility PC) from the list.";
+    CredProblemValidity => "有効期間は数字と単位で入力してください(d=日・h=時間・m=分、例: 7d、12h)。1 分から 90 日までです。",
+        "Give the validity as a number and a unit (d days, h hours, m minutes; e.g. 7d, 12h), from 1 minute to 90 days.";
+    ConfirmCredRevoke => "登録用クレデンシャルの取り消しの確認", "Confirm revoking the enrollment credential";
+    CredRevokeConsequence => "この ID と秘密情報では、もう機器を登録できなくなります。すでに発行済みの証明書はそのまま使えます。機器を登録し直すには、新しいクレデンシャルを発行してください。",
+        "This ID and secret can no longer enroll a device. Certificates already issued with it stay valid. To enroll a device again, create a new credential.";
+    ConfirmCredRevokeButton => "取り消す", "Revoke it";
 }
 
 #[cfg(test)]

@@ -39,21 +39,34 @@ pub struct ImportForm {
 /// `GET /console/import`.
 pub async fn form(viewer: Viewer) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
+    Ok(form_page(&viewer, "", false, None))
+}
+
+/// The import form with `csv` in it and, after a refusal, what to fix and the refusal's own detail (issue #45
+/// item 1): `(words, detail, status)`.
+fn form_page(viewer: &Viewer, csv: &str, approve: bool, problem: Option<(M, &str, StatusCode)>) -> Response {
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
+        @if let Some((words, detail, _)) = problem {
+            div class="error" role="alert" id="problem" {
+                p { (t(words)) " " (t(M::NothingImported)) }
+                @if !detail.is_empty() { p { small { (t(M::Detail)) " " (detail) } } }
+            }
+        }
         p { (t(M::ImportHelp)) }
         form method="post" action="/console/import" {
             (csrf_field(&viewer.csrf()))
             label for="csv" { (t(M::CsvText)) }
-            textarea id="csv" name="csv" rows="16" cols="80" required {}
+            textarea id="csv" name="csv" rows="16" cols="80" required autofocus[problem.is_some()] { (csv) }
             p {
-                input type="checkbox" id="approve" name="approve" value="1";
+                input type="checkbox" id="approve" name="approve" value="1" checked[approve];
                 label for="approve" { (t(M::ApproveEach)) }
             }
             button { (t(M::Check)) }
         }
     };
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), body))
+    let status = problem.map_or(StatusCode::OK, |(_, _, s)| s);
+    view::page(viewer.lang, viewer.principal(), status, t(M::Import), body)
 }
 
 /// `POST /console/import`: the row-by-row report and the choice.
@@ -96,7 +109,9 @@ pub async fn run(State(state): State<AppState>, viewer: Viewer, body: Body) -> P
                 "invalid choice",
                 "some rows are bad: choose \"import only the valid rows\" or \"import nothing\"",
             );
-            return Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await));
+            viewer.caller.refuse(ACTION, "-", e).await;
+            let problem = Some((M::ImportChooseAgain, "", StatusCode::BAD_REQUEST));
+            return Err(form_page(&viewer, &f.csv, f.approve.is_some(), problem));
         }
     };
     if !go || good.is_empty() {
@@ -129,13 +144,18 @@ async fn read(
     let f: ImportForm = viewer.form_limited(ACTION, "-", body, MAX_BODY_BYTES, &hint).await?;
     if f.csv.len() > MAX_CSV_BYTES {
         let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "CSV too large", hint);
-        return Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await));
+        viewer.caller.refuse(ACTION, "-", e).await;
+        // Too large to send back: the form empty, and the page says so.
+        let problem = Some((M::CsvTooLarge, "", StatusCode::PAYLOAD_TOO_LARGE));
+        return Err(form_page(viewer, "", f.approve.is_some(), problem));
     }
     match import::parse(f.csv.as_bytes()) {
         Ok((good, refused)) => Ok((f, good, refused)),
         Err(e) => {
-            let e = ApiError::bad_request("CSV refused", e.to_string());
-            Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await))
+            let detail = e.to_string();
+            viewer.caller.refuse(ACTION, "-", ApiError::bad_request("CSV refused", detail.clone())).await;
+            let problem = Some((M::CsvUnreadable, detail.as_str(), StatusCode::BAD_REQUEST));
+            Err(form_page(viewer, &f.csv, f.approve.is_some(), problem))
         }
     }
 }

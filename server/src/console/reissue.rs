@@ -39,15 +39,25 @@ pub struct ReissueForm {
 /// `GET /console/reissue`.
 pub async fn form(viewer: Viewer) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
+    Ok(form_page(&viewer, &ReissueForm::default(), None))
+}
+
+/// The selection form with `f` in its fields and, after a refusal, what to fix (in the operator's words, issue
+/// #45 item 1) and the status to answer with.
+fn form_page(viewer: &Viewer, f: &ReissueForm, problem: Option<(M, StatusCode)>) -> Response {
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
+        @if let Some((words, _)) = problem {
+            div class="error" role="alert" id="problem" { p { (t(words)) " " (t(M::NothingStarted)) } }
+        }
         p { (t(M::ReissueHelp)) }
         form method="post" action="/console/reissue" {
             (csrf_field(&viewer.csrf()))
-            (fields(&viewer, &ReissueForm::default()))
+            (fields(viewer, f))
         }
     };
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), body))
+    let status = problem.map_or(StatusCode::OK, |(_, s)| s);
+    view::page(viewer.lang, viewer.principal(), status, t(M::Reissue), body)
 }
 
 /// `POST /console/reissue`: what would be re-issued, and the button that starts it.
@@ -56,7 +66,7 @@ pub async fn preview(State(state): State<AppState>, viewer: Viewer, body: Body) 
     let t = |m: M| m.text(viewer.lang);
     let chosen = match reissue::select(&state.admin, &selection).await {
         Ok(c) => c,
-        Err(e) => return Err(refuse_selection(&viewer, &e).await),
+        Err(e) => return Err(refuse_selection(&viewer, &f, &e).await),
     };
     let rows: Vec<Vec<Markup>> = chosen
         .iter()
@@ -90,15 +100,16 @@ pub async fn preview(State(state): State<AppState>, viewer: Viewer, body: Body) 
 /// `POST /console/reissue/run`: choose again (certificates may have changed since the preview), start the job,
 /// and show its page.
 pub async fn run(State(state): State<AppState>, viewer: Viewer, body: Body) -> Page {
-    let (_, selection) = read(&viewer, body).await?;
+    let (f, selection) = read(&viewer, body).await?;
     let chosen = match reissue::select(&state.admin, &selection).await {
         Ok(c) => c,
-        Err(e) => return Err(refuse_selection(&viewer, &e).await),
+        Err(e) => return Err(refuse_selection(&viewer, &f, &e).await),
     };
     if chosen.is_empty() {
         let e =
             ApiError::new(StatusCode::CONFLICT, "nothing to re-issue", "no certificate matches any more".to_owned());
-        return Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await));
+        viewer.caller.refuse(ACTION, "-", e).await;
+        return Err(form_page(&viewer, &f, Some((M::ReissueNothingLeft, StatusCode::CONFLICT))));
     }
     let (params, items) = reissue::job_parts(&selection, &chosen);
     let actor = viewer.caller.actor();
@@ -151,22 +162,33 @@ async fn read(viewer: &Viewer, body: Body) -> Result<(ReissueForm, reissue::Sele
     viewer.caller.may(Action::RunJobs).await.or_page(viewer)?;
     let f: ReissueForm = viewer.form(ACTION, "-", body).await?;
     let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let bad = |detail: String| async move {
-        let e = ApiError::bad_request("invalid selection", detail);
-        viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await)
+    let bad = |detail: String, words: M| {
+        let f = &f;
+        async move {
+            let e = ApiError::bad_request("invalid selection", detail);
+            viewer.caller.refuse(ACTION, "-", e).await;
+            form_page(viewer, f, Some((words, StatusCode::BAD_REQUEST)))
+        }
     };
     let issued_before = match blank(&f.issued_before) {
         None => None,
         Some(d) => match hcpki_pkix::time::parse_rfc3339(&format!("{d}T00:00:00Z")) {
             Some(t) => Some(t),
-            None => return Err(bad(format!("issued_before {d:?}: give a date as YYYY-MM-DD")).await),
+            None => {
+                let detail = format!("issued_before {d:?}: give a date as YYYY-MM-DD");
+                return Err(bad(detail, M::ReissueBadDate).await);
+            }
         },
     };
-    let expiring_within_days = match blank(&f.expiring_within) {
+    // Full-width digits typed through an IME are the same days (issue #45 item 4).
+    let expiring_within_days = match blank(&f.expiring_within).map(|d| crate::typed_input::digits(&d)) {
         None => None,
         Some(d) => match d.parse::<i64>() {
             Ok(n) if (1..=36_500).contains(&n) => Some(n),
-            _ => return Err(bad(format!("expiring_within {d:?}: give a number of days from 1 to 36500")).await),
+            _ => {
+                let detail = format!("expiring_within {d:?}: give a number of days from 1 to 36500");
+                return Err(bad(detail, M::ReissueBadDays).await);
+            }
         },
     };
     let selection = reissue::Selection {
@@ -180,7 +202,19 @@ async fn read(viewer: &Viewer, body: Body) -> Result<(ReissueForm, reissue::Sele
     Ok((f, selection))
 }
 
-async fn refuse_selection(viewer: &Viewer, e: &reissue::SelectionError) -> Response {
-    let e = ApiError::bad_request("invalid selection", e.to_string());
-    viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await)
+/// A selection the job code refused: audited in its words, the form again in the operator's.
+async fn refuse_selection(viewer: &Viewer, f: &ReissueForm, e: &reissue::SelectionError) -> Response {
+    use reissue::SelectionError as E;
+    let words = match e {
+        E::Ca(_) => M::ReissueBadCa,
+        E::Profile(_) => M::ReissueBadProfile,
+        E::Facility(_) => M::ReissueBadFacility,
+        E::Unbounded => M::ReissueUnbounded,
+        _ => {
+            let e = ApiError::unavailable(e);
+            return viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await);
+        }
+    };
+    viewer.caller.refuse(ACTION, "-", ApiError::bad_request("invalid selection", e.to_string())).await;
+    form_page(viewer, f, Some((words, StatusCode::BAD_REQUEST)))
 }

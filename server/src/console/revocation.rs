@@ -125,7 +125,7 @@ fn page(
         }
         form method="post" action={ "/console/certificates/" (c.serial) "/revoke" } {
             (csrf_field(&viewer.csrf()))
-            p { (view::choose("reason", "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason))) }
+            p { (view::choose("reason", "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason), "")) }
             p {
                 button type="submit" class="danger" id="confirm" { (t(M::ConfirmRevokeButton)) }
                 " "

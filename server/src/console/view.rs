@@ -96,10 +96,20 @@ fn identity(lang: Lang, who: &Principal) -> String {
     }
 }
 
-/// A refusal: its status, what went wrong and what to do (the operation's own words).
+/// A refusal no form can say in its own words: what kind of refusal it is in the page's language first (by its
+/// status), then the operation's own words (what went wrong and what to do), which are English.
 pub fn refusal(lang: Lang, who: &Principal, e: &ApiError) -> Response {
+    let lead = match e.status {
+        StatusCode::UNAUTHORIZED => M::RefusedSignIn,
+        StatusCode::FORBIDDEN => M::RefusedForbidden,
+        StatusCode::NOT_FOUND => M::RefusedNotFound,
+        StatusCode::CONFLICT => M::RefusedConflict,
+        s if s.is_server_error() => M::RefusedUnavailable,
+        _ => M::RefusedBadRequest,
+    };
     let body = html! {
         div class="error" role="alert" {
+            p id="refusal-lead" { (lead.text(lang)) }
             p { strong { (e.error) } " (" (e.status.as_u16()) ")" }
             p { (e.detail) }
         }
@@ -142,14 +152,30 @@ pub struct Input<'a> {
     inputmode: Option<&'static str>,
     size: Option<u32>,
     required: bool,
+    autocomplete: Option<&'static str>,
+    hint: Option<&'a str>,
+    autofocus: bool,
 }
 
 /// A labelled text `<input>`: `id` is the label's target, `max` its `maxlength`.
 pub fn input<'a>(id: &'a str, name: &'a str, label: &'a str, value: &'a str, max: usize) -> Input<'a> {
-    Input { id, name, label, value, max, kind: None, inputmode: None, size: None, required: false }
+    Input {
+        id,
+        name,
+        label,
+        value,
+        max,
+        kind: None,
+        inputmode: None,
+        size: None,
+        required: false,
+        autocomplete: None,
+        hint: None,
+        autofocus: false,
+    }
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
     /// `type="date"`.
     pub fn date(self) -> Self {
         Self { kind: Some("date"), ..self }
@@ -169,14 +195,32 @@ impl Input<'_> {
     pub fn required(self) -> Self {
         Self { required: true, ..self }
     }
+
+    /// `autocomplete`: what the browser may fill in (`organization`, `street-address`, `off`…).
+    pub fn autocomplete(self, what: &'static str) -> Self {
+        Self { autocomplete: Some(what), ..self }
+    }
+
+    /// A hint under the field (what it is, the form it takes), tied to it by `aria-describedby`.
+    pub fn hint(self, hint: &'a str) -> Self {
+        Self { hint: Some(hint), ..self }
+    }
+
+    /// `autofocus`, when `on`: the field to fix after a refusal (the page needs no script for it).
+    pub fn focus_if(self, on: bool) -> Self {
+        Self { autofocus: on, ..self }
+    }
 }
 
 impl Render for Input<'_> {
     fn render(&self) -> Markup {
+        let hint_id = self.hint.map(|_| format!("{}-hint", self.id));
         html! {
             label for=(self.id) { (self.label) }
             input id=(self.id) name=(self.name) value=(self.value) maxlength=(self.max) type=[self.kind]
-                inputmode=[self.inputmode] size=[self.size] required[self.required];
+                inputmode=[self.inputmode] size=[self.size] required[self.required]
+                autocomplete=[self.autocomplete] aria-describedby=[&hint_id] autofocus[self.autofocus];
+            @if let (Some(hint), Some(id)) = (self.hint, &hint_id) { p class="hint" id=(id) { (hint) } }
         }
     }
 }
@@ -193,13 +237,13 @@ pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selec
 
 /// A required choice with nothing chosen beforehand: the first option is `prompt` with an empty value, so the
 /// browser asks for a choice rather than sending whatever came first (issue #45 item 2: no preselected
-/// revocation reason).
-pub fn choose(id: &str, name: &str, label: &str, options: &[(&str, &str)], prompt: &str) -> Markup {
+/// revocation reason). `chosen` is the value the person chose before a refusal (empty: none yet).
+pub fn choose(id: &str, name: &str, label: &str, options: &[(&str, &str)], prompt: &str, chosen: &str) -> Markup {
     html! {
         label for=(id) { (label) }
         select id=(id) name=(name) required {
-            option value="" selected { (prompt) }
-            @for (value, text) in options { option value=(value) { (text) } }
+            option value="" selected[chosen.is_empty()] { (prompt) }
+            @for (value, text) in options { option value=(value) selected[!chosen.is_empty() && *value == chosen] { (text) } }
         }
     }
 }

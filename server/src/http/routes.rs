@@ -114,7 +114,10 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
         .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
         .route("/console/facilities/{id}/devices/{device}/name", get(device_names::form).post(device_names::save))
-        .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
+        .route(
+            "/console/credentials/{id}/revoke",
+            get(facilities::confirm_revoke_credential).post(facilities::revoke_credential),
+        )
         .route("/console/certificates", get(facilities::certificates))
         .route(
             "/console/certificates/{serial}/revoke",
