@@ -129,6 +129,11 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let page = c.get("/console/apply", &As::Nobody);
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.text.contains("<html lang=\"ja\"") && page.text.contains("施設の利用申請"), "{page:?}");
+    // Every field's hint is tied to it, the kind list's too (issue #45 item 1).
+    for id in ["name", "kind", "medical_code", "address", "contact"] {
+        assert!(page.text.contains(&format!("aria-describedby=\"{id}-hint\"")), "{id}: {page:?}");
+        assert!(page.text.contains(&format!("id=\"{id}-hint\"")), "{id}: {page:?}");
+    }
     let code = medical_code(5150);
     let fields = [
         ("name", "桜クリニック"),

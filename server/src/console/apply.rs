@@ -40,8 +40,7 @@ fn page(viewer: &Viewer, typed: &Application, problem: Option<ApplicationProblem
             (csrf_field(&viewer.csrf()))
             (view::input("name", "name", t(M::Name), &typed.name, MAX_NAME).size(40).required()
                 .autocomplete("organization").hint(t(M::ApplyNameHint)).focus_if(fix(&[P::Name])))
-            (view::choose("kind", "kind", t(M::Kind), &kinds, t(M::ChooseKind), &typed.kind))
-            p class="hint" id="kind-hint" { (t(M::ApplyKindHint)) }
+            (view::choose_with_hint("kind", "kind", t(M::Kind), &kinds, t(M::ChooseKind), &typed.kind, Some(t(M::ApplyKindHint))))
             // Digits, typed through an IME or not: full-width digits and hyphens are the same code.
             (view::input("medical_code", "medical_code", t(M::MedicalCode), &code, MAX_SHORT).numeric().size(16)
                 .autocomplete("off").hint(t(M::ApplyCodeHint))

@@ -239,12 +239,27 @@ pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selec
 /// browser asks for a choice rather than sending whatever came first (issue #45 item 2: no preselected
 /// revocation reason). `chosen` is the value the person chose before a refusal (empty: none yet).
 pub fn choose(id: &str, name: &str, label: &str, options: &[(&str, &str)], prompt: &str, chosen: &str) -> Markup {
+    choose_with_hint(id, name, label, options, prompt, chosen, None)
+}
+
+/// [`choose`] with a hint under the list, tied to it by `aria-describedby` as [`Input::hint`] does for fields.
+pub fn choose_with_hint(
+    id: &str,
+    name: &str,
+    label: &str,
+    options: &[(&str, &str)],
+    prompt: &str,
+    chosen: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let hint_id = hint.map(|_| format!("{id}-hint"));
     html! {
         label for=(id) { (label) }
-        select id=(id) name=(name) required {
+        select id=(id) name=(name) required aria-describedby=[&hint_id] {
             option value="" selected[chosen.is_empty()] { (prompt) }
             @for (value, text) in options { option value=(value) selected[!chosen.is_empty() && *value == chosen] { (text) } }
         }
+        @if let (Some(hint), Some(hint_id)) = (hint, &hint_id) { p class="hint" id=(hint_id) { (hint) } }
     }
 }
 
