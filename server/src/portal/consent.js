@@ -162,6 +162,14 @@
     }
   }
 
+  // An authentication key's answer (an identification, an agreement with the PIN) into the form's fields: the
+  // portal's challenge, the card's signature and its chain.
+  function fillAnswer(form, challenge, answered) {
+    form.elements.challenge.value = challenge;
+    form.elements.signature.value = answered.signature;
+    form.elements.chain.value = answered.chain.join(",");
+  }
+
   // Post the form once the physician's card is back (when it was lent).
   async function finish(form, words, lent, say) {
     if (lent) {
@@ -198,10 +206,7 @@
         format: "pades", title: words.title, content, kind: "jpki", role: "auth", challenge: prepared.challenge,
         lang: pageLang(),
       };
-      const answered = await operate(words, "/v1/documents", request, words.sayPin, lent, say);
-      form.elements.challenge.value = prepared.challenge;
-      form.elements.signature.value = answered.signature;
-      form.elements.chain.value = answered.chain.join(",");
+      fillAnswer(form, prepared.challenge, await operate(words, "/v1/documents", request, words.sayPin, lent, say));
       await finish(form, words, lent, say);
       return;
     }
@@ -229,10 +234,7 @@
       challenge: issued.challenge, kind: "jpki", role: "auth", purpose: "identification", allow_last_try: false,
       lang: pageLang(),
     };
-    const done = await operate(words, "/v1/sign", request, words.sayPin, lent, say);
-    form.elements.challenge.value = issued.challenge;
-    form.elements.signature.value = done.signature;
-    form.elements.chain.value = done.chain.join(",");
+    fillAnswer(form, issued.challenge, await operate(words, "/v1/sign", request, words.sayPin, lent, say));
     await finish(form, words, lent, say);
   }
 
