@@ -19,7 +19,7 @@ use crate::profile::{self, IssuerContext, ProfileSettings};
 use crate::registrar::Registrar;
 use crate::revoker::Revoker;
 use crate::serial::Serial;
-use crate::store::{Actor, AuditLog, AuthorityRecord, Issuance, IssuanceIntent, Jobs, Store};
+use crate::store::{Actor, AuditLog, AuthorityRecord, Issuance, IssuanceIntent, Jobs, Maintenance, Store};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
 use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri};
@@ -73,6 +73,9 @@ pub struct Authority {
     jobs: Arc<dyn Jobs>,
     /// The audit chain, for its readers (the console's viewer and export) and writers outside the parts.
     audit: Arc<dyn AuditLog>,
+    /// The database's upkeep (its backend, snapshots, memory release, a round trip), for the server's tasks,
+    /// backups and benches.
+    maintenance: Arc<dyn Maintenance>,
     hierarchy: Arc<Hierarchy>,
     registrar: Arc<Registrar>,
     pipeline: Arc<Pipeline>,
@@ -237,6 +240,7 @@ impl Authority {
             enrollment: store.clone(),
             operators: store.clone(),
             grants: store.clone(),
+            device_names: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),
@@ -253,6 +257,7 @@ impl Authority {
             acme: store.clone(),
             jobs: store.clone(),
             audit: store.clone(),
+            maintenance: store.clone(),
             store,
             hierarchy,
             registrar: Arc::new(registrar),
@@ -303,9 +308,16 @@ impl Authority {
         &self.audit
     }
 
-    /// The whole store the parts were given: the server's `AppState`, its background tasks (each handed the
-    /// areas it uses) and the SSO side (still on `dyn Store` while it moves, issue #43 item 1) read it here.
-    /// The parts never do; listings read through the part that owns the rows.
+    /// The database's upkeep: its backend, snapshots, memory release and a round trip.
+    pub fn maintenance(&self) -> &Arc<dyn Maintenance> {
+        &self.maintenance
+    }
+
+    /// The whole store the parts were given, for what is assembled from it: the server's `AppState` and the
+    /// SSO side's housekeeping, portal listener, demo account and bench (still on `dyn Store` while it moves,
+    /// issue #43 item 1). The parts never do; listings and look-ups read through the area that owns the rows
+    /// ([`Registrar::facilities`], [`Registrar::device_names`], [`Pipeline::certificates`], [`Authority::jobs`],
+    /// [`Authority::audit_log`], [`Authority::maintenance`]).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -9,7 +9,8 @@ use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
 use crate::store::{
-    Actor, AuditLog, ConsoleGrants, Enrollment, Facilities, FacilityChange, Issuance, Operators, StoreError,
+    Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators,
+    StoreError,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -23,6 +24,8 @@ pub struct Registrar {
     pub(crate) enrollment: Arc<dyn Enrollment>,
     pub(crate) operators: Arc<dyn Operators>,
     pub(crate) grants: Arc<dyn ConsoleGrants>,
+    /// The names people give a facility's PCs (its writes audit themselves).
+    pub(crate) device_names: Arc<dyn DeviceNames>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -46,6 +49,11 @@ impl Registrar {
     /// audited).
     pub fn enrollment(&self) -> &dyn Enrollment {
         self.enrollment.as_ref()
+    }
+
+    /// The names of the facilities' PCs: naming one (audited by the store as `facility.device.name`) and reading them.
+    pub fn device_names(&self) -> &dyn DeviceNames {
+        self.device_names.as_ref()
     }
 
     /// Whether password + TOTP sign-ins are accepted for the facility admin's changes (besides a card).

@@ -23,7 +23,8 @@ use std::sync::Arc;
 /// What every handler may reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The database (health pings, issued-certificate counts).
+    /// The database (health pings, issued-certificate counts), and the SSO side's areas the console's help desk
+    /// and session-lifetime pages read (portal users, sessions: on `dyn Store` while they move, issue #43).
     pub store: Arc<dyn Store>,
     /// The request counters and histograms `/metrics` reports.
     pub metrics: Arc<metrics::Metrics>,

@@ -475,8 +475,7 @@ pub async fn set_session_lifetime(
     }
     let secs = hours.map(|h| i64::from(h) * 3600);
     state
-        .admin
-        .store()
+        .store
         .portal_set_session_lifetime(&id, secs, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)

@@ -199,7 +199,11 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                     "facility {id} has no PC {device:?}: choose a device ID from `hcpki cert list --facility {id}`"
                 );
             }
-            authority.store().name_device(&id, &device, &name, &actor, hcpki_pkix::time::now()).await?;
+            authority
+                .registrar()
+                .device_names()
+                .name_device(&id, &device, &name, &actor, hcpki_pkix::time::now())
+                .await?;
             eprintln!("device {device} of {id} is now named {name}");
             Ok(ExitCode::SUCCESS)
         }

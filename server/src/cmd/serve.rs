@@ -118,7 +118,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let metrics = Arc::new(Metrics::default());
-    crate::memory::spawn_idle_release(metrics.clone(), authority.store().clone());
+    crate::memory::spawn_idle_release(metrics.clone(), authority.maintenance().clone());
     if let Some(atna) = &loaded.config.atna {
         // Read and checked before serving: a bad [atna] stops the start, not the first audit message.
         let forwarder = atna.forwarder(&loaded.dir, &loaded.key_context()).context("the audit repository ([atna])")?;
@@ -130,26 +130,29 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     }
     let every =
         std::time::Duration::from_secs(loaded.config.portal.as_ref().map_or(30, |c| c.housekeeping_secs).max(1).into());
+    // The whole store, for what is assembled here: the SSO side's housekeeping (on `dyn Store` while it moves,
+    // issue #43 item 1) and `AppState`; the other tasks take the areas they use.
+    let store = authority.store().clone();
     crate::portal::housekeeping::spawn(
         portal.as_ref().map(|p| p.state.clone()),
-        authority.store().clone(),
+        store.clone(),
         metrics.clone(),
         authority.clock().clone(),
         every,
     );
     if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
-        webhook.spawn(authority.store().clone(), authority.clock().clone());
+        webhook.spawn(store.clone(), authority.clock().clone());
     }
     let limits = Arc::new(crate::app::rate_limit::Guard::new(
         rate_limit::Settings::from_config(&loaded.config.limits)?,
-        authority.store().clone(),
+        store.clone(),
         authority.audit_log().clone(),
         metrics.clone(),
         authority.clock().clone(),
     ));
     limits.share().await;
     let state = AppState {
-        store: authority.store().clone(),
+        store,
         limits: limits.clone(),
         metrics,
         est: authority.clone(),

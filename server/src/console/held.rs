@@ -19,7 +19,7 @@ pub async fn page(state: &AppState, lang: Lang, der: &[u8]) -> Option<Response> 
     use der::Decode;
     let cert = x509_cert::Certificate::from_der(der).ok()?;
     let octets = cert.tbs_certificate().serial_number().as_bytes();
-    let record = state.admin.store().certificate_with_serial_octets(octets).await.ok()??;
+    let record = state.admin.pipeline().certificates().certificate_with_serial_octets(octets).await.ok()??;
     // Only the certificate this CA issued, byte for byte, tells whose facility it is.
     if record.der.as_deref() != Some(der) {
         return None;

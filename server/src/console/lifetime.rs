@@ -33,12 +33,8 @@ async fn section_with(
         return Ok(html! {});
     }
     let t = |m: M| m.text(viewer.lang);
-    let secs = state
-        .admin
-        .store()
-        .portal_session_lifetime(&f.id)
-        .await
-        .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let secs =
+        state.store.portal_session_lifetime(&f.id).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let current = match secs {
         Some(s) => format!("{} {}", s / 3600, t(M::Hours)),
         None => t(M::DefaultLifetime).to_owned(),

@@ -41,7 +41,7 @@ pub async fn names(
     id: &FacilityId,
 ) -> Result<HashMap<String, DeviceName>, ApiError> {
     caller.may(Action::ListCertificates(id)).await?;
-    let named = state.store.device_names(id).await.map_err(ApiError::unavailable)?;
+    let named = state.admin.registrar().device_names().device_names(id).await.map_err(ApiError::unavailable)?;
     Ok(named.into_iter().map(|d| (d.device, d.name)).collect())
 }
 
@@ -88,7 +88,9 @@ pub async fn name(
         }
     };
     state
-        .store
+        .admin
+        .registrar()
+        .device_names()
         .name_device(&id, device, &name, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)?;

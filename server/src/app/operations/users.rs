@@ -128,7 +128,7 @@ pub async fn query(caller: &Caller, text: Option<&str>) -> Result<String, ApiErr
 /// sign-ins, sessions and throttle (operators and auditors).
 pub async fn search(state: &AppState, caller: &Caller, text: &str) -> Result<Found, ApiError> {
     caller.may(Action::SearchUsers).await?;
-    let store = state.admin.store().as_ref();
+    let store = state.store.as_ref();
     let needle = text.to_lowercase();
     let hit = |s: &str| s.to_lowercase().contains(&needle);
     let logins = login_entries(store).await.map_err(ApiError::unavailable)?;
@@ -190,8 +190,7 @@ pub async fn clear_lockout(state: &AppState, caller: &Caller, account: &str) -> 
     caller.may(Action::ClearLockout).await?;
     let account = named(caller, &name, "account", account).await?;
     state
-        .admin
-        .store()
+        .store
         .portal_clear_login_failures(account, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)

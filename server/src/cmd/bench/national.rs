@@ -310,18 +310,20 @@ async fn grow_and_measure(
     population.facilities.extend(new_ids);
 
     // Lookups, each sample on its own round trip, one at a time.
-    let store = authority.store();
+    let (facilities, certificates) = (authority.registrar().facilities(), authority.pipeline().certificates());
+    let maintenance = authority.maintenance();
     let by_id = sample_latency(args.lookups, sampler, &population.facilities, |id| async move {
-        anyhow::ensure!(store.facility(&id).await?.is_some(), "facility {id} is missing");
+        anyhow::ensure!(facilities.facility(&id).await?.is_some(), "facility {id} is missing");
         Ok(())
     })
     .await?;
     let by_serial = sample_latency(args.lookups, sampler, &population.serials, |serial| async move {
-        anyhow::ensure!(store.certificate(&serial).await?.is_some(), "certificate {serial} is missing");
+        anyhow::ensure!(certificates.certificate(&serial).await?.is_some(), "certificate {serial} is missing");
         Ok(())
     })
     .await?;
-    let select1 = sample_latency(args.lookups, sampler, &[()], |()| async move { Ok(store.ping().await?) }).await?;
+    let select1 =
+        sample_latency(args.lookups, sampler, &[()], |()| async move { Ok(maintenance.ping().await?) }).await?;
 
     let router_crl = crl(authority, loaded, CaName::Router, population.revoked_router).await?;
     let pc_crl = crl(authority, loaded, CaName::Pc, population.revoked_pc).await?;

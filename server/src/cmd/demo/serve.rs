@@ -12,7 +12,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use clap::Args;
 use hcpki_ca::{Authority, FacilityId};
-use hcpki_pkix::time::UnixTime;
 use hcpki_sso::totp;
 use hcpki_sso::{accounts, secret::PortalSecret};
 use std::net::SocketAddr;
@@ -170,7 +169,7 @@ async fn add_account(authority: &Authority, secret: &PortalSecret, facility: &Fa
         .registrar()
         .grant_console(&format!("pwd:{USERNAME}"), "facility-admin", Some(facility.as_str()), "hcpki demo", &actor)
         .await?;
-    store.set_facility_admin_password_totp(facility, true, &actor, UnixTime::from_millis(now)).await?;
+    authority.registrar().set_admin_password_totp(facility, true, &actor).await?;
     let code_now = totp::code(&added.totp_secret, totp::step_at(hcpki_pkix::time::now_unix()));
     Ok(Account {
         password,
