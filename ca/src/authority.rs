@@ -23,7 +23,7 @@ use crate::store::{Actor, AuditLog, AuthorityRecord, Issuance, IssuanceIntent, J
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
 use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri};
-use hcpki_pkix::time::{Clock, SystemClock};
+use hcpki_pkix::time::{Clock, SystemClock, UnixTime};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use x509_cert::Certificate;
@@ -134,7 +134,7 @@ impl Authority {
             key: root_key.as_ref(),
         };
         let now = clock.now_unix();
-        let not_before = now - settings.backdate();
+        let not_before = UnixTime::from_secs(now - settings.backdate());
         let root_der = issue_ca_cert(
             store.as_ref(),
             clock.as_ref(),
@@ -352,7 +352,7 @@ async fn issue_ca_cert(
     signer: &Signer<'_>,
     template: &profile::Template,
     subject_key: &spki::SubjectPublicKeyInfoOwned,
-    not_before: i64,
+    not_before: UnixTime,
     ca: CaName,
     actor: &Actor,
 ) -> Result<Vec<u8>, SigningError> {

@@ -16,6 +16,7 @@ use der::asn1::BitString;
 use der::{Any, Decode, Encode};
 use hcpki_pkix::asn1::{SignedRaw, TbsCertificateFields};
 use hcpki_pkix::keys::{KeyError, KeySource, verify};
+use hcpki_pkix::time::UnixTime;
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
@@ -44,8 +45,8 @@ pub struct TbsInput<'a> {
     pub serial: Serial,
     /// The key being certified.
     pub subject_key: &'a SubjectPublicKeyInfoOwned,
-    /// notBefore (Unix seconds).
-    pub not_before: i64,
+    /// notBefore (X.509 encodes whole seconds: the milliseconds are dropped).
+    pub not_before: UnixTime,
     /// The facility, for facility profiles (lints check it is carried).
     pub facility: Option<&'a FacilityId>,
     /// The facility's router DNS name (router lint).
@@ -107,11 +108,11 @@ pub enum IssueError {
 impl<'a> Signer<'a> {
     /// Encode the TBS for `template`, decode it back and lint it.
     pub fn prepare(&'a self, template: &Template, input: TbsInput<'_>) -> Result<LintedTbs<'a>, IssueError> {
-        let mut validity = hcpki_pkix::time::validity(input.not_before, template.validity_days)?;
+        let mut validity = hcpki_pkix::time::validity(input.not_before.as_secs(), template.validity_days)?;
         if let Some(limit) = self.issuer_not_after {
             // Never outlive the issuer (RFC 5280 path validation would fail after it).
             if hcpki_pkix::time::unix(&validity.not_after) > limit {
-                validity = hcpki_pkix::time::validity_until(input.not_before, limit)?;
+                validity = hcpki_pkix::time::validity_until(input.not_before.as_secs(), limit)?;
             }
         }
         let not_before = hcpki_pkix::time::unix(&validity.not_before);

@@ -26,6 +26,7 @@ use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
 use crate::store::{Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceIntent, StoreError};
 use hcpki_model::{CaName, SerialHex};
+use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -163,7 +164,7 @@ impl Pipeline {
         let t_plan = t0.elapsed();
         let signers: Vec<Signer<'_>> = plans.iter().map(|p| p.plan.signer()).collect();
         // Back-dated: relying parties with slow clocks must not see a future certificate.
-        let not_before = self.hierarchy.now() - self.hierarchy.settings().backdate();
+        let not_before = UnixTime::from_secs(self.hierarchy.now() - self.hierarchy.settings().backdate());
         let mut attempt = 0;
         let linted = loop {
             let pending: Vec<_> = plans
@@ -406,7 +407,7 @@ impl Plan {
         &'s self,
         signer: &'s Signer<'s>,
         settings: &ProfileSettings,
-        not_before: i64,
+        not_before: UnixTime,
     ) -> Result<(LintedTbs<'s>, Option<Shard>), SigningError> {
         let serial = Serial::generate()?;
         let shard = self.crl_shards.shard_of(serial.number().as_bytes());

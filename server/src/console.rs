@@ -216,6 +216,11 @@ impl Viewer {
         self.clock.now_unix()
     }
 
+    /// Now, by the process's clock, as the store's records take it.
+    pub fn at(&self) -> hcpki_pkix::time::UnixTime {
+        self.clock.now()
+    }
+
     /// A fresh CSRF token for a form on this page.
     pub fn csrf(&self) -> String {
         self.key.token(&self.binding, self.now())

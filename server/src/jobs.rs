@@ -24,7 +24,7 @@ use hcpki_pkix::time::UnixTime;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
 /// dead. Batches take seconds, so a minute never catches a live worker.
-pub const STALE_SECS: i64 = 60;
+pub const STALE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The kinds of job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,8 +50,8 @@ impl Kind {
 }
 
 /// The state a person sees: the stored one, or `interrupted` for a running job whose worker is gone.
-pub fn shown_state(job: &JobRecord, now: i64) -> &'static str {
-    if job.interrupted(now - STALE_SECS) { "interrupted" } else { job.state.as_str() }
+pub fn shown_state(job: &JobRecord, now: UnixTime) -> &'static str {
+    if job.interrupted(now.minus(STALE)) { "interrupted" } else { job.state.as_str() }
 }
 
 /// Create a job of `kind` with `params` (JSON) and its items (key, JSON payload), audited as `job.create`.
@@ -87,8 +87,8 @@ pub async fn run(
     let job = store.job(id).await?.ok_or_else(|| JobError::Unknown(id.clone()))?;
     let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
-    let now = authority.clock().now_unix();
-    if !store.claim_job(id, &owner, UnixTime::from_secs(now), UnixTime::from_secs(now - STALE_SECS)).await? {
+    let now = authority.clock().now();
+    if !store.claim_job(id, &owner, now, now.minus(STALE)).await? {
         let hint = match job.state {
             JobState::Running => "another worker is running it: watch its progress, or resume it once interrupted",
             _ => "it has ended; start a new job",

@@ -59,7 +59,7 @@ pub fn facility_json(f: &Facility, router_dns: &str) -> serde_json::Value {
 }
 
 /// An enrollment credential as JSON: everything but the salt and hash.
-pub fn credential_json(c: &hcpki_ca::enroll::CredentialRecord, now: i64) -> serde_json::Value {
+pub fn credential_json(c: &hcpki_ca::enroll::CredentialRecord, now: hcpki_pkix::time::UnixTime) -> serde_json::Value {
     serde_json::json!({
         "id": c.id,
         "facility": c.facility.as_str(),

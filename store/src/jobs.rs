@@ -4,7 +4,7 @@
 //! replica can read, and resuming a job is working through its `pending` items again. The store does not
 //! interpret `params`, `payload` or `result`: they are JSON owned by `server::jobs`.
 
-use hcpki_model::JobId;
+use hcpki_model::{JobId, UnixTime};
 
 /// What a job is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -91,8 +91,9 @@ pub struct JobRecord {
 impl JobRecord {
     /// Running, but its worker has not been heard of since `stale_before`: the process died or lost the
     /// database. Shown as interrupted; any worker may resume it.
-    pub fn interrupted(&self, stale_before: i64) -> bool {
-        self.state == JobState::Running && self.heartbeat_at.is_none_or(|h| h < stale_before)
+    pub fn interrupted(&self, stale_before: UnixTime) -> bool {
+        // The heartbeat column holds whole seconds.
+        self.state == JobState::Running && self.heartbeat_at.is_none_or(|h| h < stale_before.as_secs())
     }
 }
 

@@ -44,7 +44,7 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: root_key.public_key(),
-        not_before: hcpki_pkix::time::now_unix(),
+        not_before: hcpki_pkix::time::now(),
         facility: None,
         facility_dns: None,
     };
@@ -64,7 +64,7 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: sub_key.public_key(),
-        not_before: hcpki_pkix::time::now_unix(),
+        not_before: hcpki_pkix::time::now(),
         facility: None,
         facility_dns: None,
     };
@@ -127,7 +127,7 @@ fn issue_leaf(
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: device.public_key(),
-        not_before: hcpki_pkix::time::now_unix() - 300,
+        not_before: UnixTime::from_secs(hcpki_pkix::time::now_unix() - 300),
         facility: with_facility.then_some(&f.id),
         facility_dns: with_facility.then_some(dns.as_str()),
     };
@@ -204,7 +204,7 @@ fn a_template_that_breaks_a_lint_is_never_signed() {
             TbsInput {
                 serial: Serial::generate().unwrap(),
                 subject_key: device.public_key(),
-                not_before: 0,
+                not_before: UnixTime::EPOCH,
                 facility: Some(&f.id),
                 facility_dns: Some(&dns),
             },
@@ -297,7 +297,7 @@ fn a_uuid_arc_oid_inside_a_certificate_is_refused() {
             TbsInput {
                 serial: Serial::generate().unwrap(),
                 subject_key: device.public_key(),
-                not_before: 0,
+                not_before: UnixTime::EPOCH,
                 facility: None,
                 facility_dns: None,
             },

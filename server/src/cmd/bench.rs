@@ -277,7 +277,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
 /// TBSCertList alone, and against `openssl crl` reading the same CRL (when OpenSSL is installed).
 fn crl(args: &BenchCrlArgs) -> Result<ExitCode> {
     let algs: Vec<KeyAlgorithm> = args.keys.clone();
-    let now = hcpki_pkix::time::now_unix();
+    let now = hcpki_pkix::time::now();
     let entries = crl_entries(args.entries, now)?;
     let issuer: x509_cert::name::Name = "CN=hcpki Facility PC CA,O=hcpki,C=JP".parse().context("benchmark CA name")?;
     eprintln!("bench crl: {} entries", entries.len());

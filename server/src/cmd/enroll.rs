@@ -90,7 +90,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         EnrollCommand::List { facility, json } => {
-            let now = hcpki_pkix::time::now_unix();
+            let now = hcpki_pkix::time::now();
             for c in authority.registrar().credentials(facility.as_ref()).await? {
                 if json {
                     println!("{}", crate::output::credential_json(&c, now));

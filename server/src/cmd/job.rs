@@ -12,6 +12,7 @@ use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{JobItem, JobRecord, JobState};
 use hcpki_model::JobId;
+use hcpki_pkix::time::UnixTime;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -67,7 +68,7 @@ pub enum JobCommand {
 }
 
 pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode> {
-    let now = hcpki_pkix::time::now_unix();
+    let now = hcpki_pkix::time::now();
     match command {
         JobCommand::List { limit } => {
             for j in authority.jobs().list_jobs(limit).await? {
@@ -158,7 +159,7 @@ async fn job(authority: &Authority, id: &str) -> Result<Option<JobRecord>> {
 
 /// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
 async fn unfinished(authority: &Authority, params: &serde_json::Value) -> Result<Option<JobRecord>> {
-    let stale = hcpki_pkix::time::now_unix() - jobs::STALE_SECS;
+    let stale = hcpki_pkix::time::now().minus(jobs::STALE);
     Ok(authority.jobs().list_jobs(1000).await?.into_iter().find(|j| {
         j.kind == Kind::CertReissue.as_str()
             && serde_json::from_str::<serde_json::Value>(&j.params).is_ok_and(|p| &p == params)
@@ -190,7 +191,7 @@ fn finish(job: JobRecord) -> Result<ExitCode> {
     Ok(if job.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn row(j: &JobRecord, now: i64) -> String {
+fn row(j: &JobRecord, now: UnixTime) -> String {
     format!(
         "{}  {:<16} {:<12} {}/{} done, {} failed  by {}",
         j.id,

@@ -308,7 +308,7 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord], names: &H
 /// The facility's credentials (never secrets), with a revoke form on each active one.
 fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -> Markup {
     let t = |m: M| m.text(viewer.lang);
-    let now = viewer.now();
+    let now = viewer.at();
     let may_revoke = viewer.can(&Action::RevokeCredential(&f.id));
     let rows: Vec<Vec<Markup>> = creds
         .iter()
@@ -547,7 +547,7 @@ pub async fn confirm_revoke_credential(State(state): State<AppState>, viewer: Vi
     let lang = viewer.lang;
     let t = |m: M| m.text(lang);
     let back = format!("/console/facilities/{}#credentials", c.facility.as_str());
-    let status = c.status(viewer.now());
+    let status = c.status(viewer.at());
     let profiles: Vec<&str> = c.profiles.iter().map(|p| labels::profile((*p).into(), lang)).collect();
     let body = html! {
         dl id="credential-facts" {

@@ -31,7 +31,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
     let all = state.admin.jobs().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let rows: Vec<Vec<Markup>> = all
         .iter()
         .map(|j| {
@@ -62,7 +62,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let job = find(&state, &viewer, &id, "admin.job.read").await?;
     let t = |m: M| m.text(viewer.lang);
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let shown = jobs::shown_state(&job, now);
     let working = matches!(shown, "queued" | "running") && !(job.state == JobState::Queued && job.note.is_some());
     let interrupted = shown == "interrupted";
@@ -157,8 +157,8 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let _: Empty = viewer.form("admin.job.run", &id, body).await?;
     let job = find(&state, &viewer, &id, "admin.job.run").await?;
-    let now = state.clock.now_unix();
-    if !(job.state == JobState::Queued || job.interrupted(now - jobs::STALE_SECS)) {
+    let now = state.clock.now();
+    if !(job.state == JobState::Queued || job.interrupted(now.minus(jobs::STALE))) {
         let e = ApiError::new(
             StatusCode::CONFLICT,
             "job not resumable",

@@ -134,7 +134,7 @@ pub async fn create_credential(
     let id = operations::authorize_credential(&caller, &id).await?;
     let c: CredentialRequest = read_json(&caller, "admin.credential.create", id.as_str(), body).await?;
     let minted = operations::create_credential(&state, &caller, &id, &c).await?;
-    let mut body = credential_json(&minted.record, state.clock.now_unix());
+    let mut body = credential_json(&minted.record, state.clock.now());
     if let Some(o) = body.as_object_mut() {
         for (k, v) in minted.device_fields() {
             o.insert(k.into(), v.as_str().into());
@@ -146,7 +146,7 @@ pub async fn create_credential(
 /// `GET /api/v1/facilities/{id}/credentials` (operators, auditors, the facility's admin): no secrets.
 pub async fn list_credentials(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
     let list = operations::credentials(&state, &caller, &id).await?;
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let items: Vec<_> = list.iter().map(|c| credential_json(c, now)).collect();
     Ok(Json(serde_json::json!({ "credentials": items })).into_response())
 }
@@ -162,7 +162,7 @@ pub async fn revoke_credential(
     caller.authenticated(name).await?;
     let _: serde_json::Map<String, serde_json::Value> = read_json(&caller, name, "-", body).await?;
     let c = operations::revoke_credential(&state, &caller, &id).await?;
-    Ok(Json(credential_json(&c, state.clock.now_unix())).into_response())
+    Ok(Json(credential_json(&c, state.clock.now())).into_response())
 }
 
 /// What `POST /api/v1/facilities/{id}/session-lifetime` takes: hours (1–168), or null to clear.

@@ -2,7 +2,7 @@
 //! stands at a given time. Minting, checking a presented secret and the operator's requests are
 //! `enroll::credential`'s.
 
-use hcpki_model::{FacilityId, ProfileKind, UnknownProfile};
+use hcpki_model::{FacilityId, ProfileKind, UnixTime, UnknownProfile};
 use std::fmt;
 use std::str::FromStr;
 
@@ -98,12 +98,12 @@ impl CredentialRecord {
     }
 
     /// `active`, `used`, `expired` or `revoked` at `now`.
-    pub fn status(&self, now: i64) -> &'static str {
+    pub fn status(&self, now: UnixTime) -> &'static str {
         if self.revoked_at.is_some() {
             "revoked"
         } else if self.used_at.is_some() {
             "used"
-        } else if now >= self.expires_at {
+        } else if now.as_secs() >= self.expires_at {
             "expired"
         } else {
             "active"

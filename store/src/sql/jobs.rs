@@ -208,13 +208,13 @@ macro_rules! jobs_store {
                     .collect())
             }
 
-            async fn jobs_claim(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+            async fn jobs_claim(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
                 let _writer = self.writer().await;
                 Ok(sqlx::query::<$db>(jobs::CLAIM)
                     .bind(owner)
-                    .bind(now)
+                    .bind(now.as_secs())
                     .bind(id)
-                    .bind(stale_before)
+                    .bind(stale_before.as_secs())
                     .execute(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -227,12 +227,12 @@ macro_rules! jobs_store {
                 id: &str,
                 owner: &str,
                 outcomes: &[ItemOutcome],
-                now: i64,
+                now: UnixTime,
             ) -> Result<bool, StoreError> {
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let held = sqlx::query::<$db>(jobs::HEARTBEAT)
-                    .bind(now)
+                    .bind(now.as_secs())
                     .bind(id)
                     .bind(owner)
                     .execute(&mut *tx)
@@ -248,7 +248,7 @@ macro_rules! jobs_store {
                         .bind(o.state)
                         .bind(o.result.as_deref())
                         .bind(o.error.as_deref())
-                        .bind(now)
+                        .bind(now.as_secs())
                         .bind(id)
                         .bind(o.seq)
                         .execute(&mut *tx)
@@ -400,8 +400,6 @@ macro_rules! jobs_store {
             }
 
             async fn claim_job(&self, id: &hcpki_model::JobId, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
-                let now = now.as_secs();
-                let stale_before = stale_before.as_secs();
                 self.jobs_claim(id.as_str(), owner, now, stale_before).await
             }
 
@@ -412,7 +410,6 @@ macro_rules! jobs_store {
                 outcomes: &[ItemOutcome],
                 now: UnixTime,
             ) -> Result<bool, StoreError> {
-                let now = now.as_secs();
                 self.jobs_record(id.as_str(), owner, outcomes, now).await
             }
 

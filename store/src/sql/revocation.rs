@@ -31,8 +31,8 @@ macro_rules! revocation_store {
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                let now = w.now();
-                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason, now).await?;
+                let at = w.at();
+                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason, at).await?;
                 w.append(&events::revoked(&record, reason, ended.as_deref(), actor)).await?;
                 Ok(Ok(record))
             }
@@ -44,14 +44,15 @@ macro_rules! revocation_store {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 record: &CertificateRecord,
                 reason: u8,
-                now: i64,
+                at: UnixTime,
             ) -> Result<Option<Vec<String>>, StoreError> {
                 const HOLD: u8 = 6;
                 if record.profile != CertProfile::EndEntity(ProfileKind::Pc) {
                     return Ok(None);
                 }
                 let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
-                let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, record.serial.as_str(), why, now).await?;
+                let ended =
+                    Self::end_sessions_in(tx, sso::END_PC_SESSIONS, record.serial.as_str(), why, at.as_secs()).await?;
                 Ok(Some(ended.into_iter().map(|s| s.1).collect()))
             }
         }

@@ -245,6 +245,11 @@ impl Chain {
         self.at.as_secs()
     }
 
+    /// The transaction's time.
+    pub(super) fn at(&self) -> UnixTime {
+        self.at
+    }
+
     /// The next entry for `event`, hashed onto the chain; the cursor advances.
     pub(super) fn next(&mut self, event: &AuditEvent) -> AuditEntry {
         // Audit entries record milliseconds (the `at_ms` column).

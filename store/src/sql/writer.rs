@@ -10,6 +10,7 @@
 //! the database plumbing lives in the macros.
 
 use super::rows::Chain;
+use hcpki_model::UnixTime;
 
 /// Why `insert_facility` stopped: a store error, or the insert itself failed (kept raw so a
 /// unique violation can be turned into the code's holder once the transaction is gone).
@@ -39,6 +40,11 @@ impl<DB: sqlx::Database> Writer<'_, DB> {
     /// The time passed to `write`, in Unix seconds: what the rows of this transaction record.
     pub(super) fn now(&self) -> i64 {
         self.chain.now()
+    }
+
+    /// The time passed to `write`.
+    pub(super) fn at(&self) -> UnixTime {
+        self.chain.at()
     }
 }
 

@@ -154,7 +154,7 @@ pub async fn search(state: &AppState, caller: &Caller, text: &str) -> Result<Fou
     users.extend(card_holders(&logins, &hit));
     let truncated = users.len() > MAX_USERS;
     users.truncate(MAX_USERS);
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     for u in &mut users {
         u.logins = history(&logins, u);
         u.sessions = sessions(store, &u.person, now).await.map_err(ApiError::unavailable)?;
@@ -278,9 +278,13 @@ fn history(entries: &[AuditEntry], u: &User) -> Vec<Login> {
         .collect()
 }
 
-async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
+async fn sessions(
+    store: &dyn Store,
+    person: &str,
+    now: UnixTime,
+) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
     Ok(store
-        .portal_person_sessions(person, UnixTime::from_secs(now))
+        .portal_person_sessions(person, now)
         .await?
         .into_iter()
         .map(|s| LiveSession {
@@ -292,9 +296,13 @@ async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveS
         .collect())
 }
 
-async fn lockout(store: &dyn Store, account: &str, now: i64) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {
+async fn lockout(
+    store: &dyn Store,
+    account: &str,
+    now: UnixTime,
+) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {
     let Some((failures, last_at)) = store.portal_login_failures(account).await? else { return Ok(None) };
-    let wait_secs = hcpki_sso::throttle::check(store, account, now).await?.err();
+    let wait_secs = hcpki_sso::throttle::check(store, account, now.as_secs()).await?.err();
     Ok(Some(Lockout { failures, last_at, wait_secs }))
 }
 

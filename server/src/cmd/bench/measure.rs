@@ -5,6 +5,7 @@ use anyhow::Result;
 use hcpki_ca::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_pkix::keys::{self, KeyAlgorithm, SoftwareKey};
+use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,9 @@ pub struct RawCrl {
     pub der: Vec<u8>,
 }
 
-pub fn raw_crl(alg: KeyAlgorithm, issuer: &x509_cert::name::Name, entries: &[Entry], now: i64) -> Result<RawCrl> {
+pub fn raw_crl(alg: KeyAlgorithm, issuer: &x509_cert::name::Name, entries: &[Entry], now: UnixTime) -> Result<RawCrl> {
+    // The CRL encoder takes whole seconds.
+    let now = now.as_secs();
     let (key, _) = SoftwareKey::generate_device_key(alg)?;
     let key_id = [0x5au8; 20];
     let signer = CrlSigner { issuer, key_id: &key_id, key: &key };
@@ -62,7 +65,8 @@ pub fn raw_crl(alg: KeyAlgorithm, issuer: &x509_cert::name::Name, entries: &[Ent
 /// `n` store-shaped entries: serials as [`hcpki_ca::serial::Serial`] draws them (16 octets, positive, first
 /// octet non-zero), sorted like `ORDER BY serial`; reasons mixed roughly as operators revoke (most without a
 /// stated reason or superseded by renewal, some key compromises, holds and closures).
-pub fn crl_entries(n: usize, now: i64) -> Result<Vec<Entry>> {
+pub fn crl_entries(n: usize, now: UnixTime) -> Result<Vec<Entry>> {
+    let now = now.as_secs();
     const REASONS: [(CrlReason, u64); 6] = [
         (CrlReason::Unspecified, 40),
         (CrlReason::Superseded, 20),

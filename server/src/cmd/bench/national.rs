@@ -474,7 +474,7 @@ async fn crl(authority: &Authority, loaded: &Loaded, ca: CaName, entries: u64) -
     let der = authority.revoker().crl(ca).await?;
     let secs = start.elapsed().as_secs_f64();
     let algorithm = ca_key(authority, loaded, ca)?.algorithm();
-    let now = hcpki_pkix::time::now_unix();
+    let now = hcpki_pkix::time::now();
     let issuer: x509_cert::name::Name = "CN=hcpki bench,O=hcpki,C=JP".parse().context("benchmark CA name")?;
     let raw = raw_crl(algorithm, &issuer, &crl_entries(usize::try_from(entries)?, now)?, now)?;
     Ok(CrlFigures { secs, bytes: der.len(), raw_secs: raw.build })
