@@ -115,9 +115,10 @@ impl Revoker {
         match self.revocations.revoke_certificates(batch, self.hierarchy.at()).await {
             Ok(results) => results
                 .into_iter()
-                .map(|r| {
+                .zip(batch)
+                .map(|(r, asked)| {
                     r.map_err(|e| match e {
-                        StoreError::UnknownSerial(s) => RevocationError::NotRevocable(s),
+                        StoreError::UnknownSerial(_) => RevocationError::NotRevocable(asked.serial.clone()),
                         other => other.into(),
                     })
                 })

@@ -142,16 +142,13 @@ impl AcmeAuthority for Authority {
     async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
         let reason = crate::revocation::Reason::from_code(i64::from(reason))
             .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;
-        // A text that is no serial is no unrevoked issued certificate, as the store answered for it.
-        let revoked = match SerialHex::from_stored(serial) {
-            Ok(stored) => self.revoker.revoke(&stored, reason, actor).await,
-            Err(_) => Err(RevocationError::NotRevocable(serial.to_owned())),
-        };
-        match revoked {
+        let not_revocable =
+            || Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate"));
+        // A text that is no serial is no unrevoked issued certificate, as the store answers for an unknown one.
+        let Ok(stored) = SerialHex::from_stored(serial) else { return Err(not_revocable()) };
+        match self.revoker.revoke(&stored, reason, actor).await {
             Ok(_) => Ok(()),
-            Err(RevocationError::NotRevocable(_)) => {
-                Err(Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate")))
-            }
+            Err(RevocationError::NotRevocable(_)) => Err(not_revocable()),
             Err(e) => Err(internal(e)),
         }
     }

@@ -231,7 +231,7 @@ async fn concurrent_revocations_through_group_commit_answer_as_one_after_another
                 *revoked.entry(serial).or_insert(0) += 1;
             }
             Err(RevocationError::NotRevocable(s)) => {
-                assert_eq!(s, serial.as_str());
+                assert_eq!(s.as_str(), serial.as_str());
                 *refused.entry(serial).or_insert(0) += 1;
             }
             Err(other) => panic!("{other:?}"),

@@ -2,15 +2,15 @@
 
 use super::SigningError;
 use crate::store::StoreError;
-use hcpki_model::CaName;
+use hcpki_model::{CaName, SerialHex};
 
 /// Why a revocation operation failed. Each message says what the operator must do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RevocationError {
-    /// The serial is not an issued, unrevoked certificate.
+    /// The serial is not an issued, unrevoked certificate (ACME answers `alreadyRevoked`, the API 409).
     #[error("certificate {0} is not an issued, unrevoked certificate of this CA: check it with `hcpki cert show`")]
-    NotRevocable(String),
+    NotRevocable(SerialHex),
     /// A CRL could not be made.
     #[error(transparent)]
     Crl(#[from] crate::revocation::crl::CrlError),
