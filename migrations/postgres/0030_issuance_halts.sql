@@ -15,7 +15,7 @@ CREATE TABLE issuance_halts (
 CREATE INDEX issuance_halts_in_force ON issuance_halts (resumed_at);
 
 -- Approvals to resume a halt, one per named person and moment; an approval counts only while younger than the
--- configured bound (`[ca] halt_approval_ttl_secs`), so a re-approval after expiry is a new row.
+-- bound (`hcpki_ca::halt::APPROVAL_TTL`, one hour), so a re-approval after expiry is a new row.
 CREATE TABLE issuance_halt_approvals (
     halt_id     BIGINT NOT NULL,
     approver    TEXT NOT NULL,
