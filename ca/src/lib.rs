@@ -17,6 +17,7 @@ pub mod csr;
 pub mod enroll;
 pub mod error;
 pub mod group_commit;
+pub mod halt;
 pub mod hierarchy;
 pub mod issuer;
 pub mod lint;

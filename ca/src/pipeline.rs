@@ -24,7 +24,9 @@ use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSetti
 use crate::request::IssueRequest;
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
-use crate::store::{Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceIntent, StoreError};
+use crate::store::{
+    Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceHalts, IssuanceIntent, StoreError,
+};
 use hcpki_model::{CaName, SerialHex};
 use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
@@ -37,6 +39,8 @@ pub struct Pipeline {
     certificates: Arc<dyn Issuance>,
     facilities: Arc<dyn Facilities>,
     audit: Arc<dyn AuditLog>,
+    /// The stop switch's shared state, read before every batch (D135).
+    halts: Arc<dyn IssuanceHalts>,
     /// Set by [`Pipeline::start_group_commit`] (long-running servers).
     pub(crate) queue: OnceLock<GroupCommit<(IssueRequest, Actor), Outcome>>,
 }
@@ -81,8 +85,9 @@ impl Pipeline {
         certificates: Arc<dyn Issuance>,
         facilities: Arc<dyn Facilities>,
         audit: Arc<dyn AuditLog>,
+        halts: Arc<dyn IssuanceHalts>,
     ) -> Self {
-        Self { hierarchy, certificates, facilities, audit, queue: OnceLock::new() }
+        Self { hierarchy, certificates, facilities, audit, halts, queue: OnceLock::new() }
     }
 
     /// The certificates this pipeline records, for listings and look-ups (re-issue asks for successors there;
@@ -131,6 +136,10 @@ impl Pipeline {
         &self,
         jobs: &[BatchItem<'_>],
     ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
+        // The stop switch (D135): the one place every front end's issuance passes, so none can go around it.
+        if let Some(refused) = self.refuse_while_halted(jobs).await {
+            return refused;
+        }
         let t0 = std::time::Instant::now();
         let mut results: Vec<Option<Result<(Issued, CertificateRecord), SigningError>>> =
             jobs.iter().map(|_| None).collect();
@@ -254,6 +263,29 @@ impl Pipeline {
             out.push(result);
         }
         out
+    }
+
+    /// Every request of the batch refused, each audited, while a halt is in force (or when its state cannot be
+    /// read: the batch could not be recorded either); `None` while issuance runs.
+    async fn refuse_while_halted(
+        &self,
+        jobs: &[BatchItem<'_>],
+    ) -> Option<Vec<Result<(Issued, CertificateRecord), SigningError>>> {
+        let refusal = match self.halts.issuance_halt().await {
+            Ok(None) => return None,
+            Ok(Some(halt)) => Ok(halt),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut out = Vec::with_capacity(jobs.len());
+        for (request, actor, _) in jobs {
+            let e = match &refusal {
+                Ok(halt) => crate::halt::refusal(halt),
+                Err(why) => SigningError::Batch(format!("the issuance stop switch cannot be read: {why}")),
+            };
+            self.audit_refusal(request, &e, actor).await;
+            out.push(Err(e));
+        }
+        Some(out)
     }
 
     /// Audit a refused or failed issuance with its reason (`cert.issue` / denied or failed).

@@ -123,10 +123,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Facility(c) => facility::run(&open(g).await?, c).await,
         Command::Enroll(c) => enroll::run(&open(g).await?, c).await,
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,
-        Command::Ca(c) => {
-            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
-            ca::run(&loaded, &open_loaded(&loaded).await?, c).await
-        }
+        Command::Ca(c) => match c.switch() {
+            // The stop switch opens the database only: a halt must work while a CA key is the incident.
+            Some(what) => with_store(g, |_, s| Box::pin(crate::cmd::halt::run(s, what))).await,
+            None => {
+                let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+                ca::run(&loaded, &open_loaded(&loaded).await?, c).await
+            }
+        },
         Command::Cert(c) => cert::run(&open(g).await?, c).await,
         Command::Audit(c) => {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;

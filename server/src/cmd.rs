@@ -15,6 +15,7 @@ pub mod demo;
 pub mod enroll;
 pub mod facility;
 mod facility_import;
+pub mod halt;
 pub mod init;
 pub mod issue;
 pub mod job;

@@ -100,6 +100,9 @@ pub enum StoreError {
         /// The allocation.
         allocation: Allocation,
     },
+    /// The issuance stop switch refused a halt or an approval (D135); the refusal is audited.
+    #[error(transparent)]
+    Halt(#[from] crate::halt::HaltRefusal),
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

@@ -25,6 +25,7 @@ pub mod console_grant;
 pub mod delegation;
 pub mod facility;
 pub mod fault;
+pub mod halt;
 pub mod ip_prefix;
 pub mod operator;
 pub mod person_key;
@@ -55,8 +56,9 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
-    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
-    Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
+    IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions,
+    SigningRequests,
 };
 
 use std::sync::Arc;
@@ -65,8 +67,9 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
-        Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
-        Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+        Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
+        IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions,
+        SigningRequests,
     };
 }
 
@@ -93,6 +96,7 @@ pub trait Store:
     + Consents
     + Delegations
     + DeviceNames
+    + IssuanceHalts
     + std::fmt::Debug
 {
 }
@@ -117,6 +121,7 @@ impl<T> Store for T where
         + Consents
         + Delegations
         + DeviceNames
+        + IssuanceHalts
         + std::fmt::Debug
 {
 }

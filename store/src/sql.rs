@@ -24,6 +24,7 @@ mod events;
 mod facilities;
 mod imported_crls;
 mod issuance;
+mod issuance_halts;
 mod jobs;
 mod maintenance;
 mod oidc;
@@ -53,10 +54,11 @@ use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, ProfileKind, 
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice};
+use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
-    Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, Jobs,
-    Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, IssuanceHalts,
+    Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -275,6 +277,7 @@ signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sq
 consents::consents_store!(SqliteStore, sqlx::Sqlite);
 delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
+issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -296,3 +299,4 @@ signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Post
 consents::consents_store!(PgStore, sqlx::Postgres);
 delegations::delegations_store!(PgStore, sqlx::Postgres);
 device_names::device_names_store!(PgStore, sqlx::Postgres);
+issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);

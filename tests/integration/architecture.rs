@@ -677,7 +677,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["lint", "revocation"],
             &["enroll", "issuer"],
             &["error", "request"],
-            &["hierarchy"],
+            &["halt", "hierarchy"],
             &["pipeline", "registrar", "revoker"],
             &["authority"],
         ],

@@ -75,6 +75,7 @@ mod dpop;
 mod est;
 mod facility_import;
 mod fault;
+mod halt;
 mod hierarchy;
 mod hpki_repository;
 mod ipsec;

@@ -47,6 +47,7 @@ impl Authority {
             SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_)) => {
                 EnrollError::Forbidden(refusal.to_string())
             }
+            SigningError::Halted { .. } => EnrollError::Halted(refusal.to_string()),
             other => unavailable(other),
         })
     }

@@ -193,6 +193,8 @@ impl From<EnrollError> for Refusal {
     fn from(e: EnrollError) -> Self {
         match e {
             EnrollError::Unavailable(_) => Self::Unavailable(e),
+            // A halt is an answer, not trouble: a CertRep FAILURE whose text says why (RFC 8894 §3.2.1.4.5).
+            EnrollError::Halted(reason) => Self::Failure { fail: FailInfo::BadRequest, reason, audited: true },
             other => Self::Failure { fail: FailInfo::BadRequest, reason: other.to_string(), audited: true },
         }
     }

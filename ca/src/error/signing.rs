@@ -60,6 +60,21 @@ pub enum SigningError {
         /// Its successor.
         successor: String,
     },
+    /// Issuance is halted by the operators (D135): nothing is issued on any replica until two named people
+    /// approve resuming. Front ends answer 503 with `Retry-After` (EST), a problem document (ACME), a CertRep
+    /// failure (SCEP) or the console's page.
+    #[error(
+        "issuance is halted by the operators (halt {id} since {since} Unix time: {reason}); nothing is issued \
+         until two operators approve resuming; retry later"
+    )]
+    Halted {
+        /// The halt in force.
+        id: i64,
+        /// Its reason, as the operator wrote it.
+        reason: crate::store::halt::HaltReason,
+        /// When it began, in Unix seconds.
+        since: i64,
+    },
     /// A certificate that cannot be re-issued.
     #[error("certificate {serial} cannot be re-issued: {why}")]
     NotReissuable {

@@ -18,12 +18,14 @@ pub struct ApiError {
     pub error: String,
     /// The full reason and what to do.
     pub detail: String,
+    /// Seconds for `Retry-After`, when the refusal is for a while (issuance halted, D135).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// Any status, with what went wrong and what to do.
     pub fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
-        Self { status, error: error.to_owned(), detail: detail.into() }
+        Self { status, error: error.to_owned(), detail: detail.into(), retry_after: None }
     }
 
     /// 400: the request is malformed.
@@ -119,6 +121,10 @@ impl From<SigningError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "conflict", detail)
             }
             SigningError::Store(e) => Self::store(e),
+            SigningError::Halted { .. } => Self {
+                retry_after: Some(hcpki_ca::halt::RETRY_AFTER_SECS),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "issuance is halted by the operators", detail)
+            },
             SigningError::Facility(FacilityRefusal::Id(_)) | SigningError::Profile(_) | SigningError::Csr(_) => {
                 Self::bad_request("bad request", detail)
             }
@@ -177,6 +183,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response =
             (self.status, Json(serde_json::json!({ "error": self.error, "detail": self.detail }))).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

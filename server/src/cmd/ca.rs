@@ -40,6 +40,22 @@ pub enum CaCommand {
         /// The ARL file (DER or PEM).
         file: PathBuf,
     },
+    /// Stop all issuance at once on every replica (D135): EST, SCEP, ACME, the console, re-issue jobs all
+    /// refuse, saying why; OCSP, CRLs and sign-in keep working. Audited. Needs the database only, no CA key.
+    Halt {
+        /// Why, shown to every refused requester and in the audit log (1–500 characters, one line).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve resuming issuance as yourself (your own login, not root). Issuance resumes at the second
+    /// approval by a different person within an hour; each approval and refusal is audited.
+    Resume,
+    /// Whether issuance is halted, why, by whom, and the approvals to resume so far. Exits 1 while halted.
+    HaltStatus {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The CAs and the root CRL served at /crl/root.crl: which ARL, until when. Exits 1 when the imported ARL
     /// ends within DAYS days (or has ended), so monitoring can alert on the exit status alone.
     Status {
@@ -65,6 +81,18 @@ pub struct SignArlArgs {
     pub pem: bool,
 }
 
+impl CaCommand {
+    /// The stop switch's commands, which open the database only (a halt must work while a key is the incident).
+    pub fn switch(&self) -> Option<super::halt::Switch> {
+        match self {
+            Self::Halt { reason } => Some(super::halt::Switch::Halt(reason.clone())),
+            Self::Resume => Some(super::halt::Switch::Resume),
+            Self::HaltStatus { json } => Some(super::halt::Switch::Status { json: *json }),
+            _ => None,
+        }
+    }
+}
+
 pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> Result<ExitCode> {
     match command {
         CaCommand::Cert { name } => {
@@ -88,6 +116,9 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
                 rfc3339(crl.next_update),
                 left(crl.next_update, hcpki_pkix::time::now())
             );
+        }
+        CaCommand::Halt { .. } | CaCommand::Resume | CaCommand::HaltStatus { .. } => {
+            anyhow::bail!("the issuance stop switch is run without the CA keys: see `hcpki ca halt --help`")
         }
         CaCommand::Status { days, json } => {
             return status(loaded, authority, days.unwrap_or(loaded.config.ca.root_crl_warn_days), json).await;

@@ -169,5 +169,11 @@ fn success(r: AcmeResponse) -> Response {
 /// RFC 8555 §6.7: `application/problem+json`.
 fn problem(p: &Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], p.to_json().to_string()).into_response()
+    let mut response =
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], p.to_json().to_string()).into_response();
+    // A 503 is the CA declining for now (issuance halted, D135): RFC 8555 §6.6 lets the server say when to retry.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(hcpki_ca::halt::RETRY_AFTER_SECS));
+    }
+    response
 }

@@ -132,7 +132,8 @@ fn answer(result: Result<EstResponse, EnrollError>) -> Response {
     }
 }
 
-/// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503, with the reason in plain text.
+/// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503 (with `Retry-After` while issuance
+/// is halted, D135), with the reason in plain text.
 fn refusal(e: EnrollError) -> Response {
     let status = match &e {
         EnrollError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -143,6 +144,9 @@ fn refusal(e: EnrollError) -> Response {
     };
     tracing::info!(status = status.as_u16(), reason = %e, "EST request refused");
     let mut response = (status, format!("{e}\n")).into_response();
+    if matches!(e, EnrollError::Halted(_)) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(hcpki_ca::halt::RETRY_AFTER_SECS));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"hcpki EST\""));
     }

@@ -100,6 +100,7 @@ on_every_backend!(
     signing_requests_end_once_and_are_swept_a_day_after_their_deadline,
     listing_filters_facilities,
     devices_are_named_and_renamed_per_facility,
+    issuance_halts_and_resumes_after_two_people,
     duplicate_medical_code_leaves_no_trace,
     transitions_follow_the_lifecycle,
     issuance_cycle_activates_the_facility,
@@ -307,6 +308,52 @@ async fn listing_filters_facilities(db: TestDb) {
         Vec::<FacilityId>::new(),
         "the filters combine"
     );
+}
+
+/// The issuance stop switch (D135): a halt seen through another handle (replica), a second halt refused, one
+/// person approving twice recorded once, two people resuming; every refusal audited as denied.
+async fn issuance_halts_and_resumes_after_two_people(db: TestDb) {
+    use crate::halt::{ApprovalOutcome, Approver, HaltReason, HaltRefusal};
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    let ttl = std::time::Duration::from_secs(3600);
+    let who = |a: &str| Approver::named(&Actor(a.into())).unwrap();
+    assert_eq!(other.issuance_halt().await.unwrap(), None);
+    let halt = s.halt_issuance(&HaltReason::parse("鍵の調査中").unwrap(), &admin(), AT).await.unwrap();
+    assert_eq!(other.issuance_halt().await.unwrap().map(|h| h.id), Some(halt.id), "another replica sees it");
+    let again = s.halt_issuance(&HaltReason::parse("again").unwrap(), &admin(), AT).await;
+    assert!(matches!(again, Err(StoreError::Halt(HaltRefusal::AlreadyHalted { .. }))), "{again:?}");
+    let first = s.approve_resume(&who("operator:alice"), ttl, AT).await.unwrap();
+    assert!(matches!(first, ApprovalOutcome::Recorded { still_needed: 1, .. }), "{first:?}");
+    let twice = other.approve_resume(&who("operator:alice"), ttl, AT).await;
+    assert!(matches!(twice, Err(StoreError::Halt(HaltRefusal::SameApprover(_)))), "{twice:?}");
+    assert!(s.issuance_halt().await.unwrap().is_some(), "one person twice does not resume");
+    let resumed = other.approve_resume(&who("cli:bob"), ttl, AT).await.unwrap();
+    assert!(matches!(resumed, ApprovalOutcome::Resumed { .. }), "{resumed:?}");
+    assert_eq!(s.issuance_halt().await.unwrap(), None);
+    let nothing = s.approve_resume(&who("cli:carol"), ttl, AT).await;
+    assert!(matches!(nothing, Err(StoreError::Halt(HaltRefusal::NotHalted))), "{nothing:?}");
+    let log = verified_log(s).await;
+    let kinds: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|e| e.action.starts_with("ca.issuance."))
+        .map(|e| (e.action.as_str(), e.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ca.issuance.halt", "ok"),
+            ("ca.issuance.halt", "denied"),
+            ("ca.issuance.resume.approve", "ok"),
+            ("ca.issuance.resume.approve", "denied"),
+            ("ca.issuance.resume.approve", "ok"),
+            ("ca.issuance.resume", "ok"),
+            ("ca.issuance.resume.approve", "denied"),
+        ]
+    );
+    // The next halt is a new one: the old approvals do not carry over.
+    let next = s.halt_issuance(&HaltReason::parse("second").unwrap(), &admin(), AT).await.unwrap();
+    assert_eq!((next.id, next.approvals.len()), (halt.id + 1, 0));
 }
 
 /// A device's display name (D134): stored per facility and device ID, renamed in place, each change audited with

@@ -168,6 +168,8 @@ impl From<crate::enroll::EnrollError> for Problem {
             E::Unauthenticated(d) | E::Forbidden(d) => Self::unauthorized(d),
             E::BadRequest(d) => Self::malformed(d),
             E::TooLarge(d) => Self::malformed(d).with_status(413),
+            // RFC 8555 has no type for a halted CA; serverInternal with 503 says "not you, retry later".
+            E::Halted(d) => Self::server_internal(d).with_status(503),
             other => Self::server_internal(other.to_string()),
         }
     }
