@@ -15,7 +15,6 @@ use super::super::auth::Caller;
 use super::limit;
 use hcpki_ca::access::Action;
 use hcpki_ca::audit::AuditEntry;
-use hcpki_ca::store::Store;
 use hcpki_pkix::time::UnixTime;
 use serde::Serialize;
 use serde_json::Value;
@@ -210,7 +209,7 @@ async fn named<'a>(caller: &Caller, action: &str, field: &str, value: &'a str) -
 
 /// The sign-in entries (`login.card`, `portal.login`) among the newest [`SCAN_LIMIT`] audit entries, newest
 /// first.
-async fn login_entries(store: &dyn Store) -> Result<Vec<AuditEntry>, hcpki_ca::store::StoreError> {
+async fn login_entries(store: &dyn hcpki_ca::store::AuditLog) -> Result<Vec<AuditEntry>, hcpki_ca::store::StoreError> {
     let mut end = store.audit_head().await?.seq;
     let stop = (end - SCAN_LIMIT).max(0);
     let mut found = Vec::new();
@@ -279,7 +278,11 @@ fn history(entries: &[AuditEntry], u: &User) -> Vec<Login> {
         .collect()
 }
 
-async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
+async fn sessions(
+    store: &dyn hcpki_ca::store::Sessions,
+    person: &str,
+    now: i64,
+) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
     Ok(store
         .portal_person_sessions(person, UnixTime::from_secs(now))
         .await?
@@ -293,7 +296,11 @@ async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveS
         .collect())
 }
 
-async fn lockout(store: &dyn Store, account: &str, now: i64) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {
+async fn lockout(
+    store: &dyn hcpki_ca::store::PortalUsers,
+    account: &str,
+    now: i64,
+) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {
     let Some((failures, last_at)) = store.portal_login_failures(account).await? else { return Ok(None) };
     let wait_secs = hcpki_sso::throttle::check(store, account, now).await?.err();
     Ok(Some(Lockout { failures, last_at, wait_secs }))
