@@ -6,7 +6,7 @@ use crate::secret::{PortalSecret, SecretError};
 use crate::totp;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
+use hcpki_ca::store::{Actor, PortalUser, PortalUsers, StoreError};
 use hcpki_pkix::time::UnixTime;
 use zeroize::Zeroizing;
 
@@ -49,7 +49,7 @@ pub struct Added {
 /// Make and store an account, made by `actor` at `now_ms` (Unix milliseconds).
 #[allow(clippy::too_many_arguments)] // the account's fields, who and when: a struct would only rename these
 pub async fn add(
-    store: &dyn Store,
+    store: &dyn PortalUsers,
     secret: &PortalSecret,
     username: &str,
     display_name: &str,
@@ -92,7 +92,7 @@ pub async fn add(
 /// Check a password + TOTP login at `now`: the subject and the person key, or why not (for the audit log;
 /// the person sees one message whatever failed).
 pub async fn check(
-    store: &dyn Store,
+    store: &dyn PortalUsers,
     secret: &PortalSecret,
     username: &Username,
     password: &str,

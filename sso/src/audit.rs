@@ -3,14 +3,13 @@
 //! and `oidc`, so that either writes entries without importing the other.
 
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::AuditLog;
 use hcpki_pkix::time::UnixTime;
-use std::sync::Arc;
 
 /// Append an audit entry at `at_ms` (Unix milliseconds); a failure is logged (the request it records has
 /// happened either way).
 pub async fn audit(
-    store: &Arc<dyn Store>,
+    store: &(impl AuditLog + ?Sized),
     at_ms: i64,
     actor: &str,
     action: &str,

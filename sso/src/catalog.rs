@@ -7,7 +7,7 @@
 //! within that time, without a restart). [`crate::policy::decide`] stays a pure function of the values read.
 
 use crate::policy::{Services, ServicesError};
-use hcpki_ca::store::{Actor, ServiceRecord, Store, StoreError};
+use hcpki_ca::store::{Actor, ServiceRecord, Services as ServiceRows, Store, StoreError};
 use hcpki_pkix::time::Clock;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -64,7 +64,7 @@ impl Catalog {
 /// The services in the database, after importing `seed` (at `clock`'s time) if the database was never seeded;
 /// and their generation.
 pub async fn load(
-    store: &dyn Store,
+    store: &dyn ServiceRows,
     seed: Option<&std::path::Path>,
     clock: &dyn Clock,
 ) -> Result<(Services, i64), CatalogError> {

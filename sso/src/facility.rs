@@ -10,7 +10,13 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityState;
 use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::revocation::{CrlReason, Reason};
-use hcpki_ca::store::{CertStatus, Store, StoreError};
+use hcpki_ca::store::{CertStatus, Facilities, Issuance, Revocations, StoreError};
+
+/// The store areas a connection's facility is read from: the certificate (issuance), its revocation, the
+/// facility. Any store holding the three is one (the server's whole store included).
+pub trait FacilityRecords: Issuance + Facilities + Revocations {}
+
+impl<T: Issuance + Facilities + Revocations + ?Sized> FacilityRecords for T {}
 
 /// What the connection says about the facility.
 #[derive(Clone, Debug)]
@@ -64,7 +70,11 @@ pub struct LoginFacility {
 }
 
 /// Look a connection's client certificate (DER) up at `now` (it must not have expired by then).
-pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> Result<Connection, StoreError> {
+pub async fn of_certificate(
+    store: &(impl FacilityRecords + ?Sized),
+    der: Option<&[u8]>,
+    now: i64,
+) -> Result<Connection, StoreError> {
     let Some(der) = der else { return Ok(Connection::None) };
     let Some(serial) = certificate_serial(der) else {
         let reason = "the facility certificate does not decode".to_owned();
@@ -116,7 +126,10 @@ pub fn certificate_serial(der: &[u8]) -> Option<String> {
 }
 
 /// What the person at a PC whose certificate is not issued any more reads: revoked (when, why) or on hold.
-async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Result<Refusal, StoreError> {
+async fn revoked(
+    store: &(impl Revocations + ?Sized),
+    serial: &hcpki_ca::serial::SerialHex,
+) -> Result<Refusal, StoreError> {
     let Some((at, code)) = store.revocation(serial).await? else {
         let reason = format!("this PC's certificate {serial} is not valid: ask your facility's administrator");
         return Ok(Refusal::new(Problem::PcCertRevoked, reason));
@@ -144,7 +157,7 @@ async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Res
 /// connection without a certificate loses the facility, and with it the facility assurance level). `Err` is a
 /// refusal to show (suspended facility, foreign certificate).
 pub async fn for_certificate(
-    store: &dyn Store,
+    store: &(impl FacilityRecords + ?Sized),
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
     now: i64,
@@ -155,7 +168,7 @@ pub async fn for_certificate(
 /// [`for_certificate`], with the serial of the PC certificate that made it (the console names the PC a facility
 /// admin acts at, issue #24 item 7).
 pub async fn pc_for_certificate(
-    store: &dyn Store,
+    store: &(impl FacilityRecords + ?Sized),
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
     now: i64,

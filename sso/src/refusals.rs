@@ -7,7 +7,7 @@
 //! Every audit entry is a commit serialised on the audit head (D5), and none of these endpoints is rate
 //! limited: written one by one, a flood of bad requests would be a flood of durable commits that every other
 //! audited write waits behind. A [`GroupCommit`] worker instead takes every refusal waiting (up to
-//! [`MAX_BATCH`]) and appends them in one transaction ([`Store::append_audits`]), each its own chain entry, in
+//! [`MAX_BATCH`]) and appends them in one transaction ([`AuditLog::append_audits`]), each its own chain entry, in
 //! arrival order: an idle server writes each at once, a flooded one shares each commit among the batch.
 //!
 //! The caller waits for the commit, so the entry exists when the refusal is answered. A failed write is
@@ -15,7 +15,7 @@
 
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::group_commit::GroupCommit;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::AuditLog;
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Refusals {
 
 impl Refusals {
     /// Start the worker on the current tokio runtime; each batch is stamped with `clock`'s time when it is written.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    pub fn start(store: Arc<dyn AuditLog>, clock: Arc<dyn Clock>) -> Self {
         Self(GroupCommit::start("refusal audit", MAX_BATCH, QUEUE_DEPTH, move |batch: Vec<AuditEvent>| {
             let store = store.clone();
             let at_ms = clock.now_unix_ms();
@@ -78,7 +78,7 @@ pub fn named(value: Option<&str>) -> String {
 /// Append the batch in one transaction. Should that fail, each entry is tried on its own, so that one entry the
 /// database refuses does not lose the others; the failures are logged once for the batch (an outage would
 /// otherwise log a batch's worth of identical lines).
-async fn write(store: &dyn Store, batch: Vec<AuditEvent>, at_ms: i64) {
+async fn write(store: &dyn AuditLog, batch: Vec<AuditEvent>, at_ms: i64) {
     let Err(first) = store.append_audits(&batch, UnixTime::from_millis(at_ms)).await else { return };
     if batch.len() == 1 {
         tracing::error!(error = %first, "cannot write the audit entry of a refusal");

@@ -8,7 +8,7 @@
 //! [`attempt`]: a check followed by a separate write let parallel attempts all pass the check before any was
 //! counted, so 20 concurrent guesses were 20 argon2 checks however far past the free ones they were.
 
-use hcpki_ca::store::{LoginThrottle, Store, StoreError};
+use hcpki_ca::store::{LoginThrottle, PortalUsers, StoreError};
 use hcpki_pkix::time::UnixTime;
 
 /// Failures allowed before waits start.
@@ -32,7 +32,7 @@ const SCHEDULE: LoginThrottle = LoginThrottle {
 /// Admit a sign-in attempt of `name` at `now`, counting it as a failure until [`succeeded`] says otherwise:
 /// `Ok(Ok(()))` when it may go on to the password check, `Ok(Err(seconds to wait))` when it is throttled (and
 /// nothing was recorded).
-pub async fn attempt(store: &dyn Store, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
+pub async fn attempt(store: &dyn PortalUsers, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
     if store.portal_login_attempt(name, UnixTime::from_secs(now), &SCHEDULE).await?.is_some() {
         return Ok(Ok(()));
     }
@@ -42,7 +42,7 @@ pub async fn attempt(store: &dyn Store, name: &str, now: i64) -> Result<Result<(
 
 /// `Ok(Err(seconds to wait))` while `name` is throttled at `now`, otherwise `Ok(Ok(()))`: for showing the
 /// state (the console's user page); sign-ins use [`attempt`].
-pub async fn check(store: &dyn Store, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
+pub async fn check(store: &dyn PortalUsers, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
     Ok(match store.portal_login_failures(name).await? {
         Some((count, last)) => verdict(count, last, now),
         None => Ok(()),
@@ -50,7 +50,7 @@ pub async fn check(store: &dyn Store, name: &str, now: i64) -> Result<Result<(),
 }
 
 /// Record a success: the account starts afresh.
-pub async fn succeeded(store: &dyn Store, name: &str) -> Result<(), StoreError> {
+pub async fn succeeded(store: &dyn PortalUsers, name: &str) -> Result<(), StoreError> {
     store.portal_login_succeeded(name).await
 }
 

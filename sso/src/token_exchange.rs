@@ -223,7 +223,7 @@ pub async fn token_exchange(ctx: Context<'_>, call: ExchangeCall<'_>, now: i64) 
         Ok((exchanged, detail)) => {
             let actor = format!("oidc:{}", caller.id);
             crate::audit::audit(
-                &provider.store,
+                provider.store.as_ref(),
                 provider.clock.now_unix_ms(),
                 &actor,
                 ACTION,

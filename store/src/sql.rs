@@ -48,7 +48,7 @@ use crate::console_grant::ConsoleGrant;
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
-use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, ProfileKind, SerialHex, UnixTime};
+use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, OidcClientId, ProfileKind, SerialHex, UnixTime};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};

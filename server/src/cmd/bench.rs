@@ -433,7 +433,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             facility_not_after,
         };
         let start = Instant::now();
-        let created = card_login::complete(&store, &sessions, &cards, &services, &answer, source, now_ms).await;
+        let created = card_login::complete(store.as_ref(), &sessions, &cards, &services, &answer, source, now_ms).await;
         let full = start.elapsed();
         created.map_err(|e| anyhow::anyhow!("card login refused: {e:?}"))?;
 

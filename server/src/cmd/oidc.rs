@@ -5,6 +5,7 @@ use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::store::Store;
+use hcpki_model::OidcClientId;
 use hcpki_sso::oidc::client::AuthMethod;
 use hcpki_sso::oidc::jws::SigningAlg;
 use hcpki_sso::oidc::registration::{self, Registration, signing_alg};
@@ -71,7 +72,7 @@ pub enum ClientCommand {
     /// overlap, so the service can switch without an outage.
     RotateSecret {
         /// The client_id.
-        id: String,
+        id: OidcClientId,
         /// How long the old secret keeps working (`1d`, `2h`, `0`: not at all; at most 30 days). Default one day.
         #[arg(long, default_value = "1d", value_parser = period)]
         overlap: crate::config::Period,
@@ -79,7 +80,7 @@ pub enum ClientCommand {
     /// List clients.
     List,
     /// Remove a client; its grants are revoked.
-    Remove { id: String },
+    Remove { id: OidcClientId },
 }
 
 /// The help of `--auth`: every method, from [`AuthMethod::ALL`], and what each needs.

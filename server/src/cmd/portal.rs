@@ -5,7 +5,7 @@ use crate::config::{Loaded, PortalConfig};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::{Facilities, Sessions, Store};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::totp;
 use hcpki_sso::{accounts, secret::PortalSecret};
@@ -136,7 +136,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCode> {
+async fn lifetime(store: &(impl Sessions + Facilities + ?Sized), command: LifetimeCommand) -> Result<ExitCode> {
     let actor = super::actor();
     match command {
         LifetimeCommand::Set { facility, hours } => {
@@ -166,7 +166,7 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
 }
 
 /// A registered facility's ID, in its canonical form.
-async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<FacilityId> {
+async fn known_facility(store: &(impl Facilities + ?Sized), id: FacilityId) -> Result<FacilityId> {
     store.facility(&id).await?.with_context(|| format!("no facility {id}: check the ID with `hcpki facility list`"))?;
     Ok(id)
 }

@@ -5,7 +5,7 @@
 use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::Services as ServiceRows;
 use hcpki_sso::catalog;
 use hcpki_sso::policy::Services;
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub enum ServiceCommand {
 }
 
 /// Run one command.
-pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) -> Result<ExitCode> {
+pub async fn run(loaded: &Loaded, store: &dyn ServiceRows, command: ServiceCommand) -> Result<ExitCode> {
     // The file seeds an empty database first, so that what follows works on what servers will see.
     services(loaded, store).await?;
     match command {
@@ -79,7 +79,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
 
 /// The services as servers see them (the `[portal] services` file imported first if the database never had
 /// services), with their change generation.
-pub async fn services(loaded: &Loaded, store: &dyn Store) -> Result<(Services, i64)> {
+pub async fn services(loaded: &Loaded, store: &dyn ServiceRows) -> Result<(Services, i64)> {
     let cfg = super::portal::portal_config(loaded)?;
     let seed = cfg.services.as_ref().map(|f| loaded.dir.join(f));
     Ok(catalog::load(store, seed.as_deref(), &hcpki_pkix::time::SystemClock).await?)

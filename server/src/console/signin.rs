@@ -146,7 +146,7 @@ async fn sign_in(
             let detail = json!({ "grant": signed_in.grant, "acr": data.acr });
             let actor = signed_in.principal.actor();
             hcpki_sso::audit::audit(
-                &state.store,
+                state.store.as_ref(),
                 state.clock.now_unix_ms(),
                 actor.as_str(),
                 "console.signin",
@@ -232,7 +232,7 @@ pub async fn signout(State(state): State<AppState>, viewer: Viewer, body: Body) 
         }
         let detail = json!({ "grant": gid });
         hcpki_sso::audit::audit(
-            &state.store,
+            state.store.as_ref(),
             state.clock.now_unix_ms(),
             viewer.caller.actor().as_str(),
             "console.signout",

@@ -189,7 +189,7 @@ async fn pending(
 async fn audit_refusal(state: &PortalState, person_key: &str, client: &str, detail: serde_json::Value) {
     let actor = format!("portal:{person_key}");
     let now_ms = state.clock.now_unix_ms();
-    audit(&state.store, now_ms, &actor, break_glass::AUDIT_ACTION, client, Outcome::Denied, detail).await;
+    audit(state.store.as_ref(), now_ms, &actor, break_glass::AUDIT_ACTION, client, Outcome::Denied, detail).await;
 }
 
 /// The page for `pending`, with `problem` above the form when the last post was incomplete.

@@ -28,13 +28,12 @@ pub mod presence;
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::{AuditLog, PortalUsers};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{self, CardKind, CardLoginError, CardVerifier};
 use hcpki_sso::policy::{FacilityContext, Services};
 use hcpki_sso::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use serde_json::json;
-use std::sync::Arc;
 
 /// The pre-login cookie: a random id naming this browser until it logs in.
 pub const PRELOGIN_COOKIE: &str = "__Host-hcpki-login";
@@ -58,7 +57,7 @@ impl CardLogin {
     /// A fresh single-use challenge for the browser holding `prelogin_id`, at this portal's origin.
     pub async fn challenge(
         &self,
-        store: &dyn Store,
+        store: &dyn PortalUsers,
         prelogin_id: &str,
         now: i64,
     ) -> Result<login::challenge::IssuedChallenge, CardLoginError> {
@@ -125,7 +124,7 @@ pub enum Incomplete {
 /// and start the SSO session, all at `now_ms` (Unix milliseconds). `POST /login/card` and `hcpki bench login`
 /// both run this, so the bench measures what a login costs the server.
 pub async fn complete(
-    store: &Arc<dyn Store>,
+    store: &(impl AuditLog + hcpki_ca::store::Sessions + PortalUsers + ?Sized),
     sessions: &Sessions,
     cards: &CardLogin,
     services: &Services,
@@ -136,7 +135,7 @@ pub async fn complete(
     let now = now_ms.div_euclid(1000);
     let client =
         source.facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
-    let result = verify(store.as_ref(), cards, answer, source.prelogin_id, now).await;
+    let result = verify(store, cards, answer, source.prelogin_id, now).await;
     let mut event = hcpki_sso::login::audit_event(&result, &cards.origin, &client);
     if let Some(obj) = event.detail.as_object_mut() {
         obj.insert("button".into(), json!(answer.button));
@@ -185,7 +184,7 @@ pub async fn complete(
 }
 
 async fn verify(
-    store: &dyn Store,
+    store: &(impl PortalUsers + ?Sized),
     cards: &CardLogin,
     answer: &CardAnswer<'_>,
     prelogin_id: &str,

@@ -249,7 +249,7 @@ fn event(session: &Session, action: &str, target: &str, outcome: Outcome, detail
 /// A refused form, audited as denied with both people in `detail`.
 async fn refused_audit(state: &PortalState, session: &Session, action: &str, target: &str, detail: serde_json::Value) {
     let actor = format!("portal:{}", session.person_key);
-    audit(&state.store, state.clock.now_unix_ms(), &actor, action, target, Outcome::Denied, detail).await;
+    audit(state.store.as_ref(), state.clock.now_unix_ms(), &actor, action, target, Outcome::Denied, detail).await;
 }
 
 /// Posted text as the audit log keeps it: bounded, control characters replaced, whatever was sent.

@@ -4,12 +4,16 @@
 
 use axum_server::tls::TlsInfo;
 use hcpki_ca::FacilityId;
-use hcpki_ca::store::{Store, StoreError};
-use hcpki_sso::facility::{self, Connection, Refusal};
+use hcpki_ca::store::StoreError;
+use hcpki_sso::facility::{self, Connection, FacilityRecords, Refusal};
 use hcpki_sso::policy::FacilityContext;
 
 /// Look the connection's client certificate up at `now`.
-pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>, now: i64) -> Result<Connection, StoreError> {
+pub async fn of_connection(
+    store: &(impl FacilityRecords + ?Sized),
+    tls: Option<&TlsInfo>,
+    now: i64,
+) -> Result<Connection, StoreError> {
     facility::of_certificate(store, peer_certificate(tls), now).await
 }
 
@@ -21,7 +25,7 @@ pub fn peer_certificate(tls: Option<&TlsInfo>) -> Option<&[u8]> {
 /// The facility context of a request in a session that logged in at `session_facility`
 /// ([`facility::for_certificate`] for the connection's client certificate).
 pub async fn for_request(
-    store: &dyn Store,
+    store: &(impl FacilityRecords + ?Sized),
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
     now: i64,
@@ -32,7 +36,7 @@ pub async fn for_request(
 /// [`for_request`], with the serial of the PC certificate that made it (the console names the PC a facility
 /// admin acts at, issue #24 item 7).
 pub async fn pc_for_request(
-    store: &dyn Store,
+    store: &(impl FacilityRecords + ?Sized),
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
     now: i64,

@@ -7,7 +7,7 @@
 //! rows need it all the same).
 
 use super::PortalState;
-use hcpki_ca::store::{Store, StoreError, SweepCounts};
+use hcpki_ca::store::{Sessions, StoreError, SweepCounts};
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::session::KEPT_AFTER_END_SECS;
@@ -30,7 +30,7 @@ pub trait SweepCounter: Send + Sync {
 
 /// Delete what nothing needs at `now`, batch after batch until a batch comes back short (or
 /// [`MAX_BATCHES`]).
-pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreError> {
+pub async fn sweep(store: &dyn Sessions, now: i64) -> Result<SweepCounts, StoreError> {
     let mut total = SweepCounts::default();
     for _ in 0..MAX_BATCHES {
         let c = store.portal_sweep(UnixTime::from_secs(now), GRACE_SECS, BATCH).await?;
@@ -46,7 +46,7 @@ pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreErro
 /// sweep `store`; rows swept are counted in `metrics`.
 pub fn spawn(
     portal: Option<PortalState>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn Sessions>,
     metrics: Arc<dyn SweepCounter>,
     clock: Arc<dyn Clock>,
     every: Duration,

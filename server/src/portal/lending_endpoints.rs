@@ -200,7 +200,7 @@ impl PortalState {
                 "lent_until": noted.lend.as_ref().map(|l| l.until), "session": oidc::sid(&session.id_hash) });
             let actor = actor(session);
             hcpki_sso::audit::audit(
-                &self.store,
+                self.store.as_ref(),
                 now_ms,
                 &actor,
                 "session.lend.card_out",
@@ -282,7 +282,8 @@ fn paused(lang: Lang, state: &PortalState, session: &Session, csrf: &str, until:
 
 async fn stale(state: &PortalState, session: &Session, path: &str, now_ms: i64) -> Response {
     let detail = json!({ "reason": "missing or wrong CSRF token", "path": path });
-    hcpki_sso::audit::audit(&state.store, now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail).await;
+    hcpki_sso::audit::audit(state.store.as_ref(), now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail)
+        .await;
     json_error(StatusCode::FORBIDDEN, "csrf", "the page is stale: reload it and try again")
 }
 

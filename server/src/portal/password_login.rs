@@ -7,7 +7,7 @@
 
 use super::login_form::PasswordLogin;
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::PortalUsers;
 use hcpki_sso::accounts;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::facility::LoginFacility;
@@ -19,16 +19,26 @@ use hcpki_sso::throttle;
 use serde_json::json;
 
 /// What the sign-in reads besides its form.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     /// The database (accounts, throttle counts).
-    pub store: &'a dyn Store,
+    pub store: &'a dyn PortalUsers,
     /// The portal secret (sealed TOTP secrets).
     pub secret: &'a PortalSecret,
     /// The services of the policy (the home page's decisions, recorded with the login).
     pub services: &'a Catalog,
     /// The audit entries of refusals.
     pub refusals: &'a Refusals,
+}
+
+/// Without the store (an area trait, not `Debug`): what a sign-in's log needs is the rest.
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("services", &self.services)
+            .field("refusals", &self.refusals)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A good sign-in: the session to create and its `portal.login` entry (written with it, in one transaction).

@@ -64,7 +64,7 @@ pub(super) async fn login_connection(
     match connection(lang, state, tls, now_ms.div_euclid(1000)).await? {
         Connection::Refused(refusal) => {
             let detail = json!({ "credential": credential, "reason": refusal.reason });
-            audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
+            audit(state.store.as_ref(), now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
             Err(refused_connection(lang, &refusal))
         }
         Connection::Facility { context, serial, not_after } => {
@@ -102,7 +102,7 @@ pub(super) async fn check_form_csrf(
     }
     let (actor, detail) =
         (format!("portal:{}", session.person_key), json!({ "reason": "missing or wrong CSRF token" }));
-    audit(&state.store, state.clock.now_unix_ms(), &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
+    audit(state.store.as_ref(), state.clock.now_unix_ms(), &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
     Err(pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang)))
 }
 

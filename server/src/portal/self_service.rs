@@ -82,7 +82,7 @@ pub async fn end_one(
         let detail = json!({ "reason": "no live session of this person has that handle" });
         let actor = format!("portal:{}", current.person_key);
         audit(
-            &state.store,
+            state.store.as_ref(),
             state.clock.now_unix_ms(),
             &actor,
             "portal.logout",

@@ -71,8 +71,16 @@ impl PortalState {
             self.notify_revoked(&s.id_hash).await?;
             let why = s.end_reason.as_deref().unwrap_or("ended");
             let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
-            audit(&self.store, self.clock.now_unix_ms(), "system", "portal.logout", &s.person_key, Outcome::Ok, detail)
-                .await;
+            audit(
+                self.store.as_ref(),
+                self.clock.now_unix_ms(),
+                "system",
+                "portal.logout",
+                &s.person_key,
+                Outcome::Ok,
+                detail,
+            )
+            .await;
         }
         Ok(claimed.len())
     }
@@ -106,6 +114,15 @@ impl PortalState {
         oidc::backchannel::session_ended(&self.oidc, &s.id_hash).await;
         let (actor, detail) =
             (format!("portal:{}", s.person_key), json!({ "reason": why, "session": oidc::sid(&s.id_hash) }));
-        audit(&self.store, self.clock.now_unix_ms(), &actor, "portal.logout", &s.person_key, Outcome::Ok, detail).await;
+        audit(
+            self.store.as_ref(),
+            self.clock.now_unix_ms(),
+            &actor,
+            "portal.logout",
+            &s.person_key,
+            Outcome::Ok,
+            detail,
+        )
+        .await;
     }
 }

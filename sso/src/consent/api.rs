@@ -227,7 +227,7 @@ pub async fn events(
         .collect();
     let detail = json!({ "since": since, "count": list.len() });
     let actor = format!("oidc:{}", client.id);
-    audit(&ctx.provider.store, now_ms, &actor, "consent.events", &client.id, Outcome::Ok, detail).await;
+    audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.events", &client.id, Outcome::Ok, detail).await;
     Ok(json!({ "events": list, "more": list.len() as i64 == EVENTS_LIMIT }))
 }
 
@@ -267,7 +267,7 @@ async fn answer(ctx: Context<'_>, client_id: &str, consent: &ConsentRecord, now_
     let detail = json!({ "patient": consent.patient_key, "client": client_id, "purpose": consent.purpose,
         "facility": consent.facility_id, "state": phase.as_str() });
     let actor = Actor::Service(client_id.to_owned()).as_text();
-    audit(&ctx.provider.store, now_ms, &actor, "consent.read", &consent.id, Outcome::Ok, detail).await;
+    audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.read", &consent.id, Outcome::Ok, detail).await;
     Ok(body)
 }
 

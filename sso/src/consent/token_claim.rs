@@ -62,6 +62,6 @@ pub async fn claims(provider: &Provider, client_id: &str, id: &str, now_ms: i64)
     let detail = json!({ "patient": consent.patient_key, "client": client_id, "purpose": consent.purpose,
         "facility": consent.facility_id });
     let actor = format!("oidc:{client_id}");
-    audit(&provider.store, now_ms, &actor, "consent.token", &consent.id, Outcome::Ok, detail).await;
+    audit(provider.store.as_ref(), now_ms, &actor, "consent.token", &consent.id, Outcome::Ok, detail).await;
     Ok(ConsentClaims { extensions, consent: claim })
 }

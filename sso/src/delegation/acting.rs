@@ -13,10 +13,9 @@ use crate::session::Session;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::delegation::DelegationRecord;
-use hcpki_ca::store::{Store, StoreError};
+use hcpki_ca::store::{AuditLog, Delegations, StoreError};
 use hcpki_pkix::time::Clock;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// A sign-in acting under a delegation.
 #[derive(Clone, Debug)]
@@ -56,7 +55,7 @@ impl Acting {
 /// refused. The authorization endpoint (`crate::oidc::authorize`, a floor above) calls it with its provider's store
 /// and clock.
 pub async fn find(
-    store: &Arc<dyn Store>,
+    store: &(impl Delegations + AuditLog + ?Sized),
     clock: &dyn Clock,
     session: &Session,
     service: &str,

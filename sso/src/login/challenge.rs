@@ -2,13 +2,13 @@
 //!
 //! A challenge is 32 random bytes, handed to the login page as base64url and stored with the binding value
 //! (opaque to this module: e.g. a hash of a pre-login cookie), the origin and an expiry. Taking it deletes it in
-//! the same statement ([`hcpki_ca::store::Store::take_login_challenge`]), so a challenge is good for one post
+//! the same statement ([`hcpki_ca::store::PortalUsers::take_login_challenge`]), so a challenge is good for one post
 //! on any replica; the errors tell unknown-or-used, expired, other session and other origin apart.
 
 use super::CardLoginError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hcpki_ca::store::{LoginChallengeRecord, Store};
+use hcpki_ca::store::{LoginChallengeRecord, PortalUsers};
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use hcpki_pkix::time::UnixTime;
 
@@ -66,7 +66,7 @@ pub fn prelogin_binding(prelogin_id: &str) -> String {
 
 /// Issue and store a challenge for the browser session `binding` at `origin`, valid `ttl_secs` from `now`.
 pub async fn issue(
-    store: &dyn Store,
+    store: &(impl PortalUsers + ?Sized),
     binding: &str,
     origin: &str,
     ttl_secs: u32,
@@ -88,7 +88,7 @@ pub async fn issue(
 /// Take the posted `challenge` (base64url) for the session `binding`, presented at `origin`, at `now`. It is
 /// gone afterwards whatever the outcome, so a refused post cannot be retried with the same challenge.
 pub async fn take(
-    store: &dyn Store,
+    store: &(impl PortalUsers + ?Sized),
     challenge: &str,
     binding: &str,
     origin: &str,

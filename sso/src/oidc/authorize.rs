@@ -253,7 +253,9 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     }
     // A staff member acting for a physician (D95): the physician is the principal the policy decides on.
     let acting =
-        match acting::find(&provider.store, provider.clock.as_ref(), &session, &service.id, &client.id, now).await {
+        match acting::find(provider.store.as_ref(), provider.clock.as_ref(), &session, &service.id, &client.id, now)
+            .await
+        {
             Ok(acting) => acting,
             Err(acting::FindError::Refused(why)) => {
                 return Err(back.error("access_denied", &why.to_string()));
@@ -409,7 +411,7 @@ async fn audit_as(
     outcome: Outcome,
     detail: serde_json::Value,
 ) {
-    audit(&provider.store, provider.clock.now_unix_ms(), actor, action, client, outcome, detail).await;
+    audit(provider.store.as_ref(), provider.clock.now_unix_ms(), actor, action, client, outcome, detail).await;
 }
 
 /// Keep a break-glass request for its confirmation page (single use, for the session `session_hash`, as long as

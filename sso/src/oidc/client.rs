@@ -9,6 +9,7 @@ use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use crate::policy::ClientRule;
 use hcpki_ca::store::{Issuance, OnceRecord, Store};
+use hcpki_model::OidcClientId;
 use hcpki_pkix::time::UnixTime;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
@@ -307,8 +308,12 @@ impl Registry {
         {
             return Ok(Some(client));
         }
+        // A text that is no client id names no registered client (registration refuses it).
+        let Ok(typed) = OidcClientId::parse(id) else {
+            return Ok(None);
+        };
         let read_at = Instant::now();
-        let Some(record) = self.store.oidc_client(id).await? else {
+        let Some(record) = self.store.oidc_client(&typed).await? else {
             self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
             return Ok(None);
         };

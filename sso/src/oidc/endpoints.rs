@@ -368,8 +368,16 @@ pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result
         && provider.store.oidc_revoke_grant(&gid).await?.is_some()
     {
         let (actor, detail) = (format!("oidc:{}", client.id), json!({ "grant": gid }));
-        audit(&provider.store, provider.clock.now_unix_ms(), &actor, "oidc.revoke", &client.id, Outcome::Ok, detail)
-            .await;
+        audit(
+            provider.store.as_ref(),
+            provider.clock.now_unix_ms(),
+            &actor,
+            "oidc.revoke",
+            &client.id,
+            Outcome::Ok,
+            detail,
+        )
+        .await;
     }
     Ok(())
 }

@@ -6,12 +6,12 @@
 //! the disk's fsync rate (~1 000/s here; D28 addendum). Here a [`GroupCommit`] worker takes every request
 //! waiting and, for the whole batch: reads the grants in one statement, checks each request against its grant
 //! (client, redirect URI, PKCE, DPoP key), then records the jtis and applies the uses in one transaction
-//! ([`Store::oidc_token_writes`]). Results are what the requests would have got one after another.
+//! ([`Oidc::oidc_token_writes`]). Results are what the requests would have got one after another.
 
 use super::dpop::Proof;
 use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
-use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, Oidc, OnceRecord, Store, TokenWrite, TokenWritten};
+use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, Oidc, OnceRecord, TokenWrite, TokenWritten};
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
@@ -128,7 +128,7 @@ impl std::fmt::Debug for Exchanges {
 impl Exchanges {
     /// Start the worker on the current tokio runtime. `refresh_lifetime` bounds a redeemed grant's refresh
     /// tokens (and the session's own end, recorded in the grant, bounds it further).
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, refresh_lifetime: i64) -> Self {
+    pub fn start(store: Arc<dyn Oidc>, clock: Arc<dyn Clock>, refresh_lifetime: i64) -> Self {
         Self(GroupCommit::start("token endpoint", MAX_BATCH, QUEUE_DEPTH, move |batch: Vec<Exchange>| {
             let store = store.clone();
             // The deadline checks use the time the batch runs, not when each request arrived.

@@ -9,6 +9,7 @@ use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
 use crate::policy::Services;
 use hcpki_ca::store::{Actor, Oidc, OidcClientRecord, StoreError};
+use hcpki_model::{InvalidOidcClientId, OidcClientId};
 use hcpki_pkix::time::UnixTime;
 use serde_json::Value;
 
@@ -51,8 +52,8 @@ pub enum RegistrationError {
     #[error("client id {0} is the web console's own (built in, D42): choose another id")]
     Reserved(String),
     /// The id is empty or not printable ASCII without spaces.
-    #[error("client id {0:?}: use 1 to 128 printable ASCII characters without spaces")]
-    BadId(String),
+    #[error(transparent)]
+    BadId(#[from] InvalidOidcClientId),
     /// Not one of the client authentication methods.
     #[error(
         "unknown auth {0:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth (or, for a client \
@@ -98,10 +99,10 @@ pub enum RegistrationError {
     SecretsForbidden,
     /// A secret rotation for a client that has none.
     #[error("client {0} authenticates with {1}, not a secret: nothing to rotate")]
-    NoSecret(String, &'static str),
+    NoSecret(OidcClientId, &'static str),
     /// The client changed while its secret was rotated.
     #[error("client {0} changed meanwhile: run the rotation again")]
-    Raced(String),
+    Raced(OidcClientId),
     /// No random bytes for the secret.
     #[error(transparent)]
     NoRandom(#[from] NoRandom),
@@ -128,10 +129,10 @@ pub enum RegistrationError {
     UnknownService(String),
     /// The id is taken.
     #[error("client {0} exists already: remove it first (`hcpki oidc client remove {0}`)")]
-    Exists(String),
+    Exists(OidcClientId),
     /// Nothing to remove.
     #[error("no client {0}: see `hcpki oidc client list`")]
-    Unknown(String),
+    Unknown(OidcClientId),
     /// A stored registration no longer parses (edited by hand, or written by a newer version).
     #[error("client {id} is stored in a form this version cannot read: {why}")]
     Damaged {
@@ -210,8 +211,9 @@ pub async fn register(
             });
         }
     }
-    if store.oidc_client(&r.id).await?.is_some() {
-        return Err(RegistrationError::Exists(r.id));
+    let id = OidcClientId::parse(&r.id)?;
+    if store.oidc_client(&id).await?.is_some() {
+        return Err(RegistrationError::Exists(id));
     }
     let data = serde_json::to_string(&config)
         .map_err(|e| RegistrationError::Damaged { id: r.id.clone(), why: e.to_string() })?;
@@ -278,29 +280,29 @@ pub struct Rotated {
 /// days; 0: not at all).
 pub async fn rotate_secret(
     store: &dyn Oidc,
-    id: &str,
+    id: &OidcClientId,
     overlap_secs: i64,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Rotated, RegistrationError> {
     let now = now_ms.div_euclid(1000);
-    let record = store.oidc_client(id).await?.ok_or_else(|| RegistrationError::Unknown(id.to_owned()))?;
+    let record = store.oidc_client(id).await?.ok_or_else(|| RegistrationError::Unknown(id.clone()))?;
     let mut config: ClientConfig = serde_json::from_str(&record.data)
-        .map_err(|e| RegistrationError::Damaged { id: id.to_owned(), why: e.to_string() })?;
+        .map_err(|e| RegistrationError::Damaged { id: id.to_string(), why: e.to_string() })?;
     if !config.auth.is_secret() {
-        return Err(RegistrationError::NoSecret(id.to_owned(), config.auth.as_str()));
+        return Err(RegistrationError::NoSecret(id.clone(), config.auth.as_str()));
     }
     let new = client_secret::generate(now)?;
     config.secrets = client_secret::rotated(&config.secrets, new.kept, now, overlap_secs);
     let data = serde_json::to_string(&config)
-        .map_err(|e| RegistrationError::Damaged { id: id.to_owned(), why: e.to_string() })?;
+        .map_err(|e| RegistrationError::Damaged { id: id.to_string(), why: e.to_string() })?;
     let overlap = overlap_secs.clamp(0, client_secret::MAX_OVERLAP_SECS);
     let detail =
         serde_json::json!({ "auth": config.auth.as_str(), "secrets": config.secrets.len(), "overlap_secs": overlap });
     let event = hcpki_ca::audit::AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "oidc.client.secret_rotate".to_owned(),
-        target: id.to_owned(),
+        target: id.to_string(),
         outcome: hcpki_ca::audit::Outcome::Ok,
         detail,
     };
@@ -308,7 +310,7 @@ pub async fn rotate_secret(
         let previous_until = client_secret::overlap_ends(&config.secrets, now);
         Ok(Rotated { secret: new.secret, previous_until, auth: config.auth })
     } else {
-        Err(RegistrationError::Raced(id.to_owned()))
+        Err(RegistrationError::Raced(id.clone()))
     }
 }
 
@@ -328,11 +330,11 @@ pub async fn list(store: &dyn Oidc) -> Result<Vec<Registered>, RegistrationError
 
 /// Remove client `id` as `actor` at `now_ms` (Unix milliseconds): its grants are revoked with it (audited
 /// `oidc.client.remove`).
-pub async fn remove(store: &dyn Oidc, id: &str, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
+pub async fn remove(store: &dyn Oidc, id: &OidcClientId, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
     if store.oidc_remove_client(id, actor, UnixTime::from_millis(now_ms)).await? {
         Ok(())
     } else {
-        Err(RegistrationError::Unknown(id.to_owned()))
+        Err(RegistrationError::Unknown(id.clone()))
     }
 }
 
@@ -341,9 +343,7 @@ fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), 
     if r.id == CONSOLE_CLIENT_ID {
         return Err(RegistrationError::Reserved(r.id));
     }
-    if r.id.is_empty() || r.id.len() > 128 || !r.id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(RegistrationError::BadId(r.id));
-    }
+    OidcClientId::parse(&r.id)?;
     let auth = AuthMethod::from_name(&r.auth).ok_or_else(|| RegistrationError::UnknownAuth(r.auth.clone()))?;
     if let Some(jwks) = &r.jwks
         && !jwks.get("keys").is_some_and(Value::is_array)

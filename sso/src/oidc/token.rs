@@ -306,8 +306,16 @@ fn presented_grant(request: &TokenRequest) -> Result<GrantRequest, OAuthError> {
 
 async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, what: &str) {
     let (actor, detail) = (format!("oidc:{}", client.id), json!({ "grant": grant.id, "reason": what }));
-    audit(&provider.store, provider.clock.now_unix_ms(), &actor, "oidc.token", &client.id, Outcome::Denied, detail)
-        .await;
+    audit(
+        provider.store.as_ref(),
+        provider.clock.now_unix_ms(),
+        &actor,
+        "oidc.token",
+        &client.id,
+        Outcome::Denied,
+        detail,
+    )
+    .await;
 }
 
 /// An RFC 9068 access token.

@@ -25,9 +25,9 @@ macro_rules! oidc_store {
                 w.commit().await
             }
 
-            async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError> {
+            async fn oidc_client(&self, id: &OidcClientId) -> Result<Option<OidcClientRecord>, StoreError> {
                 Ok(sqlx::query_as::<$db, sso::ClientRow>(sso::CLIENT_BY_ID)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -46,7 +46,7 @@ macro_rules! oidc_store {
 
             async fn oidc_update_client(
                 &self,
-                id: &str,
+                id: &OidcClientId,
                 expected: &str,
                 data: &str,
                 event: &crate::audit::AuditEvent,
@@ -54,7 +54,7 @@ macro_rules! oidc_store {
             ) -> Result<bool, StoreError> {
                 let mut w = self.write(at).await?;
                 let changed = sqlx::query::<$db>(sso::UPDATE_CLIENT)
-                    .bind(id)
+                    .bind(id.as_str())
                     .bind(expected)
                     .bind(data)
                     .execute(&mut *w.tx)
@@ -70,10 +70,15 @@ macro_rules! oidc_store {
                 Ok(true)
             }
 
-            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+            async fn oidc_remove_client(
+                &self,
+                id: &OidcClientId,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
                 let mut w = self.write(at).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
-                    .bind(id)
+                    .bind(id.as_str())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
@@ -82,8 +87,12 @@ macro_rules! oidc_store {
                 if !gone {
                     return Ok(false);
                 }
-                sqlx::query::<$db>(sso::REVOKE_CLIENT_GRANTS).bind(id).execute(&mut *w.tx).await.map_err(Self::err)?;
-                let event = sso::event("oidc.client.remove", id, actor, serde_json::Value::Null);
+                sqlx::query::<$db>(sso::REVOKE_CLIENT_GRANTS)
+                    .bind(id.as_str())
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let event = sso::event("oidc.client.remove", id.as_str(), actor, serde_json::Value::Null);
                 w.append(&event).await?;
                 w.commit().await?;
                 Ok(true)

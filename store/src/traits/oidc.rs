@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
-use hcpki_model::UnixTime;
+use hcpki_model::{OidcClientId, UnixTime};
 
 /// The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 #[async_trait::async_trait]
@@ -12,7 +12,7 @@ pub trait Oidc: Send + Sync {
     async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One client.
-    async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
+    async fn oidc_client(&self, id: &OidcClientId) -> Result<Option<OidcClientRecord>, StoreError>;
 
     /// All clients, by id.
     async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError>;
@@ -21,7 +21,7 @@ pub trait Oidc: Send + Sync {
     /// `false`), with its audit `event`, in one transaction.
     async fn oidc_update_client(
         &self,
-        id: &str,
+        id: &OidcClientId,
         expected: &str,
         data: &str,
         event: &crate::audit::AuditEvent,
@@ -29,7 +29,7 @@ pub trait Oidc: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
-    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
+    async fn oidc_remove_client(&self, id: &OidcClientId, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
 
     /// Store a new grant (state `code`).
     async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;

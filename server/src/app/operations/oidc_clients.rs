@@ -9,6 +9,7 @@ use super::super::AppState;
 use super::super::api_error::ApiError;
 use super::super::auth::Caller;
 use hcpki_ca::access::Action;
+use hcpki_model::OidcClientId;
 use hcpki_sso::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
 use hcpki_sso::policy::Services;
 use std::sync::Arc;
@@ -80,7 +81,13 @@ pub async fn add(state: &AppState, caller: &Caller, r: Registration) -> Result<R
 pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_secs: i64) -> Result<Rotated, Refused> {
     caller.may(Action::ManageOidcClients).await?;
     let now = state.clock.now_unix_ms();
-    match registration::rotate_secret(state.store.as_ref(), id, overlap_secs, &caller.actor(), now).await {
+    let rotated = match OidcClientId::parse(id) {
+        Ok(typed) => {
+            registration::rotate_secret(state.store.as_ref(), &typed, overlap_secs, &caller.actor(), now).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match rotated {
         Ok(rotated) => {
             forget(state, id);
             Ok(rotated)
@@ -92,7 +99,13 @@ pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_
 /// Remove client `id` (operators); its grants are revoked with it.
 pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> Result<(), Refused> {
     caller.may(Action::ManageOidcClients).await?;
-    match registration::remove(state.store.as_ref(), id, &caller.actor(), state.clock.now_unix_ms()).await {
+    let removed = match OidcClientId::parse(id) {
+        Ok(typed) => {
+            registration::remove(state.store.as_ref(), &typed, &caller.actor(), state.clock.now_unix_ms()).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match removed {
         Ok(()) => {
             forget(state, id);
             Ok(())

@@ -15,7 +15,6 @@ use super::super::auth::Caller;
 use super::limit;
 use hcpki_ca::access::Action;
 use hcpki_ca::audit::AuditEntry;
-use hcpki_ca::store::Store;
 use hcpki_pkix::time::UnixTime;
 use serde::Serialize;
 use serde_json::Value;
@@ -209,7 +208,7 @@ async fn named<'a>(caller: &Caller, action: &str, field: &str, value: &'a str) -
 
 /// The sign-in entries (`login.card`, `portal.login`) among the newest [`SCAN_LIMIT`] audit entries, newest
 /// first.
-async fn login_entries(store: &dyn Store) -> Result<Vec<AuditEntry>, hcpki_ca::store::StoreError> {
+async fn login_entries(store: &dyn hcpki_ca::store::AuditLog) -> Result<Vec<AuditEntry>, hcpki_ca::store::StoreError> {
     let mut end = store.audit_head().await?.seq;
     let stop = (end - SCAN_LIMIT).max(0);
     let mut found = Vec::new();
@@ -279,7 +278,7 @@ fn history(entries: &[AuditEntry], u: &User) -> Vec<Login> {
 }
 
 async fn sessions(
-    store: &dyn Store,
+    store: &dyn hcpki_ca::store::Sessions,
     person: &str,
     now: UnixTime,
 ) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
@@ -297,7 +296,7 @@ async fn sessions(
 }
 
 async fn lockout(
-    store: &dyn Store,
+    store: &dyn hcpki_ca::store::PortalUsers,
     account: &str,
     now: UnixTime,
 ) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {

@@ -235,7 +235,7 @@ impl RelyingParty {
         let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256)?;
         let signer = Signer::new(Arc::new(key), SigningAlg::Es256)?;
         // An earlier run's client goes (its grants with it); this run's key replaces it.
-        store.oidc_remove_client(CLIENT, actor, hcpki_pkix::time::now()).await?;
+        store.oidc_remove_client(&hcpki_model::OidcClientId::parse(CLIENT)?, actor, hcpki_pkix::time::now()).await?;
         let (services, _) = crate::cmd::service::services(loaded, store).await?;
         let registration = Registration {
             id: CLIENT.into(),

@@ -116,25 +116,26 @@ pub async fn submit(
         Ok(s) => s,
         Err(e) => return unavailable_in(lang, e),
     };
-    let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now_ms).await {
-        Ok(created) => created,
-        Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable_in(lang, e),
-        Err(Incomplete::Card(e)) => {
-            // The page again, with the card buttons: the next attempt needs a new challenge anyway.
-            let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
-            let page = pages::LoginPage {
-                facility: facility.as_ref(),
-                return_to: &return_to,
-                card: Some(&card),
-                card_only: pages::card_only_services(&services),
-                kept: None,
-            };
-            let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
-            let target = crate::portal::respond::return_origin(&state, &return_to).await;
-            return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
-        }
-        Err(Incomplete::Session(e)) => return session_failed(lang, e),
-    };
+    let created =
+        match complete(state.store.as_ref(), &state.sessions, &cards, &services, &answer, source, now_ms).await {
+            Ok(created) => created,
+            Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable_in(lang, e),
+            Err(Incomplete::Card(e)) => {
+                // The page again, with the card buttons: the next attempt needs a new challenge anyway.
+                let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
+                let page = pages::LoginPage {
+                    facility: facility.as_ref(),
+                    return_to: &return_to,
+                    card: Some(&card),
+                    card_only: pages::card_only_services(&services),
+                    kept: None,
+                };
+                let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
+                let target = crate::portal::respond::return_origin(&state, &return_to).await;
+                return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
+            }
+            Err(Incomplete::Session(e)) => return session_failed(lang, e),
+        };
     // A session on a presence lease hands its token to the agent (D26) from the first portal page it shows. A
     // login going to the home page goes there at once: the home page registers the token itself, as its event
     // stream opens (D64). A login started by a relying service goes straight back to it and no other portal page

@@ -265,7 +265,7 @@ impl PresencePortal for PortalState {
     }
 
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) {
-        hcpki_sso::audit::audit(&self.store, at_ms, actor, action, target, outcome, detail).await;
+        hcpki_sso::audit::audit(self.store.as_ref(), at_ms, actor, action, target, outcome, detail).await;
     }
 
     async fn refuse(&self, actor: &str, action: &str, target: &str, detail: Value) {
