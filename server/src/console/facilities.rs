@@ -5,6 +5,7 @@
 use super::audit::readable;
 use super::i18n::{Lang, M};
 use super::notice::{self, Done, DoneQuery};
+use super::problem::Problem;
 use super::view::{self, csrf_field, section, table, table_or_none};
 use super::{OrPage, Viewer, labels, lifecycle, see_other};
 use crate::app::AppState;
@@ -77,12 +78,12 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         Ok(s) => s,
         Err(e) => {
             let e = crate::app::api_error::ApiError::bad_request("invalid query", e.to_string());
-            return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
+            return Err(viewer.refused(Problem::BadSearch, "admin.facility.list", "-", e).await);
         }
     };
     if let Err(detail) = operations::limit("q", text, operations::MAX_NAME) {
         let e = crate::app::api_error::ApiError::bad_request("invalid query", detail);
-        return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
+        return Err(viewer.refused(Problem::BadSearch, "admin.facility.list", "-", e).await);
     }
     let typed_phone = q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let phone = match typed_phone.map(PhoneDigits::parse).transpose() {
@@ -191,7 +192,7 @@ pub async fn detail(
 /// A facility's page, with the notice of what was just `done` to it.
 async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option<Done>) -> Page {
     let t = |m: M| m.text(viewer.lang);
-    let f = operations::facility(state, &viewer.caller, id).await.or_page(viewer)?;
+    let f = operations::facility(state, &viewer.caller, id).await.or_missing(viewer, Problem::NoSuchFacility)?;
     let certs = operations::certificates(state, &viewer.caller, id).await.or_page(viewer)?;
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
     let names = operations::devices::names(state, &viewer.caller, &f.id).await.or_page(viewer)?;
@@ -470,7 +471,7 @@ async fn pkcs12_refused(
         P::BadName => M::Pkcs12BadName,
         P::NameOutsideFacility => M::Pkcs12NameOutside,
         P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
-        _ => return Err(viewer.refusal(&refusal.error)),
+        _ => return Err(viewer.refusal(Problem::of(&refusal.error, Problem::NoSuchFacility))),
     };
     let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;
     let t = |m: M| m.text(viewer.lang);
@@ -517,7 +518,7 @@ pub async fn create_credential(
             };
             return Ok(view::page(viewer.lang, viewer.principal(), error.status, t(M::NewCredential), body));
         }
-        Err(r) => return Err(viewer.refusal(&r.error)),
+        Err(r) => return Err(viewer.refusal(Problem::of(&r.error, Problem::NoSuchFacility))),
     };
     let t = |m: M| m.text(viewer.lang);
     let fields = minted.device_fields();
