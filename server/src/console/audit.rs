@@ -178,10 +178,10 @@ pub async fn viewer(
         .map(|e| {
             vec![
                 html! { a href={ "/console/audit/" (e.seq) } aria-label={ (t(M::Detail)) " " (e.seq) } { (e.seq) } },
-                html! { (crate::portal::jst_seconds(e.at_ms.div_euclid(1000), lang)) },
+                crate::portal::jst_seconds_bare(e.at_ms.div_euclid(1000)),
                 readable::actor(lang, &e.actor),
                 readable::action(lang, &e.action),
-                html! { span class="wrap" { (e.target) } },
+                html! { span class="target wrap" title=(e.target) { (e.target) } },
                 readable::outcome(lang, &e.outcome),
                 readable::summary(lang, &e.detail, ROW_DETAIL_CHARS),
             ]
@@ -208,7 +208,15 @@ pub async fn viewer(
     let query = serde_urlencoded::to_string(filters).unwrap_or_default();
     // The next page starts below the last entry shown, when the scan stopped with entries left.
     let older = found.last().map(|e| e.seq).filter(|s| found.len() >= PAGE_ROWS && *s > 1);
-    let head = [t(M::Seq), t(M::At), t(M::ActorCol), t(M::ActionCol), t(M::TargetCol), t(M::Outcome), t(M::Detail)];
+    let head = [
+        t(M::Seq),
+        word(words::M::AtJapan),
+        t(M::ActorCol),
+        t(M::ActionCol),
+        t(M::TargetCol),
+        t(M::Outcome),
+        t(M::Detail),
+    ];
     let body = html! {
         form method="get" action="/console/audit" role="search" {
             fieldset {

@@ -604,7 +604,11 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
     };
     let results = match found {
         None => html! {},
-        Some(list) => cert_rows(viewer.lang, &list.or_page(&viewer)?),
+        Some(list) => {
+            let list = list.or_missing(&viewer, Problem::NoSuchCertificate)?;
+            let names = pc_names(&state, &viewer, &list).await?;
+            cert_rows(viewer.lang, &list, &names)
+        }
     };
     let body = html! {
         form method="get" action="/console/certificates" role="search" {
@@ -616,12 +620,37 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Certificates), body))
 }
 
-fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
+/// The names staff gave the PCs among `list` (issue #45 item 8), by facility and device ID: the certificate
+/// search shows them as the facility page does, so the help desk hears "受付PC" and sees it.
+async fn pc_names(
+    state: &AppState,
+    viewer: &Viewer,
+    list: &[CertificateRecord],
+) -> Result<HashMap<(FacilityId, String), DeviceName>, Response> {
+    let mut names = HashMap::new();
+    let mut facilities: Vec<&FacilityId> = list
+        .iter()
+        .filter(|c| operations::devices::device_of(c).is_some())
+        .filter_map(|c| c.facility.as_ref())
+        .collect();
+    facilities.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    facilities.dedup();
+    for f in facilities {
+        let named = operations::devices::names(state, &viewer.caller, f).await.or_page(viewer)?;
+        names.extend(named.into_iter().map(|(device, name)| ((f.clone(), device), name)));
+    }
+    Ok(names)
+}
+
+fn cert_rows(lang: Lang, list: &[CertificateRecord], names: &HashMap<(FacilityId, String), DeviceName>) -> Markup {
     let t = |m: M| m.text(lang);
     let rows: Vec<Vec<Markup>> = list
         .iter()
         .map(|c| {
+            let device = operations::devices::device_of(c);
+            let name = c.facility.clone().zip(device).and_then(|key| names.get(&key));
             vec![
+                html! { @if let Some(n) = name { strong class="device-name" { (n) } } },
                 html! { code { (c.serial) } },
                 html! {
                     @if let Some(f) = &c.facility { a href={ "/console/facilities/" (f.as_str()) } { (f.as_str()) } }
@@ -633,7 +662,8 @@ fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
             ]
         })
         .collect();
-    let head = [t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
+    let head =
+        [t(M::DeviceName), t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
     table_or_none(lang, t(M::Certificates), &head, &rows)
 }
 
