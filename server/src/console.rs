@@ -26,6 +26,7 @@ pub mod lifetime;
 pub mod no_such_page;
 pub mod notice;
 pub mod oidc_clients;
+pub mod problem;
 pub mod reissue;
 pub mod revocation;
 mod routers;
@@ -48,6 +49,7 @@ use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::access::{self, Action, Principal};
 use i18n::Lang;
+use problem::Problem;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -67,8 +69,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             Some(why) => {
                 let actor = hcpki_ca::store::Actor("console:anonymous".into());
                 let e = ApiError::forbidden("cross-site request refused", why);
-                let e = crate::app::auth::refuse(&state, &actor, "console.csrf", "-", e).await;
-                view::refusal(lang, &Principal::Anonymous, &e)
+                crate::app::auth::refuse(&state, &actor, "console.csrf", "-", e).await;
+                view::refusal(lang, &Principal::Anonymous, Problem::CrossSite, None)
             }
             None => next.run(request).await,
         }
@@ -131,6 +133,8 @@ pub struct Viewer {
     pub lang: Lang,
     /// This server's origin as the browser reached it (for the URLs a device is given).
     pub origin: String,
+    /// The request's path (where a refused form is sent again).
+    path: String,
     /// What CSRF tokens are bound to: the certificate's SHA-256 fingerprint, or `anonymous`.
     binding: String,
     key: Arc<csrf::CsrfKey>,
@@ -145,13 +149,10 @@ impl FromRequestParts<AppState> for Viewer {
         let lang = i18n::negotiate(parts.uri.query(), &parts.headers);
         if parts.headers.contains_key(header::AUTHORIZATION) {
             // Enrollment credentials are for devices and scripts; a browser page is a person at a PC.
-            let e = ApiError::bad_request(
-                "the console takes client certificates only",
-                "sign in with your operator certificate or your facility's PC certificate, not a password",
-            );
-            return Err(view::refusal(lang, &Principal::Anonymous, &e));
+            return Err(view::refusal(lang, &Principal::Anonymous, Problem::CredentialNotForConsole, None));
         }
         let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
+        let path = parts.uri.path().to_owned();
         if let Some(cookie) = crate::portal::cookie::cookie_value(&parts.headers, ticket::SESSION_COOKIE) {
             let tls = parts.extensions.get::<Arc<TlsInfo>>().cloned();
             return match session::current(state, &cookie, tls.as_deref()).await {
@@ -159,13 +160,14 @@ impl FromRequestParts<AppState> for Viewer {
                     caller: Caller::new(s.principal, state),
                     lang,
                     origin,
+                    path,
                     // Forms bind to the sign-in, as they bind to the certificate otherwise.
                     binding: format!("console-session:{}", s.grant),
                     session_grant: Some(s.grant),
                     key: state.console.clone(),
                     clock: state.clock.clone(),
                 }),
-                Err(r) => Err(session::refused_page(lang, &r)),
+                Err(r) => Err(session::refused_or_held(state, lang, tls.as_deref(), &r).await),
             };
         }
         let caller = match Caller::from_request_parts(parts, state).await {
@@ -178,7 +180,7 @@ impl FromRequestParts<AppState> for Viewer {
                 {
                     return Err(page);
                 }
-                return Err(view::refusal(lang, &Principal::Anonymous, &e));
+                return Err(view::refusal(lang, &Principal::Anonymous, Problem::of(&e, Problem::NotFound), None));
             }
         };
         let binding = parts
@@ -191,6 +193,7 @@ impl FromRequestParts<AppState> for Viewer {
             caller,
             lang,
             origin,
+            path,
             binding,
             session_grant: None,
             key: state.console.clone(),
@@ -226,9 +229,16 @@ impl Viewer {
         self.key.token(&self.binding, self.now())
     }
 
-    /// An error page for this viewer.
-    pub fn refusal(&self, e: &ApiError) -> Response {
-        view::refusal(self.lang, self.principal(), e)
+    /// The refusal page of `problem` for this viewer.
+    pub fn refusal(&self, problem: Problem) -> Response {
+        view::refusal(self.lang, self.principal(), problem, None)
+    }
+
+    /// Audit `e` as a refusal of `action` on `target` (its English reason is for the log), and answer with the
+    /// page of `problem` (the viewer's words).
+    pub async fn refused(&self, problem: Problem, action: &str, target: &str, e: ApiError) -> Response {
+        self.caller.refuse(action, target, e).await;
+        self.refusal(problem)
     }
 
     /// The form body as `T`, after its CSRF token: 413 over [`MAX_FORM_BYTES`], 403 for a missing, forged
@@ -261,12 +271,20 @@ impl Viewer {
             Ok(t) => Ok(t),
             Err(csrf::FormError::Token(why)) => {
                 let e = ApiError::forbidden("form refused", why.to_string());
-                Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await))
+                self.caller.refuse("console.csrf", target, e).await;
+                // What was typed, to send again with a fresh token (a page left open past its token's life).
+                let fields: Vec<(String, String)> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(k, _)| k != "csrf")
+                    .collect();
+                let csrf = self.csrf();
+                let resend = view::Resend { action: &self.path, fields: &fields, csrf: &csrf };
+                Err(view::refusal(self.lang, self.principal(), Problem::FormExpired, Some(&resend)))
             }
-            Err(e) => {
-                let e = ApiError::bad_request("invalid form", e.to_string());
-                Err(self.refusal(&self.caller.refuse(action, target, e).await))
-            }
+            Err(e) => Err(self
+                .refused(Problem::FormUnreadable, action, target, ApiError::bad_request("invalid form", e.to_string()))
+                .await),
         }
     }
 }
@@ -277,11 +295,18 @@ impl Viewer {
 pub trait OrPage<T> {
     /// The value, or the error page.
     fn or_page(self, viewer: &Viewer) -> Result<T, Response>;
+
+    /// [`OrPage::or_page`] for a lookup: a 404 is `missing` (which record the page looked for).
+    fn or_missing(self, viewer: &Viewer, missing: Problem) -> Result<T, Response>;
 }
 
 impl<T> OrPage<T> for Result<T, ApiError> {
     fn or_page(self, viewer: &Viewer) -> Result<T, Response> {
-        self.map_err(|e| viewer.refusal(&e))
+        self.or_missing(viewer, Problem::NotFound)
+    }
+
+    fn or_missing(self, viewer: &Viewer, missing: Problem) -> Result<T, Response> {
+        self.map_err(|e| viewer.refusal(Problem::of(&e, missing)))
     }
 }
 

@@ -43,6 +43,6 @@ pub use pages::jst;
 pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;
 pub use pages::{STYLESHEET_PATH, stylesheet};
 // Japan time as every page shows it (the console's audit log too, issue #45 item 3).
-pub use pages::jst_seconds;
+pub use pages::{jst_seconds, jst_seconds_bare};
 pub use respond::{confirm_logout, end_session, problem_page, refused_page, signed_out};
 pub use state::PortalState;

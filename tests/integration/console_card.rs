@@ -313,6 +313,35 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     assert_eq!(count(&entries, "console.signin", "ok"), 3, "{entries:?}");
     assert_eq!(count(&entries, "console.signin", "denied"), 2, "{entries:?}");
     assert_eq!(count(&entries, "console.signout", "ok"), 1, "{entries:?}");
+
+    // The facility suspended while its admin is signed in (password at the PC): the next page is the held page
+    // (what happened, the operator's reason, whom to ask), never "session ended"; and the admin can do nothing,
+    // not even with a form token taken before the suspension.
+    assert_eq!(console_sign_in(&at_pc, &console).status, 200);
+    let cookie = session_cookie(h, "jar-pc").unwrap();
+    let before = with_cookie(&api, "/console/", &cookie, &pc);
+    assert_eq!(before.status, 200, "{before:?}");
+    let made_before =
+        h.audit_entries().iter().filter(|e| e["action"] == "enroll.credential.create" && e["outcome"] == "ok").count();
+    h.ok(&["facility", "suspend", &f, "--reason", "監査のため"]);
+    for lang in ["ja", "en"] {
+        let r = with_cookie(&api, &format!("/console/?lang={lang}"), &cookie, &pc);
+        assert_eq!(r.status, 403, "{r:?}");
+        assert!(r.text.contains("id=\"held\"") && r.text.contains("監査のため"), "the held page: {r:?}");
+        assert!(!r.text.contains("session has ended") && !r.text.contains("セッションは終了"), "{r:?}");
+    }
+    let r = make(&csrf(&before.text), Some(&cookie));
+    assert_eq!(r.status, 403, "a suspended facility's admin cannot act: {r:?}");
+    assert!(r.text.contains("id=\"held\""), "{r:?}");
+    let made_after =
+        h.audit_entries().iter().filter(|e| e["action"] == "enroll.credential.create" && e["outcome"] == "ok").count();
+    assert_eq!(made_after, made_before, "no credential made");
+    // The suspension ended the portal session; signing in again at the PC is refused by the portal in its own
+    // words (the facility is suspended), so the console gets no sign-in.
+    let relogin = at_pc.login("alice", PASSWORD, &totp(&p.totp_secret, 2), None);
+    assert!(relogin.status == 403 && relogin.body.contains("facility_suspended"), "{relogin:?}");
+    let r = console_sign_in(&at_pc, &console);
+    assert!(r.location.contains("/login?"), "{r:?}");
     h.ok(&["audit", "verify"]);
 }
 

@@ -221,9 +221,23 @@ fn session_lifetime_form_on_the_facility_page(b: Backend) {
     let r = c.submit(&action, &[("op", "set"), ("hours", "10")], &page, &ops);
     assert_eq!(r.status, 303, "{r:?}");
     let r = c.submit(&action, &[("op", "drop")], &page, &ops);
-    assert!(r.status == 400 && r.text.contains("use set or clear"), "{r:?}");
-    let r = c.post_raw(&action, &form(&[("csrf", "forged"), ("op", "clear")]), &ops, &["-H", &c_origin(&server)]);
+    assert!(r.status == 400 && r.text.contains("このページにはない操作"), "{r:?}");
+    // A stale or forged token: refused and audited, and the form offered again with what was typed and a fresh
+    // token (issue #45 item 1: a page left open loses nothing); sending it again does it.
+    let r = c.post_raw(
+        &action,
+        &form(&[("csrf", "forged"), ("op", "set"), ("hours", "9")]),
+        &ops,
+        &["-H", &c_origin(&server)],
+    );
     assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.text.contains("有効期限が切れていた") && r.text.contains("name=\"hours\" value=\"9\""), "{r:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("10 h"), "nothing changed yet");
+    let again = c.submit(&action, &[("op", "set"), ("hours", "9")], &r, &ops);
+    assert_eq!(again.status, 303, "{again:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("9 h"));
+    let r = c.submit(&action, &[("op", "set"), ("hours", "10")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
 
     let seen = c.get(&format!("{path}?lang=en"), &aud);
     assert!(seen.text.contains("10 Hours") && !seen.text.contains("session-lifetime\" method"), "{seen:?}");
@@ -242,7 +256,7 @@ fn session_lifetime_form_on_the_facility_page(b: Backend) {
     assert_eq!(r.status, 303, "{r:?}");
     assert!(!h.ok(&["portal", "lifetime", "list"]).contains(&f));
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
-    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 4, "{audit}");
+    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 6, "{audit}");
     assert!(audit.lines().filter(|l| l.contains("admin.facility.session_lifetime")).count() >= 7, "{audit}");
     h.ok(&["audit", "verify"]);
     server.stop();

@@ -3,6 +3,7 @@
 //! operations behind `POST`/`DELETE /api/v1/facilities/{id}/addresses`.
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
@@ -108,21 +109,22 @@ pub async fn change(
         "remove" => addresses::remove(&state, &viewer.caller, &id, &form.prefix).await.map(|r| r.facility),
         op => {
             let e = ApiError::bad_request("invalid form", format!("op {op:?}: use add or remove"));
-            return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
+            return Err(viewer.refused(Problem::UnknownOperation, name, &id, e).await);
         }
     };
     let facility = match done {
         Ok(f) => f,
         Err(Refusal { error, problem: Some(problem) }) => {
             // The section again, with the prefix as typed and what to fix.
-            let f = operations::facility(&state, &viewer.caller, &id).await.or_page(&viewer)?;
+            let f =
+                operations::facility(&state, &viewer.caller, &id).await.or_missing(&viewer, Problem::NoSuchFacility)?;
             let inner = section_with(&state, &viewer, &f, Some((&form.prefix, &problem))).await?;
             let back = html! { a href={ "/console/facilities/" (f.id.as_str()) } { (M::Back.text(viewer.lang)) } };
             let body = html! { (inner) p { (back) } };
             let status = if error.status.is_client_error() { error.status } else { StatusCode::BAD_REQUEST };
             return Ok(view::page(viewer.lang, viewer.principal(), status, &f.name, body));
         }
-        Err(r) => return Err(viewer.refusal(&r.error)),
+        Err(r) => return Err(viewer.refusal(Problem::of(&r.error, Problem::NoSuchFacility))),
     };
     let page = format!("/console/facilities/{facility}");
     Ok(see_other(&super::notice::Done::Addresses.location(&page, "#address-allocations")))

@@ -3,6 +3,7 @@
 //! focused (issue #45 items 1 and 4).
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{Viewer, labels};
 use crate::app::AppState;
@@ -90,7 +91,7 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, body: Body) -
         Err(operations::Refusal { error, problem: Some(p) }) => {
             return Ok(page(&viewer, &typed, Some(p), error.status));
         }
-        Err(r) => return Err(viewer.refusal(&r.error)),
+        Err(r) => return Err(viewer.refusal(Problem::of(&r.error, Problem::NotFound))),
     };
     let t = |m: M| m.text(viewer.lang);
     let body = html! {

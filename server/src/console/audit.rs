@@ -12,6 +12,7 @@ pub(super) mod readable;
 mod words;
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
 use crate::app::AppState;
@@ -119,13 +120,19 @@ fn day_start_ms(s: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
+/// A failure of the audit log's store as the refusal page (logged with its cause).
+pub(super) fn unavailable(viewer: &Viewer, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console audit page: the audit log is unreadable");
+    viewer.refusal(Problem::Unavailable)
+}
+
 async fn filter_for(viewer: &Viewer, q: &AuditQuery) -> Result<Filter, Response> {
     viewer.caller.may(Action::ReadAudit).await.or_page(viewer)?;
     match Filter::parse(q) {
         Ok(f) => Ok(f),
         Err(detail) => {
             let e = ApiError::bad_request("invalid filter", detail);
-            Err(viewer.refusal(&viewer.caller.refuse(&Action::ReadAudit.name(), "-", e).await))
+            Err(viewer.refused(Problem::BadSearch, &Action::ReadAudit.name(), "-", e).await)
         }
     }
 }
@@ -138,7 +145,7 @@ pub async fn viewer(
 ) -> Result<Response, Response> {
     let filter = filter_for(&viewer, &q).await?;
     let store = state.admin.audit_log();
-    let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let head = store.audit_head().await.map_err(|e| unavailable(&viewer, &e))?;
     let mut found: Vec<AuditEntry> = Vec::new();
     let mut end = filter.before.map_or(head.seq, |b| (b - 1).clamp(0, head.seq));
     let mut scanned = 0;
@@ -149,8 +156,7 @@ pub async fn viewer(
             break;
         }
         let start = (end - PAGE).max(0);
-        let page =
-            store.audit_entries(start, end - start).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+        let page = store.audit_entries(start, end - start).await.map_err(|e| unavailable(&viewer, &e))?;
         scanned += end - start;
         end = start;
         for e in page.into_iter().rev() {
@@ -172,10 +178,10 @@ pub async fn viewer(
         .map(|e| {
             vec![
                 html! { a href={ "/console/audit/" (e.seq) } aria-label={ (t(M::Detail)) " " (e.seq) } { (e.seq) } },
-                html! { (crate::portal::jst_seconds(e.at_ms.div_euclid(1000), lang)) },
+                crate::portal::jst_seconds_bare(e.at_ms.div_euclid(1000)),
                 readable::actor(lang, &e.actor),
                 readable::action(lang, &e.action),
-                html! { span class="wrap" { (e.target) } },
+                html! { span class="target wrap" title=(e.target) { (e.target) } },
                 readable::outcome(lang, &e.outcome),
                 readable::summary(lang, &e.detail, ROW_DETAIL_CHARS),
             ]
@@ -202,7 +208,15 @@ pub async fn viewer(
     let query = serde_urlencoded::to_string(filters).unwrap_or_default();
     // The next page starts below the last entry shown, when the scan stopped with entries left.
     let older = found.last().map(|e| e.seq).filter(|s| found.len() >= PAGE_ROWS && *s > 1);
-    let head = [t(M::Seq), t(M::At), t(M::ActorCol), t(M::ActionCol), t(M::TargetCol), t(M::Outcome), t(M::Detail)];
+    let head = [
+        t(M::Seq),
+        word(words::M::AtJapan),
+        t(M::ActorCol),
+        t(M::ActionCol),
+        t(M::TargetCol),
+        t(M::Outcome),
+        t(M::Detail),
+    ];
     let body = html! {
         form method="get" action="/console/audit" role="search" {
             fieldset {
@@ -249,12 +263,9 @@ pub async fn entry(
     let word = |w: words::M| w.text(lang);
     let store = state.admin.audit_log();
     let found = match seq.parse::<i64>() {
-        Ok(n) if n >= 1 => store
-            .audit_entries(n - 1, 1)
-            .await
-            .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?
-            .into_iter()
-            .find(|e| e.seq == n),
+        Ok(n) if n >= 1 => {
+            store.audit_entries(n - 1, 1).await.map_err(|e| unavailable(&viewer, &e))?.into_iter().find(|e| e.seq == n)
+        }
         _ => None,
     };
     let back = html! { p { a href="/console/audit" { (word(words::M::BackToLog)) } } };
@@ -305,11 +316,11 @@ pub async fn export(
         "syslog" => true,
         other => {
             let e = ApiError::bad_request("invalid format", format!("format {other:?}: use jsonl or syslog"));
-            return Err(viewer.refusal(&viewer.caller.refuse(&Action::ReadAudit.name(), "-", e).await));
+            return Err(viewer.refused(Problem::UnknownOperation, &Action::ReadAudit.name(), "-", e).await);
         }
     };
     let store = state.admin.audit_log().clone();
-    let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let head = store.audit_head().await.map_err(|e| unavailable(&viewer, &e))?;
     let detail = serde_json::json!({ "format": if syslog { "syslog" } else { "jsonl" }, "up_to": head.seq });
     let event = hcpki_ca::audit::AuditEvent {
         actor: viewer.caller.actor().as_str().to_owned(),
@@ -318,7 +329,7 @@ pub async fn export(
         outcome: hcpki_ca::audit::Outcome::Ok,
         detail,
     };
-    store.append_audit(&event, state.clock.now()).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    store.append_audit(&event, state.clock.now()).await.map_err(|e| unavailable(&viewer, &e))?;
     let hostname = crate::syslog::local_hostname();
     let stream = futures_util::stream::unfold(Some(0i64), move |after| {
         let (store, filter, hostname) = (store.clone(), filter.clone(), hostname.clone());

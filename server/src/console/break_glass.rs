@@ -6,7 +6,6 @@
 use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
 use crate::app::AppState;
-use crate::app::api_error::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -48,7 +47,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         }
     };
     let store = state.admin.audit_log();
-    let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let head = store.audit_head().await.map_err(|e| super::audit::unavailable(&viewer, &e))?;
     let (mut found, mut end, mut truncated): (Vec<AuditEntry>, i64, bool) = (Vec::new(), head.seq, false);
     while end > 0 && found.len() < MAX_ROWS {
         if head.seq - end >= SCAN_LIMIT {
@@ -56,8 +55,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             break;
         }
         let start = (end - PAGE).max(0);
-        let page =
-            store.audit_entries(start, end - start).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+        let page = store.audit_entries(start, end - start).await.map_err(|e| super::audit::unavailable(&viewer, &e))?;
         end = start;
         let uses = page.into_iter().rev().filter(|e| e.action == AUDIT_ACTION && e.outcome == "ok");
         found.extend(uses.filter(|e| facility.is_none() || detail(e, "facility") == facility));

@@ -4,6 +4,7 @@
 
 use super::i18n::M;
 use super::notice::Done;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
@@ -52,12 +53,12 @@ pub async fn save(
                 DeviceNameError::TooLong(_) => M::DeviceNameTooLong,
                 _ => M::DeviceNameControl,
             };
-            let fid = FacilityId::parse(&id).map_err(|_| viewer.refusal(&error))?;
+            let fid = FacilityId::parse(&id).map_err(|_| viewer.refusal(Problem::NoSuchFacility))?;
             let mut r = page(&viewer, &fid, &device, &form.name, Some(problem));
             *r.status_mut() = error.status;
             Ok(r)
         }
-        Err(NameRefused::Other(e)) => Err(viewer.refusal(&e)),
+        Err(NameRefused::Other(e)) => Err(viewer.refusal(Problem::of(&e, Problem::NoSuchCertificate))),
     }
 }
 

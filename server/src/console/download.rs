@@ -4,6 +4,7 @@
 //! certificate listing's own decision (`app::operations::certificate`): operators, auditors, and the admin of
 //! the certificate's facility only.
 
+use super::problem::Problem;
 use super::{OrPage, Viewer};
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
@@ -30,11 +31,13 @@ pub async fn download(
     Path(serial): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, Response> {
-    let c = operations::certificate(&state, &viewer.caller, &serial).await.or_page(&viewer)?;
+    let c = operations::certificate(&state, &viewer.caller, &serial)
+        .await
+        .or_missing(&viewer, Problem::NoSuchCertificate)?;
     let issuing = state.admin.ca_certificate(c.ca).ok();
     let (Some(der), Some(issuing)) = (c.der.as_ref(), issuing) else {
         let e = ApiError::not_found(format!("certificate {serial} has not been issued: nothing to download"));
-        return Err(viewer.refusal(&viewer.caller.refuse("admin.certificate.read", &serial, e).await));
+        return Err(viewer.refused(Problem::NotIssued, "admin.certificate.read", &serial, e).await);
     };
     let name = c.serial.clone();
     match q.format.as_deref().unwrap_or("pem") {
@@ -46,16 +49,12 @@ pub async fn download(
             Ok(p7) => Ok(attachment("application/pkcs7-mime; smime-type=certs-only", &format!("{name}.p7c"), p7)),
             Err(e) => {
                 tracing::error!(error = %e, serial, "cannot encode PKCS#7");
-                Err(viewer.refusal(&ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "cannot encode",
-                    "download the PEM chain instead".to_owned(),
-                )))
+                Err(viewer.refusal(Problem::Unavailable))
             }
         },
         other => {
             let e = ApiError::bad_request("invalid format", format!("format {other:?}: use pem or p7c"));
-            Err(viewer.refusal(&viewer.caller.refuse("admin.certificate.read", &serial, e).await))
+            Err(viewer.refused(Problem::UnknownOperation, "admin.certificate.read", &serial, e).await)
         }
     }
 }

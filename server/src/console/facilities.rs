@@ -5,6 +5,7 @@
 use super::audit::readable;
 use super::i18n::{Lang, M};
 use super::notice::{self, Done, DoneQuery};
+use super::problem::Problem;
 use super::view::{self, csrf_field, section, table, table_or_none};
 use super::{OrPage, Viewer, labels, lifecycle, see_other};
 use crate::app::AppState;
@@ -77,12 +78,12 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         Ok(s) => s,
         Err(e) => {
             let e = crate::app::api_error::ApiError::bad_request("invalid query", e.to_string());
-            return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
+            return Err(viewer.refused(Problem::BadSearch, "admin.facility.list", "-", e).await);
         }
     };
     if let Err(detail) = operations::limit("q", text, operations::MAX_NAME) {
         let e = crate::app::api_error::ApiError::bad_request("invalid query", detail);
-        return Err(viewer.refusal(&viewer.caller.refuse("admin.facility.list", "-", e).await));
+        return Err(viewer.refused(Problem::BadSearch, "admin.facility.list", "-", e).await);
     }
     let typed_phone = q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let phone = match typed_phone.map(PhoneDigits::parse).transpose() {
@@ -191,7 +192,7 @@ pub async fn detail(
 /// A facility's page, with the notice of what was just `done` to it.
 async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option<Done>) -> Page {
     let t = |m: M| m.text(viewer.lang);
-    let f = operations::facility(state, &viewer.caller, id).await.or_page(viewer)?;
+    let f = operations::facility(state, &viewer.caller, id).await.or_missing(viewer, Problem::NoSuchFacility)?;
     let certs = operations::certificates(state, &viewer.caller, id).await.or_page(viewer)?;
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
     let names = operations::devices::names(state, &viewer.caller, &f.id).await.or_page(viewer)?;
@@ -470,7 +471,7 @@ async fn pkcs12_refused(
         P::BadName => M::Pkcs12BadName,
         P::NameOutsideFacility => M::Pkcs12NameOutside,
         P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
-        _ => return Err(viewer.refusal(&refusal.error)),
+        _ => return Err(viewer.refusal(Problem::of(&refusal.error, Problem::NoSuchFacility))),
     };
     let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;
     let t = |m: M| m.text(viewer.lang);
@@ -517,7 +518,7 @@ pub async fn create_credential(
             };
             return Ok(view::page(viewer.lang, viewer.principal(), error.status, t(M::NewCredential), body));
         }
-        Err(r) => return Err(viewer.refusal(&r.error)),
+        Err(r) => return Err(viewer.refusal(Problem::of(&r.error, Problem::NoSuchFacility))),
     };
     let t = |m: M| m.text(viewer.lang);
     let fields = minted.device_fields();
@@ -603,7 +604,11 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
     };
     let results = match found {
         None => html! {},
-        Some(list) => cert_rows(viewer.lang, &list.or_page(&viewer)?),
+        Some(list) => {
+            let list = list.or_missing(&viewer, Problem::NoSuchCertificate)?;
+            let names = pc_names(&state, &viewer, &list).await?;
+            cert_rows(viewer.lang, &list, &names)
+        }
     };
     let body = html! {
         form method="get" action="/console/certificates" role="search" {
@@ -615,12 +620,37 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Certificates), body))
 }
 
-fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
+/// The names staff gave the PCs among `list` (issue #45 item 8), by facility and device ID: the certificate
+/// search shows them as the facility page does, so the help desk hears "受付PC" and sees it.
+async fn pc_names(
+    state: &AppState,
+    viewer: &Viewer,
+    list: &[CertificateRecord],
+) -> Result<HashMap<(FacilityId, String), DeviceName>, Response> {
+    let mut names = HashMap::new();
+    let mut facilities: Vec<&FacilityId> = list
+        .iter()
+        .filter(|c| operations::devices::device_of(c).is_some())
+        .filter_map(|c| c.facility.as_ref())
+        .collect();
+    facilities.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    facilities.dedup();
+    for f in facilities {
+        let named = operations::devices::names(state, &viewer.caller, f).await.or_page(viewer)?;
+        names.extend(named.into_iter().map(|(device, name)| ((f.clone(), device), name)));
+    }
+    Ok(names)
+}
+
+fn cert_rows(lang: Lang, list: &[CertificateRecord], names: &HashMap<(FacilityId, String), DeviceName>) -> Markup {
     let t = |m: M| m.text(lang);
     let rows: Vec<Vec<Markup>> = list
         .iter()
         .map(|c| {
+            let device = operations::devices::device_of(c);
+            let name = c.facility.clone().zip(device).and_then(|key| names.get(&key));
             vec![
+                html! { @if let Some(n) = name { strong class="device-name" { (n) } } },
                 html! { code { (c.serial) } },
                 html! {
                     @if let Some(f) = &c.facility { a href={ "/console/facilities/" (f.as_str()) } { (f.as_str()) } }
@@ -632,7 +662,8 @@ fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
             ]
         })
         .collect();
-    let head = [t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
+    let head =
+        [t(M::DeviceName), t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
     table_or_none(lang, t(M::Certificates), &head, &rows)
 }
 

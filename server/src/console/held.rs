@@ -9,9 +9,19 @@ use super::view;
 use crate::app::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum_server::tls::TlsInfo;
 use hcpki_ca::access::Principal;
 use hcpki_ca::facility::FacilityState;
 use maud::html;
+
+/// The page for a refused console sign-in or session (`refusal`) made at a PC whose certificate is held: a
+/// suspended or retired facility's admin signed in by card or password sees what happened to the facility and
+/// whom to ask, not "session ended" (issue #45). `None` when the connection's certificate is not such a one.
+/// The sign-in gives no access either way: this only chooses the words of the refusal.
+pub async fn for_session(state: &AppState, lang: Lang, tls: Option<&TlsInfo>) -> Option<Response> {
+    let der = tls?.peer_certificates.first()?;
+    page(state, lang, der).await
+}
 
 /// The page for certificate `der` when it is a facility certificate of a suspended or retired facility; `None`
 /// otherwise (the caller shows the general refusal).

@@ -421,19 +421,6 @@ messages! {
         "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
     ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",
         "Some rows are bad: check the CSV again, then choose \"import only the valid rows\" or \"import nothing\".";
-    // ---- the general refusal page's first line, by status (console/view.rs) ----
-    RefusedSignIn => "この操作にはサインインが必要です。カードでサインインするか、運用者証明書または施設の PC 証明書を選んでください。",
-        "This needs you to sign in: sign in with your card, or choose your operator certificate or your facility's PC certificate.";
-    RefusedForbidden => "この操作を行う権限がありません(または、ページを開き直す必要があります)。必要なら運用主体に依頼してください。何も変更していません。",
-        "You may not do this (or the page must be opened again). Ask the operating body if you need it done. Nothing was changed.";
-    RefusedNotFound => "対象が見つかりませんでした。一覧から開き直してください。何も変更していません。",
-        "What this was about was not found: open it again from its list. Nothing was changed.";
-    RefusedConflict => "現在の状態ではこの操作はできません。ページを開き直して状態を確かめてください。何も変更していません。",
-        "This cannot be done in the current state: open the page again and check it. Nothing was changed.";
-    RefusedUnavailable => "サーバーが一時的に処理できませんでした。少し待ってから、結果を確かめたうえでもう一度お試しください。",
-        "The server could not do this just now: wait a moment, check whether it was done, and try again.";
-    RefusedBadRequest => "送られた内容を受け付けられませんでした。ページを開き直して、もう一度操作してください。何も変更していません。",
-        "What was sent could not be accepted: open the page again and try again. Nothing was changed.";
     // ---- the user search's refusal (console/users.rs) ----
     UserQueryRule => "検索語は 100 文字以内で、名前・アカウント名・本人キーの一部を入力してください(改行などの制御文字は使えません)。",
         "Search with part of a name, an account name or a person key, at most 100 characters, without line breaks or other control characters.";

@@ -4,6 +4,7 @@
 //! here, on whichever replica serves the request. Operators run jobs; auditors may watch them.
 
 use super::i18n::{Lang, M};
+use super::problem::Problem;
 use super::view::{self, badge, csrf_field, table, table_or_none};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
@@ -164,7 +165,7 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
             "job not resumable",
             format!("job {id} is {}: only a stopped or interrupted job can be resumed", jobs::shown_state(&job, now)),
         );
-        return Err(viewer.refusal(&viewer.caller.refuse("admin.job.run", &id, e).await));
+        return Err(viewer.refused(Problem::JobNotResumable, "admin.job.run", &id, e).await);
     }
     jobs::spawn(state.admin.clone(), job.id, viewer.caller.actor());
     Ok(see_other(&format!("/console/jobs/{id}")))
@@ -193,7 +194,7 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     };
     if !changed {
         let e = ApiError::new(StatusCode::CONFLICT, "job not running", format!("job {id} has ended or does not exist"));
-        return Err(viewer.refusal(&viewer.caller.refuse("admin.job.run", &id, e).await));
+        return Err(viewer.refused(Problem::JobNotRunning, "admin.job.run", &id, e).await);
     }
     Ok(see_other(&format!("/console/jobs/{id}")))
 }
@@ -208,7 +209,7 @@ async fn find(state: &AppState, viewer: &Viewer, id: &str, action: &str) -> Resu
         Ok(Some(j)) => Ok(j),
         Ok(None) => {
             let e = ApiError::new(StatusCode::NOT_FOUND, "no such job", format!("no job {id}: see the jobs page"));
-            Err(viewer.refusal(&viewer.caller.refuse(action, id, e).await))
+            Err(viewer.refused(Problem::NoSuchJob, action, id, e).await)
         }
         Err(e) => Err(store_error(viewer, &e)),
     }
@@ -217,6 +218,5 @@ async fn find(state: &AppState, viewer: &Viewer, id: &str, action: &str) -> Resu
 /// A database failure as a 503 page (logged with its cause).
 pub fn store_error(viewer: &Viewer, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "console job page: store failed");
-    let e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable", "try again in a moment".to_owned());
-    viewer.refusal(&e)
+    viewer.refusal(Problem::Unavailable)
 }

@@ -3,6 +3,7 @@
 //! `POST /api/v1/facilities/{id}/session-lifetime`.
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
@@ -33,8 +34,10 @@ async fn section_with(
         return Ok(html! {});
     }
     let t = |m: M| m.text(viewer.lang);
-    let secs =
-        state.store.portal_session_lifetime(&f.id).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let secs = state.store.portal_session_lifetime(&f.id).await.map_err(|e| {
+        tracing::error!(error = %e, "console: session lifetime unreadable");
+        viewer.refusal(Problem::Unavailable)
+    })?;
     let current = match secs {
         Some(s) => format!("{} {}", s / 3600, t(M::Hours)),
         None => t(M::DefaultLifetime).to_owned(),
@@ -97,7 +100,7 @@ pub async fn set(
         },
         (op, _) => {
             let e = ApiError::bad_request("invalid session lifetime", format!("op {op:?}: use set or clear"));
-            return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
+            return Err(viewer.refused(Problem::UnknownOperation, name, &id, e).await);
         }
     };
     let hours = match hours {

@@ -6,6 +6,7 @@
 //! it, and nowhere else: it is not stored in clear, not logged, not audited, and no page can show it again.
 
 use super::i18n::Lang;
+use super::problem::Problem as PageProblem;
 use super::view::{self, csrf_field, input, select, table_or_none};
 use super::{OrPage, Viewer};
 use crate::app::AppState;
@@ -323,7 +324,9 @@ pub async fn add(State(state): State<AppState>, viewer: Viewer, body: Body) -> P
     let registered = match ops::add(&state, &viewer.caller, registration).await {
         Ok(c) => c,
         Err(Refused { error, reason: Some(reason) }) => return Err(refused(Problem::Core(reason), error)),
-        Err(Refused { error, reason: None }) => return Err(viewer.refusal(&error)),
+        Err(Refused { error, reason: None }) => {
+            return Err(viewer.refusal(PageProblem::of(&error, PageProblem::NotFound)));
+        }
     };
     let t = |m: M| m.text(viewer.lang);
     let body = match &registered.secret {
@@ -549,12 +552,13 @@ pub async fn rotate(State(state): State<AppState>, viewer: Viewer, body: Body) -
         Ok(h) if (0..=max_hours).contains(&h) => h * 3600,
         _ => {
             let detail = format!("overlap {:?}: give whole hours, 0 to {max_hours}", form.overlap_hours);
-            let e = viewer.caller.refuse(&name, &form.id, ApiError::bad_request("invalid overlap", detail)).await;
-            return Err(viewer.refusal(&e));
+            let e = ApiError::bad_request("invalid overlap", detail);
+            return Err(viewer.refused(PageProblem::FormUnreadable, &name, &form.id, e).await);
         }
     };
-    let rotated =
-        ops::rotate_secret(&state, &viewer.caller, &form.id, overlap).await.map_err(|r| viewer.refusal(&r.error))?;
+    let rotated = ops::rotate_secret(&state, &viewer.caller, &form.id, overlap)
+        .await
+        .map_err(|r| viewer.refusal(PageProblem::of(&r.error, PageProblem::NoSuchClient)))?;
     let body = secret_shown(&viewer, &state, &form.id, rotated.auth, &rotated.secret, Some(rotated.previous_until));
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, M::SecretRotated.text(viewer.lang), body))
 }
@@ -579,13 +583,13 @@ pub async fn remove_form(
         Ok(Query(q)) => q.id,
         Err(e) => {
             let e = ApiError::bad_request("invalid query", format!("{e}: use the links on {LIST}"));
-            return Err(viewer.refusal(&viewer.caller.refuse(&name, "-", e).await));
+            return Err(viewer.refused(PageProblem::BadSearch, &name, "-", e).await);
         }
     };
     let listed = ops::list(&state, &viewer.caller).await.or_page(&viewer)?;
     let Some(client) = listed.iter().find(|c| c.id == id) else {
         let e = ApiError::not_found(format!("no client {id}: see {LIST}"));
-        return Err(viewer.refusal(&viewer.caller.refuse(&name, &id, e).await));
+        return Err(viewer.refused(PageProblem::NoSuchClient, &name, &id, e).await);
     };
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
@@ -606,7 +610,9 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, body: Body) -
     let name = Action::ManageOidcClients.name();
     viewer.caller.may(Action::ManageOidcClients).await.or_page(&viewer)?;
     let form: ClientId = viewer.form(&name, "-", body).await?;
-    ops::remove(&state, &viewer.caller, &form.id).await.map_err(|r| viewer.refusal(&r.error))?;
+    ops::remove(&state, &viewer.caller, &form.id)
+        .await
+        .map_err(|r| viewer.refusal(PageProblem::of(&r.error, PageProblem::NoSuchClient)))?;
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
         div class="notice" role="status" { p { (t(M::Removed)) " " code id="removed" { (form.id) } } }

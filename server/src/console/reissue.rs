@@ -3,6 +3,7 @@
 //! selection and the work are `crate::jobs::reissue`, the code `hcpki cert reissue` runs.
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, csrf_field, input, select, table};
 use super::{OrPage, Viewer, see_other};
 use crate::app::AppState;
@@ -211,8 +212,7 @@ async fn refuse_selection(viewer: &Viewer, f: &ReissueForm, e: &reissue::Selecti
         E::Facility(_) => M::ReissueBadFacility,
         E::Unbounded => M::ReissueUnbounded,
         _ => {
-            let e = ApiError::unavailable(e);
-            return viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await);
+            return viewer.refused(Problem::Unavailable, ACTION, "-", ApiError::unavailable(e)).await;
         }
     };
     viewer.caller.refuse(ACTION, "-", ApiError::bad_request("invalid selection", e.to_string())).await;

@@ -7,6 +7,7 @@
 use super::facilities::DEVICE_REASONS;
 use super::i18n::M;
 use super::notice::Done;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, labels, see_other};
 use crate::app::AppState;
@@ -68,10 +69,11 @@ async fn revocable(
     viewer: &Viewer,
     serial: &str,
 ) -> Result<(CertificateRecord, FacilityId), Response> {
-    let c = operations::certificate(state, &viewer.caller, serial).await.or_page(viewer)?;
+    let c =
+        operations::certificate(state, &viewer.caller, serial).await.or_missing(viewer, Problem::NoSuchCertificate)?;
     let Some(facility) = c.facility.clone() else {
         let e = ApiError::not_found(format!("no facility certificate {serial:?}: list the facility's certificates"));
-        return Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await));
+        return Err(viewer.refused(Problem::NoSuchCertificate, ACTION, "-", e).await);
     };
     viewer.caller.may(Action::RevokeCertificate(&facility)).await.or_page(viewer)?;
     Ok((c, facility))

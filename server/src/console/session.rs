@@ -238,6 +238,18 @@ pub fn refused_page(lang: Lang, r: &Refusal) -> Response {
     if matches!(r, Refusal::PortalSessionLent) { page } else { with_cleared_cookies(page) }
 }
 
+/// [`refused_page`], or the held page ([`super::held`]) when the connection's PC certificate is a suspended or
+/// retired facility's (both cookies cleared too: the sign-in is refused either way).
+pub async fn refused_or_held(state: &AppState, lang: Lang, tls: Option<&TlsInfo>, r: &Refusal) -> Response {
+    // A lent session is paused, not refused: its own page says how it continues.
+    if !matches!(r, Refusal::PortalSessionLent)
+        && let Some(held) = super::held::for_session(state, lang, tls).await
+    {
+        return with_cleared_cookies(held);
+    }
+    refused_page(lang, r)
+}
+
 /// `response` with the session and sign-in cookies deleted.
 pub(super) fn with_cleared_cookies(mut response: Response) -> Response {
     for c in ticket::clear_cookies() {

@@ -8,11 +8,13 @@
 //! Every later request checks that sign-in again ([`super::session`]).
 
 use super::i18n::{Lang, M};
-use super::session::{Refusal, audit_refusal, refused_page, resolve, unavailable, with_cleared_cookies};
+use super::problem::Problem;
+use super::session::{
+    Refusal, audit_refusal, refused_or_held, refused_page, resolve, unavailable, with_cleared_cookies,
+};
 use super::view::{self, csrf_field};
 use super::{Viewer, see_other};
 use crate::app::AppState;
-use crate::app::api_error::ApiError;
 use crate::app::ticket::{self, LOGIN_COOKIE, Ticket};
 use crate::portal::PortalState;
 use crate::portal::cookie::cookie_value;
@@ -110,7 +112,10 @@ pub async fn callback(
     let lang = super::i18n::negotiate(None, &headers);
     match sign_in(&state, tls.as_ref().map(|t| t.0.as_ref()), &headers, answer).await {
         Ok(done) => done,
-        Err(r) => refused_page(lang, &audit_refusal(&state, "console.signin", r).await),
+        Err(r) => {
+            let r = audit_refusal(&state, "console.signin", r).await;
+            refused_or_held(&state, lang, tls.as_ref().map(|t| t.0.as_ref()), &r).await
+        }
     }
 }
 
@@ -228,7 +233,8 @@ pub async fn signout(State(state): State<AppState>, viewer: Viewer, body: Body) 
     };
     if let Some(gid) = &viewer.session_grant {
         if let Err(e) = state.store.oidc_revoke_grant(gid).await {
-            return viewer.refusal(&ApiError::unavailable(e));
+            tracing::error!(error = %e, "console sign-out: the grant could not be revoked");
+            return viewer.refusal(Problem::Unavailable);
         }
         let detail = json!({ "grant": gid });
         hcpki_sso::audit::audit(

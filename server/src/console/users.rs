@@ -4,6 +4,7 @@
 //! `/api/v1/users` shares.
 
 use super::i18n::M;
+use super::problem::Problem;
 use super::view::{self, badge, csrf_field, table_or_none};
 use super::{OrPage, Viewer};
 use crate::app::AppState;
@@ -73,7 +74,7 @@ pub async fn search(
             Err(e) if e.status == StatusCode::BAD_REQUEST => {
                 return Ok(page(&viewer, q.as_deref().unwrap_or(""), problem(&viewer), e.status));
             }
-            Err(e) => return Err(viewer.refusal(&e)),
+            Err(e) => return Err(viewer.refusal(Problem::of(&e, Problem::NotFound))),
         };
         let found = ops::search(&state, &viewer.caller, &text).await.or_page(&viewer)?;
         html! {

@@ -4,7 +4,7 @@
 //! is escaped by `html!`, none by hand.
 
 use super::i18n::{Lang, M};
-use crate::app::api_error::ApiError;
+use super::problem::{self, Problem};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{AdminBasis, Principal};
@@ -96,26 +96,40 @@ fn identity(lang: Lang, who: &Principal) -> String {
     }
 }
 
-/// A refusal no form can say in its own words: what kind of refusal it is in the page's language first (by its
-/// status), then the operation's own words (what went wrong and what to do), which are English.
-pub fn refusal(lang: Lang, who: &Principal, e: &ApiError) -> Response {
-    let lead = match e.status {
-        StatusCode::UNAUTHORIZED => M::RefusedSignIn,
-        StatusCode::FORBIDDEN => M::RefusedForbidden,
-        StatusCode::NOT_FOUND => M::RefusedNotFound,
-        StatusCode::CONFLICT => M::RefusedConflict,
-        s if s.is_server_error() => M::RefusedUnavailable,
-        _ => M::RefusedBadRequest,
-    };
+/// A refusal no form can say in its own place ([`Problem`]): what happened and what to do in the page's
+/// language, that nothing changed, and a way back; for a form refused for its stale token, the form again
+/// (`resend`), holding what was typed, to send with a fresh token. The operation's own English reason is in
+/// the audit log, not on the page.
+pub fn refusal(lang: Lang, who: &Principal, problem: Problem, resend: Option<&Resend<'_>>) -> Response {
+    let t = |m: problem::M| m.text(lang);
+    let (what, next) = problem.words(who);
     let body = html! {
         div class="error" role="alert" {
-            p id="refusal-lead" { (lead.text(lang)) }
-            p { strong { (e.error) } " (" (e.status.as_u16()) ")" }
-            p { (e.detail) }
+            p id="refusal-lead" { (t(what)) }
+            p id="refusal-next" { (t(next)) }
+            @if problem.nothing_changed() { p { (t(problem::M::NothingChanged)) } }
         }
-        p { a href="/console/" { (M::Back.text(lang)) } }
+        @if let Some(r) = resend {
+            form method="post" action=(r.action) {
+                (csrf_field(r.csrf))
+                @for (name, value) in r.fields { input type="hidden" name=(name) value=(value); }
+                button type="submit" { (t(problem::M::SendAgain)) }
+            }
+        }
+        p { a href=(problem.way_back()) { (t(problem.way_back_words())) } }
     };
-    page(lang, who, e.status, M::Refused.text(lang), body)
+    page(lang, who, problem.status(), M::Refused.text(lang), body)
+}
+
+/// A refused form to offer again: where it posts, what was typed (without the stale token) and a fresh token.
+#[derive(Debug)]
+pub struct Resend<'a> {
+    /// The form's `action` (the path it was posted to).
+    pub action: &'a str,
+    /// The fields as sent, in order, without `csrf`.
+    pub fields: &'a [(String, String)],
+    /// A fresh CSRF token of this viewer.
+    pub csrf: &'a str,
 }
 
 /// A table with a header row.

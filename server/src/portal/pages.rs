@@ -19,8 +19,8 @@ pub use home::{HomePage, home};
 // The layout's parts are the API of every portal page, also those of other modules (the problem pages).
 #[allow(unused_imports, reason = "the layout API for the portal's other pages")]
 pub use layout::{
-    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, jst_seconds, page, page_with, stylesheet,
-    with_form_target,
+    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, jst_seconds, jst_seconds_bare, page, page_with,
+    stylesheet, with_form_target,
 };
 pub use login::{CardSection, LoginPage, PasswordField, PasswordProblem, card_only_services, login};
 pub use sessions::sessions;

@@ -190,9 +190,11 @@ pub fn action_label(action: &str) -> M {
     })
 }
 
-/// An event cell: its words, and its name in code (what the filters and exports use).
+/// An event cell: its words, with its stored name (what the filters and exports use) as the title.
 pub fn action(lang: Lang, raw: &str) -> Markup {
-    html! { (action_label(raw).text(lang)) br; code class="wrap" { (raw) } }
+    // The stored code on one line under the words made every row three lines tall: it is the title here, and
+    // the entry's own page shows it (the filter takes it too).
+    html! { span title=(raw) { (action_label(raw).text(lang)) } }
 }
 
 /// An outcome as a badge in words (its class the stored word, for the colour).
@@ -294,6 +296,7 @@ pub fn summary(lang: Lang, detail: &str, cut: usize) -> Markup {
     let Some((key, v)) = pairs.get(first) else { return html! {} };
     let more = pairs.len() - 1;
     html! {
+        // One line, cut short with an ellipsis where it is long (the entry's page shows every value).
         span class="summary" {
             @if !key.is_empty() { span class="key" { (key) } " " }
             @match v {

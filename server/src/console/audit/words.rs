@@ -68,6 +68,7 @@ messages! {
     OidcToken => "トークンの発行", "Token issued";
     OidcAuthorize => "サービスへのログイン要求", "Service sign-in request";
     // The pages.
+    AtJapan => "日時(日本時間)", "Time (Japan time)";
     TimesInJapan => "時刻は日本時間です(書き出しは UTC のままです)。番号を選ぶと、その記録のすべての値を表示します。",
         "Times are Japan time (exports stay in UTC). Choose an entry's number to see all its values.";
     Pages => "ページ", "Pages";

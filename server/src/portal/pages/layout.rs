@@ -215,6 +215,11 @@ pub fn jst_seconds(unix: i64, lang: Lang) -> Markup {
     html! { (local_time(unix, 19)) (zone) }
 }
 
+/// [`jst_seconds`] without the zone's name (the console's audit table says it once, in its column's heading).
+pub fn jst_seconds_bare(unix: i64) -> Markup {
+    local_time(unix, 19)
+}
+
 /// [`jst`] without the zone's name (a table says it once).
 pub(super) fn jst_bare(unix: i64) -> Markup {
     local_time(unix, 16)
