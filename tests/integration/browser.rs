@@ -36,6 +36,11 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     let agent_port = free_port();
     let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
     let ca = p.h.chain_file("server");
+    // The facility PC: its certificate in the browser's NSS database (before the readers' lock: no card needed,
+    // and the tests holding that lock run one at a time), picked without a dialog by policy.
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Browser clinic");
+    let home_dir = p.h.path("browser-home");
+    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
     let _pcsc = pcsc_lock();
     let agent = agent::Served::start_with(
         &p.issuer,
@@ -45,10 +50,6 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
 
-    // The facility PC: its certificate in the browser's NSS database, picked without a dialog by policy.
-    let (facility, cert, key) = oidc::issue_pc(&p.h, "Browser clinic");
-    let home_dir = p.h.path("browser-home");
-    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
     // The console (D42) on the server's HTTPS listener gets the same certificate: a facility PC's browser.
     let console = format!("https://127.0.0.1:{}", p.served().https_port);
     let _policy = AutoSelect::write(&[&p.issuer, &console], &issuer_cn(&cert));

@@ -176,15 +176,17 @@ impl Clinic {
         });
 
         std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&hpki_sig)).unwrap();
+        // The PC's certificate and the relying party need no reader: made before the lock, which the tests holding
+        // it take one at a time (tests/integration/pcsc_lock.rs).
+        let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
+        let pc = p.with_client_cert(cert, key);
+        let rp = Rp::load(&p);
         // The readers' lock only now, with the portal up: the agent and the cards are what need it.
         let pcsc = crate::pcsc_lock::pcsc_lock();
         let agent = start_agent(&p, agent_port, one_reader);
         let physician_card = agent::insert(&physician, 0);
         agent.wait_card(0, "hpki");
-        let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
-        let pc = p.with_client_cert(cert, key);
         crate::portal_card::card_session(&pc, &agent);
-        let rp = Rp::load(&p);
         let token = access_token(&p, &pc, &rp);
         Self {
             p,

@@ -35,12 +35,13 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
             h.ok(&args);
         }
     });
+    // The PC's certificate needs no reader: issued before the readers' lock (its holders take turns).
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Delegation clinic");
+    let dr = p.with_client_cert(cert, key);
     let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
-    let (facility, cert, key) = oidc::issue_pc(&p.h, "Delegation clinic");
-    let dr = p.with_client_cert(cert, key);
     card_session(&dr, &agent);
     let rp = Rp::load(&p);
     let (_, dr_wiki) = open_service(&dr, &p, &rp, "rp1", REDIRECT);

@@ -235,12 +235,13 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     assert_eq!(r.status, 302, "Apache's session ended too: {r:?}");
 
     // The physician: the HPKI card in the facility PC's reader, the card login, then the module's page.
+    // The PC's certificate needs no reader: issued before the readers' lock (its holders take turns).
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Apache clinic");
+    let doc = p.with_client_cert(cert, key).other_browser("doc-jar");
     let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
-    let (facility, cert, key) = oidc::issue_pc(&p.h, "Apache clinic");
-    let doc = p.with_client_cert(cert, key).other_browser("doc-jar");
     card_session(&doc, &agent);
     let r = doc.curl(&[&format!("{base}/protected/index.shtml")]);
     assert_eq!(r.status, 302, "{r:?}\n{}", apache.log());

@@ -358,13 +358,14 @@ fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card
     use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db};
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    // The PC's certificate and NSS database need no reader: made before the readers' lock (its holders take turns).
+    let (_, cert, key) = crate::oidc::issue_pc(&p.h, "Lend clinic");
+    let home_dir = p.h.path("browser-home");
+    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
     let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
-    let (_, cert, key) = crate::oidc::issue_pc(&p.h, "Lend clinic");
-    let home_dir = p.h.path("browser-home");
-    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
     let _policy = AutoSelect::write(&[&p.issuer], &issuer_cn(&cert));
     let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
     browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
