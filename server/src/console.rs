@@ -48,7 +48,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::access::{self, Action, Principal};
-use i18n::Lang;
+use i18n::{Lang, M};
 use problem::Problem;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -246,11 +246,11 @@ impl Viewer {
     /// refusal audited as `action` on `target` with this viewer as actor.
     pub async fn form<T: DeserializeOwned>(&self, action: &str, target: &str, body: Body) -> Result<T, Response> {
         let hint = format!("console forms are at most {MAX_FORM_BYTES} bytes: shorten the fields");
-        self.form_limited(action, target, body, MAX_FORM_BYTES, &hint).await
+        self.form_limited(action, target, body, MAX_FORM_BYTES, &hint, None).await
     }
 
     /// [`Viewer::form`] for a form that carries a file's content (the CSV import): at most `max` bytes, and
-    /// `hint` says what to do when it is larger (on the page under the viewer's words, and in the audit record).
+    /// `hint` says what to do when it is larger (in the audit record), `advice` the same in the viewer's words.
     pub async fn form_limited<T: DeserializeOwned>(
         &self,
         action: &str,
@@ -258,13 +258,14 @@ impl Viewer {
         body: Body,
         max: usize,
         hint: &str,
+        advice: Option<M>,
     ) -> Result<T, Response> {
         let bytes = match crate::web::body::read_limited(body, max).await {
             Ok(b) => b,
             Err(_) => {
                 let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());
                 self.caller.refuse(action, target, e).await;
-                return Err(error_page::too_large(self.lang, self.principal(), max, hint));
+                return Err(error_page::too_large(self.lang, self.principal(), max, advice));
             }
         };
         match csrf::read_form(&self.key, &bytes, &self.binding, self.now()) {

@@ -543,7 +543,7 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     let long = "x".repeat(201);
     let big = "x".repeat(9000);
     for (fields, status, says) in [
-        (vec![("name", big.as_str()), ("kind", "clinic")], 413, "at most 8192 bytes"),
+        (vec![("name", big.as_str()), ("kind", "clinic")], 413, "8192 バイトまで"),
         // What the applicant can fix: on the same form, in their words, the rest kept (issue #45 item 1).
         (vec![("name", long.as_str()), ("kind", "clinic")], 400, "名称を 1〜200 文字で"),
         (vec![("name", "x"), ("kind", "castle"), ("address", "東京都港区")], 400, "種別を一覧から選んで"),

@@ -202,7 +202,12 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     assert_eq!(alice.login("alice", PASSWORD, &totp(&p.totp_secret, -1), None).status, 303);
     let r = console_sign_in(&alice, &console);
     assert_eq!(r.status, 403, "{r:?}");
-    assert!(r.body.contains("needs a sign-in with your card"), "{r:?}");
+    // In Japanese (the page's language without Accept-Language), saying what to do, never the English text.
+    assert!(
+        r.body.contains("カードと暗証番号でのサインインが必要です") && r.body.contains("サインインし直して"),
+        "{r:?}"
+    );
+    assert!(!r.body.contains("needs a sign-in with your card"), "{r:?}");
     assert_eq!(session_cookie(h, "jar-alice"), None, "no console session for a password login");
     let anon = alice.curl(&[&format!("{console}/console/?lang=en")]);
     assert!(anon.status == 200 && anon.body.contains("Sign in with card"), "{anon:?}");
@@ -282,6 +287,10 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
         assert_eq!(r.status, 401, "{bad}: {r:?}");
         assert!(r.headers.contains(&format!("{SESSION}=; Path=/")), "cleared: {r:?}");
     }
+    // The same refusal on a Japanese page says so in Japanese, with what to do.
+    let r = with_cookie(&api, "/console/", "forged.value", &pc);
+    assert!(r.status == 401 && r.text.contains("もう一度サインインしてください"), "{r:?}");
+    assert!(!r.text.contains("is not valid: sign in again"), "{r:?}");
     assert!(count(&h.audit_entries(), "console.session", "denied") >= 4);
 
     // The grant removed: the very next request is refused.

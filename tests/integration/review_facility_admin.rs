@@ -103,7 +103,12 @@ fn a_bare_pc_certificate_only_reads(b: Backend) {
     for (path, fields) in &tries {
         let r = c.submit(path, fields, &page, &pc);
         assert_eq!(r.status, 403, "{path}: {r:?}");
-        assert!(what_to_do(&r.text), "{path}: {r:?}");
+        // The console says it in the page's language (Japanese here), in the admin's words (issue #45 item 1).
+        assert!(
+            r.text.contains("施設の PC 証明書だけでは閲覧のみ") && r.text.contains("ポータルにカードでログイン"),
+            "{path}: {r:?}"
+        );
+        assert!(r.text.contains("何も変更していません") && !r.text.contains("console-grant"), "{path}: {r:?}");
     }
 
     // Nothing made, nothing revoked.
@@ -157,7 +162,10 @@ fn a_named_person_at_the_pc_makes_changes(b: Backend) {
     let token_page = alice.get(&api, "/console/logout?lang=en");
     let r = alice.submit(&api, &format!("/console/facilities/{f}/credentials"), &fields, &token_page);
     assert_eq!(r.status, 403, "{r:?}");
-    assert!(r.text.contains("only from a card sign-in"), "{r:?}");
+    assert!(
+        r.text.contains("パスワードでのログインは閲覧のみ") && r.text.contains("カードでログインし直して"),
+        "{r:?}"
+    );
     assert_eq!(count(&h.audit_entries(), "enroll.credential.create", "ok"), 0);
 
     let unknown = f.replace(|c: char| c.is_ascii_digit(), "9");

@@ -12,8 +12,8 @@ use hcpki_ca::access::Principal;
 use maud::html;
 
 /// A form over `max` bytes (413): what happened and what to do, in the viewer's language, then the form's own
-/// advice (`hint`, English: another way to do it, such as the CLI for a large CSV). The caller audits.
-pub fn too_large(lang: Lang, who: &Principal, max: usize, hint: &str) -> Response {
+/// advice where it has one (another way to do it, such as splitting a large CSV). The caller audits.
+pub fn too_large(lang: Lang, who: &Principal, max: usize, advice: Option<M>) -> Response {
     let help = match lang {
         Lang::Ja => format!(
             "このフォームで送れるのは {max} バイトまでです。何も変更していません。入力を短くして、もう一度送ってください。"
@@ -23,7 +23,7 @@ pub fn too_large(lang: Lang, who: &Principal, max: usize, hint: &str) -> Respons
         }
     };
     let body = html! {
-        div class="error" role="alert" { p { (help) } p lang="en" { (hint) } }
+        div class="error" role="alert" { p { (help) } @if let Some(a) = advice { p { (a.text(lang)) } } }
         p { a href="/console/" { (M::ToConsoleHome.text(lang)) } }
     };
     view::page(lang, who, StatusCode::PAYLOAD_TOO_LARGE, M::TooLarge.text(lang), body)

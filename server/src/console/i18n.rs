@@ -417,6 +417,10 @@ messages! {
     // ---- the facility import's refusals (console/import.rs) ----
     CsvUnreadable => "CSV を読み取れませんでした。1 行目を見出し行(name,kind,medical_code,address,contact)にし、カンマ区切りで貼り付けてください。",
         "The CSV could not be read: make the first line the header (name,kind,medical_code,address,contact), comma-separated.";
+    CsvSplit => "CSV はファイルを分けて、一つずつ貼り付けてください。一度に登録したい大きなファイルは、運用者がサーバーで一括登録できます。",
+        "Split the CSV and paste the parts one at a time. A large file to register at once can be imported by an operator on the server.";
+    KeySetTooLarge => "大きな鍵セットは、サービスの jwks_uri で公開して登録するか、運用者に管理 API での登録を依頼してください。",
+        "Publish a large key set at the service's jwks_uri and register that, or ask an operator to register it through the admin API.";
     CsvTooLarge => "CSV が大きすぎます(2 MiB まで)。大きすぎて画面に戻せないため、ファイルを分けて貼り付け直すか、サーバーで hcpki facility import を使ってください。",
         "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
     ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",

@@ -141,7 +141,7 @@ async fn read(
         "the CSV is larger than the console takes ({} MiB): split it, or use `hcpki facility import --csv`",
         MAX_CSV_BYTES / (1024 * 1024)
     );
-    let f: ImportForm = viewer.form_limited(ACTION, "-", body, MAX_BODY_BYTES, &hint).await?;
+    let f: ImportForm = viewer.form_limited(ACTION, "-", body, MAX_BODY_BYTES, &hint, Some(M::CsvSplit)).await?;
     if f.csv.len() > MAX_CSV_BYTES {
         let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "CSV too large", hint);
         viewer.caller.refuse(ACTION, "-", e).await;

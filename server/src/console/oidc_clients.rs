@@ -307,7 +307,8 @@ pub async fn add(State(state): State<AppState>, viewer: Viewer, body: Body) -> P
     let name = Action::ManageOidcClients.name();
     viewer.caller.may(Action::ManageOidcClients).await.or_page(&viewer)?;
     let hint = format!("the form is at most {MAX_ADD_FORM_BYTES} bytes: register larger key sets with the admin API");
-    let form: AddForm = viewer.form_limited(&name, "-", body, MAX_ADD_FORM_BYTES, &hint).await?;
+    let form: AddForm =
+        viewer.form_limited(&name, "-", body, MAX_ADD_FORM_BYTES, &hint, Some(super::i18n::M::KeySetTooLarge)).await?;
     let services = ops::services(&state).await.or_page(&viewer)?;
     let refused = |problem: Problem, error: ApiError| {
         let status = error.status;

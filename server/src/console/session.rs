@@ -101,6 +101,63 @@ impl Refusal {
         }
     }
 
+    /// What happened and what to do, for a Japanese page. The English `Display` text stays the audit's and the
+    /// log's; a `Flow` or `Connection` detail (a protocol or certificate reason) is left to them, as the person
+    /// can only start again or ask for help either way.
+    fn in_japanese(&self) -> String {
+        match self {
+            Self::NoPortal => "カードでのサインインは、このサーバーでは使えません（ポータルが動いていません）。\
+                               運用者証明書または施設の PC 証明書を選んでサインインしてください。"
+                .into(),
+            Self::NoConsoleUrl => "カードでのサインインは、まだ使えません（コンソールの外部 URL が運用者によって\
+                                   設定されていません）。運用者に連絡するか、証明書でサインインしてください。"
+                .into(),
+            Self::Cookie(TicketError::Invalid) => "コンソールのセッションを確認できませんでした（このサーバーが\
+                                                  発行したものではないか、改変されています）。もう一度サインインしてください。"
+                .into(),
+            Self::Cookie(TicketError::Expired) => {
+                "コンソールのセッションは最長時間に達したため終了しました。もう一度サインインしてください。".into()
+            }
+            Self::Cookie(TicketError::Idle) => {
+                "しばらく操作がなかったため、コンソールのセッションは終了しました。もう一度サインインしてください。".into()
+            }
+            Self::Flow(_) => "サインインの手続きを完了できませんでした（時間切れ、このブラウザーで始めたものではない、\
+                              またはポータルが断りました）。もう一度最初からサインインしてください。"
+                .into(),
+            Self::SignInEnded => "コンソールのサインインは終了しました（サインアウト、またはポータルのセッションの終了）。\
+                                  もう一度サインインしてください。"
+                .into(),
+            Self::PortalSessionEnded => "ポータルのセッションが終了しました（サインアウト、カードの取り外し、\
+                                         または期限切れ）。もう一度サインインしてください。"
+                .into(),
+            Self::PortalSessionLent => "患者さんがカードリーダーを使っている間、セッションは一時停止しています。\
+                                        ご自分のカードをカードリーダーに戻してから、このページを再読み込みしてください\
+                                        （時間内に戻らないとセッションは終了し、もう一度ログインが必要です）。"
+                .into(),
+            Self::NoGrant { .. } => "コンソールを使う権限がありません。運用者に権限の付与を依頼してください。".into(),
+            Self::CardRequired { role, .. } => {
+                let role = match role {
+                    OperatorRole::Operator => "運用者",
+                    OperatorRole::Auditor => "監査担当",
+                };
+                format!(
+                    "{role}の権限には、パスワードではなくカードと暗証番号でのサインインが必要です。ポータルから\
+                     サインアウトし、カードでサインインし直してください。"
+                )
+            }
+            Self::WrongFacility { facility, .. } => format!(
+                "施設管理者の権限（{facility}）は、その施設の PC からだけ使えます。施設の PC 証明書がある PC で\
+                 ポータルにサインインしてから、コンソールを開いてください。"
+            ),
+            Self::Connection(_) => "この PC の証明書は、いまは使えません（施設の利用停止、または証明書の失効）。\
+                                    施設の管理者か運用者に連絡してください。"
+                .into(),
+            Self::Unavailable => {
+                "いまはサインインを確認できません。しばらくしてから、もう一度お試しください。".into()
+            }
+        }
+    }
+
     /// The audit actor: the person when known.
     fn actor(&self) -> Actor {
         match self {
@@ -220,15 +277,11 @@ pub fn refused_page(lang: Lang, r: &Refusal) -> Response {
             p { a href="/console/" { (M::Back.text(lang)) } }
         },
         Refusal::PortalSessionLent => html! {
-            div class="error" role="alert" { p { @if lang == Lang::Ja {
-                "患者さんがカードリーダーを使っている間、セッションは一時停止しています。ご自分のカードをカードリーダーに\
-                 戻してから、このページを再読み込みしてください（時間内に戻らないとセッションは終了し、もう一度ログインが\
-                 必要です）。"
-            } @else { (r.to_string()) } } }
+            div class="error" role="alert" { p { @if lang == Lang::Ja { (r.in_japanese()) } @else { (r.to_string()) } } }
             p { a href="/console/" { (M::Back.text(lang)) } }
         },
         _ => html! {
-            div class="error" role="alert" { p { (r.to_string()) } }
+            div class="error" role="alert" { p { @if lang == Lang::Ja { (r.in_japanese()) } @else { (r.to_string()) } } }
             p { a href="/console/login" { (M::SignInWithCard.text(lang)) } }
         },
     };
