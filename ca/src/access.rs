@@ -181,6 +181,10 @@ pub enum Action<'a> {
     ListAllocations(&'a FacilityId),
     /// Allocate addresses to a facility or take them back: which router identities it may have certified.
     ManageAllocations(&'a FacilityId),
+    /// See whether issuance is halted, why and by whom, and the approvals to resume (D135).
+    ReadIssuanceHalt,
+    /// Halt all issuance, or approve resuming it (D135): the operating body's emergency brake.
+    HaltIssuance,
 }
 
 impl Action<'_> {
@@ -211,6 +215,8 @@ impl Action<'_> {
             Self::ManageOidcClients => "admin.oidc_client.manage".into(),
             Self::ListAllocations(_) => "admin.facility.address.list".into(),
             Self::ManageAllocations(_) => "admin.facility.address.manage".into(),
+            Self::ReadIssuanceHalt => "admin.ca.halt.read".into(),
+            Self::HaltIssuance => "admin.ca.halt.manage".into(),
         }
     }
 
@@ -229,7 +235,9 @@ impl Action<'_> {
             | Self::ListConsoleGrants
             | Self::ManageConsoleGrants
             | Self::ListOidcClients
-            | Self::ManageOidcClients => None,
+            | Self::ManageOidcClients
+            | Self::ReadIssuanceHalt
+            | Self::HaltIssuance => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -296,7 +304,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ListConsoleGrants
             | A::ManageConsoleGrants
             | A::ListOidcClients
-            | A::ManageOidcClients,
+            | A::ManageOidcClients
+            | A::ReadIssuanceHalt
+            | A::HaltIssuance,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -360,6 +370,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageConsoleGrants
             | Action::ManageOidcClients
             | Action::ManageAllocations(_)
+            | Action::HaltIssuance
     )
 }
 
@@ -434,6 +445,8 @@ mod tests {
             (Action::ListAllocations(&g),           [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageAllocations(&f),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ManageAllocations(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadIssuanceHalt,              [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

@@ -175,7 +175,8 @@ pub enum HaltRefusal {
     /// The approver's earlier approval of this halt is still in force.
     #[error(
         "{0} has already approved resuming this halt: a second, different operator must approve \
-         (`hcpki ca resume` under their own login, or the console's halt page)"
+         (`hcpki ca resume` under their own login, or `POST /api/v1/ca/halt/approve` with their own operator \
+         certificate)"
     )]
     SameApprover(String),
     /// The actor names no person (root, a numeric uid, the system, anonymous).

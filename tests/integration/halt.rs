@@ -3,6 +3,7 @@
 //! (OpenSSL) and the CRL keep being served; root, and one person approving twice, do not resume; a second named
 //! person does, and the credential the halted request used enrolls afterwards. Every step is in the audit log.
 
+use crate::admin::{Api, As, operator};
 use crate::est::{Auth, Est, base64_of};
 use crate::fixtures::{Key, csr, csr_der, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
@@ -22,6 +23,9 @@ fn halt_stops_issuance_on_every_replica_until_two_people_approve(b: Backend) {
     let cred = est[0].credential(&id, "pc");
     let pc_csr = base64_of(&csr_der(&csr(h.scratch(), "pc", Key::P256, "pc")));
     let as_user = |user: &str, args: &[&str]| h.run_with_env("USER", user, args);
+    // Operators' certificates are issuance too: made before the halt, for the admin API's round below.
+    let (carol, dave, erin) =
+        (operator(&h, "carol", "operator"), operator(&h, "dave", "operator"), operator(&h, "erin", "auditor"));
 
     let halted = as_user("alice", &["ca", "halt", "--reason", REASON]);
     assert!(halted.status.success(), "{}", describe(&halted));
@@ -106,4 +110,48 @@ fn halt_stops_issuance_on_every_replica_until_two_people_approve(b: Backend) {
         .filter(|e| e["detail"]["reason"].as_str().is_some_and(|r| r.contains("halted")))
         .count();
     assert_eq!(refused_issues, 4, "two EST replicas, the CLI, EST again: each refusal audited\n{audit:#?}");
+
+    // The same switch through the admin API, one replica ordering and the other seeing it: operators halt and
+    // approve, an auditor only reads, nobody anonymous; the same operator twice does not resume.
+    let api = [Api::new(&h, &replicas[0]), Api::new(&h, &replicas[1])];
+    let r = api[0].get("/api/v1/ca/halt", &erin);
+    assert!(r.status == 200 && r.json["halted"] == false, "{r:?}");
+    let reason = serde_json::json!({ "reason": "HSM の点検 / HSM check" });
+    assert_eq!(api[0].post("/api/v1/ca/halt", &reason, &As::Nobody).status, 401);
+    assert_eq!(api[0].post("/api/v1/ca/halt", &reason, &erin).status, 403, "an auditor reads only");
+    let r = api[0].post("/api/v1/ca/halt", &serde_json::json!({ "reason": " " }), &carol);
+    assert!(r.status == 400 && r.json["detail"].as_str().unwrap().contains("reason"), "{r:?}");
+    let r = api[0].post("/api/v1/ca/halt", &reason, &carol);
+    assert!(r.status == 201 && r.json["reason"] == "HSM の点検 / HSM check", "{r:?}");
+    let r = api[1].post("/api/v1/ca/halt", &reason, &dave);
+    assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("already halted"), "{r:?}");
+    let r = api[1].get("/api/v1/ca/halt", &erin);
+    assert!(r.status == 200 && r.json["halted"] == true && r.json["halt"]["halted_by"] == "operator:carol", "{r:?}");
+    let fresh = est[0].credential(&id, "pc");
+    let reply = est[1].post("/.well-known/est/pc/simpleenroll", &pc_csr, &Auth::Basic(&fresh));
+    assert_eq!(reply.status, 503, "halted through the API on the other replica: {}", reply.body);
+    assert_eq!(api[0].post("/api/v1/ca/halt/approve", &serde_json::json!({}), &erin).status, 403);
+    let r = api[0].post("/api/v1/ca/halt/approve", &serde_json::json!({}), &carol);
+    assert!(r.status == 200 && r.json["resumed"] == false && r.json["still_needed"] == 1, "{r:?}");
+    let r = api[1].post("/api/v1/ca/halt/approve", &serde_json::json!({}), &carol);
+    assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("already approved"), "{r:?}");
+    let r = api[1].post("/api/v1/ca/halt/approve", &serde_json::json!({}), &dave);
+    assert!(r.status == 200 && r.json["resumed"] == true, "{r:?}");
+    assert_eq!(api[0].get("/api/v1/ca/halt", &erin).json["halted"], false);
+    let reply = est[0].post("/.well-known/est/pc/simpleenroll", &pc_csr, &Auth::Basic(&fresh));
+    assert_eq!(reply.status, 200, "resumed through the API: {}", reply.body);
+    let audit = h.audit_entries();
+    let approvals: Vec<_> = audit
+        .iter()
+        .filter(|e| {
+            e["action"] == "ca.issuance.resume.approve" && e["actor"].as_str().unwrap().starts_with("operator:")
+        })
+        .map(|e| (e["actor"].as_str().unwrap().to_owned(), e["outcome"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        approvals,
+        [pair("operator:carol", "ok"), pair("operator:carol", "denied"), pair("operator:dave", "ok")],
+        "{audit:#?}"
+    );
+    h.ok(&["audit", "verify"]);
 }

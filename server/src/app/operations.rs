@@ -22,6 +22,7 @@ use std::str::FromStr;
 
 pub mod addresses;
 pub mod devices;
+pub mod halt;
 pub mod oidc_clients;
 pub mod users;
 

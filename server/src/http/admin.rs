@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{Action, AdminBasis, Principal};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityState, PhoneDigits};
 use hcpki_ca::store::FacilityFilter;
+use hcpki_ca::store::halt::ApprovalOutcome;
 use hcpki_sso::oidc::client_secret;
 use hcpki_sso::oidc::jws::SigningAlg;
 use hcpki_sso::oidc::registration::Registration;
@@ -537,6 +538,44 @@ pub async fn whoami(caller: Caller) -> ApiResult {
             serde_json::json!({ "principal": "facility-admin", "facility": facility.as_str(), "authenticated_by": by })
         }
         _ => serde_json::json!({ "principal": "anonymous" }),
+    };
+    Ok(Json(body).into_response())
+}
+
+// ---- the issuance stop switch (D135) ----
+
+/// `GET /api/v1/ca/halt` (operators, auditors): `{"halted": false}`, or `{"halted": true, "halt": …}` with the
+/// reason, who halted and when, and the approvals to resume so far.
+pub async fn issuance_halt(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let halt = operations::halt::status(&state, &caller).await?;
+    Ok(Json(serde_json::json!({ "halted": halt.is_some(), "halt": halt })).into_response())
+}
+
+/// What `POST /api/v1/ca/halt` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaltBody {
+    /// Why, shown to every refused requester (1–500 characters on one line).
+    reason: String,
+}
+
+/// `POST /api/v1/ca/halt` (operators): halt all issuance on every replica now; 201 with the halt, 409 when one
+/// is already in force.
+pub async fn halt_issuance(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    caller.may(Action::HaltIssuance).await?;
+    let b: HaltBody = read_json(&caller, &Action::HaltIssuance.name(), "issuance", body).await?;
+    let halt = operations::halt::halt(&state, &caller, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(halt)).into_response())
+}
+
+/// `POST /api/v1/ca/halt/approve` (operators, each a named person): approve resuming; `resumed` is true when this
+/// was the second different person's approval within the hour, else `still_needed` says how many more.
+pub async fn approve_resume(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let body = match operations::halt::approve_resume(&state, &caller).await? {
+        ApprovalOutcome::Recorded { halt, still_needed } => {
+            serde_json::json!({ "resumed": false, "still_needed": still_needed, "halt": halt })
+        }
+        ApprovalOutcome::Resumed { halt } => serde_json::json!({ "resumed": true, "halt": halt }),
     };
     Ok(Json(body).into_response())
 }

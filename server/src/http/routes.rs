@@ -85,6 +85,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/oidc-clients", get(admin::oidc_clients).post(admin::add_oidc_client))
         .route("/api/v1/oidc-clients/{id}", delete(admin::remove_oidc_client))
         .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
+        .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
+        .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
