@@ -12,6 +12,7 @@
 
 mod error;
 pub mod import;
+mod pace;
 pub mod reissue;
 
 pub use error::{JobError, failed};
@@ -23,7 +24,8 @@ use hcpki_model::JobId;
 use hcpki_pkix::time::UnixTime;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
-/// dead. Batches take seconds, so a minute never catches a live worker.
+/// dead. Batches take seconds on a quiet machine; on a loaded one [`pace::Pace`] shrinks them so that a minute
+/// still never catches a live worker.
 pub const STALE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The kinds of job.
@@ -110,15 +112,18 @@ pub async fn run(
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);
+    let mut pace = pace::Pace::new(batch_size(kind));
     progress(&job);
     loop {
-        let batch = i64::try_from(batch_size(kind).min(budget)).unwrap_or(1);
+        let batch = i64::try_from(pace.size().min(budget)).unwrap_or(1);
         let items = if batch == 0 { Vec::new() } else { store.job_items(id, Some("pending"), -1, batch).await? };
         if items.is_empty() {
             break;
         }
         budget = budget.saturating_sub(items.len());
         hcpki_ca::fault::hold(hcpki_ca::fault::JOB_BATCH).await;
+        // Measured with the monotonic clock: this is how long the work took, not a time anything records.
+        let started = std::time::Instant::now();
         let held = match kind {
             Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
             Kind::CertReissue => {
@@ -129,6 +134,7 @@ pub async fn run(
         if !held {
             return Err(JobError::Lost(id.clone()));
         }
+        pace.after(items.len(), started.elapsed(), STALE);
         if let Some(j) = store.job(id).await? {
             progress(&j);
         }
@@ -154,7 +160,8 @@ pub fn spawn(authority: std::sync::Arc<Authority>, id: JobId, actor: Actor) {
     });
 }
 
-/// Items per batch: an import batch is one transaction of 1,000 registrations (D29); a re-issue batch goes
+/// Items per batch at most ([`pace::Pace`] takes fewer on a loaded machine): an import batch is one transaction of
+/// 1,000 registrations (D29); a re-issue batch goes
 /// through group commit together (D11).
 fn batch_size(kind: Kind) -> usize {
     match kind {

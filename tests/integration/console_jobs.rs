@@ -33,6 +33,10 @@ fn until_finished(c: &Console, path: &str, who: &As) -> Reply {
         assert_eq!(page.status, 200, "{page:?}");
         assert!(!page.text.contains("<script"), "no scripts on the job page");
         if !page.text.contains("http-equiv=\"refresh\"") {
+            // The page also stops refreshing for a job shown interrupted (a worker not heard of for a minute),
+            // and its items' badges say "done": that is not the end of the job (a worker whose batches outgrew
+            // the minute on a loaded machine looked dead here once; jobs::pace keeps batches short now).
+            assert!(!page.text.contains("badge interrupted"), "job {path} shows interrupted\n{page:?}");
             return page;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

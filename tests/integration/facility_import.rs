@@ -195,22 +195,7 @@ fn a_crash_between_registration_and_approval_resumes_to_every_row_approved_once(
 pub(crate) fn every_row_registered_and_approved_once(h: &Hcpki, rows: i64) {
     let db = h.db();
     let count = |sql: &str| db.scalar_i64(sql);
-    // A lost or doubled batch has been seen once in a while under heavy load (console_jobs' two replicas on
-    // PostgreSQL) and not reproduced: say what the job's items and audit entries were, so the failing run tells.
-    let registered = count("SELECT COUNT(*) FROM facilities");
-    if registered != rows {
-        let items = db.strings(
-            "SELECT state || ' ' || CAST(COUNT(*) AS TEXT) || ' seq ' || CAST(MIN(seq) AS TEXT) || '..' || \
-             CAST(MAX(seq) AS TEXT) FROM job_items GROUP BY state",
-        );
-        let jobs = db.strings(
-            "SELECT action || ' ' || outcome || ' ' || actor || ' ' || detail FROM audit_log \
-             WHERE action LIKE 'job.%' ORDER BY seq",
-        );
-        let owners = db.strings("SELECT state || ' ' || COALESCE(owner, '-') || ' ' || COALESCE(note, '-') FROM jobs");
-        eprintln!("job items by state: {items:?}\njob audit entries: {jobs:#?}\njobs: {owners:?}");
-    }
-    assert_eq!(registered, rows, "no row registered twice, none left out");
+    assert_eq!(count("SELECT COUNT(*) FROM facilities"), rows, "no row registered twice, none left out");
     assert_eq!(count("SELECT COUNT(*) FROM facilities WHERE state = 'approved'"), rows, "none left applied");
     for action in ["facility.register", "facility.approve"] {
         assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")), rows, "{action}");
