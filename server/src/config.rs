@@ -125,11 +125,23 @@ pub struct CaConfig {
     pub root_crl_days: u32,
     /// `hcpki ca status` exits 1 when the served ARL ends within this many days (default 60).
     pub root_crl_warn_days: u32,
+    /// The issuance stop switch (D135, D141): minutes within which two different operators' approvals resume a
+    /// halt (5–1440, default 60). An approval older than this no longer counts.
+    pub resume_approval_minutes: u32,
+    /// The stop switch: the `Retry-After` (seconds, 1–86400, default 600) EST, ACME, SCEP and the admin API
+    /// answer while issuance is halted.
+    pub halt_retry_after_secs: u32,
 }
 
 impl Default for CaConfig {
     fn default() -> Self {
-        Self { root_crl_days: hcpki_ca::revocation::arl::MAX_ARL_DAYS, root_crl_warn_days: 60 }
+        let halt = hcpki_ca::halt::HaltSettings::default();
+        Self {
+            root_crl_days: hcpki_ca::revocation::arl::MAX_ARL_DAYS,
+            root_crl_warn_days: 60,
+            resume_approval_minutes: u32::try_from(halt.approval_window.as_secs() / 60).unwrap_or(60),
+            halt_retry_after_secs: u32::try_from(halt.retry_after_secs).unwrap_or(600),
+        }
     }
 }
 
@@ -138,7 +150,29 @@ impl CaConfig {
         self == &Self::default()
     }
 
+    /// The stop switch's settings.
+    pub fn halt(&self) -> hcpki_ca::halt::HaltSettings {
+        hcpki_ca::halt::HaltSettings {
+            approval_window: std::time::Duration::from_secs(u64::from(self.resume_approval_minutes) * 60),
+            retry_after_secs: u64::from(self.halt_retry_after_secs),
+        }
+    }
+
     fn check(&self) -> Result<()> {
+        if !(5..=1440).contains(&self.resume_approval_minutes) {
+            bail!(
+                "[ca] resume_approval_minutes = {}: use 5 to 1440 (the minutes within which two operators' \
+                 approvals resume a halted issuance)",
+                self.resume_approval_minutes
+            );
+        }
+        if !(1..=86_400).contains(&self.halt_retry_after_secs) {
+            bail!(
+                "[ca] halt_retry_after_secs = {}: use 1 to 86400 (what halted EST, ACME and SCEP clients are told \
+                 to wait)",
+                self.halt_retry_after_secs
+            );
+        }
         let max = hcpki_ca::revocation::arl::MAX_ARL_DAYS;
         if !(1..=max).contains(&self.root_crl_days) {
             bail!("[ca] root_crl_days = {}: use 1 to {max}", self.root_crl_days);
