@@ -864,7 +864,9 @@ mod tests {
     /// are not written into a new configuration.
     #[test]
     fn ca_settings_keep_the_arl_within_a_year_and_warn_before_its_end() {
-        let ca = |root_crl_days, root_crl_warn_days| CaConfig { root_crl_days, root_crl_warn_days }.check();
+        let ca = |root_crl_days, root_crl_warn_days| {
+            CaConfig { root_crl_days, root_crl_warn_days, ..CaConfig::default() }.check()
+        };
         assert!(CaConfig::default().check().is_ok() && CaConfig::default().is_default());
         assert!(ca(180, 30).is_ok());
         for (days, warn) in [(0, 0), (366, 30), (30, 30), (30, 45)] {
@@ -873,6 +875,28 @@ mod tests {
         let parsed: CaConfig = toml::from_str("root_crl_days = 200").unwrap();
         assert_eq!(parsed, CaConfig { root_crl_days: 200, ..CaConfig::default() });
         assert!(toml::from_str::<CaConfig>("root_crl_day = 200").is_err(), "unknown keys are errors");
+    }
+
+    /// `[ca]`'s stop-switch settings (D141): the defaults are D135's hour and 600 s; out-of-range values are
+    /// refused naming the key.
+    #[test]
+    fn ca_settings_bound_the_stop_switch() {
+        let halt = CaConfig::default().halt();
+        assert_eq!(halt, hcpki_ca::halt::HaltSettings::default());
+        assert_eq!((halt.approval_window.as_secs(), halt.retry_after_secs), (3600, 600));
+        let parsed: CaConfig = toml::from_str("resume_approval_minutes = 30\nhalt_retry_after_secs = 120").unwrap();
+        assert!(parsed.check().is_ok());
+        assert_eq!((parsed.halt().approval_window.as_secs(), parsed.halt().retry_after_secs), (1800, 120));
+        for (minutes, secs, key) in [
+            (4, 600, "resume_approval_minutes"),
+            (1441, 600, "resume_approval_minutes"),
+            (60, 0, "halt_retry_after_secs"),
+            (60, 86_401, "halt_retry_after_secs"),
+        ] {
+            let c = CaConfig { resume_approval_minutes: minutes, halt_retry_after_secs: secs, ..CaConfig::default() };
+            let e = c.check().expect_err(key).to_string();
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     /// `[acme] allow_addresses` (issue #24, item 11): CIDR ranges and single addresses; a range with host bits,

@@ -238,6 +238,11 @@ fn console_round(h: &Hcpki, replicas: &[Served; 2], id: &str, [carol, dave, erin
 fn clients_come_back_after_the_resume_and_a_halted_start_keeps_its_certificate(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("Halted peers clinic");
+    // The two settings (D141), read by the CLI and by the server alike.
+    let config = h.dir().join("hcpki.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[ca]\nresume_approval_minutes = 30\nhalt_retry_after_secs = 120\n"))
+        .unwrap();
     let acme = crate::acme::Acme::start(&h, &id);
     let scep = crate::scep::Scep::new(&h, &acme.server, "router");
     let eab = acme.credential("pc");
@@ -252,6 +257,15 @@ fn clients_come_back_after_the_resume_and_a_halted_start_keeps_its_certificate(b
     let out = h.path("halted-router.pem");
     let pki = scep.pki_scep("router", &key, "CN=gw", &["--password", &challenge], &out);
     assert!(!pki.status.success(), "{}", describe(&pki));
+    let est = Est::new(&h, &acme.server);
+    let cred = est.credential(&id, "pc");
+    let pc_csr = base64_of(&csr_der(&csr(h.scratch(), "pc", Key::P256, "pc")));
+    let reply = est.post("/.well-known/est/pc/simpleenroll", &pc_csr, &Auth::Basic(&cred));
+    assert!(
+        reply.status == 503 && reply.headers.to_ascii_lowercase().contains("retry-after: 120"),
+        "{}",
+        reply.headers
+    );
     assert_eq!(h.cert_list(Some(&id)).len(), 0, "nothing issued while halted");
 
     // A second server on another name: the TLS certificate would be renewed; it starts on the stored one.
@@ -264,7 +278,8 @@ fn clients_come_back_after_the_resume_and_a_halted_start_keeps_its_certificate(b
     let log = halted.stop();
     assert!(log.contains("was not renewed because issuance is halted"), "{log}");
 
-    assert!(as_user("alice", &["ca", "resume"]).status.success());
+    let first = as_user("alice", &["ca", "resume"]);
+    assert!(first.status.success() && describe(&first).contains("within 30 minutes"), "{}", describe(&first));
     assert!(as_user("bob", &["ca", "resume"]).status.success());
     let cfg = acme.certbot("halt", &eab, &["certonly", "-d", &name, "--key-type", "ecdsa"]);
     assert!(acme.live(&cfg, &name, "cert.pem").exists(), "certbot enrolled after the resume");
