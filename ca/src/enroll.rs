@@ -144,7 +144,7 @@ pub enum EnrollError {
     /// The request body is over the protocol's limit.
     #[error("{0}")]
     TooLarge(String),
-    /// Issuance is halted by the operators (D135): retry after [`crate::halt::RETRY_AFTER_SECS`] or later.
+    /// Issuance is halted by the operators (D135): retry after the configured `Retry-After` (D141) or later.
     #[error("{0}")]
     Halted(String),
     /// The CA could not serve the request now (database, keys); retry later.

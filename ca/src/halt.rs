@@ -1,5 +1,6 @@
 //! The issuance stop switch (issue #46 item 5, D135): `hcpki ca halt` stops every issuance on every replica at
-//! once; resuming takes two different named people's approvals, each valid for [`APPROVAL_TTL`]. OCSP, CRLs and
+//! once; resuming takes two different named people's approvals, each valid for the approval window
+//! ([`HaltSettings`], `[ca] resume_approval_minutes`, one hour by default). OCSP, CRLs and
 //! the SSO are not issuance and keep running.
 //!
 //! The state is a row in the shared database (`issuance_halts`, migration 0030), not a flag in a process, so a
@@ -19,19 +20,38 @@ use hcpki_model::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long an approval to resume counts: long enough for the second operator to be reached and read the
-/// incident, short enough that a forgotten approval from last week is not half of a resume today.
+/// How long an approval to resume counts by default: long enough for the second operator to be reached and read
+/// the incident, short enough that a forgotten approval from last week is not half of a resume today.
 pub const APPROVAL_TTL: Duration = Duration::from_secs(3600);
 
-/// What a halted front end tells clients to wait before retrying (`Retry-After`, seconds): a halt is an incident
-/// that takes people, not a blip, so clients are not invited to hammer the CA.
+/// What a halted front end tells clients to wait before retrying by default (`Retry-After`, seconds): a halt is an
+/// incident that takes people, not a blip, so clients are not invited to hammer the CA.
 pub const RETRY_AFTER_SECS: u64 = 600;
+
+/// The stop switch's two tunings (`[ca] resume_approval_minutes` and `halt_retry_after_secs`, D141): how long
+/// an approval to resume counts, and the `Retry-After` halted front ends answer. Both differ by installation
+/// (how fast a second operator is reached at night; how soon an installation's clients should come back), so
+/// they are configuration, with the constants above as defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HaltSettings {
+    /// How long an approval to resume counts.
+    pub approval_window: Duration,
+    /// What a refused client is told to wait before retrying, in seconds.
+    pub retry_after_secs: u64,
+}
+
+impl Default for HaltSettings {
+    fn default() -> Self {
+        Self { approval_window: APPROVAL_TTL, retry_after_secs: RETRY_AFTER_SECS }
+    }
+}
 
 /// The stop switch over the shared store.
 pub struct IssuanceSwitch {
     halts: Arc<dyn IssuanceHalts>,
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
+    approval_window: Duration,
 }
 
 /// Why the switch could not be thrown or an approval was not taken. Each message says what to do.
@@ -65,7 +85,17 @@ impl std::fmt::Debug for IssuanceSwitch {
 impl IssuanceSwitch {
     /// The switch over `halts` (the shared state) and `audit` (for refusals that never reach the store).
     pub fn new(halts: Arc<dyn IssuanceHalts>, audit: Arc<dyn AuditLog>, clock: Arc<dyn Clock>) -> Self {
-        Self { halts, audit, clock }
+        Self { halts, audit, clock, approval_window: APPROVAL_TTL }
+    }
+
+    /// The switch counting approvals for `window` instead of [`APPROVAL_TTL`] (`[ca] resume_approval_minutes`).
+    pub fn with_approval_window(self, window: Duration) -> Self {
+        Self { approval_window: window, ..self }
+    }
+
+    /// How long an approval to resume counts.
+    pub fn approval_window(&self) -> Duration {
+        self.approval_window
     }
 
     /// Halt all issuance now, for `reason`, ordered by `actor` (anyone who may operate the CA may halt it: stopping
@@ -75,7 +105,7 @@ impl IssuanceSwitch {
     }
 
     /// Approve resuming as `actor`, who must be a named person ([`Approver::named`]); the second different
-    /// person's approval within [`APPROVAL_TTL`] resumes issuance.
+    /// person's approval within the approval window resumes issuance.
     pub async fn approve_resume(&self, actor: &Actor) -> Result<ApprovalOutcome, HaltError> {
         let at = self.clock.now();
         let approver = match Approver::named(actor) {
@@ -92,7 +122,7 @@ impl IssuanceSwitch {
                 return Err(refusal.into());
             }
         };
-        Ok(self.halts.approve_resume(&approver, APPROVAL_TTL, at).await?)
+        Ok(self.halts.approve_resume(&approver, self.approval_window, at).await?)
     }
 
     /// The halt in force, if any.

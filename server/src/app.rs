@@ -53,6 +53,8 @@ pub struct AppState {
     pub clock: Arc<dyn hcpki_pkix::time::Clock>,
     /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
     pub tsa: Option<Arc<tsa_signer::ServedTsa>>,
+    /// The issuance stop switch's settings (`[ca] resume_approval_minutes`, `halt_retry_after_secs`; D141).
+    pub halt: hcpki_ca::halt::HaltSettings,
     /// What the signature verifier trusts (`[signing] anchors` and the `[[signing.tsa]]` roots).
     pub signatures: Arc<hcpki_docsig::signature::validation::SigningTrust>,
 }

@@ -125,7 +125,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,
         Command::Ca(c) => match c.switch() {
             // The stop switch opens the database only: a halt must work while a CA key is the incident.
-            Some(what) => with_store(g, |_, s| Box::pin(crate::cmd::halt::run(s, what))).await,
+            Some(what) => with_store(g, |l, s| Box::pin(crate::cmd::halt::run(s, l.config.ca.halt(), what))).await,
             None => {
                 let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
                 ca::run(&loaded, &open_loaded(&loaded).await?, c).await

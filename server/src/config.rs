@@ -125,11 +125,23 @@ pub struct CaConfig {
     pub root_crl_days: u32,
     /// `hcpki ca status` exits 1 when the served ARL ends within this many days (default 60).
     pub root_crl_warn_days: u32,
+    /// The issuance stop switch (D135, D141): minutes within which two different operators' approvals resume a
+    /// halt (5–1440, default 60). An approval older than this no longer counts.
+    pub resume_approval_minutes: u32,
+    /// The stop switch: the `Retry-After` (seconds, 1–86400, default 600) EST, ACME, SCEP and the admin API
+    /// answer while issuance is halted.
+    pub halt_retry_after_secs: u32,
 }
 
 impl Default for CaConfig {
     fn default() -> Self {
-        Self { root_crl_days: hcpki_ca::revocation::arl::MAX_ARL_DAYS, root_crl_warn_days: 60 }
+        let halt = hcpki_ca::halt::HaltSettings::default();
+        Self {
+            root_crl_days: hcpki_ca::revocation::arl::MAX_ARL_DAYS,
+            root_crl_warn_days: 60,
+            resume_approval_minutes: u32::try_from(halt.approval_window.as_secs() / 60).unwrap_or(60),
+            halt_retry_after_secs: u32::try_from(halt.retry_after_secs).unwrap_or(600),
+        }
     }
 }
 
@@ -138,7 +150,29 @@ impl CaConfig {
         self == &Self::default()
     }
 
+    /// The stop switch's settings.
+    pub fn halt(&self) -> hcpki_ca::halt::HaltSettings {
+        hcpki_ca::halt::HaltSettings {
+            approval_window: std::time::Duration::from_secs(u64::from(self.resume_approval_minutes) * 60),
+            retry_after_secs: u64::from(self.halt_retry_after_secs),
+        }
+    }
+
     fn check(&self) -> Result<()> {
+        if !(5..=1440).contains(&self.resume_approval_minutes) {
+            bail!(
+                "[ca] resume_approval_minutes = {}: use 5 to 1440 (the minutes within which two operators' \
+                 approvals resume a halted issuance)",
+                self.resume_approval_minutes
+            );
+        }
+        if !(1..=86_400).contains(&self.halt_retry_after_secs) {
+            bail!(
+                "[ca] halt_retry_after_secs = {}: use 1 to 86400 (what halted EST, ACME and SCEP clients are told \
+                 to wait)",
+                self.halt_retry_after_secs
+            );
+        }
         let max = hcpki_ca::revocation::arl::MAX_ARL_DAYS;
         if !(1..=max).contains(&self.root_crl_days) {
             bail!("[ca] root_crl_days = {}: use 1 to {max}", self.root_crl_days);
@@ -830,7 +864,9 @@ mod tests {
     /// are not written into a new configuration.
     #[test]
     fn ca_settings_keep_the_arl_within_a_year_and_warn_before_its_end() {
-        let ca = |root_crl_days, root_crl_warn_days| CaConfig { root_crl_days, root_crl_warn_days }.check();
+        let ca = |root_crl_days, root_crl_warn_days| {
+            CaConfig { root_crl_days, root_crl_warn_days, ..CaConfig::default() }.check()
+        };
         assert!(CaConfig::default().check().is_ok() && CaConfig::default().is_default());
         assert!(ca(180, 30).is_ok());
         for (days, warn) in [(0, 0), (366, 30), (30, 30), (30, 45)] {
@@ -839,6 +875,28 @@ mod tests {
         let parsed: CaConfig = toml::from_str("root_crl_days = 200").unwrap();
         assert_eq!(parsed, CaConfig { root_crl_days: 200, ..CaConfig::default() });
         assert!(toml::from_str::<CaConfig>("root_crl_day = 200").is_err(), "unknown keys are errors");
+    }
+
+    /// `[ca]`'s stop-switch settings (D141): the defaults are D135's hour and 600 s; out-of-range values are
+    /// refused naming the key.
+    #[test]
+    fn ca_settings_bound_the_stop_switch() {
+        let halt = CaConfig::default().halt();
+        assert_eq!(halt, hcpki_ca::halt::HaltSettings::default());
+        assert_eq!((halt.approval_window.as_secs(), halt.retry_after_secs), (3600, 600));
+        let parsed: CaConfig = toml::from_str("resume_approval_minutes = 30\nhalt_retry_after_secs = 120").unwrap();
+        assert!(parsed.check().is_ok());
+        assert_eq!((parsed.halt().approval_window.as_secs(), parsed.halt().retry_after_secs), (1800, 120));
+        for (minutes, secs, key) in [
+            (4, 600, "resume_approval_minutes"),
+            (1441, 600, "resume_approval_minutes"),
+            (60, 0, "halt_retry_after_secs"),
+            (60, 86_401, "halt_retry_after_secs"),
+        ] {
+            let c = CaConfig { resume_approval_minutes: minutes, halt_retry_after_secs: secs, ..CaConfig::default() };
+            let e = c.check().expect_err(key).to_string();
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     /// `[acme] allow_addresses` (issue #24, item 11): CIDR ranges and single addresses; a range with host bits,

@@ -126,10 +126,18 @@ pub async fn run(
         let started = std::time::Instant::now();
         let held = match kind {
             Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
-            Kind::CertReissue => {
-                let outcomes = reissue::work(authority, &params, &items, actor).await?;
-                store.record_job_items(id, &owner, &outcomes, authority.clock().now()).await?
-            }
+            Kind::CertReissue => match reissue::work(authority, id, &params, &items, actor).await {
+                Ok(outcomes) => store.record_job_items(id, &owner, &outcomes, authority.clock().now()).await?,
+                Err(halted @ JobError::Halted { .. }) => {
+                    // Paused like a job stopped on purpose: resumable from the CLI and the console.
+                    let note = "paused: issuance is halted by the operators; resume this job once issuance resumes";
+                    store
+                        .end_job(id, Some(&owner), JobState::Queued, Some(note), actor, authority.clock().now())
+                        .await?;
+                    return Err(halted);
+                }
+                Err(e) => return Err(e),
+            },
         };
         if !held {
             return Err(JobError::Lost(id.clone()));

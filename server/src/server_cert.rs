@@ -91,7 +91,7 @@ pub async fn ensure_certificate(
         Some((der, cert)) if still_good(authority, &cert, key, wanted).await? => {
             Ok((der, hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()), false))
         }
-        _ => {
+        stored => {
             let csr = hcpki_ca::csr::build(key, x509_cert::name::Name::default())?;
             let request = IssueRequest {
                 profile: wanted.profile,
@@ -103,10 +103,45 @@ pub async fn ensure_certificate(
                 ocsp_for: wanted.serves,
                 not_after: None,
             };
-            let (certificate, _) = authority.pipeline().issue(&request, &Actor::system()).await?;
+            let (certificate, _) = match authority.pipeline().issue(&request, &Actor::system()).await {
+                Ok(done) => done,
+                Err(halted @ SigningError::Halted { .. }) => return keep_while_halted(stored, key, wanted, halted),
+                Err(e) => return Err(e.into()),
+            };
             write_certificate(&cert_path, &certificate.pem())?;
             Ok((certificate.der, certificate.serial.into_string(), true))
         }
+    }
+}
+
+/// While issuance is halted (D135, D141) a start must not fail for want of a renewal: OCSP and CRLs are what a
+/// halted CA still owes everyone. The stored certificate, when it is for `key`, serves on (even past its renewal
+/// window or with other names), and the log says why it was not renewed and when it will be: at the first start
+/// after the halt ends. Without one there is nothing to serve with, and the refusal says so.
+fn keep_while_halted(
+    stored: Option<(Vec<u8>, Certificate)>,
+    key: &dyn KeySource,
+    wanted: &OwnCertificate<'_>,
+    halted: SigningError,
+) -> Result<(Vec<u8>, String, bool), ServerCertError> {
+    match stored {
+        Some((der, cert)) if cert.tbs_certificate().subject_public_key_info() == key.public_key() => {
+            let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+            tracing::warn!(
+                file = wanted.file,
+                serial,
+                refusal = %halted,
+                "hcpki's own {} certificate was not renewed because issuance is halted; the stored certificate \
+                 is used until a start after the halt ends (`hcpki ca halt-status`)",
+                wanted.profile
+            );
+            Ok((der, serial, false))
+        }
+        _ => Err(ServerCertError::Own(format!(
+            "{} needs a new certificate ({}), but {halted}: resume issuance (two operators, `hcpki ca resume`) \
+             and start again",
+            wanted.file, wanted.profile
+        ))),
     }
 }
 

@@ -466,14 +466,14 @@ impl<'a> Acme<'a> {
     }
 
     /// certbot must succeed; its configuration directory.
-    fn certbot(&self, config: &str, eab: &Eab, args: &[&str]) -> PathBuf {
+    pub(crate) fn certbot(&self, config: &str, eab: &Eab, args: &[&str]) -> PathBuf {
         let out = self.certbot_command(config, eab, args).output().unwrap();
         assert!(out.status.success(), "certbot {} failed\n{}\n{}", args.join(" "), describe(&out), self.log());
         self.h.path(&format!("certbot-{config}/cfg"))
     }
 
     /// certbot must fail; its output.
-    fn certbot_fails(&self, config: &str, eab: &Eab, args: &[&str]) -> String {
+    pub(crate) fn certbot_fails(&self, config: &str, eab: &Eab, args: &[&str]) -> String {
         let out = self.certbot_command(config, eab, args).output().unwrap();
         assert!(!out.status.success(), "certbot {} succeeded", args.join(" "));
         describe(&out)
@@ -490,7 +490,7 @@ impl<'a> Acme<'a> {
             .unwrap_or_default()
     }
 
-    fn live(&self, cfg: &Path, name: &str, file: &str) -> PathBuf {
+    pub(crate) fn live(&self, cfg: &Path, name: &str, file: &str) -> PathBuf {
         cfg.join("live").join(name).join(file)
     }
 

@@ -434,6 +434,15 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     let r = c.get(&format!("/console/facilities/{g}?lang=en"), &admin);
     assert!(r.text.contains("You may not do this") && r.text.contains("only their own facility"), "{r:?}");
     assert!(!r.text.contains("another facility"), "no developer text: {r:?}");
+    // A malformed facility ID in the address and an unknown lifecycle change: each said in words, with the way
+    // back to the facility search, not the generic "could not be accepted" or "not found".
+    for path in ["/console/facilities/HF123", "/console/facilities/HF123/transition?verb=approve"] {
+        let r = c.get(path, &ops);
+        assert!(r.status == 400 && r.text.contains("施設 ID の形が正しくありません"), "{path}: {r:?}");
+        assert!(r.text.contains("href=\"/console/facilities\""), "{path}: the way back: {r:?}");
+    }
+    let r = c.get(&format!("/console/facilities/{f}/transition?verb=destroy&lang=en"), &ops);
+    assert!(r.status == 404 && r.text.contains("Facilities have no such change"), "{r:?}");
 
     // Language: Japanese by default, English by Accept-Language or the switch (which sets a cookie).
     assert!(c.get("/console/", &ops).text.contains("承認待ちの申請"));

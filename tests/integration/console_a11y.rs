@@ -94,6 +94,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     }
     let alert = text(&mut ops, "[role=alert]");
     assert!(alert.contains("The search could not be read") && !alert.contains("invalid"), "in words: {alert}");
+    stop_switch_pages(h, &mut ops, &origin, &mut shots);
     // Found by telephone number (a rejected application, shown 却下), a number the search cannot read, and the
     // PC's naming page: axe-core and both languages photographed.
     for (path, name, says) in [
@@ -145,9 +146,38 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         let refused = anonymous.eval("document.body.innerText");
         assert!(refused.as_str().unwrap_or_default().contains("pwd:alice"), "the no-grant refusal: {refused}");
         check_page(&mut anonymous, lang, &format!("the refused sign-in, no console grant ({lang})"));
+        // A sign-in that cannot be completed (a stale or forged return from the portal): `session::Refusal`'s
+        // own words, Japanese first, photographed in both languages.
+        anonymous.goto(&format!("{origin}/console/login/callback?code=x&state=forged&lang={lang}"));
+        let says = text(&mut anonymous, "[role=alert]");
+        let expected =
+            if lang == "ja" { "サインインの手続きを完了できませんでした" } else { "sign-in" };
+        assert!(says.contains(expected), "the refused sign-in in words ({lang}): {says}");
+        check_page(&mut anonymous, lang, &format!("a sign-in that could not be completed ({lang})"));
+        shots.take(&mut anonymous, &format!("console-signin-refused-{lang}.png"));
     }
     help_desk_journey(&mut ops, &origin, &mut shots);
     shots.publish(b);
+}
+
+/// The issuance stop switch's pages (D141) running and halted, with one approval given: axe-core in both
+/// languages, photographed; issuance runs again afterwards (two named people approve through the CLI).
+fn stop_switch_pages(h: &Hcpki, ops: &mut Chromium, origin: &str, shots: &mut Shots) {
+    check_both_languages(ops, &format!("{origin}/console/ca/halt"), "the stop switch, running");
+    let reason = "%E9%8D%B5%E3%81%AE%E8%AA%BF%E6%9F%BB%E4%B8%AD";
+    check_both_languages(ops, &format!("{origin}/console/ca/halt/confirm?reason={reason}"), "the halt's confirmation");
+    shots.take(ops, "console-halt-confirm-en.png");
+    let as_user = |user: &str, args: &[&str]| assert!(h.run_with_env("USER", user, args).status.success());
+    as_user("alice", &["ca", "halt", "--reason", "鍵の調査中のため発行を停止しています"]);
+    as_user("alice", &["ca", "resume"]);
+    for lang in ["ja", "en"] {
+        ops.goto(&format!("{origin}/console/ca/halt?lang={lang}"));
+        check_page(ops, lang, &format!("the stop switch, halted ({lang})"));
+        assert!(text(ops, "#halt-reason").contains("鍵の調査中"), "{}", text(ops, "main"));
+        shots.take(ops, &format!("console-halt-{lang}.png"));
+    }
+    check_both_languages(ops, &format!("{origin}/console/ca/halt/approve"), "the approval's confirmation");
+    as_user("bob", &["ca", "resume"]);
 }
 
 /// The help-desk operator (issue #45's Tests): finds alice (signed in to the portal above), stops at the

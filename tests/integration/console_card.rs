@@ -437,5 +437,26 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     assert_eq!(r.status, 401, "{r:?}");
     let r = console_sign_in(&browser, &console);
     assert!(r.location.contains("/login?"), "a new sign-in needs the card again: {r:?}");
+
+    // The physician as a facility's admin, signed in by card at one of its PCs (the browser presents the PC's
+    // certificate): once the facility is suspended, the next console page is the held page (what happened, the
+    // operator's reason, whom to ask) in words, never "session ended" (issue #45).
+    let f = h.approved_facility("Card admin clinic");
+    let pc = issued(h, "pc", &f, &[]);
+    let As::Cert(cert, key) = pc.clone() else { panic!("a PC certificate") };
+    h.ok(&["console-grant", "add", &person, "--role", "facility-admin", "--facility", &f]);
+    let at_pc = p.other_browser("jar-card-pc").with_client_cert(cert, key);
+    card_session(&at_pc, &agent);
+    let r = console_sign_in(&at_pc, &console);
+    assert_eq!(r.status, 200, "{r:?}");
+    let cookie = session_cookie(h, "jar-card-pc").unwrap();
+    let home = with_cookie(&api, "/console/?lang=en", &cookie, &pc);
+    assert!(home.status == 200 && home.text.contains("signed in through the portal"), "{home:?}");
+    h.ok(&["facility", "suspend", &f, "--reason", "カード監査のため"]);
+    for lang in ["ja", "en"] {
+        let r = with_cookie(&api, &format!("/console/?lang={lang}"), &cookie, &pc);
+        assert!(r.status == 403 && r.text.contains("id=\"held\"") && r.text.contains("カード監査のため"), "{r:?}");
+        assert!(!r.text.contains("session has ended") && !r.text.contains("セッションは終了"), "{r:?}");
+    }
     h.ok(&["audit", "verify"]);
 }

@@ -192,9 +192,11 @@ impl Refusal {
 impl From<EnrollError> for Refusal {
     fn from(e: EnrollError) -> Self {
         match e {
-            EnrollError::Unavailable(_) => Self::Unavailable(e),
-            // A halt is an answer, not trouble: a CertRep FAILURE whose text says why (RFC 8894 §3.2.1.4.5).
-            EnrollError::Halted(reason) => Self::Failure { fail: FailInfo::BadRequest, reason, audited: true },
+            // A halt is "not now" (D135, D141): HTTP 503 with `Retry-After`, not a CertRep. RFC 8894's only
+            // "later" is PENDING, which needs the request kept for a poll, while a halted request is refused whole
+            // (its challenge given back); a FAILURE would read as final (certmonger: CA_REJECTED, needing
+            // `getcert resubmit`), where a 503 is the CA unreachable for now, which clients retry.
+            EnrollError::Unavailable(_) | EnrollError::Halted(_) => Self::Unavailable(e),
             other => Self::Failure { fail: FailInfo::BadRequest, reason: other.to_string(), audited: true },
         }
     }

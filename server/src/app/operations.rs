@@ -340,6 +340,8 @@ pub enum DeviceProblem {
     NameOutsideFacility,
     /// The extra address is not allocated to the facility.
     AddressNotAllocated,
+    /// Issuance is halted by the operators (the stop switch, D135): nothing was made; try after it resumes.
+    Halted,
     /// Something else (the page shows the operation's own words).
     Other,
 }
@@ -372,6 +374,7 @@ impl DeviceProblem {
                 P::Variant(_) => Self::Vendor,
                 _ => Self::Other,
             },
+            hcpki_ca::SigningError::Halted { .. } => Self::Halted,
             _ => Self::Other,
         }
     }
@@ -435,7 +438,10 @@ pub async fn issue_pkcs12(
         Ok(done) => done,
         Err(e) => {
             let problem = DeviceProblem::of(&e);
-            return Err(DeviceRefusal { error: refused(caller, name, id.as_str(), e.into()).await, problem });
+            let mut error = ApiError::from(e);
+            // While halted, the wait the installation configured (D141), not the default.
+            error.retry_after = error.retry_after.map(|_| state.halt.retry_after_secs);
+            return Err(DeviceRefusal { error: refused(caller, name, id.as_str(), error).await, problem });
         }
     };
     let (file, passphrase) = crate::output::device_pkcs12(&state.admin, &pkcs8, &issued.der, &record)
@@ -564,13 +570,16 @@ pub async fn certificate(state: &AppState, caller: &Caller, serial: &str) -> Res
     Ok(record)
 }
 
+/// The error title of a malformed facility ID (the console tells it apart by this title and says it in words).
+pub const INVALID_FACILITY_ID: &str = "invalid facility ID";
+
 /// A facility ID from the request, or an audited 400. Anonymous callers are refused first: they learn
 /// nothing but how to apply.
 pub async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<FacilityId, ApiError> {
     caller.authenticated(action).await?;
     match FacilityId::parse(text) {
         Ok(id) => Ok(id),
-        Err(e) => Err(caller.refuse(action, "-", ApiError::bad_request("invalid facility ID", e.to_string())).await),
+        Err(e) => Err(caller.refuse(action, "-", ApiError::bad_request(INVALID_FACILITY_ID, e.to_string())).await),
     }
 }
 

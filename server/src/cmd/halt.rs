@@ -2,7 +2,7 @@
 //! The store alone is opened, no CA key: an operator must be able to halt while the HSM is the incident.
 
 use anyhow::Result;
-use hcpki_ca::halt::{APPROVAL_TTL, HaltError, IssuanceSwitch};
+use hcpki_ca::halt::{HaltError, HaltSettings, IssuanceSwitch};
 use hcpki_ca::store::Store;
 use hcpki_ca::store::halt::{ApprovalOutcome, Halt, HaltReason};
 use hcpki_pkix::time::{SystemClock, rfc3339};
@@ -20,8 +20,10 @@ pub enum Switch {
     Status { json: bool },
 }
 
-pub async fn run(store: Arc<dyn Store>, what: Switch) -> Result<ExitCode> {
-    let switch = IssuanceSwitch::new(store.clone(), store, Arc::new(SystemClock));
+pub async fn run(store: Arc<dyn Store>, settings: HaltSettings, what: Switch) -> Result<ExitCode> {
+    let switch =
+        IssuanceSwitch::new(store.clone(), store, Arc::new(SystemClock)).with_approval_window(settings.approval_window);
+    let minutes = settings.approval_window.as_secs() / 60;
     let actor = super::actor();
     match what {
         Switch::Halt(reason) => {
@@ -30,9 +32,7 @@ pub async fn run(store: Arc<dyn Store>, what: Switch) -> Result<ExitCode> {
                 "issuance halted on every replica (halt {}, by {}): EST, SCEP, ACME, the console and re-issue jobs \
                  refuse until two different operators run `hcpki ca resume` within {} minutes of each other; OCSP, \
                  CRLs and sign-in keep working",
-                halt.id,
-                halt.halted_by,
-                APPROVAL_TTL.as_secs() / 60
+                halt.id, halt.halted_by, minutes
             );
         }
         Switch::Resume => match switch.approve_resume(&actor).await? {
@@ -40,7 +40,7 @@ pub async fn run(store: Arc<dyn Store>, what: Switch) -> Result<ExitCode> {
                 "approval of {actor} recorded for halt {}: {still_needed} more approval(s) by a different operator \
                  needed within {} minutes; issuance stays halted",
                 halt.id,
-                APPROVAL_TTL.as_secs() / 60,
+                minutes,
                 actor = actor.as_str()
             ),
             ApprovalOutcome::Resumed { halt } => eprintln!(

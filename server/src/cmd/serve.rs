@@ -164,6 +164,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         portal: portal.as_ref().map(|p| p.state.clone()),
         clock: authority.clock().clone(),
         tsa,
+        halt: loaded.config.ca.halt(),
         signatures: Arc::new(loaded.config.signing.verifier_trust(&loaded.dir).context("[signing] for the verifier")?),
         console: Arc::new(crate::app::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),

@@ -471,6 +471,7 @@ async fn pkcs12_refused(
         P::BadName => M::Pkcs12BadName,
         P::NameOutsideFacility => M::Pkcs12NameOutside,
         P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
+        P::Halted => M::Pkcs12Halted,
         _ => return Err(viewer.refusal(Problem::of(&refusal.error, Problem::NoSuchFacility))),
     };
     let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;

@@ -351,6 +351,12 @@ messages! {
     DoneLifetime => "SSO セッションの有効期間を保存しました。次のログインから適用されます。",
         "The SSO session lifetime is saved; it applies from the next sign-in.";
     DoneAddresses => "アドレス割り当てを変更しました。", "The address allocations are changed.";
+    DoneIssuanceHalted => "すべての証明書発行を全レプリカで停止しました。原因が解消したら、異なる2人の運用者がこのページで再開を承認します。",
+        "All certificate issuance is halted on every replica. Once the cause is resolved, two different operators approve resuming on this page.";
+    DoneResumeApproved => "再開の承認を記録しました。発行は止まったままです。別の運用者1人の承認で再開します。",
+        "Your approval is recorded; issuance stays halted until one more, different operator approves.";
+    DoneIssuanceResumed => "2人目の承認で、証明書の発行を全レプリカで再開しました。", "With the second approval, issuance resumed on every replica.";
+    IssuanceHalt => "発行停止スイッチ", "Issuance stop switch";
     ChangedBy => "変更者", "by";
     // ---- the PKCS#12 form's refusals (issue #45 item 1) ----
     Pkcs12ChooseProfile => "機器の種類(ルータ または 施設PC)を選んでください。", "Choose the kind of device (router or facility PC).";
@@ -359,6 +365,8 @@ messages! {
         "A facility PC's certificate takes no extra name (its names come from the facility ID): leave \"Extra name\" empty.";
     Pkcs12BadName => "追加の名前は IP アドレス(例: 203.0.113.7)か DNS 名の形で入力してください。", "Give the extra name as an IP address (e.g. 203.0.113.7) or a DNS name.";
     Pkcs12NameOutside => "追加の DNS 名は、この施設のルータ DNS 名か、その下の名前にしてください。", "An extra DNS name must be the facility's router DNS name or a name below it.";
+    Pkcs12Halted => "運用主体が証明書の発行を一時停止しているため、作成できませんでした。発行が再開されてから、もう一度「作成」を押してください(入力は残してあります)。",
+        "Certificate issuance is paused by the operators, so nothing could be made. Once issuance resumes, press Make again (what you typed is kept).";
     Pkcs12AddressNotAllocated => "この IP アドレスはこの施設に割り当てられていません。運用主体にアドレスの割り当てを依頼するか、空欄にしてください。",
         "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
     NothingMade => "何も作成していません。", "Nothing was made.";
@@ -421,8 +429,8 @@ messages! {
         "Split the CSV and paste the parts one at a time. A large file to register at once can be imported by an operator on the server.";
     KeySetTooLarge => "大きな鍵セットは、サービスの jwks_uri で公開して登録するか、運用者に管理 API での登録を依頼してください。",
         "Publish a large key set at the service's jwks_uri and register that, or ask an operator to register it through the admin API.";
-    CsvTooLarge => "CSV が大きすぎます(2 MiB まで)。大きすぎて画面に戻せないため、ファイルを分けて貼り付け直すか、サーバーで hcpki facility import を使ってください。",
-        "The CSV is too large (2 MiB at most). It is too large to be shown again: paste it again in parts, or use hcpki facility import on the server.";
+    CsvTooLarge => "CSV が大きすぎます(2 MiB まで)。大きすぎて画面に戻せないため、ファイルを分けて一つずつ貼り付け直してください。一度に登録したい大きなファイルは、運用者がサーバーで一括登録できます。",
+        "The CSV is too large (2 MiB at most), too large to be shown again: split the file and paste the parts one at a time. A large file to register at once can be imported by an operator on the server.";
     ImportChooseAgain => "誤りのある行があるため、すべては登録できません。もう一度確認してから「正しい行だけ登録する」か「何も登録しない」を選んでください。",
         "Some rows are bad: check the CSV again, then choose \"import only the valid rows\" or \"import nothing\".";
     // ---- the user search's refusal (console/users.rs) ----

@@ -6,6 +6,7 @@
 
 use super::i18n::M;
 use super::notice::Done;
+use super::problem::Problem;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, labels, see_other};
 use crate::app::AppState;
@@ -37,8 +38,12 @@ pub async fn confirm(
     Path(id): Path<String>,
     Query(q): Query<VerbQuery>,
 ) -> Page {
-    let (fid, tr) = operations::authorize_transition(&viewer.caller, &id, &q.verb).await.or_page(&viewer)?;
-    let f = operations::facility(&state, &viewer.caller, fid.as_str()).await.or_page(&viewer)?;
+    let (fid, tr) = operations::authorize_transition(&viewer.caller, &id, &q.verb)
+        .await
+        .or_missing(&viewer, Problem::NoSuchTransition)?;
+    let f = operations::facility(&state, &viewer.caller, fid.as_str())
+        .await
+        .or_missing(&viewer, Problem::NoSuchFacility)?;
     Ok(page(&viewer, &f, tr, "", None))
 }
 
@@ -71,7 +76,9 @@ pub struct TransitionForm {
 pub async fn transition(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, body: Body) -> Page {
     let name = "admin.facility.transition";
     let form: TransitionForm = viewer.form(name, &id, body).await?;
-    let (fid, tr) = operations::authorize_transition(&viewer.caller, &id, &form.verb).await.or_page(&viewer)?;
+    let (fid, tr) = operations::authorize_transition(&viewer.caller, &id, &form.verb)
+        .await
+        .or_missing(&viewer, Problem::NoSuchTransition)?;
     let reason = form.reason.as_deref().map(str::trim).unwrap_or("");
     if needs_reason(tr) && reason.is_empty() {
         // The operation would refuse it too, in the API's words; the page says it in the operator's and keeps

@@ -29,10 +29,16 @@ pub enum Done {
     Addresses,
     /// A PC device named or renamed.
     DeviceNamed,
+    /// All issuance halted (the stop switch, D135).
+    IssuanceHalted,
+    /// An approval to resume issuance recorded; more are needed.
+    ResumeApproved,
+    /// The last approval needed given: issuance resumed.
+    IssuanceResumed,
 }
 
 impl Done {
-    const ALL: [Done; 10] = [
+    const ALL: [Done; 13] = [
         Self::Approved,
         Self::Rejected,
         Self::Suspended,
@@ -43,6 +49,9 @@ impl Done {
         Self::Lifetime,
         Self::Addresses,
         Self::DeviceNamed,
+        Self::IssuanceHalted,
+        Self::ResumeApproved,
+        Self::IssuanceResumed,
     ];
 
     /// The query value.
@@ -58,6 +67,9 @@ impl Done {
             Self::Lifetime => "lifetime",
             Self::Addresses => "addresses",
             Self::DeviceNamed => "device-named",
+            Self::IssuanceHalted => "issuance-halted",
+            Self::ResumeApproved => "resume-approved",
+            Self::IssuanceResumed => "issuance-resumed",
         }
     }
 
@@ -79,6 +91,9 @@ impl Done {
             Self::Lifetime => M::DoneLifetime,
             Self::Addresses => M::DoneAddresses,
             Self::DeviceNamed => M::DoneDeviceNamed,
+            Self::IssuanceHalted => M::DoneIssuanceHalted,
+            Self::ResumeApproved => M::DoneResumeApproved,
+            Self::IssuanceResumed => M::DoneIssuanceResumed,
         }
     }
 

@@ -33,6 +33,10 @@ pub enum Problem {
     BadSearch,
     /// No facility with that ID.
     NoSuchFacility,
+    /// The address holds something that is not a facility ID (a typo, a cut-off link).
+    BadFacilityId,
+    /// A facility lifecycle change the console does not have (a hand-edited or outdated `verb=`).
+    NoSuchTransition,
     /// No certificate with that serial number, or not one of a facility.
     NoSuchCertificate,
     /// The certificate is recorded but was never issued: nothing to download.
@@ -64,6 +68,7 @@ impl Problem {
             StatusCode::FORBIDDEN => Self::NotAllowed,
             StatusCode::NOT_FOUND => missing,
             StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::BAD_REQUEST if e.error == crate::app::operations::INVALID_FACILITY_ID => Self::BadFacilityId,
             StatusCode::PAYLOAD_TOO_LARGE | StatusCode::BAD_REQUEST => Self::BadRequest,
             s if s.is_server_error() => Self::Unavailable,
             _ => Self::BadRequest,
@@ -80,6 +85,7 @@ impl Problem {
             | Self::NotIssued
             | Self::NoSuchJob
             | Self::NoSuchClient
+            | Self::NoSuchTransition
             | Self::NotFound => StatusCode::NOT_FOUND,
             Self::JobNotResumable | Self::JobNotRunning | Self::Conflict => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -87,6 +93,7 @@ impl Problem {
             | Self::FormUnreadable
             | Self::UnknownOperation
             | Self::BadSearch
+            | Self::BadFacilityId
             | Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
@@ -103,6 +110,8 @@ impl Problem {
             Self::UnknownOperation => (M::UnknownOperation, M::ReopenNext),
             Self::BadSearch => (M::BadSearch, M::BadSearchNext),
             Self::NoSuchFacility => (M::NoSuchFacility, M::NoSuchFacilityNext),
+            Self::BadFacilityId => (M::BadFacilityId, M::NoSuchFacilityNext),
+            Self::NoSuchTransition => (M::NoSuchTransition, M::NoSuchTransitionNext),
             Self::NoSuchCertificate => (M::NoSuchCertificate, M::NoSuchCertificateNext),
             Self::NotIssued => (M::NotIssued, M::NotIssuedNext),
             Self::NoSuchJob => (M::NoSuchJob, M::NoSuchJobNext),
@@ -124,7 +133,7 @@ impl Problem {
     /// The page a way back leads to when the refusal has no form to go back to.
     pub fn way_back(self) -> &'static str {
         match self {
-            Self::NoSuchFacility => "/console/facilities",
+            Self::NoSuchFacility | Self::BadFacilityId | Self::NoSuchTransition => "/console/facilities",
             Self::NoSuchCertificate | Self::NotIssued => "/console/certificates",
             Self::NoSuchJob | Self::JobNotResumable | Self::JobNotRunning => "/console/jobs",
             Self::NoSuchClient => "/console/oidc-clients",
@@ -193,6 +202,11 @@ messages! {
         "Open the list again and use its search fields.";
     NoSuchFacility => "この施設は見つかりませんでした(施設 ID が違うか、登録がありません)。",
         "There is no such facility (the facility ID is wrong, or it was never registered).";
+    BadFacilityId => "アドレスの施設 ID の形が正しくありません(施設 ID は HF と数字 8 桁、最後に確認用の 1 文字です。例: HF00000001X)。リンクが途中で切れているか、入力を誤った可能性があります。",
+        "The facility ID in the address is not well formed (HF, eight digits and a check character, e.g. HF00000001X): the link may be cut off, or it was mistyped.";
+    NoSuchTransition => "施設に対してこの操作はありません(できるのは承認・却下・利用停止・利用再開・廃止です)。古いページやアドレスの書き換えから送られた可能性があります。",
+        "Facilities have no such change (there are approve, reject, suspend, resume and retire); it may come from an old page or an edited address.";
+    NoSuchTransitionNext => "施設のページを開き直し、ページのボタンから操作してください。", "Open the facility's page again and use its buttons.";
     NoSuchFacilityNext => "施設検索で名称・施設 ID・電話番号から探してください。",
         "Find it on the facility search by name, facility ID or telephone number.";
     NoSuchCertificate => "この証明書は見つかりませんでした(シリアル番号が違うか、施設の証明書ではありません)。",
@@ -248,6 +262,8 @@ mod tests {
             P::UnknownOperation,
             P::BadSearch,
             P::NoSuchFacility,
+            P::BadFacilityId,
+            P::NoSuchTransition,
             P::NoSuchCertificate,
             P::NotIssued,
             P::NoSuchJob,

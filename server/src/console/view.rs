@@ -38,6 +38,7 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/jobs", M::Jobs),
             ("/console/break-glass", M::BreakGlass),
             ("/console/oidc-clients", M::OidcClients),
+            ("/console/ca/halt", M::IssuanceHalt),
         ],
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home), ("/console/break-glass", M::BreakGlass)],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],

@@ -128,7 +128,7 @@ fn base_url(headers: &HeaderMap, uri: &Uri) -> String {
 async fn finish(state: &AppState, base: &str, result: Result<AcmeResponse, Problem>) -> Response {
     let mut response = match result {
         Ok(r) => success(r),
-        Err(p) => problem(&p),
+        Err(p) => problem(&p, state.halt.retry_after_secs),
     };
     let h = response.headers_mut();
     match state.acme.new_nonce().await {
@@ -167,13 +167,13 @@ fn success(r: AcmeResponse) -> Response {
 }
 
 /// RFC 8555 §6.7: `application/problem+json`.
-fn problem(p: &Problem) -> Response {
+fn problem(p: &Problem, retry_after: u64) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response =
         (status, [(header::CONTENT_TYPE, "application/problem+json")], p.to_json().to_string()).into_response();
     // A 503 is the CA declining for now (issuance halted, D135): RFC 8555 §6.6 lets the server say when to retry.
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(hcpki_ca::halt::RETRY_AFTER_SECS));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     response
 }

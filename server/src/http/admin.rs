@@ -564,14 +564,14 @@ pub struct HaltBody {
 pub async fn halt_issuance(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
     caller.may(Action::HaltIssuance).await?;
     let b: HaltBody = read_json(&caller, &Action::HaltIssuance.name(), "issuance", body).await?;
-    let halt = operations::halt::halt(&state, &caller, &b.reason).await?;
+    let halt = operations::halt::halt(&state, &caller, &b.reason).await?.map_err(operations::halt::refused)?;
     Ok((StatusCode::CREATED, Json(halt)).into_response())
 }
 
 /// `POST /api/v1/ca/halt/approve` (operators, each a named person): approve resuming; `resumed` is true when this
 /// was the second different person's approval within the hour, else `still_needed` says how many more.
 pub async fn approve_resume(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    let body = match operations::halt::approve_resume(&state, &caller).await? {
+    let body = match operations::halt::approve_resume(&state, &caller).await?.map_err(operations::halt::refused)? {
         ApprovalOutcome::Recorded { halt, still_needed } => {
             serde_json::json!({ "resumed": false, "still_needed": still_needed, "halt": halt })
         }

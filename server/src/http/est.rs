@@ -20,7 +20,7 @@ type Tls = Option<Extension<Arc<TlsInfo>>>;
 /// `GET /.well-known/est/[<label>/]cacerts`.
 pub async fn cacerts(State(state): State<AppState>, label: Label) -> Response {
     match profile(label) {
-        Ok(p) => answer(est::cacerts(&*state.est, p)),
+        Ok(p) => answer(est::cacerts(&*state.est, p), state.halt.retry_after_secs),
         Err(r) => r,
     }
 }
@@ -28,7 +28,7 @@ pub async fn cacerts(State(state): State<AppState>, label: Label) -> Response {
 /// `GET /.well-known/est/[<label>/]csrattrs`.
 pub async fn csrattrs(State(state): State<AppState>, label: Label) -> Response {
     match profile(label) {
-        Ok(p) => answer(est::csrattrs(&*state.est, p)),
+        Ok(p) => answer(est::csrattrs(&*state.est, p), state.halt.retry_after_secs),
         Err(r) => r,
     }
 }
@@ -84,7 +84,7 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
         Operation::ServerKeygen => "serverkeygen",
     };
     let Ok(body) = crate::web::body::read_limited(body, est::MAX_BODY_BYTES).await else {
-        return refusal(est::too_large(&*state.est, name).await);
+        return refusal(est::too_large(&*state.est, name).await, state.halt.retry_after_secs);
     };
     let request = EstRequest {
         label,
@@ -92,11 +92,12 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
         client_certificate: tls.as_ref().and_then(|Extension(info)| info.peer_certificates.first()).map(Vec::as_slice),
         body: &body,
     };
-    answer(match op {
+    let result = match op {
         Operation::Enroll => est::simpleenroll(&*state.est, &request).await,
         Operation::Reenroll => est::simplereenroll(&*state.est, &request).await,
         Operation::ServerKeygen => est::serverkeygen(&*state.est, &request).await,
-    })
+    };
+    answer(result, state.halt.retry_after_secs)
 }
 
 /// The label's profile; an unknown label is 404, like any path the server does not have.
@@ -112,7 +113,8 @@ fn unknown_label(text: &str) -> Response {
     (StatusCode::NOT_FOUND, format!("no EST label {text:?}: use router or pc\n")).into_response()
 }
 
-fn answer(result: Result<EstResponse, EnrollError>) -> Response {
+/// `retry_after`: the seconds a client is told to wait while issuance is halted (`[ca] halt_retry_after_secs`).
+fn answer(result: Result<EstResponse, EnrollError>, retry_after: u64) -> Response {
     match result {
         Ok(r) => {
             let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, r.content_type)]).into_response();
@@ -128,13 +130,13 @@ fn answer(result: Result<EstResponse, EnrollError>) -> Response {
             *response.body_mut() = Body::from(r.body.as_str().to_owned());
             response
         }
-        Err(e) => refusal(e),
+        Err(e) => refusal(e, retry_after),
     }
 }
 
 /// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503 (with `Retry-After` while issuance
 /// is halted, D135), with the reason in plain text.
-fn refusal(e: EnrollError) -> Response {
+fn refusal(e: EnrollError, retry_after: u64) -> Response {
     let status = match &e {
         EnrollError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         EnrollError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -145,7 +147,7 @@ fn refusal(e: EnrollError) -> Response {
     tracing::info!(status = status.as_u16(), reason = %e, "EST request refused");
     let mut response = (status, format!("{e}\n")).into_response();
     if matches!(e, EnrollError::Halted(_)) {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(hcpki_ca::halt::RETRY_AFTER_SECS));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"hcpki EST\""));

@@ -129,6 +129,13 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/audit/export", get(audit::export))
         .route("/console/audit/{seq}", get(audit::entry))
         .route("/console/break-glass", get(crate::console::break_glass::list))
+        // The issuance stop switch (D135, D141).
+        .route("/console/ca/halt", get(crate::console::halt::show).post(crate::console::halt::halt))
+        .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
+        .route(
+            "/console/ca/halt/approve",
+            get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
+        )
         .route("/console/oidc-clients", get(oidc_clients::list))
         .route("/console/oidc-clients/add", get(oidc_clients::add_form).post(oidc_clients::add))
         .route("/console/oidc-clients/rotate-secret", post(oidc_clients::rotate))

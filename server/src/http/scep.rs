@@ -54,24 +54,28 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
         Some("GetCACaps") => ([(header::CONTENT_TYPE, scep::CAPS)], scep::caps(endpoint)).into_response(),
         Some("GetCACert") => match scep::ca_certificates(authority, endpoint) {
             Ok(der) => ([(header::CONTENT_TYPE, scep::CA_RA_CERT)], der).into_response(),
-            Err(e) => refusal(e),
+            Err(e) => refusal(e, state.halt.retry_after_secs),
         },
         Some("PKIOperation") => {
             let message = if method == Method::POST {
                 match crate::web::body::read_limited(body, scep::MAX_BODY_BYTES).await {
                     Ok(b) => b.to_vec(),
-                    Err(_) => return refusal(scep::too_large(authority).await),
+                    Err(_) => return refusal(scep::too_large(authority).await, state.halt.retry_after_secs),
                 }
             } else {
                 match get_message(params.message.as_deref()) {
                     Ok(m) => m,
-                    Err(GetMessage::TooLarge) => return refusal(scep::too_large(authority).await),
-                    Err(GetMessage::Bad(why)) => return refusal(scep::undecodable(authority, &why).await),
+                    Err(GetMessage::TooLarge) => {
+                        return refusal(scep::too_large(authority).await, state.halt.retry_after_secs);
+                    }
+                    Err(GetMessage::Bad(why)) => {
+                        return refusal(scep::undecodable(authority, &why).await, state.halt.retry_after_secs);
+                    }
                 }
             };
             match scep::pki_operation(authority, endpoint, &message).await {
                 Ok(der) => ([(header::CONTENT_TYPE, scep::PKI_MESSAGE)], der).into_response(),
-                Err(e) => refusal(e),
+                Err(e) => refusal(e, state.halt.retry_after_secs),
             }
         }
         Some(other) => (
@@ -108,8 +112,10 @@ fn get_message(message: Option<&str>) -> Result<Vec<u8>, GetMessage> {
         .map_err(|e| GetMessage::Bad(format!("message= is not base64: {e}")))
 }
 
-/// 400, 413 or 503 with the reason in plain text: only for what cannot be answered with a CertRep.
-fn refusal(e: EnrollError) -> Response {
+/// 400, 413 or 503 with the reason in plain text: only for what cannot be answered with a CertRep (a halt of
+/// issuance included, D141, with `Retry-After: retry_after`, `[ca] halt_retry_after_secs`).
+fn refusal(e: EnrollError, retry_after: u64) -> Response {
+    let halted = matches!(e, EnrollError::Halted(_));
     let status = match &e {
         EnrollError::BadRequest(_) => StatusCode::BAD_REQUEST,
         EnrollError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -117,5 +123,9 @@ fn refusal(e: EnrollError) -> Response {
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     tracing::info!(status = status.as_u16(), reason = %e, "SCEP request refused");
-    (status, format!("{e}\n")).into_response()
+    let mut response = (status, format!("{e}\n")).into_response();
+    if halted {
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+    }
+    response
 }

@@ -31,6 +31,18 @@ pub enum JobError {
         /// Why.
         why: String,
     },
+    /// Issuance is halted by the operators (the stop switch, D135): the job is paused with its items still
+    /// pending, none of the batch issued.
+    #[error(
+        "job {id} is paused, nothing of its last batch issued: {why}. Resume the job (`hcpki job resume {id}`, or \
+         Resume on the console's job page) once issuance resumes"
+    )]
+    Halted {
+        /// The job.
+        id: JobId,
+        /// The pipeline's refusal (the halt's number and reason).
+        why: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -116,6 +116,7 @@ pub fn job_parts(selection: &Selection, chosen: &[CertificateRecord]) -> (serde_
 /// with its successor as the result.
 pub(super) async fn work(
     authority: &Authority,
+    id: &hcpki_model::JobId,
     params: &serde_json::Value,
     items: &[JobItem],
     actor: &Actor,
@@ -131,6 +132,12 @@ pub(super) async fn work(
     }
     let old: Vec<CertificateRecord> = todo.iter().map(|(_, c)| c.clone()).collect();
     let results = authority.reissue_many(&old, revoke_old, actor).await;
+    // A halt refuses the whole batch before anything is signed (D135): the items stay pending, the job pauses.
+    if let Some(Err(halted @ SigningError::Halted { .. })) =
+        results.iter().find(|r| matches!(r, Err(SigningError::Halted { .. })))
+    {
+        return Err(JobError::Halted { id: id.clone(), why: halted.to_string() });
+    }
     for ((item, _), result) in todo.into_iter().zip(results) {
         outcomes.push(match result {
             Ok((_, new)) => {
