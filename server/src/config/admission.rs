@@ -4,7 +4,7 @@
 //! ```toml
 //! [admission]
 //! # running = 16          # expensive requests at once, all kinds together (default: 8 per CPU core)
-//! # waiting = 32          # requests waiting for a slot, per kind of work (default: 16 per core; 0: no line)
+//! # waiting = 8           # requests waiting for a slot, per kind of work (default: 4 per core; 0: no line)
 //! # max_wait_ms = 5000    # the longest a request waits for a slot before its 503
 //! # enabled = true        # false: no gate at all (only for measuring without it)
 //! ```
@@ -18,7 +18,7 @@ pub struct AdmissionConfig {
     /// Expensive requests running at once (logins, enrollments, signatures together); default 8 per core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub running: Option<u32>,
-    /// Requests waiting for a slot, per kind of work; default 16 per core.
+    /// Requests waiting for a slot, per kind of work; default 4 per core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting: Option<u32>,
     /// The longest a request waits for a slot before it is refused (ms, 1 to 60,000).

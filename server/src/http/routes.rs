@@ -236,6 +236,8 @@ pub fn http(state: AppState) -> Router {
 /// sign-in limit that `cmd::serve` puts around the whole listener.
 pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
     let login = |m| admitted_method(gate, Work::Login, Answer::PortalJson, m);
+    // The card's signature comes after an admitted challenge: a sign-in under way, served first (D138).
+    let finish = |m| admitted_method(gate, Work::Finish, Answer::PortalJson, m);
     let sign = |m| admitted_method(gate, Work::Sign, Answer::Page, m);
     let browser = Router::new()
         .route("/", get(portal::home))
@@ -244,7 +246,7 @@ pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
             get(portal::login_page).merge(admitted_method(gate, Work::Login, Answer::Page, post(portal::login))),
         )
         .route("/login/card/challenge", login(post(card_login::endpoints::challenge)))
-        .route("/login/card", login(post(card_login::endpoints::submit)))
+        .route("/login/card", finish(post(card_login::endpoints::submit)))
         .route("/logout/card-removed", post(card_login::endpoints::card_removed))
         .route("/logout", get(super::oidc::logout::logout_get).post(portal::logout))
         .route("/sessions", get(self_service::list))
@@ -325,8 +327,8 @@ pub fn portal_mtls(state: PortalState, gate: &Arc<Admission>) -> Router {
 fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<PortalState> {
     use super::oidc::{authorize, cors, endpoints, token};
     let browser_apps = Router::new()
-        // Tokens are signed here (and a grant's checks may verify client assertions): login work.
-        .route("/token", admitted_method(gate, Work::Login, Answer::OAuth, post(token::token)))
+        // Tokens are signed here (and a grant's checks may verify client assertions): the end of a sign-in.
+        .route("/token", admitted_method(gate, Work::Finish, Answer::OAuth, post(token::token)))
         .route("/par", post(authorize::par))
         .route("/userinfo", get(endpoints::userinfo).post(endpoints::userinfo))
         .route("/revoke", post(endpoints::revoke))

@@ -8,24 +8,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The gate's counters and gauges, per kind of work in [`Work::ALL`] order.
 #[derive(Debug, Default)]
 pub struct Counters {
-    admitted: [AtomicU64; 3],
+    admitted: [AtomicU64; 4],
     /// Admitted after waiting in the line.
-    queued: [AtomicU64; 3],
-    refused_full: [AtomicU64; 3],
-    refused_waited: [AtomicU64; 3],
+    queued: [AtomicU64; 4],
+    refused_full: [AtomicU64; 4],
+    refused_waited: [AtomicU64; 4],
     running: AtomicU64,
-    waiting: [AtomicU64; 3],
+    waiting: [AtomicU64; 4],
     running_limit: AtomicU64,
     waiting_limit: AtomicU64,
     /// 0 until a gate is in force (the gate off: no series).
     on: AtomicU64,
 }
 
-fn at(counters: &[AtomicU64; 3], work: Work) -> Option<&AtomicU64> {
+fn at(counters: &[AtomicU64; 4], work: Work) -> Option<&AtomicU64> {
     Work::ALL.iter().position(|w| *w == work).and_then(|i| counters.get(i))
 }
 
-fn add(counters: &[AtomicU64; 3], work: Work) {
+fn add(counters: &[AtomicU64; 4], work: Work) {
     if let Some(n) = at(counters, work) {
         n.fetch_add(1, Ordering::Relaxed);
     }

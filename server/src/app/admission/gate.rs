@@ -5,6 +5,9 @@
 //! * **One pool of running slots, one waiting line per kind of work.** Logins, enrollments and signatures share
 //!   the cores, so they share the slots; but a flood of one kind fills only its own line, and a freed slot goes to
 //!   the lines in turn, so a batch of renewals cannot push the physicians' logins out (D138).
+//! * **Sign-ins under way first.** A card login is three gated requests (challenge, signature, token): admitting
+//!   new logins' first steps while refusing the later steps of those already started would waste the work done
+//!   and finish none. So the line of later steps ([`Work::Finish`]) gets every other turn.
 //! * **Refusal at once.** A request that finds its line full is refused on arrival: it costs nothing but the
 //!   refusal. One that waited `max_wait` without a slot is refused then, so nothing admitted waits without end
 //!   (a stalled database, say).
@@ -28,8 +31,10 @@ const FIRST_MEAN_MS: f64 = 50.0;
 /// The kinds of expensive work, each with its own waiting line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Work {
-    /// Card and password sign-ins and the token endpoint (signatures checked, sessions and tokens made).
+    /// A sign-in starting: the password form, the card login's challenge.
     Login,
+    /// A sign-in under way and its tokens: the card's signature checked and the session made, `/token`.
+    Finish,
     /// EST, SCEP and ACME enrollment and facility applications (a certificate signed and stored).
     Enroll,
     /// Document signatures (verification, signing and consent pages) and time stamps.
@@ -38,12 +43,13 @@ pub enum Work {
 
 impl Work {
     /// Every kind, in metric order.
-    pub const ALL: [Work; 3] = [Work::Login, Work::Enroll, Work::Sign];
+    pub const ALL: [Work; 4] = [Work::Login, Work::Finish, Work::Enroll, Work::Sign];
 
     /// The metric label and log field.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Login => "login",
+            Self::Finish => "finish",
             Self::Enroll => "enroll",
             Self::Sign => "sign",
         }
@@ -52,8 +58,9 @@ impl Work {
     fn index(self) -> usize {
         match self {
             Self::Login => 0,
-            Self::Enroll => 1,
-            Self::Sign => 2,
+            Self::Finish => 1,
+            Self::Enroll => 2,
+            Self::Sign => 3,
         }
     }
 }
@@ -71,11 +78,12 @@ pub struct Bounds {
 
 impl Bounds {
     /// The defaults for `cores` CPU cores: 8 running per core (enough concurrent enrollments for the group
-    /// commit to share its commits, few enough that the cores are not split ever thinner), 16 waiting per core
-    /// and kind (a second or less of work at the measured rates), and 5 s at most in the line.
+    /// commit to share its commits, few enough that the cores are not split ever thinner), 4 waiting per core
+    /// and kind (an admitted request waits at most about half its running time again), and 5 s at most in the
+    /// line.
     pub fn for_cores(cores: usize) -> Self {
         let cores = cores.max(1);
-        Self { running: 8 * cores, waiting: 16 * cores, max_wait_ms: 5_000 }
+        Self { running: 8 * cores, waiting: 4 * cores, max_wait_ms: 5_000 }
     }
 }
 
@@ -146,7 +154,7 @@ pub struct Load {
     /// Requests running.
     pub running: usize,
     /// Requests waiting, per kind in [`Work::ALL`] order.
-    pub waiting: [usize; 3],
+    pub waiting: [usize; 4],
 }
 
 /// The gate: one per server, shared by every listener.
@@ -159,8 +167,8 @@ pub struct Gate<W> {
 #[derive(Debug)]
 struct State<W> {
     running: usize,
-    lines: [VecDeque<Waiter<W>>; 3],
-    /// The line served first when a slot frees (the lines take turns).
+    lines: [VecDeque<Waiter<W>>; 4],
+    /// Where the lines' turns stand ([`TURNS`]).
     turn: usize,
     next_ticket: u64,
     /// Running mean of the service time (slot taken to slot given back), ms.
@@ -182,7 +190,7 @@ impl<W: Wake> Gate<W> {
             bounds,
             state: Mutex::new(State {
                 running: 0,
-                lines: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
+                lines: [VecDeque::new(), VecDeque::new(), VecDeque::new(), VecDeque::new()],
                 turn: 0,
                 next_ticket: 0,
                 mean_ms: FIRST_MEAN_MS,
@@ -246,7 +254,7 @@ impl<W: Wake> Gate<W> {
     /// How full the gate is now.
     pub fn load(&self) -> Load {
         let state = self.lock();
-        let mut waiting = [0; 3];
+        let mut waiting = [0; 4];
         for (n, line) in waiting.iter_mut().zip(&state.lines) {
             *n = line.len();
         }
@@ -270,13 +278,18 @@ impl<W: Wake> Gate<W> {
     }
 }
 
-/// The next waiter, the lines taking turns from `state.turn`, with its kind; the turn moves past its line.
+/// The order in which the lines get freed slots: sign-ins under way every other turn, the others in between.
+const TURNS: [Work; 6] = [Work::Finish, Work::Login, Work::Finish, Work::Enroll, Work::Finish, Work::Sign];
+
+/// The next waiter, the lines taking turns from `state.turn` (an empty line's turn passes), with its kind; the
+/// turn moves past the line served.
 fn next_waiter<W>(state: &mut State<W>) -> Option<(Work, Waiter<W>)> {
-    for step in 0..Work::ALL.len() {
-        let i = (state.turn + step) % Work::ALL.len();
-        if let Some(waiter) = state.lines.get_mut(i).and_then(VecDeque::pop_front) {
-            state.turn = (i + 1) % Work::ALL.len();
-            return Work::ALL.get(i).map(|work| (*work, waiter));
+    for step in 0..TURNS.len() {
+        let at = (state.turn + step) % TURNS.len();
+        let Some(work) = TURNS.get(at).copied() else { continue };
+        if let Some(waiter) = state.lines.get_mut(work.index()).and_then(VecDeque::pop_front) {
+            state.turn = (at + 1) % TURNS.len();
+            return Some((work, waiter));
         }
     }
     None
@@ -350,12 +363,12 @@ mod tests {
         assert!(refusal.episode_starts, "the first refusal starts an episode");
         assert_eq!(refusal.retry_after, 1, "at least a second");
         assert!(!refused(g.arrive(Work::Enroll, T0 + 1, Cell::default())).episode_starts, "one episode");
-        assert_eq!(g.load(), Load { running: 2, waiting: [0, 1, 0] });
+        assert_eq!(g.load(), Load { running: 2, waiting: [0, 0, 1, 0] });
 
         g.finish(a, T0 + 20);
         let promoted = waiter.take().expect("the waiter got the freed slot");
         assert_eq!(promoted.work(), Work::Enroll);
-        assert_eq!(g.load(), Load { running: 2, waiting: [0, 0, 0] }, "handed over, not freed");
+        assert_eq!(g.load(), Load { running: 2, waiting: [0, 0, 0, 0] }, "handed over, not freed");
         g.finish(promoted, T0 + 40);
         assert_eq!(g.load().running, 1);
     }
@@ -371,7 +384,7 @@ mod tests {
         assert_eq!(refused(g.arrive(Work::Enroll, T0, Cell::default())).why, Why::Full, "the enroll line is full");
         let login = Cell::default();
         let _ = wait(g.arrive(Work::Login, T0, login.clone()));
-        // The next slot goes to the login line (its turn comes first), then back to the enrollments.
+        // The next slot goes to the login line (its turn comes before the enrollments'), then to them.
         g.finish(first, T0 + 10);
         let s = login.take().expect("the login waited less than three enrollments");
         assert_eq!(s.work(), Work::Login);
@@ -380,6 +393,35 @@ mod tests {
         assert_eq!(s.work(), Work::Enroll);
         g.finish(s, T0 + 30);
         assert!(enrollments[1].take().is_some(), "first come, first served within a line");
+    }
+
+    #[test]
+    fn sign_ins_under_way_get_every_other_slot() {
+        let g = gate(1, 10);
+        let mut running = run(g.arrive(Work::Enroll, T0, Cell::default()));
+        let cells = |work: Work, n: usize| -> Vec<Cell> {
+            (0..n)
+                .map(|_| {
+                    let c = Cell::default();
+                    let _ = wait(g.arrive(work, T0, c.clone()));
+                    c
+                })
+                .collect()
+        };
+        let (starts, finishes, enrollments) = (cells(Work::Login, 4), cells(Work::Finish, 6), cells(Work::Enroll, 4));
+        let mut order = Vec::new();
+        for n in 0..9 {
+            g.finish(running, T0 + n);
+            let woken = starts.iter().chain(&finishes).chain(&enrollments).find_map(Cell::take).expect("a waiter");
+            order.push(woken.work());
+            running = woken;
+        }
+        use Work::{Enroll, Finish, Login};
+        assert_eq!(
+            order,
+            [Finish, Login, Finish, Enroll, Finish, Finish, Login, Finish, Enroll],
+            "no sign line: its turn passes"
+        );
     }
 
     #[test]
@@ -398,7 +440,7 @@ mod tests {
         let ticket = wait(g.arrive(Work::Sign, T0 + 6, late.clone()));
         let refusal = g.withdraw(&ticket, T0 + 5_006).expect("still waiting: refused");
         assert_eq!(refusal.why, Why::Waited);
-        assert_eq!(g.load().waiting, [0, 0, 0]);
+        assert_eq!(g.load().waiting, [0, 0, 0, 0]);
         g.finish(s, T0 + 5_007);
         assert!(late.take().is_none(), "a withdrawn waiter gets no slot");
         assert_eq!(g.load().running, 0, "nobody waiting: the slot is free");
@@ -440,7 +482,7 @@ mod tests {
         assert_eq!(refused(g.arrive(Work::Login, T0, Cell::default())).why, Why::Full);
         g.finish(s, T0 + 1);
         let _ = run(g.arrive(Work::Login, T0 + 2, Cell::default()));
-        assert_eq!(Bounds::for_cores(2), Bounds { running: 16, waiting: 32, max_wait_ms: 5_000 });
+        assert_eq!(Bounds::for_cores(2), Bounds { running: 16, waiting: 8, max_wait_ms: 5_000 });
         assert_eq!(Bounds::for_cores(0).running, 8, "at least one core");
     }
 }

@@ -8,9 +8,11 @@
 //! 1. **Sustainable rate**, with the gate as configured: `--concurrency` requests in flight, one after another
 //!    on keep-alive connections (closed loop), for `--seconds`: the completed rate.
 //! 2. **Offered load**, open loop: arrivals at `--factors` times that rate for `--seconds` each, whatever the
-//!    answers; an arrival takes an idle connection or opens one. Per row: the completed rate, p50 and p99 of
-//!    the *completed* requests measured from their arrival (so waiting for a connection or a slot counts), the
-//!    share refused with 503, other failures, and arrivals not sent because `--max-in-flight` were pending.
+//!    answers, over `--connections` keep-alive connections opened before the clock starts (clients behind a
+//!    load balancer; a TLS handshake per request would measure the handshakes, which no HTTP gate bounds). Per
+//!    row: the completed rate, p50 and p99 of the *completed* requests measured from their arrival (so waiting
+//!    for a connection or a slot counts), the share refused with 503, other failures, and arrivals not sent
+//!    because `--max-in-flight` were pending.
 //! 3. The same offered rates against the server restarted with `[admission] enabled = false`: the reference.
 //!
 //! The load client shares the cores with the server (its card signatures and client assertions are taken off
@@ -53,6 +55,9 @@ pub struct BenchOverloadArgs {
     /// Virtual HPKI cards the logins take turns with.
     #[arg(long, default_value_t = 8)]
     pub cards: usize,
+    /// Keep-alive connections the offered load is sent over.
+    #[arg(long, default_value_t = 256)]
+    pub connections: usize,
     /// Requests the load client keeps pending at most; an arrival beyond is counted as not sent.
     #[arg(long, default_value_t = 4000)]
     pub max_in_flight: usize,
@@ -125,7 +130,8 @@ pub async fn run(global: &Global, args: &BenchOverloadArgs) -> Result<ExitCode> 
         for ((work, endpoint), rate) in works.iter().zip(rates) {
             for &factor in &args.factors {
                 let offered = rate * factor;
-                let run = open_loop(endpoint, work, offered, args.seconds, args.max_in_flight).await?;
+                let pool = Arc::new(Pool::open(endpoint, args.connections).await?);
+                let run = open_loop(&pool, work, offered, args.seconds, args.max_in_flight).await?;
                 if let Some(first) = &run.first_failure {
                     eprintln!("bench overload: first failure ({}, {factor}×, gate {gate}): {first}", work.name());
                 }
@@ -279,23 +285,37 @@ impl Seen {
     }
 }
 
-/// Idle keep-alive connections to one endpoint, shared by the arrivals.
+/// A fixed number of keep-alive connections to one endpoint, shared by the arrivals: an arrival waits for an
+/// idle one; a connection that failed is opened again by the next taker.
 struct Pool {
     endpoint: Arc<Endpoint>,
     idle: Mutex<Vec<Connection>>,
+    /// One permit per connection not in use.
+    free: tokio::sync::Semaphore,
 }
 
 impl Pool {
+    /// `n` connections, opened now.
+    async fn open(endpoint: &Arc<Endpoint>, n: usize) -> Result<Self> {
+        let mut idle = Vec::with_capacity(n);
+        for _ in 0..n {
+            idle.push(endpoint.connect().await?);
+        }
+        Ok(Self { endpoint: endpoint.clone(), idle: Mutex::new(idle), free: tokio::sync::Semaphore::new(n) })
+    }
+
     async fn take(&self) -> Result<Connection> {
+        self.free.acquire().await?.forget();
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         match idle {
             Some(c) => Ok(c),
-            None => self.endpoint.connect().await,
+            None => self.endpoint.connect().await.inspect_err(|_| self.free.add_permits(1)),
         }
     }
 
     fn give(&self, conn: Connection) {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        self.free.add_permits(1);
     }
 
     /// One request from its arrival at `arrived`: its outcome (a refusal keeps its connection; a failure drops
@@ -314,14 +334,18 @@ impl Pool {
                 self.give(conn);
                 Outcome::Refused
             }
-            Err(e) => Outcome::Failed(format!("{e:#}")),
+            Err(e) => {
+                // The connection is dropped; its place goes to the next taker, who opens a new one.
+                self.free.add_permits(1);
+                Outcome::Failed(format!("{e:#}"))
+            }
         }
     }
 }
 
 /// `concurrency` requests in flight one after another for `seconds`.
 async fn closed_loop(endpoint: &Arc<Endpoint>, work: &Work, concurrency: usize, seconds: u64) -> Result<Seen> {
-    let pool = Arc::new(Pool { endpoint: endpoint.clone(), idle: Mutex::new(Vec::new()) });
+    let pool = Arc::new(Pool::open(endpoint, concurrency).await?);
     let next = Arc::new(AtomicUsize::new(0));
     let began = Instant::now();
     let until = began + Duration::from_secs(seconds);
@@ -351,14 +375,7 @@ async fn closed_loop(endpoint: &Arc<Endpoint>, work: &Work, concurrency: usize, 
 }
 
 /// Arrivals at `rate` per second for `seconds`, each served whatever the others' answers (open loop).
-async fn open_loop(
-    endpoint: &Arc<Endpoint>,
-    work: &Work,
-    rate: f64,
-    seconds: u64,
-    max_in_flight: usize,
-) -> Result<Seen> {
-    let pool = Arc::new(Pool { endpoint: endpoint.clone(), idle: Mutex::new(Vec::new()) });
+async fn open_loop(pool: &Arc<Pool>, work: &Work, rate: f64, seconds: u64, max_in_flight: usize) -> Result<Seen> {
     let pending = Arc::new(AtomicUsize::new(0));
     let arrivals = (rate * seconds as f64).round() as usize;
     let began = Instant::now();
