@@ -1,9 +1,10 @@
 //! The served application, on a floor under both adapters that serve it (the console's pages, and the HTTP API
 //! and protocol endpoints, which mount them): the state every handler may reach ([`AppState`]) and what it holds (the
-//! counters, the rate limits, the SCEP endpoint table, the OCSP and TSA signers, the console's CSRF key and
+//! counters, the rate limits, the admission gate, the SCEP endpoint table, the OCSP and TSA signers, the console's CSRF key and
 //! sign-in tickets), and the admin operations that the CLI, the admin API and the console all call, with the
 //! callers' authentication and the API's error.
 
+pub mod admission;
 pub mod api_error;
 pub mod auth;
 pub mod csrf;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub console_tickets: Arc<ticket::Tickets>,
     /// Per-client-address rate limits (shared with the portal's listeners).
     pub limits: Arc<rate_limit::Guard>,
+    /// The admission gate in front of the expensive work (shared with the portal's listeners, D138).
+    pub admission: Arc<admission::Admission>,
     /// The SSO portal, when `[portal]` is configured (the help desk ends a person's sessions through it, so
     /// their clients get back-channel logout as on the person's own "log out everywhere").
     pub portal: Option<crate::portal::PortalState>,

@@ -5,9 +5,11 @@ use hcpki_ca::profile::ProfileSettings;
 use hcpki_pkix::keys::{KeyContext, Pkcs11Config};
 use std::path::{Path, PathBuf};
 
+mod admission;
 mod atna;
 mod signing;
 
+pub use admission::AdmissionConfig;
 pub use atna::AtnaConfig;
 pub use signing::SigningConfig;
 
@@ -51,6 +53,9 @@ pub struct Config {
     /// Per-client-address rate limits of `hcpki serve`.
     #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
     pub limits: LimitsConfig,
+    /// The admission gate's bounds in front of the expensive work of `hcpki serve` (D138).
+    #[serde(default, skip_serializing_if = "AdmissionConfig::is_default")]
+    pub admission: AdmissionConfig,
     /// Audit retention.
     #[serde(default, skip_serializing_if = "AuditConfig::is_default")]
     pub audit: AuditConfig,
@@ -602,6 +607,7 @@ impl Loaded {
                 .with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
         }
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
+        config.admission.check().with_context(|| format!("{} has a bad [admission] entry", path.display()))?;
         if let Some(atna) = &config.atna {
             atna.check().with_context(|| format!("{} has a bad [atna] entry", path.display()))?;
         }

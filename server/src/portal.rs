@@ -37,6 +37,8 @@ mod state;
 mod words;
 
 pub use handlers::{catch_panic, csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};
+/// The admission gate's busy page (D138), which `crate::app::admission` answers portal pages with.
+pub use pages::busy as busy_page;
 pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;
 /// Times in 日本時間, also on the console's pages (one date format, issue #45 item 1).
 pub use pages::jst;

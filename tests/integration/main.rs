@@ -90,6 +90,7 @@ mod oidc_clients;
 mod oidc_node;
 mod oidc_refusals;
 mod opensc;
+mod overload;
 mod pades;
 mod peer_wrappers;
 mod pin_page;

@@ -53,6 +53,8 @@ pub struct Metrics {
     time_stamps: [AtomicU64; TIME_STAMP_OUTCOMES.len()],
     /// The ATNA forwarder's (`[atna]`): rendered only while it runs.
     pub atna: Arc<crate::atna::Counters>,
+    /// The admission gate's (D138): rendered only while a gate is in force.
+    pub admission: Arc<super::admission::counters::Counters>,
 }
 
 /// What a time-stamp answer can be: granted, or rejected with one of RFC 3161's failInfo bits.
@@ -261,6 +263,7 @@ impl Metrics {
             }
         }
         self.atna.render(&mut out);
+        self.admission.render(&mut out);
         out
     }
 }

@@ -14,11 +14,13 @@
 mod dataset;
 mod measure;
 mod national;
+mod overload;
 mod sso;
 
 use crate::args::Global;
 use measure::{RawCrl, crl_entries, percentile, raw_crl, raw_rate};
 use national::BenchNationalArgs;
+use overload::BenchOverloadArgs;
 use sso::BenchSsoArgs;
 
 use crate::args::value;
@@ -53,6 +55,10 @@ pub enum BenchCommand {
     /// challenge, card signature, session, code flow, token), at several concurrencies, against journeys of as
     /// many `GET /healthz`. Sets the installation's `[login]` to the bench's test HPKI (and a `[portal]` if none).
     Sso(BenchSsoArgs),
+    /// The admission gate under overload (D138): the sustainable rate of card logins and EST re-enrollments,
+    /// then 2× and 5× of it offered open loop, with p50/p99 of the completed requests and the share refused,
+    /// against the same server with `[admission] enabled = false`. Sets up the installation as `bench sso` does.
+    Overload(BenchOverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +119,7 @@ pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
         BenchCommand::Login(args) => login(&args).await,
         BenchCommand::National(args) => national::run(global, &args).await,
         BenchCommand::Sso(args) => sso::run(global, &args).await,
+        BenchCommand::Overload(args) => overload::run(global, &args).await,
     }
 }
 

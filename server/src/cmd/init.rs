@@ -84,6 +84,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         portal: None,
         oidc: config::OidcConfig::default(),
         limits: config::LimitsConfig::default(),
+        admission: config::AdmissionConfig::default(),
         monitor: config::MonitorConfig::default(),
         console: config::ConsoleConfig::default(),
         ca: config::CaConfig::default(),

@@ -151,9 +151,18 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         authority.clock().clone(),
     ));
     limits.share().await;
+    // The bound on expensive work follows the cores this process may use (a container's quota included).
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let admission = Arc::new(crate::app::admission::Admission::from_config(
+        &loaded.config.admission,
+        cores,
+        authority.clock().clone(),
+        metrics.admission.clone(),
+    ));
     let state = AppState {
         store,
         limits: limits.clone(),
+        admission,
         metrics,
         est: authority.clone(),
         acme: authority.clone(),
@@ -220,10 +229,11 @@ fn serve_portal(
     let mut line = format!(" and portal {} on {}", p.state.oidc.issuer, p.portal.0.local_addr()?);
     let mut servers: Vec<Serving> = Vec::new();
     let mut handles = Vec::new();
-    let mut listeners = vec![(p.portal.0, p.portal.1, crate::http::routes::portal(p.state.clone()), "portal")];
+    let mut listeners =
+        vec![(p.portal.0, p.portal.1, crate::http::routes::portal(p.state.clone(), &app.admission), "portal")];
     if let Some((l, config)) = p.mtls {
         line.push_str(&format!(" and mtls https://{}", l.local_addr()?));
-        listeners.push((l, config, crate::http::routes::portal_mtls(p.state.clone()), "portal-mtls"));
+        listeners.push((l, config, crate::http::routes::portal_mtls(p.state.clone(), &app.admission), "portal-mtls"));
     }
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.

@@ -2,29 +2,36 @@
 //! listeners of the CA, and the SSO portal's own HTTPS listener and mTLS listener).
 
 use super::{acme, admin, crl, est, health, ocsp, scep, tsa};
+use crate::app::admission::{self, Admission, Answer, Work};
 use crate::app::rate_limit::{self, Class};
 use crate::app::{AppState, auth, metrics};
 use crate::portal::{self, PortalState, card_login, request_body, self_service};
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
+use std::sync::Arc;
 
 /// The HTTPS listener: everything that is not required to be plain HTTP.
 pub fn https(state: AppState) -> Router {
-    let enrollment = Router::new()
-        // EST (RFC 7030 §3.2.2): the unlabelled paths and one label per facility profile (router, pc).
+    let gate = &state.admission;
+    // EST (RFC 7030 §3.2.2): the unlabelled paths and one label per facility profile (router, pc). The CA
+    // certificates and attributes are cheap reads; the enrollments sign.
+    let est_reads = Router::new()
         .route("/.well-known/est/cacerts", get(est::cacerts))
         .route("/.well-known/est/csrattrs", get(est::csrattrs))
+        .route("/.well-known/est/{label}/cacerts", get(est::cacerts))
+        .route("/.well-known/est/{label}/csrattrs", get(est::csrattrs));
+    let est_enrollments = Router::new()
         .route("/.well-known/est/simpleenroll", post(est::simpleenroll))
         .route("/.well-known/est/simplereenroll", post(est::simplereenroll))
         .route("/.well-known/est/serverkeygen", post(est::serverkeygen))
-        .route("/.well-known/est/{label}/cacerts", get(est::cacerts))
-        .route("/.well-known/est/{label}/csrattrs", get(est::csrattrs))
         .route("/.well-known/est/{label}/simpleenroll", post(est::simpleenroll))
         .route("/.well-known/est/{label}/simplereenroll", post(est::simplereenroll))
-        .route("/.well-known/est/{label}/serverkeygen", post(est::serverkeygen))
-        // ACME (RFC 8555 §7.1): the directory names the rest.
+        .route("/.well-known/est/{label}/serverkeygen", post(est::serverkeygen));
+    // ACME (RFC 8555 §7.1): the directory names the rest. Every POST is a JWS to verify, and may sign.
+    let acme_reads = Router::new()
         .route("/acme/directory", get(acme::directory))
-        .route("/acme/new-nonce", get(acme::new_nonce).head(acme::new_nonce))
+        .route("/acme/new-nonce", get(acme::new_nonce).head(acme::new_nonce));
+    let acme_posts = Router::new()
         .route("/acme/new-account", post(acme::new_account))
         .route("/acme/new-order", post(acme::new_order))
         .route("/acme/revoke-cert", post(acme::revoke_cert))
@@ -35,11 +42,16 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
         .route("/acme/cert/{id}", post(acme::cert));
+    let enrollment = est_reads
+        .merge(admitted(gate, Work::Enroll, Answer::Text, est_enrollments))
+        .merge(acme_reads)
+        .merge(admitted(gate, Work::Enroll, Answer::Acme, acme_posts));
     Router::new()
+        // Never behind the gate: health and metrics answer however loaded the server is.
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::scrape))
         .merge(limited(&state, Class::Enroll, enrollment))
-        .merge(limited(&state, Class::Revocation, time_stamps()))
+        .merge(limited(&state, Class::Revocation, time_stamps(gate)))
         .merge(admin_api(state.clone()))
         .merge(console(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "https"), metrics::track))
@@ -47,23 +59,51 @@ pub fn https(state: AppState) -> Router {
 }
 
 /// The RFC 3161 time-stamping authority (RFC 3161 §3.4), on both listeners: clients name it by an http or
-/// https URL. Limited like revocation checks: public, cheap, asked by machines.
-fn time_stamps() -> Router<AppState> {
-    Router::new().route("/tsa", post(tsa::post).get(tsa::usage))
+/// https URL. Limited like revocation checks: public, cheap, asked by machines; a token is a signature, so it
+/// passes the admission gate as signing work.
+fn time_stamps(gate: &Arc<Admission>) -> Router<AppState> {
+    Router::new().route("/tsa", admitted_method(gate, Work::Sign, Answer::Text, post(tsa::post)).get(tsa::usage))
 }
 
-/// `routes` behind the per-address rate limit of `class`.
+/// `routes` behind the per-address rate limit of `class`. Outside the admission gate: a request the limit
+/// refuses never takes a slot (D138).
 fn limited(state: &AppState, class: Class, routes: Router<AppState>) -> Router<AppState> {
     routes.layer(axum::middleware::from_fn_with_state((state.limits.clone(), class), rate_limit::limit))
 }
 
+/// `routes` as expensive `work` behind the admission gate, refused in the form of `answer` when it is full
+/// (D138).
+fn admitted<S: Clone + Send + Sync + 'static>(
+    gate: &Arc<Admission>,
+    work: Work,
+    answer: Answer,
+    routes: Router<S>,
+) -> Router<S> {
+    routes.layer(axum::middleware::from_fn_with_state(gate.door(work, answer), admission::admit))
+}
+
+/// One method's handler as expensive `work` behind the admission gate (the other methods of its path are not).
+fn admitted_method<S: Clone + Send + Sync + 'static>(
+    gate: &Arc<Admission>,
+    work: Work,
+    answer: Answer,
+    method: MethodRouter<S>,
+) -> MethodRouter<S> {
+    method.layer(axum::middleware::from_fn_with_state(gate.door(work, answer), admission::admit))
+}
+
 /// The admin API (JSON, mutual TLS or credentials; see `admin.rs`), behind the cross-site request guard.
 fn admin_api(state: AppState) -> Router<AppState> {
+    let gate = &state.admission;
+    let applications = Router::new().route("/api/v1/applications", post(admin::apply));
     Router::new()
         .route("/api/v1/whoami", get(admin::whoami))
-        .route("/api/v1/signatures/verify", post(super::signatures::verify))
+        .route(
+            "/api/v1/signatures/verify",
+            admitted_method(gate, Work::Sign, Answer::Api, post(super::signatures::verify)),
+        )
         // Anonymous: anyone may apply, so applications count against the address like enrollment.
-        .merge(limited(&state, Class::Enroll, Router::new().route("/api/v1/applications", post(admin::apply))))
+        .merge(limited(&state, Class::Enroll, admitted(gate, Work::Enroll, Answer::Api, applications)))
         .route("/api/v1/facilities", get(admin::list_facilities))
         .route("/api/v1/facilities/{id}", get(admin::facility))
         .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
@@ -184,10 +224,14 @@ pub fn http(state: AppState) -> Router {
         .route("/scep/{name}/cgi-bin/pkiclient.exe", get(scep::named).post(scep::named))
         .route("/scep/{name}/pkiclient.exe", get(scep::named).post(scep::named))
         .route("/cgi-bin/pkiclient.exe", get(scep::cisco_default).post(scep::cisco_default));
+    // SCEP's GET and POST both carry PKIOperation (a signed and encrypted request): all of it is enrollment.
+    let scep = admitted(&state.admission, Work::Enroll, Answer::Text, scep);
     Router::new()
+        // Never behind the gate: health, and OCSP's pre-signed answers and the CRLs, which relying parties
+        // need most when everything else is busy.
         .route("/healthz", get(health::healthz))
         .merge(limited(&state, Class::Revocation, revocation))
-        .merge(limited(&state, Class::Revocation, time_stamps()))
+        .merge(limited(&state, Class::Revocation, time_stamps(&state.admission)))
         .merge(limited(&state, Class::Enroll, scep))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "http"), metrics::track))
         .with_state(state)
@@ -195,13 +239,21 @@ pub fn http(state: AppState) -> Router {
 
 /// The SSO portal's listener (issue #6, D24): the browser pages, the OpenID Connect provider's endpoints
 /// (`super::oidc` adapts them), the card agent's reports. Every body is bounded before any handler reads it
-/// (issue #24 item 5).
-pub fn portal(state: PortalState) -> Router {
+/// (issue #24 item 5). The sign-ins and signatures pass the admission gate (D138) inside the per-address
+/// sign-in limit that `cmd::serve` puts around the whole listener.
+pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
+    let login = |m| admitted_method(gate, Work::Login, Answer::PortalJson, m);
+    // The card's signature comes after an admitted challenge: a sign-in under way, served first (D138).
+    let finish = |m| admitted_method(gate, Work::Finish, Answer::PortalJson, m);
+    let sign = |m| admitted_method(gate, Work::Sign, Answer::Page, m);
     let browser = Router::new()
         .route("/", get(portal::home))
-        .route("/login", get(portal::login_page).post(portal::login))
-        .route("/login/card/challenge", post(card_login::endpoints::challenge))
-        .route("/login/card", post(card_login::endpoints::submit))
+        .route(
+            "/login",
+            get(portal::login_page).merge(admitted_method(gate, Work::Login, Answer::Page, post(portal::login))),
+        )
+        .route("/login/card/challenge", login(post(card_login::endpoints::challenge)))
+        .route("/login/card", finish(post(card_login::endpoints::submit)))
         .route("/logout/card-removed", post(card_login::endpoints::card_removed))
         .route("/logout", get(super::oidc::logout::logout_get).post(portal::logout))
         .route("/sessions", get(self_service::list))
@@ -210,9 +262,9 @@ pub fn portal(state: PortalState) -> Router {
         .route("/delegations", get(portal::delegation::show).post(portal::delegation::create))
         .route("/delegations/end", post(portal::delegation::end))
         .route("/delegations/act", post(portal::delegation::choose))
-        .route("/sign/{id}", get(portal::signing::show).post(portal::signing::post))
+        .route("/sign/{id}", get(portal::signing::show).merge(sign(post(portal::signing::post))))
         .route("/sign/{id}/document", get(portal::signing::document))
-        .route("/consent/{id}", get(portal::consent::show).post(portal::consent::post))
+        .route("/consent/{id}", get(portal::consent::show).merge(sign(post(portal::consent::post))))
         .route("/consent/{id}/document", get(portal::consent::document))
         .route("/consent/{id}/prepare", post(portal::consent::prepare))
         .route("/break-glass", get(portal::break_glass::show).post(portal::break_glass::confirm))
@@ -242,7 +294,7 @@ pub fn portal(state: PortalState) -> Router {
                 .post(super::oidc::authorize::authorize_post)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), portal::lending_endpoints::guard)),
         )
-        .merge(oidc_back_channel(&state))
+        .merge(oidc_back_channel(&state, gate))
         .merge(
             Router::new()
                 .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
@@ -270,8 +322,8 @@ pub fn portal(state: PortalState) -> Router {
 }
 
 /// The portal's mTLS listener (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
-pub fn portal_mtls(state: PortalState) -> Router {
-    oidc_back_channel(&state)
+pub fn portal_mtls(state: PortalState, gate: &Arc<Admission>) -> Router {
+    oidc_back_channel(&state, gate)
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         .with_state(state)
 }
@@ -279,10 +331,11 @@ pub fn portal_mtls(state: PortalState) -> Router {
 /// The OpenID Connect endpoints clients call directly (client-authenticated or bearer; no cookies), on both
 /// portal listeners. Those a browser app's page calls answer its origin's CORS requests (`cors::browser_apps`);
 /// introspection and the APIs are for services' servers.
-fn oidc_back_channel(state: &PortalState) -> Router<PortalState> {
+fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<PortalState> {
     use super::oidc::{authorize, cors, endpoints, token};
     let browser_apps = Router::new()
-        .route("/token", post(token::token))
+        // Tokens are signed here (and a grant's checks may verify client assertions): the end of a sign-in.
+        .route("/token", admitted_method(gate, Work::Finish, Answer::OAuth, post(token::token)))
         .route("/par", post(authorize::par))
         .route("/userinfo", get(endpoints::userinfo).post(endpoints::userinfo))
         .route("/revoke", post(endpoints::revoke))
@@ -295,8 +348,13 @@ fn oidc_back_channel(state: &PortalState) -> Router<PortalState> {
         // document the API takes.
         .route(
             "/api/v1/signing-requests",
-            post(super::signing_requests::create)
-                .layer(axum::extract::DefaultBodyLimit::max(hcpki_sso::signing_requests::MAX_BODY_BYTES)),
+            admitted_method(
+                gate,
+                Work::Sign,
+                Answer::OAuth,
+                post(super::signing_requests::create)
+                    .layer(axum::extract::DefaultBodyLimit::max(hcpki_sso::signing_requests::MAX_BODY_BYTES)),
+            ),
         )
         .route(
             "/api/v1/signing-requests/{id}",

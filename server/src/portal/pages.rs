@@ -25,5 +25,6 @@ pub use layout::{
 pub use login::{CardSection, LoginPage, PasswordField, PasswordProblem, card_only_services, login};
 pub use sessions::sessions;
 pub use simple::{
-    confirm_logout, continuing, internal_error, no_such_page, problem, refused, refused_ja, signed_out, unavailable_in,
+    busy, confirm_logout, continuing, internal_error, no_such_page, problem, refused, refused_ja, signed_out,
+    unavailable_in,
 };

@@ -113,6 +113,10 @@ messages! {
         "This request failed because of a fault in the server (it is logged). Wait a moment and open it again from the home page; if it keeps failing, tell your facility's administrator the time it happened.";
     Unavailable => "ポータルが一時的に応答できません。しばらくしてからもう一度お試しください。",
         "The portal cannot answer now; try again shortly.";
+    // The admission gate's refusal (D138): the server is at its bound; the wait is on the page.
+    Busy => "ただいま混み合っています", "The portal is busy";
+    BusyHelp => "アクセスが集中しているため、この操作を受け付けられませんでした。何も変更されていません。次の秒数が過ぎてから、もう一度お試しください:",
+        "Too many requests are being handled right now, so this one was not taken; nothing was changed. Try again after this many seconds:";
     StaleForm => "このフォームは古くなっています。ページを再読み込みしてから、もう一度お試しください。",
         "The form is stale: reload the page and try again.";
     CrossSite => "ほかのサイトからの送信は受け付けません。ポータルのページから操作してください。",

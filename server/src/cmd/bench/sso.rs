@@ -85,38 +85,9 @@ const START_WAIT: Duration = Duration::from_secs(1800);
 pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     anyhow::ensure!(args.cards > 0 && args.logins > 0, "--cards and --logins must be at least 1");
     anyhow::ensure!(args.concurrency.iter().all(|c| *c > 0), "--concurrency values must be at least 1");
-    let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
-    let files = loaded.dir.join(FILES);
-    std::fs::create_dir_all(&files).with_context(|| format!("cannot create {}", files.display()))?;
-    eprintln!("bench sso: making {} virtual HPKI cards", args.cards);
-    let cards = Arc::new(make_cards(args.cards, &files)?);
-    configure(&loaded, &files)?;
-    let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
-    let backend = if loaded.database_url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
-    let authority = crate::cmd::context::open_loaded(&loaded).await?;
-    let store = authority.store().clone();
-    let actor = Actor::cli("bench-sso");
-    // The file seeds an empty database first (as `hcpki service` does), then the bench's service goes in.
-    crate::cmd::service::services(&loaded, store.as_ref()).await?;
-    let records = hcpki_sso::catalog::records(&format!(
-        "version = 1\n[[service]]\nid = \"{SERVICE}\"\nname = \"hcpki bench sso\"\nroles = [\"medical-doctor\"]\n\
-         facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n"
-    ))?;
-    store.portal_put_services(&records, true, false, &actor, hcpki_pkix::time::now()).await?;
-    let rp = Arc::new(RelyingParty::register(&loaded, store.as_ref(), &actor).await?);
-    let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(root).context("the root CA certificate as a TLS trust anchor")?;
-    let tls = Arc::new(hcpki_tls_policy::client_config(roots)?);
-
+    let Prepared { loaded, backend, files, rp, cards, tls, .. } = prepare(global, args.cards).await?;
     let server = Served::start(global, &files).await?;
-    let main_name = loaded.config.serve.server_names.first().cloned().unwrap_or_else(|| "localhost".into());
-    let main = Arc::new(Endpoint::new(server.https, &main_name, tls.clone())?);
-    let portal_host = server.issuer.split("://").nth(1).context("the portal's issuer has no host")?;
-    let portal_name = portal_host.rsplit_once(':').map_or(portal_host, |(h, _)| h);
-    let portal = Arc::new(Endpoint::new(server.portal, portal_name, tls)?);
-    let origin = loaded.config.login.origin.clone().unwrap_or_else(|| server.issuer.clone());
-    let login = Arc::new(Login { cards, rp, issuer: server.issuer.clone(), origin });
+    let (main, portal, login) = endpoints(&loaded, &server, &tls, cards, rp)?;
     eprintln!(
         "bench sso on {backend}: portal {} on {}, {} logins per row, {} CPU cores",
         server.issuer,
@@ -154,6 +125,72 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     }
     server.stop().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An installation set up for card logins by the bench's virtual cards and relying party (`bench overload`
+/// starts from it too).
+pub(super) struct Prepared {
+    pub(super) loaded: Loaded,
+    pub(super) backend: &'static str,
+    /// The bench's files in the hcpki directory (test HPKI, the server's log).
+    pub(super) files: PathBuf,
+    pub(super) authority: hcpki_ca::Authority,
+    pub(super) rp: Arc<RelyingParty>,
+    pub(super) cards: Arc<Vec<Card>>,
+    /// The root CA as the clients' trust anchor.
+    pub(super) roots: rustls::RootCertStore,
+    pub(super) tls: Arc<rustls::ClientConfig>,
+}
+
+/// Make `cards` virtual cards, point the installation at their test HPKI ([`configure`]), put the bench's
+/// service and client in the database.
+pub(super) async fn prepare(global: &Global, cards: usize) -> Result<Prepared> {
+    let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
+    let files = loaded.dir.join(FILES);
+    std::fs::create_dir_all(&files).with_context(|| format!("cannot create {}", files.display()))?;
+    eprintln!("bench: making {cards} virtual HPKI cards");
+    let cards = Arc::new(make_cards(cards, &files)?);
+    configure(&loaded, &files)?;
+    let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
+    let backend = if loaded.database_url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+    let authority = crate::cmd::context::open_loaded(&loaded).await?;
+    let store = authority.store().clone();
+    let actor = Actor::cli("bench-sso");
+    // The file seeds an empty database first (as `hcpki service` does), then the bench's service goes in.
+    crate::cmd::service::services(&loaded, store.as_ref()).await?;
+    let records = hcpki_sso::catalog::records(&format!(
+        "version = 1\n[[service]]\nid = \"{SERVICE}\"\nname = \"hcpki bench sso\"\nroles = [\"medical-doctor\"]\n\
+         facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n"
+    ))?;
+    store.portal_put_services(&records, true, false, &actor, hcpki_pkix::time::now()).await?;
+    let rp = Arc::new(RelyingParty::register(&loaded, store.as_ref(), &actor).await?);
+    let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(root).context("the root CA certificate as a TLS trust anchor")?;
+    let tls = Arc::new(hcpki_tls_policy::client_config(roots.clone())?);
+    Ok(Prepared { loaded, backend, files, authority, rp, cards, roots, tls })
+}
+
+/// The running server's main and portal listeners, and the logins on the portal.
+pub(super) fn endpoints(
+    loaded: &Loaded,
+    server: &Served,
+    tls: &Arc<rustls::ClientConfig>,
+    cards: Arc<Vec<Card>>,
+    rp: Arc<RelyingParty>,
+) -> Result<(Arc<Endpoint>, Arc<Endpoint>, Arc<Login>)> {
+    let main = Arc::new(Endpoint::new(server.https, &main_name(loaded), tls.clone())?);
+    let portal_host = server.issuer.split("://").nth(1).context("the portal's issuer has no host")?;
+    let portal_name = portal_host.rsplit_once(':').map_or(portal_host, |(h, _)| h);
+    let portal = Arc::new(Endpoint::new(server.portal, portal_name, tls.clone())?);
+    let origin = loaded.config.login.origin.clone().unwrap_or_else(|| server.issuer.clone());
+    let login = Arc::new(Login { cards, rp, issuer: server.issuer.clone(), origin });
+    Ok((main, portal, login))
+}
+
+/// The name the main listener's certificate is checked for.
+pub(super) fn main_name(loaded: &Loaded) -> String {
+    loaded.config.serve.server_names.first().cloned().unwrap_or_else(|| "localhost".into())
 }
 
 /// Point the installation's card login at the bench's test HPKI (refusing to replace another one), give it a
@@ -194,7 +231,7 @@ fn configure(loaded: &Loaded, files: &Path) -> Result<()> {
 }
 
 /// A virtual HPKI card: its authentication key, the chain the agent posts and the agent's card id.
-struct Card {
+pub(super) struct Card {
     key: hcpki_vcard::key::CardKey,
     chain: String,
     id: String,
@@ -226,7 +263,7 @@ fn make_cards(n: usize, files: &Path) -> Result<Vec<Card>> {
 }
 
 /// The relying party: a private_key_jwt client of the bench's service with a fresh P-256 key.
-struct RelyingParty {
+pub(super) struct RelyingParty {
     signer: Signer,
 }
 
@@ -266,7 +303,7 @@ impl RelyingParty {
 }
 
 /// What a login needs besides its connection.
-struct Login {
+pub(super) struct Login {
     cards: Arc<Vec<Card>>,
     rp: Arc<RelyingParty>,
     issuer: String,
@@ -298,7 +335,8 @@ impl Journey {
 }
 
 impl Login {
-    async fn card_login(&self, conn: &mut Connection, n: usize) -> Result<Duration> {
+    /// One whole login on `conn` with the `n`th card; the client's own work, taken off the latency.
+    pub(super) async fn card_login(&self, conn: &mut Connection, n: usize) -> Result<Duration> {
         let card = self.cards.get(n % self.cards.len().max(1)).context("no cards")?;
         let page = conn.send(Method::GET, "/login", &[], None).await?;
         anyhow::ensure!(page.status == 200, "GET /login answered {}", page.status);
@@ -384,7 +422,7 @@ impl Login {
 
 /// The first login, retried while the server's CRL cache has not loaded the bench's CRLs yet (fail-closed
 /// refuses until then).
-async fn first_login(portal: &Endpoint, login: &Arc<Login>) -> Result<()> {
+pub(super) async fn first_login(portal: &Endpoint, login: &Arc<Login>) -> Result<()> {
     let started = Instant::now();
     let mut conn = portal.connect().await?;
     loop {
@@ -467,7 +505,7 @@ async fn drive(endpoint: &Arc<Endpoint>, journey: Journey, concurrency: usize, t
 }
 
 /// A listener of the server: where to connect, the name its certificate is checked for, the TLS client.
-struct Endpoint {
+pub(super) struct Endpoint {
     addr: SocketAddr,
     name: ServerName<'static>,
     host: String,
@@ -475,13 +513,13 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    fn new(addr: SocketAddr, name: &str, tls: Arc<rustls::ClientConfig>) -> Result<Self> {
+    pub(super) fn new(addr: SocketAddr, name: &str, tls: Arc<rustls::ClientConfig>) -> Result<Self> {
         let server_name = ServerName::try_from(name.to_owned()).with_context(|| format!("server name {name:?}"))?;
         Ok(Self { addr, name: server_name, host: format!("{name}:{}", addr.port()), tls })
     }
 
     /// A keep-alive HTTP/1.1 connection over TLS, the server's certificate verified.
-    async fn connect(&self) -> Result<Connection> {
+    pub(super) async fn connect(&self) -> Result<Connection> {
         let tcp = tokio::net::TcpStream::connect(self.addr).await.with_context(|| format!("connect {}", self.addr))?;
         tcp.set_nodelay(true)?;
         let tls = tokio_rustls::TlsConnector::from(self.tls.clone()).connect(self.name.clone(), tcp).await?;
@@ -495,7 +533,7 @@ impl Endpoint {
     }
 }
 
-struct Connection {
+pub(super) struct Connection {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     driver: tokio::task::JoinHandle<()>,
     host: String,
@@ -508,12 +546,12 @@ impl Drop for Connection {
 }
 
 /// An answer, read whole.
-struct Reply {
-    status: u16,
+pub(super) struct Reply {
+    pub(super) status: u16,
     location: Option<String>,
     /// `name=value` of each `Set-Cookie`.
     cookies: Vec<String>,
-    body: String,
+    pub(super) body: String,
 }
 
 impl Reply {
@@ -527,7 +565,7 @@ impl Reply {
 }
 
 impl Connection {
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         method: Method,
         path: &str,
@@ -551,9 +589,25 @@ impl Connection {
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
             .collect();
         let body = response.into_body().collect().await?.to_bytes();
+        // Read whole first: the connection stays usable for the next request.
+        if status == 503 {
+            return Err(Busy.into());
+        }
         Ok(Reply { status, location, cookies, body: String::from_utf8_lossy(&body).into_owned() })
     }
 }
+
+/// A 503 answer: the server refused the request for load (the admission gate, D138), not for what it asked.
+#[derive(Debug)]
+pub(super) struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("503: the server is busy")
+    }
+}
+
+impl std::error::Error for Busy {}
 
 /// The value of the hidden field `name` in a page.
 fn hidden_field(html: &str, name: &str) -> Option<String> {
@@ -562,23 +616,23 @@ fn hidden_field(html: &str, name: &str) -> Option<String> {
 }
 
 /// The start of an answer's body, for an error message.
-fn excerpt(body: &str) -> String {
+pub(super) fn excerpt(body: &str) -> String {
     body.chars().take(300).collect()
 }
 
 /// `hcpki serve` of the installation, started from this executable on free loopback ports.
-struct Served {
+pub(super) struct Served {
     child: tokio::process::Child,
     _stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
-    https: SocketAddr,
-    portal: SocketAddr,
-    issuer: String,
+    pub(super) https: SocketAddr,
+    pub(super) portal: SocketAddr,
+    pub(super) issuer: String,
 }
 
 impl Served {
     /// Start it (its log goes to `files/serve.log`) and wait until it listens and has pre-signed its OCSP
     /// answers, so that pre-signing a large registry does not share the cores with the load.
-    async fn start(global: &Global, files: &Path) -> Result<Self> {
+    pub(super) async fn start(global: &Global, files: &Path) -> Result<Self> {
         use tokio::io::AsyncBufReadExt as _;
         let log_path = files.join("serve.log");
         let log = std::fs::File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -631,7 +685,7 @@ impl Served {
     }
 
     /// SIGTERM (`kill`), as an operator stops it, and wait for the graceful exit.
-    async fn stop(mut self) -> Result<()> {
+    pub(super) async fn stop(mut self) -> Result<()> {
         if let Some(pid) = self.child.id() {
             let _ = tokio::process::Command::new("kill").arg(pid.to_string()).status().await;
         }

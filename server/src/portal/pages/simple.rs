@@ -80,6 +80,17 @@ pub fn internal_error(lang: Lang) -> Response {
     page(lang, StatusCode::INTERNAL_SERVER_ERROR, t(M::InternalError), body)
 }
 
+/// The admission gate's refusal (503, D138): the portal is busy, nothing was done, and when to try again (the
+/// same seconds as the `Retry-After` header the caller sets), with the way back to the sign-in page.
+pub fn busy(lang: Lang, retry_after: u64) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        div class="error" role="alert" { p { (t(M::BusyHelp)) " " strong data-retry-after=(retry_after) { (retry_after) } } }
+        p { a href="/login" { (t(M::ToSignIn)) } }
+    };
+    page(lang, StatusCode::SERVICE_UNAVAILABLE, t(M::Busy), body)
+}
+
 /// A refusal with its reason (the reason's own words: the module that refused wrote what to do).
 pub fn refused(lang: Lang, status: StatusCode, reason: &str) -> Response {
     let t = |m: M| m.text(lang);
