@@ -178,7 +178,12 @@ mod tests {
         }
         assert_eq!(
             got,
-            ["READY=1\nSTATUS=serving on two lines\n", "WATCHDOG=1\n", "RELOADING=1\nSTATUS=reloading\n", "STOPPING=1\nSTATUS=bye\n"]
+            [
+                "READY=1\nSTATUS=serving on two lines\n",
+                "WATCHDOG=1\n",
+                "RELOADING=1\nSTATUS=reloading\n",
+                "STOPPING=1\nSTATUS=bye\n"
+            ]
         );
         assert_eq!(Notifier::new(Some(&path), Some("20000000"), Some("8"), 7).unwrap().watchdog_interval(), None);
         assert!(Notifier::new(Some(&path), Some("20000000"), Some("7"), 7).unwrap().watchdog_interval().is_some());

@@ -73,9 +73,16 @@ fn packages_install_serve_upgrade_remove_and_purge_in_a_fresh_debian_root() {
 
     // `hcpki init` as hcpki, the passphrase as the credential systemd would copy into /run/credentials.
     r.credential(uid, gid, &passphrase);
-    r.as_hcpki(uid, gid, &["hcpki", "init", "--passphrase-credential", "key-passphrase", "--organization", "Package test"]);
+    r.as_hcpki(
+        uid,
+        gid,
+        &["hcpki", "init", "--passphrase-credential", "key-passphrase", "--organization", "Package test"],
+    );
     let config = r.read("var/lib/hcpki/hcpki.toml");
-    assert!(config.contains("passphrase_credential = \"key-passphrase\"") && !config.contains("passphrase_file"), "{config}");
+    assert!(
+        config.contains("passphrase_credential = \"key-passphrase\"") && !config.contains("passphrase_file"),
+        "{config}"
+    );
     assert!(!r.0.join("var/lib/hcpki/secrets/key-passphrase").exists(), "no passphrase file beside the keys");
     r.no_secret_readable_by_others(uid);
     r.serve_answers_healthz(uid, gid);
@@ -208,7 +215,11 @@ impl Root {
             cmd.stdout(Stdio::piped()).stderr(std::fs::File::create(&log).unwrap()).spawn().expect("start hcpki serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let answer = Command::new("curl").args(["-sS", "--max-time", "10"]).arg(format!("http://127.0.0.1:{http}/healthz")).output().unwrap();
+        let answer = Command::new("curl")
+            .args(["-sS", "--max-time", "10"])
+            .arg(format!("http://127.0.0.1:{http}/healthz"))
+            .output()
+            .unwrap();
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while child.try_wait().unwrap().is_none() {

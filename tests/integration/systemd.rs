@@ -80,7 +80,10 @@ fn a_start_without_the_passphrase_credential_fails_naming_it() {
     let bare = h.run(&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"]);
     let e = String::from_utf8_lossy(&bare.stderr);
     assert!(!bare.status.success(), "{}", describe(&bare));
-    assert!(e.contains("the credential \"key-passphrase\" is missing") && e.contains("LoadCredential=key-passphrase:"), "{e}");
+    assert!(
+        e.contains("the credential \"key-passphrase\" is missing") && e.contains("LoadCredential=key-passphrase:"),
+        "{e}"
+    );
     let empty = h.path("empty");
     std::fs::create_dir(&empty).unwrap();
     let other = h.run_with_env(

@@ -180,8 +180,11 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             Arc::new(crate::app::ticket::Tickets::new(&key, absolute, idle))
         },
     };
-    let mut reloader =
-        reload::Reloader::new(&loaded, global.database_url.as_deref(), portal.as_ref().map(|p| p.state.services.clone()));
+    let mut reloader = reload::Reloader::new(
+        &loaded,
+        global.database_url.as_deref(),
+        portal.as_ref().map(|p| p.state.services.clone()),
+    );
     let pinged = state.store.clone();
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
