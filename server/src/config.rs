@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 mod admission;
 mod atna;
+mod retired;
 mod signing;
 
 pub use admission::AdmissionConfig;
@@ -567,6 +568,11 @@ pub struct KeysConfig {
     /// File with the passphrase that encrypts software CA keys at rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passphrase_file: Option<PathBuf>,
+    /// The passphrase as a systemd credential instead (`LoadCredential=NAME:…`, D136): read from
+    /// `$CREDENTIALS_DIRECTORY/NAME`, so the service user never holds it in a file of its own. Takes the place of
+    /// `passphrase_file`; a start without the credential fails naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_credential: Option<String>,
 }
 
 /// A loaded configuration and where it lives.
@@ -578,11 +584,16 @@ pub struct Loaded {
     pub config: Config,
     /// The database URL in force (CLI/env override, else the file's, relative SQLite paths resolved).
     pub database_url: String,
+    /// The software keys' passphrase file: `[keys] passphrase_file` under the directory, or the credential
+    /// `[keys] passphrase_credential` names.
+    passphrase: Option<PathBuf>,
 }
 
 impl Loaded {
-    /// Read `DIR/hcpki.toml`.
+    /// Read `DIR/hcpki.toml`; a passphrase credential is looked for in the process's `$CREDENTIALS_DIRECTORY`,
+    /// where systemd puts what the unit's `LoadCredential=` lines load.
     pub fn read(dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        let credentials = std::env::var_os(crate::systemd::CREDENTIALS_DIRECTORY).map(PathBuf::from);
         let path = dir.join(FILE);
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
@@ -592,6 +603,7 @@ impl Loaded {
                 dir.display()
             )
         })?;
+        retired::check(&text, retired::RETIRED).with_context(|| format!("{} needs a change", path.display()))?;
         let config: Config =
             toml::from_str(&text).with_context(|| format!("{} is not a valid hcpki configuration", path.display()))?;
         if config.version != VERSION {
@@ -612,14 +624,23 @@ impl Loaded {
             atna.check().with_context(|| format!("{} has a bad [atna] entry", path.display()))?;
         }
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
-        Ok(Self { dir: dir.to_owned(), config, database_url })
+        let passphrase = match (&config.keys.passphrase_credential, &config.keys.passphrase_file) {
+            (Some(_), Some(_)) => bail!(
+                "{} sets both [keys] passphrase_file and passphrase_credential: keep one (the credential, under \
+                 systemd)",
+                path.display()
+            ),
+            (Some(name), None) => Some(crate::systemd::credential(credentials.as_deref(), name)?),
+            (None, file) => file.as_ref().map(|p| dir.join(p)),
+        };
+        Ok(Self { dir: dir.to_owned(), config, database_url, passphrase })
     }
 
     /// Where keys are found.
     pub fn key_context(&self) -> KeyContext {
         KeyContext {
             base_dir: self.dir.clone(),
-            passphrase_file: self.config.keys.passphrase_file.as_ref().map(|p| self.dir.join(p)),
+            passphrase_file: self.passphrase.clone(),
             pkcs11: self.config.pkcs11.clone(),
         }
     }

@@ -23,6 +23,7 @@ mod panics;
 mod portal;
 mod server_cert;
 mod syslog;
+mod systemd;
 mod tls_key;
 mod typed_input;
 mod web;

@@ -38,6 +38,12 @@ impl Catalog {
         Self { store, seed, refresh, clock, cached: RwLock::new(None) }
     }
 
+    /// Forget the services read, so that the next [`Catalog::current`] reads the database at once rather than
+    /// within `refresh` (the server's reload on `SIGHUP`, D136).
+    pub fn forget(&self) {
+        *self.cached.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// The current services.
     pub async fn current(&self) -> Result<Arc<Services>, CatalogError> {
         let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner).clone();

@@ -710,6 +710,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
                 "panics",
                 "server_cert",
                 "syslog",
+                "systemd",
                 "tls_key",
                 "typed_input",
                 "web",

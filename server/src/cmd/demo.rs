@@ -53,6 +53,7 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
         pkcs11_token_label: None,
         pkcs11_pin_file: None,
         passphrase_file: None,
+        passphrase_credential: None,
         key_types: vec![],
         organization: "hcpki demo".into(),
         router_zone: "router.hcpki.example".into(),

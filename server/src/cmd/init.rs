@@ -27,8 +27,12 @@ pub struct InitArgs {
     #[arg(long)]
     pub pkcs11_pin_file: Option<PathBuf>,
     /// Passphrase file for software keys (default: a new random one at secrets/key-passphrase).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "passphrase_credential")]
     pub passphrase_file: Option<PathBuf>,
+    /// The passphrase as the systemd credential of this name (`$CREDENTIALS_DIRECTORY/NAME`, loaded by the
+    /// unit's `LoadCredential=`; the package's is `key-passphrase`) instead of a file (D136).
+    #[arg(long, value_name = "NAME")]
+    pub passphrase_credential: Option<String>,
     #[arg(long = "key-type", value_name = "CA=ALG", value_parser = value::ca_key_type, help = value::ca_key_type_help())]
     pub key_types: Vec<(CaName, KeyAlgorithm)>,
     /// Organisation written into every subject DN.
@@ -50,6 +54,11 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
     if dir.join(config::FILE).exists() {
         bail!("{} already holds an hcpki configuration; init never overwrites one", dir.display());
     }
+    if let Some(name) = &args.passphrase_credential {
+        // Before anything is written: a missing credential leaves no half-made directory behind.
+        let credentials = std::env::var_os(crate::systemd::CREDENTIALS_DIRECTORY).map(PathBuf::from);
+        crate::systemd::credential(credentials.as_deref(), name)?;
+    }
     let algorithms: BTreeMap<_, _> = args.key_types.iter().copied().collect();
     let (placement, pkcs11, passphrase_file) =
         match (&args.pkcs11_module, &args.pkcs11_token_label, &args.pkcs11_pin_file) {
@@ -59,17 +68,21 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
                 None,
             ),
             _ => {
-                let pass = match &args.passphrase_file {
-                    Some(p) => absolute(p)?,
-                    None => new_passphrase_file(dir)?,
+                let pass = match (&args.passphrase_file, &args.passphrase_credential) {
+                    (_, Some(_)) => None,
+                    (Some(p), None) => Some(absolute(p)?),
+                    (None, None) => Some(new_passphrase_file(dir)?),
                 };
-                (KeyPlacement::Software, None, Some(pass))
+                (KeyPlacement::Software, None, pass)
             }
         };
     let cfg = Config {
         version: config::VERSION,
         database_url: database_url.map(str::to_owned).unwrap_or_else(|| "sqlite:hcpki.db".into()),
-        keys: KeysConfig { passphrase_file },
+        keys: KeysConfig {
+            passphrase_file,
+            passphrase_credential: if pkcs11.is_none() { args.passphrase_credential.clone() } else { None },
+        },
         pkcs11,
         profiles: ProfileSettings {
             organization: args.organization.clone(),

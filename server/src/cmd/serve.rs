@@ -1,4 +1,7 @@
-//! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM.
+//! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM; SIGHUP reloads what
+//! can change live (`reload`). Under systemd it says when it is ready and keeps the watchdog fed (D136).
+
+mod reload;
 
 use crate::app::scep_endpoints::Scep;
 use crate::app::{AppState, metrics::Metrics, rate_limit, tsa_signer};
@@ -7,6 +10,7 @@ use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::{routes, scep_ra, tls};
 use crate::server_cert;
+use crate::systemd::{Notifier, State};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -20,10 +24,10 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address of the HTTPS listener (port 0: any free port; the real one is printed).
-    #[arg(long, default_value = "127.0.0.1:8443")]
+    #[arg(long, env = "HCPKI_HTTPS_ADDR", default_value = "127.0.0.1:8443")]
     pub https_addr: std::net::SocketAddr,
     /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health, SCEP; CRLs later).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "HCPKI_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
     /// A DNS name or IP address for the server certificate (repeatable); replaces `serve.server_names`
     /// from hcpki.toml. Default: localhost, 127.0.0.1, ::1.
@@ -58,6 +62,7 @@ async fn log_root_crl(authority: &hcpki_ca::Authority, loaded: &Loaded) -> Resul
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
+    let notifier = Arc::new(Notifier::from_env().context("cannot use $NOTIFY_SOCKET")?);
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
     let authority = Arc::new(super::context::open_loaded(&loaded).await?);
     // Concurrent enrollments share their commits (ca/src/authority/queue.rs).
@@ -185,6 +190,12 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             Arc::new(crate::app::ticket::Tickets::new(&key, absolute, idle))
         },
     };
+    let mut reloader = reload::Reloader::new(
+        &loaded,
+        global.database_url.as_deref(),
+        portal.as_ref().map(|p| p.state.services.clone()),
+    );
+    let pinged = state.store.clone();
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
     let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state)?;
@@ -196,13 +207,32 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         .serve(routes::http(state).into_make_service_with_connect_info::<SocketAddr>());
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
-    let signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    let mut signals = Signals::install().context("cannot install the SIGINT/SIGTERM/SIGHUP handlers")?;
     // The one stdout line: scripts and tests read the bound addresses from it.
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "hcpki listening on https://{https_addr} and http://{http_addr}{portal_line}")?;
+    let listening = format!("https://{https_addr} and http://{http_addr}{portal_line}");
+    writeln!(stdout, "hcpki listening on {listening}")?;
     stdout.flush()?;
+    // Ready once the listeners are bound and the store is open (both above): systemd starts what depends on us.
+    let serving = format!("serving {listening}");
+    notifier.state(State::Ready, &serving);
+    if let Some(every) = notifier.watchdog_interval() {
+        tokio::spawn(feed_watchdog(notifier.clone(), pinged, every));
+    }
+    let told = notifier.clone();
     tokio::spawn(async move {
-        let signal = signals.recv().await;
+        let signal = loop {
+            match signals.recv().await {
+                Signal::Stop(name) => break name,
+                Signal::Reload => {
+                    told.state(State::Reloading, "reloading hcpki.toml and the services");
+                    let outcome = reloader.reload().await;
+                    tracing::info!(status = %outcome.status(), "reloaded on SIGHUP; open connections kept");
+                    told.state(State::Ready, &format!("{serving}; {}", outcome.status()));
+                }
+            }
+        };
+        told.state(State::Stopping, "stopping: in-flight requests finish first");
         tracing::info!(signal, "shutting down; in-flight requests finish first");
         https_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         http_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
@@ -283,23 +313,52 @@ fn bind(addr: SocketAddr, what: &str) -> Result<std::net::TcpListener> {
     })
 }
 
-/// SIGINT and SIGTERM, caught.
+/// Keep systemd's watchdog fed every `every` (half its period) for as long as the store answers: a server
+/// whose database is gone stops feeding it, and the unit's `Restart=` decides what follows.
+async fn feed_watchdog(notifier: Arc<Notifier>, store: Arc<dyn hcpki_ca::store::Store>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match tokio::time::timeout(every, store.ping()).await {
+            Ok(Ok(())) => notifier.watchdog(),
+            Ok(Err(e)) => tracing::warn!(error = %e, "the database does not answer: the watchdog is not fed"),
+            Err(_) => tracing::warn!("the database did not answer in time: the watchdog is not fed"),
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught (SIGHUP's default would end the process).
 struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+/// What a caught signal asks for.
+enum Signal {
+    /// Stop gracefully; the signal's name.
+    Stop(&'static str),
+    /// Read the configuration again.
+    Reload,
 }
 
 impl Signals {
     fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
 
-    /// Wait for either; returns which.
-    async fn recv(mut self) -> &'static str {
+    /// Wait for the next one.
+    async fn recv(&mut self) -> Signal {
         tokio::select! {
-            _ = self.term.recv() => "SIGTERM",
-            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => Signal::Stop("SIGTERM"),
+            _ = self.int.recv() => Signal::Stop("SIGINT"),
+            _ = self.hup.recv() => Signal::Reload,
         }
     }
 }
