@@ -119,5 +119,6 @@ mod signature_verify;
 mod signing_requests;
 mod token_exchange;
 mod tsa;
+mod upgrade;
 mod windows_agent;
 mod xades;
