@@ -110,10 +110,7 @@ mod tests {
     use super::*;
 
     fn found(applied: &[i64], window: Option<i64>) -> Found {
-        Found {
-            applied: applied.iter().map(|v| (*v, true)).collect(),
-            window: window.map(|n| (n, "0.9.0".to_owned())),
-        }
+        Found { applied: applied.iter().map(|v| (*v, true)).collect(), window: window.map(|n| (n, "0.9.0".to_owned())) }
     }
 
     #[test]

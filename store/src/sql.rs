@@ -190,8 +190,9 @@ async fn vacuum_into(pool: &sqlx::SqlitePool, path: &std::path::Path) -> Result<
     if path.exists() {
         return Err(StoreError::Snapshot { path: shown, reason: "the file exists already".into() });
     }
-    let target =
-        path.to_str().ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
+    let target = path
+        .to_str()
+        .ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
         .execute(pool)

@@ -159,9 +159,60 @@ fn kill_inside_migration(h: &Hcpki) {
     assert!(holder.wait().unwrap().success());
     // The killed client's server process ends its transaction when it finds the connection gone.
     crate::oidc::poll(|| {
-        (db.scalar_i64("SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO _sqlx_migrations%' \
-                        AND pid <> pg_backend_pid()")
-            == 0)
+        (db.scalar_i64(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO _sqlx_migrations%' \
+                        AND pid <> pg_backend_pid()",
+        ) == 0)
             .then_some(())
     });
+}
+
+/// `hcpki serve --drain-secs` (D137), what a rolling upgrade stops replicas with: after SIGTERM a keep-alive
+/// client's next request is still answered, with `Connection: close`, and `/healthz` says 503 "draining" so the
+/// load balancer takes the replica out; the server then exits cleanly without waiting out the window.
+#[test]
+fn drain_before_exit() {
+    use std::io::{BufRead, BufReader, Read};
+    let h = Hcpki::initialized(Backend::Sqlite);
+    let served = Served::start(&h, &["--drain-secs", "30"]);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", served.http_port)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut ask = |conn: &mut std::net::TcpStream| -> String {
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            head.push_str(&line.to_ascii_lowercase());
+        }
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .map(|n| n.trim().parse().unwrap())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        head + &String::from_utf8_lossy(&body)
+    };
+    let before = ask(&mut conn);
+    assert!(before.starts_with("http/1.1 200"), "{before}");
+    assert!(!before.contains("connection: close"), "{before}");
+    let term = Command::new("kill").args(["-TERM", &served.pid().to_string()]).status().unwrap();
+    assert!(term.success());
+    // The signal is handled asynchronously: ask until the answer says draining (the same connection throughout).
+    let during = crate::oidc::poll(|| {
+        let answer = ask(&mut conn);
+        answer.starts_with("http/1.1 503").then_some(answer)
+    });
+    assert!(during.contains("connection: close") && during.contains("retry-after: 5"), "{during}");
+    assert!(during.contains("draining: this replica is stopping"), "{during}");
+    // The connection was the last one open: the server exits cleanly without waiting out the 30 s window
+    // (`stop` allows 15 s).
+    drop(conn);
+    let log = served.stop();
+    assert!(log.contains("draining: /healthz 503"), "{log}");
 }
