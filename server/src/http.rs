@@ -9,6 +9,7 @@ pub mod acme_validator;
 pub mod admin;
 pub mod consents;
 pub mod crl;
+pub mod drain;
 pub mod est;
 pub mod health;
 pub mod ocsp;

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migrate(String),
+    /// The database's schema is outside the window this binary may run against (D137).
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaRefusal),
     /// No facility with that ID.
     #[error("no facility {0}: check the ID with `hcpki facility list`")]
     UnknownFacility(FacilityId),

@@ -29,6 +29,7 @@ pub mod halt;
 pub mod ip_prefix;
 pub mod operator;
 pub mod person_key;
+pub mod schema;
 pub mod signing_request;
 
 mod error;

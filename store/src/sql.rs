@@ -35,6 +35,7 @@ mod queries;
 mod rate_limits;
 mod revocation;
 mod rows;
+mod schema_window;
 mod services;
 mod sessions;
 mod signing_requests;
@@ -142,9 +143,14 @@ impl SqliteStore {
         // sqlx takes no lock for SQLite migrations, so two processes opening a new
         // file at once can race; the loser's transaction rolls back, and running
         // again finds the migration applied.
-        if let Err(first) = SQLITE_MIGRATIONS.run(&pool).await {
+        let file = options.get_filename().to_path_buf();
+        let backup = |from: i64| copy_before_upgrade(&pool, &file, from);
+        if let Err(first) = schema_window::migrate_within_window!(&pool, SQLITE_MIGRATIONS, backup).await {
+            if matches!(first, StoreError::Schema(_)) {
+                return Err(first);
+            }
             tracing::debug!(error = %first, "SQLite migration failed once; retrying");
-            SQLITE_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+            schema_window::migrate_within_window!(&pool, SQLITE_MIGRATIONS, backup).await?;
         }
         let ephemeral = SqlitePoolOptions::new()
             .max_connections(2)
@@ -156,6 +162,43 @@ impl SqliteStore {
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;
         Ok(Self { pool, writers: Default::default(), ephemeral })
     }
+}
+
+/// Before migrations change the schema of a SQLite database already in use, a copy of it as it was, beside the
+/// file: `FILE.schema-NNNN.bak`, NNNN the newest migration it had. A copy from an earlier, interrupted attempt
+/// at the same upgrade is kept (it is the older state); an in-memory database has nothing to keep.
+async fn copy_before_upgrade(pool: &sqlx::SqlitePool, file: &std::path::Path, from: i64) -> Result<(), StoreError> {
+    if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let mut name = file.as_os_str().to_owned();
+    name.push(format!(".schema-{from:04}.bak"));
+    let copy = std::path::PathBuf::from(name);
+    if copy.exists() {
+        tracing::info!(copy = %copy.display(), "a copy from before this upgrade exists already; keeping it");
+        return Ok(());
+    }
+    vacuum_into(pool, &copy).await?;
+    tracing::info!(copy = %copy.display(), "copied the database before migrating it (restore it to go back)");
+    Ok(())
+}
+
+/// `VACUUM INTO` reads the database in one transaction, so the copy is consistent while writers go on
+/// (they wait only for the WAL checkpoint, not for the copy).
+async fn vacuum_into(pool: &sqlx::SqlitePool, path: &std::path::Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    if path.exists() {
+        return Err(StoreError::Snapshot { path: shown, reason: "the file exists already".into() });
+    }
+    let target = path
+        .to_str()
+        .ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(|e| StoreError::Snapshot { path: shown, reason: e.to_string() })
 }
 
 /// Whether a SQLite connection handed back to the pool may be used again: only out of any transaction. On a
@@ -184,7 +227,9 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(|e| errors::connect(Backend::Postgres, e))?;
-        POSTGRES_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+        // PostgreSQL is backed up with its own tools before an upgrade (docs/operator-guide.md, "Upgrading").
+        let no_copy = |_: i64| async { Ok::<(), StoreError>(()) };
+        schema_window::migrate_within_window!(&pool, POSTGRES_MIGRATIONS, no_copy).await?;
         Ok(Self { pool })
     }
 }
@@ -199,22 +244,9 @@ impl SqliteStore {
         &self.ephemeral
     }
 
-    /// `VACUUM INTO` reads the database in one transaction, so the copy is consistent while writers go on
-    /// (they wait only for the WAL checkpoint, not for the copy).
+    /// See [`vacuum_into`].
     async fn snapshot(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        let shown = path.display().to_string();
-        if path.exists() {
-            return Err(StoreError::Snapshot { path: shown, reason: "the file exists already".into() });
-        }
-        let target = path
-            .to_str()
-            .ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
-        sqlx::query("VACUUM INTO ?")
-            .bind(target)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(|e| StoreError::Snapshot { path: shown, reason: e.to_string() })
+        vacuum_into(&self.pool, path).await
     }
 }
 

@@ -122,5 +122,6 @@ mod signing_requests;
 mod systemd;
 mod token_exchange;
 mod tsa;
+mod upgrade;
 mod windows_agent;
 mod xades;

@@ -8,6 +8,7 @@ use crate::app::{AppState, metrics::Metrics, rate_limit, tsa_signer};
 use crate::args::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
+use crate::http::drain::{self, Drain};
 use crate::http::{routes, scep_ra, tls};
 use crate::server_cert;
 use crate::systemd::{Notifier, State};
@@ -33,6 +34,12 @@ pub struct ServeArgs {
     /// from hcpki.toml. Default: localhost, 127.0.0.1, ::1.
     #[arg(long = "server-name", value_name = "NAME")]
     pub server_names: Vec<String>,
+    /// Seconds to drain after SIGTERM before the graceful shutdown, for a replica behind a load balancer:
+    /// `/healthz` answers 503 (its health check takes the replica out) and every answer says `Connection: close`
+    /// (keep-alive clients move to another replica between requests). Ends early once no connection is open.
+    /// Set it above the balancer's check interval; 0, the default, shuts down at once (one node).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub drain_secs: u64,
 }
 
 /// Say at start which root CRL `/crl/root.crl` serves: the imported ARL (warning when it ends within `[ca]
@@ -60,6 +67,8 @@ async fn log_root_crl(authority: &hcpki_ca::Authority, loaded: &Loaded) -> Resul
 
 /// How long in-flight requests may take to finish after a shutdown signal before connections are closed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How often a drain looks whether connections remain.
+const DRAIN_POLL: Duration = Duration::from_millis(50);
 
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let notifier = Arc::new(Notifier::from_env().context("cannot use $NOTIFY_SOCKET")?);
@@ -198,13 +207,14 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let pinged = state.store.clone();
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
-    let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state)?;
+    let drain = Drain::default();
+    let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state, &drain)?;
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(https_handle.clone())
-        .serve(routes::https(state.clone()).into_make_service_with_connect_info::<SocketAddr>());
+        .serve(draining(routes::https(state.clone()), &drain).into_make_service_with_connect_info::<SocketAddr>());
     let http = axum_server::from_tcp(http_listener)?
         .handle(http_handle.clone())
-        .serve(routes::http(state).into_make_service_with_connect_info::<SocketAddr>());
+        .serve(draining(routes::http(state), &drain).into_make_service_with_connect_info::<SocketAddr>());
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
     let mut signals = Signals::install().context("cannot install the SIGINT/SIGTERM/SIGHUP handlers")?;
@@ -220,6 +230,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         tokio::spawn(feed_watchdog(notifier.clone(), pinged, every));
     }
     let told = notifier.clone();
+    let drain_for = Duration::from_secs(args.drain_secs);
     tokio::spawn(async move {
         let signal = loop {
             match signals.recv().await {
@@ -233,10 +244,21 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             }
         };
         told.state(State::Stopping, "stopping: in-flight requests finish first");
+        let handles: Vec<Handle<SocketAddr>> = [https_handle, http_handle].into_iter().chain(portal_handles).collect();
+        if !drain_for.is_zero() {
+            tracing::info!(
+                signal,
+                seconds = drain_for.as_secs(),
+                "draining: /healthz 503, connections closed after their request"
+            );
+            drain.start();
+            let until = tokio::time::Instant::now() + drain_for;
+            while tokio::time::Instant::now() < until && handles.iter().any(|h| h.connection_count() > 0) {
+                tokio::time::sleep(DRAIN_POLL).await;
+            }
+        }
         tracing::info!(signal, "shutting down; in-flight requests finish first");
-        https_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        http_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        for h in portal_handles {
+        for h in handles {
             h.graceful_shutdown(Some(SHUTDOWN_GRACE));
         }
     });
@@ -253,6 +275,7 @@ type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Resul
 fn serve_portal(
     prepared: Option<crate::http::portal_listener::Prepared>,
     app: &AppState,
+    drain: &Drain,
 ) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
     let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };
     // The issuer (what clients use, perhaps a load balancer's name) and the address bound here.
@@ -271,6 +294,7 @@ fn serve_portal(
         let router = router
             .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::app::rate_limit::limit_sign_in))
             .layer(axum::middleware::from_fn_with_state(tracker, crate::app::metrics::track));
+        let router = draining(router, drain);
         let handle: Handle<SocketAddr> = Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
             .handle(handle.clone())
@@ -279,6 +303,11 @@ fn serve_portal(
         handles.push(handle);
     }
     Ok((line, servers, handles))
+}
+
+/// `router` answering as [`drain`] says once draining has started.
+fn draining(router: axum::Router, drain: &Drain) -> axum::Router {
+    router.layer(axum::middleware::from_fn_with_state(drain.clone(), drain::layer))
 }
 
 /// Run every server to its end; the first error stops the wait.

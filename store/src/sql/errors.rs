@@ -28,7 +28,16 @@ pub(super) fn map(backend: Backend, e: sqlx::Error) -> StoreError {
 
 /// A migration failure.
 pub(super) fn migrate(e: sqlx::migrate::MigrateError) -> StoreError {
-    StoreError::Migrate(e.to_string())
+    use sqlx::migrate::MigrateError;
+    match e {
+        MigrateError::Dirty(version) => StoreError::Schema(crate::schema::SchemaRefusal::Unfinished(version)),
+        MigrateError::VersionMismatch(version) => StoreError::Migrate(format!(
+            "migration {version:04} applied to the database differs from the one this hcpki carries (a migration \
+             file was edited after it was applied; released migrations are never edited, migrations/README.md): \
+             run a released hcpki, or restore the backup taken before this binary first ran"
+        )),
+        other => StoreError::Migrate(other.to_string()),
+    }
 }
 
 /// A failure to open or connect. A full, failing or read-only disk keeps its own advice: "check the URL" would

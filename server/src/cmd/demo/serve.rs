@@ -143,7 +143,7 @@ pub async fn run(
     println!("stop with Ctrl-C");
     super::super::serve::run(
         &Global { dir: demo.dir.to_path_buf(), database_url: database_url.map(str::to_owned) },
-        &ServeArgs { https_addr: args.https_addr, http_addr: args.http_addr, server_names: Vec::new() },
+        &ServeArgs { https_addr: args.https_addr, http_addr: args.http_addr, server_names: Vec::new(), drain_secs: 0 },
     )
     .await
 }
