@@ -38,7 +38,7 @@ pub struct ServeArgs {
     /// `/healthz` answers 503 (its health check takes the replica out) and every answer says `Connection: close`
     /// (keep-alive clients move to another replica between requests). Ends early once no connection is open.
     /// Set it above the balancer's check interval; 0, the default, shuts down at once (one node).
-    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    #[arg(long, env = "HCPKI_DRAIN_SECS", default_value_t = 0, value_name = "SECONDS")]
     pub drain_secs: u64,
 }
 
