@@ -4,9 +4,18 @@
     fault_check.py DIR NAME BACKEND DATABASE CHURN-FACILITY LAST-FAULT-TIME
 
 DIR holds what the load and the CLI wrote: load.json and sso.json (fault_load.py), certs.jsonl (`hcpki cert
-list --json`), audit.jsonl (`hcpki audit list`), churn.json (`hcpki facility show --json`); DATABASE is the
+list --json`), audit.jsonl (`hcpki audit list`), churn.json (`hcpki facility show --json`), faults.jsonl (the
+script: per round the fault's time and, where something cleared it, the time it was cleared); DATABASE is the
 SQLite file or the PostgreSQL URL, read here for the SSO tables (sessions, grants), which the CLI does not list.
 Prints two Markdown rows (EST, SSO) and exits non-zero on any loss or inconsistency.
+
+RTO, per load and round: a round's outage ends at the first success after the last failure of that load
+between this fault and the next (or the end of the run); the RTO from the fault is that moment minus the
+fault's time (0 when the round failed nothing of that load), the RTO from the clearing that moment minus the
+time the fault was cleared (an operator's or service manager's action: the server restarted, PostgreSQL
+started, the filler deleted, the network restored …; 0 when service came back before). The row shows the
+largest over the rounds. RPO: acknowledged writes lost (certificates, sessions, grants answered as done and
+missing afterwards), the "lost" count; the goal is 0 and the script fails otherwise.
 """
 import csv, io, json, sqlite3, subprocess, sys
 
@@ -41,8 +50,33 @@ def failures(outcomes):
     return "; ".join(f"{k}: {v}" for k, v in sorted(codes.items())) or "—"
 
 
-def row(load, sent, ok, failed, recovered, lost, left, kinds):
-    print(f"| {name} | {backend} | {load} | {sent} | {ok} | {failed} | {recovered} | {lost} | {left} | {kinds} |")
+faults = jsonl(f"{d}/faults.jsonl")
+
+
+def rto(outcomes):
+    """(RTO from the fault, RTO from the clearing) in seconds, the largest over the rounds, as text; outcomes
+    are (time, succeeded) of one load."""
+    outcomes = sorted(outcomes)
+    from_fault, from_clear = 0.0, 0.0
+    for i, f in enumerate(faults):
+        end = faults[i + 1]["start"] if i + 1 < len(faults) else float("inf")
+        window = [(t, ok) for t, ok in outcomes if f["start"] <= t < end]
+        failed = [t for t, ok in window if not ok]
+        if not failed:
+            continue
+        back = next((t for t, ok in outcomes if ok and t > failed[-1]), None)
+        if back is None:
+            return "never", "never"
+        from_fault = max(from_fault, back - f["start"])
+        if f.get("cleared"):
+            from_clear = max(from_clear, back - f["cleared"])
+    return f"{from_fault:.1f}", f"{from_clear:.1f}" if any(f.get("cleared") for f in faults) else "—"
+
+
+def row(load, sent, ok, failed, recovered, lost, left, kinds, outcomes):
+    after_fault, after_clear = rto(outcomes)
+    print(f"| {name} | {backend} | {load} | {sent} | {ok} | {failed} | {recovered} | {lost} | {left} | "
+          f"{after_fault} | {after_clear} | {lost} | {kinds} |")
 
 
 # ---- EST: certificates ----
@@ -85,7 +119,8 @@ est_recovered = sum(1 for t, status, _ in load if status == 200 and t > last_fau
 if est_recovered == 0:
     problems.append("no EST request succeeded after the last fault: the server did not recover")
 row("EST re-enrollment", len(load), len(received), sum(1 for _, s, _ in load if s != 200), est_recovered, len(lost),
-    f"{reserved} reserved intents", failures((s, "" if s == "error" else str(x)) for _, s, x in load if s != 200))
+    f"{reserved} reserved intents", failures((s, "" if s == "error" else str(x)) for _, s, x in load if s != 200),
+    [(t, status == 200) for t, status, _ in load])
 
 # ---- SSO: sessions, grants, their audit entries ----
 sso = json.load(open(f"{d}/sso.json"))
@@ -147,6 +182,7 @@ unredeemed = sum(1 for state, _ in grants.values() if state == "code")
 row(f"SSO: {len(logged_in)} logins, {len(redeemed)} code exchanges", len(sso), len(sso_ok), len(sso) - len(sso_ok),
     sso_recovered, sso_lost_n, f"{unredeemed} unredeemed codes",
     failures((f"{kind} {status}" if status != "error" else f"{kind} {x['error']}", str(x.get("text", "")))
-             for _, kind, status, x in sso if not succeeded(kind, status, x)))
+             for _, kind, status, x in sso if not succeeded(kind, status, x)),
+    [(t, succeeded(kind, status, x)) for t, kind, status, x in sso])
 if problems:
     sys.exit(f"{name} ({backend}): " + "; ".join(problems))

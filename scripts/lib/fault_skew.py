@@ -269,6 +269,6 @@ recovered = sum(1 for s in refused if s["recovery"] and s["recovery"][0])
 lost = sum(1 for s in refused if s["recovery"] and not s["recovery"][0])
 kinds = "; ".join(sorted({f"{s['step']} ({s['way']}): {s['status']}" for s in refused})) or "—"
 print(f"| skew {case} | {backend} | cross-replica steps | {len(steps)} | {len(steps) - len(refused)} | "
-      f"{len(refused)} | {recovered} | {lost} | — | {kinds} |")
+      f"{len(refused)} | {recovered} | {lost} | — | — | — | {lost} | {kinds} |")
 if problems:
     sys.exit(f"skew {case}: " + "; ".join(problems))

@@ -74,7 +74,7 @@ use crate::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::{RateCount, RateSync, RateTotals};
 use rows::Chain;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
@@ -92,6 +92,18 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// How long a request waits for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a PostgreSQL connection handed back to the pool may take to answer a ping before it is closed
+/// (D139). A connection whose request was cut short while the network to the database dropped packets would
+/// otherwise wait in sqlx's release check until TCP gave up (about 15 minutes), keeping its place in the pool:
+/// ten such and every request waited out [`ACQUIRE_TIMEOUT`] long after the network was back.
+const POSTGRES_RELEASE_CHECK: Duration = Duration::from_secs(5);
+/// Session settings of every PostgreSQL connection (D139), bounds the server enforces when this replica stops
+/// answering: a transaction whose client went silent (a cut network, a killed replica) releases its row locks
+/// (the audit head's among them, which every writer of every replica waits for) after a minute instead of when
+/// TCP gives up, and the server drops a connection whose sent data goes unacknowledged for 20 s. No
+/// `statement_timeout`: migrations run on these connections and may legitimately take longer.
+const POSTGRES_SESSION: [(&str, &str); 2] =
+    [("idle_in_transaction_session_timeout", "60s"), ("tcp_user_timeout", "20000")];
 
 /// The embedded store: one SQLite file in WAL mode, shared safely by several
 /// processes on the same machine.
@@ -221,16 +233,30 @@ impl PgStore {
     /// Connect to `postgres://…` / `postgresql://…` and bring the schema up to
     /// date (sqlx holds an advisory lock while migrating, so replicas may start together).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| errors::connect(Backend::Postgres, e))?
+            .options(POSTGRES_SESSION);
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .after_release(|conn, _| Box::pin(answers_in_time(conn)))
+            .connect_with(options)
             .await
             .map_err(|e| errors::connect(Backend::Postgres, e))?;
         // PostgreSQL is backed up with its own tools before an upgrade (docs/operator-guide.md, "Upgrading").
         let no_copy = |_: i64| async { Ok::<(), StoreError>(()) };
         schema_window::migrate_within_window!(&pool, POSTGRES_MIGRATIONS, no_copy).await?;
         Ok(Self { pool })
+    }
+}
+
+/// Whether a PostgreSQL connection handed back to the pool answers within [`POSTGRES_RELEASE_CHECK`]; an
+/// error makes sqlx drop it without the goodbye it could not deliver either, freeing its place in the pool.
+async fn answers_in_time(conn: &mut sqlx::PgConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    match tokio::time::timeout(POSTGRES_RELEASE_CHECK, conn.ping()).await {
+        Ok(answered) => answered.map(|()| true),
+        Err(_) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 
