@@ -117,6 +117,7 @@ mod signature_agreement;
 mod signature_renew;
 mod signature_verify;
 mod signing_requests;
+mod sso_ids;
 mod token_exchange;
 mod tsa;
 mod windows_agent;

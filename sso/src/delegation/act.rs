@@ -29,7 +29,7 @@ pub struct Act {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelegationClaim {
     /// The delegation's id (the audit log's target).
-    pub id: String,
+    pub id: hcpki_model::DelegationId,
     /// When it ends by itself (Unix seconds).
     pub exp: i64,
 }
