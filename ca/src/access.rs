@@ -38,10 +38,10 @@
 //! can name. A facility admin never reaches another facility (403). An enrollment credential is a bearer secret
 //! handed over for one device, and must not be a way to breed more of them.
 
+use crate::facility::FacilityState;
 use crate::facility::{FacilityId, Transition};
 use crate::operator::{OperatorName, OperatorRole};
 use crate::store::Actor;
-use crate::facility::FacilityState;
 use hcpki_model::{ProfileKind, SerialHex};
 
 /// Who is calling, as authenticated.
@@ -471,7 +471,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
                 AdminBasis::Person { sign_in: AdminSignIn::PasswordTotpNotAllowed, .. } => {
                     Err(Denial::Forbidden(Forbidden::CardSignInOnly(facility.clone())))
                 }
-                AdminBasis::Certificate(_) => Err(Denial::Forbidden(Forbidden::PcCertificateReadsOnly(facility.clone()))),
+                AdminBasis::Certificate(_) => {
+                    Err(Denial::Forbidden(Forbidden::PcCertificateReadsOnly(facility.clone())))
+                }
                 AdminBasis::Credential(_) => Err(Denial::Forbidden(Forbidden::CredentialReadsOnly)),
             }
         }

@@ -13,7 +13,8 @@ use serde_json::Value;
 on_both_backends!(malformed_ids_are_refused_where_they_enter);
 
 /// Ids no part of hcpki makes, as a URL path segment carries them.
-const MALFORMED: [&str; 4] = ["a.b", "%20c1", "%E5%90%8C%E6%84%8F", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"];
+const MALFORMED: [&str; 4] =
+    ["a.b", "%20c1", "%E5%90%8C%E6%84%8F", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"];
 
 fn malformed_ids_are_refused_where_they_enter(b: Backend) {
     let p = Portal::start(b);
@@ -63,7 +64,8 @@ fn malformed_ids_are_refused_where_they_enter(b: Backend) {
         assert_eq!((r.status, e["error"].as_str()), (400, Some("invalid_request")), "{bad:?}: {e}");
         assert!(e["error_description"].as_str().unwrap().contains("printable ASCII"), "{e}");
     }
-    let r = p.curl(&["--data", "grant_type=authorization_code&code=x.y&client_id=nobody", &format!("{}/token", p.issuer)]);
+    let r =
+        p.curl(&["--data", "grant_type=authorization_code&code=x.y&client_id=nobody", &format!("{}/token", p.issuer)]);
     assert_eq!(r.status, 401, "a well-formed unknown client is still unknown: {r:?}");
     let authorize = format!(
         "/authorize?response_type=code&client_id=a%20b&scope=openid&redirect_uri={}&code_challenge={}\

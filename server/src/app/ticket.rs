@@ -31,10 +31,7 @@ pub struct Tickets {
 
 impl std::fmt::Debug for Tickets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tickets")
-            .field("absolute", &self.absolute)
-            .field("idle", &self.idle)
-            .finish()
+        f.debug_struct("Tickets").field("absolute", &self.absolute).field("idle", &self.idle).finish()
     }
 }
 

@@ -5,8 +5,8 @@
 //! Decisions are [`hcpki_sso::consent::desk`]'s; this adapts them to pages.
 
 use super::lang::PageLang;
-use super::path_id::PathId;
 use super::pages::{self, unavailable_in};
+use super::path_id::PathId;
 use super::respond::check_form_csrf;
 use super::state::PortalState;
 use axum::Json;

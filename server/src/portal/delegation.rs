@@ -182,7 +182,8 @@ async fn made(
     let user = state.store.portal_user(request.delegate.trim()).await.map_err(Made::Store)?;
     let offered = state.services.current().await.map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     let id = hcpki_pkix::keys::random_secret(16).map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
-    let id = DelegationId::parse(&hex::encode(id.as_slice())).map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
+    let id = DelegationId::parse(&hex::encode(id.as_slice()))
+        .map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     rules::check(&physician, request, user.as_ref(), &offered, state.delegation_max_hours, id, now)
         .map_err(Made::Refused)
 }

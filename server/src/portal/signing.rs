@@ -4,8 +4,8 @@
 //! [`hcpki_sso::signing_requests`]'; this adapts them to pages.
 
 use super::lang::PageLang;
-use super::path_id::PathId;
 use super::pages::{self, unavailable_in};
+use super::path_id::PathId;
 use super::respond::check_form_csrf;
 use super::state::PortalState;
 use axum::extract::{Form, State};

@@ -161,7 +161,12 @@ pub async fn document(
 
 /// The page hands the consent to the card agent, which shows it to the patient: `consent.shown`. Idempotent for
 /// a consent shown already (the patient may need a second try).
-pub async fn show(ctx: Context<'_>, session: &Session, id: &ConsentId, now_ms: i64) -> Result<ConsentRecord, DeskError> {
+pub async fn show(
+    ctx: Context<'_>,
+    session: &Session,
+    id: &ConsentId,
+    now_ms: i64,
+) -> Result<ConsentRecord, DeskError> {
     let consent = own(ctx, session, id, "consent.show").await?;
     if Phase::of(&consent, now_ms.div_euclid(1000)) == Phase::Shown {
         return Ok(consent);
@@ -242,7 +247,8 @@ pub async fn confirm_identity(
     let patient =
         ctx.secret.patient_keys().key(&facility, &FacilityPatientId::parse(patient_id).map_err(ConsentError::from)?);
     if patient.as_str() != consent.patient_key {
-        deny(ctx, session, "identity.confirm", id.as_str(), "the patient ID does not match the consent's patient").await;
+        deny(ctx, session, "identity.confirm", id.as_str(), "the patient ID does not match the consent's patient")
+            .await;
         return Err(DeskError::PatientMismatch);
     }
     let authentication = ctx.provider.store.consent_document(id, DocumentKind::CardAuthentication).await?;
@@ -368,7 +374,8 @@ pub async fn attest(
         }
     };
     if holder.person.to_string() != session.person_key {
-        deny(ctx, session, "consent.attest", id.as_str(), "the attestation's signer is not the signed-in physician").await;
+        deny(ctx, session, "consent.attest", id.as_str(), "the attestation's signer is not the signed-in physician")
+            .await;
         return Err(DeskError::NotThePhysician("it belongs to another person than the one signed in".into()));
     }
     let leaf = holder.path.first().cloned().unwrap_or_default();

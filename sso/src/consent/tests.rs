@@ -256,10 +256,11 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         let lost = record::apply(s, refusal, ms(NOW + 11)).await;
         assert!(matches!(lost, Err(ConsentError::Raced(_, "signed"))), "{lost:?}");
 
-        let (again, event) = life::request("c2".parse().unwrap(), &new_consent("record-link"), &settings, NOW + 20).unwrap();
+        let (again, event) =
+            life::request("c2".parse().unwrap(), &new_consent("record-link"), &settings, NOW + 20).unwrap();
         let refused = record::open(s, &again, &[], &event, ms(NOW + 20)).await;
         assert!(matches!(refused, Err(ConsentError::AlreadyConsented(ref id)) if id.as_str() == "c1"), "{refused:?}");
-        assert!(record::read(s, "c2").await.is_err(), "nothing stored");
+        assert!(record::read(s, &"c2".parse().unwrap()).await.is_err(), "nothing stored");
 
         let withdrawal = evidence(Signer::Patient, b"withdrawal", NOW + 3000);
         let gone = life::withdraw(&c, &withdrawal, &physician_acts, NOW + 3000).unwrap();

@@ -37,8 +37,8 @@ pub async fn claims(provider: &Provider, client_id: &str, id: &str, now_ms: i64)
     let refused = |description: &str| OAuthError::invalid_request(description.to_owned());
     // The token request's `consent` parameter is parsed here, where it is first used: malformed is 400
     // invalid_request, as an unknown one.
-    let id = ConsentId::parse(id)
-        .map_err(|e| refused(&format!("consent must be the id of one of your consents ({e})")))?;
+    let id =
+        ConsentId::parse(id).map_err(|e| refused(&format!("consent must be the id of one of your consents ({e})")))?;
     let consent = match provider.store.consent(&id).await? {
         Some(c) if c.client_id == client_id => c,
         _ => return Err(refused("no consent of yours has this id: ask for the patient's consent first")),

@@ -208,7 +208,7 @@ mod tests {
     fn a_delegation_is_made_for_the_hours_and_services_asked_or_refused_with_its_reason() {
         let offered = Services::parse(SERVICES).unwrap();
         let check = |req: &NewDelegation, user: Option<&PortalUser>| {
-            check(&physician(), req, user, &offered, 12, "d1".into(), NOW)
+            check(&physician(), req, user, &offered, 12, "d1".parse().unwrap(), NOW)
         };
         let made = check(&ask("clerk", "8", &["emr", "emr"]), Some(&clerk(false))).unwrap();
         assert_eq!((made.expires_at, made.services.clone()), (NOW + 8 * 3600, vec!["emr".to_owned()]));

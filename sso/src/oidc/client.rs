@@ -318,10 +318,7 @@ impl Registry {
             serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
         let client = Arc::new(Client { id: record.id, config });
         if !self.refresh.is_zero() {
-            self.cached
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id.clone(), (client.clone(), read_at));
+            self.cached.write().unwrap_or_else(PoisonError::into_inner).insert(id.clone(), (client.clone(), read_at));
         }
         Ok(Some(client))
     }

@@ -152,7 +152,8 @@ pub async fn status(
             "document_sha256": request.document_sha256, "signer_sha256": request.signer_sha256,
             "gen_time": request.gen_time });
         let actor = format!("oidc:{}", client.id);
-        audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.fetch", id.as_str(), Outcome::Ok, detail).await;
+        audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.fetch", id.as_str(), Outcome::Ok, detail)
+            .await;
     }
     Ok(Status { request, state })
 }

@@ -114,8 +114,16 @@ pub async fn open(
         Err(refusal) => return Ok(Err(refusal)),
     };
     let actor = page::actor(session);
-    audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.show", id.as_str(), Outcome::Ok, summary(&request))
-        .await;
+    audit(
+        ctx.provider.store.as_ref(),
+        now_ms,
+        &actor,
+        "signing_request.show",
+        id.as_str(),
+        Outcome::Ok,
+        summary(&request),
+    )
+    .await;
     let service = service_name(ctx, &request.client_id).await;
     Ok(Ok(RequestView { request, service }))
 }

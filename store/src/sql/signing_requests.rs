@@ -129,7 +129,10 @@ macro_rules! signing_requests_store {
                 Ok(entry)
             }
 
-            async fn signing_request(&self, id: &hcpki_model::SigningRequestId) -> Result<Option<SigningRequestRecord>, StoreError> {
+            async fn signing_request(
+                &self,
+                id: &hcpki_model::SigningRequestId,
+            ) -> Result<Option<SigningRequestRecord>, StoreError> {
                 sqlx::query_as::<$db, signing_requests::Row>(signing_requests::BY_ID)
                     .bind(id.as_str())
                     .fetch_optional(&self.pool)

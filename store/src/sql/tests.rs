@@ -2530,24 +2530,46 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
     assert!(s.signing_request(&"missing".parse().unwrap()).await.unwrap().is_none());
 
     assert!(
-        s.signing_request_note_error(&"a".parse().unwrap(), "no TSA answered", &event("signing_request.error", "a"), AT).await.unwrap()
+        s.signing_request_note_error(
+            &"a".parse().unwrap(),
+            "no TSA answered",
+            &event("signing_request.error", "a"),
+            AT
+        )
+        .await
+        .unwrap()
     );
-    assert_eq!(s.signing_request(&"a".parse().unwrap()).await.unwrap().unwrap().error.as_deref(), Some("no TSA answered"));
+    assert_eq!(
+        s.signing_request(&"a".parse().unwrap()).await.unwrap().unwrap().error.as_deref(),
+        Some("no TSA answered")
+    );
     let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
-    let done = s.signing_request_finish(&"a".parse().unwrap(), &signed, &event("signing_request.sign", "a"), AT).await.unwrap();
+    let done = s
+        .signing_request_finish(&"a".parse().unwrap(), &signed, &event("signing_request.sign", "a"), AT)
+        .await
+        .unwrap();
     let done = done.expect("pending: ends");
     assert_eq!(
         (done.state, done.result.as_deref(), done.gen_time, done.error),
         (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
     );
     let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
-    assert!(other.signing_request_finish(&"a".parse().unwrap(), &refuse, &event("x", "a"), AT).await.unwrap().is_none(), "once");
+    assert!(
+        other.signing_request_finish(&"a".parse().unwrap(), &refuse, &event("x", "a"), AT).await.unwrap().is_none(),
+        "once"
+    );
     assert!(!s.signing_request_note_error(&"a".parse().unwrap(), "late", &event("x", "a"), AT).await.unwrap());
     let pending = SigningEnd::Closed { state: SigningState::Pending, reason: "no".into() };
-    assert!(s.signing_request_finish(&"b".parse().unwrap(), &pending, &event("x", "b"), AT).await.is_err(), "not an end state");
+    assert!(
+        s.signing_request_finish(&"b".parse().unwrap(), &pending, &event("x", "b"), AT).await.is_err(),
+        "not an end state"
+    );
     let late = (NOW + 900) * 1000;
     assert!(
-        s.signing_request_finish(&"b".parse().unwrap(), &refuse, &event("x", "b"), UnixTime::from_millis(late)).await.unwrap().is_none(),
+        s.signing_request_finish(&"b".parse().unwrap(), &refuse, &event("x", "b"), UnixTime::from_millis(late))
+            .await
+            .unwrap()
+            .is_none(),
         "expired"
     );
 

@@ -82,11 +82,9 @@ pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_
     caller.may(Action::ManageOidcClients).await?;
     let now = state.clock.now_unix_ms();
     let rotated = match OidcClientId::parse(id) {
-        Ok(typed) => {
-            registration::rotate_secret(state.store.as_ref(), &typed, overlap_secs, &caller.actor(), now)
-                .await
-                .map(|rotated| (rotated, typed))
-        }
+        Ok(typed) => registration::rotate_secret(state.store.as_ref(), &typed, overlap_secs, &caller.actor(), now)
+            .await
+            .map(|rotated| (rotated, typed)),
         Err(e) => Err(e.into()),
     };
     match rotated {
@@ -102,11 +100,9 @@ pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_
 pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> Result<(), Refused> {
     caller.may(Action::ManageOidcClients).await?;
     let removed = match OidcClientId::parse(id) {
-        Ok(typed) => {
-            registration::remove(state.store.as_ref(), &typed, &caller.actor(), state.clock.now_unix_ms())
-                .await
-                .map(|()| typed)
-        }
+        Ok(typed) => registration::remove(state.store.as_ref(), &typed, &caller.actor(), state.clock.now_unix_ms())
+            .await
+            .map(|()| typed),
         Err(e) => Err(e.into()),
     };
     match removed {

@@ -67,20 +67,23 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     assert!(s.consent(&"missing".parse().unwrap()).await.unwrap().is_none());
 
     let (show, shown_event) = (ConsentMove::Show, event("consent.shown", "a"));
-    let shown = s.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
+    let shown =
+        s.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
     let shown = shown.expect("requested: shown");
     assert_eq!((shown.state, shown.shown_at), (ConsentState::Shown, Some(NOW)));
     // A second writer that read `requested` finds it moved.
-    let again = other.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
+    let again =
+        other.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
     assert!(again.is_none(), "moved once");
 
     // A signature and a refusal race from `shown`: exactly one wins.
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let refuse = ConsentMove::Refuse("患者が拒否".into());
     let (signed_event, refused_event) = (event("consent.signed", "a"), event("consent.refused", "a"));
+    let a_id = "a".parse().unwrap();
     let (x, y) = tokio::join!(
-        s.consent_move(&"a".parse().unwrap(), ConsentState::Shown, &sign, &[], &signed_event, AT),
-        other.consent_move(&"a".parse().unwrap(), ConsentState::Shown, &refuse, &[], &refused_event, AT)
+        s.consent_move(&a_id, ConsentState::Shown, &sign, &[], &signed_event, AT),
+        other.consent_move(&a_id, ConsentState::Shown, &refuse, &[], &refused_event, AT)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     assert!(x.is_some() != y.is_some(), "one of the two: {x:?} {y:?}");
@@ -95,10 +98,17 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
             assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none());
             // Drive a second request to a signature, so the rest of the test has a live consent.
             s.consent_create(&consent("a2", "record-link"), &[], &event("consent.requested", "a2"), AT).await.unwrap();
-            s.consent_move(&"a2".parse().unwrap(), ConsentState::Requested, &sign, &[], &event("consent.signed", "a2"), AT)
-                .await
-                .unwrap()
-                .expect("signed");
+            s.consent_move(
+                &"a2".parse().unwrap(),
+                ConsentState::Requested,
+                &sign,
+                &[],
+                &event("consent.signed", "a2"),
+                AT,
+            )
+            .await
+            .unwrap()
+            .expect("signed");
         }
         other => panic!("ended as {other:?}"),
     }
@@ -107,19 +117,33 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     // While a consent is live, another of the same service, patient and purpose cannot be signed.
     s.consent_create(&consent("b", "record-link"), &[], &event("consent.requested", "b"), AT).await.unwrap();
     let attest = ConsentMove::Sign(evidence(EvidenceLevel::PhysicianAttestation, "ef"));
-    assert!(s.consent_move(&"b".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("x", "b"), AT).await.unwrap().is_none());
+    assert!(
+        s.consent_move(&"b".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("x", "b"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Another purpose can.
     s.consent_create(&consent("c", "disclosure"), &[], &event("consent.requested", "c"), AT).await.unwrap();
-    let c = s.consent_move(&"c".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("consent.signed", "c"), AT).await;
+    let c = s
+        .consent_move(&"c".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("consent.signed", "c"), AT)
+        .await;
     assert_eq!(c.unwrap().unwrap().signature.unwrap().level, EvidenceLevel::PhysicianAttestation);
 
     // Nothing moves a pending consent after its deadline; a withdrawal has none.
     let late = (NOW + 600) * 1000;
     assert!(
-        s.consent_move(&"b".parse().unwrap(), ConsentState::Requested, &refuse, &[], &event("x", "b"), UnixTime::from_millis(late))
-            .await
-            .unwrap()
-            .is_none()
+        s.consent_move(
+            &"b".parse().unwrap(),
+            ConsentState::Requested,
+            &refuse,
+            &[],
+            &event("x", "b"),
+            UnixTime::from_millis(late)
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
     let withdrawn_event = event("consent.withdrawn", live.id.as_str());
@@ -171,9 +195,10 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
     }
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let (ex, ey) = (event("consent.signed", "x"), event("consent.signed", "y"));
+    let (x_id, y_id) = ("x".parse().unwrap(), "y".parse().unwrap());
     let (x, y) = tokio::join!(
-        s.consent_move(&"x".parse().unwrap(), ConsentState::Requested, &sign, &[], &ex, AT),
-        other.consent_move(&"y".parse().unwrap(), ConsentState::Requested, &sign, &[], &ey, AT)
+        s.consent_move(&x_id, ConsentState::Requested, &sign, &[], &ex, AT),
+        other.consent_move(&y_id, ConsentState::Requested, &sign, &[], &ey, AT)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     let live = match (x, y) {
@@ -238,7 +263,8 @@ async fn identity_links_are_updated_not_duplicated(db: TestDb) {
 async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: TestDb) {
     let s = &*db.store;
     let other = db.another_handle().await;
-    let rendered = ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Consent, b"%PDF-1.7 rendered".to_vec(), NOW);
+    let rendered =
+        ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Consent, b"%PDF-1.7 rendered".to_vec(), NOW);
     s.consent_create(
         &consent("d", "record-link"),
         std::slice::from_ref(&rendered),
@@ -247,27 +273,45 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
     )
     .await
     .unwrap();
-    assert_eq!(other.consent_document(&"d".parse().unwrap(), DocumentKind::Consent).await.unwrap(), Some(rendered.clone()));
+    assert_eq!(
+        other.consent_document(&"d".parse().unwrap(), DocumentKind::Consent).await.unwrap(),
+        Some(rendered.clone())
+    );
     assert!(other.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap().is_none());
 
-    let signed = ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::SignedConsent, b"%PDF-1.7 signed".to_vec(), NOW + 5);
-    let card = ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::CardAuthentication, vec![0x30, 0x03, 0x02, 0x01, 0x01], NOW + 5);
+    let signed =
+        ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::SignedConsent, b"%PDF-1.7 signed".to_vec(), NOW + 5);
+    let card = ConsentDocument::new(
+        &"d".parse().unwrap(),
+        DocumentKind::CardAuthentication,
+        vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        NOW + 5,
+    );
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let both = [signed.clone(), card.clone()];
     // From the wrong state: nothing moves, no document is written.
-    assert!(s.consent_move(&"d".parse().unwrap(), ConsentState::Shown, &sign, &both, &event("x", "d"), AT).await.unwrap().is_none());
+    assert!(
+        s.consent_move(&"d".parse().unwrap(), ConsentState::Shown, &sign, &both, &event("x", "d"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(s.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap().is_none());
     s.consent_move(&"d".parse().unwrap(), ConsentState::Requested, &sign, &both, &event("consent.signed", "d"), AT)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(other.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap(), Some(signed));
-    assert_eq!(other.consent_document(&"d".parse().unwrap(), DocumentKind::CardAuthentication).await.unwrap(), Some(card));
+    assert_eq!(
+        other.consent_document(&"d".parse().unwrap(), DocumentKind::CardAuthentication).await.unwrap(),
+        Some(card)
+    );
     assert_eq!(signed_sha(&rendered), rendered.sha256);
 
     // A withdrawal rendered later replaces an earlier rendering of it.
     for text in ["first", "second"] {
-        let pdf = ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Withdrawal, text.as_bytes().to_vec(), NOW + 9);
+        let pdf =
+            ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Withdrawal, text.as_bytes().to_vec(), NOW + 9);
         s.consent_document_put(&pdf, &event("consent.withdrawal_requested", "d"), AT).await.unwrap();
     }
     let withdrawal = s.consent_document(&"d".parse().unwrap(), DocumentKind::Withdrawal).await.unwrap().unwrap();
@@ -285,7 +329,10 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
     let far = NOW + 10 * 365 * 86_400;
     assert_eq!(s.consent_sweep(UnixTime::from_secs(far), UnixTime::from_secs(far), 100).await.unwrap(), 1);
     for kind in [DocumentKind::Consent, DocumentKind::SignedConsent, DocumentKind::Withdrawal] {
-        assert!(other.consent_document(&"d".parse().unwrap(), kind).await.unwrap().is_none(), "{kind:?} swept with its consent");
+        assert!(
+            other.consent_document(&"d".parse().unwrap(), kind).await.unwrap().is_none(),
+            "{kind:?} swept with its consent"
+        );
     }
 }
 

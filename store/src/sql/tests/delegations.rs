@@ -54,8 +54,13 @@ async fn delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted
     let s = db.store.as_ref();
     s.delegation_create(&delegation("d1", NOW + 3600), &event("delegation.create", "d1"), AT).await.unwrap();
     s.delegation_create(&delegation("d2", NOW + 60), &event("delegation.create", "d2"), AT).await.unwrap();
-    let live: Vec<String> =
-        s.delegations_by("hpki:dr", UnixTime::from_secs(NOW)).await.unwrap().into_iter().map(|d| d.id.to_string()).collect();
+    let live: Vec<String> = s
+        .delegations_by("hpki:dr", UnixTime::from_secs(NOW))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id.to_string())
+        .collect();
     assert_eq!(live.len(), 2);
     // d2 runs out: listed neither for the physician nor for the delegate, but still readable.
     assert_eq!(s.delegations_to("clerk", UnixTime::from_secs(NOW + 60)).await.unwrap().len(), 1);
@@ -70,12 +75,22 @@ async fn delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted
     s.oidc_create_grant(&grant("g2", "sess2")).await.unwrap();
 
     // Another physician cannot end it; the physician can, once; the acting session's grant is revoked.
-    assert!(s.delegation_end(&"d1".parse().unwrap(), "hpki:other", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
+    assert!(
+        s.delegation_end(&"d1".parse().unwrap(), "hpki:other", &event("delegation.end", "d1"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (ended, revoked) =
         s.delegation_end(&"d1".parse().unwrap(), "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().unwrap();
     assert_eq!((ended.ended_at, ended.ended_by.as_deref(), revoked), (Some(NOW), Some("portal:hpki:dr"), 1));
     assert!(!ended.live_at(NOW));
-    assert!(s.delegation_end(&"d1".parse().unwrap(), "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
+    assert!(
+        s.delegation_end(&"d1".parse().unwrap(), "hpki:dr", &event("delegation.end", "d1"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let grants = s.oidc_session_grants("sess1").await.unwrap();
     assert_eq!(grants[0].state, "revoked");
     assert_eq!(s.oidc_session_grants("sess2").await.unwrap()[0].state, "active");
