@@ -38,9 +38,11 @@
 //! can name. A facility admin never reaches another facility (403). An enrollment credential is a bearer secret
 //! handed over for one device, and must not be a way to breed more of them.
 
+use crate::facility::FacilityState;
 use crate::facility::{FacilityId, Transition};
 use crate::operator::{OperatorName, OperatorRole};
 use crate::store::Actor;
+use hcpki_model::{ProfileKind, SerialHex};
 
 /// Who is calling, as authenticated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,27 +261,174 @@ impl Action<'_> {
 pub enum Denial {
     /// The caller did not authenticate and must (HTTP 401).
     #[error("{0}")]
-    Unauthenticated(String),
+    Unauthenticated(Unauthenticated),
     /// The caller is known but may not do this (HTTP 403).
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Forbidden),
+}
+
+/// Why the caller must authenticate first (HTTP 401).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unauthenticated {
+    /// Nothing proved who the caller is.
+    #[error("authenticate with an operator certificate, the facility's PC certificate or an enrollment credential")]
+    Anonymous,
+    /// An enrollment credential that does not exist, or the wrong secret (the two are not told apart).
+    #[error("unknown credential or wrong secret: check the ID and secret")]
+    UnknownCredential,
+    /// An `Authorization` header that is not HTTP Basic.
+    #[error("the Authorization header must be HTTP Basic with the credential ID and secret")]
+    NotBasic,
+}
+
+/// Why a caller who is known may not do this (HTTP 403).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Forbidden {
+    /// The action is the operating body's: operators and auditors only.
+    #[error("only hcpki operators and auditors may do this")]
+    OperatorsOnly,
+    /// A facility is not activated by hand.
+    #[error("a facility becomes active with its first certificate; approve it instead")]
+    ActivateByApproving,
+    /// An auditor asked to change something.
+    #[error("auditors have read-only access: ask an operator")]
+    AuditorReadOnly,
+    /// A facility admin asked about another facility (or none).
+    #[error("you act for facility {own} only; {} is another facility", .asked.as_ref().map_or("-", FacilityId::as_str))]
+    OtherFacility {
+        /// The admin's facility.
+        own: FacilityId,
+        /// The facility the action names, if any.
+        asked: Option<FacilityId>,
+    },
+    /// A password + TOTP sign-in of a facility admin where the facility takes changes from cards only.
+    #[error(
+        "facility {0} takes changes only from a card sign-in: sign in to the portal with your HPKI or JPKI card \
+         and PIN, or ask the operating body to accept password + TOTP for the facility's admins (hcpki facility \
+         admin-login {0} --password-totp allow)"
+    )]
+    CardSignInOnly(FacilityId),
+    /// A facility PC certificate alone asked to change something.
+    #[error(
+        "a facility PC certificate alone may only read: to create or revoke credentials and certificates or \
+         issue PKCS#12 files, sign in through the portal at this PC (/console/login) as a person with a \
+         facility-admin console grant for {0} (an operator adds it: hcpki console-grant add --role \
+         facility-admin --facility {0} PERSON)"
+    )]
+    PcCertificateReadsOnly(FacilityId),
+    /// An enrollment credential asked to change something.
+    #[error(
+        "an enrollment credential cannot create or revoke credentials or certificates: sign in through the \
+         portal at a facility PC (its PC certificate on the connection) with a facility-admin console grant"
+    )]
+    CredentialReadsOnly,
+    /// The client certificate identifies nobody.
+    #[error("{0}")]
+    Certificate(CertificateRefusal),
+    /// A router's certificate: a device, not a person.
+    #[error(
+        "certificate {0} is a router's: routers are devices, not facility admins; use the facility's PC certificate"
+    )]
+    RouterCertificate(SerialHex),
+    /// A certificate of a profile that authenticates nobody to the admin API.
+    #[error("{0} certificates do not authenticate to the admin API")]
+    NotAdminProfile(ProfileKind),
+    /// An operator certificate without the operator's identity URI.
+    #[error("certificate {0} names no operator")]
+    NoOperatorNamed(SerialHex),
+    /// The operator is disabled.
+    #[error("operator {0} is disabled")]
+    OperatorDisabled(OperatorName),
+    /// The operator is not registered.
+    #[error("operator {0} is not registered: see `hcpki operator list`")]
+    OperatorUnknown(OperatorName),
+    /// The enrollment credential is used, expired or revoked.
+    #[error("credential {0}: use the facility's PC certificate or ask the operator for a new credential")]
+    CredentialSpent(SpentCredential),
+    /// The credential's facility may not enroll (rejected, suspended, retired, or not approved yet).
+    #[error("facility {facility} is {state}")]
+    FacilityState {
+        /// The facility.
+        facility: FacilityId,
+        /// Where it stands.
+        state: FacilityState,
+    },
+}
+
+/// How an enrollment credential was spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpentCredential {
+    /// Redeemed already.
+    #[error("was already used")]
+    Used,
+    /// Past its expiry.
+    #[error("expired")]
+    Expired,
+    /// Revoked by an operator.
+    #[error("was revoked")]
+    Revoked,
+}
+
+/// Why a certificate presented over TLS identifies nobody: the admin API's and EST re-enrollment's refusal,
+/// safe to show the client.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateRefusal {
+    /// Not a certificate.
+    #[error("the client certificate does not decode")]
+    Undecodable,
+    /// Not byte-identical to one this CA issued (the serial as the certificate carries it, hex).
+    #[error("certificate {0} was not issued by this CA")]
+    NotIssuedHere(String),
+    /// Revoked, or on hold while its facility is suspended.
+    #[error("certificate {0} is revoked or on hold (its facility is suspended or retired)")]
+    Revoked(SerialHex),
+    /// Past its notAfter.
+    #[error("certificate {0} is expired")]
+    Expired(SerialHex),
+    /// Recorded but not issued (an intent that never completed).
+    #[error("certificate {0} is not issued")]
+    NotIssued(SerialHex),
+    /// A CA certificate.
+    #[error("certificate {0} is not an end-entity certificate")]
+    NotEndEntity(SerialHex),
+    /// Neither a PC's nor a router's (EST re-enrollment).
+    #[error("certificate {0} is not a facility certificate")]
+    NotFacilityCertificate(SerialHex),
+    /// A facility certificate without its facility.
+    #[error("certificate {0} names no facility")]
+    NoFacility(SerialHex),
+    /// Its facility may not enroll.
+    #[error("facility {facility} is {state}")]
+    FacilityState {
+        /// The facility.
+        facility: FacilityId,
+        /// Where it stands.
+        state: FacilityState,
+    },
+    /// Its facility is not in the registry.
+    #[error("facility {0} does not exist")]
+    NoSuchFacility(FacilityId),
 }
 
 /// Decide whether `principal` may perform `action`.
 pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> {
     use Action as A;
-    let operators_only = || Denial::Forbidden("only hcpki operators and auditors may do this".into());
+    let operators_only = || Denial::Forbidden(Forbidden::OperatorsOnly);
     match (principal, action) {
         (_, A::Apply | A::WhoAmI) => Ok(()),
         (Principal::Anonymous, _) => authenticated(principal),
         (Principal::Operator { .. } | Principal::Person { .. }, A::Transition(Transition::Activate, _)) => {
-            Err(Denial::Forbidden("a facility becomes active with its first certificate; approve it instead".into()))
+            Err(Denial::Forbidden(Forbidden::ActivateByApproving))
         }
         (
             Principal::Operator { role: OperatorRole::Auditor, .. }
             | Principal::Person { role: OperatorRole::Auditor, .. },
             a,
-        ) if mutates(a) => Err(Denial::Forbidden("auditors have read-only access: ask an operator".into())),
+        ) if mutates(a) => Err(Denial::Forbidden(Forbidden::AuditorReadOnly)),
         (Principal::Operator { .. } | Principal::Person { .. }, _) => Ok(()),
         // A session lifetime is the operating body's policy for the facility, not the facility's own choice;
         // addresses are the network operator's to allocate (a facility allocating itself addresses could
@@ -311,33 +460,21 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
-                return Err(Denial::Forbidden(format!(
-                    "you act for facility {facility} only; {} is another facility",
-                    target.map(FacilityId::as_str).unwrap_or("-")
-                )));
+                return Err(Denial::Forbidden(Forbidden::OtherFacility {
+                    own: facility.clone(),
+                    asked: target.cloned(),
+                }));
             }
             match basis {
                 _ if !mutates(a) => Ok(()),
                 AdminBasis::Person { sign_in: AdminSignIn::Card | AdminSignIn::PasswordTotp, .. } => Ok(()),
                 AdminBasis::Person { sign_in: AdminSignIn::PasswordTotpNotAllowed, .. } => {
-                    Err(Denial::Forbidden(format!(
-                        "facility {facility} takes changes only from a card sign-in: sign in to the portal with \
-                         your HPKI or JPKI card and PIN, or ask the operating body to accept password + TOTP for \
-                         the facility's admins (hcpki facility admin-login {facility} --password-totp allow)"
-                    )))
+                    Err(Denial::Forbidden(Forbidden::CardSignInOnly(facility.clone())))
                 }
-                AdminBasis::Certificate(_) => Err(Denial::Forbidden(format!(
-                    "a facility PC certificate alone may only read: to create or revoke credentials and \
-                     certificates or issue PKCS#12 files, sign in through the portal at this PC (/console/login) as \
-                     a person with a facility-admin console grant for {facility} (an operator adds it: hcpki \
-                     console-grant add --role facility-admin --facility {facility} PERSON)"
-                ))),
-                AdminBasis::Credential(_) => Err(Denial::Forbidden(
-                    "an enrollment credential cannot create or revoke credentials or certificates: sign in through \
-                     the portal at a facility PC (its PC certificate on the connection) with a facility-admin \
-                     console grant"
-                        .into(),
-                )),
+                AdminBasis::Certificate(_) => {
+                    Err(Denial::Forbidden(Forbidden::PcCertificateReadsOnly(facility.clone())))
+                }
+                AdminBasis::Credential(_) => Err(Denial::Forbidden(Forbidden::CredentialReadsOnly)),
             }
         }
     }
@@ -346,10 +483,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
 /// Refuse the anonymous caller (before even looking up what it names, so it learns nothing of what exists).
 pub fn authenticated(principal: &Principal) -> Result<(), Denial> {
     match principal {
-        Principal::Anonymous => Err(Denial::Unauthenticated(
-            "authenticate with an operator certificate, the facility's PC certificate or an enrollment credential"
-                .into(),
-        )),
+        Principal::Anonymous => Err(Denial::Unauthenticated(Unauthenticated::Anonymous)),
         _ => Ok(()),
     }
 }
@@ -470,6 +604,7 @@ mod tests {
         let f = FacilityId::from_number(1).unwrap();
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
         let Err(Denial::Forbidden(why)) = decide(&pc, &Action::CreateCredential(&f)) else { panic!() };
+        let why = why.to_string();
         assert!(why.contains("sign in through the portal") && why.contains("console-grant add"), "{why}");
         let basis = AdminBasis::Person {
             person_key: "pwd:z".into(),
@@ -478,6 +613,7 @@ mod tests {
         };
         let pwd = Principal::FacilityAdmin { facility: f.clone(), basis };
         let Err(Denial::Forbidden(why)) = decide(&pwd, &Action::RevokeCertificate(&f)) else { panic!() };
+        let why = why.to_string();
         assert!(why.contains("card") && why.contains("admin-login"), "{why}");
     }
 

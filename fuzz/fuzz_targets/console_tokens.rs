@@ -16,14 +16,15 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hcpki::fuzzing::{CSRF_LIFETIME_SECS, CsrfError, CsrfKey, FormError, read_form};
+use hcpki::fuzzing::{CSRF_LIFETIME, CsrfError, CsrfKey, FormError, read_form};
+use hcpki_model::UnixTime;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 const SECRET: &[u8] = b"hcpki fuzz console csrf key";
 /// A client certificate's SHA-256 fingerprint, as the console binds its forms.
 const BINDING: &str = "5d41402abc4b2a76b9719d911017c592a4b5b1e3f0b1c2d3e4f5a6b7c8d9e0f1";
-const NOW: i64 = 1_800_000_000;
+const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 /// A form with the field types console handlers read (text, number, flag, optional).
 #[derive(Debug, serde::Deserialize)]
@@ -78,10 +79,13 @@ fn check_token(key: &CsrfKey, token: &str) {
     let mut expiry = [0; 8];
     expiry.copy_from_slice(&bytes[..8]);
     let expiry = i64::from_be_bytes(expiry);
-    let genuine = key.token(BINDING, expiry.wrapping_sub(CSRF_LIFETIME_SECS)) == token.trim();
+    let lifetime = i64::try_from(CSRF_LIFETIME.as_secs()).unwrap_or(i64::MAX);
+    // The key's token for this expiry, made at the moment it would have been made (`now` is seconds on the wire).
+    let genuine = key.token(BINDING, UnixTime::from_secs(expiry.wrapping_sub(lifetime))) == token.trim();
+    let now = NOW.as_secs();
     match result {
-        Ok(()) => assert!(genuine && expiry > NOW, "accepted {token:?} (expiry {expiry})"),
-        Err(CsrfError::Expired) => assert!(genuine && expiry <= NOW, "expired {token:?} (expiry {expiry})"),
-        Err(_) => assert!(!genuine || expiry.checked_sub(CSRF_LIFETIME_SECS).is_none(), "refused {token:?}"),
+        Ok(()) => assert!(genuine && expiry > now, "accepted {token:?} (expiry {expiry})"),
+        Err(CsrfError::Expired) => assert!(genuine && expiry <= now, "expired {token:?} (expiry {expiry})"),
+        Err(_) => assert!(!genuine || expiry.checked_sub(lifetime).is_none(), "refused {token:?}"),
     }
 }

@@ -19,6 +19,7 @@ pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;
 pub mod signature;
+pub mod sso_id;
 pub mod unix_time;
 
 pub use acme_id::{ACME_ID_OCTETS, AcmeAccountId, AcmeOrderId, InvalidAcmeId};
@@ -33,4 +34,5 @@ pub use oidc_client_id::{InvalidOidcClientId, OidcClientId};
 pub use profile_kind::{ProfileKind, UnknownProfile};
 pub use serial::{RandomError, Serial};
 pub use serial_hex::{InvalidSerial, SerialHex};
+pub use sso_id::{ConsentId, DelegationId, InvalidSsoId, MAX_SSO_ID_CHARS, SigningRequestId};
 pub use unix_time::UnixTime;

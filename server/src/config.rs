@@ -223,9 +223,11 @@ impl ConsoleConfig {
         self == &Self::default()
     }
 
-    /// The absolute and idle lifetimes in seconds, clamped to their ranges.
-    pub fn lifetimes(&self) -> (i64, i64) {
-        (i64::from(self.session_hours.clamp(1, 24)) * 3600, i64::from(self.idle_minutes.clamp(5, 480)) * 60)
+    /// The absolute and idle lifetimes, clamped to their ranges.
+    pub fn lifetimes(&self) -> (std::time::Duration, std::time::Duration) {
+        let hours = u64::from(self.session_hours.clamp(1, 24));
+        let minutes = u64::from(self.idle_minutes.clamp(5, 480));
+        (std::time::Duration::from_secs(hours * 3600), std::time::Duration::from_secs(minutes * 60))
     }
 
     /// The one redirect URI of the console's sign-in, `<url>/console/login/callback`, when `url` is set; an

@@ -227,7 +227,7 @@ impl Viewer {
 
     /// A fresh CSRF token for a form on this page.
     pub fn csrf(&self) -> String {
-        self.key.token(&self.binding, self.now())
+        self.key.token(&self.binding, self.at())
     }
 
     /// The refusal page of `problem` for this viewer.
@@ -269,7 +269,7 @@ impl Viewer {
                 return Err(error_page::too_large(self.lang, self.principal(), max, advice));
             }
         };
-        match csrf::read_form(&self.key, &bytes, &self.binding, self.now()) {
+        match csrf::read_form(&self.key, &bytes, &self.binding, self.at()) {
             Ok(t) => Ok(t),
             Err(csrf::FormError::Token(why)) => {
                 let e = ApiError::forbidden("form refused", why.to_string());

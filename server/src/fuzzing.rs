@@ -70,4 +70,4 @@ pub use crate::web::headers::{basic_credentials, bearer_token, own_origin};
 
 /// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
 /// other fields as the handler's type.
-pub use crate::app::csrf::{CsrfError, CsrfKey, FormError, LIFETIME_SECS as CSRF_LIFETIME_SECS, read_form};
+pub use crate::app::csrf::{CsrfError, CsrfKey, FormError, LIFETIME as CSRF_LIFETIME, read_form};

@@ -25,6 +25,7 @@ pub mod lending_endpoints;
 pub mod login_form;
 mod pages;
 mod password_login;
+pub mod path_id;
 pub mod patient_desk;
 pub mod problem;
 mod reasons;

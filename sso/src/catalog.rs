@@ -7,7 +7,7 @@
 //! within that time, without a restart). [`crate::policy::decide`] stays a pure function of the values read.
 
 use crate::policy::{Services, ServicesError};
-use hcpki_ca::store::{Actor, ServiceRecord, Services as ServiceRows, Store, StoreError};
+use hcpki_ca::store::{Actor, CatalogAreas, ServiceRecord, Services as ServiceRows, StoreError};
 use hcpki_pkix::time::Clock;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// The services as this replica last read them.
 #[derive(Debug)]
 pub struct Catalog {
-    store: Arc<dyn Store>,
+    store: Arc<dyn CatalogAreas>,
     seed: Option<PathBuf>,
     refresh: Duration,
     /// Stamps the seed's import.
@@ -34,7 +34,7 @@ struct Cached {
 impl Catalog {
     /// The services in `store`, seeded from the file `seed` if the database was never seeded, re-checked at
     /// most every `refresh` (a span of `Instant`s); the import is stamped by `clock`.
-    pub fn new(store: Arc<dyn Store>, seed: Option<PathBuf>, refresh: Duration, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn CatalogAreas>, seed: Option<PathBuf>, refresh: Duration, clock: Arc<dyn Clock>) -> Self {
         Self { store, seed, refresh, clock, cached: RwLock::new(None) }
     }
 

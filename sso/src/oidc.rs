@@ -39,6 +39,7 @@ use crate::policy::Claims;
 use crate::refusals::Refusals;
 use crate::secret::PortalSecret;
 use hcpki_ca::store::Store;
+use hcpki_model::OidcClientId;
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
@@ -108,8 +109,8 @@ impl Provider {
     /// The client an authorization request names: the web console's built-in one (D42, never a row of
     /// `oidc_clients`) or a registered one. `/authorize` and the login page's CSP (the origins its form's
     /// redirects reach) resolve a client the same way, so they cannot disagree on who it is.
-    pub async fn authorizing_client(&self, id: &str) -> Result<Option<Arc<client::Client>>, OAuthError> {
-        if id == client::CONSOLE_CLIENT_ID {
+    pub async fn authorizing_client(&self, id: &OidcClientId) -> Result<Option<Arc<client::Client>>, OAuthError> {
+        if id.as_str() == client::CONSOLE_CLIENT_ID {
             return Ok(Some(Arc::new(client::Client::console())));
         }
         self.clients.load(id).await

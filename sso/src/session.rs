@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_ca::store::{SessionAreas, SessionRecord, StoreError};
 use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
@@ -103,7 +103,7 @@ pub struct Created {
 /// The session store of the portal.
 #[derive(Clone, Debug)]
 pub struct Sessions {
-    store: Arc<dyn Store>,
+    store: Arc<dyn SessionAreas>,
     secret: Arc<PortalSecret>,
     lifetime_secs: i64,
     presence_secs: Option<i64>,
@@ -115,7 +115,7 @@ impl Sessions {
     /// (`hcpki portal lifetime set`). With `presence_secs`, a card session also needs the card agent to
     /// renew its presence lease that often (D26).
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn SessionAreas>,
         secret: Arc<PortalSecret>,
         lifetime_secs: i64,
         presence_secs: Option<i64>,

@@ -23,6 +23,7 @@ use crate::oidc::grant_type::GrantType;
 use crate::oidc::{Context, OAuthError, random_token};
 use crate::policy::ClientRule;
 use crate::refusals::named;
+use hcpki_model::OidcClientId;
 use sender::{Binding, Possession, SenderError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -293,7 +294,12 @@ async fn issue(
     let Some(grant) = grant.filter(|g| g.state == "active") else {
         return Err(refused(ExchangeError::SubjectToken("its grant was revoked (signed out, delegation ended)")));
     };
-    let Some(target) = provider.clients.load(&request.target).await? else {
+    // The request's `audience` names the target: a text that is no client id is no client to issue for (400).
+    let target = match OidcClientId::parse(&request.target) {
+        Ok(id) => provider.clients.load(&id).await?,
+        Err(_) => None,
+    };
+    let Some(target) = target else {
         return Err(refused(ExchangeError::UnknownAudience(request.target.clone())));
     };
     // The target service has subjects of its own (pairwise per service): recomputed from the people behind the
@@ -384,8 +390,8 @@ async fn issue(
 }
 
 /// The delegation the chain's person actor acts under, if any.
-fn innermost_delegation(act: &Act) -> Option<&str> {
-    act.delegation.as_ref().map(|d| d.id.as_str()).or_else(|| act.act.as_deref().and_then(innermost_delegation))
+fn innermost_delegation(act: &Act) -> Option<&hcpki_model::DelegationId> {
+    act.delegation.as_ref().map(|d| &d.id).or_else(|| act.act.as_deref().and_then(innermost_delegation))
 }
 
 /// `act` with every person's subject replaced by `delegate_sub` (the target service's subject of the one person

@@ -94,7 +94,7 @@ pub struct SignatureEvidence {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentRecord {
     /// Random id (256 bits, base64url).
-    pub id: String,
+    pub id: hcpki_model::ConsentId,
     /// The service (OIDC client id) that asked, or `portal`.
     pub client_id: String,
     /// The purpose the service declared for it.
@@ -232,10 +232,10 @@ pub struct ConsentDocument {
 
 impl ConsentDocument {
     /// `bytes` as `kind` of consent `consent_id`, hashed here.
-    pub fn new(consent_id: &str, kind: DocumentKind, bytes: Vec<u8>, created_at: i64) -> Self {
+    pub fn new(consent_id: &hcpki_model::ConsentId, kind: DocumentKind, bytes: Vec<u8>, created_at: i64) -> Self {
         use sha2::Digest as _;
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        Self { consent_id: consent_id.to_owned(), kind, bytes, sha256, created_at }
+        Self { consent_id: consent_id.to_string(), kind, bytes, sha256, created_at }
     }
 }
 

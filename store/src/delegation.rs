@@ -8,7 +8,7 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DelegationRecord {
     /// Random id, named in forms, tokens (`act.delegation`) and the audit log.
-    pub id: String,
+    pub id: hcpki_model::DelegationId,
     /// The facility of the physician's login: the delegate acts only in sessions at this facility.
     pub facility_id: String,
     /// The physician's portal person key (the HPKI card holder's).

@@ -19,6 +19,7 @@
 //! ([`fault`]) its writes pass.
 #![forbid(unsafe_code)]
 
+pub mod areas;
 pub mod audit;
 pub mod consent;
 pub mod console_grant;
@@ -40,6 +41,7 @@ mod sql;
 mod sso;
 pub mod traits;
 
+pub use areas::{CatalogAreas, ClientAreas, SessionAreas};
 pub use error::StoreError;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
@@ -98,6 +100,9 @@ pub trait Store:
     + Delegations
     + DeviceNames
     + IssuanceHalts
+    + SessionAreas
+    + ClientAreas
+    + CatalogAreas
     + std::fmt::Debug
 {
 }

@@ -37,7 +37,7 @@ impl SigningState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SigningRequestRecord {
     /// Random id (256 bits, base64url): also what the page's and the status URL's paths carry.
-    pub id: String,
+    pub id: hcpki_model::SigningRequestId,
     /// The service (OIDC client) that asked.
     pub client_id: String,
     /// The person the access token's grant names (its session's person key).

@@ -119,6 +119,7 @@ mod signature_agreement;
 mod signature_renew;
 mod signature_verify;
 mod signing_requests;
+mod sso_ids;
 mod systemd;
 mod token_exchange;
 mod tsa;

@@ -2,6 +2,7 @@
 //! ([`EstAuthority`], [`EnrollAuthority`]), over the registrar's credentials and the issuance pipeline.
 
 use super::{Authority, CaName, FacilityRefusal, IssueRequest, SigningError};
+use crate::access::CertificateRefusal;
 use crate::enroll::est::EstAuthority;
 use crate::enroll::{Basis, EnrollAuthority, EnrollError, Grant, Holder, Protocol};
 use crate::profile::{KeyClass, ProfileKind};
@@ -85,12 +86,12 @@ impl EnrollAuthority for Authority {
             Ok(p) if matches!(p.profile, ProfileKind::Router | ProfileKind::Pc) => {
                 self.registrar.in_good_standing(p).await
             }
-            Ok(p) => Err(Presented::Refused(format!("certificate {} is not a facility certificate", p.record.serial))),
+            Ok(p) => Err(Presented::Refused(CertificateRefusal::NotFacilityCertificate(p.record.serial))),
             Err(e) => Err(e),
         };
         let (cert, record, profile, facility) = match checked {
             Ok(ok) => ok,
-            Err(Presented::Refused(reason)) => return refused(reason).await,
+            Err(Presented::Refused(reason)) => return refused(reason.to_string()).await,
             Err(Presented::Store(e)) => return Err(unavailable(e)),
         };
         let (sans, device) = names_of(&cert, &record.sans, profile);

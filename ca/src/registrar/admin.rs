@@ -4,7 +4,7 @@
 
 use super::Registrar;
 use super::credentials::{Known, Presented};
-use crate::access::{AdminBasis, Denial, Principal};
+use crate::access::{AdminBasis, Denial, Forbidden, Principal, SpentCredential, Unauthenticated};
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::credential::{CredentialCheck, Refusal};
 use crate::error::RegistryError;
@@ -18,10 +18,10 @@ impl Registrar {
     /// certificates identify devices, not people, and are refused. `Ok(Err(_))` is a refusal to audit and
     /// answer; `Err(_)` is the CA's own trouble.
     pub async fn principal_for_certificate(&self, der: &[u8]) -> Result<Result<Principal, Denial>, RegistryError> {
-        let refused = |reason: String| Ok(Err(Denial::Forbidden(reason)));
+        let refused = |reason: Forbidden| Ok(Err(Denial::Forbidden(reason)));
         let known = match self.presented(der).await {
             Ok(k) => k,
-            Err(Presented::Refused(reason)) => return refused(reason),
+            Err(Presented::Refused(reason)) => return refused(Forbidden::Certificate(reason)),
             Err(Presented::Store(e)) => return Err(e.into()),
         };
         match known.profile {
@@ -31,15 +31,11 @@ impl Registrar {
                     facility,
                     basis: AdminBasis::Certificate(record.serial.into_string()),
                 })),
-                Err(Presented::Refused(reason)) => refused(reason),
+                Err(Presented::Refused(reason)) => refused(Forbidden::Certificate(reason)),
                 Err(Presented::Store(e)) => Err(e.into()),
             },
-            ProfileKind::Router => refused(format!(
-                "certificate {} is a router's: routers are devices, not facility admins; use the facility's PC \
-                 certificate",
-                known.record.serial
-            )),
-            other => refused(format!("{other} certificates do not authenticate to the admin API")),
+            ProfileKind::Router => refused(Forbidden::RouterCertificate(known.record.serial)),
+            other => refused(Forbidden::NotAdminProfile(other)),
         }
     }
 
@@ -51,12 +47,12 @@ impl Registrar {
             .filter_map(|s| s.strip_prefix("URI:"))
             .find_map(crate::profile::operator::parse_identity_uri);
         let Some(name) = name else {
-            return Ok(Err(Denial::Forbidden(format!("certificate {} names no operator", known.record.serial))));
+            return Ok(Err(Denial::Forbidden(Forbidden::NoOperatorNamed(known.record.serial.clone()))));
         };
         Ok(match self.operators.operator(&name).await? {
             Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
-            Some(_) => Err(Denial::Forbidden(format!("operator {name} is disabled"))),
-            None => Err(Denial::Forbidden(format!("operator {name} is not registered: see `hcpki operator list`"))),
+            Some(_) => Err(Denial::Forbidden(Forbidden::OperatorDisabled(name))),
+            None => Err(Denial::Forbidden(Forbidden::OperatorUnknown(name))),
         })
     }
 
@@ -73,18 +69,22 @@ impl Registrar {
         match record.check(secret, record.protocol, None, self.hierarchy.at()) {
             Ok(_) => {}
             Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
-            Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {
-                return Ok(Err(Denial::Forbidden(format!(
-                    "{r}: use the facility's PC certificate or ask the operator for a new credential"
-                ))));
+            Err(Refusal::Used) => return Ok(Err(Denial::Forbidden(Forbidden::CredentialSpent(SpentCredential::Used)))),
+            Err(Refusal::Expired) => {
+                return Ok(Err(Denial::Forbidden(Forbidden::CredentialSpent(SpentCredential::Expired))));
             }
-            Err(r) => return Ok(Err(Denial::Forbidden(r.to_string()))),
+            Err(Refusal::Revoked) => {
+                return Ok(Err(Denial::Forbidden(Forbidden::CredentialSpent(SpentCredential::Revoked))));
+            }
+            // No protocol or profile is asked of the credential here, so no other refusal can come; were one to,
+            // it is a credential that does not authenticate.
+            Err(_) => return Ok(Err(unknown_credential())),
         }
         Ok(match self.facilities.facility(&record.facility).await? {
             Some(f) if f.state.may_enroll() => {
                 Ok(Principal::FacilityAdmin { facility: f.id, basis: AdminBasis::Credential(record.id) })
             }
-            Some(f) => Err(Denial::Forbidden(format!("facility {} is {}", f.id, f.state))),
+            Some(f) => Err(Denial::Forbidden(Forbidden::FacilityState { facility: f.id, state: f.state })),
             None => Err(unknown_credential()),
         })
     }
@@ -132,5 +132,5 @@ impl Registrar {
 }
 
 fn unknown_credential() -> Denial {
-    Denial::Unauthenticated("unknown credential or wrong secret: check the ID and secret".into())
+    Denial::Unauthenticated(Unauthenticated::UnknownCredential)
 }

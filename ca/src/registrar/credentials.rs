@@ -2,6 +2,7 @@
 //! enrollment, and the check of a certificate presented over TLS (EST re-enrollment, the admin API).
 
 use super::Registrar;
+use crate::access::CertificateRefusal;
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::acme::eab::EnrollmentKey;
 use crate::enroll::credential::{self, CredentialCheck, CredentialError, Minted};
@@ -108,7 +109,7 @@ impl Registrar {
 /// Why a certificate presented over TLS is not accepted.
 pub(crate) enum Presented {
     /// Refused, with the reason (safe to show the client).
-    Refused(String),
+    Refused(CertificateRefusal),
     /// The registry could not be read.
     Store(StoreError),
 }
@@ -125,7 +126,7 @@ impl Registrar {
     /// byte-identical), status issued, unexpired. Shared by EST re-enrollment and the admin API.
     pub(crate) async fn presented(&self, certificate_der: &[u8]) -> Result<Known, Presented> {
         let Ok(cert) = Certificate::from_der(certificate_der) else {
-            return Err(Presented::Refused("the client certificate does not decode".into()));
+            return Err(Presented::Refused(CertificateRefusal::Undecodable));
         };
         let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
         let found = self
@@ -135,19 +136,20 @@ impl Registrar {
             .map_err(Presented::Store)?;
         let record = match found {
             Some(r) if r.der.as_deref() == Some(certificate_der) => r,
-            _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
+            _ => return Err(Presented::Refused(CertificateRefusal::NotIssuedHere(serial))),
         };
         if record.status != CertStatus::Issued || record.not_after <= self.hierarchy.now() {
+            let serial = record.serial.clone();
             let why = match record.status {
                 // A suspended facility's certificates are on hold (certificateHold) until it resumes.
-                CertStatus::Revoked => "revoked or on hold (its facility is suspended or retired)",
-                _ if record.status == CertStatus::Issued => "expired",
-                _ => "not issued",
+                CertStatus::Revoked => CertificateRefusal::Revoked(serial),
+                _ if record.status == CertStatus::Issued => CertificateRefusal::Expired(serial),
+                _ => CertificateRefusal::NotIssued(serial),
             };
-            return Err(Presented::Refused(format!("certificate {serial} is {why}")));
+            return Err(Presented::Refused(why));
         }
         let Some(profile) = record.profile.end_entity() else {
-            return Err(Presented::Refused(format!("certificate {serial} is not an end-entity certificate")));
+            return Err(Presented::Refused(CertificateRefusal::NotEndEntity(record.serial)));
         };
         Ok(Known { cert, record, profile })
     }
@@ -158,12 +160,12 @@ impl Registrar {
         known: Known,
     ) -> Result<(Certificate, crate::store::CertificateRecord, ProfileKind, FacilityId), Presented> {
         let Some(facility_id) = known.record.facility.clone() else {
-            return Err(Presented::Refused(format!("certificate {} names no facility", known.record.serial)));
+            return Err(Presented::Refused(CertificateRefusal::NoFacility(known.record.serial)));
         };
         match self.facilities.facility(&facility_id).await.map_err(Presented::Store)? {
             Some(f) if f.state.may_enroll() => Ok((known.cert, known.record, known.profile, facility_id)),
-            Some(f) => Err(Presented::Refused(format!("facility {} is {}", f.id, f.state))),
-            None => Err(Presented::Refused(format!("facility {facility_id} does not exist"))),
+            Some(f) => Err(Presented::Refused(CertificateRefusal::FacilityState { facility: f.id, state: f.state })),
+            None => Err(Presented::Refused(CertificateRefusal::NoSuchFacility(facility_id))),
         }
     }
 }

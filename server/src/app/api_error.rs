@@ -71,8 +71,10 @@ impl ApiError {
 impl From<Denial> for ApiError {
     fn from(d: Denial) -> Self {
         match d {
-            Denial::Unauthenticated(why) => Self::new(StatusCode::UNAUTHORIZED, "authentication required", why),
-            Denial::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "forbidden", why),
+            Denial::Unauthenticated(why) => {
+                Self::new(StatusCode::UNAUTHORIZED, "authentication required", why.to_string())
+            }
+            Denial::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "forbidden", why.to_string()),
             other => Self::new(StatusCode::FORBIDDEN, "forbidden", other.to_string()),
         }
     }

@@ -12,7 +12,7 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
-use hcpki_ca::access::{self, Action, Denial, Principal};
+use hcpki_ca::access::{self, Action, Denial, Principal, Unauthenticated};
 use std::sync::Arc;
 
 /// The authenticated caller of an admin API request.
@@ -91,9 +91,7 @@ impl FromRequestParts<AppState> for Caller {
             (Some(der), None) => state.admin.registrar().principal_for_certificate(der).await,
             (None, Some(value)) => match basic_credentials(value.as_bytes()) {
                 Some((id, secret)) => state.admin.registrar().principal_for_credential(&id, &secret).await,
-                None => Ok(Err(Denial::Unauthenticated(
-                    "the Authorization header must be HTTP Basic with the credential ID and secret".into(),
-                ))),
+                None => Ok(Err(Denial::Unauthenticated(Unauthenticated::NotBasic))),
             },
         };
         match resolved {

@@ -8,9 +8,11 @@
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hcpki_model::UnixTime;
+use std::time::Duration;
 
-/// How long a form stays usable (seconds).
-pub const LIFETIME_SECS: i64 = 3600;
+/// How long a form stays usable. The token carries its expiry in whole seconds (the wire form since D36).
+pub const LIFETIME: Duration = Duration::from_secs(3600);
 const LABEL: &[u8] = b"hcpki console csrf v1";
 
 /// The token key.
@@ -43,21 +45,21 @@ impl CsrfKey {
         Self(hmac::Key::new(hmac::HMAC_SHA256, secret))
     }
 
-    /// A token for `binding`, valid until `now + LIFETIME_SECS`.
-    pub fn token(&self, binding: &str, now: i64) -> String {
-        let expiry = now.saturating_add(LIFETIME_SECS);
+    /// A token for `binding`, valid until `now + LIFETIME`.
+    pub fn token(&self, binding: &str, now: UnixTime) -> String {
+        let expiry = now.plus(LIFETIME).as_secs();
         let mut out = expiry.to_be_bytes().to_vec();
         out.extend_from_slice(hmac::sign(&self.0, &message(binding, expiry)).as_ref());
         B64.encode(out)
     }
 
     /// Check a token for `binding` at `now`.
-    pub fn verify(&self, token: &str, binding: &str, now: i64) -> Result<(), CsrfError> {
+    pub fn verify(&self, token: &str, binding: &str, now: UnixTime) -> Result<(), CsrfError> {
         let bytes = B64.decode(token.trim()).map_err(|_| CsrfError::Invalid)?;
         let (expiry, tag) = bytes.split_at_checked(8).ok_or(CsrfError::Invalid)?;
         let expiry = i64::from_be_bytes(expiry.try_into().map_err(|_| CsrfError::Invalid)?);
         hmac::verify(&self.0, &message(binding, expiry), tag).map_err(|_| CsrfError::Invalid)?;
-        if now >= expiry { Err(CsrfError::Expired) } else { Ok(()) }
+        if now.as_secs() >= expiry { Err(CsrfError::Expired) } else { Ok(()) }
     }
 }
 
@@ -79,7 +81,7 @@ pub fn read_form<T: serde::de::DeserializeOwned>(
     key: &CsrfKey,
     body: &[u8],
     binding: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<T, FormError> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| FormError::Malformed(e.to_string()))?;
@@ -105,39 +107,41 @@ fn message(binding: &str, expiry: i64) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    const T1000: UnixTime = UnixTime::from_secs(1000);
+
     #[test]
     fn tokens_bind_the_certificate_and_expire() {
         let key = CsrfKey::from_secret(b"one deployment's key");
-        let t = key.token("aa", 1000);
-        assert_eq!(key.verify(&t, "aa", 1000), Ok(()));
-        assert_eq!(key.verify(&t, "bb", 1000), Err(CsrfError::Invalid));
-        assert_eq!(key.verify(&t, "aa", 1000 + LIFETIME_SECS), Err(CsrfError::Expired));
-        assert_eq!(CsrfKey::from_secret(b"another deployment's key").verify(&t, "aa", 1000), Err(CsrfError::Invalid));
-        assert_eq!(key.verify("", "aa", 1000), Err(CsrfError::Invalid));
-        assert_eq!(key.verify("!!", "aa", 1000), Err(CsrfError::Invalid));
+        let t = key.token("aa", T1000);
+        assert_eq!(key.verify(&t, "aa", T1000), Ok(()));
+        assert_eq!(key.verify(&t, "bb", T1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify(&t, "aa", T1000.plus(LIFETIME)), Err(CsrfError::Expired));
+        assert_eq!(CsrfKey::from_secret(b"another deployment's key").verify(&t, "aa", T1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify("", "aa", T1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify("!!", "aa", T1000), Err(CsrfError::Invalid));
         // A later expiry spliced onto the old tag does not verify.
         let mut forged = B64.decode(&t).unwrap();
-        forged[..8].copy_from_slice(&(5000i64 + LIFETIME_SECS).to_be_bytes());
-        assert_eq!(key.verify(&B64.encode(forged), "aa", 5000), Err(CsrfError::Invalid));
+        forged[..8].copy_from_slice(&(5000i64 + 3600).to_be_bytes());
+        assert_eq!(key.verify(&B64.encode(forged), "aa", UnixTime::from_secs(5000)), Err(CsrfError::Invalid));
     }
 
     #[test]
     fn forms_are_read_after_their_token() {
         let key = CsrfKey::from_secret(b"one deployment's key");
-        let body = format!("name=%E8%A8%BA%E7%99%82%E6%89%80&csrf={}&kind=clinic", key.token("aa", 1000));
-        let fields: Vec<(String, String)> = read_form(&key, body.as_bytes(), "aa", 1000).unwrap();
+        let body = format!("name=%E8%A8%BA%E7%99%82%E6%89%80&csrf={}&kind=clinic", key.token("aa", T1000));
+        let fields: Vec<(String, String)> = read_form(&key, body.as_bytes(), "aa", T1000).unwrap();
         assert_eq!(fields, [("name".to_owned(), "診療所".to_owned()), ("kind".to_owned(), "clinic".to_owned())]);
-        let refused = read_form::<Vec<(String, String)>>(&key, body.as_bytes(), "bb", 1000);
+        let refused = read_form::<Vec<(String, String)>>(&key, body.as_bytes(), "bb", T1000);
         assert_eq!(refused, Err(FormError::Token(CsrfError::Invalid)));
-        let untokened = read_form::<Vec<(String, String)>>(&key, b"a=%ff", "aa", 1000);
+        let untokened = read_form::<Vec<(String, String)>>(&key, b"a=%ff", "aa", T1000);
         assert_eq!(untokened, Err(FormError::Token(CsrfError::Invalid)), "no token, whatever the fields");
         #[derive(Debug, serde::Deserialize)]
         struct Number {
             n: u32,
         }
-        let body = format!("n=7&csrf={}", key.token("aa", 1000));
-        assert_eq!(read_form::<Number>(&key, body.as_bytes(), "aa", 1000).unwrap().n, 7);
-        let body = format!("n=x&csrf={}", key.token("aa", 1000));
-        assert!(matches!(read_form::<Number>(&key, body.as_bytes(), "aa", 1000), Err(FormError::Malformed(_))));
+        let body = format!("n=7&csrf={}", key.token("aa", T1000));
+        assert_eq!(read_form::<Number>(&key, body.as_bytes(), "aa", T1000).unwrap().n, 7);
+        let body = format!("n=x&csrf={}", key.token("aa", T1000));
+        assert!(matches!(read_form::<Number>(&key, body.as_bytes(), "aa", T1000), Err(FormError::Malformed(_))));
     }
 }

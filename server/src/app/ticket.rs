@@ -8,31 +8,30 @@
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hcpki_model::UnixTime;
+use std::time::Duration;
 
 /// The session cookie. `__Host-`: HTTPS only, this exact host, path `/` (RFC 6265bis §4.1.3.2).
 pub const SESSION_COOKIE: &str = "__Host-hcpki-console";
 /// The sign-in in progress (the PKCE verifier's seed): sent back on the portal's redirect.
 pub const LOGIN_COOKIE: &str = "__Host-hcpki-console-login";
-/// How long a sign-in may take at the portal (seconds), a card PIN entry included.
-pub const LOGIN_SECS: i64 = 600;
+/// How long a sign-in may take at the portal, a card PIN entry included.
+pub const LOGIN: Duration = Duration::from_secs(600);
 const SESSION_LABEL: &[u8] = b"hcpki console session v1";
 const LOGIN_LABEL: &[u8] = b"hcpki console login v1";
 
 /// The cookie keys and the session lifetimes.
 pub struct Tickets {
     key: hmac::Key,
-    /// A session lasts at most this long from its sign-in (seconds).
-    pub absolute_secs: i64,
-    /// A session without a request for this long has ended (seconds).
-    pub idle_secs: i64,
+    /// A session lasts at most this long from its sign-in.
+    pub absolute: Duration,
+    /// A session without a request for this long has ended.
+    pub idle: Duration,
 }
 
 impl std::fmt::Debug for Tickets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tickets")
-            .field("absolute_secs", &self.absolute_secs)
-            .field("idle_secs", &self.idle_secs)
-            .finish()
+        f.debug_struct("Tickets").field("absolute", &self.absolute).field("idle", &self.idle).finish()
     }
 }
 
@@ -41,10 +40,10 @@ impl std::fmt::Debug for Tickets {
 pub struct Ticket {
     /// The OIDC grant of the sign-in (the portal session and the person are found through it).
     pub grant: String,
-    /// When the person signed in to the console.
-    pub issued_at: i64,
-    /// The last request.
-    pub seen_at: i64,
+    /// When the person signed in to the console (whole seconds in the cookie).
+    pub issued_at: UnixTime,
+    /// The last request (whole seconds in the cookie).
+    pub seen_at: UnixTime,
 }
 
 /// Why a cookie was refused.
@@ -64,30 +63,30 @@ pub enum TicketError {
 
 impl Tickets {
     /// Keys from the deployment's secret (`EnrollmentKey::derive_for("console session")`) and the lifetimes.
-    pub fn new(secret: &[u8], absolute_secs: i64, idle_secs: i64) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, secret), absolute_secs, idle_secs }
+    pub fn new(secret: &[u8], absolute: Duration, idle: Duration) -> Self {
+        Self { key: hmac::Key::new(hmac::HMAC_SHA256, secret), absolute, idle }
     }
 
     /// The session cookie's value.
     pub fn session(&self, t: &Ticket) -> String {
-        let mut payload = t.issued_at.to_be_bytes().to_vec();
-        payload.extend_from_slice(&t.seen_at.to_be_bytes());
+        let mut payload = t.issued_at.as_secs().to_be_bytes().to_vec();
+        payload.extend_from_slice(&t.seen_at.as_secs().to_be_bytes());
         payload.extend_from_slice(t.grant.as_bytes());
         self.seal(SESSION_LABEL, &payload)
     }
 
     /// Read a session cookie at `now`: signature, absolute and idle lifetimes.
-    pub fn read_session(&self, text: &str, now: i64) -> Result<Ticket, TicketError> {
+    pub fn read_session(&self, text: &str, now: UnixTime) -> Result<Ticket, TicketError> {
         let payload = self.open(SESSION_LABEL, text)?;
         let (times, grant) = payload.split_at_checked(16).ok_or(TicketError::Invalid)?;
         let (issued, seen) = times.split_at(8);
-        let issued_at = i64::from_be_bytes(issued.try_into().map_err(|_| TicketError::Invalid)?);
-        let seen_at = i64::from_be_bytes(seen.try_into().map_err(|_| TicketError::Invalid)?);
+        let issued_at = UnixTime::from_secs(i64::from_be_bytes(issued.try_into().map_err(|_| TicketError::Invalid)?));
+        let seen_at = UnixTime::from_secs(i64::from_be_bytes(seen.try_into().map_err(|_| TicketError::Invalid)?));
         let grant = String::from_utf8(grant.to_vec()).map_err(|_| TicketError::Invalid)?;
-        if now >= issued_at.saturating_add(self.absolute_secs) {
+        if now >= issued_at.plus(self.absolute) {
             return Err(TicketError::Expired);
         }
-        if now >= seen_at.saturating_add(self.idle_secs) {
+        if now >= seen_at.plus(self.idle) {
             return Err(TicketError::Idle);
         }
         Ok(Ticket { grant, issued_at, seen_at })
@@ -95,30 +94,30 @@ impl Tickets {
 
     /// `Set-Cookie` for a session seen at `now`: Max-Age is what is left of it. `SameSite=Strict`: the cookie
     /// never rides a request another site started (the sign-in's last step is a page of the console itself).
-    pub fn set_session(&self, t: &Ticket, now: i64) -> String {
-        let end = t.issued_at.saturating_add(self.absolute_secs).min(now.saturating_add(self.idle_secs));
+    pub fn set_session(&self, t: &Ticket, now: UnixTime) -> String {
+        let end = t.issued_at.plus(self.absolute).min(now.plus(self.idle));
         format!(
             "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
             self.session(&Ticket { seen_at: now, ..t.clone() }),
-            (end - now).max(0)
+            (end.as_secs() - now.as_secs()).max(0)
         )
     }
 
-    /// The sign-in state cookie for `seed`, valid [`LOGIN_SECS`]. `SameSite=Lax`: it must come back on the
+    /// The sign-in state cookie for `seed`, valid [`LOGIN`]. `SameSite=Lax`: it must come back on the
     /// portal's redirect, a top-level GET that another origin (the portal's listener) started.
-    pub fn set_login(&self, seed: &[u8], now: i64) -> String {
-        let mut payload = now.saturating_add(LOGIN_SECS).to_be_bytes().to_vec();
+    pub fn set_login(&self, seed: &[u8], now: UnixTime) -> String {
+        let mut payload = now.plus(LOGIN).as_secs().to_be_bytes().to_vec();
         payload.extend_from_slice(seed);
         let value = self.seal(LOGIN_LABEL, &payload);
-        format!("{LOGIN_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={LOGIN_SECS}")
+        format!("{LOGIN_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", LOGIN.as_secs())
     }
 
     /// The seed of a sign-in state cookie, if it is this deployment's and unexpired.
-    pub fn read_login(&self, text: &str, now: i64) -> Result<Vec<u8>, TicketError> {
+    pub fn read_login(&self, text: &str, now: UnixTime) -> Result<Vec<u8>, TicketError> {
         let payload = self.open(LOGIN_LABEL, text)?;
         let (expiry, seed) = payload.split_at_checked(8).ok_or(TicketError::Invalid)?;
         let expiry = i64::from_be_bytes(expiry.try_into().map_err(|_| TicketError::Invalid)?);
-        if now >= expiry { Err(TicketError::Expired) } else { Ok(seed.to_vec()) }
+        if now.as_secs() >= expiry { Err(TicketError::Expired) } else { Ok(seed.to_vec()) }
     }
 
     fn seal(&self, label: &[u8], payload: &[u8]) -> String {
@@ -151,29 +150,36 @@ fn message(label: &[u8], payload: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    const HOURS_8: Duration = Duration::from_secs(8 * 3600);
+    const MINUTES_30: Duration = Duration::from_secs(1800);
+
+    fn at(secs: i64) -> UnixTime {
+        UnixTime::from_secs(secs)
+    }
+
     #[test]
     fn sessions_are_signed_and_expire() {
-        let k = Tickets::new(b"one deployment", 8 * 3600, 1800);
-        let t = Ticket { grant: "g1".into(), issued_at: 1000, seen_at: 1000 };
+        let k = Tickets::new(b"one deployment", HOURS_8, MINUTES_30);
+        let t = Ticket { grant: "g1".into(), issued_at: at(1000), seen_at: at(1000) };
         let v = k.session(&t);
-        assert_eq!(k.read_session(&v, 1000), Ok(t.clone()));
-        assert_eq!(k.read_session(&v, 1000 + 1800), Err(TicketError::Idle));
-        let late = k.session(&Ticket { seen_at: 1000 + 8 * 3600 - 10, ..t.clone() });
-        assert_eq!(k.read_session(&late, 1000 + 8 * 3600), Err(TicketError::Expired));
-        assert_eq!(Tickets::new(b"another", 8 * 3600, 1800).read_session(&v, 1000), Err(TicketError::Invalid));
+        assert_eq!(k.read_session(&v, at(1000)), Ok(t.clone()));
+        assert_eq!(k.read_session(&v, at(1000 + 1800)), Err(TicketError::Idle));
+        let late = k.session(&Ticket { seen_at: at(1000 + 8 * 3600 - 10), ..t.clone() });
+        assert_eq!(k.read_session(&late, at(1000 + 8 * 3600)), Err(TicketError::Expired));
+        assert_eq!(Tickets::new(b"another", HOURS_8, MINUTES_30).read_session(&v, at(1000)), Err(TicketError::Invalid));
         // Another grant (or a later issue time) spliced onto the old tag does not verify.
         let (_, tag) = v.split_once('.').unwrap();
         let mut forged = 5000i64.to_be_bytes().to_vec();
         forged.extend_from_slice(&1000i64.to_be_bytes());
         forged.extend_from_slice(b"g1");
-        assert_eq!(k.read_session(&format!("{}.{tag}", B64.encode(forged)), 5000), Err(TicketError::Invalid));
-        assert_eq!(k.read_session("garbage", 1000), Err(TicketError::Invalid));
+        assert_eq!(k.read_session(&format!("{}.{tag}", B64.encode(forged)), at(5000)), Err(TicketError::Invalid));
+        assert_eq!(k.read_session("garbage", at(1000)), Err(TicketError::Invalid));
         // A login cookie is not a session cookie, nor the other way round.
-        let login = k.set_login(b"seed", 1000);
+        let login = k.set_login(b"seed", at(1000));
         let value = login.split_once('=').unwrap().1.split(';').next().unwrap();
-        assert_eq!(k.read_login(value, 1000), Ok(b"seed".to_vec()));
-        assert_eq!(k.read_login(value, 1000 + LOGIN_SECS), Err(TicketError::Expired));
-        assert_eq!(k.read_session(value, 1000), Err(TicketError::Invalid));
-        assert_eq!(k.read_login(&v, 1000), Err(TicketError::Invalid));
+        assert_eq!(k.read_login(value, at(1000)), Ok(b"seed".to_vec()));
+        assert_eq!(k.read_login(value, at(1000).plus(LOGIN)), Err(TicketError::Expired));
+        assert_eq!(k.read_session(value, at(1000)), Err(TicketError::Invalid));
+        assert_eq!(k.read_login(&v, at(1000)), Err(TicketError::Invalid));
     }
 }

@@ -197,9 +197,9 @@ pub struct SignedIn {
 /// The principal of a console session cookie, checked against the database now (every request). A refusal is
 /// audited as `console.session`.
 pub async fn current(state: &AppState, cookie: &str, tls: Option<&TlsInfo>) -> Result<SignedIn, Refusal> {
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let checked = match state.console_tickets.read_session(cookie, now) {
-        Ok(t) => resolve(state, &t.grant, tls, now).await,
+        Ok(t) => resolve(state, &t.grant, tls, now.as_secs()).await,
         Err(e) => Err(Refusal::Cookie(e)),
     };
     match checked {
@@ -326,7 +326,7 @@ pub fn renew(state: &AppState, request_headers: &HeaderMap, response: &mut Respo
         return;
     }
     let Some(value) = cookie_value(request_headers, ticket::SESSION_COOKIE) else { return };
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     if let Ok(t) = state.console_tickets.read_session(&value, now)
         && let Ok(v) = HeaderValue::from_str(&state.console_tickets.set_session(&t, now))
     {

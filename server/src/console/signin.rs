@@ -27,6 +27,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::access::Principal;
 use hcpki_ca::audit::Outcome;
+use hcpki_model::UnixTime;
 use hcpki_sso::oidc::client::CONSOLE_CLIENT_ID;
 use hcpki_sso::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use maud::html;
@@ -84,7 +85,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     .collect();
     let location = format!("{}/authorize?{}", portal.oidc.issuer, hcpki_sso::oidc::authorize::encode(&params));
     let mut response = see_other(&location);
-    let cookie = state.console_tickets.set_login(&seed, state.clock.now_unix());
+    let cookie = state.console_tickets.set_login(&seed, state.clock.now());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -126,11 +127,12 @@ async fn sign_in(
     answer: Answer,
 ) -> Result<Response, Refusal> {
     let portal = state.portal.as_ref().ok_or(Refusal::NoPortal)?;
-    let now = state.clock.now_unix();
+    let at = state.clock.now();
+    let now = at.as_secs();
     let cookie = cookie_value(headers, LOGIN_COOKIE).ok_or_else(|| {
         Refusal::Flow("this browser did not start the sign-in (or blocks cookies): start again".into())
     })?;
-    let seed = state.console_tickets.read_login(&cookie, now).map_err(|_| {
+    let seed = state.console_tickets.read_login(&cookie, at).map_err(|_| {
         Refusal::Flow("the sign-in took longer than 10 minutes or was not started by this browser: start again".into())
     })?;
     let flow = Flow::of(&seed);
@@ -160,8 +162,8 @@ async fn sign_in(
                 detail,
             )
             .await;
-            let t = Ticket { grant: signed_in.grant, issued_at: now, seen_at: now };
-            Ok(signed_in_page(state, super::i18n::negotiate(None, headers), &signed_in.principal, &t, now))
+            let t = Ticket { grant: signed_in.grant, issued_at: at, seen_at: at };
+            Ok(signed_in_page(state, super::i18n::negotiate(None, headers), &signed_in.principal, &t, at))
         }
         Err(r) => {
             // Nothing will use this grant: revoke it, so it does not sit among the person's portal grants.
@@ -196,7 +198,7 @@ async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: 
 /// The answer to a successful sign-in: the session cookie and a console page that moves on to the console
 /// itself. A page rather than a redirect: the request came from the portal's redirect (another origin), and a
 /// `SameSite=Strict` cookie set now is sent on the next navigation only when that navigation starts here.
-fn signed_in_page(state: &AppState, lang: Lang, who: &Principal, t: &Ticket, now: i64) -> Response {
+fn signed_in_page(state: &AppState, lang: Lang, who: &Principal, t: &Ticket, now: UnixTime) -> Response {
     let body = html! {
         meta http-equiv="refresh" content="0;url=/console/";
         p { a href="/console/" { (M::ContinueToConsole.text(lang)) } }

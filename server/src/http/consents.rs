@@ -11,7 +11,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hcpki_model::ConsentId;
 use hcpki_sso::consent::api;
+use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::oidc::client::ClientCredentials;
 use serde_json::json;
 use std::collections::HashMap;
@@ -92,9 +94,14 @@ pub async fn status_post(
 }
 
 async fn status(state: &PortalState, tls: &Tls, id: &str, fields: &HashMap<String, String>) -> Response {
+    // The path's id is parsed once, here: a text that is no consent id is malformed (400), not unknown (404).
+    let id = match ConsentId::parse(id) {
+        Ok(id) => id,
+        Err(e) => return OAuthError::invalid_request(e.to_string()).into_response(),
+    };
     let credentials = ClientCredentials::from_form(fields);
     let now_ms = state.clock.now_unix_ms();
-    match api::status(context(state), &credentials, certificate(tls), id, now_ms).await {
+    match api::status(context(state), &credentials, certificate(tls), &id, now_ms).await {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => e.into_response(),
     }

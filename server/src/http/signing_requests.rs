@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_docsig::timestamp::client::Stamp;
+use hcpki_model::SigningRequestId;
 use hcpki_sso::desk::signature::SignatureTimeStamps;
 use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::oidc::client::ClientCredentials;
@@ -68,9 +69,14 @@ pub async fn status_post(
 }
 
 async fn status(state: &PortalState, tls: &Tls, id: &str, fields: &HashMap<String, String>) -> Response {
+    // The path's id is parsed once, here: a text that is no request id is malformed (400), not unknown (404).
+    let id = match SigningRequestId::parse(id) {
+        Ok(id) => id,
+        Err(e) => return OAuthError::invalid_request(e.to_string()).into_response(),
+    };
     let credentials = ClientCredentials::from_form(fields);
     let now_ms = state.clock.now_unix_ms();
-    match signing_requests::status(context(state), &credentials, certificate(tls), id, now_ms).await {
+    match signing_requests::status(context(state), &credentials, certificate(tls), &id, now_ms).await {
         Ok(s) => no_store(Json(s.to_json()).into_response()),
         Err(e) => e.into_response(),
     }

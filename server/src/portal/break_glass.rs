@@ -204,7 +204,7 @@ async fn render(
 ) -> Response {
     let t = |m: M| m.text(lang);
     let client_id = pending.params.get("client_id").map(String::as_str).unwrap_or_default();
-    let service_name = match state.oidc.clients.load(client_id).await {
+    let service_name = match state.oidc.clients.load_recorded(client_id).await {
         Ok(Some(client)) => match state.services.current().await {
             Ok(services) => services.get(&client.config.service).map(|s| s.name.clone()),
             Err(e) => return unavailable_in(lang, e),

@@ -6,15 +6,17 @@
 
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
+use super::path_id::PathId;
 use super::respond::check_form_csrf;
 use super::state::PortalState;
 use axum::Json;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind};
 use hcpki_html::Lang;
+use hcpki_model::ConsentId;
 use hcpki_sso::consent::agreement::{self, Agreement, CardAnswer};
 use hcpki_sso::consent::desk::{self, DeskError};
 use hcpki_sso::consent::evidence::AttestationReason;
@@ -25,7 +27,7 @@ use serde_json::json;
 pub async fn show(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConsentId>,
     headers: HeaderMap,
 ) -> Response {
     let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
@@ -56,7 +58,7 @@ pub struct DocumentQuery {
 pub async fn document(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConsentId>,
     Query(query): Query<DocumentQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -121,7 +123,7 @@ pub struct PrepareForm {
 pub async fn prepare(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConsentId>,
     headers: HeaderMap,
     Form(form): Form<PrepareForm>,
 ) -> Response {
@@ -168,7 +170,7 @@ pub async fn prepare(
 async fn agreement_challenge(
     state: &PortalState,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
 ) -> Result<hcpki_sso::login::challenge::IssuedChallenge, DeskError> {
     let cards = state.cards.as_ref().ok_or(DeskError::NoTrustAnchors)?;
     let now = state.clock.now_unix();
@@ -199,7 +201,7 @@ pub struct ConsentForm {
 pub async fn post(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConsentId>,
     headers: HeaderMap,
     Form(form): Form<ConsentForm>,
 ) -> Response {
@@ -283,7 +285,7 @@ pub async fn post(
 }
 
 /// The consent page as it stands after a move.
-async fn reopen(state: &PortalState, lang: Lang, session: &Session, id: &str, csrf: &str) -> Response {
+async fn reopen(state: &PortalState, lang: Lang, session: &Session, id: &ConsentId, csrf: &str) -> Response {
     match desk::open(state.oidc_context(), session, id, state.clock.now_unix()).await {
         Ok(view) => {
             let presence = presence_of(session, csrf);
@@ -349,7 +351,7 @@ async fn signed_in(
     state: &PortalState,
     lang: Lang,
     headers: &HeaderMap,
-    id: &str,
+    id: &ConsentId,
 ) -> Result<(Session, String), Response> {
     super::respond::signed_in_or_login(state, lang, headers, &format!("/consent/{id}"), true).await
 }

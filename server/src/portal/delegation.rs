@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
+use hcpki_model::{DelegationId, InvalidSsoId};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::delegation::rules::{self, DelegationError, NewDelegation, Physician};
@@ -67,7 +68,7 @@ pub async fn create(
     };
     let detail = json!({ "physician": made.physician_key, "delegate": account_key(&made.delegate_username),
         "facility": made.facility_id, "services": made.services, "expires_at": made.expires_at });
-    let event = event(&session, action::CREATE, &made.id, Outcome::Ok, detail);
+    let event = event(&session, action::CREATE, made.id.as_str(), Outcome::Ok, detail);
     match state.store.delegation_create(&made, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
@@ -95,14 +96,17 @@ pub async fn end(
         Ok(s) => s,
         Err(answer) => return answer,
     };
-    let found = match state.store.delegation(&form.delegation).await {
+    let id = match DelegationId::parse(&form.delegation) {
+        Ok(id) => id,
+        Err(e) => return malformed(&state, lang, &session, &csrf, action::END, &form.delegation, e).await,
+    };
+    let found = match state.store.delegation(&id).await {
         Ok(d) => d.filter(|d| d.physician_key == session.person_key),
         Err(e) => return unavailable_in(lang, e),
     };
     let detail = |d: Option<&DelegationRecord>| json!({ "physician": session.person_key, "delegate": d.map(|d| account_key(&d.delegate_username)) });
-    let event = event(&session, action::END, &form.delegation, Outcome::Ok, detail(found.as_ref()));
-    let ended = match state.store.delegation_end(&form.delegation, &session.person_key, &event, state.clock.now()).await
-    {
+    let event = event(&session, action::END, id.as_str(), Outcome::Ok, detail(found.as_ref()));
+    let ended = match state.store.delegation_end(&id, &session.person_key, &event, state.clock.now()).await {
         Ok(ended) => ended,
         Err(e) => return unavailable_in(lang, e),
     };
@@ -112,7 +116,7 @@ pub async fn end(
         if let Some(map) = d.as_object_mut() {
             map.insert("reason".into(), json!(e.to_string()));
         }
-        refused_audit(&state, &session, action::END, &bounded(&form.delegation), d).await;
+        refused_audit(&state, &session, action::END, id.as_str(), d).await;
         return render(&state, lang, &session, &csrf, Some(reason(&e, lang))).await;
     }
     Redirect::to("/delegations").into_response()
@@ -134,14 +138,18 @@ pub async fn choose(
     let chosen = if form.delegation.is_empty() {
         None
     } else {
+        let id = match DelegationId::parse(&form.delegation) {
+            Ok(id) => id,
+            Err(e) => return malformed(&state, lang, &session, &csrf, action::CHOOSE, &form.delegation, e).await,
+        };
         let given = match given(&state, &session, now).await {
             Ok(g) => g.unwrap_or_default(),
             Err(e) => return unavailable_in(lang, e),
         };
-        let Some(d) = given.into_iter().find(|d| d.id == form.delegation) else {
+        let Some(d) = given.into_iter().find(|d| d.id == id) else {
             let e = DelegationError::NotYours;
             let detail = json!({ "delegate": session.person_key, "reason": "no running delegation to this account has that id" });
-            refused_audit(&state, &session, action::CHOOSE, &bounded(&form.delegation), detail).await;
+            refused_audit(&state, &session, action::CHOOSE, id.as_str(), detail).await;
             return render(&state, lang, &session, &csrf, Some(reason(&e, lang))).await;
         };
         Some(d)
@@ -150,7 +158,7 @@ pub async fn choose(
     let detail = json!({ "delegate": session.person_key, "physician": chosen.as_ref().map(|d| &d.physician_key),
         "acting": chosen.is_some() });
     let event = event(&session, action::CHOOSE, target, Outcome::Ok, detail);
-    let id = chosen.as_ref().map(|d| d.id.as_str());
+    let id = chosen.as_ref().map(|d| &d.id);
     match state.store.delegation_choose(&session.id_hash, id, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
@@ -174,7 +182,8 @@ async fn made(
     let user = state.store.portal_user(request.delegate.trim()).await.map_err(Made::Store)?;
     let offered = state.services.current().await.map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     let id = hcpki_pkix::keys::random_secret(16).map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
-    let id = hex::encode(id.as_slice());
+    let id = DelegationId::parse(&hex::encode(id.as_slice()))
+        .map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     rules::check(&physician, request, user.as_ref(), &offered, state.delegation_max_hours, id, now)
         .map_err(Made::Refused)
 }
@@ -220,7 +229,7 @@ async fn render(state: &PortalState, lang: Lang, session: &Session, csrf: &str, 
         max_hours: state.delegation_max_hours.clamp(1, rules::MAX_HOURS_CEILING),
         made: &made,
         given: given.as_deref(),
-        acting: acting.as_deref(),
+        acting: acting.as_ref().map(DelegationId::as_str),
     })
 }
 
@@ -252,6 +261,23 @@ async fn refused_audit(state: &PortalState, session: &Session, action: &str, tar
     audit(state.store.as_ref(), state.clock.now_unix_ms(), &actor, action, target, Outcome::Denied, detail).await;
 }
 
+/// A form's delegation id that is none (the page's forms always carry one): refused as malformed with the page,
+/// 400, audited denied with the text as sent (bounded); nothing is looked up.
+async fn malformed(
+    state: &PortalState,
+    lang: Lang,
+    session: &Session,
+    csrf: &str,
+    action: &str,
+    sent: &str,
+    e: InvalidSsoId,
+) -> Response {
+    let e = DelegationError::Malformed(e);
+    let detail = json!({ "person": session.person_key, "error": e.code(), "reason": bounded(&e.to_string()) });
+    refused_audit(state, session, action, &bounded(sent), detail).await;
+    render(state, lang, session, csrf, Some(reason(&e, lang))).await
+}
+
 /// Posted text as the audit log keeps it: bounded, control characters replaced, whatever was sent.
 fn bounded(text: &str) -> String {
     hcpki_sso::refusals::named(Some(text))
@@ -274,6 +300,7 @@ fn reason(e: &DelegationError, lang: Lang) -> String {
         DelegationError::NoServices => "代理で使えるサービスを 1 つ以上選んでください。".into(),
         DelegationError::UnknownService(s) => format!("サービス「{s}」はここでは提供されていません。一覧から選んでください。"),
         DelegationError::NotYours => "その代理は既に終了しているか、あなたの設定したものではありません。".into(),
+        DelegationError::Malformed(_) => "フォームの代理 ID が正しくありません。代理の設定ページを開き直し、そのボタンを使ってください。".into(),
         // A reason added to the core before its words here: the English text rather than none.
         _ => e.to_string(),
     }
@@ -296,6 +323,7 @@ mod tests {
             DelegationError::NoServices,
             DelegationError::UnknownService("lab".into()),
             DelegationError::NotYours,
+            DelegationError::Malformed(hcpki_model::DelegationId::parse("d 1").unwrap_err()),
         ];
         for e in all {
             assert!(!reason(&e, Lang::Ja).is_empty() && reason(&e, Lang::En) == e.to_string(), "{e:?}");

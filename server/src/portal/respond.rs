@@ -193,7 +193,8 @@ pub(super) async fn return_origin(state: &PortalState, return_to: &str) -> Optio
     let uri: axum::http::Uri = return_to.parse().ok()?;
     let Query(q) = Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).ok()?;
     let (client_id, redirect) = (q.get("client_id")?, q.get("redirect_uri")?);
-    let client = state.oidc.authorizing_client(client_id).await.ok()??;
+    let client_id = hcpki_model::OidcClientId::parse(client_id).ok()?;
+    let client = state.oidc.authorizing_client(&client_id).await.ok()??;
     if !client.accepts_redirect(redirect, state.oidc.console_callback.as_deref()) {
         return None;
     }

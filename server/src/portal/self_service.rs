@@ -183,7 +183,7 @@ async fn services(state: &PortalState, session_hash: &str, now: i64) -> Result<V
     let catalog = state.services.current().await.ok();
     let mut shown = Vec::with_capacity(clients.len());
     for client in clients {
-        let service = match state.oidc.clients.load(&client).await {
+        let service = match state.oidc.clients.load_recorded(&client).await {
             Ok(Some(c)) => Some(c.config.service.clone()),
             _ => None,
         };

@@ -5,13 +5,15 @@
 
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
+use super::path_id::PathId;
 use super::respond::check_form_csrf;
 use super::state::PortalState;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_html::Lang;
+use hcpki_model::SigningRequestId;
 use hcpki_sso::session::Session;
 use hcpki_sso::signing_requests;
 
@@ -19,7 +21,7 @@ use hcpki_sso::signing_requests;
 pub async fn show(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<SigningRequestId>,
     headers: HeaderMap,
 ) -> Response {
     let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
@@ -40,7 +42,7 @@ pub async fn show(
 pub async fn document(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<SigningRequestId>,
     headers: HeaderMap,
 ) -> Response {
     let (session, _) = match signed_in(&state, lang, &headers, &id).await {
@@ -82,7 +84,7 @@ pub struct SignForm {
 pub async fn post(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
-    Path(id): Path<String>,
+    PathId(id): PathId<SigningRequestId>,
     headers: HeaderMap,
     Form(form): Form<SignForm>,
 ) -> Response {
@@ -122,7 +124,7 @@ async fn signed_in(
     state: &PortalState,
     lang: Lang,
     headers: &HeaderMap,
-    id: &str,
+    id: &SigningRequestId,
 ) -> Result<(Session, String), Response> {
     super::respond::signed_in_or_login(state, lang, headers, &format!("/sign/{id}"), false).await
 }

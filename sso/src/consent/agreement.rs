@@ -26,6 +26,7 @@ use crate::session::Session;
 use base64::Engine as _;
 use hcpki_agent_protocol::AuthPurpose;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentRecord, DocumentKind, EvidenceLevel};
+use hcpki_model::ConsentId;
 use sha2::Digest as _;
 
 pub use super::identification::CardAnswer;
@@ -63,7 +64,7 @@ impl Agreement {
 }
 
 /// The challenge's binding: the session's id hash and the consent, under this use's prefix.
-fn binding(session: &Session, id: &str) -> String {
+fn binding(session: &Session, id: &ConsentId) -> String {
     format!("consent:{}:{id}", session.id_hash)
 }
 
@@ -75,7 +76,7 @@ pub async fn challenge(
     origin: &str,
     ttl_secs: u32,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     now: i64,
 ) -> Result<challenge::IssuedChallenge, DeskError> {
     let consent = own(ctx, session, id, "consent.challenge").await?;
@@ -129,7 +130,7 @@ pub async fn agree(
     checkers: Checkers<'_>,
     origin: &str,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     what: Agreement,
     answer: &CardAnswer<'_>,
     now_ms: i64,
@@ -159,17 +160,17 @@ pub async fn agree(
     let (taken, card) = match checked {
         Ok(ok) => ok,
         Err(e) => {
-            deny(ctx, session, what.action(), id, &format!("the card's answer was refused: {e}")).await;
+            deny(ctx, session, what.action(), id.as_str(), &format!("the card's answer was refused: {e}")).await;
             return Err(DeskError::Card(e));
         }
     };
     if card.kind != CardKind::Jpki {
-        deny(ctx, session, what.action(), id, "not a My Number card").await;
+        deny(ctx, session, what.action(), id.as_str(), "not a My Number card").await;
         return Err(DeskError::NotAMyNumberCard);
     }
     let leaf = Sha256Hex::of(answer.chain.first().map(Vec::as_slice).unwrap_or_default());
     if what == Agreement::Withdrawal && !same_patient(ctx, &consent, &leaf).await? {
-        deny(ctx, session, what.action(), id, "the withdrawal's card is not the patient's").await;
+        deny(ctx, session, what.action(), id.as_str(), "the withdrawal's card is not the patient's").await;
         return Err(DeskError::OtherPatient);
     }
     let digest: [u8; 32] = sha2::Sha256::digest(answer.signature).into();

@@ -28,6 +28,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, EvidenceLevel, SignatureEvidence};
+use hcpki_model::ConsentId;
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -115,7 +116,7 @@ pub async fn create(
         }
         Err(e) => return Err(store_failure(e)),
     };
-    Ok(Created::new(ctx, PAGE_PATH, API_PATH, consent.id, consent.expires_at))
+    Ok(Created::new(ctx, PAGE_PATH, API_PATH, consent.id.to_string(), consent.expires_at))
 }
 
 /// `GET /api/v1/consents/{id}`: the consent, to the client that asked for it only (404 otherwise, as for an
@@ -124,7 +125,7 @@ pub async fn status(
     ctx: Context<'_>,
     credentials: &crate::oidc::client::ClientCredentials,
     certificate: Option<&[u8]>,
-    id: &str,
+    id: &ConsentId,
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
@@ -134,7 +135,7 @@ pub async fn status(
         _ => {
             let e =
                 not_found("no consent of yours has this id (an unsigned one is removed 30 days after its deadline)");
-            let more = json!({ "consent": crate::refusals::named(Some(id)) });
+            let more = json!({ "consent": crate::refusals::named(Some(id.as_str())) });
             return Err(refused(ctx, &client.id, "consent.read", e, more).await);
         }
     };
@@ -267,7 +268,7 @@ async fn answer(ctx: Context<'_>, client_id: &str, consent: &ConsentRecord, now_
     let detail = json!({ "patient": consent.patient_key, "client": client_id, "purpose": consent.purpose,
         "facility": consent.facility_id, "state": phase.as_str() });
     let actor = Actor::Service(client_id.to_owned()).as_text();
-    audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.read", &consent.id, Outcome::Ok, detail).await;
+    audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.read", consent.id.as_str(), Outcome::Ok, detail).await;
     Ok(body)
 }
 

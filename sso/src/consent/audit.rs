@@ -61,7 +61,7 @@ pub fn consent_event(actor: &Actor, action: &str, consent: &ConsentRecord, extra
     AuditEvent {
         actor: actor.as_text(),
         action: action.to_owned(),
-        target: consent.id.clone(),
+        target: consent.id.to_string(),
         outcome: Outcome::Ok,
         detail,
     }

@@ -29,6 +29,7 @@ use hcpki_ca::store::consent::{
     ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
 };
 use hcpki_docsig::consent_document::Statement;
+use hcpki_model::ConsentId;
 use hcpki_model::signature::{Format, Level};
 use hcpki_pkix::jpki::BasicFour;
 use hcpki_pkix::time::UnixTime;
@@ -142,7 +143,7 @@ impl DeskError {
 
 /// `GET /consent/{id}`: the consent for the signed-in `session` (the facility's; a pending one only for the
 /// physician it was asked for).
-pub async fn open(ctx: Context<'_>, session: &Session, id: &str, now: i64) -> Result<ConsentView, DeskError> {
+pub async fn open(ctx: Context<'_>, session: &Session, id: &ConsentId, now: i64) -> Result<ConsentView, DeskError> {
     let consent = own(ctx, session, id, "consent.open").await?;
     view(ctx, consent, now).await
 }
@@ -151,7 +152,7 @@ pub async fn open(ctx: Context<'_>, session: &Session, id: &str, now: i64) -> Re
 pub async fn document(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     kind: DocumentKind,
 ) -> Result<ConsentDocument, DeskError> {
     own(ctx, session, id, "consent.document").await?;
@@ -160,7 +161,12 @@ pub async fn document(
 
 /// The page hands the consent to the card agent, which shows it to the patient: `consent.shown`. Idempotent for
 /// a consent shown already (the patient may need a second try).
-pub async fn show(ctx: Context<'_>, session: &Session, id: &str, now_ms: i64) -> Result<ConsentRecord, DeskError> {
+pub async fn show(
+    ctx: Context<'_>,
+    session: &Session,
+    id: &ConsentId,
+    now_ms: i64,
+) -> Result<ConsentRecord, DeskError> {
     let consent = own(ctx, session, id, "consent.show").await?;
     if Phase::of(&consent, now_ms.div_euclid(1000)) == Phase::Shown {
         return Ok(consent);
@@ -176,7 +182,7 @@ pub async fn sign(
     ctx: Context<'_>,
     checkers: Checkers<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     signed: &[u8],
     card_authentication: Option<&[u8]>,
     now_ms: i64,
@@ -198,7 +204,7 @@ pub async fn sign(
     let path = match verifier.patient_signer(&checked.chain, now) {
         Ok(p) => p,
         Err(e) => {
-            deny(ctx, session, "consent.sign", id, &format!("the patient's signing certificate: {e}")).await;
+            deny(ctx, session, "consent.sign", id.as_str(), &format!("the patient's signing certificate: {e}")).await;
             return Err(patient_refusal(e));
         }
     };
@@ -223,7 +229,7 @@ pub async fn sign(
 pub async fn confirm_identity(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     patient_id: &str,
     now_ms: i64,
 ) -> Result<Option<IdentityLinkRecord>, DeskError> {
@@ -241,7 +247,8 @@ pub async fn confirm_identity(
     let patient =
         ctx.secret.patient_keys().key(&facility, &FacilityPatientId::parse(patient_id).map_err(ConsentError::from)?);
     if patient.as_str() != consent.patient_key {
-        deny(ctx, session, "identity.confirm", id, "the patient ID does not match the consent's patient").await;
+        deny(ctx, session, "identity.confirm", id.as_str(), "the patient ID does not match the consent's patient")
+            .await;
         return Err(DeskError::PatientMismatch);
     }
     let authentication = ctx.provider.store.consent_document(id, DocumentKind::CardAuthentication).await?;
@@ -259,7 +266,7 @@ pub async fn confirm_identity(
 pub async fn refuse(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     reason: &str,
     now_ms: i64,
 ) -> Result<ConsentRecord, DeskError> {
@@ -274,7 +281,7 @@ pub async fn prepare_withdrawal(
     ctx: Context<'_>,
     settings: &ConsentSettings,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     now_ms: i64,
 ) -> Result<ConsentDocument, DeskError> {
     let now = now_ms.div_euclid(1000);
@@ -294,7 +301,7 @@ pub async fn withdraw(
     ctx: Context<'_>,
     checkers: Checkers<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     signed: &[u8],
     now_ms: i64,
 ) -> Result<ConsentRecord, DeskError> {
@@ -312,7 +319,7 @@ pub async fn withdraw(
     let consented = consent.signature.as_ref().map(|s| s.signer_sha256.as_str());
     let own_card = consented == Some(signer.as_str()) || link.is_some_and(|l| l.signing_sha256 == signer.as_str());
     if !own_card {
-        deny(ctx, session, "consent.withdraw", id, "the withdrawal's signer is not the patient's card").await;
+        deny(ctx, session, "consent.withdraw", id.as_str(), "the withdrawal's signer is not the patient's card").await;
         return Err(DeskError::OtherPatient);
     }
     let done = extend(verifier, stamps, &document.bytes, &path, signed).await?;
@@ -329,7 +336,7 @@ pub async fn prepare_attestation(
     ctx: Context<'_>,
     settings: &ConsentSettings,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     reason: AttestationReason,
     now_ms: i64,
 ) -> Result<ConsentDocument, DeskError> {
@@ -346,7 +353,7 @@ pub async fn attest(
     ctx: Context<'_>,
     checkers: Checkers<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     reason: AttestationReason,
     signed: &[u8],
     now_ms: i64,
@@ -362,12 +369,13 @@ pub async fn attest(
     let holder = match verifier.signature_holder(&checked.chain, now) {
         Ok(h) => h,
         Err(e) => {
-            deny(ctx, session, "consent.attest", id, &format!("the attestation's signer: {e}")).await;
+            deny(ctx, session, "consent.attest", id.as_str(), &format!("the attestation's signer: {e}")).await;
             return Err(DeskError::NotThePhysician(e.to_string()));
         }
     };
     if holder.person.to_string() != session.person_key {
-        deny(ctx, session, "consent.attest", id, "the attestation's signer is not the signed-in physician").await;
+        deny(ctx, session, "consent.attest", id.as_str(), "the attestation's signer is not the signed-in physician")
+            .await;
         return Err(DeskError::NotThePhysician("it belongs to another person than the one signed in".into()));
     }
     let leaf = holder.path.first().cloned().unwrap_or_default();
@@ -386,7 +394,7 @@ pub async fn attest(
 pub(super) async fn own(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &ConsentId,
     action: &str,
 ) -> Result<ConsentRecord, DeskError> {
     let found = ctx.provider.store.consent(id).await?;
@@ -403,10 +411,10 @@ pub(super) async fn own(
         }
         Some(_) => return found.ok_or(DeskError::NotYours),
     };
-    let target = crate::refusals::named(Some(id));
+    let target = crate::refusals::named(Some(id.as_str()));
     deny(ctx, session, action, &target, why).await;
     match found {
-        None => Err(ConsentError::Unknown(id.to_owned()).into()),
+        None => Err(ConsentError::Unknown(id.clone()).into()),
         Some(_) => Err(DeskError::NotYours),
     }
 }
@@ -443,7 +451,7 @@ pub(super) async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> 
     Ok(ConsentView { phase: Phase::of(&consent, now), consent, statement, service, linked, unconfirmed_four })
 }
 
-pub(super) async fn stored(ctx: Context<'_>, id: &str, kind: DocumentKind) -> Result<ConsentDocument, DeskError> {
+pub(super) async fn stored(ctx: Context<'_>, id: &ConsentId, kind: DocumentKind) -> Result<ConsentDocument, DeskError> {
     ctx.provider.store.consent_document(id, kind).await?.ok_or(DeskError::NoDocument)
 }
 
@@ -554,7 +562,7 @@ async fn facts_owned(ctx: Context<'_>, session: &Session, consent: &ConsentRecor
         physician: session.subject.name().to_owned(),
         service: service_name(ctx, &consent.client_id).await,
         date: now,
-        reference: consent.id.clone(),
+        reference: consent.id.to_string(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::patient_key::PatientKeyError;
 use hcpki_ca::store::StoreError;
+use hcpki_model::ConsentId;
 
 /// Why a consent or an identity link could not be made or moved. Nothing is stored when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -54,38 +55,38 @@ pub enum ConsentError {
     Deadline(i64),
     /// No such consent.
     #[error("no consent {0}: check the id, or ask for a new consent")]
-    Unknown(String),
+    Unknown(ConsentId),
     /// The request's deadline passed before it was signed.
     #[error("consent {id} expired at {expired_at} before it was signed: ask the patient for a new consent")]
     Expired {
         /// The consent.
-        id: String,
+        id: ConsentId,
         /// Its deadline (Unix seconds).
         expired_at: i64,
     },
     /// Signing before the patient has seen the document.
     #[error("consent {0} has not been shown to the patient: show it on the agent's page before signing")]
-    NotShown(String),
+    NotShown(ConsentId),
     /// Showing a consent again.
     #[error("consent {0} is already shown to the patient: have it signed or refused")]
-    AlreadyShown(String),
+    AlreadyShown(ConsentId),
     /// Moving a consent that has ended (signed, refused, withdrawn).
     #[error("consent {id} is already {state}: start a new consent request if the patient should decide again")]
     Ended {
         /// The consent.
-        id: String,
+        id: ConsentId,
         /// Its state.
         state: &'static str,
     },
     /// Withdrawing a consent that was never signed.
     #[error("consent {0} was never signed, so there is nothing to withdraw: refuse it instead")]
-    NotSigned(String),
+    NotSigned(ConsentId),
     /// The patient already has a live consent for this service and purpose.
     #[error(
         "the patient already has a live consent ({0}) for this service and purpose: use it, or have it withdrawn \
          before asking again"
     )]
-    AlreadyConsented(String),
+    AlreadyConsented(ConsentId),
     /// Another writer moved the consent (or the link) between reading and writing.
     #[error("{0} was changed by someone else meanwhile (it is now {1}): reload it and decide again")]
     Raced(String, &'static str),

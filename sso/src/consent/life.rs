@@ -18,6 +18,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState};
+use hcpki_model::ConsentId;
 use serde_json::json;
 
 /// How long before the request a time stamp may be (seconds): the TSA's and the server's clocks differ a
@@ -87,7 +88,7 @@ pub struct NewConsent {
 /// A new consent record and its `consent.requested` event, for [`super::record::open`]. `id` is random
 /// (256 bits, base64url; `oidc::secret::random_token(32)` makes one).
 pub fn request(
-    id: String,
+    id: ConsentId,
     new: &NewConsent,
     settings: &ConsentSettings,
     now: i64,
@@ -121,7 +122,7 @@ pub fn request(
 /// applied once.
 #[derive(Debug)]
 pub struct Step {
-    pub(super) id: String,
+    pub(super) id: ConsentId,
     pub(super) from: ConsentState,
     pub(super) change: ConsentMove,
     pub(super) event: AuditEvent,

@@ -10,6 +10,7 @@ use crate::patient_key::PatientKey;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::store::Consents;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, IdentityLinkRecord};
+use hcpki_model::ConsentId;
 use hcpki_pkix::time::UnixTime;
 
 /// Store a new consent request ([`super::life::request`]) with its `documents` (the rendered PDF), unless the
@@ -29,8 +30,8 @@ pub async fn open(
 }
 
 /// A consent by id.
-pub async fn read(store: &dyn Consents, id: &str) -> Result<ConsentRecord, ConsentError> {
-    store.consent(id).await?.ok_or_else(|| ConsentError::Unknown(id.to_owned()))
+pub async fn read(store: &dyn Consents, id: &ConsentId) -> Result<ConsentRecord, ConsentError> {
+    store.consent(id).await?.ok_or_else(|| ConsentError::Unknown(id.clone()))
 }
 
 /// Apply `step` at `at_ms`; the consent as it is now. When it was moved meanwhile, the error says how: a

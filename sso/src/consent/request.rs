@@ -12,6 +12,7 @@ use super::template::Facts;
 use crate::oidc::Context;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentRecord, DocumentKind};
+use hcpki_model::ConsentId;
 
 /// Open `new` at `now_ms`, the physician named `physician_name` (from the HPKI card) on the document: the stored
 /// request. [`ConsentError::NoTemplate`] when the operator configured no template for the requester and purpose,
@@ -26,7 +27,8 @@ pub async fn open(
     let now = now_ms.div_euclid(1000);
     let client = new.requester.client_id();
     let template = settings.template(client, new.purpose.as_str())?;
-    let id = crate::oidc::random_token(32).map_err(|e| ConsentError::Document(e.description))?;
+    let token = crate::oidc::random_token(32).map_err(|e| ConsentError::Document(e.description))?;
+    let id = ConsentId::parse(&token).map_err(|e| ConsentError::Document(e.to_string()))?;
     let (consent, event) = life::request(id.clone(), new, settings, now)?;
     let facility_name = facility_name(ctx, &new.facility).await;
     let service = service_name(ctx, client).await;
@@ -36,7 +38,7 @@ pub async fn open(
         physician: physician_name,
         service: &service,
         date: now,
-        reference: &id,
+        reference: id.as_str(),
     };
     let pdf = hcpki_docsig::consent_document::render(&template.consent(&facts), now)
         .map_err(|e| ConsentError::Document(e.to_string()))?;

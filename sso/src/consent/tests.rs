@@ -48,7 +48,7 @@ fn new_consent(purpose: &str) -> NewConsent {
 }
 
 fn requested(id: &str) -> ConsentRecord {
-    life::request(id.into(), &new_consent("record-link"), &ConsentSettings::default(), NOW).unwrap().0
+    life::request(id.parse().unwrap(), &new_consent("record-link"), &ConsentSettings::default(), NOW).unwrap().0
 }
 
 fn evidence(signer: Signer, document: &[u8], at: i64) -> Evidence {
@@ -171,7 +171,7 @@ fn a_signature_stamped_outside_the_request_is_not_its_signature() {
 #[test]
 fn audit_events_name_the_patient_by_key_and_mark_the_weaker_evidence() {
     let (consent, event) =
-        life::request("c1".into(), &new_consent("record-link"), &ConsentSettings::default(), NOW).unwrap();
+        life::request("c1".parse().unwrap(), &new_consent("record-link"), &ConsentSettings::default(), NOW).unwrap();
     assert_eq!((event.action.as_str(), event.actor.as_str()), (action::REQUESTED, "oidc:emr"));
     assert_eq!(event.detail["patient"], patient("P-0001").as_str());
     assert!(!event.detail.to_string().contains("P-0001"), "no patient ID in clear: {}", event.detail);
@@ -245,7 +245,7 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         let ms = |t: i64| t * 1000;
         let settings = ConsentSettings::default();
         let physician_acts = Actor::Person(physician());
-        let (c, event) = life::request("c1".into(), &new_consent("record-link"), &settings, NOW).unwrap();
+        let (c, event) = life::request("c1".parse().unwrap(), &new_consent("record-link"), &settings, NOW).unwrap();
         record::open(s, &c, &[], &event, ms(NOW)).await.unwrap();
         let c = record::apply(s, life::show(&c, &physician_acts, NOW + 5).unwrap(), ms(NOW + 5)).await.unwrap();
         let refusal = life::refuse(&c, "患者が希望しない", &physician_acts, NOW + 9).unwrap();
@@ -256,10 +256,11 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         let lost = record::apply(s, refusal, ms(NOW + 11)).await;
         assert!(matches!(lost, Err(ConsentError::Raced(_, "signed"))), "{lost:?}");
 
-        let (again, event) = life::request("c2".into(), &new_consent("record-link"), &settings, NOW + 20).unwrap();
+        let (again, event) =
+            life::request("c2".parse().unwrap(), &new_consent("record-link"), &settings, NOW + 20).unwrap();
         let refused = record::open(s, &again, &[], &event, ms(NOW + 20)).await;
-        assert!(matches!(refused, Err(ConsentError::AlreadyConsented(ref id)) if id == "c1"), "{refused:?}");
-        assert!(record::read(s, "c2").await.is_err(), "nothing stored");
+        assert!(matches!(refused, Err(ConsentError::AlreadyConsented(ref id)) if id.as_str() == "c1"), "{refused:?}");
+        assert!(record::read(s, &"c2".parse().unwrap()).await.is_err(), "nothing stored");
 
         let withdrawal = evidence(Signer::Patient, b"withdrawal", NOW + 3000);
         let gone = life::withdraw(&c, &withdrawal, &physician_acts, NOW + 3000).unwrap();

@@ -11,10 +11,8 @@ use crate::audit::audit;
 use crate::oidc::token::{ConsentClaimSource, ConsentClaims};
 use crate::oidc::{OAuthError, Provider};
 use hcpki_ca::audit::Outcome;
+use hcpki_model::ConsentId;
 use serde_json::json;
-
-/// Longest consent id a token request may name (ids are 43 characters).
-const MAX_ID_CHARS: usize = 128;
 
 /// The consent core as the token endpoint's source of consent claims: [`claims`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,10 +35,11 @@ impl ConsentClaimSource for TokenClaims {
 /// the token endpoint's). The read is audited `consent.token`.
 pub async fn claims(provider: &Provider, client_id: &str, id: &str, now_ms: i64) -> Result<ConsentClaims, OAuthError> {
     let refused = |description: &str| OAuthError::invalid_request(description.to_owned());
-    if id.is_empty() || id.len() > MAX_ID_CHARS {
-        return Err(refused("consent must be the id of one of your consents"));
-    }
-    let consent = match provider.store.consent(id).await? {
+    // The token request's `consent` parameter is parsed here, where it is first used: malformed is 400
+    // invalid_request, as an unknown one.
+    let id =
+        ConsentId::parse(id).map_err(|e| refused(&format!("consent must be the id of one of your consents ({e})")))?;
+    let consent = match provider.store.consent(&id).await? {
         Some(c) if c.client_id == client_id => c,
         _ => return Err(refused("no consent of yours has this id: ask for the patient's consent first")),
     };
@@ -62,6 +61,6 @@ pub async fn claims(provider: &Provider, client_id: &str, id: &str, now_ms: i64)
     let detail = json!({ "patient": consent.patient_key, "client": client_id, "purpose": consent.purpose,
         "facility": consent.facility_id });
     let actor = format!("oidc:{client_id}");
-    audit(provider.store.as_ref(), now_ms, &actor, "consent.token", &consent.id, Outcome::Ok, detail).await;
+    audit(provider.store.as_ref(), now_ms, &actor, "consent.token", consent.id.as_str(), Outcome::Ok, detail).await;
     Ok(ConsentClaims { extensions, consent: claim })
 }

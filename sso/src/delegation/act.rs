@@ -29,7 +29,7 @@ pub struct Act {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelegationClaim {
     /// The delegation's id (the audit log's target).
-    pub id: String,
+    pub id: hcpki_model::DelegationId,
     /// When it ends by itself (Unix seconds).
     pub exp: i64,
 }
@@ -70,7 +70,8 @@ mod tests {
     /// RFC 8693 §4.1's shape: the latest actor outermost, absent members absent (not null).
     #[test]
     fn a_service_acting_after_a_delegate_nests_the_delegate() {
-        let delegate = Act::delegate("s-clerk".into(), "Clerk".into(), DelegationClaim { id: "d1".into(), exp: 9 });
+        let delegate =
+            Act::delegate("s-clerk".into(), "Clerk".into(), DelegationClaim { id: "d1".parse().unwrap(), exp: 9 });
         let chain = Act::service("emr", Some(delegate));
         assert_eq!(
             chain.to_value(),

@@ -71,7 +71,7 @@ pub async fn find(
     });
     let outcome = if judged.is_ok() { Outcome::Ok } else { Outcome::Denied };
     let actor = format!("portal:{}", session.person_key);
-    audit(store, clock.now_unix_ms(), &actor, action::USE, &delegation.id, outcome, detail).await;
+    audit(store, clock.now_unix_ms(), &actor, action::USE, delegation.id.as_str(), outcome, detail).await;
     let subject = judged?;
     Ok(Some(Acting { delegation, subject, delegate_key: session.person_key.clone() }))
 }

@@ -55,7 +55,7 @@ pub fn check(
     delegate: Option<&PortalUser>,
     offered: &Services,
     max_hours: u32,
-    id: String,
+    id: hcpki_model::DelegationId,
     now: i64,
 ) -> Result<DelegationRecord, DelegationError> {
     let name = request.delegate.trim();
@@ -142,6 +142,9 @@ pub enum DelegationError {
     /// Ending: not a live delegation of this physician.
     #[error("no running delegation of yours has that id: it ended already, or it is not yours")]
     NotYours,
+    /// The form named a text that is no delegation id (the page's forms carry one): nothing is looked up.
+    #[error("{0}: reload the delegations page and use its buttons")]
+    Malformed(hcpki_model::InvalidSsoId),
 }
 
 impl DelegationError {
@@ -157,6 +160,7 @@ impl DelegationError {
             Self::NoServices => "no-services",
             Self::UnknownService(_) => "service-not-offered",
             Self::NotYours => "not-yours",
+            Self::Malformed(_) => "malformed-id",
         }
     }
 }
@@ -204,7 +208,7 @@ mod tests {
     fn a_delegation_is_made_for_the_hours_and_services_asked_or_refused_with_its_reason() {
         let offered = Services::parse(SERVICES).unwrap();
         let check = |req: &NewDelegation, user: Option<&PortalUser>| {
-            check(&physician(), req, user, &offered, 12, "d1".into(), NOW)
+            check(&physician(), req, user, &offered, 12, "d1".parse().unwrap(), NOW)
         };
         let made = check(&ask("clerk", "8", &["emr", "emr"]), Some(&clerk(false))).unwrap();
         assert_eq!((made.expires_at, made.services.clone()), (NOW + 8 * 3600, vec!["emr".to_owned()]));

@@ -24,7 +24,7 @@ pub(crate) async fn deny(ctx: Context<'_>, session: &Session, action: &str, targ
 
 /// "service name (client id)" from the client's registration and the catalog, else the client id.
 pub(crate) async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
-    let service = match ctx.provider.clients.load(client_id).await {
+    let service = match ctx.provider.clients.load_recorded(client_id).await {
         Ok(Some(c)) => Some(c.config.service.clone()),
         _ => None,
     };

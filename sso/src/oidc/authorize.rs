@@ -19,6 +19,7 @@ use crate::session::Session;
 use crate::uri::percent;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
+use hcpki_model::OidcClientId;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use hcpki_pkix::time::UnixTime;
 use serde_json::json;
@@ -141,7 +142,12 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let Some(client_id) = get("client_id") else {
         return Err(refused_page(ctx, None, "invalid_request", "client_id is missing", None).await);
     };
-    let client = provider.authorizing_client(client_id).await.map_err(AuthorizeAnswer::Failed)?;
+    // The client is named here, once: a text that is no client id is malformed, shown as the unknown one is.
+    let typed = match OidcClientId::parse(client_id) {
+        Ok(id) => id,
+        Err(e) => return Err(refused_page(ctx, Some(client_id), "invalid_request", &e.to_string(), None).await),
+    };
+    let client = provider.authorizing_client(&typed).await.map_err(AuthorizeAnswer::Failed)?;
     let Some(client) = client else {
         return Err(refused_page(ctx, Some(client_id), "invalid_request", "unknown client_id", None).await);
     };

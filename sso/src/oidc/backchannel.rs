@@ -33,7 +33,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
         per_client.entry(g.client_id.clone()).or_insert(g);
     }
     for (client_id, grant) in per_client {
-        let Ok(Some(c)) = provider.clients.load(&client_id).await else { continue };
+        let Ok(Some(c)) = provider.clients.load_recorded(&client_id).await else { continue };
         let Some(uri) = c.config.backchannel_logout_uri.clone() else { continue };
         let Ok(data) = GrantData::of(&grant) else { continue };
         let claims = json!({

@@ -8,7 +8,7 @@ use super::OAuthError;
 use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use crate::policy::ClientRule;
-use hcpki_ca::store::{Issuance, OnceRecord, Store};
+use hcpki_ca::store::{ClientAreas, Issuance, OnceRecord};
 use hcpki_model::OidcClientId;
 use hcpki_pkix::time::UnixTime;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
@@ -240,9 +240,9 @@ impl Client {
 /// copied per request: a registration holds its JWKS.
 #[derive(Debug)]
 pub struct Registry {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ClientAreas>,
     refresh: Duration,
-    cached: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
+    cached: RwLock<HashMap<OidcClientId, (Arc<Client>, Instant)>>,
     /// The browser apps' origins ([`super::web_origins`]), read from every registration, re-read after `refresh`.
     web_origins: RwLock<Option<(Arc<BTreeSet<String>>, Instant)>>,
     secrets_allowed: bool,
@@ -250,7 +250,7 @@ pub struct Registry {
 
 impl Registry {
     /// The clients in `store`, each re-read after at most `refresh`; client secrets accepted.
-    pub fn new(store: Arc<dyn Store>, refresh: Duration) -> Self {
+    pub fn new(store: Arc<dyn ClientAreas>, refresh: Duration) -> Self {
         Self { store, refresh, cached: RwLock::default(), web_origins: RwLock::default(), secrets_allowed: true }
     }
 
@@ -265,13 +265,13 @@ impl Registry {
     }
 
     /// The database, for the checks of client authentication.
-    pub fn store(&self) -> &dyn Store {
+    pub fn store(&self) -> &dyn ClientAreas {
         self.store.as_ref()
     }
 
     /// Drop what this replica keeps of client `id` (it was just removed here), so it stops authenticating now
     /// rather than within `refresh`.
-    pub fn forget(&self, id: &str) {
+    pub fn forget(&self, id: &OidcClientId) {
         self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
         *self.web_origins.write().unwrap_or_else(PoisonError::into_inner) = None;
     }
@@ -296,9 +296,10 @@ impl Registry {
         Ok(origins.contains(origin))
     }
 
-    /// Load a client.
-    pub async fn load(&self, id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
-        if id == CONSOLE_CLIENT_ID {
+    /// Load a client. The id is parsed where it enters (a request's `client_id`, a token's `aud`): a text that
+    /// is none is refused there as malformed, or, read back from a grant or a token hcpki signed, names no client.
+    pub async fn load(&self, id: &OidcClientId) -> Result<Option<Arc<Client>>, OAuthError> {
+        if id.as_str() == CONSOLE_CLIENT_ID {
             // The console's client is built in and has no credentials: never a registered one (D42).
             return Ok(None);
         }
@@ -308,12 +309,8 @@ impl Registry {
         {
             return Ok(Some(client));
         }
-        // A text that is no client id names no registered client (registration refuses it).
-        let Ok(typed) = OidcClientId::parse(id) else {
-            return Ok(None);
-        };
         let read_at = Instant::now();
-        let Some(record) = self.store.oidc_client(&typed).await? else {
+        let Some(record) = self.store.oidc_client(id).await? else {
             self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
             return Ok(None);
         };
@@ -321,12 +318,19 @@ impl Registry {
             serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
         let client = Arc::new(Client { id: record.id, config });
         if !self.refresh.is_zero() {
-            self.cached
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id.to_owned(), (client.clone(), read_at));
+            self.cached.write().unwrap_or_else(PoisonError::into_inner).insert(id.clone(), (client.clone(), read_at));
         }
         Ok(Some(client))
+    }
+
+    /// The client named by text read back from hcpki's own records or tokens (a grant's or a record's
+    /// `client_id`, a token's `aud` or `client_id` claim): a text that is no client id names none. What a request
+    /// names is parsed at its edge instead, and refused there when malformed.
+    pub async fn load_recorded(&self, text: &str) -> Result<Option<Arc<Client>>, OAuthError> {
+        match OidcClientId::parse(text) {
+            Ok(id) => self.load(&id).await,
+            Err(_) => Ok(None),
+        }
     }
 }
 
@@ -523,7 +527,10 @@ pub async fn verify(
             "more than one client authentication in one request: send only the one the client is registered for",
         ));
     }
-    let client = clients.load(client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    // The id the request names is parsed here, once: a text that is no client id is a malformed request (400),
+    // not an unknown client.
+    let client_id = OidcClientId::parse(client_id).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    let client = clients.load(&client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
     if !client.config.auth.admitted_by(callers) {
         return Err(not_admitted(&client, callers));
     }

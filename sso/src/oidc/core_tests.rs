@@ -239,11 +239,15 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
     let now_ms = NOW * 1000;
     let e = crate::signing_requests::create(f.ctx(), &credentials, None, Some("token"), &fields, now_ms).await;
     public_refusal(e.unwrap_err());
-    public_refusal(crate::signing_requests::status(f.ctx(), &credentials, None, "id", now_ms).await.unwrap_err());
+    public_refusal(
+        crate::signing_requests::status(f.ctx(), &credentials, None, &"id".parse().unwrap(), now_ms).await.unwrap_err(),
+    );
     let consent = crate::consent::settings::ConsentSettings::default();
     let e = crate::consent::api::create(f.ctx(), &consent, &credentials, None, Some("token"), &fields, now_ms).await;
     public_refusal(e.unwrap_err());
-    public_refusal(crate::consent::api::status(f.ctx(), &credentials, None, "id", now_ms).await.unwrap_err());
+    public_refusal(
+        crate::consent::api::status(f.ctx(), &credentials, None, &"id".parse().unwrap(), now_ms).await.unwrap_err(),
+    );
     public_refusal(crate::consent::api::check(f.ctx(), &credentials, None, &fields, now_ms).await.unwrap_err());
     public_refusal(crate::consent::api::events(f.ctx(), &credentials, None, &fields, now_ms).await.unwrap_err());
 }

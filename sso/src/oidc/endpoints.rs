@@ -124,7 +124,7 @@ pub async fn userinfo(
     }
     // A client registered for signed userinfo gets the same claims as a JWT naming it as the audience.
     let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
-    let client = provider.clients.load(client_id).await?;
+    let client = provider.clients.load_recorded(client_id).await?;
     let Some(alg) = client.and_then(|c| c.config.userinfo_signed_response_alg) else {
         return Ok(Userinfo::Json(body));
     };

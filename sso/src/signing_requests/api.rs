@@ -14,6 +14,7 @@ use base64::Engine as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
+use hcpki_model::SigningRequestId;
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -89,7 +90,7 @@ pub async fn create(
         Ok(r) => r,
         Err(e) => return Err(deny(e, json!({})).await),
     };
-    let id = crate::oidc::random_token(32)?;
+    let id = SigningRequestId::parse(&crate::oidc::random_token(32)?).map_err(OAuthError::server)?;
     let record = SigningRequestRecord {
         id: id.clone(),
         client_id: client.id.clone(),
@@ -112,14 +113,14 @@ pub async fn create(
     let event = AuditEvent {
         actor: format!("oidc:{}", client.id),
         action: "signing_request.create".into(),
-        target: id.clone(),
+        target: id.to_string(),
         outcome: Outcome::Ok,
         detail: json!({ "client": client.id, "person": person, "grant": gid, "format": record.format,
             "level": record.level, "document_sha256": record.document_sha256, "bytes": record.document.len(),
             "expires_at": record.expires_at }),
     };
     ctx.provider.store.signing_request_create(&record, &event, UnixTime::from_millis(now_ms)).await?;
-    Ok(Created::new(ctx, PAGE_PATH, API_PATH, id, record.expires_at))
+    Ok(Created::new(ctx, PAGE_PATH, API_PATH, id.to_string(), record.expires_at))
 }
 
 /// `GET /api/v1/signing-requests/{id}` at `now_ms`: the request, to the client that created it only (any other
@@ -129,7 +130,7 @@ pub async fn status(
     ctx: Context<'_>,
     credentials: &ClientCredentials,
     certificate: Option<&[u8]>,
-    id: &str,
+    id: &SigningRequestId,
     now_ms: i64,
 ) -> Result<Status, OAuthError> {
     let now = now_ms.div_euclid(1000);
@@ -141,7 +142,7 @@ pub async fn status(
                 "no signing request of yours has this id (it may have been removed a day after its deadline): \
                  create a new one",
             );
-            let more = json!({ "request": crate::refusals::named(Some(id)) });
+            let more = json!({ "request": crate::refusals::named(Some(id.as_str())) });
             return Err(refused(ctx, &client.id, "signing_request.fetch", e, more).await);
         }
     };
@@ -151,7 +152,8 @@ pub async fn status(
             "document_sha256": request.document_sha256, "signer_sha256": request.signer_sha256,
             "gen_time": request.gen_time });
         let actor = format!("oidc:{}", client.id);
-        audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.fetch", id, Outcome::Ok, detail).await;
+        audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.fetch", id.as_str(), Outcome::Ok, detail)
+            .await;
     }
     Ok(Status { request, state })
 }

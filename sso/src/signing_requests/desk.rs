@@ -13,6 +13,7 @@ use crate::session::Session;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::signing_request::{SigningEnd, SigningRequestRecord, SigningState};
+use hcpki_model::SigningRequestId;
 use hcpki_pkix::time::UnixTime;
 use serde_json::{Value, json};
 
@@ -105,7 +106,7 @@ impl From<ExtendError> for SignError {
 pub async fn open(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &SigningRequestId,
     now_ms: i64,
 ) -> Result<Result<RequestView, PageRefusal>, StoreError> {
     let request = match own_pending(ctx, session, id, "signing_request.show", now_ms).await? {
@@ -113,8 +114,16 @@ pub async fn open(
         Err(refusal) => return Ok(Err(refusal)),
     };
     let actor = page::actor(session);
-    audit(ctx.provider.store.as_ref(), now_ms, &actor, "signing_request.show", id, Outcome::Ok, summary(&request))
-        .await;
+    audit(
+        ctx.provider.store.as_ref(),
+        now_ms,
+        &actor,
+        "signing_request.show",
+        id.as_str(),
+        Outcome::Ok,
+        summary(&request),
+    )
+    .await;
     let service = service_name(ctx, &request.client_id).await;
     Ok(Ok(RequestView { request, service }))
 }
@@ -124,7 +133,7 @@ pub async fn open(
 pub async fn document(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &SigningRequestId,
     now_ms: i64,
 ) -> Result<Result<SigningRequestRecord, PageRefusal>, StoreError> {
     own_pending(ctx, session, id, "signing_request.document", now_ms).await
@@ -141,7 +150,7 @@ pub async fn complete(
     verifier: Option<&CardVerifier>,
     stamps: &dyn SignatureTimeStamps,
     session: &Session,
-    id: &str,
+    id: &SigningRequestId,
     p7s: &[u8],
     now_ms: i64,
 ) -> Result<Done, SignError> {
@@ -160,13 +169,13 @@ pub async fn complete(
             };
             if let Some(error) = kept {
                 // Kept on the request so that the service, polling, learns why it is not signed yet.
-                let event = event(&actor, "signing_request.sign", id, Outcome::Failed, detail);
+                let event = event(&actor, "signing_request.sign", id.as_str(), Outcome::Failed, detail);
                 ctx.provider
                     .store
                     .signing_request_note_error(id, &error, &event, UnixTime::from_millis(now_ms))
                     .await?;
             } else {
-                ctx.refusals.record(&actor, "signing_request.sign", id, detail).await;
+                ctx.refusals.record(&actor, "signing_request.sign", id.as_str(), detail).await;
             }
             return Err(e);
         }
@@ -189,7 +198,7 @@ pub async fn complete(
         signer_sha256: signed.signer_sha256,
         gen_time: signed.stamp.map(|(t, _)| t),
     };
-    let event = event(&actor, "signing_request.sign", id, Outcome::Ok, detail);
+    let event = event(&actor, "signing_request.sign", id.as_str(), Outcome::Ok, detail);
     match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
         Some(request) => Ok(Done { request }),
         // Ended by another post, or its time ran out while the TSA answered.
@@ -201,7 +210,7 @@ pub async fn complete(
 pub async fn refuse(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &SigningRequestId,
     now_ms: i64,
 ) -> Result<Result<SigningRequestRecord, PageRefusal>, StoreError> {
     let request = match own_pending(ctx, session, id, "signing_request.refuse", now_ms).await? {
@@ -210,7 +219,7 @@ pub async fn refuse(
     };
     let actor = page::actor(session);
     let end = SigningEnd::Closed { state: SigningState::Refused, reason: "the physician declined to sign".into() };
-    let event = event(&actor, "signing_request.refuse", id, Outcome::Ok, summary(&request));
+    let event = event(&actor, "signing_request.refuse", id.as_str(), Outcome::Ok, summary(&request));
     match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
         Some(request) => Ok(Ok(request)),
         None => Ok(Err(ended_meanwhile(ctx, id, now_ms).await?)),
@@ -219,7 +228,7 @@ pub async fn refuse(
 
 /// How a request that was pending a moment ago stands now that finishing it found it ended: signed or refused by
 /// another post, or its time ran out.
-async fn ended_meanwhile(ctx: Context<'_>, id: &str, now_ms: i64) -> Result<PageRefusal, StoreError> {
+async fn ended_meanwhile(ctx: Context<'_>, id: &SigningRequestId, now_ms: i64) -> Result<PageRefusal, StoreError> {
     Ok(match ctx.provider.store.signing_request(id).await? {
         Some(r) => match state_at(&r, now_ms.div_euclid(1000)) {
             "pending" => PageRefusal::NotPending("expired"),
@@ -273,7 +282,7 @@ pub fn max_signed_bytes(format: Format) -> usize {
 async fn own_pending(
     ctx: Context<'_>,
     session: &Session,
-    id: &str,
+    id: &SigningRequestId,
     action: &str,
     now_ms: i64,
 ) -> Result<Result<SigningRequestRecord, PageRefusal>, StoreError> {
@@ -291,7 +300,7 @@ async fn own_pending(
     if let PageRefusal::NotPending(state) = refusal {
         insert(&mut detail, "state", json!(state));
     }
-    let target = crate::refusals::named(Some(id));
+    let target = crate::refusals::named(Some(id.as_str()));
     page::refused(ctx, session, action, &target, detail).await;
     Ok(Err(refusal))
 }

@@ -118,7 +118,7 @@ fn request(
     // The session's key: what the card's authentication certificate gave at login.
     let login = [card.authentication.cert.clone(), card.authentication_ca.clone()];
     SigningRequestRecord {
-        id: "r1".into(),
+        id: "r1".parse().unwrap(),
         client_id: "emr".into(),
         person_key: verifier.signature_holder(&login, now).unwrap().person.to_string(),
         grant_id: "g".into(),

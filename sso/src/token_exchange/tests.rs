@@ -71,11 +71,12 @@ fn only_registered_audiences_and_never_beyond_the_subject_token() {
 
 #[test]
 fn the_chain_keeps_the_delegate_under_the_target_services_subject() {
-    let delegate = Act::delegate("caller-side".into(), "Clerk".into(), DelegationClaim { id: "d1".into(), exp: 9 });
+    let delegate =
+        Act::delegate("caller-side".into(), "Clerk".into(), DelegationClaim { id: "d1".parse().unwrap(), exp: 9 });
     let earlier = Act::service("portal-app", Some(delegate));
     let chain = Act::service("emr", Some(re_sector(earlier, "target-side")));
     assert_eq!(chain.depth(), 3);
-    assert_eq!(innermost_delegation(&chain), Some("d1"));
+    assert_eq!(innermost_delegation(&chain).map(|d| d.as_str()), Some("d1"));
     let inner = chain.act.as_ref().and_then(|a| a.act.as_ref()).unwrap();
     assert_eq!((inner.sub.as_deref(), chain.client_id.as_deref()), (Some("target-side"), Some("emr")));
 }

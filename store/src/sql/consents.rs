@@ -156,7 +156,7 @@ pub(super) fn consent(row: Row) -> Result<ConsentRecord, StoreError> {
         row.withdrawal_stamp_at,
     )?;
     Ok(ConsentRecord {
-        id: row.id,
+        id: hcpki_model::ConsentId::parse(&row.id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         client_id: row.client_id,
         purpose: row.purpose,
         facility_id: row.facility_id,
@@ -266,7 +266,7 @@ macro_rules! consents_store {
             ) -> Result<AuditEntry, StoreError> {
                 let mut w = self.write(at).await?;
                 sqlx::query::<$db>(consents::INSERT)
-                    .bind(&consent.id)
+                    .bind(consent.id.as_str())
                     .bind(&consent.client_id)
                     .bind(&consent.purpose)
                     .bind(&consent.facility_id)
@@ -286,9 +286,9 @@ macro_rules! consents_store {
                 Ok(entry)
             }
 
-            async fn consent(&self, id: &str) -> Result<Option<ConsentRecord>, StoreError> {
+            async fn consent(&self, id: &hcpki_model::ConsentId) -> Result<Option<ConsentRecord>, StoreError> {
                 sqlx::query_as::<$db, consents::Row>(consents::BY_ID)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -298,7 +298,7 @@ macro_rules! consents_store {
 
             async fn consent_move(
                 &self,
-                id: &str,
+                id: &hcpki_model::ConsentId,
                 from: ConsentState,
                 change: &ConsentMove,
                 documents: &[ConsentDocument],
@@ -310,7 +310,7 @@ macro_rules! consents_store {
                 let row = match change {
                     ConsentMove::Show => {
                         sqlx::query_as::<$db, consents::Row>(consents::SHOW)
-                            .bind(id)
+                            .bind(id.as_str())
                             .bind(from.as_str())
                             .bind(now)
                             .fetch_optional(&mut *w.tx)
@@ -318,7 +318,7 @@ macro_rules! consents_store {
                     }
                     ConsentMove::Refuse(reason) => {
                         sqlx::query_as::<$db, consents::Row>(consents::REFUSE)
-                            .bind(id)
+                            .bind(id.as_str())
                             .bind(from.as_str())
                             .bind(now)
                             .bind(reason)
@@ -329,7 +329,7 @@ macro_rules! consents_store {
                         let sql =
                             if matches!(change, ConsentMove::Sign(_)) { consents::SIGN } else { consents::WITHDRAW };
                         sqlx::query_as::<$db, consents::Row>(sql)
-                            .bind(id)
+                            .bind(id.as_str())
                             .bind(from.as_str())
                             .bind(now)
                             .bind(e.level.as_str())
@@ -411,16 +411,16 @@ macro_rules! consents_store {
 
             async fn consent_document(
                 &self,
-                consent_id: &str,
+                consent_id: &hcpki_model::ConsentId,
                 kind: DocumentKind,
             ) -> Result<Option<ConsentDocument>, StoreError> {
                 sqlx::query_as::<$db, consents::DocumentRow>(consents::DOCUMENT)
-                    .bind(consent_id)
+                    .bind(consent_id.as_str())
                     .bind(kind.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
-                    .map(|row| consents::document(consent_id, row))
+                    .map(|row| consents::document(consent_id.as_str(), row))
                     .transpose()
             }
 

@@ -60,6 +60,7 @@ pub(super) fn delegation(row: Row) -> Result<DelegationRecord, StoreError> {
         (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
     let services: Vec<String> = serde_json::from_str(&row.7)
         .map_err(|e| StoreError::Corrupt(format!("delegation {id}: services {:?}: {e}", row.7)))?;
+    let id = hcpki_model::DelegationId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(DelegationRecord {
         id,
         facility_id,
@@ -94,7 +95,7 @@ macro_rules! delegations_store {
             ) -> Result<AuditEntry, StoreError> {
                 let mut w = self.write(at).await?;
                 sqlx::query::<$db>(delegations::INSERT)
-                    .bind(&d.id)
+                    .bind(d.id.as_str())
                     .bind(&d.facility_id)
                     .bind(&d.physician_key)
                     .bind(&d.physician_name)
@@ -112,9 +113,9 @@ macro_rules! delegations_store {
                 Ok(entry)
             }
 
-            async fn delegation(&self, id: &str) -> Result<Option<DelegationRecord>, StoreError> {
+            async fn delegation(&self, id: &hcpki_model::DelegationId) -> Result<Option<DelegationRecord>, StoreError> {
                 sqlx::query_as::<$db, delegations::Row>(delegations::BY_ID)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -154,14 +155,14 @@ macro_rules! delegations_store {
 
             async fn delegation_end(
                 &self,
-                id: &str,
+                id: &hcpki_model::DelegationId,
                 physician_key: &str,
                 event: &AuditEvent,
                 at: UnixTime,
             ) -> Result<Option<(DelegationRecord, u64)>, StoreError> {
                 let mut w = self.write(at).await?;
                 let ended = sqlx::query_as::<$db, delegations::Row>(delegations::END)
-                    .bind(id)
+                    .bind(id.as_str())
                     .bind(physician_key)
                     .bind(w.now())
                     .bind(&event.actor)
@@ -172,7 +173,7 @@ macro_rules! delegations_store {
                     .transpose()?;
                 let Some(ended) = ended else { return Ok(None) };
                 let revoked = sqlx::query::<$db>(delegations::REVOKE_GRANTS)
-                    .bind(id)
+                    .bind(id.as_str())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
@@ -185,7 +186,7 @@ macro_rules! delegations_store {
             async fn delegation_choose(
                 &self,
                 session_hash: &str,
-                id: Option<&str>,
+                id: Option<&hcpki_model::DelegationId>,
                 event: &AuditEvent,
                 at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
@@ -200,7 +201,7 @@ macro_rules! delegations_store {
                 if let Some(id) = id {
                     sqlx::query::<$db>(delegations::CHOOSE)
                         .bind(session_hash)
-                        .bind(id)
+                        .bind(id.as_str())
                         .bind(now)
                         .execute(&mut *w.tx)
                         .await

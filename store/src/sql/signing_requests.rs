@@ -63,7 +63,7 @@ pub(super) fn request(row: Row) -> Result<SigningRequestRecord, StoreError> {
     let state = SigningState::parse(&row.state)
         .ok_or_else(|| StoreError::Corrupt(format!("signing request {}: unknown state {}", row.id, row.state)))?;
     Ok(SigningRequestRecord {
-        id: row.id,
+        id: hcpki_model::SigningRequestId::parse(&row.id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         client_id: row.client_id,
         person_key: row.person_key,
         grant_id: row.grant_id,
@@ -104,7 +104,7 @@ macro_rules! signing_requests_store {
             ) -> Result<AuditEntry, StoreError> {
                 let mut w = self.write(at).await?;
                 sqlx::query::<$db>(signing_requests::INSERT)
-                    .bind(&request.id)
+                    .bind(request.id.as_str())
                     .bind(&request.client_id)
                     .bind(&request.person_key)
                     .bind(&request.grant_id)
@@ -129,9 +129,12 @@ macro_rules! signing_requests_store {
                 Ok(entry)
             }
 
-            async fn signing_request(&self, id: &str) -> Result<Option<SigningRequestRecord>, StoreError> {
+            async fn signing_request(
+                &self,
+                id: &hcpki_model::SigningRequestId,
+            ) -> Result<Option<SigningRequestRecord>, StoreError> {
                 sqlx::query_as::<$db, signing_requests::Row>(signing_requests::BY_ID)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -141,7 +144,7 @@ macro_rules! signing_requests_store {
 
             async fn signing_request_finish(
                 &self,
-                id: &str,
+                id: &hcpki_model::SigningRequestId,
                 end: &SigningEnd,
                 event: &AuditEvent,
                 at: UnixTime,
@@ -151,7 +154,7 @@ macro_rules! signing_requests_store {
                 let row = match end {
                     SigningEnd::Signed { result, signer_sha256, gen_time } => {
                         sqlx::query_as::<$db, signing_requests::Row>(signing_requests::SIGN)
-                            .bind(id)
+                            .bind(id.as_str())
                             .bind(result)
                             .bind(signer_sha256)
                             .bind(*gen_time)
@@ -161,7 +164,7 @@ macro_rules! signing_requests_store {
                     }
                     SigningEnd::Closed { state, reason } => {
                         sqlx::query_as::<$db, signing_requests::Row>(signing_requests::CLOSE)
-                            .bind(id)
+                            .bind(id.as_str())
                             .bind(signing_requests::closed_state(*state)?)
                             .bind(reason)
                             .bind(now)
@@ -178,7 +181,7 @@ macro_rules! signing_requests_store {
 
             async fn signing_request_note_error(
                 &self,
-                id: &str,
+                id: &hcpki_model::SigningRequestId,
                 error: &str,
                 event: &AuditEvent,
                 at: UnixTime,
@@ -186,7 +189,7 @@ macro_rules! signing_requests_store {
                 let mut w = self.write(at).await?;
                 let now = w.now();
                 let done = sqlx::query::<$db>(signing_requests::NOTE_ERROR)
-                    .bind(id)
+                    .bind(id.as_str())
                     .bind(error)
                     .bind(now)
                     .execute(&mut *w.tx)

@@ -2488,7 +2488,7 @@ async fn stored_times_are_the_times_passed_in(db: TestDb) {
 
 fn signing_request(id: &str, expires_at: i64) -> store::signing_request::SigningRequestRecord {
     store::signing_request::SigningRequestRecord {
-        id: id.into(),
+        id: id.parse().unwrap(),
         client_id: "emr".into(),
         person_key: "hpki:00:MEDIS:Test1".into(),
         grant_id: "g1".into(),
@@ -2526,28 +2526,50 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
     s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT)
         .await
         .unwrap();
-    assert_eq!(other.signing_request("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
-    assert!(s.signing_request("missing").await.unwrap().is_none());
+    assert_eq!(other.signing_request(&"a".parse().unwrap()).await.unwrap().as_ref(), Some(&a), "read back as stored");
+    assert!(s.signing_request(&"missing".parse().unwrap()).await.unwrap().is_none());
 
     assert!(
-        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT).await.unwrap()
+        s.signing_request_note_error(
+            &"a".parse().unwrap(),
+            "no TSA answered",
+            &event("signing_request.error", "a"),
+            AT
+        )
+        .await
+        .unwrap()
     );
-    assert_eq!(s.signing_request("a").await.unwrap().unwrap().error.as_deref(), Some("no TSA answered"));
+    assert_eq!(
+        s.signing_request(&"a".parse().unwrap()).await.unwrap().unwrap().error.as_deref(),
+        Some("no TSA answered")
+    );
     let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
-    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT).await.unwrap();
+    let done = s
+        .signing_request_finish(&"a".parse().unwrap(), &signed, &event("signing_request.sign", "a"), AT)
+        .await
+        .unwrap();
     let done = done.expect("pending: ends");
     assert_eq!(
         (done.state, done.result.as_deref(), done.gen_time, done.error),
         (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
     );
     let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
-    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT).await.unwrap().is_none(), "once");
-    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT).await.unwrap());
+    assert!(
+        other.signing_request_finish(&"a".parse().unwrap(), &refuse, &event("x", "a"), AT).await.unwrap().is_none(),
+        "once"
+    );
+    assert!(!s.signing_request_note_error(&"a".parse().unwrap(), "late", &event("x", "a"), AT).await.unwrap());
     let pending = SigningEnd::Closed { state: SigningState::Pending, reason: "no".into() };
-    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT).await.is_err(), "not an end state");
+    assert!(
+        s.signing_request_finish(&"b".parse().unwrap(), &pending, &event("x", "b"), AT).await.is_err(),
+        "not an end state"
+    );
     let late = (NOW + 900) * 1000;
     assert!(
-        s.signing_request_finish("b", &refuse, &event("x", "b"), UnixTime::from_millis(late)).await.unwrap().is_none(),
+        s.signing_request_finish(&"b".parse().unwrap(), &refuse, &event("x", "b"), UnixTime::from_millis(late))
+            .await
+            .unwrap()
+            .is_none(),
         "expired"
     );
 

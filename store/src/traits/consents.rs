@@ -5,7 +5,7 @@ use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::error::StoreError;
 use crate::facility::FacilityId;
-use hcpki_model::UnixTime;
+use hcpki_model::{ConsentId, UnixTime};
 
 /// Patients' consents and identity links (issue #28, D88).
 #[async_trait::async_trait]
@@ -21,7 +21,7 @@ pub trait Consents: Send + Sync {
     ) -> Result<AuditEntry, StoreError>;
 
     /// A consent, whatever its state.
-    async fn consent(&self, id: &str) -> Result<Option<ConsentRecord>, StoreError>;
+    async fn consent(&self, id: &ConsentId) -> Result<Option<ConsentRecord>, StoreError>;
 
     /// Move a consent that is still in `from` as `change` says, with the audit entry `event`, in one
     /// transaction; the consent as it is now, or `None` (nothing written) when it is not in `from` any more,
@@ -30,7 +30,7 @@ pub trait Consents: Send + Sync {
     /// whether `from` → `change` is allowed: that is the caller's state machine.
     async fn consent_move(
         &self,
-        id: &str,
+        id: &ConsentId,
         from: ConsentState,
         change: &ConsentMove,
         documents: &[ConsentDocument],
@@ -63,7 +63,7 @@ pub trait Consents: Send + Sync {
     /// Document `kind` of consent `consent_id`.
     async fn consent_document(
         &self,
-        consent_id: &str,
+        consent_id: &ConsentId,
         kind: DocumentKind,
     ) -> Result<Option<ConsentDocument>, StoreError>;
 

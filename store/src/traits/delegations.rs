@@ -4,7 +4,7 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::delegation::DelegationRecord;
 use crate::error::StoreError;
-use hcpki_model::UnixTime;
+use hcpki_model::{DelegationId, UnixTime};
 
 /// Physicians' delegations to staff accounts (issue #29 item 4, D95).
 #[async_trait::async_trait]
@@ -18,7 +18,7 @@ pub trait Delegations: Send + Sync {
     ) -> Result<AuditEntry, StoreError>;
 
     /// A delegation, whatever its state.
-    async fn delegation(&self, id: &str) -> Result<Option<DelegationRecord>, StoreError>;
+    async fn delegation(&self, id: &DelegationId) -> Result<Option<DelegationRecord>, StoreError>;
 
     /// The delegations `physician_key` made that are live at `now` (not ended, not run out), newest first.
     async fn delegations_by(&self, physician_key: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError>;
@@ -32,7 +32,7 @@ pub trait Delegations: Send + Sync {
     /// many grants were revoked, or `None` (nothing written) when it is not this physician's or ended already.
     async fn delegation_end(
         &self,
-        id: &str,
+        id: &DelegationId,
         physician_key: &str,
         event: &AuditEvent,
         at: UnixTime,
@@ -44,7 +44,7 @@ pub trait Delegations: Send + Sync {
     async fn delegation_choose(
         &self,
         session_hash: &str,
-        id: Option<&str>,
+        id: Option<&DelegationId>,
         event: &AuditEvent,
         at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;

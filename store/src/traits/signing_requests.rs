@@ -4,7 +4,7 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::StoreError;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
-use hcpki_model::UnixTime;
+use hcpki_model::{SigningRequestId, UnixTime};
 
 /// Signing requests from relying services (issue #27 item 3, D79–D80).
 #[async_trait::async_trait]
@@ -19,14 +19,14 @@ pub trait SigningRequests: Send + Sync {
     ) -> Result<AuditEntry, StoreError>;
 
     /// A request, whatever its state, until the housekeeping deletes it.
-    async fn signing_request(&self, id: &str) -> Result<Option<SigningRequestRecord>, StoreError>;
+    async fn signing_request(&self, id: &SigningRequestId) -> Result<Option<SigningRequestRecord>, StoreError>;
 
     /// End a request that is pending and unexpired at `at` as `end`, with the audit entry `event`, in one
     /// transaction; the request as it is now, or `None` (nothing written) when it was not pending any more
     /// or its time ran out: exactly one of two concurrent finishers wins.
     async fn signing_request_finish(
         &self,
-        id: &str,
+        id: &SigningRequestId,
         end: &SigningEnd,
         event: &AuditEvent,
         at: UnixTime,
@@ -36,7 +36,7 @@ pub trait SigningRequests: Send + Sync {
     /// entry `event`; the request stays pending so the physician may try again. `false` when it was not pending.
     async fn signing_request_note_error(
         &self,
-        id: &str,
+        id: &SigningRequestId,
         error: &str,
         event: &AuditEvent,
         at: UnixTime,

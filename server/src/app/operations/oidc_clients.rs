@@ -82,14 +82,14 @@ pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_
     caller.may(Action::ManageOidcClients).await?;
     let now = state.clock.now_unix_ms();
     let rotated = match OidcClientId::parse(id) {
-        Ok(typed) => {
-            registration::rotate_secret(state.store.as_ref(), &typed, overlap_secs, &caller.actor(), now).await
-        }
+        Ok(typed) => registration::rotate_secret(state.store.as_ref(), &typed, overlap_secs, &caller.actor(), now)
+            .await
+            .map(|rotated| (rotated, typed)),
         Err(e) => Err(e.into()),
     };
     match rotated {
-        Ok(rotated) => {
-            forget(state, id);
+        Ok((rotated, typed)) => {
+            forget(state, &typed);
             Ok(rotated)
         }
         Err(e) => Err(refuse(caller, id, ApiError::from(&e), Some(e)).await),
@@ -100,14 +100,14 @@ pub async fn rotate_secret(state: &AppState, caller: &Caller, id: &str, overlap_
 pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> Result<(), Refused> {
     caller.may(Action::ManageOidcClients).await?;
     let removed = match OidcClientId::parse(id) {
-        Ok(typed) => {
-            registration::remove(state.store.as_ref(), &typed, &caller.actor(), state.clock.now_unix_ms()).await
-        }
+        Ok(typed) => registration::remove(state.store.as_ref(), &typed, &caller.actor(), state.clock.now_unix_ms())
+            .await
+            .map(|()| typed),
         Err(e) => Err(e.into()),
     };
     match removed {
-        Ok(()) => {
-            forget(state, id);
+        Ok(typed) => {
+            forget(state, &typed);
             Ok(())
         }
         Err(e) => Err(refuse(caller, id, ApiError::from(&e), Some(e)).await),
@@ -115,7 +115,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> Result<(), R
 }
 
 /// This replica stops using what it cached of client `id` at once.
-fn forget(state: &AppState, id: &str) {
+fn forget(state: &AppState, id: &OidcClientId) {
     if let Some(portal) = &state.portal {
         portal.oidc.clients.forget(id);
     }

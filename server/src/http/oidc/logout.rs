@@ -41,7 +41,7 @@ pub async fn logout_get(
     };
     let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
     let target = match (&aud, query.get("post_logout_redirect_uri")) {
-        (Some(aud), Some(uri)) => match state.oidc.clients.load(aud).await {
+        (Some(aud), Some(uri)) => match state.oidc.clients.load_recorded(aud).await {
             Ok(Some(c)) if c.config.post_logout_redirect_uris.contains(uri) => Some(uri.clone()),
             Ok(_) => {
                 let why = "post_logout_redirect_uri is not registered for this client";

@@ -83,7 +83,7 @@ pub fn delegation_page(p: &DelegationPage<'_>) -> Response {
         p { (t(M::Intro)) " " (t(M::TimesInJst)) " · " a href="/" { (t(M::Home)) } }
         @if let Some(e) = &p.error { div class="error" role="alert" id="delegation-error" { p { (e) } } }
         @if let Some(id) = p.acting {
-            @if let Some(d) = p.given.and_then(|g| g.iter().find(|d| d.id == id)) {
+            @if let Some(d) = p.given.and_then(|g| g.iter().find(|d| d.id.as_str() == id)) {
                 div class="notice" role="status" data-acting=(id) {
                     p { strong { (t(M::ActingNow)) } " " (d.physician_name) " · " (t(M::ActingHelp)) }
                     (stop_form(p.csrf, lang))

@@ -12,7 +12,7 @@ fn facility(n: u64) -> FacilityId {
 
 fn delegation() -> DelegationRecord {
     DelegationRecord {
-        id: "d1".into(),
+        id: "d1".parse().unwrap(),
         facility_id: facility(1).to_string(),
         physician_key: "hpki:dr".into(),
         physician_name: "Dr A".into(),

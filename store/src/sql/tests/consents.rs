@@ -29,7 +29,7 @@ fn event(action: &str, target: &str) -> AuditEvent {
 
 fn consent(id: &str, purpose: &str) -> ConsentRecord {
     ConsentRecord {
-        id: id.into(),
+        id: id.parse().unwrap(),
         client_id: "emr".into(),
         purpose: purpose.into(),
         facility_id: facility(1).to_string(),
@@ -63,28 +63,31 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let other = db.another_handle().await;
     let a = consent("a", "record-link");
     s.consent_create(&a, &[], &event("consent.requested", "a"), AT).await.unwrap();
-    assert_eq!(other.consent("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
-    assert!(s.consent("missing").await.unwrap().is_none());
+    assert_eq!(other.consent(&"a".parse().unwrap()).await.unwrap().as_ref(), Some(&a), "read back as stored");
+    assert!(s.consent(&"missing".parse().unwrap()).await.unwrap().is_none());
 
     let (show, shown_event) = (ConsentMove::Show, event("consent.shown", "a"));
-    let shown = s.consent_move("a", ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
+    let shown =
+        s.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
     let shown = shown.expect("requested: shown");
     assert_eq!((shown.state, shown.shown_at), (ConsentState::Shown, Some(NOW)));
     // A second writer that read `requested` finds it moved.
-    let again = other.consent_move("a", ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
+    let again =
+        other.consent_move(&"a".parse().unwrap(), ConsentState::Requested, &show, &[], &shown_event, AT).await.unwrap();
     assert!(again.is_none(), "moved once");
 
     // A signature and a refusal race from `shown`: exactly one wins.
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let refuse = ConsentMove::Refuse("患者が拒否".into());
     let (signed_event, refused_event) = (event("consent.signed", "a"), event("consent.refused", "a"));
+    let a_id = "a".parse().unwrap();
     let (x, y) = tokio::join!(
-        s.consent_move("a", ConsentState::Shown, &sign, &[], &signed_event, AT),
-        other.consent_move("a", ConsentState::Shown, &refuse, &[], &refused_event, AT)
+        s.consent_move(&a_id, ConsentState::Shown, &sign, &[], &signed_event, AT),
+        other.consent_move(&a_id, ConsentState::Shown, &refuse, &[], &refused_event, AT)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     assert!(x.is_some() != y.is_some(), "one of the two: {x:?} {y:?}");
-    let ended = s.consent("a").await.unwrap().unwrap();
+    let ended = s.consent(&"a".parse().unwrap()).await.unwrap().unwrap();
     match ended.state {
         ConsentState::Signed => {
             assert_eq!(ended.signature, Some(evidence(EvidenceLevel::PatientSignature, "ab")));
@@ -95,10 +98,17 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
             assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none());
             // Drive a second request to a signature, so the rest of the test has a live consent.
             s.consent_create(&consent("a2", "record-link"), &[], &event("consent.requested", "a2"), AT).await.unwrap();
-            s.consent_move("a2", ConsentState::Requested, &sign, &[], &event("consent.signed", "a2"), AT)
-                .await
-                .unwrap()
-                .expect("signed");
+            s.consent_move(
+                &"a2".parse().unwrap(),
+                ConsentState::Requested,
+                &sign,
+                &[],
+                &event("consent.signed", "a2"),
+                AT,
+            )
+            .await
+            .unwrap()
+            .expect("signed");
         }
         other => panic!("ended as {other:?}"),
     }
@@ -107,22 +117,36 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     // While a consent is live, another of the same service, patient and purpose cannot be signed.
     s.consent_create(&consent("b", "record-link"), &[], &event("consent.requested", "b"), AT).await.unwrap();
     let attest = ConsentMove::Sign(evidence(EvidenceLevel::PhysicianAttestation, "ef"));
-    assert!(s.consent_move("b", ConsentState::Requested, &attest, &[], &event("x", "b"), AT).await.unwrap().is_none());
+    assert!(
+        s.consent_move(&"b".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("x", "b"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Another purpose can.
     s.consent_create(&consent("c", "disclosure"), &[], &event("consent.requested", "c"), AT).await.unwrap();
-    let c = s.consent_move("c", ConsentState::Requested, &attest, &[], &event("consent.signed", "c"), AT).await;
+    let c = s
+        .consent_move(&"c".parse().unwrap(), ConsentState::Requested, &attest, &[], &event("consent.signed", "c"), AT)
+        .await;
     assert_eq!(c.unwrap().unwrap().signature.unwrap().level, EvidenceLevel::PhysicianAttestation);
 
     // Nothing moves a pending consent after its deadline; a withdrawal has none.
     let late = (NOW + 600) * 1000;
     assert!(
-        s.consent_move("b", ConsentState::Requested, &refuse, &[], &event("x", "b"), UnixTime::from_millis(late))
-            .await
-            .unwrap()
-            .is_none()
+        s.consent_move(
+            &"b".parse().unwrap(),
+            ConsentState::Requested,
+            &refuse,
+            &[],
+            &event("x", "b"),
+            UnixTime::from_millis(late)
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
-    let withdrawn_event = event("consent.withdrawn", &live.id);
+    let withdrawn_event = event("consent.withdrawn", live.id.as_str());
     let gone = s
         .consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &withdrawn_event, UnixTime::from_millis(late))
         .await
@@ -153,7 +177,7 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let left = s.consent_history("pk1:patient").await.unwrap();
     assert_eq!(left.len() as u64, before - 1 - swept);
     assert!(left.iter().all(|c| c.state == ConsentState::Signed), "only the live ones: {left:?}");
-    assert!(left.iter().any(|c| c.id == "c"));
+    assert!(left.iter().any(|c| c.id.as_str() == "c"));
 
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert!(actions.iter().all(|a| a.starts_with("consent.")), "nothing of the refused moves: {actions:?}");
@@ -171,9 +195,10 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
     }
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let (ex, ey) = (event("consent.signed", "x"), event("consent.signed", "y"));
+    let (x_id, y_id) = ("x".parse().unwrap(), "y".parse().unwrap());
     let (x, y) = tokio::join!(
-        s.consent_move("x", ConsentState::Requested, &sign, &[], &ex, AT),
-        other.consent_move("y", ConsentState::Requested, &sign, &[], &ey, AT)
+        s.consent_move(&x_id, ConsentState::Requested, &sign, &[], &ex, AT),
+        other.consent_move(&y_id, ConsentState::Requested, &sign, &[], &ey, AT)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     let live = match (x, y) {
@@ -183,7 +208,7 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
     assert_eq!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().map(|c| c.id), Some(live.id.clone()));
 
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
-    let gone = event("consent.withdrawn", &live.id);
+    let gone = event("consent.withdrawn", live.id.as_str());
     let (a, b) = tokio::join!(
         s.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &gone, AT),
         other.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &gone, AT)
@@ -238,7 +263,8 @@ async fn identity_links_are_updated_not_duplicated(db: TestDb) {
 async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: TestDb) {
     let s = &*db.store;
     let other = db.another_handle().await;
-    let rendered = ConsentDocument::new("d", DocumentKind::Consent, b"%PDF-1.7 rendered".to_vec(), NOW);
+    let rendered =
+        ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Consent, b"%PDF-1.7 rendered".to_vec(), NOW);
     s.consent_create(
         &consent("d", "record-link"),
         std::slice::from_ref(&rendered),
@@ -247,34 +273,52 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
     )
     .await
     .unwrap();
-    assert_eq!(other.consent_document("d", DocumentKind::Consent).await.unwrap(), Some(rendered.clone()));
-    assert!(other.consent_document("d", DocumentKind::SignedConsent).await.unwrap().is_none());
+    assert_eq!(
+        other.consent_document(&"d".parse().unwrap(), DocumentKind::Consent).await.unwrap(),
+        Some(rendered.clone())
+    );
+    assert!(other.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap().is_none());
 
-    let signed = ConsentDocument::new("d", DocumentKind::SignedConsent, b"%PDF-1.7 signed".to_vec(), NOW + 5);
-    let card = ConsentDocument::new("d", DocumentKind::CardAuthentication, vec![0x30, 0x03, 0x02, 0x01, 0x01], NOW + 5);
+    let signed =
+        ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::SignedConsent, b"%PDF-1.7 signed".to_vec(), NOW + 5);
+    let card = ConsentDocument::new(
+        &"d".parse().unwrap(),
+        DocumentKind::CardAuthentication,
+        vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        NOW + 5,
+    );
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let both = [signed.clone(), card.clone()];
     // From the wrong state: nothing moves, no document is written.
-    assert!(s.consent_move("d", ConsentState::Shown, &sign, &both, &event("x", "d"), AT).await.unwrap().is_none());
-    assert!(s.consent_document("d", DocumentKind::SignedConsent).await.unwrap().is_none());
-    s.consent_move("d", ConsentState::Requested, &sign, &both, &event("consent.signed", "d"), AT)
+    assert!(
+        s.consent_move(&"d".parse().unwrap(), ConsentState::Shown, &sign, &both, &event("x", "d"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap().is_none());
+    s.consent_move(&"d".parse().unwrap(), ConsentState::Requested, &sign, &both, &event("consent.signed", "d"), AT)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(other.consent_document("d", DocumentKind::SignedConsent).await.unwrap(), Some(signed));
-    assert_eq!(other.consent_document("d", DocumentKind::CardAuthentication).await.unwrap(), Some(card));
+    assert_eq!(other.consent_document(&"d".parse().unwrap(), DocumentKind::SignedConsent).await.unwrap(), Some(signed));
+    assert_eq!(
+        other.consent_document(&"d".parse().unwrap(), DocumentKind::CardAuthentication).await.unwrap(),
+        Some(card)
+    );
     assert_eq!(signed_sha(&rendered), rendered.sha256);
 
     // A withdrawal rendered later replaces an earlier rendering of it.
     for text in ["first", "second"] {
-        let pdf = ConsentDocument::new("d", DocumentKind::Withdrawal, text.as_bytes().to_vec(), NOW + 9);
+        let pdf =
+            ConsentDocument::new(&"d".parse().unwrap(), DocumentKind::Withdrawal, text.as_bytes().to_vec(), NOW + 9);
         s.consent_document_put(&pdf, &event("consent.withdrawal_requested", "d"), AT).await.unwrap();
     }
-    let withdrawal = s.consent_document("d", DocumentKind::Withdrawal).await.unwrap().unwrap();
+    let withdrawal = s.consent_document(&"d".parse().unwrap(), DocumentKind::Withdrawal).await.unwrap().unwrap();
     assert_eq!(withdrawal.bytes, b"second");
 
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
-    s.consent_move("d", ConsentState::Signed, &withdraw, &[], &event("consent.withdrawn", "d"), AT)
+    s.consent_move(&"d".parse().unwrap(), ConsentState::Signed, &withdraw, &[], &event("consent.withdrawn", "d"), AT)
         .await
         .unwrap()
         .unwrap();
@@ -285,7 +329,10 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
     let far = NOW + 10 * 365 * 86_400;
     assert_eq!(s.consent_sweep(UnixTime::from_secs(far), UnixTime::from_secs(far), 100).await.unwrap(), 1);
     for kind in [DocumentKind::Consent, DocumentKind::SignedConsent, DocumentKind::Withdrawal] {
-        assert!(other.consent_document("d", kind).await.unwrap().is_none(), "{kind:?} swept with its consent");
+        assert!(
+            other.consent_document(&"d".parse().unwrap(), kind).await.unwrap().is_none(),
+            "{kind:?} swept with its consent"
+        );
     }
 }
 

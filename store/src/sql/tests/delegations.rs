@@ -21,7 +21,7 @@ fn event(action: &str, target: &str) -> AuditEvent {
 
 fn delegation(id: &str, expires_at: i64) -> DelegationRecord {
     DelegationRecord {
-        id: id.into(),
+        id: id.parse().unwrap(),
         facility_id: "HF00000001X".into(),
         physician_key: "hpki:dr".into(),
         physician_name: "Dr Test".into(),
@@ -54,28 +54,43 @@ async fn delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted
     let s = db.store.as_ref();
     s.delegation_create(&delegation("d1", NOW + 3600), &event("delegation.create", "d1"), AT).await.unwrap();
     s.delegation_create(&delegation("d2", NOW + 60), &event("delegation.create", "d2"), AT).await.unwrap();
-    let live: Vec<String> =
-        s.delegations_by("hpki:dr", UnixTime::from_secs(NOW)).await.unwrap().into_iter().map(|d| d.id).collect();
+    let live: Vec<String> = s
+        .delegations_by("hpki:dr", UnixTime::from_secs(NOW))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id.to_string())
+        .collect();
     assert_eq!(live.len(), 2);
     // d2 runs out: listed neither for the physician nor for the delegate, but still readable.
     assert_eq!(s.delegations_to("clerk", UnixTime::from_secs(NOW + 60)).await.unwrap().len(), 1);
-    assert_eq!(s.delegation("d2").await.unwrap().unwrap().services, ["emr", "wiki"]);
+    assert_eq!(s.delegation(&"d2".parse().unwrap()).await.unwrap().unwrap().services, ["emr", "wiki"]);
     assert!(s.delegations_by("hpki:other", UnixTime::from_secs(NOW)).await.unwrap().is_empty());
 
     // The clerk's session acts under d2, then under d1: one choice at a time.
-    s.delegation_choose("sess1", Some("d2"), &event("delegation.act", "d2"), AT).await.unwrap();
-    s.delegation_choose("sess1", Some("d1"), &event("delegation.act", "d1"), AT).await.unwrap();
-    assert_eq!(s.delegation_acting("sess1").await.unwrap().unwrap().id, "d1");
+    s.delegation_choose("sess1", Some(&"d2".parse().unwrap()), &event("delegation.act", "d2"), AT).await.unwrap();
+    s.delegation_choose("sess1", Some(&"d1".parse().unwrap()), &event("delegation.act", "d1"), AT).await.unwrap();
+    assert_eq!(s.delegation_acting("sess1").await.unwrap().unwrap().id.as_str(), "d1");
     s.oidc_create_grant(&grant("g1", "sess1")).await.unwrap();
     s.oidc_create_grant(&grant("g2", "sess2")).await.unwrap();
 
     // Another physician cannot end it; the physician can, once; the acting session's grant is revoked.
-    assert!(s.delegation_end("d1", "hpki:other", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
+    assert!(
+        s.delegation_end(&"d1".parse().unwrap(), "hpki:other", &event("delegation.end", "d1"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (ended, revoked) =
-        s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().unwrap();
+        s.delegation_end(&"d1".parse().unwrap(), "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().unwrap();
     assert_eq!((ended.ended_at, ended.ended_by.as_deref(), revoked), (Some(NOW), Some("portal:hpki:dr"), 1));
     assert!(!ended.live_at(NOW));
-    assert!(s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
+    assert!(
+        s.delegation_end(&"d1".parse().unwrap(), "hpki:dr", &event("delegation.end", "d1"), AT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let grants = s.oidc_session_grants("sess1").await.unwrap();
     assert_eq!(grants[0].state, "revoked");
     assert_eq!(s.oidc_session_grants("sess2").await.unwrap()[0].state, "active");
