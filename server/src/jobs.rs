@@ -130,10 +130,8 @@ pub async fn run(
                 Ok(outcomes) => store.record_job_items(id, &owner, &outcomes, authority.clock().now()).await?,
                 Err(halted @ JobError::Halted { .. }) => {
                     // Paused like a job stopped on purpose: resumable from the CLI and the console.
-                    let note = "paused: issuance is halted by the operators; resume this job once issuance resumes";
-                    store
-                        .end_job(id, Some(&owner), JobState::Queued, Some(note), actor, authority.clock().now())
-                        .await?;
+                    let note = Some(Note::PausedHalted.stored());
+                    store.end_job(id, Some(&owner), JobState::Queued, note, actor, authority.clock().now()).await?;
                     return Err(halted);
                 }
                 Err(e) => return Err(e),
@@ -149,7 +147,7 @@ pub async fn run(
     }
     let pending = !store.job_items(id, Some("pending"), -1, 1).await?.is_empty();
     let end = if pending { JobState::Queued } else { JobState::Done };
-    let note = pending.then_some("stopped by --stop-after; resume it to continue");
+    let note = pending.then_some(Note::StoppedAfter.stored());
     if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now()).await? {
         return Err(JobError::Lost(id.clone()));
     }
@@ -166,6 +164,34 @@ pub fn spawn(authority: std::sync::Arc<Authority>, id: JobId, actor: Actor) {
             tracing::error!(job = %id, error = %e, "job stopped");
         }
     });
+}
+
+/// Why a job that is not done waits (the job's stored note): the store keeps the English text the CLI prints,
+/// and the console shows each in its reader's words instead of a CLI flag ([`Note::read`]). Any other note (a
+/// failure's error, a cancellation's reason) is shown as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// `--stop-after` (the CLI's, or a test's) ended the run with items left.
+    StoppedAfter,
+    /// The operators halted issuance (D135): a re-issue job paused itself with nothing half-issued.
+    PausedHalted,
+}
+
+impl Note {
+    const ALL: [Note; 2] = [Note::StoppedAfter, Note::PausedHalted];
+
+    /// The text stored and printed by the CLI.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Note::StoppedAfter => "stopped by --stop-after; resume it to continue",
+            Note::PausedHalted => "paused: issuance is halted by the operators; resume this job once issuance resumes",
+        }
+    }
+
+    /// The note a stored text is, if it is one of these.
+    pub fn read(stored: &str) -> Option<Note> {
+        Note::ALL.into_iter().find(|n| n.stored() == stored)
+    }
 }
 
 /// Items per batch at most ([`pace::Pace`] takes fewer on a loaded machine): an import batch is one transaction of
@@ -185,4 +211,17 @@ fn damaged(id: &JobId, why: &str) -> JobError {
 /// This machine's name, for naming a process to operators (job owners, rate-limit replicas).
 pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Note;
+
+    #[test]
+    fn every_note_reads_back_and_other_notes_are_none() {
+        for n in Note::ALL {
+            assert_eq!(Note::read(n.stored()), Some(n));
+        }
+        assert_eq!(Note::read("cancelled: wrong file"), None);
+    }
 }

@@ -211,6 +211,10 @@ fn console_round(h: &Hcpki, replicas: &[Served; 2], id: &str, [carol, dave, erin
     let paused = h.fails(&reissue);
     assert!(paused.contains("is paused") && paused.contains("issuance is halted") && paused.contains(WHY), "{paused}");
     assert!(h.ok(&["job", "list"]).contains("queued"), "paused, resumable");
+    let job = h.db().strings("SELECT id FROM jobs").pop().unwrap();
+    let page = console[1].get(&format!("/console/jobs/{job}"), dave);
+    assert!(page.text.contains("発行を止めているため、一時停止しました"), "the pause in words: {page:?}");
+    assert!(!page.text.contains("issuance is halted by the operators"), "not the CLI's English: {page:?}");
     assert_eq!(h.cert_list(Some(id)).len(), before, "nothing issued while halted");
 
     let first = console[0].get("/console/ca/halt/approve", carol);

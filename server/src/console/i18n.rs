@@ -228,6 +228,10 @@ messages! {
         "Working: this page refreshes itself every 2 seconds.";
     Interrupted => "処理していたサーバが停止しました。再開すると、未処理の項目だけを処理します。",
         "The server working on this job stopped. Resuming it works only on the items not yet done.";
+    JobStoppedAfter => "指定した件数を処理したところで止めました。「再開」で残りを処理します。",
+        "Stopped after the number of items asked for. Resume to work on the rest.";
+    JobPausedHalted => "運用者が証明書の発行を止めているため、一時停止しました。発行が再開されたら「再開」を押してください。途中まで発行されたものはありません。",
+        "Paused because the operators have halted certificate issuance. Press Resume once issuance resumes; nothing was half-issued.";
     ResumeJob => "再開", "Resume";
     CancelJob => "中止", "Cancel";
     ResultCol => "結果", "Result";

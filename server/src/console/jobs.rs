@@ -92,7 +92,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             dt { (t(M::FailedCount)) } dd { (job.failed) }
             dt { (t(M::StartedBy)) } dd { (job.started_by) " (" (view::jst(job.created_at, viewer.lang)) ")" }
         }
-        @if let Some(note) = &job.note { p { (note) } }
+        @if let Some(note) = &job.note {
+            @match jobs::Note::read(note) {
+                Some(jobs::Note::StoppedAfter) => p { (t(M::JobStoppedAfter)) },
+                Some(jobs::Note::PausedHalted) => p { (t(M::JobPausedHalted)) },
+                None => p { (note) },
+            }
+        }
         @if resumable {
             form method="post" action={ "/console/jobs/" (job.id) "/resume" } {
                 (csrf_field(&csrf)) button { (t(M::ResumeJob)) }
