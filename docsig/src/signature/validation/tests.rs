@@ -27,8 +27,11 @@ fn pki() -> &'static Pki {
     })
 }
 
+/// One instant for the whole test process, read once: the tests compare times they made from it with times the
+/// validation reports, so two readings across a second boundary would differ (seen once in a fresh run).
 fn now() -> i64 {
-    hcpki_pkix::time::now_unix()
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *NOW.get_or_init(hcpki_pkix::time::now_unix)
 }
 
 fn cert(der: &[u8]) -> Certificate {
