@@ -2,9 +2,6 @@
 //! made the account or order. They appear in URLs (`<base>/acct/<id>`, `<base>/order/<id>`), in the stored order
 //! document and in audit actors (`acme:account:<id>`), always in this one text form.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// How many random octets an ID holds (128 bits: unguessable, so an ID in a URL is no capability leak).
 pub const ACME_ID_OCTETS: usize = 16;
 
@@ -43,46 +40,9 @@ macro_rules! acme_id {
             pub fn parse(text: &str) -> Result<Self, InvalidAcmeId> {
                 checked(text).map(Self)
             }
-
-            /// The text, as in URLs and the database.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        /// Debug-formatted as the text, as the `String` it replaces was, so logs and messages stay the same.
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = InvalidAcmeId;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        /// Read back from a stored order document: the text it was written as.
-        impl TryFrom<String> for $name {
-            type Error = InvalidAcmeId;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
+        crate::text_id::text_id_impls!($name, InvalidAcmeId);
     };
 }
 

@@ -20,6 +20,7 @@ pub mod serial;
 pub mod serial_hex;
 pub mod signature;
 pub mod sso_id;
+mod text_id;
 pub mod unix_time;
 
 pub use acme_id::{ACME_ID_OCTETS, AcmeAccountId, AcmeOrderId, InvalidAcmeId};

@@ -4,9 +4,6 @@
 //! back in URLs (`/api/v1/consents/<id>`, `/sign/<id>`), forms and token requests. Each is parsed once where it
 //! enters; a text that is none is refused there as malformed (400), never looked up.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// The longest id accepted: every id drawn is 43 characters or fewer; the margin keeps ids made by earlier
 /// versions or by tests (`"c1"`) readable, while a path segment of any length is refused before the database.
 pub const MAX_SSO_ID_CHARS: usize = 64;
@@ -47,45 +44,9 @@ macro_rules! sso_id {
             pub fn parse(text: &str) -> Result<Self, InvalidSsoId> {
                 checked(text, $what).map(Self)
             }
-
-            /// The text, as in URLs and the database.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        /// Debug-formatted as the text, as the `String` it replaces was, so logs and messages stay the same.
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = InvalidSsoId;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidSsoId;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
+        crate::text_id::text_id_impls!($name, InvalidSsoId);
     };
 }
 
