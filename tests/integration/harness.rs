@@ -160,6 +160,13 @@ impl Hcpki {
         &self.dir
     }
 
+    /// Append `extra` (TOML) to the instance's `hcpki.toml`.
+    pub fn append_config(&self, extra: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(self.dir.join("hcpki.toml")).unwrap();
+        f.write_all(extra.as_bytes()).unwrap();
+    }
+
     /// The directory for the test's scratch files (CSRs, certificates), outside the hcpki directory.
     pub fn scratch(&self) -> &Path {
         self.root.path()

@@ -23,7 +23,7 @@ const HOLD_MS: &str = "6000";
 #[test]
 fn a_flood_beyond_the_bound_is_refused_at_once_while_health_answers_and_the_admitted_complete() {
     let h = Hcpki::initialized(Backend::Sqlite).with_env("HCPKI_TEST_ADMISSION_HOLD_MS", HOLD_MS);
-    append_config(&h, "\n[admission]\nrunning = 2\nwaiting = 1\nmax_wait_ms = 60000\n");
+    h.append_config("\n[admission]\nrunning = 2\nwaiting = 1\nmax_wait_ms = 60000\n");
     let (_, cert, key) = crate::oidc::issue_pc(&h, "Flooded clinic");
     let server = Served::start(&h, &[]);
     let chain = h.chain_file("server");
@@ -87,8 +87,7 @@ fn a_flood_beyond_the_bound_is_refused_at_once_while_health_answers_and_the_admi
 #[test]
 fn a_rate_limited_address_cannot_take_slots() {
     let h = Hcpki::initialized(Backend::Sqlite);
-    append_config(
-        &h,
+    h.append_config(
         "\n[limits]\nenroll_per_minute = 2\ntrusted_proxies = [\"127.0.0.1/32\"]\n\
          \n[admission]\nrunning = 1\nwaiting = 1\nmax_wait_ms = 60000\n",
     );
@@ -308,11 +307,4 @@ fn curl(args: &[&str]) -> String {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn append_config(h: &Hcpki, extra: &str) {
-    let config = h.dir().join("hcpki.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(extra);
-    std::fs::write(&config, text).unwrap();
 }

@@ -51,7 +51,7 @@ fn certmonger_enrolls_a_pc_with_aes(b: Backend) {
 fn scepclient_enrolls_a_router_on_a_legacy_endpoint(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("scepclient clinic");
-    append_config(&h, "\n[serve.scep.legacy]\nprofile = \"router\"\nlegacy_ciphers = true\n");
+    h.append_config("\n[serve.scep.legacy]\nprofile = \"router\"\nlegacy_ciphers = true\n");
     let server = Served::start(&h, &[]);
     let scep = Scep::new(&h, &server, "router");
     let challenge = scep.challenge(&id, "router");
@@ -482,12 +482,6 @@ fn wait_for_pending(h: &Hcpki, n: usize) -> String {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("no SCEP request was held");
-}
-
-fn append_config(h: &Hcpki, text: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(h.dir().join("hcpki.toml")).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
 }
 
 /// A router certificate: verifies against its chain, carries exactly these SANs (OpenSSL text); added to

@@ -252,8 +252,7 @@ fn server_certificate_life_cycle(b: Backend) {
 /// problem; each refused stretch is audited once, every refusal is counted, and the chain verifies.
 fn rate_limits_refuse_a_flood_per_address_and_audit_it_once(b: Backend) {
     let h = Hcpki::initialized(b);
-    append_config(
-        &h,
+    h.append_config(
         "\n[limits]\nenroll_per_minute = 5\nrevocation_per_minute = 8\nlogin_per_minute = 3\n\
          trusted_proxies = [\"127.0.0.1/32\"]\n",
     );
@@ -323,7 +322,7 @@ fn rate_limits_refuse_a_flood_per_address_and_audit_it_once(b: Backend) {
 fn rate_limits_hold_across_two_replicas_on_one_database(b: Backend) {
     const BUDGET: usize = 20;
     let h = Hcpki::initialized(b);
-    append_config(&h, &format!("\n[limits]\nrevocation_per_minute = {BUDGET}\nsync_secs = 1\n"));
+    h.append_config(&format!("\n[limits]\nrevocation_per_minute = {BUDGET}\nsync_secs = 1\n"));
     let replicas = [Served::start(&h, &[]), Served::start(&h, &[])];
     let chain = h.chain_file("server");
     // The second replica counted both at its first sync; the first learns of the second at its next one.
@@ -590,14 +589,6 @@ fn curl(args: &[&str]) -> String {
     let out = Command::new("curl").args(["--max-time", "20"]).args(args).output().expect("run curl");
     assert!(out.status.success(), "curl {args:?} failed\n{}", describe(&out));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Append `extra` to the instance's `hcpki.toml`.
-fn append_config(h: &Hcpki, extra: &str) {
-    let config = h.dir().join("hcpki.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(extra);
-    std::fs::write(&config, text).unwrap();
 }
 
 /// The serial of a PEM certificate file, as openssl prints it (upper-case hex), lower-cased.
