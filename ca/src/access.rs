@@ -187,6 +187,8 @@ pub enum Action<'a> {
     ReadIssuanceHalt,
     /// Halt all issuance, or approve resuming it (D135): the operating body's emergency brake.
     HaltIssuance,
+    /// Read the CP/CPS draft of this installation (D150): its settings and CA keys, for the operating body.
+    ReadPractice,
 }
 
 impl Action<'_> {
@@ -219,6 +221,7 @@ impl Action<'_> {
             Self::ManageAllocations(_) => "admin.facility.address.manage".into(),
             Self::ReadIssuanceHalt => "admin.ca.halt.read".into(),
             Self::HaltIssuance => "admin.ca.halt.manage".into(),
+            Self::ReadPractice => "admin.ca.cps.read".into(),
         }
     }
 
@@ -239,7 +242,8 @@ impl Action<'_> {
             | Self::ListOidcClients
             | Self::ManageOidcClients
             | Self::ReadIssuanceHalt
-            | Self::HaltIssuance => None,
+            | Self::HaltIssuance
+            | Self::ReadPractice => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -455,7 +459,8 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ListOidcClients
             | A::ManageOidcClients
             | A::ReadIssuanceHalt
-            | A::HaltIssuance,
+            | A::HaltIssuance
+            | A::ReadPractice,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -581,6 +586,7 @@ mod tests {
             (Action::ManageAllocations(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadIssuanceHalt,              [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadPractice,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

@@ -12,6 +12,7 @@ use const_oid::db::rfc5912;
 use der::asn1::UintRef;
 use der::{Decode, Encode, Sequence};
 use hcpki_pkix::asn1::SignedRaw;
+use hcpki_pkix::keys::KeyAlgorithm;
 use hcpki_pkix::keys::verify::{self, VerifyError};
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
@@ -35,6 +36,19 @@ impl std::fmt::Display for SubjectKeyType {
             Self::Rsa(bits) => write!(f, "RSA-{bits}"),
             Self::P256 => f.write_str("ECDSA P-256"),
             Self::P384 => f.write_str("ECDSA P-384"),
+        }
+    }
+}
+
+impl From<KeyAlgorithm> for SubjectKeyType {
+    /// The key a CA of this algorithm holds (the CP/CPS names a new installation's CA keys so).
+    fn from(alg: KeyAlgorithm) -> Self {
+        match alg {
+            KeyAlgorithm::P256 => Self::P256,
+            KeyAlgorithm::P384 => Self::P384,
+            KeyAlgorithm::Rsa2048 => Self::Rsa(2048),
+            KeyAlgorithm::Rsa3072 => Self::Rsa(3072),
+            KeyAlgorithm::Rsa4096 => Self::Rsa(4096),
         }
     }
 }

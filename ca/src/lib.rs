@@ -12,6 +12,7 @@
 pub mod access;
 pub mod authority;
 mod batch;
+pub mod cps;
 pub mod crl_shard;
 pub mod csr;
 pub mod enroll;

@@ -60,4 +60,6 @@ pub struct AppState {
     pub halt: hcpki_ca::halt::HaltSettings,
     /// What the signature verifier trusts (`[signing] anchors` and the `[[signing.tsa]]` roots).
     pub signatures: Arc<hcpki_docsig::signature::validation::SigningTrust>,
+    /// What the CP/CPS draft says of this installation (read at start; D150), or why it could not be read.
+    pub practice: Arc<Result<hcpki_ca::cps::PracticeFacts, hcpki_ca::cps::CpsError>>,
 }

@@ -67,6 +67,9 @@ pub enum Command {
     /// Verify and read the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write the CP/CPS draft (RFC 3647 outline) for this installation: the profile chapters generated from its
+    /// settings, the operating body's parts marked TO COMPLETE.
+    Cps(crate::cmd::cps::CpsArgs),
     /// List the pre-signing lint rules.
     #[command(subcommand)]
     Lint(LintCommand),
@@ -137,6 +140,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let forwarding = loaded.config.atna.is_some();
             audit::run(open_store(&loaded).await?.as_ref(), loaded.config.audit.retention_days, forwarding, c).await
         }
+        Command::Cps(args) => crate::cmd::cps::run(g, &args).await,
         Command::Lint(c) => lint::run(c),
         Command::Demo(args) => demo::run(&args, g).await,
         #[cfg(feature = "bench")]

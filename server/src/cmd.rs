@@ -11,6 +11,7 @@ pub mod ca;
 pub mod cert;
 pub mod console_grant;
 mod context;
+pub mod cps;
 pub mod demo;
 pub mod enroll;
 pub mod facility;

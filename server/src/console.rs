@@ -27,6 +27,7 @@ pub mod lifetime;
 pub mod no_such_page;
 pub mod notice;
 pub mod oidc_clients;
+pub mod practice;
 pub mod problem;
 pub mod reissue;
 pub mod revocation;

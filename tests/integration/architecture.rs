@@ -680,6 +680,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["halt", "hierarchy"],
             &["pipeline", "registrar", "revoker"],
             &["authority"],
+            &["cps"],
         ],
     ),
     (

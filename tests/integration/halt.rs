@@ -6,6 +6,7 @@
 //! device key form and a re-issue job meet a halt (said in words, the job paused, nothing issued). On SQLite only:
 //! certbot and strongSwan's `pki --scep` are told to come back later and enroll after the resume, and a server
 //! started while halted that would renew its TLS certificate starts on the old one and serves OCSP and CRLs.
+//! The CP/CPS draft (D150) rides along: the admin API, the console's download and `hcpki cps` give one document.
 
 use crate::admin::{Api, As, operator};
 use crate::console::{Console, form};
@@ -167,6 +168,19 @@ fn halt_stops_issuance_on_every_replica_until_two_people_approve(b: Backend) {
         [pair("operator:carol", "ok"), pair("operator:carol", "denied"), pair("operator:dave", "ok")],
         "{audit:#?}"
     );
+    // The CP/CPS draft (D150): the same document `hcpki cps` writes, for operators and auditors only; the console
+    // offers it as a download on this page.
+    let cps = api[1].get("/api/v1/ca/cps", &erin);
+    assert!(cps.status == 200 && cps.headers.to_lowercase().contains("text/markdown"), "{cps:?}");
+    assert_eq!(cps.text, h.ok(&["cps"]), "the API and the command give one document");
+    assert!(cps.text.contains("### 7.1 Certificate profile") && !cps.text.contains("{{"), "{}", cps.text);
+    assert_eq!(api[1].get("/api/v1/ca/cps", &As::Nobody).status, 401);
+    let console = Console::new(&h, &replicas[0]);
+    let page = console.get("/console/ca/halt", &erin);
+    assert!(page.text.contains("href=\"/console/ca/cps\"") && page.text.contains("CP/CPS"), "{page:?}");
+    let download = console.get("/console/ca/cps", &erin);
+    assert!(download.status == 200 && download.headers.contains("cp-cps.md"), "{download:?}");
+    assert_eq!(download.text, cps.text);
     console_round(&h, &replicas, &id, [&carol, &dave, &erin]);
     h.ok(&["audit", "verify"]);
 }

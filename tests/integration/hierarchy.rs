@@ -1,6 +1,7 @@
 //! The CA hierarchy itself and the profiles not covered in `issue`: root and issuing CA certificates on
 //! both key types (default RSA root/router CA, P-256 PC/server CAs, and the swapped assignment), the
-//! end-entity profiles issued by the swapped CAs, and the delegated OCSP signer profile.
+//! end-entity profiles issued by the swapped CAs (and the CP/CPS draft naming those keys), and the delegated OCSP
+//! signer profile.
 
 use crate::fixtures::{Key, csr, x509_text};
 use crate::harness::{Backend, Hcpki};
@@ -40,6 +41,17 @@ fn ca_certificates_swapped_keys(b: Backend) {
     check_hierarchy(&h, &[("root", "ec"), ("router", "ec"), ("pc", "rsa"), ("server", "rsa")], &mut lint);
     issue_each_facility_profile(&h, &mut lint);
     lint.check();
+    // The CP/CPS draft names the installation's keys as its CA certificates hold them, not the defaults.
+    let cps = h.ok(&["cps"]);
+    for row in [
+        "| hcpki Root CA | ECDSA P-256 | ecdsa-with-SHA256 |",
+        "| hcpki Router CA | ECDSA P-256 | ecdsa-with-SHA256 |",
+        "| hcpki Facility PC CA | RSA-2048 | sha256WithRSAEncryption |",
+        "| hcpki Server CA | RSA-2048 | sha256WithRSAEncryption |",
+    ] {
+        assert!(cps.contains(row), "hcpki cps lacks {row:?}:\n{cps}");
+    }
+    assert!(!cps.contains("{{"), "a part of the outline is left unfilled");
 }
 
 /// Root self-signed with pathLen 1; each issuing CA chains to it with pathLen 0; all added to `lint`; each key

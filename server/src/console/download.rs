@@ -67,7 +67,7 @@ pub fn links(serial: &str) -> Markup {
     }
 }
 
-fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+pub(super) fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     (
         StatusCode::OK,

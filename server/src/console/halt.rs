@@ -74,6 +74,10 @@ hcpki_html::messages! {
         "You have already approved resuming this halt: a different operator must approve. Nothing was changed.";
     Unnamed => "このログインは特定の個人を示さないため、承認できません。自分の運用者証明書か、自分のカードでログインして承認してください。何も変更していません。",
         "This sign-in does not name one person, so it cannot approve: approve with your own operator certificate, or sign in with your own card. Nothing was changed.";
+    DocumentsSection => "認証局の文書", "CA documents";
+    CpsLink => "証明書ポリシー/認証実施規程(CP/CPS)の下書きをダウンロード", "Download the CP/CPS draft";
+    CpsHint => "RFC 3647 の章立てで、この環境の設定から証明書プロファイル・有効期間・鍵長・CRL/OCSP の章を生成します。「TO COMPLETE」の部分は運営主体が記入してください。",
+        "In RFC 3647's outline: the chapters on profiles, lifetimes, key sizes, CRLs and OCSP are generated from this installation's settings; the operating body completes the parts marked TO COMPLETE.";
     ReadOnly => "監査担当は状態の確認だけができます。停止・再開の承認は運用者が行います。", "Auditors can only read the state; operators halt and approve.";
 }
 
@@ -226,6 +230,10 @@ fn page(
                 }
             }))
         }
+        (view::section("ca-documents", t(M::DocumentsSection), html! {
+            p { a href=(super::practice::PATH) id="cps-download" download="cp-cps.md" { (t(M::CpsLink)) } }
+            p class="hint" { (t(M::CpsHint)) }
+        }))
     };
     let status = match &refused {
         None => StatusCode::OK,

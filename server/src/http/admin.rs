@@ -551,6 +551,13 @@ pub async fn issuance_halt(State(state): State<AppState>, caller: Caller) -> Api
     Ok(Json(serde_json::json!({ "halted": halt.is_some(), "halt": halt })).into_response())
 }
 
+/// `GET /api/v1/ca/cps` (operators, auditors): this installation's CP/CPS draft, Markdown (D150), as `hcpki cps`
+/// writes it.
+pub async fn practice(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let doc = operations::practice::draft(&state, &caller).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8")], doc).into_response())
+}
+
 /// What `POST /api/v1/ca/halt` takes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -127,6 +127,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
         .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
+        .route("/api/v1/ca/cps", get(admin::practice))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
@@ -172,6 +173,7 @@ fn console(state: AppState) -> Router<AppState> {
         // The issuance stop switch (D135, D141).
         .route("/console/ca/halt", get(crate::console::halt::show).post(crate::console::halt::halt))
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
+        .route("/console/ca/cps", get(crate::console::practice::download))
         .route(
             "/console/ca/halt/approve",
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
