@@ -671,19 +671,10 @@ impl World {
     fn judge(&self, format: &str, extension: &str, fixtures: &[Fixture]) {
         let mut table = Vec::new();
         let mut wrong = Vec::new();
-        let files: Vec<PathBuf> = fixtures
-            .iter()
-            .map(|f| {
-                let file = self.h.path(&format!("{format}-{}.{extension}", f.name));
-                std::fs::write(&file, &f.bytes).unwrap();
-                file
-            })
-            .collect();
-        // pyHanko's answers for every file first, in one Python process (its start-up paid once).
-        let mut by_pyhanko = self.pyhanko_answers(fixtures, &files).into_iter();
-        for (f, file) in fixtures.iter().zip(&files) {
-            let file = file.as_path();
-            let out = self.h.run(&["signature", "verify", path(file), "--json"]);
+        for f in fixtures {
+            let file = self.h.path(&format!("{format}-{}.{extension}", f.name));
+            std::fs::write(&file, &f.bytes).unwrap();
+            let out = self.h.run(&["signature", "verify", path(&file), "--json"]);
             let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
             let verdict = json["verdict"].as_str().unwrap_or("(no JSON answer)");
             let level = json["level"].as_str();
@@ -704,10 +695,7 @@ impl World {
             }
             let mut row = format!("{:<34} hcpki {:<42} {:<6}", f.name, verdict, level.unwrap_or("-"));
             for (peer, expected) in &f.peers {
-                let out = match peer {
-                    Peer::Pyhanko | Peer::PyhankoAdes => by_pyhanko.next().expect("pyHanko's answer"),
-                    _ => self.run_peer(*peer, file, &f.bytes, f.name),
-                };
+                let out = self.run_peer(*peer, &file, &f.bytes, f.name);
                 if !answered(*peer, &out) {
                     wrong.push(format!("{}: {peer:?} gave no answer (a broken run)\n{}", f.name, describe(&out)));
                 }
@@ -729,60 +717,16 @@ impl World {
         assert!(wrong.is_empty(), "{} answers differ from the pins:\n\n{}", wrong.len(), wrong.join("\n\n"));
     }
 
-    /// `pyhanko sign validate --no-revocation-check` and `pyhanko sign adesverify` of `files`, in the order of
-    /// `fixtures`' pyHanko peers, through pyHanko's own command line run in one Python process
-    /// (`tests/peers/pyhanko_files.py`): each answer its own exit code, stdout and stderr, as `pyhanko` gives them.
-    fn pyhanko_answers(&self, fixtures: &[Fixture], files: &[PathBuf]) -> Vec<Output> {
-        let trust = ["--trust", path(&self.root_pem), "--trust", path(&self.tsa_pem), "--trust-replace"];
-        let mut jobs = Vec::new();
-        for (f, file) in fixtures.iter().zip(files) {
-            for (peer, _) in &f.peers {
-                let mut args = match peer {
-                    Peer::Pyhanko => vec!["sign", "validate"],
-                    Peer::PyhankoAdes => vec!["sign", "adesverify"],
-                    _ => continue,
-                };
-                args.extend(trust);
-                if matches!(peer, Peer::Pyhanko) {
-                    args.push("--no-revocation-check");
-                }
-                args.push(path(file));
-                jobs.push(args);
-            }
-        }
-        if jobs.is_empty() {
-            return Vec::new();
-        }
-        let jobs_file = self.h.path(&format!("pyhanko-jobs-{}.json", fixtures[0].name));
-        std::fs::write(&jobs_file, serde_json::to_vec(&jobs).unwrap()).unwrap();
-        let out = Command::new(crate::oidc::tools().join("bin/python"))
-            .arg(crate::harness::repo_root().join("tests/peers/pyhanko_files.py"))
-            .arg(&jobs_file)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "tests/peers/pyhanko_files.py failed\n{}", describe(&out));
-        let answers: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(answers.len(), jobs.len(), "one answer per pyHanko run");
-        answers
-            .iter()
-            .map(|a| {
-                use std::os::unix::process::ExitStatusExt;
-                let code = a["code"].as_i64().unwrap() as i32;
-                Output {
-                    status: std::process::ExitStatus::from_raw((code & 0xff) << 8),
-                    stdout: a["stdout"].as_str().unwrap().as_bytes().to_vec(),
-                    stderr: a["stderr"].as_str().unwrap().as_bytes().to_vec(),
-                }
-            })
-            .collect()
-    }
-
     fn run_peer(&self, peer: Peer, file: &Path, bytes: &[u8], name: &str) -> Output {
         let xmlsec = || {
             let mut command = Command::new("xmlsec1");
             command.args(["--verify", "--id-attr:id", "PrescriptionDocument", "--enabled-reference-uris", "same-doc"]);
             command.args(["--trusted-pem", path(&self.root_pem)]);
             command
+        };
+        let trust = ["--trust", path(&self.root_pem), "--trust", path(&self.tsa_pem), "--trust-replace"];
+        let pyhanko = |command: &str, more: &[&str]| {
+            crate::peers::pyhanko(&[&["sign", command][..], &trust, more, &[path(file)]].concat())
         };
         let output = |command: &mut Command| command.output().unwrap();
         match peer {
@@ -816,7 +760,8 @@ impl World {
                         .args(["-CAfile", path(&self.tsa_pem)]),
                 )
             }
-            Peer::Pyhanko | Peer::PyhankoAdes => unreachable!("pyHanko's answers are asked for all at once"),
+            Peer::Pyhanko => pyhanko("validate", &["--no-revocation-check"]),
+            Peer::PyhankoAdes => pyhanko("adesverify", &[]),
             Peer::Pdfsig => output(Command::new("pdfsig").arg(file)),
         }
     }
