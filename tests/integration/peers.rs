@@ -207,9 +207,9 @@ impl Drop for HttpsReceiver {
 pub(crate) fn pyhanko(args: &[&str]) -> Output {
     use std::io::{BufRead, BufReader, Write};
     use std::os::unix::process::ExitStatusExt;
-    use std::process::{ChildStdin, ChildStdout, Stdio};
+    use std::process::{Child, ChildStdin, ChildStdout, Stdio};
     use std::sync::{Mutex, OnceLock};
-    static RUNS: OnceLock<Mutex<(ChildStdin, BufReader<ChildStdout>)>> = OnceLock::new();
+    static RUNS: OnceLock<Mutex<(Child, ChildStdin, BufReader<ChildStdout>)>> = OnceLock::new();
     let runs = RUNS.get_or_init(|| {
         let mut child = Command::new(crate::oidc::tools().join("bin/python"))
             .arg(script("pyhanko_runs.py"))
@@ -217,13 +217,13 @@ pub(crate) fn pyhanko(args: &[&str]) -> Output {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start tests/peers/pyhanko_runs.py with the venv's python (scripts/deps)");
-        // Not waited for: it ends when this test process does (the end of its input).
-        let pipes = (child.stdin.take().unwrap(), BufReader::new(child.stdout.take().unwrap()));
-        Mutex::new(pipes)
+        // Kept, never waited for: it ends when this test process does (the end of its input).
+        let (stdin, stdout) = (child.stdin.take().unwrap(), BufReader::new(child.stdout.take().unwrap()));
+        Mutex::new((child, stdin, stdout))
     });
     // A test that panicked while holding the lock left the pipes in step: every run is one line each way.
     let mut runs = runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (stdin, stdout) = &mut *runs;
+    let (_, stdin, stdout) = &mut *runs;
     writeln!(stdin, "{}", serde_json::to_string(args).unwrap()).expect("write to pyhanko_runs.py");
     stdin.flush().expect("write to pyhanko_runs.py");
     let mut line = String::new();
