@@ -224,12 +224,8 @@ pub(crate) fn pyhanko_validate_checking_revocation(file: &Path, root: &Path, tsa
 }
 
 fn pyhanko(file: &Path, root: &Path, tsa_root: &Path, options: &[&str]) -> Output {
-    Command::new(crate::oidc::tools().join("bin/pyhanko"))
-        .args(["sign", "validate"])
-        .args(options)
-        .args(["--trust", path(root), "--trust", path(tsa_root), "--trust-replace", path(file)])
-        .output()
-        .unwrap()
+    let trust = ["--trust", path(root), "--trust", path(tsa_root), "--trust-replace", path(file)];
+    crate::peers::pyhanko(&[&["sign", "validate"][..], options, &trust].concat())
 }
 
 fn serial(cert: &[u8]) -> Vec<u8> {

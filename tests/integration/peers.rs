@@ -200,3 +200,41 @@ impl Drop for HttpsReceiver {
         let _ = self.child.wait();
     }
 }
+
+/// `pyhanko ARGS…` as a shell would run it — its exit code, stdout and stderr — through pyHanko's own command line
+/// (`cli_root`) in one Python process per test run (`tests/peers/pyhanko_runs.py`, started on first use; the
+/// tests take turns): the ~0.6 s of CPU of Python's and pyHanko's start-up is paid once, not once per run (D143).
+pub(crate) fn pyhanko(args: &[&str]) -> Output {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+    use std::sync::{Mutex, OnceLock};
+    static RUNS: OnceLock<Mutex<(Child, ChildStdin, BufReader<ChildStdout>)>> = OnceLock::new();
+    let runs = RUNS.get_or_init(|| {
+        let mut child = Command::new(crate::oidc::tools().join("bin/python"))
+            .arg(script("pyhanko_runs.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start tests/peers/pyhanko_runs.py with the venv's python (scripts/deps)");
+        // Kept, never waited for: it ends when this test process does (the end of its input).
+        let (stdin, stdout) = (child.stdin.take().unwrap(), BufReader::new(child.stdout.take().unwrap()));
+        Mutex::new((child, stdin, stdout))
+    });
+    // A test that panicked while holding the lock left the pipes in step: every run is one line each way.
+    let mut runs = runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (_, stdin, stdout) = &mut *runs;
+    writeln!(stdin, "{}", serde_json::to_string(args).unwrap()).expect("write to pyhanko_runs.py");
+    stdin.flush().expect("write to pyhanko_runs.py");
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("read from pyhanko_runs.py");
+    assert!(!line.is_empty(), "tests/peers/pyhanko_runs.py ended (its stderr is above) running pyhanko {args:?}");
+    let answer: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let text = |key: &str| answer[key].as_str().unwrap().as_bytes().to_vec();
+    let code = answer["code"].as_i64().unwrap() as i32;
+    Output {
+        status: std::process::ExitStatus::from_raw((code & 0xff) << 8),
+        stdout: text("stdout"),
+        stderr: text("stderr"),
+    }
+}

@@ -724,11 +724,9 @@ impl World {
             command.args(["--trusted-pem", path(&self.root_pem)]);
             command
         };
-        let pyhanko = |command: &str| {
-            let mut pyhanko = Command::new(crate::oidc::tools().join("bin/pyhanko"));
-            pyhanko.args(["sign", command, "--trust", path(&self.root_pem), "--trust", path(&self.tsa_pem)]);
-            pyhanko.arg("--trust-replace");
-            pyhanko
+        let trust = ["--trust", path(&self.root_pem), "--trust", path(&self.tsa_pem), "--trust-replace"];
+        let pyhanko = |command: &str, more: &[&str]| {
+            crate::peers::pyhanko(&[&["sign", command][..], &trust, more, &[path(file)]].concat())
         };
         let output = |command: &mut Command| command.output().unwrap();
         match peer {
@@ -762,8 +760,8 @@ impl World {
                         .args(["-CAfile", path(&self.tsa_pem)]),
                 )
             }
-            Peer::Pyhanko => output(pyhanko("validate").arg("--no-revocation-check").arg(file)),
-            Peer::PyhankoAdes => output(pyhanko("adesverify").arg(file)),
+            Peer::Pyhanko => pyhanko("validate", &["--no-revocation-check"]),
+            Peer::PyhankoAdes => pyhanko("adesverify", &[]),
             Peer::Pdfsig => output(Command::new("pdfsig").arg(file)),
         }
     }
