@@ -11,7 +11,8 @@
 
 Every outcome is written down, success or not: DIR/load.json (EST: time, status or "error", serial or text) and
 DIR/sso.json (time, kind, status or "error", what it gave: the session cookie's SHA-256, the code's grant, the
-access token's gid). A request the fault cut short is never retried as such: a client whose answer was lost
+access token's gid), and DIR/est-times.json (each EST request's start and end, whatever its outcome: what a
+request in flight at a fault waited, D142). A request the fault cut short is never retried as such: a client whose answer was lost
 starts over (a new login, a new authorization), as a browser or a relying party would.
 """
 import base64, hashlib, http.client, json, os, random, ssl, sys, threading, time
@@ -24,6 +25,7 @@ url, d, clients, portal_port, issuer = sys.argv[1], sys.argv[2], int(sys.argv[3]
 lock = threading.Lock()
 est_results = []  # (t, status or "error", serial or text)
 sso_results = []  # (t, kind, status or "error", detail)
+est_times = []  # (start, end)
 
 
 def stopped():
@@ -37,9 +39,12 @@ def est_client():
     ctx.load_cert_chain(f"{d}/pc.pem", f"{d}/pc.key")
     conn = None
     while not stopped():
+        start = time.time()
         try:
             if conn is None:
-                conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=20)
+                # Longer than the server's per-request deadline (20 s, D142): what the server answers a request
+                # in flight at a fault is measured, not this client's patience.
+                conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=40)
             conn.request("POST", "/.well-known/est/pc/simplereenroll", csr, {"Content-Type": "application/pkcs10"})
             r = conn.getresponse()
             body = r.read()
@@ -55,6 +60,7 @@ def est_client():
             time.sleep(0.05)
         with lock:
             est_results.append(outcome)
+            est_times.append((start, time.time()))
 
 
 accounts = json.load(open(f"{d}/accounts.json"))  # [{"user", "password", "secret"}]
@@ -169,3 +175,4 @@ for t in threads:
     t.join()
 json.dump(est_results, open(f"{d}/load.json", "w"))
 json.dump(sso_results, open(f"{d}/sso.json", "w"))
+json.dump(est_times, open(f"{d}/est-times.json", "w"))

@@ -104,6 +104,13 @@ const POSTGRES_RELEASE_CHECK: Duration = Duration::from_secs(5);
 /// `statement_timeout`: migrations run on these connections and may legitimately take longer.
 const POSTGRES_SESSION: [(&str, &str); 2] =
     [("idle_in_transaction_session_timeout", "60s"), ("tcp_user_timeout", "20000")];
+/// Bounds of the serving connections only, opened after the migrations (D142): a statement waiting 10 s for a
+/// lock (the audit head's, held by a replica whose network was cut until PostgreSQL ends its transaction)
+/// fails with 55P03, answered "unavailable, retry later", within the HTTP layer's 20 s deadline instead of
+/// after `idle_in_transaction_session_timeout`. Not on the migrating connection: sqlx's migration lock is an
+/// advisory lock a replica starting beside another one waits for as long as that one migrates. Still no
+/// `statement_timeout`: a streamed export is one statement as long as the export.
+const POSTGRES_SERVING: [(&str, &str); 1] = [("lock_timeout", "10s")];
 
 /// The embedded store: one SQLite file in WAL mode, shared safely by several
 /// processes on the same machine.
@@ -236,16 +243,21 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| errors::connect(Backend::Postgres, e))?
             .options(POSTGRES_SESSION);
-        let pool = PgPoolOptions::new()
-            .max_connections(POSTGRES_MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_release(|conn, _| Box::pin(answers_in_time(conn)))
-            .connect_with(options)
-            .await
-            .map_err(|e| errors::connect(Backend::Postgres, e))?;
+        let connect = |max: u32, options: PgConnectOptions| {
+            PgPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_release(|conn, _| Box::pin(answers_in_time(conn)))
+                .connect_with(options)
+        };
+        let migrating = connect(1, options.clone()).await.map_err(|e| errors::connect(Backend::Postgres, e))?;
         // PostgreSQL is backed up with its own tools before an upgrade (docs/operator-guide.md, "Upgrading").
         let no_copy = |_: i64| async { Ok::<(), StoreError>(()) };
-        schema_window::migrate_within_window!(&pool, POSTGRES_MIGRATIONS, no_copy).await?;
+        schema_window::migrate_within_window!(&migrating, POSTGRES_MIGRATIONS, no_copy).await?;
+        migrating.close().await;
+        let pool = connect(POSTGRES_MAX_CONNECTIONS, options.options(POSTGRES_SERVING))
+            .await
+            .map_err(|e| errors::connect(Backend::Postgres, e))?;
         Ok(Self { pool })
     }
 }

@@ -199,6 +199,8 @@ fn each_protocol_is_refused_in_its_own_form() {
     let problem: serde_json::Value = serde_json::from_str(&acme.body).unwrap();
     assert_eq!(problem["type"], "urn:ietf:params:acme:error:serverInternal", "{acme:?}");
     assert_eq!(problem["status"], 503);
+    // RFC 8555 §6.5 (D142): the client retrying the 503 needs a fresh nonce; the gate's answer carries one.
+    assert!(!acme.replay_nonce.is_empty(), "the ACME refusal carries a Replay-Nonce: {acme:?}");
 
     let est = ask(
         "est",
@@ -235,6 +237,79 @@ fn each_protocol_is_refused_in_its_own_form() {
     assert!((400..500).contains(&held.status), "the held request ran its handler when its hold ended: {held:?}");
 }
 
+/// D142: with a deadline of 1 s and every admitted request held 3 s (a database or signing device that stopped
+/// answering), an EST enrollment and an ACME POST are abandoned at the deadline with 503, `Retry-After` and a
+/// text saying nothing was recorded and when to send it again — the ACME one with a fresh `Replay-Nonce` (an
+/// attack on RFC 8555 §6.5: a 503 made outside the handlers had none) — no certificate is issued, the slot is
+/// given back, and `/healthz` is not subject to the deadline.
+#[test]
+fn a_request_past_its_deadline_is_abandoned_with_503_and_a_nonce_for_acme() {
+    let h = Hcpki::initialized(Backend::Sqlite).with_env("HCPKI_TEST_ADMISSION_HOLD_MS", "3000");
+    h.append_config("\n[admission]\nrequest_deadline_secs = 1\n");
+    let (_, cert, key) = crate::oidc::issue_pc(&h, "Slow clinic");
+    let server = Served::start(&h, &[]);
+    let chain = h.chain_file("server");
+    let csr = est_body(&h, "slow");
+    let main = format!("https://localhost:{}", server.https_port);
+    let resolve = format!("localhost:{}:127.0.0.1", server.https_port);
+    let issued_before = issued_pc(&server, &chain);
+
+    let started = std::time::Instant::now();
+    let est = Asked::start(
+        &h,
+        &chain,
+        "slow-est",
+        &[
+            "--cert",
+            path(&cert),
+            "--key",
+            path(&key),
+            "--resolve",
+            &resolve,
+            "-H",
+            "Content-Type: application/pkcs10",
+            "--data-binary",
+            &csr,
+            &format!("{main}/.well-known/est/simplereenroll"),
+        ],
+    )
+    .answer();
+    let waited = started.elapsed();
+    assert_eq!(est.status, 503, "{est:?}");
+    assert_eq!(est.retry_after, "5", "{est:?}");
+    assert!(est.body.contains("1 s deadline") && est.body.contains("nothing recorded"), "{est:?}");
+    assert!(
+        waited < std::time::Duration::from_millis(2_900),
+        "answered at the deadline, not after the hold: {waited:?}"
+    );
+
+    let acme = Asked::start(
+        &h,
+        &chain,
+        "slow-acme",
+        &[
+            "--resolve",
+            &resolve,
+            "-H",
+            "Content-Type: application/jose+json",
+            "--data",
+            "{}",
+            &format!("{main}/acme/new-account"),
+        ],
+    )
+    .answer();
+    assert_eq!((acme.status, acme.content_type.as_str()), (503, "application/problem+json"), "{acme:?}");
+    let problem: serde_json::Value = serde_json::from_str(&acme.body).unwrap();
+    assert_eq!(problem["type"], "urn:ietf:params:acme:error:serverInternal", "{acme:?}");
+    assert!(!acme.replay_nonce.is_empty(), "a fresh nonce on the deadline's 503: {acme:?}");
+
+    assert_eq!(server.curl_https(&chain, "/healthz"), "ok\n");
+    let metrics = server.curl_https(&chain, "/metrics");
+    assert!(metrics.contains(r#"hcpki_admission_overdue_total{work="enroll"} 2"#), "{metrics}");
+    assert!(metrics.contains("hcpki_admission_running 0\n"), "the slots were given back: {metrics}");
+    assert_eq!(issued_pc(&server, &chain), issued_before, "nothing issued by an abandoned request");
+}
+
 /// One curl started in the background: its status, headers and body once it ends.
 struct Asked {
     child: Child,
@@ -248,6 +323,7 @@ struct Answered {
     retry_after: String,
     content_type: String,
     cache_control: String,
+    replay_nonce: String,
     body: String,
 }
 
@@ -277,6 +353,7 @@ impl Asked {
             retry_after: header("retry-after"),
             content_type: header("content-type"),
             cache_control: header("cache-control"),
+            replay_nonce: header("replay-nonce"),
             body: std::fs::read_to_string(&self.body).unwrap_or_default(),
         }
     }

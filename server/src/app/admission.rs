@@ -27,15 +27,23 @@ pub struct Admission {
     gate: Option<Gate<Waker>>,
     clock: Arc<dyn Clock>,
     counters: Arc<counters::Counters>,
-    /// Test builds only: how long an admitted request holds its slot before its handler runs, so the tests can
-    /// fill the gate with real requests (`HCPKI_TEST_ADMISSION_HOLD_MS`).
+    /// How long an admitted request may run before it is abandoned with a 503 (D142).
+    deadline: std::time::Duration,
+    /// Test builds only: how long an admitted request holds its slot before its handler runs (within its
+    /// deadline), so the tests can fill the gate with real requests (`HCPKI_TEST_ADMISSION_HOLD_MS`).
     #[cfg(feature = "test-hooks")]
     hold: Option<std::time::Duration>,
 }
 
 impl Admission {
-    /// A gate with `bounds` (`None`: off) on `clock`, counting into `counters`.
-    pub fn new(bounds: Option<Bounds>, clock: Arc<dyn Clock>, counters: Arc<counters::Counters>) -> Self {
+    /// A gate with `bounds` (`None`: off) on `clock`, counting into `counters`, abandoning an admitted request
+    /// still running after `deadline`.
+    pub fn new(
+        bounds: Option<Bounds>,
+        deadline: std::time::Duration,
+        clock: Arc<dyn Clock>,
+        counters: Arc<counters::Counters>,
+    ) -> Self {
         if let Some(bounds) = bounds {
             counters.set_bounds(bounds);
         }
@@ -43,6 +51,7 @@ impl Admission {
             gate: bounds.map(Gate::new),
             clock,
             counters,
+            deadline,
             #[cfg(feature = "test-hooks")]
             hold: std::env::var("HCPKI_TEST_ADMISSION_HOLD_MS")
                 .ok()
@@ -70,7 +79,8 @@ impl Admission {
             ),
             None => tracing::warn!("[admission] enabled = false: no bound on expensive requests (measuring only)"),
         }
-        Self::new(bounds, clock, counters)
+        let deadline = std::time::Duration::from_secs(u64::from(config.request_deadline_secs));
+        Self::new(bounds, deadline, clock, counters)
     }
 
     /// The middleware's state for routes of `work` that refuse in the form of `answer`.
@@ -116,10 +126,10 @@ pub struct Door {
 }
 
 /// Middleware: run the request in a slot of the gate, after waiting in its line if need be, or refuse it at
-/// once with 503 and `Retry-After`.
+/// once with 503 and `Retry-After`; abandon it with a 503 when it is still running at the deadline.
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
     let admission = &door.admission;
-    let Some(gate) = &admission.gate else { return next.run(request).await };
+    let Some(gate) = &admission.gate else { return within_deadline(&door, request, next).await };
     let (wake, woken) = oneshot::channel();
     let (slot, queued) = match gate.arrive(door.work, admission.clock.now_unix_ms(), Waker(wake)) {
         Arrival::Run(slot) => (slot, false),
@@ -136,11 +146,40 @@ pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Re
     admission.counters.admitted(slot.work(), queued);
     admission.counters.set_load(gate.load());
     let _running = Running { admission, gate, slot: Some(slot) };
-    #[cfg(feature = "test-hooks")]
-    if let Some(hold) = admission.hold {
-        tokio::time::sleep(hold).await;
+    within_deadline(&door, request, next).await
+}
+
+/// How soon a client whose request ran out of time should come back: long enough for a database fail-over or
+/// a reconnect to finish (docs/deployment.md's recovery table), short enough not to lose the client.
+const OVERDUE_RETRY_AFTER_SECS: u64 = 5;
+
+/// The request run to its end, or dropped at the deadline (D142): dropping its future rolls back its open
+/// transaction and hands its connection back to the pool's release check, so the client's 503 is the truth —
+/// nothing was recorded — whatever the database or signing device is doing.
+async fn within_deadline(door: &Door, request: Request, next: Next) -> Response {
+    let deadline = door.admission.deadline;
+    let (headers, query) = (request.headers().clone(), request.uri().query().map(str::to_owned));
+    let run = async {
+        // The test builds' hold stands for a slow handler: it counts against the deadline.
+        #[cfg(feature = "test-hooks")]
+        if let Some(hold) = door.admission.hold {
+            tokio::time::sleep(hold).await;
+        }
+        next.run(request).await
+    };
+    match tokio::time::timeout(deadline, run).await {
+        Ok(response) => response,
+        Err(_) => {
+            door.admission.counters.overdue(door.work);
+            tracing::warn!(
+                work = door.work.as_str(),
+                deadline_secs = deadline.as_secs(),
+                "a request ran past the per-request deadline and was abandoned with 503 (the database or the \
+                 signing device is not answering; [admission] request_deadline_secs sets the deadline)"
+            );
+            door.answer.overdue(deadline.as_secs(), OVERDUE_RETRY_AFTER_SECS, &headers, query.as_deref())
+        }
     }
-    next.run(request).await
 }
 
 async fn refuse(door: &Door, gate: &Gate<Waker>, refusal: Refusal, request: Request) -> Response {

@@ -130,8 +130,38 @@ async fn finish(state: &AppState, base: &str, result: Result<AcmeResponse, Probl
         Ok(r) => success(r),
         Err(p) => problem(&p, state.halt.retry_after_secs),
     };
+    stamp(state, base, &mut response).await;
+    response
+}
+
+/// How long an answer made outside the ACME handlers waits for its nonce: such an answer is the admission
+/// gate's refusal or the per-request deadline's, both 503s of a server under strain, and the second may be
+/// one whose database is not answering; then the answer goes without a nonce rather than wait.
+const NONCE_FOR_A_REFUSAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Middleware outside the admission gate on the ACME POSTs (D142): an answer the handlers did not make (the
+/// gate's 503, the per-request deadline's 503) gets the `Replay-Nonce` and `Link` every ACME response carries
+/// (RFC 8555 §6.5: a client retrying a 503 needs a fresh nonce; without it, it must ask `new-nonce` first).
+pub async fn stamped(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let base = base_url(request.headers(), request.uri());
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key("replay-nonce")
+        && tokio::time::timeout(NONCE_FOR_A_REFUSAL, stamp(&state, &base, &mut response)).await.is_err()
+    {
+        tracing::warn!("an ACME refusal went without a Replay-Nonce: the database did not give one within 2 s");
+    }
+    response
+}
+
+/// A fresh `Replay-Nonce` and the directory's `Link` on `response`.
+async fn stamp(state: &AppState, base: &str, response: &mut Response) {
+    let nonce = state.acme.new_nonce().await;
     let h = response.headers_mut();
-    match state.acme.new_nonce().await {
+    match nonce {
         Ok(nonce) => {
             if let Ok(v) = HeaderValue::from_str(&nonce) {
                 h.insert("replay-nonce", v);
@@ -142,7 +172,6 @@ async fn finish(state: &AppState, base: &str, result: Result<AcmeResponse, Probl
     if let Ok(v) = HeaderValue::from_str(&format!("<{base}/directory>;rel=\"index\"")) {
         h.append(header::LINK, v);
     }
-    response
 }
 
 fn success(r: AcmeResponse) -> Response {

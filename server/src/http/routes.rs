@@ -42,10 +42,11 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
         .route("/acme/cert/{id}", post(acme::cert));
-    let enrollment = est_reads
-        .merge(admitted(gate, Work::Enroll, Answer::Text, est_enrollments))
-        .merge(acme_reads)
-        .merge(admitted(gate, Work::Enroll, Answer::Acme, acme_posts));
+    let enrollment =
+        est_reads.merge(admitted(gate, Work::Enroll, Answer::Text, est_enrollments)).merge(acme_reads).merge(
+            admitted(gate, Work::Enroll, Answer::Acme, acme_posts)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), acme::stamped)),
+        );
     Router::new()
         // Never behind the gate: health and metrics answer however loaded the server is.
         .route("/healthz", get(health::healthz))

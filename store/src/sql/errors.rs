@@ -117,9 +117,14 @@ fn closed_before_ssl_answer(message: &str) -> bool {
 
 /// SQLSTATE classes 08 (connection exception), 57 (operator intervention:
 /// shutdown, cancel), 53 (insufficient resources: disk full, too many
-/// connections), and 25006 (read-only transaction: a standby).
+/// connections), 25006 (read-only transaction: a standby) and 55P03 (`lock_timeout` ran out, D142: a lock
+/// held by a silent client or a stuck writer; the request is retried later, as for a lost connection).
 fn postgres_unavailable(sqlstate: &str) -> bool {
-    sqlstate.starts_with("08") || sqlstate.starts_with("57") || sqlstate.starts_with("53") || sqlstate == "25006"
+    sqlstate.starts_with("08")
+        || sqlstate.starts_with("57")
+        || sqlstate.starts_with("53")
+        || sqlstate == "25006"
+        || sqlstate == "55P03"
 }
 
 /// sqlx reports SQLite's extended result code; the primary code is its low byte.
@@ -134,6 +139,7 @@ mod tests {
     #[test]
     fn classifies_codes() {
         assert!(postgres_unavailable("08006") && postgres_unavailable("57P01") && postgres_unavailable("53100"));
+        assert!(postgres_unavailable("55P03"), "lock_timeout");
         assert!(!postgres_unavailable("23505") && !postgres_unavailable("42P01"));
         // SQLITE_BUSY_SNAPSHOT = 5 | 2 << 8, SQLITE_READONLY_DBMOVED = 8 | 4 << 8.
         assert!(sqlite_unavailable(5) && sqlite_unavailable(517) && sqlite_unavailable(1032) && sqlite_unavailable(13));

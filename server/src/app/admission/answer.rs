@@ -34,31 +34,71 @@ impl Answer {
     /// The refusal, telling the client to retry after `retry_after` seconds; `headers` and `query` choose a
     /// page's language.
     pub fn refusal(self, retry_after: u64, headers: &HeaderMap, query: Option<&str>) -> Response {
-        let ja = format!("混み合っています。{retry_after} 秒後にもう一度お試しください。");
-        let en = format!("the server is at its load bound: retry after {retry_after} s");
-        let mut response = match self {
-            Self::Text => (StatusCode::SERVICE_UNAVAILABLE, format!("{en}\n")).into_response(),
-            Self::Acme => {
+        let said = Said {
+            code: "busy",
+            ja: format!("混み合っています。{retry_after} 秒後にもう一度お試しください。"),
+            en: format!("the server is at its load bound: retry after {retry_after} s"),
+        };
+        let page = (self == Self::Page)
+            .then(|| crate::portal::busy_page(crate::portal::lang::negotiate(query, headers), retry_after));
+        self.unavailable(said, retry_after, page)
+    }
+
+    /// The answer to a request still running at the per-request deadline of `deadline_secs` (D142): it was
+    /// abandoned, its transaction rolled back, so the client may send it again after `retry_after` seconds.
+    pub fn overdue(self, deadline_secs: u64, retry_after: u64, headers: &HeaderMap, query: Option<&str>) -> Response {
+        let said = Said {
+            code: "deadline",
+            ja: format!(
+                "{deadline_secs} 秒以内に処理を終えられなかったため中止しました（何も記録されていません）。\
+                 {retry_after} 秒後にもう一度お試しください。"
+            ),
+            en: format!(
+                "the request did not finish within the server's {deadline_secs} s deadline (its database or \
+                 signing device is not answering) and was abandoned, nothing recorded: send it again after \
+                 {retry_after} s"
+            ),
+        };
+        let page = (self == Self::Page).then(|| {
+            let lang = crate::portal::lang::negotiate(query, headers);
+            crate::portal::refused_page(lang, StatusCode::SERVICE_UNAVAILABLE, &format!("{} / {}", said.ja, said.en))
+        });
+        self.unavailable(said, retry_after, page)
+    }
+
+    /// A 503 with `Retry-After` saying `said` in this form (`page`: the portal page, made by the caller).
+    fn unavailable(self, said: Said, retry_after: u64, page: Option<Response>) -> Response {
+        let Said { code, ja, en } = said;
+        let mut response = match (self, page) {
+            (Self::Page, Some(page)) => page,
+            (Self::Text | Self::Page, _) => (StatusCode::SERVICE_UNAVAILABLE, format!("{en}\n")).into_response(),
+            (Self::Acme, _) => {
                 let problem = Problem::server_internal(en).with_status(503);
                 let body = problem.to_json().to_string();
                 (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/problem+json")], body)
                     .into_response()
             }
-            Self::OAuth => {
+            (Self::OAuth, _) => {
                 OAuthError { status: ErrorStatus::Unavailable, error: "temporarily_unavailable", description: en }
                     .into_response()
             }
-            Self::Api => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", en).into_response(),
-            Self::PortalJson => {
+            (Self::Api, _) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, en).into_response(),
+            (Self::PortalJson, _) => {
                 let message = format!("{ja} / {en}");
-                let body = serde_json::json!({ "error": { "code": "busy", "message": message } });
+                let body = serde_json::json!({ "error": { "code": code, "message": message } });
                 (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
             }
-            Self::Page => crate::portal::busy_page(crate::portal::lang::negotiate(query, headers), retry_after),
         };
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         response
     }
+}
+
+/// What a 503 says: a code for the JSON forms, the Japanese and the English text.
+struct Said {
+    code: &'static str,
+    ja: String,
+    en: String,
 }
 
 #[cfg(test)]
@@ -106,5 +146,25 @@ mod tests {
         assert!(body.contains("data-retry-after=\"4\""), "{body}");
         let (_, _, _, body) = read(Answer::Page.refusal(4, &none, Some("lang=en"))).await;
         assert!(body.contains("The portal is busy"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn an_overdue_request_is_a_503_saying_nothing_was_recorded_and_when_to_retry() {
+        let none = HeaderMap::new();
+        let (status, retry, _, body) = read(Answer::Text.overdue(20, 5, &none, None)).await;
+        assert_eq!((status, retry.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "5"));
+        assert!(body.contains("20 s deadline") && body.contains("send it again after 5 s"), "{body}");
+        let (_, _, _, body) = read(Answer::Acme.overdue(20, 5, &none, None)).await;
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (problem["type"].as_str(), problem["status"].as_i64()),
+            (Some("urn:ietf:params:acme:error:serverInternal"), Some(503))
+        );
+        let (_, _, _, body) = read(Answer::PortalJson.overdue(20, 5, &none, None)).await;
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], "deadline");
+        let (status, retry, kind, body) = read(Answer::Page.overdue(20, 5, &none, None)).await;
+        assert_eq!((status, retry.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "5"));
+        assert!(kind.starts_with("text/html") && body.contains("何も記録されていません"), "{body}");
     }
 }

@@ -13,6 +13,8 @@ pub struct Counters {
     queued: [AtomicU64; 4],
     refused_full: [AtomicU64; 4],
     refused_waited: [AtomicU64; 4],
+    /// Admitted, then abandoned at the per-request deadline (D142).
+    overdue: [AtomicU64; 4],
     running: AtomicU64,
     waiting: [AtomicU64; 4],
     running_limit: AtomicU64,
@@ -59,6 +61,11 @@ impl Counters {
         }
     }
 
+    /// An admitted request of `work` ran past the per-request deadline and was answered 503.
+    pub fn overdue(&self, work: Work) {
+        add(&self.overdue, work);
+    }
+
     /// How full the gate is now.
     pub fn set_load(&self, load: Load) {
         self.running.store(gauge(load.running), Ordering::Relaxed);
@@ -101,6 +108,15 @@ impl Counters {
                     load(n)
                 );
             }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hcpki_admission_overdue_total Admitted requests abandoned with 503 at [admission] \
+             request_deadline_secs."
+        );
+        let _ = writeln!(out, "# TYPE hcpki_admission_overdue_total counter");
+        for (n, work) in self.overdue.iter().zip(Work::ALL) {
+            let _ = writeln!(out, "hcpki_admission_overdue_total{{work=\"{}\"}} {}", work.as_str(), load(n));
         }
         let _ = writeln!(out, "# HELP hcpki_admission_running Expensive requests running now.");
         let _ = writeln!(out, "# TYPE hcpki_admission_running gauge");
