@@ -343,6 +343,8 @@ fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<Porta
     Router::new()
         .merge(browser_apps)
         .route("/introspect", post(endpoints::introspect))
+        // Patient-presence proofs (issue #49, D148): client-authenticated like /introspect.
+        .route(hcpki_sso::presence::INTROSPECT.path, post(endpoints::presence_introspect))
         // Signing requests from relying services (issue #27 item 3): client-authenticated like /introspect.
         // The portal's cap (`request_body`) bounds the body first; axum's own default (2 MB) would refuse a
         // document the API takes.
