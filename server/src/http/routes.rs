@@ -271,6 +271,7 @@ pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
         .route("/consents/new", get(portal::patient_desk::new_consent).post(portal::patient_desk::ask))
         .route("/patients/identify", get(portal::patient_desk::identify_page).post(portal::patient_desk::check))
         .route("/patients/identify/challenge", post(portal::patient_desk::challenge))
+        .route("/patients/consents", get(portal::patient_desk::consents_page).post(portal::patient_desk::consents))
         .route("/session/lend", post(portal::lending_endpoints::lend))
         .route("/session/lend/return", post(portal::lending_endpoints::return_card))
         // A lent session (D91) is paused on every page but the consent flow's.

@@ -16,7 +16,9 @@ use hcpki_html::Lang;
 use hcpki_sso::consent::ask;
 use hcpki_sso::consent::desk::DeskError;
 use hcpki_sso::consent::identification::{self, CardAnswer, Identified};
+use hcpki_sso::consent::history;
 use hcpki_sso::presence;
+use pages::patient_consents::PATIENT_CONSENTS_PATH;
 use hcpki_sso::session::Session;
 use serde_json::json;
 
@@ -215,6 +217,46 @@ async fn posted(
     let (session, csrf) = signed_in(state, lang, headers).await?;
     check_form_csrf(lang, state, &session, &csrf, sent).await?;
     Ok((session, csrf))
+}
+
+/// `GET /patients/consents`: the form.
+pub async fn consents_page(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, PATIENT_CONSENTS_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let refusal = identification::facility_of(&session).err();
+    pages::patient_consents::patient_consents(lang, &csrf, "", None, refusal.as_ref())
+}
+
+/// The form of [`consents`].
+#[derive(Debug, serde::Deserialize)]
+pub struct ConsentsForm {
+    csrf: Option<String>,
+    patient_id: Option<String>,
+}
+
+/// `POST /patients/consents`: the patient's consents at the staff member's facility (issue #49 item 4).
+pub async fn consents(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<ConsentsForm>,
+) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, PATIENT_CONSENTS_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let patient_id = form.patient_id.as_deref().unwrap_or_default();
+    let now_ms = state.clock.now_unix_ms();
+    match history::of_patient(state.oidc_context(), &session, patient_id, now_ms).await {
+        Ok(listed) => pages::patient_consents::patient_consents(lang, &csrf, patient_id, Some(&listed), None),
+        Err(e) if e.is_unavailable() => unavailable_in(lang, e),
+        Err(e) => pages::patient_consents::patient_consents(lang, &csrf, patient_id, None, Some(&e)),
+    }
 }
 
 fn refused(lang: Lang, e: &DeskError) -> Response {
