@@ -136,10 +136,8 @@ pub async fn issue(
         exp: now + minutes.clamp(*MINUTES.start(), *MINUTES.end()) * 60,
         jti,
     };
-    let token = ctx
-        .provider
-        .sign(SigningAlg::Es256, TYP, &claims)
-        .map_err(|e| PresenceError::Unavailable(e.description))?;
+    let token =
+        ctx.provider.sign(SigningAlg::Es256, TYP, &claims).map_err(|e| PresenceError::Unavailable(e.description))?;
     let record = PresenceRecord {
         jti: claims.jti.clone(),
         service: service.to_owned(),
@@ -180,9 +178,19 @@ pub fn verify(
     if typ.as_deref() != Some(TYP) {
         return Err(PresenceError::NotAProof(typ.unwrap_or_default()));
     }
-    let claims: PresenceClaims =
-        serde_json::from_value(claims).map_err(|e| PresenceError::Claims(e.to_string()))?;
-    if claims.iss != provider.issuer {
+    let claims: PresenceClaims = serde_json::from_value(claims).map_err(|e| PresenceError::Claims(e.to_string()))?;
+    check_claims(claims, &provider.issuer, service, patient_ref, now)
+}
+
+/// The claims' part of [`verify`], once the signature holds: this issuer, this service, not expired, this patient.
+fn check_claims(
+    claims: PresenceClaims,
+    issuer: &str,
+    service: &str,
+    patient_ref: Option<&str>,
+    now: i64,
+) -> Result<PresenceClaims, PresenceError> {
+    if claims.iss != issuer {
         return Err(PresenceError::Claims(format!("iss {} is not this provider", claims.iss)));
     }
     if claims.aud != service {
@@ -316,6 +324,41 @@ pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, asked: Asked, n
         map.insert("used_at".into(), json!(record.used_at));
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> PresenceClaims {
+        PresenceClaims {
+            iss: "https://portal.unit".into(),
+            aud: "records".into(),
+            sub: "ref-a".into(),
+            actor: PresenceActor { facility_id: "1310000001".into(), role: "medical-doctor".into() },
+            proof: ProofOf { method: METHOD.into(), at: 1000 },
+            iat: 1000,
+            exp: 1060,
+            jti: "j".into(),
+        }
+    }
+
+    /// Each claim check, table-driven: the proof's minute, its service, its patient, its issuer.
+    #[test]
+    fn the_claims_hold_for_their_service_patient_and_minute_only() {
+        let check = |iss: &str, service: &str, patient: Option<&str>, now: i64| {
+            check_claims(claims(), iss, service, patient, now)
+        };
+        assert!(check("https://portal.unit", "records", Some("ref-a"), 1059).is_ok());
+        assert!(matches!(check("https://portal.unit", "records", None, 1060), Err(PresenceError::Expired(1060))));
+        let other = check("https://portal.unit", "emr", None, 1000);
+        assert!(matches!(other, Err(PresenceError::OtherService { .. })), "{other:?}");
+        let patient = check("https://portal.unit", "records", Some("ref-b"), 1000);
+        assert!(matches!(patient, Err(PresenceError::OtherPatient)), "{patient:?}");
+        assert!(matches!(check("https://other.unit", "records", None, 1000), Err(PresenceError::Claims(_))));
+        let said = PresenceError::Expired(1060).to_string();
+        assert!(said.contains("identify the patient with the My Number card again"), "{said}");
+    }
 }
 
 /// Why a proof is not issued or not accepted. Each message says what to do.

@@ -58,12 +58,12 @@ use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
+use crate::traits::PresenceRecord;
 use crate::traits::{
     Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, IssuanceHalts,
     Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations, Services, Sessions,
     SigningRequests,
 };
-use crate::traits::PresenceRecord;
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,

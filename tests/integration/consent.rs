@@ -268,9 +268,11 @@ fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_
     clinic.own_one_reader();
     at_reception_with_one_reader(&mut clinic, &mut browser, b);
     // Staff list the patient's consents at their facility (issue #49 item 4), the withdrawn one among them.
-    presence_proof::consents_listed(&mut browser, &clinic.p, PATIENT_ID, &[&id], |br, name| shot(br, &clinic.p, b, name));
+    presence_proof::consents_listed(&mut browser, &clinic.p, PATIENT_ID, &[&id], |br, name| {
+        shot(br, &clinic.p, b, name)
+    });
     drop(browser);
-    presence_proof::expired(&clinic.p, &clinic.rp, &proof);
+    presence_proof::expired(&clinic.p, &proof);
     // Last, as it signs the physician's card in at another PC (another session in the test's cookie jar).
     another_facility_and_the_audit(&clinic, &id);
     // The audit of the whole day: the patient only as the pseudonymous key, never the four items nor the ID.

@@ -15,11 +15,11 @@ use axum::response::{IntoResponse, Response};
 use hcpki_html::Lang;
 use hcpki_sso::consent::ask;
 use hcpki_sso::consent::desk::DeskError;
-use hcpki_sso::consent::identification::{self, CardAnswer, Identified};
 use hcpki_sso::consent::history;
+use hcpki_sso::consent::identification::{self, CardAnswer, Identified};
 use hcpki_sso::presence;
-use pages::patient_consents::PATIENT_CONSENTS_PATH;
 use hcpki_sso::session::Session;
+use pages::patient_consents::PATIENT_CONSENTS_PATH;
 use serde_json::json;
 
 /// `GET /consents/new`.

@@ -28,7 +28,13 @@ pub struct ConsentSettings {
 
 impl Default for ConsentSettings {
     fn default() -> Self {
-        Self { deadline_secs: 600, unsigned_keep_days: 30, ended_keep_days: 5 * 365 + 1, presence_minutes: 5, templates: Vec::new() }
+        Self {
+            deadline_secs: 600,
+            unsigned_keep_days: 30,
+            ended_keep_days: 5 * 365 + 1,
+            presence_minutes: 5,
+            templates: Vec::new(),
+        }
     }
 }
 
