@@ -49,7 +49,7 @@ pub async fn of_patient(
         .filter(|c| c.facility_id == facility.as_str())
         .map(|consent| Listed { phase: Phase::of(&consent, now_ms.div_euclid(1000)), consent })
         .collect();
-    listed.sort_by(|a, b| b.consent.created_at.cmp(&a.consent.created_at));
+    listed.sort_by_key(|l| std::cmp::Reverse(l.consent.created_at));
     let detail = json!({ "facility": facility.as_str(), "count": listed.len() });
     let event = identity_event(&Actor::Person(staff), ACTION, key.as_str(), detail);
     ctx.provider.store.append_audit(&event, UnixTime::from_millis(now_ms)).await?;
