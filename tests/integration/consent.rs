@@ -923,23 +923,8 @@ fn wait_status(browser: &mut Chromium, want: &str) {
 /// The claims of an access token the EMR gets for the physician signed in at `pc` (authorization code with
 /// PKCE), for `consent` when given; the token endpoint's refusal otherwise.
 fn token_claims(p: &Portal, pc: &Portal, rp: &Rp, consent: Option<&str>) -> Result<Value, String> {
-    let (verifier, redirect) = ("c".repeat(64), "http://127.0.0.1:9/emr");
-    let r = pc.get(&format!(
-        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
-        oidc::enc(redirect),
-        oidc::challenge(verifier.as_str())
-    ));
-    let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect),
-        ("code_verifier", verifier.as_str()),
-    ];
-    if let Some(id) = consent {
-        form.push(("consent", id));
-    }
-    let tokens = p.token(&form, &rp.assertion_as(p, "emr", 60, None));
+    let more: Vec<(&str, &str)> = consent.map(|id| ("consent", id)).into_iter().collect();
+    let tokens = presence_proof::tokens(p, pc, rp, "emr", "http://127.0.0.1:9/emr", &more);
     let Some(token) = tokens["access_token"].as_str() else { return Err(tokens.to_string()) };
     let payload = token.split('.').nth(1).unwrap();
     Ok(serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap())
