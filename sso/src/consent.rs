@@ -16,6 +16,7 @@ pub mod audit;
 pub mod desk;
 pub mod error;
 pub mod evidence;
+pub mod history;
 pub mod identification;
 pub mod identity;
 pub mod life;

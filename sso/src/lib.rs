@@ -19,6 +19,7 @@ pub mod oidc;
 pub mod outbound;
 pub mod patient_key;
 pub mod policy;
+pub mod presence;
 pub mod problem;
 pub mod refusals;
 pub mod secret;

@@ -77,7 +77,9 @@ pub enum Answer {
 /// consent core, handed to the OIDC core here.
 pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Answer, OAuthError> {
     match call {
-        TokenCall::Grant(call) => token::token(ctx, call, &TokenClaims, now).await.map(Answer::Issued),
+        TokenCall::Grant(call) => {
+            token::token(ctx, call, &TokenClaims, &crate::presence::Gate, now).await.map(Answer::Issued)
+        }
         TokenCall::Exchange(call) => token_exchange::token_exchange(ctx, call, now).await.map(Answer::Exchanged),
     }
 }

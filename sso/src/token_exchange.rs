@@ -376,6 +376,7 @@ async fn issue(
         purpose_of_use: data.purpose_of_use,
         scope: &subject.scope,
         sub: &sub,
+        patient_presence: None,
     };
     let token_type = if claims.cnf.as_ref().is_some_and(|c| c.jkt.is_some()) { "DPoP" } else { "Bearer" };
     let access_token = provider.sign(target.config.id_token_signed_response_alg, "at+jwt", &claims)?;

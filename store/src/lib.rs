@@ -60,8 +60,8 @@ pub use sso::{
 };
 pub use traits::{
     Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
-    IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions,
-    SigningRequests,
+    IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord, RateLimits,
+    Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -71,8 +71,8 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
         Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
-        IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions,
-        SigningRequests,
+        IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
+        Services, Sessions, SigningRequests,
     };
 }
 
@@ -100,6 +100,7 @@ pub trait Store:
     + Delegations
     + DeviceNames
     + IssuanceHalts
+    + PatientPresences
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -128,6 +129,7 @@ impl<T> Store for T where
         + Delegations
         + DeviceNames
         + IssuanceHalts
+        + PatientPresences
         + std::fmt::Debug
 {
 }

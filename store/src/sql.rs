@@ -29,6 +29,7 @@ mod jobs;
 mod maintenance;
 mod oidc;
 mod operators;
+mod patient_presence;
 mod person_keys;
 mod portal_users;
 mod queries;
@@ -57,9 +58,11 @@ use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
+use crate::traits::PresenceRecord;
 use crate::traits::{
     Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, IssuanceHalts,
-    Jobs, Maintenance, Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations, Services, Sessions,
+    SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -348,6 +351,7 @@ consents::consents_store!(SqliteStore, sqlx::Sqlite);
 delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
+patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -370,3 +374,4 @@ consents::consents_store!(PgStore, sqlx::Postgres);
 delegations::delegations_store!(PgStore, sqlx::Postgres);
 device_names::device_names_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
+patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);

@@ -693,7 +693,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["delegation"],
             &["oidc"],
             &["desk"],
-            &["signing_requests", "token_exchange"],
+            &["presence", "signing_requests", "token_exchange"],
             &["consent"],
             &["token_endpoint"],
         ],

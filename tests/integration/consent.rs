@@ -14,6 +14,7 @@ use crate::agent;
 use crate::browser::{Chromium, nss_trust};
 use crate::harness::{Backend, describe};
 use crate::oidc::{self, Portal, Rp};
+use crate::presence_proof;
 use crate::signing_requests::{access_token, pem, wait_text_in_popup};
 use crate::tsa::ReferenceTsa;
 use base64::Engine as _;
@@ -38,6 +39,7 @@ const PATIENT_ID: &str = "P-000123";
 const TEMPLATES: &str = r#"
 [consent]
 deadline_secs = 600
+presence_minutes = 1
 
 [[consent.templates]]
 client = "emr"
@@ -173,6 +175,11 @@ impl Clinic {
             std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
             std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
             std::fs::write(h.dir().join("jpki-patient-auth-root.der"), &patient_auth_root).unwrap();
+            // The service whose policy requires a patient-presence proof (issue #49, D148), and its client.
+            std::fs::write(h.path("records.toml"), presence_proof::SERVICES).unwrap();
+            h.ok(&["service", "add", h.path("records.toml").to_str().unwrap()]);
+            let client = oidc::service_client(h, presence_proof::CLIENT, presence_proof::SERVICE, &[]);
+            h.ok(&client.iter().map(String::as_str).collect::<Vec<_>>());
         });
 
         std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&hpki_sig)).unwrap();
@@ -257,10 +264,15 @@ fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_
     let started = std::time::Instant::now();
     let mut clinic = Clinic::open(b, false);
     let mut browser = clinic.browser("consent-chromium");
-    let id = at_a_two_reader_pc(&clinic, &mut browser, b);
+    let (id, proof) = at_a_two_reader_pc(&clinic, &mut browser, b);
     clinic.own_one_reader();
     at_reception_with_one_reader(&mut clinic, &mut browser, b);
+    // Staff list the patient's consents at their facility (issue #49 item 4), the withdrawn one among them.
+    presence_proof::consents_listed(&mut browser, &clinic.p, PATIENT_ID, &[&id], |br, name| {
+        shot(br, &clinic.p, b, name)
+    });
     drop(browser);
+    presence_proof::expired(&clinic.p, &proof);
     // Last, as it signs the physician's card in at another PC (another session in the test's cookie jar).
     another_facility_and_the_audit(&clinic, &id);
     // The audit of the whole day: the patient only as the pseudonymous key, never the four items nor the ID.
@@ -282,6 +294,8 @@ fn another_facility_and_the_audit(clinic: &Clinic, id: &str) {
     crate::portal_card::card_session(&other, agent);
     let r = other.get(&format!("/consent/{id}"));
     assert_eq!(r.status, 403, "{r:?}");
+    // Nor can its staff list the patient's consents: the same patient ID there is another patient.
+    presence_proof::not_at_another_facility(&other, PATIENT_ID);
 
     // The audit: every step, the patient only as the pseudonymous key, never the four items.
     let log = p.h.audit_entries();
@@ -305,7 +319,7 @@ fn another_facility_and_the_audit(clinic: &Clinic, id: &str) {
 }
 
 /// Two readers: the physician's HPKI card in reader 0, the patient's My Number card in reader 1.
-fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> String {
+fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (String, String) {
     let Clinic { p, pc, rp, token, agent, agent_origin, facility, physician, patient, sign_root, tsa, .. } = clinic;
     let (p, pc, rp, token, agent) = (p, pc, rp, token.as_str(), agent);
 
@@ -484,6 +498,13 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     agent::insert_into(&mut patient_in_reader, 1);
     agent.wait_card(1, "jpki");
 
+    // 受診確認 (issue #49, D148): the patient's card identifies them for the records service, whose policy requires
+    // a fresh presence proof; the proof is checked by an independent verifier and the attacks refused.
+    let proof = presence_proof::identify_for_records(browser, p, PATIENT_ID, |b| type_pin(b, AUTH_PIN));
+    crate::accessibility::assert_wcag21_aa(browser, "main", "a presence proof issued (ja)");
+    shot(browser, p, b, "identify-presence-ja.png");
+    presence_proof::checked(p, pc, rp, &proof, PATIENT_ID);
+
     // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
     withdraw_on_page(browser, p, &id, SIGN_PASSWORD);
     wait_main_text(browser, "この同意は撤回されました");
@@ -525,7 +546,7 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
     agreed_with_the_pin(clinic, browser, b);
     patient_in_reader.remove();
-    id
+    (id, proof)
 }
 
 /// D130 item 3: a template that asks for no signature (`evidence = "authentication"`). The patient reads the same
@@ -902,23 +923,8 @@ fn wait_status(browser: &mut Chromium, want: &str) {
 /// The claims of an access token the EMR gets for the physician signed in at `pc` (authorization code with
 /// PKCE), for `consent` when given; the token endpoint's refusal otherwise.
 fn token_claims(p: &Portal, pc: &Portal, rp: &Rp, consent: Option<&str>) -> Result<Value, String> {
-    let (verifier, redirect) = ("c".repeat(64), "http://127.0.0.1:9/emr");
-    let r = pc.get(&format!(
-        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
-        oidc::enc(redirect),
-        oidc::challenge(verifier.as_str())
-    ));
-    let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect),
-        ("code_verifier", verifier.as_str()),
-    ];
-    if let Some(id) = consent {
-        form.push(("consent", id));
-    }
-    let tokens = p.token(&form, &rp.assertion_as(p, "emr", 60, None));
+    let more: Vec<(&str, &str)> = consent.map(|id| ("consent", id)).into_iter().collect();
+    let tokens = presence_proof::tokens(p, pc, rp, "emr", "http://127.0.0.1:9/emr", &more);
     let Some(token) = tokens["access_token"].as_str() else { return Err(tokens.to_string()) };
     let payload = token.split('.').nth(1).unwrap();
     Ok(serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap())
@@ -956,7 +962,7 @@ fn main_text(browser: &mut Chromium) -> String {
 }
 
 /// The main tab's text once it shows `want` (the page posts and the server answers after the card signed).
-fn wait_main_text(browser: &mut Chromium, want: &str) -> String {
+pub(crate) fn wait_main_text(browser: &mut Chromium, want: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let reply = browser.try_cmd(&json!({"cmd": "eval", "expr": "document.querySelector('main')?.innerText ?? ''"}));

@@ -103,6 +103,7 @@ mod portal_self_service;
 mod portal_sessions;
 mod portal_tls;
 mod presence;
+mod presence_proof;
 mod public_client;
 mod reissue;
 mod review_addresses;

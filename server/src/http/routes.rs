@@ -274,6 +274,7 @@ pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
         .route("/consents/new", get(portal::patient_desk::new_consent).post(portal::patient_desk::ask))
         .route("/patients/identify", get(portal::patient_desk::identify_page).post(portal::patient_desk::check))
         .route("/patients/identify/challenge", post(portal::patient_desk::challenge))
+        .route("/patients/consents", get(portal::patient_desk::consents_page).post(portal::patient_desk::consents))
         .route("/session/lend", post(portal::lending_endpoints::lend))
         .route("/session/lend/return", post(portal::lending_endpoints::return_card))
         // A lent session (D91) is paused on every page but the consent flow's.
@@ -346,6 +347,8 @@ fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<Porta
     Router::new()
         .merge(browser_apps)
         .route("/introspect", post(endpoints::introspect))
+        // Patient-presence proofs (issue #49, D148): client-authenticated like /introspect.
+        .route(hcpki_sso::presence::INTROSPECT.path, post(endpoints::presence_introspect))
         // Signing requests from relying services (issue #27 item 3): client-authenticated like /introspect.
         // The portal's cap (`request_body`) bounds the body first; axum's own default (2 MB) would refuse a
         // document the API takes.

@@ -15,8 +15,11 @@ use axum::response::{IntoResponse, Response};
 use hcpki_html::Lang;
 use hcpki_sso::consent::ask;
 use hcpki_sso::consent::desk::DeskError;
-use hcpki_sso::consent::identification::{self, CardAnswer};
+use hcpki_sso::consent::history;
+use hcpki_sso::consent::identification::{self, CardAnswer, Identified};
+use hcpki_sso::presence;
 use hcpki_sso::session::Session;
+use pages::patient_consents::PATIENT_CONSENTS_PATH;
 use serde_json::json;
 
 /// `GET /consents/new`.
@@ -68,7 +71,7 @@ pub async fn identify_page(State(state): State<PortalState>, PageLang(lang): Pag
         Err(answer) => return answer,
     };
     let refusal = identification::facility_of(&session).err();
-    render(&state, lang, &session, &csrf, None, refusal.as_ref())
+    render(&state, lang, &session, &csrf, None, refusal.as_ref()).await
 }
 
 /// The form of [`challenge`].
@@ -111,6 +114,8 @@ pub struct CheckForm {
     challenge: Option<String>,
     signature: Option<String>,
     chain: Option<String>,
+    /// The service a patient-presence proof is asked for (D148), or none.
+    service: Option<String>,
 }
 
 /// `POST /patients/identify`: the page again, with the result above the form.
@@ -125,27 +130,53 @@ pub async fn check(
         Err(answer) => return answer,
     };
     let Some(cards) = state.cards.as_ref() else {
-        return render(&state, lang, &session, &csrf, None, Some(&DeskError::NoTrustAnchors));
+        return render(&state, lang, &session, &csrf, None, Some(&DeskError::NoTrustAnchors)).await;
     };
     let field = |f: &Option<String>| f.as_deref().unwrap_or_default().to_owned();
     let decoded = hcpki_sso::login::answer::decode(&field(&form.signature), &field(&form.chain));
     let decoded = match decoded {
         Ok(d) => d,
-        Err(e) => return render(&state, lang, &session, &csrf, None, Some(&DeskError::Card(e))),
+        Err(e) => return render(&state, lang, &session, &csrf, None, Some(&DeskError::Card(e))).await,
     };
     let challenge = field(&form.challenge);
     let answer = CardAnswer { challenge: &challenge, signature: &decoded.signature, chain: &decoded.chain };
     let patient_id = field(&form.patient_id);
     let now_ms = state.clock.now_unix_ms();
     let ctx = state.oidc_context();
-    match identification::identify(ctx, &cards.verifier, &cards.origin, &session, &answer, &patient_id, now_ms).await {
-        Ok(result) => render(&state, lang, &session, &csrf, Some(Checked { patient_id: &patient_id, result }), None),
-        Err(e) if e.is_unavailable() => unavailable_in(lang, e),
-        Err(e) => render(&state, lang, &session, &csrf, None, Some(&e)),
-    }
+    let (result, patient) =
+        match identification::identify(ctx, &cards.verifier, &cards.origin, &session, &answer, &patient_id, now_ms)
+            .await
+        {
+            Ok(found) => found,
+            Err(e) if e.is_unavailable() => return unavailable_in(lang, e),
+            Err(e) => return render(&state, lang, &session, &csrf, None, Some(&e)).await,
+        };
+    // A proof only for the patient the card is linked to, and only when staff chose a service.
+    let service = form.service.as_deref().filter(|s| !s.is_empty());
+    let issued = match (result, service, session.facility_id.as_ref()) {
+        (Identified::ThisPatient, Some(service), Some(facility)) => {
+            let minutes = state.consent.presence_minutes;
+            Some(presence::issue(ctx, &session, facility, &patient, service, minutes, now_ms.div_euclid(1000)).await)
+        }
+        _ => None,
+    };
+    let why = match &issued {
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "patient-presence proof not issued");
+            Some(page::presence_refusal(lang, e))
+        }
+        _ => None,
+    };
+    let presence = match (&issued, &why) {
+        (Some(Ok(i)), _) => Some(Ok(i)),
+        (_, Some(w)) => Some(Err(*w)),
+        _ => None,
+    };
+    let checked = Checked { patient_id: &patient_id, result, presence };
+    render(&state, lang, &session, &csrf, Some(checked), None).await
 }
 
-fn render(
+async fn render(
     state: &PortalState,
     lang: Lang,
     session: &Session,
@@ -160,7 +191,15 @@ fn render(
         presence: presence.as_deref(),
         evidence: Default::default(),
     };
-    page::identify(lang, csrf, ctx, checked, refusal)
+    // The services whose policy asks for a presence proof; the catalog unreadable leaves the choice out.
+    let catalog = state.oidc_context().services.current().await.ok();
+    let services: Vec<_> = catalog
+        .iter()
+        .flat_map(|all| all.iter())
+        .filter(|s| s.require_patient_presence)
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    page::identify(lang, csrf, ctx, checked, refusal, &services)
 }
 
 /// The live session, lent or not (the identification lends the reader as a consent does, D91).
@@ -178,6 +217,46 @@ async fn posted(
     let (session, csrf) = signed_in(state, lang, headers).await?;
     check_form_csrf(lang, state, &session, &csrf, sent).await?;
     Ok((session, csrf))
+}
+
+/// `GET /patients/consents`: the form.
+pub async fn consents_page(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, PATIENT_CONSENTS_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let refusal = identification::facility_of(&session).err();
+    pages::patient_consents::patient_consents(lang, &csrf, "", None, refusal.as_ref())
+}
+
+/// The form of [`consents`].
+#[derive(Debug, serde::Deserialize)]
+pub struct ConsentsForm {
+    csrf: Option<String>,
+    patient_id: Option<String>,
+}
+
+/// `POST /patients/consents`: the patient's consents at the staff member's facility (issue #49 item 4).
+pub async fn consents(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<ConsentsForm>,
+) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, PATIENT_CONSENTS_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let patient_id = form.patient_id.as_deref().unwrap_or_default();
+    let now_ms = state.clock.now_unix_ms();
+    match history::of_patient(state.oidc_context(), &session, patient_id, now_ms).await {
+        Ok(listed) => pages::patient_consents::patient_consents(lang, &csrf, patient_id, Some(&listed), None),
+        Err(e) if e.is_unavailable() => unavailable_in(lang, e),
+        Err(e) => pages::patient_consents::patient_consents(lang, &csrf, patient_id, None, Some(&e)),
+    }
 }
 
 fn refused(lang: Lang, e: &DeskError) -> Response {

@@ -60,7 +60,9 @@ fn limit_of(path: &str) -> (usize, Shape) {
     match path {
         "/login/card" => (CARD_ANSWER_BYTES, Shape::Page),
         "/authorize" => (PROTOCOL_BYTES, Shape::Page),
-        "/token" | "/par" | "/introspect" | "/revoke" | "/userinfo" => (PROTOCOL_BYTES, Shape::Json),
+        "/token" | "/par" | "/introspect" | "/presence/introspect" | "/revoke" | "/userinfo" => {
+            (PROTOCOL_BYTES, Shape::Json)
+        }
         "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
         hcpki_sso::signing_requests::API_PATH => (hcpki_sso::signing_requests::MAX_BODY_BYTES, Shape::Json),
         p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
@@ -147,6 +149,7 @@ mod tests {
         assert_eq!(limit_of("/login"), (FORM_BYTES, Shape::Page));
         assert_eq!(limit_of("/login/card"), (CARD_ANSWER_BYTES, Shape::Page));
         assert_eq!(limit_of("/token"), (PROTOCOL_BYTES, Shape::Json));
+        assert_eq!(limit_of("/presence/introspect"), (PROTOCOL_BYTES, Shape::Json));
         assert_eq!(limit_of("/presence"), (FORM_BYTES, Shape::Json));
         assert_eq!(limit_of("/no-such-route"), (FORM_BYTES, Shape::Page));
         assert!([FORM_BYTES, CARD_ANSWER_BYTES, PROTOCOL_BYTES].iter().all(|b| *b <= 16 * 1024));

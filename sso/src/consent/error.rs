@@ -53,6 +53,9 @@ pub enum ConsentError {
     NoTemplate { client: String, purpose: String },
     #[error("[consent] deadline_secs = {0} is out of range: give 60 to 3600 seconds")]
     Deadline(i64),
+    /// `[consent] presence_minutes` out of range (D148).
+    #[error("[consent] presence_minutes = {0} is out of range: give 1 to 60 minutes (a presence proof is short-lived)")]
+    PresenceMinutes(i64),
     /// No such consent.
     #[error("no consent {0}: check the id, or ask for a new consent")]
     Unknown(ConsentId),

@@ -19,7 +19,7 @@ use super::record;
 use crate::desk::page::deny;
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use crate::oidc::Context;
-use crate::patient_key::FacilityPatientId;
+use crate::patient_key::{FacilityPatientId, PatientKey};
 use crate::session::Session;
 use hcpki_agent_protocol::AuthPurpose;
 use hcpki_ca::audit::Outcome;
@@ -76,7 +76,8 @@ pub struct CardAnswer<'a> {
 }
 
 /// Check `answer` for the session at `origin` and compare the card's patient with `patient_id`, at `now_ms`;
-/// audited either way (`identity.checked`, the patient as the key only).
+/// audited either way (`identity.checked`, the patient as the key only). With the outcome, the typed patient's
+/// key (a patient-presence proof names the patient by it, D148).
 pub async fn identify(
     ctx: Context<'_>,
     verifier: &CardVerifier,
@@ -85,7 +86,7 @@ pub async fn identify(
     answer: &CardAnswer<'_>,
     patient_id: &str,
     now_ms: i64,
-) -> Result<Identified, DeskError> {
+) -> Result<(Identified, PatientKey), DeskError> {
     let now = now_ms.div_euclid(1000);
     let facility = match facility_of(session) {
         Ok(f) => f.clone(),
@@ -153,5 +154,5 @@ pub async fn identify(
         event.outcome = Outcome::Denied;
     }
     ctx.provider.store.append_audit(&event, UnixTime::from_millis(now_ms)).await?;
-    Ok(outcome)
+    Ok((outcome, typed))
 }

@@ -17,6 +17,9 @@ pub struct ConsentSettings {
     /// How long a refused or withdrawn consent is kept after it ended (default 5 years, as medical records
     /// under 医師法 article 24). A live consent is kept as long as it is live.
     pub ended_keep_days: i64,
+    /// How long a patient-presence proof (受診確認トークン, D148) holds after the card was read (minutes, 1–60;
+    /// default 5): long enough to open the record during the visit, short so a copied proof is soon worthless.
+    pub presence_minutes: i64,
     /// What each service's consent says, per purpose (`[[consent.templates]]`): a service can ask only for a
     /// consent the operator configured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -25,7 +28,13 @@ pub struct ConsentSettings {
 
 impl Default for ConsentSettings {
     fn default() -> Self {
-        Self { deadline_secs: 600, unsigned_keep_days: 30, ended_keep_days: 5 * 365 + 1, templates: Vec::new() }
+        Self {
+            deadline_secs: 600,
+            unsigned_keep_days: 30,
+            ended_keep_days: 5 * 365 + 1,
+            presence_minutes: 5,
+            templates: Vec::new(),
+        }
     }
 }
 
@@ -46,6 +55,9 @@ impl ConsentSettings {
     /// service and purpose.
     pub fn check(&self) -> Result<(), ConsentError> {
         self.deadline()?;
+        if !crate::presence::MINUTES.contains(&self.presence_minutes) {
+            return Err(ConsentError::PresenceMinutes(self.presence_minutes));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for t in &self.templates {
             t.check()?;

@@ -36,6 +36,10 @@ pub struct AccessClaims<'a> {
     /// hcpki's words, with its evidence level (a physician's attestation is weaker).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<serde_json::Value>,
+    /// The patient-presence proof the token was issued on (issue #49, D148: the client sent it and the token
+    /// endpoint spent it): its `jti`, the patient reference (`sub`), facility, role, method and time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_presence: Option<serde_json::Value>,
     /// Expiry.
     pub exp: i64,
     /// IHE's extensions: IUA's claims (`ihe_iua`, when the service lists the claim, D93) and the consent as
@@ -179,6 +183,7 @@ mod tests {
             purpose_of_use: PurposeOfUse::Treat,
             scope: "openid",
             sub: "s",
+            patient_presence: None,
             extensions: None,
             consent: None,
         }

@@ -227,8 +227,14 @@ impl Client {
     /// front end and a mobile one, say) see the same one. A host-based sector would give two services behind
     /// one host the same `sub` and let them join their records of a person (issue #6: "per service").
     pub fn sector(&self) -> String {
-        format!("service:{}", self.config.service)
+        sector_of(&self.config.service)
     }
+}
+
+/// The pairwise sector of the services-file service `service` (see [`Client::sector`]): also the sector of a
+/// patient-presence proof's patient reference for that service (D148), so each service sees its own.
+pub fn sector_of(service: &str) -> String {
+    format!("service:{service}")
 }
 
 /// The registered clients as this replica last read them, each re-read after at most `refresh` (D28 addendum):

@@ -129,14 +129,14 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
 async fn the_token_endpoint_refuses_an_unauthenticated_client_before_its_grant() {
     let f = Fixture::new().await;
     let none = form(&[("grant_type", "password")]);
-    let e = token::token(f.ctx(), grant_call(&none), &TokenClaims, NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&none), &TokenClaims, &crate::presence::Gate, NOW).await.unwrap_err();
     assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"));
     assert!(e.description.contains("no client authentication"), "{}", e.description);
     let unknown = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("client_id", "nobody")]);
-    let e = token::token(f.ctx(), grant_call(&unknown), &TokenClaims, NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&unknown), &TokenClaims, &crate::presence::Gate, NOW).await.unwrap_err();
     assert_eq!((e.error, e.description.as_str()), ("invalid_client", "unknown client"));
     let garbled = form(&[("client_assertion", "not.a.jws"), ("client_id", "rp")]);
-    let e = token::token(f.ctx(), grant_call(&garbled), &TokenClaims, NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&garbled), &TokenClaims, &crate::presence::Gate, NOW).await.unwrap_err();
     assert_eq!(e.status, ErrorStatus::Unauthorized);
 }
 
@@ -216,7 +216,7 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
 
     // Admitted: the token endpoint (the code is unknown, so invalid_grant), PAR (the redirect URI), revocation.
     let code = with_id(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
-    let e = token::token(f.ctx(), grant_call(&code), &TokenClaims, NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&code), &TokenClaims, &crate::presence::Gate, NOW).await.unwrap_err();
     assert_eq!(e.error, "invalid_grant", "{}", e.description);
     let e = authorize::par(f.ctx(), ParCall::parse(with_id(&[("response_type", "code")]), None), NOW).await;
     assert_eq!(e.unwrap_err().error, "invalid_request");

@@ -282,8 +282,8 @@ impl<'a> TokenQuery<'a> {
     }
 
     /// The client, authenticated as one `endpoint` admits, and the token, or the refusal (audited) there
-    /// ([`INTROSPECT`], [`REVOKE`]).
-    async fn authenticated(
+    /// ([`INTROSPECT`], [`REVOKE`], the presence proofs' `crate::presence::INTROSPECT`).
+    pub(crate) async fn authenticated(
         &self,
         ctx: Context<'_>,
         endpoint: Endpoint,

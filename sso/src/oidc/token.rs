@@ -100,6 +100,8 @@ pub struct TokenCall<'a> {
     pub consent: Option<String>,
     /// The `DPoP` header's proof (RFC 9449), when the request carried one, or why it cannot be one.
     pub dpop: Option<Result<String, DpopError>>,
+    /// `patient_presence`: a patient-presence proof for the client's service (issue #49, D148).
+    pub patient_presence: Option<String>,
 }
 
 impl<'a> TokenCall<'a> {
@@ -116,6 +118,7 @@ impl<'a> TokenCall<'a> {
             request,
             consent: form.get("consent").filter(|c| !c.is_empty()).cloned(),
             dpop: None,
+            patient_presence: form.get("patient_presence").filter(|p| !p.is_empty()).cloned(),
         }
     }
 }
@@ -177,6 +180,21 @@ pub trait ConsentClaimSource: Send + Sync {
     ) -> Result<ConsentClaims, OAuthError>;
 }
 
+/// Where a token request's patient-presence proof is checked and spent (issue #49 item 1, D148): the presence
+/// core, a floor above this one, passed in by `/token`'s dispatch as the consents are.
+#[async_trait::async_trait]
+pub trait PresenceGate: Send + Sync {
+    /// The `patient_presence` claim for a token of `client` at `now` (`None`: no proof sent and none required), or
+    /// the refusal, audited by the caller as the token endpoint's.
+    async fn check(
+        &self,
+        ctx: Context<'_>,
+        client: &Client,
+        proof: Option<&str>,
+        now: i64,
+    ) -> Result<Option<serde_json::Value>, OAuthError>;
+}
+
 /// `/token` for codes and refresh tokens: public clients too (D102), since PKCE binds a code to the app that asked
 /// for it and rotation with reuse detection its refresh token. (Token exchange, where the caller acts on its own
 /// authority, declares its own: [`crate::token_exchange::EXCHANGE`].)
@@ -188,6 +206,7 @@ pub async fn token(
     ctx: Context<'_>,
     call: TokenCall<'_>,
     consents: &dyn ConsentClaimSource,
+    presence: &dyn PresenceGate,
     now: i64,
 ) -> Result<Issued, OAuthError> {
     let provider = ctx.provider;
@@ -209,6 +228,11 @@ pub async fn token(
             Err(e) => return Err(refused(ctx, &client, &call, e).await),
         },
         None => None,
+    };
+    // So is the patient-presence proof (its spend is final: a grant refused after it needs a fresh proof).
+    let patient_presence = match presence.check(ctx, &client, call.patient_presence.as_deref(), now).await {
+        Ok(p) => p,
+        Err(e) => return Err(refused(ctx, &client, &call, e).await),
     };
     // What the client presented; a malformed request still spends the assertion's jti (below).
     let (mut request, mut early) =
@@ -255,7 +279,7 @@ pub async fn token(
         (None, None) => None,
     };
     let token_type = if proof.is_some() { "DPoP" } else { "Bearer" };
-    let access = access_token(provider, &client, &grant, &data, cnf, consent, now)?;
+    let access = access_token(provider, &client, &grant, &data, cnf, (consent, patient_presence), now)?;
     let id_token = id_token(provider, &client, &data, Some(&access), now)?;
     Ok(Issued {
         access_token: access,
@@ -325,7 +349,7 @@ fn access_token(
     grant: &GrantRecord,
     data: &GrantData,
     cnf: Option<Confirmation>,
-    consent: Option<ConsentClaims>,
+    (consent, patient_presence): (Option<ConsentClaims>, Option<serde_json::Value>),
     now: i64,
 ) -> Result<String, OAuthError> {
     let (bppc, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
@@ -348,6 +372,7 @@ fn access_token(
         sub: &data.sub,
         extensions,
         consent,
+        patient_presence,
     };
     provider.sign(client.config.id_token_signed_response_alg, "at+jwt", &claims)
 }

@@ -47,6 +47,9 @@ pub struct Service {
     /// Core §4): the portal's tile links there with `iss`, and the service sends the browser back to
     /// `/authorize`, which answers at once within the SSO session. Without it the tile names the service only.
     pub initiate_login_uri: Option<String>,
+    /// `require_patient_presence` (issue #49 item 1, D148): the token endpoint issues this service's tokens only
+    /// with a fresh patient-presence proof (受診確認トークン) issued for it, which it spends.
+    pub require_patient_presence: bool,
 }
 
 impl Service {
@@ -68,6 +71,7 @@ impl Service {
             clients: ClientRule::Any,
             description: None,
             initiate_login_uri: None,
+            require_patient_presence: false,
         }
     }
 }
@@ -411,6 +415,8 @@ struct RawService {
     description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     initiate_login_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    require_patient_presence: bool,
 }
 
 impl RawService {
@@ -494,6 +500,7 @@ impl RawService {
             clients,
             description: self.description.filter(|d| !d.trim().is_empty()),
             initiate_login_uri: self.initiate_login_uri,
+            require_patient_presence: self.require_patient_presence,
         })
     }
 }

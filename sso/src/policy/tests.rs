@@ -506,3 +506,19 @@ fn purposes_default_to_treatment_and_refuse_what_cannot_work() {
     // The console is opened for treatment only, whatever a request says.
     assert_eq!(Service::console().purposes, [PurposeOfUse::Treat].into());
 }
+
+/// `require_patient_presence` (D148): off unless written, kept through the stored definition (what the database
+/// holds), and not a value a typo can turn on.
+#[test]
+fn require_patient_presence_is_off_by_default_and_survives_storage() {
+    let body = "roles = [\"*\"]\nfacility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"";
+    assert!(!service(body).require_patient_presence);
+    let text = format!(
+        "version = 1\n[[service]]\nid = \"svc\"\nname = \"Service\"\n{body}\nrequire_patient_presence = true\n"
+    );
+    let stored = Services::definitions(&text).unwrap();
+    let again = Services::from_definitions(stored.iter().map(|(_, d)| d.as_str())).unwrap();
+    assert!(again.get("svc").unwrap().require_patient_presence);
+    let typo = text.replace("= true", "= \"yes\"");
+    assert!(matches!(Services::parse(&typo), Err(ServicesError::Toml(_))));
+}

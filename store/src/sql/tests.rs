@@ -101,6 +101,7 @@ on_every_backend!(
     listing_filters_facilities,
     devices_are_named_and_renamed_per_facility,
     issuance_halts_and_resumes_after_two_people,
+    a_presence_proof_is_used_once_and_not_after_it_expires,
     duplicate_medical_code_leaves_no_trace,
     transitions_follow_the_lifecycle,
     issuance_cycle_activates_the_facility,
@@ -308,6 +309,42 @@ async fn listing_filters_facilities(db: TestDb) {
         Vec::<FacilityId>::new(),
         "the filters combine"
     );
+}
+
+/// Patient-presence proofs (D148): spent once across replicas, never after expiry; every use audited, a refused
+/// one as denied.
+async fn a_presence_proof_is_used_once_and_not_after_it_expires(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    let record = |jti: &str, expires_at: i64| store::PresenceRecord {
+        jti: jti.into(),
+        service: "emr".into(),
+        facility_id: "1310000001".into(),
+        patient_ref: "ref".into(),
+        issued_at: NOW,
+        expires_at,
+        used_at: None,
+        used_by: None,
+    };
+    let event = |action: &str| AuditEvent {
+        actor: "oidc:emr-web".into(),
+        action: action.into(),
+        target: "j1".into(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({}),
+    };
+    s.presence_issue(&record("j1", NOW + 300), &event("presence.issue"), AT).await.unwrap();
+    s.presence_issue(&record("j2", NOW - 1), &event("presence.issue"), AT).await.unwrap();
+    assert_eq!(other.presence("j1").await.unwrap(), Some(record("j1", NOW + 300)), "another replica reads it");
+    assert!(s.presence_use("j1", "emr-web", &event("presence.use"), AT).await.unwrap());
+    assert!(!other.presence_use("j1", "emr-web", &event("presence.use"), AT).await.unwrap(), "once only");
+    assert!(!s.presence_use("j2", "emr-web", &event("presence.use"), AT).await.unwrap(), "expired");
+    assert!(!s.presence_use("nope", "emr-web", &event("presence.use"), AT).await.unwrap(), "unknown");
+    let used = s.presence("j1").await.unwrap().unwrap();
+    assert_eq!((used.used_at, used.used_by.as_deref()), (Some(NOW), Some("emr-web")));
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    let uses: Vec<_> = entries.iter().filter(|e| e.action == "presence.use").map(|e| e.outcome.as_str()).collect();
+    assert_eq!(uses, ["ok", "denied", "denied", "denied"]);
 }
 
 /// The issuance stop switch (D135): a halt seen through another handle (replica), a second halt refused, one

@@ -80,6 +80,20 @@ pub async fn introspect(
     Ok(Json(endpoints::introspect(context(&state), query, state.clock.now_unix()).await?))
 }
 
+/// `POST /presence/introspect`: a service asks about a patient-presence proof (D148), authenticated as for
+/// `/introspect`.
+pub async fn presence_introspect(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Json<Value>, OAuthReply> {
+    let mut query = TokenQuery::parse(&form, certificate(&tls));
+    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
+    let asked = hcpki_sso::presence::Asked::parse(&form);
+    Ok(Json(hcpki_sso::presence::introspect(context(&state), query, asked, state.clock.now_unix()).await?))
+}
+
 /// `POST /revoke` (RFC 7009).
 pub async fn revoke(
     State(state): State<PortalState>,

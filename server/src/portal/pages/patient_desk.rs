@@ -11,6 +11,7 @@ use hcpki_html::Lang;
 use hcpki_sso::consent::desk::DeskError;
 use hcpki_sso::consent::identification::Identified;
 use hcpki_sso::consent::template::Template;
+use hcpki_sso::presence::Issued;
 use maud::{Markup, html};
 
 /// The consent request form's path (GET the form, POST it).
@@ -112,6 +113,57 @@ pub struct Checked<'a> {
     pub patient_id: &'a str,
     /// What the card said.
     pub result: Identified,
+    /// The patient-presence proof issued for the service chosen (D148), or why none was.
+    pub presence: Option<Result<&'a Issued, &'a str>>,
+}
+
+/// A service a patient-presence proof may be issued for: its id and display name.
+pub type PresenceService<'a> = (&'a str, &'a str);
+
+/// The choice of the service a proof is for: the services whose policy requires one (D148).
+fn service_field(lang: Lang, services: &[PresenceService<'_>]) -> Markup {
+    html! {
+        @if !services.is_empty() {
+            label for="presence-service" { (w(lang, "受診確認トークンを発行するサービス", "Issue a presence proof for")) }
+            select id="presence-service" name="service" {
+                option value="" { (w(lang, "発行しない", "None")) }
+                @for (id, name) in services { option value=(id) { (name) } }
+            }
+        }
+    }
+}
+
+/// Why no presence proof was issued, in the page's words.
+pub fn presence_refusal(lang: Lang, e: &hcpki_sso::presence::PresenceError) -> &'static str {
+    match e {
+        hcpki_sso::presence::PresenceError::NoService(_) => w(
+            lang,
+            "選んだサービスは設定されていないため、受診確認トークンを発行していません。一覧のサービスを選んでください。",
+            "No presence proof was issued: the service chosen is not configured. Choose one of the services listed.",
+        ),
+        _ => w(
+            lang,
+            "受診確認トークンを発行できませんでした。本人確認の結果は上のとおりです。しばらくしてからもう一度確認してください。",
+            "The presence proof could not be issued (the identification above stands): try again in a moment.",
+        ),
+    }
+}
+
+/// The proof issued, for the staff member's browser to hand to the service (its page reads `#presence-token`).
+fn presence_result(lang: Lang, presence: Result<&Issued, &str>) -> Markup {
+    match presence {
+        Ok(issued) => html! {
+            div class="notice" role="status" {
+                p { (w(lang, "受診確認トークンを発行しました(", "A presence proof was issued for ")) code { (issued.claims.aud) }
+                    (w(lang, " 向け、", "; it holds ")) ((issued.claims.exp - issued.claims.iat).div_euclid(60))
+                    (w(lang, " 分間有効・1 回限り)。トークンには個人番号も基本 4 情報も含まれません。",
+                        " minutes and is good once. It holds neither the individual number nor the basic four items.")) }
+                label for="presence-token" { (w(lang, "受診確認トークン", "Presence proof")) }
+                textarea id="presence-token" readonly rows="4" { (issued.token) }
+            }
+        },
+        Err(why) => html! { div class="error" role="alert" { p { (why) } } },
+    }
 }
 
 /// `GET /patients/identify`, and the answer to a check (`checked`) or its refusal (`refusal`).
@@ -121,15 +173,18 @@ pub fn identify(
     ctx: PageContext<'_>,
     checked: Option<Checked<'_>>,
     refusal: Option<&DeskError>,
+    services: &[PresenceService<'_>],
 ) -> Response {
     let body = html! {
         @if let Some(c) = checked { (result(lang, c)) }
+        @if let Some(p) = checked.and_then(|c| c.presence) { (presence_result(lang, p)) }
         @if let Some(e) = refusal { div class="error" role="alert" { p { (refusal_words(lang, e).1) } } }
         p { (w(lang, "同意の手続きで本人確認が済んでいる患者さんは、次の来院からマイナンバーカードと利用者証明用の暗証番号(数字 4 桁)だけで確認できます。受付の患者 ID を入力し、ボタンを押してください。マイナンバー(個人番号)は読み取りません。",
             "A patient whose identity was confirmed at a consent is identified on later visits with the My Number card and its 4-digit PIN alone: type the facility's patient ID and press the button. The individual number (My Number) is never read.")) }
         @if ctx.agent.is_some() {
             (flow_form(lang, "identify", IDENTIFY_PATH, Flow::Identify { challenge: IDENTIFY_CHALLENGE_PATH }, csrf,
-                w(lang, "マイナンバーカードで確認する", "Check with the My Number card"), patient_field(lang, "")))
+                w(lang, "マイナンバーカードで確認する", "Check with the My Number card"),
+                html! { (patient_field(lang, "")) (service_field(lang, services)) }))
         } @else {
             (no_agent(lang))
         }
