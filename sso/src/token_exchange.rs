@@ -345,6 +345,12 @@ async fn issue(
     if let crate::policy::Decision::Deny(why) = crate::policy::decide(&person, facility.as_ref(), service) {
         return Err(refused(ExchangeError::Policy(why.to_string())));
     }
+    // A service that requires a fresh patient-presence proof for record access (D148) gets one only with its own
+    // proof at `/token`: an exchange carries none (the proof names the patient per service and is spent once), so
+    // reaching the service through another's token would skip the rule.
+    if service.require_patient_presence {
+        return Err(refused(ExchangeError::PresenceRequired(service.id.clone())));
+    }
     let sector = target.sector();
     let linked = provider.store.person_key_linked(&principal).await?;
     let sub = ctx.secret.pairwise_sub(&sector, linked.as_deref().unwrap_or(&principal));
@@ -449,6 +455,12 @@ pub enum ExchangeError {
     /// The target service's rules refuse the person.
     #[error("the service asked for does not admit this user: {0}")]
     Policy(String),
+    /// The target service requires a patient-presence proof, which an exchange cannot carry.
+    #[error(
+        "service {0} requires a fresh patient-presence proof (require_patient_presence): its own client must \
+         redeem a grant at /token with the proof; it is not reached through token exchange"
+    )]
+    PresenceRequired(String),
     /// Too many actors.
     #[error("the chain of services acting for the user is too long (more than 4)")]
     ChainTooLong,
@@ -482,6 +494,7 @@ impl ExchangeError {
             | Self::TwoTargets
             | Self::Delegation(_)
             | Self::Policy(_)
+            | Self::PresenceRequired(_)
             | Self::CallerNotAdmitted { .. } => "invalid_target",
             Self::Sender(e) => e.error(),
             _ => "invalid_request",

@@ -3,7 +3,8 @@
 //! one for `lab`: each token is for its one service (`aud`), short-lived, never past the token it came from, with
 //! the `act` chain (latest caller outermost). Refused with RFC 8693 / RFC 6749 errors, audited, nothing issued: a
 //! service not in the caller's registration, one whose rules refuse alice, a client registered for no exchange,
-//! a token that is not the caller's, a made-up token, and a token whose grant was revoked.
+//! a token that is not the caller's, a made-up token, a token whose grant was revoked, and a service that requires
+//! a patient-presence proof (D148: reached only through `/token` with its own proof).
 //!
 //! Issue #42 item 2, on the same server: the target service's `clients` rule holds for the caller (a secret
 //! client is refused a service that admits key-based clients only, a key client is not); and a token bound to
@@ -31,10 +32,11 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
         h.ok(&["service", "add", vault.to_str().unwrap()]);
         let jwks = h.path("rp/jwks.json");
         for (id, service, auth, audiences) in [
-            ("gateway", "wiki", "private_key_jwt", &["records", "emr", "vault"][..]),
+            ("gateway", "wiki", "private_key_jwt", &["records", "emr", "vault", "chart"][..]),
             ("records", "wiki", "private_key_jwt", &["lab"][..]),
             ("lab", "wiki", "private_key_jwt", &[][..]),
             ("vault", "vault", "private_key_jwt", &[][..]),
+            ("chart", "chart", "private_key_jwt", &[][..]),
             ("gateway-secret", "wiki", "client_secret_post", &["vault"][..]),
         ] {
             let mut args = vec!["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth", auth];
@@ -89,6 +91,13 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
         "{r}"
     );
     assert_eq!(refused("gateway", "not.a.token", "records")["error"], "invalid_request");
+    // Attack (D148): a service that requires a patient-presence proof is not reached through another service's
+    // token, which carries no proof — even where the caller may exchange for it.
+    let r = refused("gateway", at, "chart");
+    assert!(
+        r["error"] == "invalid_target" && r["error_description"].as_str().unwrap().contains("patient-presence"),
+        "{r}"
+    );
     // The target's clients rule (issue #42 item 2): vault admits key-based clients only, so a key client's
     // exchange reaches it and a secret client's does not.
     let vault = p.token(&exchange_form(at, "vault"), &rp.assertion_as(&p, "gateway", 60, None));
@@ -124,7 +133,7 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
     let count = |outcome: &str| {
         entries.iter().filter(|e| e["action"] == "oidc.token_exchange" && e["outcome"] == outcome).count()
     };
-    assert_eq!((count("ok"), count("denied")), (4, 10));
+    assert_eq!((count("ok"), count("denied")), (4, 11), "each refusal audited, the presence rule's too");
     p.h.ok(&["audit", "verify"]);
 }
 
@@ -152,6 +161,15 @@ facility_kinds = ["*"]
 min_assurance = "password-totp"
 claims = ["name"]
 clients = "key"
+
+[[service]]
+id = "chart"
+name = "Patient chart"
+roles = []
+facility_kinds = ["*"]
+min_assurance = "password-totp"
+claims = ["name"]
+require_patient_presence = true
 "#;
 
 /// The form of an exchange of `token` for `audience`.
