@@ -11,7 +11,7 @@
 //! nothing read from the card but the fact that its key answered.
 //!
 //! It is signed with the provider's current ES256 key and so verifies with the published `/jwks`; its own `typ`
-//! keeps it apart from ID and access tokens signed with the same key. Every proof is recorded (migration 0034)
+//! keeps it apart from ID and access tokens signed with the same key. Every proof is recorded (migration 0033)
 //! and spent once: by the token endpoint of a service whose policy says `require_patient_presence` ([`Gate`]), or
 //! by the service at [`introspect`] (`spend=1`), which also says whether it was used. The time is passed in.
 

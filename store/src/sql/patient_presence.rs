@@ -1,4 +1,4 @@
-//! SQL and row conversion of patient-presence proofs (migration 0034, D148).
+//! SQL and row conversion of patient-presence proofs (migration 0033, D148).
 
 use crate::traits::patient_presence::PresenceRecord;
 

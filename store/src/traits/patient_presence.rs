@@ -4,7 +4,7 @@ use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use hcpki_model::UnixTime;
 
-/// One patient-presence proof as kept (migration 0034): what it names and whether it was used. The patient is
+/// One patient-presence proof as kept (migration 0033): what it names and whether it was used. The patient is
 /// only the service's pairwise reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresenceRecord {
