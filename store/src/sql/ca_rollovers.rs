@@ -24,9 +24,10 @@ pub(super) const SET_STATE: &str = "UPDATE ca_rollovers SET state = $3, switched
      ended_at = $5, ended_by = $6, compromised = $7 WHERE ca = $1 AND generation = $2";
 /// At the switch the authorities row, which every release reads as the CA that issues, takes the new generation.
 pub(super) const SWITCH_AUTHORITY: &str = "UPDATE authorities SET key_uri = $2, cert_der = $3 WHERE name = $1";
-/// Certificates of the CA still valid and issued before the cut (the switch), by facility.
+/// Certificates of the CA still valid and issued at or before the cut (the switch), by facility. Times are whole
+/// seconds, so a certificate of the switch's own second counts as old: the count errs towards refusing a retirement.
 pub(super) const OLD_HOLDERS: &str = "SELECT facility_id, COUNT(*) FROM certificates WHERE ca = $1 \
-     AND status = 'issued' AND not_after > $2 AND issued_at < $3 GROUP BY facility_id ORDER BY facility_id";
+     AND status = 'issued' AND not_after > $2 AND issued_at <= $3 GROUP BY facility_id ORDER BY facility_id";
 
 /// A row of [`LIST`] / [`OPEN_OF`].
 pub(super) type RolloverRow =

@@ -28,7 +28,8 @@ pub trait CaRollovers: Send + Sync {
         at: UnixTime,
     ) -> Result<RolloverRecord, StoreError>;
 
-    /// The CA's certificates issued before `issued_before`, still valid at `now` and not revoked, counted by
+    /// The CA's certificates issued at or before `issued_before` (whole seconds: the switch's own second counts as
+    /// old, so the count errs towards refusing a retirement), still valid at `now` and not revoked, counted by
     /// facility (`None`: certificates of no facility, e.g. hcpki's own).
     async fn old_generation_holders(
         &self,

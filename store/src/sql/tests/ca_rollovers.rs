@@ -121,7 +121,8 @@ async fn old_generation_holders_are_counted_by_facility(db: TestDb) {
     let holders = s.old_generation_holders(CaName::Router, cut, at).await.unwrap();
     assert_eq!(holders, vec![(Some(a.as_str().to_owned()), 2), (Some(b.as_str().to_owned()), 1)]);
     // Issued after the cut: the new generation's, not counted.
-    assert!(s.old_generation_holders(CaName::Router, at, at).await.unwrap().is_empty());
+    let before = UnixTime::from_secs(NOW - 1);
+    assert!(s.old_generation_holders(CaName::Router, before, at).await.unwrap().is_empty());
     // Ended: not counted.
     let later = UnixTime::from_secs(1_800_000_000 + 398 * 86_400);
     assert!(s.old_generation_holders(CaName::Router, cut, later).await.unwrap().is_empty());
