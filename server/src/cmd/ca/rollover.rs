@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use der::Decode as _;
 use hcpki_ca::authority::{KeyPlacement, RolloverOptions, RolloverStatus};
+use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::store::rollover::{RolloverRecord, RolloverStep};
 use hcpki_ca::{Authority, CaName};
 use hcpki_pkix::keys::KeyAlgorithm;
@@ -122,7 +123,9 @@ async fn status(authority: &Authority, ca: CaName, json: bool) -> Result<ExitCod
             json!({ "generation": r.generation, "state": r.state.as_str(), "key_uri": r.key_uri,
                 "subject": subject(&r.cert_der), "old_key_uri": r.old_key_uri, "started_at": r.started_at,
                 "started_by": r.started_by, "switched_at": r.switched_at, "ended_at": r.ended_at,
-                "ended_by": r.ended_by, "compromised": r.compromised })
+                "ended_by": r.ended_by, "compromised": r.compromised,
+                "cert_pem": der_to_pem("CERTIFICATE", &r.cert_der),
+                "old_cert_pem": der_to_pem("CERTIFICATE", &r.old_cert_der) })
         });
         let holders: Vec<_> =
             status.old_holders.iter().map(|(f, n)| json!({ "facility": f, "certificates": n })).collect();
