@@ -187,6 +187,10 @@ pub enum Action<'a> {
     ReadIssuanceHalt,
     /// Halt all issuance, or approve resuming it (D135): the operating body's emergency brake.
     HaltIssuance,
+    /// See where a CA's key rollover stands and who still holds the old generation (D145).
+    ReadRollover,
+    /// Start, switch, retire or abort a CA's key rollover (D145).
+    ManageRollover,
 }
 
 impl Action<'_> {
@@ -219,6 +223,8 @@ impl Action<'_> {
             Self::ManageAllocations(_) => "admin.facility.address.manage".into(),
             Self::ReadIssuanceHalt => "admin.ca.halt.read".into(),
             Self::HaltIssuance => "admin.ca.halt.manage".into(),
+            Self::ReadRollover => "admin.ca.rollover.read".into(),
+            Self::ManageRollover => "admin.ca.rollover.manage".into(),
         }
     }
 
@@ -239,7 +245,9 @@ impl Action<'_> {
             | Self::ListOidcClients
             | Self::ManageOidcClients
             | Self::ReadIssuanceHalt
-            | Self::HaltIssuance => None,
+            | Self::HaltIssuance
+            | Self::ReadRollover
+            | Self::ManageRollover => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -455,7 +463,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ListOidcClients
             | A::ManageOidcClients
             | A::ReadIssuanceHalt
-            | A::HaltIssuance,
+            | A::HaltIssuance
+            | A::ReadRollover
+            | A::ManageRollover,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -505,6 +515,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageOidcClients
             | Action::ManageAllocations(_)
             | Action::HaltIssuance
+            | Action::ManageRollover
     )
 }
 
@@ -581,6 +592,8 @@ mod tests {
             (Action::ManageAllocations(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadIssuanceHalt,              [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

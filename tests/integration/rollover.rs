@@ -6,6 +6,7 @@
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
 
+use crate::admin::{Api, As, operator};
 use crate::est::Est;
 use crate::fixtures::{Key, csr, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
@@ -101,6 +102,21 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
             .arg(format!("http://127.0.0.1:{}/scep/pc?operation=GetNextCACert", server.http_port)),
     );
     assert_eq!(String::from_utf8(gone.stdout).unwrap(), "404", "no next CA once it issues");
+    // The admin API over the same operations: auditors read, operators step, refusals say what to do.
+    let (carol, erin) = (operator(&h, "carol", "operator"), operator(&h, "erin", "auditor"));
+    let api = Api::new(&h, &server);
+    assert_eq!(api.get("/api/v1/ca/pc/rollover", &As::Nobody).status, 401);
+    let r = api.get("/api/v1/ca/pc/rollover", &erin);
+    assert!(
+        r.status == 200 && r.json["rollover"]["state"] == "switched" && r.json["rollover"]["generation"] == 2,
+        "{r:?}"
+    );
+    assert!(r.json["old_holders"].as_array().unwrap().iter().any(|f| f["facility"] == id.as_str()), "{r:?}");
+    assert_eq!(api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &erin).status, 403);
+    let r = api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &carol);
+    assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("cannot be aborted"), "{r:?}");
+    let r = api.post("/api/v1/ca/root/rollover/start", &serde_json::json!({}), &carol);
+    assert!(r.status == 400 && r.json["detail"].as_str().unwrap().contains("link certificates"), "{r:?}");
     server.stop();
 
     // The old generation is still held: status says by whom (exit 1), retiring is refused.
@@ -124,6 +140,7 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         ("ca.rollover.switch", "denied"),
         ("ca.rollover.start", "ok"),
         ("ca.rollover.switch", "ok"),
+        ("ca.rollover.abort", "denied"),
         ("ca.rollover.abort", "denied"),
         ("ca.rollover.retire", "ok"),
     ];

@@ -24,6 +24,7 @@ pub mod addresses;
 pub mod devices;
 pub mod halt;
 pub mod oidc_clients;
+pub mod rollover;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.

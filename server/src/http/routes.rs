@@ -127,6 +127,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
         .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
+        .route("/api/v1/ca/{ca}/rollover", get(admin::rollover::status))
+        .route("/api/v1/ca/{ca}/rollover/{verb}", post(admin::rollover::step))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
