@@ -118,3 +118,20 @@ async fn an_aborted_rollover_leaves_the_old_generation_issuing_and_the_next_one_
     assert_eq!((again.generation, again.key_uri.as_str()), (3, "file:keys/server-g3.p8"));
     assert_eq!(subject_cn(&again.cert_der), "hcpki Server CA G3");
 }
+
+#[tokio::test]
+async fn a_start_whose_key_cannot_be_made_says_why_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = authority(dir.path()).await;
+    let actor = Actor::cli("test");
+    // What an interrupted start (or a key made by hand) leaves: the file the next generation's key would take.
+    std::fs::write(dir.path().join("keys/pc-g2.p8"), b"left over").unwrap();
+    let certificates = ca.pipeline().certificates().clone();
+    let rows = || async { certificates.list_certificates(&CertificateFilter::default()).await.unwrap().len() };
+    let before = rows().await;
+    let e = ca.rollover_start(CaName::Pc, &RolloverOptions::default(), &actor).await.unwrap_err();
+    assert!(e.to_string().contains("exists already"), "{e}");
+    assert!(ca.store().rollovers().await.unwrap().is_empty());
+    assert_eq!(rows().await, before, "no CA certificate issued for a key that was not made");
+    assert_eq!(std::fs::read(dir.path().join("keys/pc-g2.p8")).unwrap(), b"left over", "never overwritten");
+}
