@@ -2,7 +2,8 @@
 //! the new PC CA generation is pkilint-clean and chains to the root (`openssl verify`); during the overlap EST
 //! `cacerts` serves both generations and SCEP `GetNextCACert` answers the next CA as an RA-signed SignedData that
 //! `openssl cms -verify` accepts; after the switch a certificate for the same facility is issued by the new
-//! generation (OpenSSL and NSS `vfychain` build its path, pkilint passes it) while cacerts keeps the old one; and
+//! generation (OpenSSL and NSS `vfychain` build its path, pkilint passes it) while cacerts keeps the old one and the
+//! SCEP RA is renewed under the new one; the admin API reads and steps the same rollover; and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
 
@@ -102,6 +103,26 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
             .arg(format!("http://127.0.0.1:{}/scep/pc?operation=GetNextCACert", server.http_port)),
     );
     assert_eq!(String::from_utf8(gone.stdout).unwrap(), "404", "no next CA once it issues");
+    // hcpki's own certificates under the CA (the SCEP RA's here) are renewed under the new generation at start.
+    let cacert = h.path("getcacert-after.der");
+    run_ok(
+        Command::new("curl")
+            .args(["-sS", "--fail", "-o"])
+            .arg(&cacert)
+            .arg(format!("http://127.0.0.1:{}/scep/pc?operation=GetCACert", server.http_port)),
+    );
+    let listed = run_ok(Command::new("openssl").args([
+        "pkcs7",
+        "-inform",
+        "DER",
+        "-print_certs",
+        "-noout",
+        "-in",
+        path(&cacert),
+    ]));
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let ra_issuer = listed.lines().nth(1).unwrap_or_default();
+    assert!(ra_issuer.starts_with("issuer=") && ra_issuer.ends_with("CN = hcpki Facility PC CA G2"), "{listed}");
     // The admin API over the same operations: auditors read, operators step, refusals say what to do.
     let (carol, erin) = (operator(&h, "carol", "operator"), operator(&h, "erin", "auditor"));
     let api = Api::new(&h, &server);
