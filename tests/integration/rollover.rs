@@ -58,10 +58,7 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let scep = format!("http://127.0.0.1:{}/scep/pc", server.http_port);
     let caps = run_ok(Command::new("curl").args(["-sS", "--fail"]).arg(format!("{scep}?operation=GetCACaps")));
     assert!(String::from_utf8_lossy(&caps.stdout).contains("GetNextCACert"));
-    let next = h.path("next.der");
-    run_ok(
-        Command::new("curl").args(["-sS", "--fail", "-o"]).arg(&next).arg(format!("{scep}?operation=GetNextCACert")),
-    );
+    let next = download(&h, &format!("{scep}?operation=GetNextCACert"), "next.der");
     let old_chain = chain(&h, "old-chain.pem", &[&old_ca, &root]);
     let inner = h.path("next-inner.der");
     run_ok(
@@ -69,16 +66,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
             .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in", path(&next), "-CAfile"])
             .args([path(&old_chain), "-out", path(&inner)]),
     );
-    let announced = run_ok(Command::new("openssl").args([
-        "pkcs7",
-        "-inform",
-        "DER",
-        "-print_certs",
-        "-noout",
-        "-in",
-        path(&inner),
-    ]));
-    assert!(String::from_utf8_lossy(&announced.stdout).contains("CN = hcpki Facility PC CA G2"), "{announced:?}");
+    let announced = certs_of(&inner);
+    assert!(announced.contains("CN = hcpki Facility PC CA G2"), "{announced}");
     server.stop();
 
     // The switch: the new generation issues; aborting is no longer possible.
@@ -104,23 +93,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     );
     assert_eq!(String::from_utf8(gone.stdout).unwrap(), "404", "no next CA once it issues");
     // hcpki's own certificates under the CA (the SCEP RA's here) are renewed under the new generation at start.
-    let cacert = h.path("getcacert-after.der");
-    run_ok(
-        Command::new("curl")
-            .args(["-sS", "--fail", "-o"])
-            .arg(&cacert)
-            .arg(format!("http://127.0.0.1:{}/scep/pc?operation=GetCACert", server.http_port)),
-    );
-    let listed = run_ok(Command::new("openssl").args([
-        "pkcs7",
-        "-inform",
-        "DER",
-        "-print_certs",
-        "-noout",
-        "-in",
-        path(&cacert),
-    ]));
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let url = format!("http://127.0.0.1:{}/scep/pc?operation=GetCACert", server.http_port);
+    let listed = certs_of(&download(&h, &url, "getcacert-after.der"));
     let ra_issuer = listed.lines().nth(1).unwrap_or_default();
     assert!(ra_issuer.starts_with("issuer=") && ra_issuer.ends_with("CN = hcpki Facility PC CA G2"), "{listed}");
     // The admin API over the same operations: auditors read, operators step, refusals say what to do.
@@ -180,6 +154,20 @@ fn issue_pc(h: &Hcpki, facility: &str, name: &str) -> PathBuf {
 fn status_json(h: &Hcpki) -> serde_json::Value {
     let out = h.run(&["ca", "rollover", "pc", "status", "--json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
+}
+
+/// `url` fetched by curl into the scratch file `name`; its path.
+fn download(h: &Hcpki, url: &str, name: &str) -> PathBuf {
+    let file = h.path(name);
+    run_ok(Command::new("curl").args(["-sS", "--fail", "-o"]).arg(&file).arg(url));
+    file
+}
+
+/// Subjects and issuers of the certificates in a DER certs-only PKCS#7, as `openssl pkcs7 -print_certs` lists them.
+fn certs_of(p7: &std::path::Path) -> String {
+    let out =
+        run_ok(Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-noout", "-in"]).arg(p7));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The PEM files `parts` concatenated into one chain file.
