@@ -189,6 +189,10 @@ pub enum Action<'a> {
     HaltIssuance,
     /// Read the CP/CPS draft of this installation (D150): its settings and CA keys, for the operating body.
     ReadPractice,
+    /// See where a CA's key rollover stands and who still holds the old generation (D145).
+    ReadRollover,
+    /// Start, switch, retire or abort a CA's key rollover (D145).
+    ManageRollover,
 }
 
 impl Action<'_> {
@@ -222,6 +226,8 @@ impl Action<'_> {
             Self::ReadIssuanceHalt => "admin.ca.halt.read".into(),
             Self::HaltIssuance => "admin.ca.halt.manage".into(),
             Self::ReadPractice => "admin.ca.cps.read".into(),
+            Self::ReadRollover => "admin.ca.rollover.read".into(),
+            Self::ManageRollover => "admin.ca.rollover.manage".into(),
         }
     }
 
@@ -244,6 +250,7 @@ impl Action<'_> {
             | Self::ReadIssuanceHalt
             | Self::HaltIssuance
             | Self::ReadPractice => None,
+            Self::ReadRollover | Self::ManageRollover => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -460,7 +467,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ManageOidcClients
             | A::ReadIssuanceHalt
             | A::HaltIssuance
-            | A::ReadPractice,
+            | A::ReadPractice
+            | A::ReadRollover
+            | A::ManageRollover,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -510,6 +519,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageOidcClients
             | Action::ManageAllocations(_)
             | Action::HaltIssuance
+            | Action::ManageRollover
     )
 }
 
@@ -587,6 +597,8 @@ mod tests {
             (Action::ReadIssuanceHalt,              [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadPractice,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

@@ -31,6 +31,7 @@ use x509_cert::Certificate;
 pub use crate::error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use crate::request::IssueRequest;
 pub use hcpki_model::CaName;
+pub use rollover::{RolloverError, RolloverOptions, RolloverStatus};
 
 /// Default key algorithm of a CA: RSA for the root and router CA (every IKE stack
 /// verifies RSA chains; some older routers verify nothing else), P-256 for
@@ -53,6 +54,26 @@ pub enum KeyPlacement {
         /// Token label.
         token: String,
     },
+}
+
+impl KeyPlacement {
+    /// The key of `ca`'s `generation` here: generation 1 is `init`'s (`keys/router.p8`, `hcpki-router`), a
+    /// rollover's carries its number (`keys/router-g2.p8`, `hcpki-router-g2`), so no key is ever overwritten.
+    pub fn uri(&self, ca: CaName, generation: u32) -> KeyUri {
+        let name = if generation <= 1 { ca.to_string() } else { format!("{ca}-g{generation}") };
+        match self {
+            Self::Software => KeyUri::File(format!("keys/{name}.p8").into()),
+            Self::Pkcs11 { token } => KeyUri::Pkcs11 { token: token.clone(), object: format!("hcpki-{name}") },
+        }
+    }
+
+    /// Where the key at `uri` is: a rollover makes the new key beside the old one unless told otherwise.
+    pub fn of(uri: &KeyUri) -> Self {
+        match uri {
+            KeyUri::File(_) => Self::Software,
+            KeyUri::Pkcs11 { token, .. } => Self::Pkcs11 { token: token.clone() },
+        }
+    }
 }
 
 /// Choices made at `init`.
@@ -117,10 +138,7 @@ impl Authority {
         if !store.authorities().await?.is_empty() {
             return Err(AuthorityError::AlreadyInitialized);
         }
-        let uri_for = |ca: CaName| match &options.placement {
-            KeyPlacement::Software => KeyUri::File(format!("keys/{ca}.p8").into()),
-            KeyPlacement::Pkcs11 { token } => KeyUri::Pkcs11 { token: token.clone(), object: format!("hcpki-{ca}") },
-        };
+        let uri_for = |ca: CaName| options.placement.uri(ca, 1);
         let alg = |ca: CaName| options.algorithms.get(&ca).copied().unwrap_or(default_algorithm(ca));
 
         let root_uri = uri_for(CaName::Root);
@@ -160,35 +178,11 @@ impl Authority {
             )
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
-        let root_key_id = profile::key_identifier(root_key.public_key());
-        let root_not_after = hcpki_pkix::time::unix(&root_cert.tbs_certificate().validity().not_after);
+        let root = RootIssuer { certificate: &root_cert, key: root_key.as_ref() };
+        let making = Making { store: store.as_ref(), clock: clock.as_ref(), settings: &settings, keys: &keys, actor };
         for ca in [CaName::Router, CaName::Pc, CaName::Server] {
             let uri = uri_for(ca);
-            let key = keys::generate(&uri, alg(ca), &keys)?;
-            let ctx = IssuerContext {
-                ca_name: CaName::Root.as_str(),
-                subject: root_cert.tbs_certificate().subject(),
-                key_id: &root_key_id,
-            };
-            let template = profile::ca::issuing(&settings, ca.common_name(), key.public_key(), &ctx)?;
-            let signer = Signer {
-                ca_name: CaName::Root.as_str(),
-                issuer: root_cert.tbs_certificate().subject(),
-                issuer_key: root_key.public_key(),
-                issuer_not_after: Some(root_not_after),
-                key: root_key.as_ref(),
-            };
-            let der = issue_ca_cert(
-                store.as_ref(),
-                clock.as_ref(),
-                &signer,
-                &template,
-                key.public_key(),
-                not_before,
-                ca,
-                actor,
-            )
-            .await?;
+            let der = making.issuing_ca(&root, ca, 1, &uri, alg(ca)).await?;
             store
                 .put_authority(
                     &AuthorityRecord {
@@ -228,7 +222,8 @@ impl Authority {
         if records.is_empty() {
             return Err(AuthorityError::NotInitialized);
         }
-        Ok(Self::assemble(store, Hierarchy::new(records, keys, settings, clock)))
+        let rollovers = store.rollovers().await?.into_iter().filter(|r| r.state.is_open()).map(|r| (r.ca, r)).collect();
+        Ok(Self::assemble(store, Hierarchy::new(records, rollovers, keys, settings, clock)))
     }
 
     /// The parts over `hierarchy`, each given the store areas it uses.
@@ -343,6 +338,61 @@ impl Authority {
     }
 }
 
+/// The root as the issuer of an issuing CA's certificate: its certificate and its key, opened.
+pub(crate) struct RootIssuer<'a> {
+    pub(crate) certificate: &'a Certificate,
+    pub(crate) key: &'a dyn keys::KeySource,
+}
+
+/// What making a CA needs besides the root: where it is recorded, the time, the profile settings, where keys are
+/// made, and who asked. `init` and a rollover (`authority/rollover.rs`) make issuing CAs through it alike.
+pub(crate) struct Making<'a> {
+    pub(crate) store: &'a dyn Issuance,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) settings: &'a ProfileSettings,
+    pub(crate) keys: &'a KeyContext,
+    pub(crate) actor: &'a Actor,
+}
+
+impl Making<'_> {
+    /// A new issuing CA of `generation`: its key made at `uri`, its certificate signed by the root, linted,
+    /// recorded and audited like every certificate (`issue_ca_cert`). Returns the certificate (DER).
+    pub(crate) async fn issuing_ca(
+        &self,
+        root: &RootIssuer<'_>,
+        ca: CaName,
+        generation: u32,
+        uri: &KeyUri,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Vec<u8>, AuthorityError> {
+        let key = keys::generate(uri, algorithm, self.keys)?;
+        let root_key_id = profile::key_identifier(root.key.public_key());
+        let root_tbs = root.certificate.tbs_certificate();
+        let ctx = IssuerContext { ca_name: CaName::Root.as_str(), subject: root_tbs.subject(), key_id: &root_key_id };
+        let name = generation_common_name(ca, generation);
+        let template = profile::ca::issuing(self.settings, &name, key.public_key(), &ctx)?;
+        let signer = Signer {
+            ca_name: CaName::Root.as_str(),
+            issuer: root_tbs.subject(),
+            issuer_key: root.key.public_key(),
+            issuer_not_after: Some(hcpki_pkix::time::unix(&root_tbs.validity().not_after)),
+            key: root.key,
+        };
+        let not_before = UnixTime::from_secs(self.clock.now_unix() - self.settings.backdate());
+        let der =
+            issue_ca_cert(self.store, self.clock, &signer, &template, key.public_key(), not_before, ca, self.actor)
+                .await?;
+        Ok(der)
+    }
+}
+
+/// A CA generation's common name: `init`'s is the CA's own (`hcpki Router CA`), a rollover's adds its number
+/// (`hcpki Router CA G2`), so both generations' certificates, CRLs and paths are told apart by name as well as
+/// by key identifier (D145).
+pub fn generation_common_name(ca: CaName, generation: u32) -> String {
+    if generation <= 1 { ca.common_name().to_owned() } else { format!("{} G{generation}", ca.common_name()) }
+}
+
 /// Issue a CA certificate through the same pipeline (intent, lint, sign, store, audit).
 // Eight arguments: `init`'s locals, each used once; the clock is the one `init` was given (issue #25).
 #[allow(clippy::too_many_arguments)]
@@ -391,6 +441,9 @@ mod clock_tests;
 mod enroll;
 mod queue;
 mod reissue;
+mod rollover;
+#[cfg(test)]
+mod rollover_tests;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;

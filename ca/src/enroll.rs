@@ -24,6 +24,17 @@ pub trait EnrollAuthority: Send + Sync + std::fmt::Debug {
     /// The chain of the CA issuing `profile`, issuing CA first, root last (DER).
     fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError>;
 
+    /// During a rollover of the CA issuing `profile` (D145), its other generation's certificate (DER): the next
+    /// one before the switch, the previous one after it. Served beside [`EnrollAuthority::chain`].
+    fn other_generation(&self, _profile: ProfileKind) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// The next generation of the CA issuing `profile`, published and not issuing yet (SCEP `GetNextCACert`).
+    fn next_ca(&self, _profile: ProfileKind) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Check the credential `id` against `secret` for `protocol` and `profile` (`None`: its default) and
     /// redeem it atomically; audits acceptance and refusal alike.
     async fn redeem(

@@ -6,6 +6,7 @@ use crate::error::SigningError;
 use crate::issuer::IssueError;
 use crate::profile::ProfileSettings;
 use crate::store::AuthorityRecord;
+use crate::store::rollover::{RolloverRecord, RolloverState};
 use der::{Decode, Encode};
 use hcpki_model::CaName;
 use hcpki_pkix::keys::{self, KeyContext, KeySource, KeyUri};
@@ -30,6 +31,8 @@ pub struct Hierarchy {
     settings: ProfileSettings,
     keys: KeyContext,
     records: BTreeMap<CaName, AuthorityRecord>,
+    /// Each CA's rollover under way (D145): the generation served beside the one in `records`.
+    rollovers: BTreeMap<CaName, RolloverRecord>,
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
     /// Where every part of the authority reads the time: the system clock unless a test fixes it.
     clock: Arc<dyn Clock>,
@@ -39,16 +42,17 @@ impl Hierarchy {
     /// The hierarchy of `records` (the store's), its keys found through `keys`.
     pub(crate) fn new(
         records: BTreeMap<CaName, AuthorityRecord>,
+        rollovers: BTreeMap<CaName, RolloverRecord>,
         keys: KeyContext,
         settings: ProfileSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { settings, keys, records, open: Mutex::new(BTreeMap::new()), clock }
+        Self { settings, keys, records, rollovers, open: Mutex::new(BTreeMap::new()), clock }
     }
 
     /// The same hierarchy reading the time from `clock`; its keys are opened again on first use.
     pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
-        Self::new(self.records.clone(), self.keys.clone(), self.settings.clone(), clock)
+        Self::new(self.records.clone(), self.rollovers.clone(), self.keys.clone(), self.settings.clone(), clock)
     }
 
     /// The clock every part reads.
@@ -93,6 +97,25 @@ impl Hierarchy {
             out.push(self.ca_certificate(CaName::Root)?.to_vec());
         }
         Ok(out)
+    }
+
+    /// The CA's rollover under way, if any (as this process loaded it).
+    pub fn rollover(&self, ca: CaName) -> Option<&RolloverRecord> {
+        self.rollovers.get(&ca)
+    }
+
+    /// The CA's other generation served during a rollover (D145), DER: the next one while the rollover is
+    /// published (the current one still issues), the previous one once it has switched.
+    pub fn other_generation(&self, ca: CaName) -> Option<&[u8]> {
+        self.rollovers.get(&ca).map(|r| match r.state {
+            RolloverState::Published => r.cert_der.as_slice(),
+            _ => r.old_cert_der.as_slice(),
+        })
+    }
+
+    /// The CA's next generation, published but not issuing yet: what SCEP's `GetNextCACert` answers.
+    pub fn next_generation(&self, ca: CaName) -> Option<&[u8]> {
+        self.rollovers.get(&ca).filter(|r| r.state == RolloverState::Published).map(|r| r.cert_der.as_slice())
     }
 
     /// A CA with its key opened (once; later calls share it), checked to match its certificate.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use x509_cert::Certificate;
-use x509_cert::der::DecodePem;
+use x509_cert::der::{Decode as _, DecodePem};
 
 /// The certificate file, relative to the hcpki directory.
 pub const CERT_FILE: &str = "tls/server.pem";
@@ -186,6 +186,14 @@ async fn still_good(
     // Short-lived certificates (OCSP responders: 30 days) are renewed with a third of their life left.
     let lifetime = not_after - hcpki_pkix::time::unix(&validity.not_before);
     if not_after - authority.clock().now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
+        return Ok(false);
+    }
+    // After a CA key rollover's switch (D145) the CA that issues is the new generation, named apart: a certificate
+    // of the old one (an OCSP responder's, the SCEP RA's, the TLS server's) is renewed under the new one.
+    if let Some(ca) = wanted.serves.or_else(|| CaName::for_profile(wanted.profile))
+        && let Ok(issuing) = Certificate::from_der(authority.ca_certificate(ca)?)
+        && issuing.tbs_certificate().subject() != cert.tbs_certificate().issuer()
+    {
         return Ok(false);
     }
     let serial = cert.tbs_certificate().serial_number().as_bytes();

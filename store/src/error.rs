@@ -106,6 +106,9 @@ pub enum StoreError {
     /// The issuance stop switch refused a halt or an approval (D135); the refusal is audited.
     #[error(transparent)]
     Halt(#[from] crate::halt::HaltRefusal),
+    /// A CA rollover step refused in its state (D145); nothing changed.
+    #[error(transparent)]
+    Rollover(#[from] crate::rollover::RolloverRefusal),
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

@@ -30,6 +30,7 @@ pub mod halt;
 pub mod ip_prefix;
 pub mod operator;
 pub mod person_key;
+pub mod rollover;
 pub mod schema;
 pub mod signing_request;
 
@@ -59,9 +60,9 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
-    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
-    IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord, RateLimits,
-    Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
+    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord,
+    RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -70,9 +71,9 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
-        Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
-        IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
-        Services, Sessions, SigningRequests,
+        Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
+        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits,
+        Revocations, Services, Sessions, SigningRequests,
     };
 }
 
@@ -100,6 +101,7 @@ pub trait Store:
     + Delegations
     + DeviceNames
     + IssuanceHalts
+    + CaRollovers
     + PatientPresences
     + SessionAreas
     + ClientAreas
@@ -129,6 +131,7 @@ impl<T> Store for T where
         + Delegations
         + DeviceNames
         + IssuanceHalts
+        + CaRollovers
         + PatientPresences
         + std::fmt::Debug
 {

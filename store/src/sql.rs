@@ -14,6 +14,7 @@
 mod acme;
 mod allocations;
 mod audit_log;
+mod ca_rollovers;
 mod consents;
 mod console_grants;
 mod delegations;
@@ -57,12 +58,13 @@ use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, 
 use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
+use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::PresenceRecord;
 use crate::traits::{
-    Acme, AuditLog, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance, IssuanceHalts,
-    Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations, Services, Sessions,
-    SigningRequests,
+    Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
+    IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
+    Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -352,6 +354,7 @@ delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
+ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -375,3 +378,4 @@ delegations::delegations_store!(PgStore, sqlx::Postgres);
 device_names::device_names_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
+ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);

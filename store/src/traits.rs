@@ -2,6 +2,7 @@
 
 mod acme;
 mod audit_log;
+mod ca_rollovers;
 mod consents;
 mod console_grants;
 mod delegations;
@@ -24,6 +25,7 @@ mod signing_requests;
 
 pub use acme::Acme;
 pub use audit_log::AuditLog;
+pub use ca_rollovers::CaRollovers;
 pub use consents::Consents;
 pub use console_grants::ConsoleGrants;
 pub use delegations::Delegations;

@@ -595,7 +595,7 @@ impl<'a> Est<'a> {
     }
 
     /// `openssl pkcs7 -print_certs` of a cacerts answer: the subjects.
-    fn cacerts_subjects(&self, path: &str) -> String {
+    pub(crate) fn cacerts_subjects(&self, path: &str) -> String {
         let der = self.h.path("cacerts.p7");
         std::fs::write(&der, self.get_base64_der(path)).unwrap();
         let out = run_ok(

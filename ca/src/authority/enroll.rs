@@ -67,6 +67,14 @@ impl EnrollAuthority for Authority {
         Authority::chain(self, ca).map_err(unavailable)
     }
 
+    fn other_generation(&self, profile: ProfileKind) -> Option<Vec<u8>> {
+        CaName::for_profile(profile).and_then(|ca| self.hierarchy.other_generation(ca)).map(<[u8]>::to_vec)
+    }
+
+    fn next_ca(&self, profile: ProfileKind) -> Option<Vec<u8>> {
+        CaName::for_profile(profile).and_then(|ca| self.hierarchy.next_generation(ca)).map(<[u8]>::to_vec)
+    }
+
     async fn redeem(
         &self,
         protocol: Protocol,

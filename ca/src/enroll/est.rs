@@ -95,7 +95,8 @@ pub fn label(text: &str) -> Option<ProfileKind> {
 }
 
 /// `GET cacerts`: the issuing CA of the label's profile (both facility device CAs without a label), then
-/// the root.
+/// the root; during a rollover (D145) the CA's other generation too, so a device trusts both chains before
+/// and after the switch.
 pub fn cacerts(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Result<EstResponse, EnrollError> {
     let profiles = match label {
         Some(p) => vec![p],
@@ -103,7 +104,7 @@ pub fn cacerts(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Resu
     };
     let mut certs: Vec<Vec<u8>> = Vec::new();
     for p in profiles {
-        for c in authority.chain(p)? {
+        for c in authority.chain(p)?.into_iter().chain(authority.other_generation(p)) {
             if !certs.contains(&c) {
                 certs.push(c);
             }

@@ -107,12 +107,18 @@ pub struct Endpoint {
     pub ra: Arc<Ra>,
 }
 
-/// `GetCACaps`: one capability per line. SHA-384 is listed too (it is verified like the others), and
+/// `GetNextCACert`'s answer (RFC 8894 §4.7.2).
+pub const NEXT_CA_CERT: &str = "application/x-x509-next-ca-cert";
+
+/// `GetCACaps`: one capability per line, `GetNextCACert` while a rollover has published the next CA. SHA-384 is listed too (it is verified like the others), and
 /// strongSwan 5.9.8 (Debian 12) depends on it: its `pki --scep` tests the capability *indices* as bit masks,
 /// so with SHA-384 (bit 3) it finds "SHA-256", "AES" (through SCEPStandard) and "Renewal", and without it
 /// refuses to enroll.
-pub fn caps(endpoint: &Endpoint) -> String {
+pub fn caps(endpoint: &Endpoint, next_ca: bool) -> String {
     let mut caps = vec!["AES", "POSTPKIOperation", "Renewal", "SHA-256", "SHA-384", "SHA-512", "SCEPStandard"];
+    if next_ca {
+        caps.push("GetNextCACert");
+    }
     if endpoint.legacy_ciphers {
         caps.push("DES3");
     }
@@ -124,6 +130,21 @@ pub fn ca_certificates(authority: &dyn ScepAuthority, endpoint: &Endpoint) -> Re
     let mut certs = vec![endpoint.ra.certificate.clone()];
     certs.extend(authority.chain(endpoint.profile)?);
     super::pkcs7::certs_only(&certs).map_err(|e| EnrollError::Unavailable(format!("cannot encode GetCACert: {e}")))
+}
+
+/// `GetNextCACert` (RFC 8894 §4.7): the CA's next generation while a rollover has published it and it does not
+/// issue yet, as a certs-only SignedData signed by the RA; `None` when there is none (then `GetCACaps` does not
+/// list `GetNextCACert` either).
+pub fn next_ca_certificate(authority: &dyn ScepAuthority, endpoint: &Endpoint) -> Result<Option<Vec<u8>>, EnrollError> {
+    let Some(next) = authority.next_ca(endpoint.profile) else {
+        return Ok(None);
+    };
+    let certs = super::pkcs7::certs_only(&[next])
+        .map_err(|e| EnrollError::Unavailable(format!("cannot encode GetNextCACert: {e}")))?;
+    message::next_ca_certificate(&certs, &endpoint.ra.certificate, endpoint.ra.key.as_ref()).map(Some).map_err(|e| {
+        tracing::error!(error = %e, "cannot sign a SCEP GetNextCACert answer");
+        EnrollError::Unavailable("the SCEP RA cannot sign now; retry later".into())
+    })
 }
 
 /// `PKIOperation`: a PKIMessage in, a CertRep (DER) out.

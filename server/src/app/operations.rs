@@ -25,6 +25,7 @@ pub mod devices;
 pub mod halt;
 pub mod oidc_clients;
 pub mod practice;
+pub mod rollover;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.

@@ -16,6 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 
+mod rollover;
+
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {
     /// Print a CA certificate as PEM.
@@ -50,6 +52,8 @@ pub enum CaCommand {
     /// Approve resuming issuance as yourself (your own login, not root). Issuance resumes at the second
     /// approval by a different person within an hour; each approval and refusal is audited.
     Resume,
+    /// CA key rollover of an issuing CA (D145): start, status, switch, retire, abort.
+    Rollover(rollover::RolloverArgs),
     /// Whether issuance is halted, why, by whom, and the approvals to resume so far. Exits 1 while halted.
     HaltStatus {
         /// One JSON object instead of text.
@@ -120,6 +124,7 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
         CaCommand::Halt { .. } | CaCommand::Resume | CaCommand::HaltStatus { .. } => {
             anyhow::bail!("the issuance stop switch is run without the CA keys: see `hcpki ca halt --help`")
         }
+        CaCommand::Rollover(args) => return rollover::run(authority, args).await,
         CaCommand::Status { days, json } => {
             return status(loaded, authority, days.unwrap_or(loaded.config.ca.root_crl_warn_days), json).await;
         }

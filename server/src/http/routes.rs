@@ -129,6 +129,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
         .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
         .route("/api/v1/ca/cps", get(admin::practice))
+        .route("/api/v1/ca/{ca}/rollover", get(admin::rollover::status))
+        .route("/api/v1/ca/{ca}/rollover/{verb}", post(admin::rollover::step))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 

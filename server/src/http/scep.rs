@@ -51,7 +51,17 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
     };
     let authority = scep.authority.as_ref();
     match params.operation.as_deref() {
-        Some("GetCACaps") => ([(header::CONTENT_TYPE, scep::CAPS)], scep::caps(endpoint)).into_response(),
+        Some("GetCACaps") => {
+            let next = authority.next_ca(endpoint.profile).is_some();
+            ([(header::CONTENT_TYPE, scep::CAPS)], scep::caps(endpoint, next)).into_response()
+        }
+        Some("GetNextCACert") => match scep::next_ca_certificate(authority, endpoint) {
+            Ok(Some(der)) => ([(header::CONTENT_TYPE, scep::NEXT_CA_CERT)], der).into_response(),
+            Ok(None) => {
+                (StatusCode::NOT_FOUND, "no next CA certificate: no rollover of this CA is published\n").into_response()
+            }
+            Err(e) => refusal(e, state.halt.retry_after_secs),
+        },
         Some("GetCACert") => match scep::ca_certificates(authority, endpoint) {
             Ok(der) => ([(header::CONTENT_TYPE, scep::CA_RA_CERT)], der).into_response(),
             Err(e) => refusal(e, state.halt.retry_after_secs),
@@ -80,7 +90,9 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
         }
         Some(other) => (
             StatusCode::BAD_REQUEST,
-            format!("SCEP operation {other:?} is not supported: use GetCACaps, GetCACert or PKIOperation\n"),
+            format!(
+                "SCEP operation {other:?} is not supported: use GetCACaps, GetCACert, GetNextCACert or PKIOperation\n"
+            ),
         )
             .into_response(),
         None => (StatusCode::BAD_REQUEST, "no ?operation=: this is a SCEP endpoint (RFC 8894)\n").into_response(),

@@ -2625,5 +2625,6 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
 }
 
 /// Consents and identity links (issue #28): a file of their own.
+mod ca_rollovers;
 mod consents;
 mod delegations;

@@ -297,7 +297,6 @@ pub fn cert_rep(
     ra_certificate: &[u8],
     ra_key: &dyn hcpki_pkix::keys::KeySource,
 ) -> Result<Vec<u8>, hcpki_pkix::keys::KeyError> {
-    let ra = Certificate::from_der(ra_certificate)?;
     let content = match status {
         Status::Success(envelope) => Some(envelope.as_slice()),
         Status::Failure(_) | Status::Pending => None,
@@ -309,8 +308,6 @@ pub fn cert_rep(
     };
     let nonce = hcpki_pkix::keys::random_secret(16)?;
     let mut attrs = vec![
-        attr(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-        attr(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(sha256(content.unwrap_or_default()))?)?)?,
         attr(ID_MESSAGE_TYPE, printable("3")?)?,
         attr(ID_PKI_STATUS, printable(pki_status)?)?,
         attr(ID_TRANSACTION_ID, printable(&header.transaction_id)?)?,
@@ -320,6 +317,34 @@ pub fn cert_rep(
     if let Some(f) = fail {
         attrs.push(attr(ID_FAIL_INFO, printable(f.code())?)?);
     }
+    signed_by_ra(content, attrs, ra_certificate, ra_key)
+}
+
+/// The `GetNextCACert` answer (RFC 8894 §4.7.2): a SignedData signed by the RA (as every answer, so a client
+/// that trusts the current CA can check it) whose content is `certs_only`, the degenerate certs-only SignedData
+/// holding the CA's next generation.
+pub fn next_ca_certificate(
+    certs_only: &[u8],
+    ra_certificate: &[u8],
+    ra_key: &dyn hcpki_pkix::keys::KeySource,
+) -> Result<Vec<u8>, hcpki_pkix::keys::KeyError> {
+    signed_by_ra(Some(certs_only), Vec::new(), ra_certificate, ra_key)
+}
+
+/// A SignedData over `content` (id-data), signed by the RA with the contentType and messageDigest attributes
+/// CMS requires and `scep_attrs`, carrying the RA certificate.
+fn signed_by_ra(
+    content: Option<&[u8]>,
+    scep_attrs: Vec<Attribute>,
+    ra_certificate: &[u8],
+    ra_key: &dyn hcpki_pkix::keys::KeySource,
+) -> Result<Vec<u8>, hcpki_pkix::keys::KeyError> {
+    let ra = Certificate::from_der(ra_certificate)?;
+    let mut attrs = vec![
+        attr(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attr(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(sha256(content.unwrap_or_default()))?)?)?,
+    ];
+    attrs.extend(scep_attrs);
     let attrs = SetOfVec::try_from(attrs)?;
     let signature = ra_key.sign(&attrs.to_der()?)?;
     let sha256_alg = AlgorithmIdentifierOwned { oid: SHA256, parameters: None };
