@@ -29,41 +29,41 @@ pub(super) const SWITCH_AUTHORITY: &str = "UPDATE authorities SET key_uri = $2, 
 pub(super) const OLD_HOLDERS: &str = "SELECT facility_id, COUNT(*) FROM certificates WHERE ca = $1 \
      AND status = 'issued' AND not_after > $2 AND issued_at <= $3 GROUP BY facility_id ORDER BY facility_id";
 
-/// A row of [`LIST`] / [`OPEN_OF`].
-pub(super) type RolloverRow =
-    (String, i64, String, String, Vec<u8>, String, Vec<u8>, i64, String, Option<i64>, Option<i64>, Option<String>, i64);
+/// A row of [`LIST`] / [`OPEN_OF`], its columns named as in the table.
+#[derive(sqlx::FromRow)]
+pub(super) struct RolloverRow {
+    ca: String,
+    generation: i64,
+    state: String,
+    key_uri: String,
+    cert_der: Vec<u8>,
+    old_key_uri: String,
+    old_cert_der: Vec<u8>,
+    started_at: i64,
+    started_by: String,
+    switched_at: Option<i64>,
+    ended_at: Option<i64>,
+    ended_by: Option<String>,
+    compromised: i64,
+}
 
 pub(super) fn record(row: RolloverRow) -> Result<RolloverRecord, StoreError> {
-    let (
-        ca,
-        generation,
-        state,
-        key_uri,
-        cert_der,
-        old_key_uri,
-        old_cert_der,
-        started_at,
-        started_by,
-        switched_at,
-        ended_at,
-        ended_by,
-        compromised,
-    ) = row;
+    let (ca, generation, state) = (&row.ca, row.generation, &row.state);
     let corrupt = |what: &str| StoreError::Corrupt(format!("ca_rollovers {ca}/{generation}: {what}"));
     Ok(RolloverRecord {
-        ca: stored_ca(&ca).map_err(|e| corrupt(&e))?,
+        ca: stored_ca(ca).map_err(|e| corrupt(&e))?,
         generation: u32::try_from(generation).map_err(|_| corrupt("generation out of range"))?,
-        state: RolloverState::from_stored(&state).ok_or_else(|| corrupt(&format!("unknown state {state:?}")))?,
-        key_uri,
-        cert_der,
-        old_key_uri,
-        old_cert_der,
-        started_at,
-        started_by,
-        switched_at,
-        ended_at,
-        ended_by,
-        compromised: compromised != 0,
+        state: RolloverState::from_stored(state).ok_or_else(|| corrupt(&format!("unknown state {state:?}")))?,
+        key_uri: row.key_uri,
+        cert_der: row.cert_der,
+        old_key_uri: row.old_key_uri,
+        old_cert_der: row.old_cert_der,
+        started_at: row.started_at,
+        started_by: row.started_by,
+        switched_at: row.switched_at,
+        ended_at: row.ended_at,
+        ended_by: row.ended_by,
+        compromised: row.compromised != 0,
     })
 }
 
