@@ -68,6 +68,14 @@ fn bearer_error(error: &str, description: &str) -> Response {
     with_header(response, header::WWW_AUTHENTICATE, &format!("Bearer error=\"{error}\""))
 }
 
+/// What `/introspect`, `/presence/introspect` and `/revoke` read alike: the form and the client's credentials
+/// (form, `Authorization` header, mutual-TLS certificate).
+fn client_query<'a>(form: &HashMap<String, String>, tls: &'a Tls, headers: &HeaderMap) -> TokenQuery<'a> {
+    let mut query = TokenQuery::parse(form, certificate(tls));
+    query.credentials = query.credentials.with_authorization(super::authorization(headers));
+    query
+}
+
 /// `POST /introspect` (RFC 7662).
 pub async fn introspect(
     State(state): State<PortalState>,
@@ -75,8 +83,7 @@ pub async fn introspect(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Json<Value>, OAuthReply> {
-    let mut query = TokenQuery::parse(&form, certificate(&tls));
-    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
+    let query = client_query(&form, &tls, &headers);
     Ok(Json(endpoints::introspect(context(&state), query, state.clock.now_unix()).await?))
 }
 
@@ -88,8 +95,7 @@ pub async fn presence_introspect(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Json<Value>, OAuthReply> {
-    let mut query = TokenQuery::parse(&form, certificate(&tls));
-    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
+    let query = client_query(&form, &tls, &headers);
     let asked = hcpki_sso::presence::Asked::parse(&form);
     Ok(Json(hcpki_sso::presence::introspect(context(&state), query, asked, state.clock.now_unix()).await?))
 }
@@ -101,8 +107,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<StatusCode, OAuthReply> {
-    let mut query = TokenQuery::parse(&form, certificate(&tls));
-    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
+    let query = client_query(&form, &tls, &headers);
     endpoints::revoke(context(&state), query, state.clock.now_unix()).await?;
     Ok(StatusCode::OK)
 }
