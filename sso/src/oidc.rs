@@ -207,7 +207,7 @@ impl Provider {
         let keys = self.keys.get();
         let signer =
             keys.current(alg).ok_or_else(|| OAuthError::server(format!("no current {} signing key", alg.as_str())))?;
-        signer.sign(typ, claims).map_err(OAuthError::server)
+        signer.sign(typ, claims).map_err(OAuthError::signing)
     }
 }
 

@@ -158,7 +158,7 @@ fn cert_spki(cert: &Path) -> Vec<u8> {
 /// keeps answering from its pre-signed responses, and with the token back a restart of the server recovers
 /// everything (the running process does not yet: D142).
 #[test]
-fn hsm_gone_while_serving_fails_fast_keeps_ocsp_and_a_restart_recovers() {
+fn hsm_gone_while_serving_fails_fast_keeps_ocsp_and_recovers_by_itself() {
     let plain = Hcpki::new(Backend::Sqlite);
     let softhsm = plain.path("softhsm");
     let hsm = SoftHsm::new(&softhsm);
@@ -202,23 +202,22 @@ fn hsm_gone_while_serving_fails_fast_keeps_ocsp_and_a_restart_recovers() {
     let ocsp = String::from_utf8_lossy(&ocsp.stdout).into_owned();
     assert!(!ocsp.is_empty() && ocsp != "000" && ocsp != "503", "OCSP answers without the token: {ocsp}");
 
-    // Back: the running server does not recover by itself yet (SoftHSM2 keeps the vanished objects invalid in
-    // this process until the module is initialised again, D142), so the operator restarts it, as the unit's
-    // `Restart=` does for a crash; measured here, the restart is the recovery.
+    // Back: the running server connects again by itself (D154) — SoftHSM2 keeps the vanished objects invalid
+    // in this process until the module is initialised again, which the signer does once reconnecting alone
+    // does not cure it. The first request may meet the re-initialisation's once-a-second bound; a client retries.
     std::fs::rename(&gone, &tokens).unwrap();
-    let (status, _) = enroll();
-    eprintln!("HSM back: the running server answered EST with {status}");
-    drop(server);
     let back = std::time::Instant::now();
-    let server = crate::serve::Served::start(&h, &[]);
-    let url = format!("https://localhost:{}/.well-known/est/simplereenroll", server.https_port);
-    let resolve = format!("localhost:{}:127.0.0.1", server.https_port);
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "60", "--cacert", path(&chain), "--cert", path(&cert), "--key", path(&key)])
-        .args(["--resolve", &resolve, "-H", "Content-Type: application/pkcs10", "--data-binary", &body_arg])
-        .args(["-o", "/dev/null", "-w", "%{http_code}", &url])
-        .output()
-        .unwrap();
-    eprintln!("HSM back: issued again {:?} after the restart began", back.elapsed());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "issuance back after a restart with the token back");
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        let (status, text) = enroll();
+        answers.push(status);
+        if status == 200 {
+            break;
+        }
+        eprintln!("HSM back: EST answered {status}: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    eprintln!("HSM back: issued again {:?} after the token came back, answers {answers:?}", back.elapsed());
+    let log = server.stop();
+    assert_eq!(answers.last(), Some(&200), "the running server recovers without a restart: {answers:?}\n{log}");
 }

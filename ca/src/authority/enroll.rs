@@ -49,6 +49,14 @@ impl Authority {
                 EnrollError::Forbidden(refusal.to_string())
             }
             SigningError::Halted { .. } => EnrollError::Halted(refusal.to_string()),
+            device if device.device_unavailable() => {
+                // The operator's log names the token and what the module said; the device learns only that the
+                // CA's key is out of reach for now and that nothing was issued (D154).
+                tracing::error!(error = %device, "enrollment refused: the CA's signing device is unavailable");
+                EnrollError::Unavailable(
+                    "the CA's signing device is unavailable; nothing was issued — retry in a few minutes".into(),
+                )
+            }
             other => unavailable(other),
         })
     }

@@ -84,3 +84,29 @@ pub enum SigningError {
         why: String,
     },
 }
+
+impl SigningError {
+    /// The CA's key is on a signing device that cannot be reached now (an HSM restarting or unplugged, D154):
+    /// nothing was signed, and the same request may succeed later, so front ends answer "come back later".
+    pub fn device_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Key(KeyError::DeviceUnavailable { .. })
+                | Self::Issue(IssueError::Key(KeyError::DeviceUnavailable { .. }))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signing_device_away_is_recognised_however_it_was_wrapped() {
+        let away = || KeyError::DeviceUnavailable { token: "hcpki".into(), detail: "C_GetSlotList".into() };
+        assert!(SigningError::Key(away()).device_unavailable());
+        assert!(SigningError::Issue(IssueError::Key(away())).device_unavailable());
+        assert!(!SigningError::Key(KeyError::Pkcs11("C_Sign: KeyFunctionNotPermitted".into())).device_unavailable());
+        assert!(!SigningError::Issue(IssueError::SelfCheck("bad".into())).device_unavailable());
+    }
+}

@@ -52,6 +52,18 @@ pub enum KeyError {
     /// The PKCS#11 module reported an error.
     #[error("PKCS#11: {0}")]
     Pkcs11(String),
+    /// The token was reachable once but is not now (an HSM restarting, a token pulled out): retry later; the
+    /// process connects again by itself when it is back.
+    #[error(
+        "the signing device (PKCS#11 token {token:?}) is unavailable: {detail}; retry later — hcpki reconnects \
+         by itself when the device is back (check the HSM, its network and its logs)"
+    )]
+    DeviceUnavailable {
+        /// The token label.
+        token: String,
+        /// What the module answered.
+        detail: String,
+    },
     /// The named token or object does not exist.
     #[error("PKCS#11: {0} not found; check the token label and object label")]
     Pkcs11NotFound(String),

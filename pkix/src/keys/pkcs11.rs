@@ -18,6 +18,17 @@
 //!   idle session from a small per-key pool (opening one when none is idle)
 //!   and puts it back afterwards, so threads sign in parallel.
 //!
+//! * An HSM that goes away and comes back (a network HSM restarted, a token
+//!   pulled and put back) may leave the process's view of it dead: SoftHSM2
+//!   answers `CKR_OBJECT_HANDLE_INVALID` for the re-found key until the module
+//!   is initialised again. Only `C_Finalize` + `C_Initialize` cures that, and
+//!   it ends every session of every key on the module, so the module carries an
+//!   *epoch*: every call into it holds the module's gate shared, the
+//!   re-initialisation holds it exclusively and bumps the epoch, and each key
+//!   notices the new epoch before its next call and connects again. Sessions of
+//!   an old epoch are forgotten, never closed: their handles may have been
+//!   handed out again by the new initialisation (D154).
+//!
 //! SoftHSM2 has no `CKM_ECDSA_SHA256`, so ECDSA hashes on the host and asks
 //! the token for a raw `CKM_ECDSA` signature (r‖s), which becomes the DER
 //! `Ecdsa-Sig-Value` X.509 carries. RSA uses `CKM_SHA256_RSA_PKCS`.
@@ -41,7 +52,9 @@ use sha2::{Digest, Sha256, Sha384};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 /// Which PKCS#11 module and token to use, and where the user PIN is.
@@ -63,7 +76,7 @@ pub struct Pkcs11Key {
     id: Vec<u8>,
     algorithm: KeyAlgorithm,
     spki: SubjectPublicKeyInfoOwned,
-    ctx: Pkcs11,
+    module: Arc<Module>,
     /// Kept for logging in again when the token forgot the login (HSM restart, token re-inserted).
     pin: RawAuthPin,
     pool: Mutex<Pool>,
@@ -78,6 +91,91 @@ struct Pool {
     idle: Vec<Session>,
     /// Bumped on reconnect, so sessions from before it are closed instead of returned.
     generation: u64,
+    /// The module's epoch these sessions and handles belong to.
+    epoch: u64,
+}
+
+impl Pool {
+    /// Drop every session of this pool: closed while the module's epoch is theirs, forgotten after it moved on
+    /// (their handle numbers may belong to another key's sessions now).
+    fn replace(&mut self, slot: Slot, key: ObjectHandle, anchor: Session, epoch: u64) {
+        let old_anchor = std::mem::replace(&mut self.anchor, anchor);
+        let old_idle = std::mem::take(&mut self.idle);
+        if self.epoch == epoch {
+            drop(old_anchor);
+            drop(old_idle);
+        } else {
+            std::mem::forget(old_anchor);
+            old_idle.into_iter().for_each(std::mem::forget);
+        }
+        self.slot = slot;
+        self.key = key;
+        self.epoch = epoch;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
+/// One loaded PKCS#11 module, shared by every key on it.
+struct Module {
+    ctx: Pkcs11,
+    path: PathBuf,
+    /// Shared by every call into the module, exclusive while it is initialised again.
+    gate: RwLock<()>,
+    /// Bumped by each re-initialisation.
+    epoch: AtomicU64,
+    /// When the module was last initialised again: not more than once per [`REINIT_INTERVAL`], so an HSM that
+    /// stays away costs each request one failed search, not a re-initialisation.
+    reinitialised: Mutex<Option<Instant>>,
+}
+
+/// The least time between two re-initialisations of one module.
+const REINIT_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Module {
+    fn shared(&self) -> RwLockReadGuard<'_, ()> {
+        // A panic while holding the gate leaves the module as it was; the next call finds out how it is.
+        self.gate.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// `C_Finalize` and `C_Initialize`, unless another key did it since `seen` or it was done a moment ago.
+    /// Returns whether the module is now at a later epoch than `seen`.
+    fn reinitialise(&self, seen: u64) -> bool {
+        let _exclusive = self.gate.write().unwrap_or_else(PoisonError::into_inner);
+        if self.epoch() != seen {
+            return true;
+        }
+        let mut last = self.reinitialised.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < REINIT_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        // Finalising ends every session of the process on this module; nothing else is inside it (the gate).
+        match self.ctx.clone().finalize() {
+            // A module whose last initialisation failed (the HSM was still away) has nothing to finalise.
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiNotInitialized, _)) => {}
+            Err(e) => {
+                tracing::warn!(module = %self.path.display(), error = %describe(&e), "C_Finalize failed; initialising anyway");
+            }
+        }
+        match self.ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+                tracing::warn!(module = %self.path.display(), "PKCS#11 module initialised again after losing the token");
+                true
+            }
+            Err(e) => {
+                tracing::error!(module = %self.path.display(), error = %describe(&e),
+                    "C_Initialize failed (the HSM is still away?); trying again at the next signature");
+                // Still a new epoch: whatever sessions existed are gone either way.
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+                true
+            }
+        }
+    }
 }
 
 /// Idle sessions kept per key; more are opened under load and closed when returned.
@@ -125,9 +223,11 @@ impl Pkcs11Key {
         alg: KeyAlgorithm,
         decrypt: bool,
     ) -> Result<Self, KeyError> {
-        let ctx = module(&cfg.module)?;
+        let module = module(&cfg.module)?;
+        let _shared = module.shared();
+        let ctx = &module.ctx;
         let pin = read_pin(&cfg.pin_file)?;
-        let slot = find_token(&ctx, &cfg.module, token)?;
+        let slot = find_token(ctx, &cfg.module, token)?;
         let session = ctx.open_rw_session(slot).map_err(p11(token, "cannot open a read-write session"))?;
         login(&session, &pin, token, &cfg.pin_file)?;
         let existing = session
@@ -145,17 +245,18 @@ impl Pkcs11Key {
         tracing::info!(token, object, algorithm = %alg, "generated PKCS#11 key pair");
         // The handles the token just returned, not a search by label: SoftHSM's file store may not list an
         // object another session created a moment ago, and a missed public half read as the private one.
-        Self::attach(cfg, ctx, pin, slot, session, token, object, Some(pair))
+        Self::attach(cfg, Arc::clone(&module), pin, slot, session, token, object, Some(pair))
     }
 
     /// Open the key pair labelled `object` on the token labelled `token`.
     pub fn open(cfg: &Pkcs11Config, token: &str, object: &str) -> Result<Self, KeyError> {
-        let ctx = module(&cfg.module)?;
+        let module = module(&cfg.module)?;
+        let _shared = module.shared();
         let pin = read_pin(&cfg.pin_file)?;
-        let slot = find_token(&ctx, &cfg.module, token)?;
-        let session = ctx.open_ro_session(slot).map_err(p11(token, "cannot open a session"))?;
+        let slot = find_token(&module.ctx, &cfg.module, token)?;
+        let session = module.ctx.open_ro_session(slot).map_err(p11(token, "cannot open a session"))?;
         login(&session, &pin, token, &cfg.pin_file)?;
-        Self::attach(cfg, ctx, pin, slot, session, token, object, None)
+        Self::attach(cfg, Arc::clone(&module), pin, slot, session, token, object, None)
     }
 
     /// Find the pair on a logged-in session (or take the `(public, private)` handles just generated), read its
@@ -163,7 +264,7 @@ impl Pkcs11Key {
     #[allow(clippy::too_many_arguments)]
     fn attach(
         cfg: &Pkcs11Config,
-        ctx: Pkcs11,
+        module: Arc<Module>,
         pin: RawAuthPin,
         slot: Slot,
         session: Session,
@@ -201,7 +302,7 @@ impl Pkcs11Key {
             Some(t) if t == KeyType::RSA => rsa_public_key(&session, public, token, object)?,
             _ => return Err(KeyError::UnsupportedKey(uri(token, object))),
         };
-        let pool = Pool { slot, key, anchor: session, idle: Vec::new(), generation: 0 };
+        let pool = Pool { slot, key, anchor: session, idle: Vec::new(), generation: 0, epoch: module.epoch() };
         Ok(Self {
             cfg: cfg.clone(),
             token: token.to_owned(),
@@ -209,7 +310,7 @@ impl Pkcs11Key {
             id,
             algorithm,
             spki,
-            ctx,
+            module,
             pin,
             pool: Mutex::new(pool),
         })
@@ -220,24 +321,70 @@ impl Pkcs11Key {
         self.with_key(&self.cannot_sign(), |session, key| session.sign(mechanism, key, data))
     }
 
-    /// Run `op` with the private key on a pooled session, reconnecting once if the token lost the session or
-    /// the login.
+    /// Run `op` with the private key on a pooled session. A lost session or login is cured by connecting again;
+    /// when that does not cure it (the HSM went away and came back), by initialising the module again and then
+    /// connecting; an HSM that is still away is [`KeyError::DeviceUnavailable`].
     fn with_key(
         &self,
         what: &str,
         op: impl Fn(&Session, ObjectHandle) -> Result<Vec<u8>, CkError>,
     ) -> Result<Vec<u8>, KeyError> {
-        let (result, generation) = self.once(&op);
-        match result {
-            Ok(out) => Ok(out),
-            Err(e) if connection_lost(&e) => {
-                tracing::warn!(token = %self.token, object = %self.object, error = %describe(&e),
+        let (mut reconnected, mut reinitialised) = (false, false);
+        loop {
+            let epoch = self.module.epoch();
+            let attempt = {
+                let _shared = self.module.shared();
+                self.follow_epoch().map(|()| self.once(&op))
+            };
+            // What went wrong, if a fresh connection (or module) may cure it, and the pool generation seen.
+            let (lost, generation) = match attempt {
+                Ok((Ok(out), _)) => return Ok(out),
+                Ok((Err(e), generation)) if connection_lost(&e) => (self.unavailable(&describe(&e)), Some(generation)),
+                Ok((Err(e), _)) => return Err(p11(&self.token, what)(e)),
+                Err(e) if device_gone(&e) => (self.unavailable_from(e), None),
+                Err(e) => return Err(e),
+            };
+            if let (false, Some(generation)) = (reconnected, generation) {
+                reconnected = true;
+                tracing::warn!(token = %self.token, object = %self.object, error = %lost,
                     "PKCS#11 session or login lost; reconnecting");
-                self.reconnect(generation)?;
-                self.once(&op).0.map_err(p11(&self.token, what))
+                let _shared = self.module.shared();
+                match self.reconnect(generation) {
+                    Ok(()) => continue,
+                    Err(e) if device_gone(&e) => {}
+                    Err(e) => return Err(e),
+                }
             }
-            Err(e) => Err(p11(&self.token, what)(e)),
+            if reinitialised || !self.module.reinitialise(epoch) {
+                return Err(lost);
+            }
+            reinitialised = true;
         }
+    }
+
+    fn unavailable(&self, detail: &str) -> KeyError {
+        KeyError::DeviceUnavailable { token: self.token.clone(), detail: detail.to_owned() }
+    }
+
+    /// A reconnect's "not there" as [`KeyError::DeviceUnavailable`], once (not wrapped in itself).
+    fn unavailable_from(&self, e: KeyError) -> KeyError {
+        match e {
+            KeyError::DeviceUnavailable { .. } => e,
+            other => self.unavailable(&other.to_string()),
+        }
+    }
+
+    /// Connect again if the module was initialised again since this key's sessions were opened. Called with the
+    /// module's gate held shared.
+    fn follow_epoch(&self) -> Result<(), KeyError> {
+        let generation = {
+            let pool = self.lock_pool();
+            if pool.epoch == self.module.epoch() {
+                return Ok(());
+            }
+            pool.generation
+        };
+        self.reconnect(generation)
     }
 
     /// One attempt on a pooled session. Returns the pool generation the session came from.
@@ -250,7 +397,7 @@ impl Pkcs11Key {
             let generation = pool.generation;
             let session = match pool.idle.pop() {
                 Some(s) => s,
-                None => match self.ctx.open_ro_session(pool.slot) {
+                None => match self.module.ctx.open_ro_session(pool.slot) {
                     Ok(s) => s,
                     Err(e) => return (Err(e), generation),
                 },
@@ -268,22 +415,21 @@ impl Pkcs11Key {
         (result, generation)
     }
 
-    /// Find the token and key again and log in, unless another thread already did since `seen`.
+    /// Find the token and key again and log in, unless another thread already did since `seen`. Called with the
+    /// module's gate held shared, so the epoch read here is the one the new session belongs to.
     fn reconnect(&self, seen: u64) -> Result<(), KeyError> {
         let mut pool = self.lock_pool();
-        if pool.generation != seen {
+        let epoch = self.module.epoch();
+        if pool.generation != seen && pool.epoch == epoch {
             return Ok(());
         }
-        let slot = find_token(&self.ctx, &self.cfg.module, &self.token)?;
-        let session = self.ctx.open_ro_session(slot).map_err(p11(&self.token, "cannot open a session"))?;
+        let ctx = &self.module.ctx;
+        let slot = find_token(ctx, &self.cfg.module, &self.token)?;
+        let session = ctx.open_ro_session(slot).map_err(p11_or_gone(&self.token, "cannot open a session"))?;
         login(&session, &self.pin, &self.token, &self.cfg.pin_file)?;
         let id = (!self.id.is_empty()).then_some(self.id.as_slice());
         let key = find_private_key(&session, &self.token, &self.object, id)?;
-        pool.slot = slot;
-        pool.key = key;
-        pool.anchor = session;
-        pool.idle.clear();
-        pool.generation = pool.generation.wrapping_add(1);
+        pool.replace(slot, key, session, epoch);
         Ok(())
     }
 
@@ -354,12 +500,12 @@ impl Pkcs11Key {
 }
 
 /// The module at `path`, loaded and initialised once per process.
-fn module(path: &Path) -> Result<Pkcs11, KeyError> {
-    static MODULES: LazyLock<Mutex<HashMap<PathBuf, Pkcs11>>> = LazyLock::new(Mutex::default);
+fn module(path: &Path) -> Result<Arc<Module>, KeyError> {
+    static MODULES: LazyLock<Mutex<HashMap<PathBuf, Arc<Module>>>> = LazyLock::new(Mutex::default);
     let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut modules = MODULES.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(ctx) = modules.get(&key) {
-        return Ok(ctx.clone());
+    if let Some(module) = modules.get(&key) {
+        return Ok(Arc::clone(module));
     }
     let ctx = Pkcs11::new(&key).map_err(|e| {
         KeyError::Pkcs11(format!(
@@ -374,15 +520,23 @@ fn module(path: &Path) -> Result<Pkcs11, KeyError> {
             return Err(KeyError::Pkcs11(format!("cannot initialise module {}: {}", path.display(), describe(&e))));
         }
     }
-    modules.insert(key, ctx.clone());
-    Ok(ctx)
+    let module = Arc::new(Module {
+        ctx,
+        path: key.clone(),
+        gate: RwLock::new(()),
+        epoch: AtomicU64::new(0),
+        reinitialised: Mutex::new(None),
+    });
+    modules.insert(key, Arc::clone(&module));
+    Ok(module)
 }
 
 /// The slot holding the one initialised token labelled `label`.
 fn find_token(ctx: &Pkcs11, module: &Path, label: &str) -> Result<Slot, KeyError> {
-    let slots = ctx
-        .get_slots_with_token()
-        .map_err(|e| KeyError::Pkcs11(format!("module {}: cannot list slots: {}", module.display(), describe(&e))))?;
+    let slots = ctx.get_slots_with_token().map_err(|e| {
+        let what = format!("module {}: cannot list slots", module.display());
+        p11_or_gone(label, &what)(e)
+    })?;
     let mut present = Vec::new();
     let mut matching = Vec::new();
     for slot in slots {
@@ -430,7 +584,7 @@ fn login(session: &Session, pin: &RawAuthPin, token: &str, pin_file: &Path) -> R
             "token {token:?}: the user PIN has expired; set a new one (pkcs11-tool --change-pin) and update {}",
             pin_file.display()
         ))),
-        Err(e) => Err(p11(token, "cannot log in")(e)),
+        Err(e) => Err(p11_or_gone(token, "cannot log in")(e)),
     }
 }
 
@@ -684,10 +838,30 @@ fn connection_lost(e: &CkError) -> bool {
                 | RvError::TokenNotPresent
                 | RvError::DeviceRemoved
                 | RvError::KeyHandleInvalid
-                | RvError::ObjectHandleInvalid,
+                | RvError::ObjectHandleInvalid
+                | RvError::CryptokiNotInitialized
+                | RvError::DeviceError,
             _
         )
     )
+}
+
+/// A reconnect that failed because the token or its key is not there (now), rather than a PIN or a setting.
+fn device_gone(e: &KeyError) -> bool {
+    matches!(e, KeyError::Pkcs11NotFound(_) | KeyError::DeviceUnavailable { .. })
+}
+
+/// Like [`p11`], but an error that says the token or the module is gone is [`KeyError::DeviceUnavailable`].
+fn p11_or_gone(token: &str, what: &str) -> impl FnOnce(CkError) -> KeyError {
+    let token = token.to_owned();
+    let what = what.to_owned();
+    move |e| {
+        if connection_lost(&e) {
+            KeyError::DeviceUnavailable { token, detail: format!("{what}: {}", describe(&e)) }
+        } else {
+            p11(&token, &what)(e)
+        }
+    }
 }
 
 /// `what` failed on `token`, with the PKCS#11 function and return value.

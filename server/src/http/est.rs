@@ -134,7 +134,8 @@ fn answer(result: Result<EstResponse, EnrollError>, retry_after: u64) -> Respons
     }
 }
 
-/// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503 (with `Retry-After` while issuance
+/// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503 (with `Retry-After` when the CA
+/// cannot sign now — its signing device away, D154 — and while issuance
 /// is halted, D135), with the reason in plain text.
 fn refusal(e: EnrollError, retry_after: u64) -> Response {
     let status = match &e {
@@ -146,7 +147,7 @@ fn refusal(e: EnrollError, retry_after: u64) -> Response {
     };
     tracing::info!(status = status.as_u16(), reason = %e, "EST request refused");
     let mut response = (status, format!("{e}\n")).into_response();
-    if matches!(e, EnrollError::Halted(_)) {
+    if matches!(e, EnrollError::Halted(_) | EnrollError::Unavailable(_)) {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     if status == StatusCode::UNAUTHORIZED {

@@ -127,7 +127,8 @@ fn get_message(message: Option<&str>) -> Result<Vec<u8>, GetMessage> {
 /// 400, 413 or 503 with the reason in plain text: only for what cannot be answered with a CertRep (a halt of
 /// issuance included, D141, with `Retry-After: retry_after`, `[ca] halt_retry_after_secs`).
 fn refusal(e: EnrollError, retry_after: u64) -> Response {
-    let halted = matches!(e, EnrollError::Halted(_));
+    // A halted CA (D141) and one whose signing device is away (D154) both say when to come back.
+    let halted = matches!(e, EnrollError::Halted(_) | EnrollError::Unavailable(_));
     let status = match &e {
         EnrollError::BadRequest(_) => StatusCode::BAD_REQUEST,
         EnrollError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

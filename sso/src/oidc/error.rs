@@ -111,6 +111,22 @@ impl OAuthError {
         }
     }
 
+    /// A token that could not be signed: 503 `temporarily_unavailable` when the signing device cannot be reached
+    /// now (D154), [`OAuthError::server`] for anything else. The cause is logged.
+    pub fn signing(e: super::jws::JwsError) -> Self {
+        match e {
+            super::jws::JwsError::DeviceUnavailable(_) => {
+                tracing::error!(error = %e, "OIDC provider: the signing device is unavailable");
+                Self {
+                    status: ErrorStatus::Unavailable,
+                    error: "temporarily_unavailable",
+                    description: "the provider cannot sign now (its signing device is unavailable); retry later".into(),
+                }
+            }
+            e => Self::server(e),
+        }
+    }
+
     /// A store failure: [`OAuthError::unavailable`] when the database is unavailable, [`OAuthError::server`]
     /// for anything else.
     pub fn store(e: StoreError) -> Self {
@@ -151,6 +167,20 @@ mod tests {
 
     /// The database being unavailable (down, full, read-only) is a 503 the client may retry; anything else the
     /// store reports stays a 500.
+    #[test]
+    fn a_signing_device_away_is_a_503_and_other_signing_failures_a_500() {
+        use super::super::jws::JwsError;
+        let away = OAuthError::signing(JwsError::DeviceUnavailable("token \"hcpki\" away".into()));
+        assert_eq!((away.status.code(), away.error), (503, "temporarily_unavailable"));
+        assert!(
+            away.description.contains("retry later") && !away.description.contains("hcpki"),
+            "{}",
+            away.description
+        );
+        let broken = OAuthError::signing(JwsError::Sign("C_Sign: KeyFunctionNotPermitted".into()));
+        assert_eq!((broken.status.code(), broken.error), (500, "server_error"));
+    }
+
     #[test]
     fn an_unavailable_database_is_a_503_and_other_store_failures_a_500() {
         let down = OAuthError::store(StoreError::Unavailable("disk full".into()));

@@ -104,7 +104,10 @@ impl Signer {
         let mut input = B64.encode(header);
         input.push('.');
         B64.encode_string(claims, &mut input);
-        let sign_error = |e: hcpki_pkix::keys::KeyError| JwsError::Sign(e.to_string());
+        let sign_error = |e: hcpki_pkix::keys::KeyError| match e {
+            hcpki_pkix::keys::KeyError::DeviceUnavailable { .. } => JwsError::DeviceUnavailable(e.to_string()),
+            other => JwsError::Sign(other.to_string()),
+        };
         let signature = match self.alg {
             SigningAlg::Es256 => {
                 let der = self.key.sign(input.as_bytes()).map_err(sign_error)?;
@@ -340,6 +343,9 @@ pub enum JwsError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The signing key is on a device that cannot be reached now (D154); the same request may succeed later.
+    #[error("signing failed: {0}")]
+    DeviceUnavailable(String),
     /// The header or claims do not encode as JSON (a bug: this program builds them).
     #[error("the token does not encode as JSON: {0}")]
     Encode(String),

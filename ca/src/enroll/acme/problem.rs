@@ -168,9 +168,9 @@ impl From<crate::enroll::EnrollError> for Problem {
             E::Unauthenticated(d) | E::Forbidden(d) => Self::unauthorized(d),
             E::BadRequest(d) => Self::malformed(d),
             E::TooLarge(d) => Self::malformed(d).with_status(413),
-            // RFC 8555 has no type for a halted CA; serverInternal with 503 says "not you, retry later".
-            E::Halted(d) => Self::server_internal(d).with_status(503),
-            other => Self::server_internal(other.to_string()),
+            // RFC 8555 has no type for a halted CA or one whose signing device is away; serverInternal with 503
+            // says "not you, retry later" (and the front end adds Retry-After).
+            E::Halted(d) | E::Unavailable(d) => Self::server_internal(d).with_status(503),
         }
     }
 }
