@@ -189,6 +189,9 @@ pub enum Action<'a> {
     HaltIssuance,
     /// Read the CP/CPS draft of this installation (D150): its settings and CA keys, for the operating body.
     ReadPractice,
+    /// Find who holds a network address, from the allocations and the certificates issued (issue #50 item 5):
+    /// incident support, across every facility.
+    FindAddress,
     /// See where a CA's key rollover stands and who still holds the old generation (D145).
     ReadRollover,
     /// Start, switch, retire or abort a CA's key rollover (D145).
@@ -226,6 +229,7 @@ impl Action<'_> {
             Self::ReadIssuanceHalt => "admin.ca.halt.read".into(),
             Self::HaltIssuance => "admin.ca.halt.manage".into(),
             Self::ReadPractice => "admin.ca.cps.read".into(),
+            Self::FindAddress => "admin.facility.address.find".into(),
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
         }
@@ -249,7 +253,8 @@ impl Action<'_> {
             | Self::ManageOidcClients
             | Self::ReadIssuanceHalt
             | Self::HaltIssuance
-            | Self::ReadPractice => None,
+            | Self::ReadPractice
+            | Self::FindAddress => None,
             Self::ReadRollover | Self::ManageRollover => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
@@ -468,6 +473,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ReadIssuanceHalt
             | A::HaltIssuance
             | A::ReadPractice
+            | A::FindAddress
             | A::ReadRollover
             | A::ManageRollover,
         ) => Err(operators_only()),
@@ -597,6 +603,7 @@ mod tests {
             (Action::ReadIssuanceHalt,              [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadPractice,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::FindAddress,                   [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
         ];

@@ -108,3 +108,38 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()>
     std::io::Write::write_all(&mut f, bytes)?;
     Ok(())
 }
+
+/// Who holds an address (`hcpki facility find --address`): the holder now, then every certificate that carried it.
+pub fn address_holders(found: &hcpki_ca::registrar::addresses::AddressHolders, holder: Option<&Facility>) -> String {
+    let mut out = format!("address:         {}\n", found.address);
+    match (&found.allocation, holder) {
+        (Some(a), Some(f)) => out.push_str(&format!(
+            "allocated to:    {} {} ({}, in {} since {})\ncontact:         {}\n",
+            f.id,
+            f.name,
+            f.state,
+            a.allocation,
+            rfc3339(a.added_at),
+            f.contact.as_deref().unwrap_or("-"),
+        )),
+        (Some(a), None) => out.push_str(&format!("allocated to:    {} (in {})\n", a.facility, a.allocation)),
+        (None, _) => out.push_str("allocated to:    nobody (no facility's allocation contains it)\n"),
+    }
+    if found.certificates.is_empty() {
+        out.push_str("certificates:    none ever carried it\n");
+    } else {
+        out.push_str("certificates:\n");
+        for c in &found.certificates {
+            out.push_str(&format!(
+                "  {}  {:<9} {:<12} {} – {}  {}\n",
+                c.serial,
+                c.status.as_str(),
+                c.facility.as_ref().map(|f| f.as_str()).unwrap_or("-"),
+                rfc3339(c.not_before),
+                rfc3339(c.not_after),
+                c.subject
+            ));
+        }
+    }
+    out
+}

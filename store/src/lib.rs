@@ -29,6 +29,7 @@ pub mod fault;
 pub mod halt;
 pub mod ip_prefix;
 pub mod operator;
+pub mod origin;
 pub mod person_key;
 pub mod rollover;
 pub mod schema;

@@ -234,7 +234,29 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
         listed["allocations"].as_array().unwrap().iter().map(|r| r["prefix"].as_str().unwrap()).collect();
     assert_eq!(prefixes, ["198.51.100.32/28", B_V6], "{listed}");
 
+    // Who holds an address (issue #50 item 5): operators and auditors, across facilities; not a facility admin.
+    for (who, name) in [(&ops, "operator"), (&aud, "auditor")] {
+        let r = api.get("/api/v1/addresses?address=192.0.2.70", who);
+        assert_eq!(r.status, 200, "{name}: {r:?}");
+        assert_eq!(r.json["allocation"]["facility"], a.as_str(), "{name}: {r:?}");
+    }
+    let r = api.get("/api/v1/addresses?address=192.0.2.70", &victim_admin);
+    assert_eq!(r.status, 403, "a facility admin may not look across facilities: {r:?}");
+    let r = api.get("/api/v1/addresses?address=192.0.2.0/24", &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("is a prefix, not one address"), "{r:?}");
+
     let audit = h.audit_entries();
+    // Every entry written while serving a request says where it came from (issue #50 item 5).
+    let lookup = audit
+        .iter()
+        .find(|e| e["action"] == "facility.address.find" && e["actor"] == "operator:ops" && e["outcome"] == "ok")
+        .unwrap_or_else(|| panic!("the lookup is audited: {audit:?}"));
+    assert_eq!(lookup["detail"]["client"], "127.0.0.1", "{lookup}");
+    let added = audit
+        .iter()
+        .find(|e| e["action"] == "facility.address.add" && e["outcome"] == "ok" && e["actor"] == "operator:ops");
+    assert_eq!(added.map(|e| e["detail"]["client"].clone()), Some(json!("127.0.0.1")), "{added:?}");
     let by = |action: &str, outcome: &str| {
         audit.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).cloned().collect::<Vec<_>>()
     };
@@ -357,6 +379,37 @@ fn check_lists_live_certificates_outside_their_allocations(b: Backend) {
     h.ok(&["revoke", "--serial", &moved, "--reason", "superseded"]);
     let after = h.run(&["cert", "check-addresses"]);
     assert!(after.status.success(), "a revoked certificate is not live: {}", describe(&after));
+
+    // Incident support (issue #50 item 5): who holds 192.0.2.20 now, and which certificate carried it before.
+    let text = h.ok(&["facility", "find", "--address", "192.0.2.20"]);
+    assert!(text.contains(&format!("allocated to:    {victim} Victim hospital")), "{text}");
+    assert!(text.contains("192.0.2.16/28") && text.contains(&moved) && text.contains("revoked"), "{text}");
+    assert!(text.contains(&a) && !text.contains(&kept), "the certificate's facility, not the other one: {text}");
+    let found: serde_json::Value =
+        serde_json::from_str(&h.ok(&["facility", "find", "--address", "192.0.2.20", "--json"])).unwrap();
+    assert_eq!(found["allocation"]["facility"], victim.as_str(), "{found}");
+    assert_eq!(found["facility"]["name"], "Victim hospital", "{found}");
+    assert_eq!(found["certificates"].as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found["certificates"][0]["serial"], moved.as_str());
+    let v6 = h.ok(&["facility", "find", "--address", "2001:DB8:0::20"]);
+    assert!(v6.contains(&kept) && v6.contains(&format!("allocated to:    {a}")), "the canonical text is matched: {v6}");
+    let nobody = h.ok(&["facility", "find", "--address", NOBODYS]);
+    assert!(nobody.contains("nobody") && nobody.contains("none ever carried it"), "{nobody}");
+    for (bad, says) in
+        [("192.0.2.0/24", "is a prefix, not one address"), ("not-an-ip", "not-an-ip"), ("127.0.0.1", "loopback")]
+    {
+        let out = h.run(&["facility", "find", "--address", bad]);
+        assert!(!out.status.success(), "{bad}: {}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}: {}", describe(&out));
+    }
+    assert_eq!(denied(&h, "facility.address.find").len(), 3, "the malformed lookups are audited");
+    let looked: Vec<_> = h
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e["action"] == "facility.address.find" && e["outcome"] == "ok")
+        .collect();
+    assert_eq!(looked.len(), 4, "{looked:?}");
+    assert_eq!(looked[0]["detail"]["holder"], victim.as_str());
     h.ok(&["audit", "verify"]);
 }
 

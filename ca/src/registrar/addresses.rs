@@ -30,7 +30,90 @@ pub struct MisplacedCertificate {
     pub held_by: Vec<(IpAddr, FacilityId)>,
 }
 
+/// Who holds or held a network address (issue #50 item 5): an incident names an address; the operator needs the
+/// facility behind it now and every certificate that ever carried it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AddressHolders {
+    /// The address asked about.
+    pub address: IpAddr,
+    /// The allocation holding it now, with its facility, if any.
+    pub allocation: Option<AllocationRecord>,
+    /// Every certificate that carries it as an iPAddress SAN (read from the certificate itself), any status,
+    /// expired too, oldest first.
+    pub certificates: Vec<AddressCertificate>,
+}
+
+/// A certificate that carries the address asked about.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AddressCertificate {
+    /// Serial (hex).
+    pub serial: String,
+    /// The facility it was issued to.
+    pub facility: Option<FacilityId>,
+    /// Subject (RFC 4514).
+    pub subject: String,
+    /// Status (`issued`, `revoked`, …).
+    pub status: CertStatus,
+    /// notBefore (Unix seconds).
+    pub not_before: i64,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+}
+
 impl Registrar {
+    /// Who holds `address` now (the allocation containing it) and which certificates ever carried it, audited
+    /// `facility.address.find` with the asker (a lookup across every facility is itself worth knowing about). A
+    /// malformed address, a prefix or a range no facility can hold is refused, audited as denied.
+    pub async fn find_address(&self, address: &str, actor: &Actor) -> Result<AddressHolders, RegistryError> {
+        let found = async {
+            let single = Allocation::parse(address)?;
+            if !single.prefix().is_single_address() {
+                return Err(RegistryError::NotOneAddress(address.trim().to_owned()));
+            }
+            let ip = single.network();
+            let allocation = self.facilities.allocation_overlapping(&single).await?;
+            let mut certificates = Vec::new();
+            for c in self.certificates.certificates_naming(ip).await? {
+                // The display text matched; the certificate itself decides.
+                if !ip_sans(&c)?.contains(&ip) {
+                    continue;
+                }
+                certificates.push(AddressCertificate {
+                    serial: c.serial.to_string(),
+                    facility: c.facility,
+                    subject: c.subject,
+                    status: c.status,
+                    not_before: c.not_before,
+                    not_after: c.not_after,
+                });
+            }
+            Ok(AddressHolders { address: ip, allocation, certificates })
+        }
+        .await;
+        let (outcome, detail) = match &found {
+            Ok(h) => (
+                Outcome::Ok,
+                serde_json::json!({
+                    "holder": h.allocation.as_ref().map(|a| a.facility.to_string()),
+                    "certificates": h.certificates.len(),
+                }),
+            ),
+            Err(RegistryError::Store(_)) => (Outcome::Failed, serde_json::json!({})),
+            Err(e) => (Outcome::Denied, serde_json::json!({ "reason": e.to_string() })),
+        };
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: "facility.address.find".into(),
+            target: address.trim().chars().take(64).collect(),
+            outcome,
+            detail,
+        };
+        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
+            tracing::error!(error = %e, "could not audit an address lookup");
+        }
+        found
+    }
+
     /// Allocate `prefix` (`2001:db8:10::/48`, `192.0.2.7`) to `facility`, audited `facility.address.add`. A
     /// malformed prefix, an unknown facility or an overlap with any allocation (the holder named) is refused
     /// and audited as denied; nothing changes.

@@ -107,7 +107,8 @@ impl From<RegistryError> for ApiError {
             RegistryError::Credential(_)
             | RegistryError::Facility(FacilityRefusal::Id(_))
             | RegistryError::ConsoleGrant(_)
-            | RegistryError::Allocation(_) => Self::bad_request("bad request", detail),
+            | RegistryError::Allocation(_)
+            | RegistryError::NotOneAddress(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

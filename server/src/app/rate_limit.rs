@@ -231,6 +231,17 @@ impl Guard {
     }
 }
 
+/// Middleware on every listener: the request is served as coming from its client address (the peer, or the
+/// address a trusted proxy names), so each audit entry written while serving it says so (issue #50 item 5,
+/// `hcpki_ca::store::origin`).
+pub async fn record_origin(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let Some(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return next.run(request).await;
+    };
+    let client = client_address(peer, request.headers(), &guard.trusted_proxies);
+    hcpki_ca::store::origin::serving(client, next.run(request)).await
+}
+
 /// Middleware: limit the routes it wraps as `class`, keyed by the client address.
 pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: Request, next: Next) -> Response {
     let Some(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {

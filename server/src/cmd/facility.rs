@@ -108,6 +108,16 @@ pub enum FacilityCommand {
         #[arg(long, value_enum)]
         password_totp: Option<AllowDeny>,
     },
+    /// Who holds a network address (incident support): the facility whose allocation contains it now, with its
+    /// contact, and every certificate that ever carried it (any status, expired too). Audited.
+    Find {
+        /// The address seen in the incident (`192.0.2.7`, `2001:db8::7`).
+        #[arg(long)]
+        address: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// A facility's address allocations: the IPv6/IPv4 prefixes and single addresses its router certificates may
     /// carry. Allocations of two facilities never overlap.
     #[command(subcommand)]
@@ -205,6 +215,26 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                 .name_device(&id, &device, &name, &actor, hcpki_pkix::time::now())
                 .await?;
             eprintln!("device {device} of {id} is now named {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::Find { address, json } => {
+            let found = authority.registrar().find_address(&address, &actor).await?;
+            let holder = match &found.allocation {
+                Some(a) => authority.registrar().facilities().facility(&a.facility).await?,
+                None => None,
+            };
+            if json {
+                let mut v = serde_json::to_value(&found)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "facility".into(),
+                        holder.as_ref().map(|f| facility_json(authority, f)).unwrap_or_default(),
+                    );
+                }
+                println!("{v}");
+            } else {
+                print!("{}", output::address_holders(&found, holder.as_ref()));
+            }
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {

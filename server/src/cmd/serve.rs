@@ -212,10 +212,14 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state, &drain)?;
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(https_handle.clone())
-        .serve(draining(routes::https(state.clone()), &drain).into_make_service_with_connect_info::<SocketAddr>());
-    let http = axum_server::from_tcp(http_listener)?
-        .handle(http_handle.clone())
-        .serve(draining(routes::http(state), &drain).into_make_service_with_connect_info::<SocketAddr>());
+        .serve(
+            draining(origin(routes::https(state.clone()), &state), &drain)
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        );
+    let http = axum_server::from_tcp(http_listener)?.handle(http_handle.clone()).serve(
+        draining(origin(routes::http(state.clone()), &state), &drain)
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    );
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
     let mut signals = Signals::install().context("cannot install the SIGINT/SIGTERM/SIGHUP handlers")?;
@@ -294,7 +298,8 @@ fn serve_portal(
         let tracker = crate::app::metrics::Tracker::new(&app.metrics, name);
         let router = router
             .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::app::rate_limit::limit_sign_in))
-            .layer(axum::middleware::from_fn_with_state(tracker, crate::app::metrics::track));
+            .layer(axum::middleware::from_fn_with_state(tracker, crate::app::metrics::track))
+            .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::app::rate_limit::record_origin));
         let router = draining(router, drain);
         let handle: Handle<SocketAddr> = Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
@@ -307,6 +312,11 @@ fn serve_portal(
 }
 
 /// `router` answering as [`drain`] says once draining has started.
+/// `router` with each request served as coming from its client, for the audit entries (issue #50 item 5).
+fn origin(router: axum::Router, state: &AppState) -> axum::Router {
+    router.layer(axum::middleware::from_fn_with_state(state.limits.clone(), crate::app::rate_limit::record_origin))
+}
+
 fn draining(router: axum::Router, drain: &Drain) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state(drain.clone(), drain::layer))
 }

@@ -249,6 +249,24 @@ pub async fn addresses(State(state): State<AppState>, caller: Caller, Path(id): 
     Ok(Json(serde_json::json!({ "facility": id, "allocations": list })).into_response())
 }
 
+/// `?address=` of `GET /api/v1/addresses`.
+#[derive(Debug, Deserialize)]
+pub struct AddressQuery {
+    /// The address seen in an incident.
+    address: String,
+}
+
+/// `GET /api/v1/addresses?address=192.0.2.7` (operators, auditors; issue #50 item 5): who holds the address now
+/// (the allocation and its facility) and every certificate that carried it; audited.
+pub async fn find_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<AddressQuery>,
+) -> ApiResult {
+    let found = operations::addresses::find(&state, &caller, &q.address).await?;
+    Ok(Json(found).into_response())
+}
+
 /// `POST /api/v1/facilities/{id}/addresses` (operators), body `{"prefix": "2001:db8:10::/48"}`: 201, or 409
 /// naming the facility that holds an overlapping allocation.
 pub async fn add_address(

@@ -109,6 +109,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}", get(admin::facility))
         .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
         .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
+        .route("/api/v1/addresses", get(admin::find_address))
         .route(
             "/api/v1/facilities/{id}/addresses",
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),

@@ -22,6 +22,8 @@ pub(super) const OVERLAPPING: &str = concat!(
     allocation_columns!(),
     " FROM facility_allocations WHERE family = $1 AND first_hex <= $3 AND last_hex >= $2 ORDER BY first_hex LIMIT 1"
 );
+/// [`OVERLAPPING`] outside a writing transaction: who holds an address now (issue #50 item 5).
+pub(super) const HOLDING: &str = OVERLAPPING;
 pub(super) const REMOVE: &str = concat!(
     "DELETE FROM facility_allocations WHERE facility_id = $1 AND prefix = $2 RETURNING ",
     allocation_columns!()
@@ -168,6 +170,21 @@ macro_rules! allocations_store {
                 w.append(&allocations::event("remove", &removed, actor)).await?;
                 w.commit().await?;
                 Ok(removed)
+            }
+
+            async fn allocation_holding(
+                &self,
+                allocation: &Allocation,
+            ) -> Result<Option<AllocationRecord>, StoreError> {
+                sqlx::query_as::<$db, allocations::Row>(allocations::HOLDING)
+                    .bind(i64::from(allocation.family()))
+                    .bind(allocation.first_hex())
+                    .bind(allocation.last_hex())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(allocations::record)
+                    .transpose()
             }
 
             async fn allocations_list(

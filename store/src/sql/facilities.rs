@@ -303,6 +303,13 @@ macro_rules! facilities_store {
                 self.allocations_of_many(ids).await
             }
 
+            async fn allocation_overlapping(
+                &self,
+                allocation: &Allocation,
+            ) -> Result<Option<AllocationRecord>, StoreError> {
+                self.allocation_holding(allocation).await
+            }
+
             async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError> {
                 Self::fetch_facility(&self.pool, id.as_str()).await
             }

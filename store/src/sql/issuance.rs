@@ -138,6 +138,21 @@ macro_rules! issuance_store {
                     .collect()
             }
 
+            async fn certificates_naming(
+                &self,
+                address: std::net::IpAddr,
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                // The profiles write `IP:{address}` with the address's canonical text (RFC 5952 for IPv6).
+                sqlx::query_as::<$db, rows::CertificateRow>(queries::CERTIFICATES_NAMING)
+                    .bind(format!("%\"IP:{address}\"%"))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::certificate)
+                    .collect()
+            }
+
             async fn live_serials(
                 &self,
                 ca: CaName,

@@ -246,6 +246,11 @@ pub(super) const HOLD_TO_CESSATION: &str =
 pub(super) const NEXT_CRL_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
      ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
 
+/// Certificates whose SANs (the JSON array of display strings) include `$1` exactly, quoted (`"IP:192.0.2.7"`):
+/// the caller binds a canonical address it formatted itself, which holds no LIKE wildcard. Oldest first.
+pub(super) const CERTIFICATES_NAMING: &str =
+    concat!("SELECT ", certificate_columns!(), " FROM certificates WHERE sans LIKE $1 ORDER BY created_at, serial");
+
 pub(super) const LIST_CERTIFICATES: &str = concat!(
     "SELECT ",
     certificate_columns!(),

@@ -254,7 +254,8 @@ impl Chain {
     pub(super) fn next(&mut self, event: &AuditEvent) -> AuditEntry {
         // Audit entries record milliseconds (the `at_ms` column).
         let at_ms = self.at.as_millis();
-        let detail = event.detail.to_string();
+        // The request's client, when a request is being served (issue #50 item 5).
+        let detail = crate::origin::stamped(&event.detail).to_string();
         let outcome = event.outcome.as_str();
         let hash = audit::chain_hash(
             &self.prev_hash,

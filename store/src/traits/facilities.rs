@@ -90,6 +90,9 @@ pub trait Facilities: Send + Sync {
     /// The allocations of one facility, or of all, by facility then address.
     async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError>;
 
+    /// The allocation sharing an address with `allocation` (for a single address: the one holding it), if any.
+    async fn allocation_overlapping(&self, allocation: &Allocation) -> Result<Option<AllocationRecord>, StoreError>;
+
     /// The allocations of the facilities among `ids`, in any order (one round trip per issuance batch).
     async fn allocations_of(&self, ids: &[FacilityId]) -> Result<Vec<AllocationRecord>, StoreError>;
 

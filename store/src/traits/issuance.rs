@@ -74,6 +74,10 @@ pub trait Issuance: Send + Sync {
     /// Certificates matching a filter, newest first.
     async fn list_certificates(&self, filter: &CertificateFilter) -> Result<Vec<CertificateRecord>, StoreError>;
 
+    /// Every certificate (any status, expired too) that names `address` as an iPAddress SAN, oldest first
+    /// (issue #50 item 5: who held an address, and when).
+    async fn certificates_naming(&self, address: std::net::IpAddr) -> Result<Vec<CertificateRecord>, StoreError>;
+
     /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
     /// page of the population an OCSP responder pre-signs answers for; `None`: from the first). The order is the
     /// text's, which is [`SerialHex`]'s `Ord`.

@@ -9,6 +9,7 @@ use crate::app::auth::Caller;
 use hcpki_ca::RegistryError;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::FacilityId;
+use hcpki_ca::registrar::addresses::AddressHolders;
 use hcpki_ca::store::{AllocationRecord, StoreError};
 
 /// Why an allocation was not changed, as far as the operator at the form can fix it.
@@ -60,6 +61,21 @@ pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<All
     caller.may(Action::ListAllocations(&id)).await?;
     existing(state, caller, name, &id).await?;
     state.admin.registrar().allocations(Some(&id)).await.map_err(ApiError::from)
+}
+
+/// Who holds `address` now and which certificates ever carried it (operators and auditors; issue #50 item 5).
+/// The authority audits the lookup, refusals included; a text too long to be an address is refused here.
+pub async fn find(state: &AppState, caller: &Caller, address: &str) -> Result<AddressHolders, ApiError> {
+    let name = "admin.facility.address.find";
+    caller.may(Action::FindAddress).await?;
+    if address.chars().count() > MAX_PREFIX || address.chars().any(char::is_control) {
+        let e = ApiError::bad_request(
+            "invalid address",
+            format!("an address is at most {MAX_PREFIX} characters without control characters: e.g. 2001:db8::7"),
+        );
+        return Err(caller.refuse(name, "-", e).await);
+    }
+    state.admin.registrar().find_address(address, &caller.actor()).await.map_err(ApiError::from)
 }
 
 /// Allocate `prefix` to the facility (operators); an overlap is a 409 naming the holder.
