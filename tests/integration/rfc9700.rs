@@ -22,7 +22,8 @@ const VERIFIER: &str = "rfc9700-verifier-rfc9700-verifier-rfc9700-verifier";
 /// secret for rp1's grant (its id is in every access token as `gid`) is refused and spends nothing. rp1 refreshes;
 /// an attacker holding a copy of the first refresh token presents it: refused, and rp1's grant, the session and
 /// bcl's grant end — rp1's next refresh and access token are dead, bcl's refresh too, bcl gets a logout token,
-/// the browser's session is gone (`prompt=none` → `login_required` with `iss`). Audited: the reuse (`oidc.token`,
+/// the browser's session is gone (the home page sends it to the login page's `ended_token_reused` box, `prompt=none`
+/// → `login_required` with `iss`). Audited: the reuse (`oidc.token`,
 /// denied) and the session's end (`portal.logout`, reason `refresh-token-reused`).
 fn a_replayed_refresh_token_ends_its_family_and_its_session(b: Backend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -58,6 +59,13 @@ fn a_replayed_refresh_token_ends_its_family_and_its_session(b: Backend) {
     let sid = jws_part(other["id_token"].as_str().unwrap(), 1)["sid"].clone();
     let logout = received_logout_token(&p, &receiver.join().unwrap(), "bcl", "ES256");
     assert_eq!(logout["sid"], sid, "{logout}");
+    // The person's next visit says why (Japanese first): not an administrator, the reused credential.
+    let home = p.get("/");
+    assert!(home.status == 303 && home.location.ends_with("/login?problem=ended_token_reused"), "{home:?}");
+    let page = p.get("/login?problem=ended_token_reused");
+    assert!(
+        page.body.contains("data-problem=\"ended_token_reused\"") && page.body.contains("安全のためログアウトしました")
+    );
     let r = p.get(&authorize("rp1", "&prompt=none&state=s9"));
     assert_eq!(param(&r.location, "error").as_deref(), Some("login_required"), "the session survived: {r:?}");
     assert_eq!((param(&r.location, "iss"), param(&r.location, "state")), (Some(p.issuer.clone()), Some("s9".into())));

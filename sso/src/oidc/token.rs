@@ -15,6 +15,7 @@ use super::{Context, GrantData, OAuthError, Provider, random_token};
 use crate::audit::audit;
 use crate::policy::ClientRule;
 use crate::refusals::named;
+use crate::session::REFRESH_REUSED;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
@@ -344,9 +345,6 @@ async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, wha
     )
     .await;
 }
-
-/// The end reason of a session ended because a refresh token of one of its grants was reused (D152).
-pub const REFRESH_REUSED: &str = "refresh-token-reused";
 
 /// A refresh token rotated out came back (RFC 9700 §4.14.2): the thief or the owner holds a copy, and which one
 /// is presenting cannot be told, so the grant (revoked by the exchange) and the sign-in session it belongs to end,
