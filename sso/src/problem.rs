@@ -97,6 +97,9 @@ pub enum Problem {
     EndedTimeout,
     /// An operator or facility administrator ended the session (or disabled the account, retired the facility).
     EndedByAdmin,
+    /// A refresh token a service held for this login was presented after it had been replaced: someone may have
+    /// copied it, so the login ended (RFC 9700 §4.14.2, D152).
+    EndedTokenReused,
 }
 
 /// What would let a refused service open.
@@ -137,6 +140,7 @@ impl Problem {
             Self::EndedCardRemoved => "ended_card_removed",
             Self::EndedTimeout => "ended_timeout",
             Self::EndedByAdmin => "ended_by_admin",
+            Self::EndedTokenReused => "ended_token_reused",
         }
     }
 
@@ -161,6 +165,7 @@ impl Problem {
             "ended_card_removed" => Self::EndedCardRemoved,
             "ended_timeout" => Self::EndedTimeout,
             "ended_by_admin" => Self::EndedByAdmin,
+            "ended_token_reused" => Self::EndedTokenReused,
             _ => return None,
         })
     }

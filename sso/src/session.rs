@@ -365,6 +365,9 @@ impl Sessions {
     }
 }
 
+/// The end reason of a session ended because a refresh token of one of its grants was reused (D152).
+pub const REFRESH_REUSED: &str = "refresh-token-reused";
+
 /// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
@@ -379,6 +382,7 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
             | "facility-retired"
             | "certificate-held"
             | "certificate-revoked" => Some(Problem::EndedByAdmin),
+            REFRESH_REUSED => Some(Problem::EndedTokenReused),
             _ => None,
         };
     }

@@ -112,9 +112,10 @@ pub struct GrantRecord {
 pub enum GrantUse {
     /// Accepted; the grant as it is now.
     Accepted(GrantRecord),
-    /// The grant exists but this secret was already used (or superseded): the grant is now revoked.
+    /// The grant exists but this secret was already used: a code redeemed (or a wrong code), or a refresh token
+    /// the grant rotated out (D152). The grant is now revoked.
     Replayed(GrantRecord),
-    /// No such grant, wrong secret for a grant never used this way, expired, or revoked before.
+    /// No such grant, a refresh secret the grant never had, expired, or revoked before: nothing changed.
     Refused,
 }
 

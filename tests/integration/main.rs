@@ -113,6 +113,7 @@ mod review_identity;
 mod review_portal;
 mod review_sound;
 mod revocation;
+mod rfc9700;
 mod rollover;
 mod scep;
 mod secrets;

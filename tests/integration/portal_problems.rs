@@ -232,8 +232,23 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
         "You were logged out: the session's time ran out",
     );
 
-    // Logged in again (the next one-time code: this one was used); the account disabled by the operator: the
-    // next page names who ended the session.
+    // Logged in again (the next one-time code: this one was used); a service's refresh token of this login comes
+    // back after rotation (D152; the replay itself is `rfc9700::`'s): the session ends with that reason and the
+    // next page says so.
+    password_login_with(&mut s, &login, 1);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sql = format!(
+        "UPDATE portal_sessions SET ended_at = {now}, notified_at = {now}, end_reason = 'refresh-token-reused' \
+         WHERE person_key = 'pwd:alice' AND ended_at IS NULL AND expires_at > {now}"
+    );
+    assert_eq!(p.h.db().execute(&sql), 1, "alice's one live session");
+    let landed = s.browser.goto(&format!("{}/", p.issuer));
+    assert!(landed.ends_with("/login?problem=ended_token_reused"), "{landed}");
+    s.problem("ended_token_reused", "安全のためログアウトしました", "You were logged out for your safety");
+    // That one-time code is spent; rather than wait half a minute for the next, the test lets it be used again.
+    assert_eq!(p.h.db().execute("UPDATE portal_users SET last_totp_step = 0 WHERE username = 'alice'"), 1);
+
+    // Logged in again; the account disabled by the operator: the next page names who ended the session.
     password_login_with(&mut s, &login, 1);
     p.h.ok(&["portal", "user", "disable", "alice"]);
     let landed = s.browser.goto(&format!("{}/", p.issuer));

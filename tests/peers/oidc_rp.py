@@ -15,10 +15,10 @@ logs in through the portal's password + TOTP form (the TOTP code computed here f
 the code flow with PKCE S256 and private_key_jwt (authlib's own client assertion code), validates the ID token
 with authlib against the published JWKS (the registered alg only, iss, aud, exp, nonce, at_hash) and has authlib
 refuse it for another nonce and another algorithm, refuses a reused code, pushes the second authorization
-request (PAR, RFC 9126), calls userinfo with the session's bearer token, introspects, refreshes (the old
-refresh token must then be refused and the grant revoked), revokes, logs out with id_token_hint, and checks
-prompt=none is then login_required. Every token-endpoint, introspection and revocation call is authlib's
-(`fetch_token`, `refresh_token`, `introspect_token`, `revoke_token`) with its registered PrivateKeyJWT.
+request (PAR, RFC 9126), calls userinfo with the session's bearer token, introspects, revokes, refreshes (the
+old refresh token must then be refused, the grant revoked and the session ended: prompt=none is login_required,
+with iss), logs out with id_token_hint, and checks prompt=none is then login_required. Every token-endpoint,
+introspection and revocation call is authlib's (`fetch_token`, `refresh_token`, `introspect_token`, `revoke_token`) with its registered PrivateKeyJWT.
 With --mtls-*: a tls_client_auth client (the facility PC certificate as requests' `cert=` of authlib's
 OAuth2Session, the mTLS endpoint aliases of discovery) gets an access token bound to that certificate
 (RFC 8705): the token's and introspection's cnf.x5t#S256 are the certificate's SHA-256 (computed here),
@@ -386,14 +386,6 @@ def flow(a):
     expect(intro.get("active") is True and intro.get("client_id") == a.client_id, f"introspection: {intro}")
     intro_rt = introspect(client, tokens["refresh_token"])
     expect(intro_rt.get("active") is True, f"refresh token introspection: {intro_rt}")
-    old_rt = tokens["refresh_token"]
-    new = client.refresh_token(token_url, refresh_token=old_rt)
-    expect(new["refresh_token"] != old_rt, "the refresh token was not rotated")
-    reused = refusal("an old refresh token", lambda: client.refresh_token(token_url, refresh_token=old_rt))
-    expect(reused["error"] == "OAuthError" and reused["description"].startswith("invalid_grant"), f"old refresh token: {reused}")
-    intro = introspect(client, new["access_token"])
-    expect(intro == {"active": False}, f"grant not revoked after refresh token reuse: {intro}")
-    seen["refresh_reuse"] = "refused; grant revoked"
 
     # Revocation (RFC 7009).
     client = session()
@@ -406,6 +398,26 @@ def flow(a):
 
     if a.mtls_cert:
         bound_token(a, conf, keyset, browser, claims["sub"])
+
+    # Refresh rotation and reuse detection (RFC 9700 §4.14.2, D152): the rotated-out refresh token presented again
+    # revokes its grant and ends the sign-in session it belongs to (prompt=none then finds none), so it comes last;
+    # the logout below then finds no session and still sends the browser to the post-logout URI.
+    client = session()
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False)
+    tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
+    old_rt = tokens["refresh_token"]
+    new = client.refresh_token(token_url, refresh_token=old_rt)
+    expect(new["refresh_token"] != old_rt, "the refresh token was not rotated")
+    reused = refusal("an old refresh token", lambda: client.refresh_token(token_url, refresh_token=old_rt))
+    expect(reused["error"] == "OAuthError" and reused["description"].startswith("invalid_grant"), f"old refresh token: {reused}")
+    intro = introspect(client, new["access_token"])
+    expect(intro == {"active": False}, f"grant not revoked after refresh token reuse: {intro}")
+    seen["refresh_reuse"] = "refused; grant revoked"
+    url, _ = session().create_authorization_url(conf["authorization_endpoint"], nonce="n", code_verifier=generate_token(64), prompt="none")
+    r = browser.get(url, allow_redirects=False)
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers.get("location", "")).query))
+    expect(q.get("error") == "login_required" and q.get("iss") == conf["issuer"], f"prompt=none after the reuse: {r.status_code} {r.headers}")
+    seen["refresh_reuse"] = "refused; grant revoked; session ended"
 
     # RP-initiated logout, then prompt=none finds no session. authlib has no end-session helper (RP-initiated
     # logout is a browser redirect it leaves to the application), so the browser GETs the URL itself.

@@ -12,14 +12,16 @@
 //   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--exchange-audience CLIENT-ID]
 //   oidc_rp_node.mjs public (the options of flow but --key)
+//   oidc_rp_node.mjs rfc9700 (the options of flow)
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
 // with --key for ES256 or rsa.pem beside it for RS256/PS256), has openid-client validate the ID token (signature
 // against the published JWKS, alg, iss, aud, exp, nonce), refuses a reused code, pushes the second authorization
-// request (PAR, RFC 9126), calls userinfo, introspects (RFC 7662), refreshes (the old refresh token must then be
-// refused and the grant revoked), shows openid-client refusing an ID token for another nonce and another
-// algorithm, revokes (RFC 7009), logs out with id_token_hint and checks prompt=none is then login_required.
+// request (PAR, RFC 9126), calls userinfo, introspects (RFC 7662), shows openid-client refusing an ID token for
+// another nonce and another algorithm, revokes (RFC 7009), refreshes (the old refresh token must then be refused,
+// the grant revoked and the session ended: prompt=none is login_required), logs out with id_token_hint and checks
+// prompt=none is then login_required.
 // With --mtls-*: a tls_client_auth client (openid-client's TlsClientAuth, use_mtls_endpoint_aliases, a
 // customFetch through an undici Agent holding the certificate) gets an access token bound to that certificate
 // (RFC 8705): introspection shows its cnf.x5t#S256, userinfo accepts it over mTLS and refuses it without.
@@ -52,6 +54,12 @@
 // token, a refresh with another key refused, the refresh with the key rotated and bound again, the rotated-out
 // refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo); and a token
 // exchange of its bound token, with its key, refused (issue #42: a public client's client_id is no credential).
+// `rfc9700` (issue #51 item 1, D152) is a confidential client that also knows a second issuer, an attacker's: the
+// mix-up attack (hcpki's answer taken for the attacker's: refused by openid-client for its iss, with no request
+// to the attacker; the answer with iss stripped refused too), the authorization errors (no PKCE, PKCE plain,
+// invalid_scope, access_denied, login_required) each read by openid-client after its iss check and refused at
+// the attacker's configuration, and a refresh-token replay (a made-up secret spends nothing; the rotated-out
+// token ends the grant and the session: the holder's next refresh, its access token and prompt=none all fail).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -240,6 +248,7 @@ async function flow(a) {
   if (a.command === 'iua') return iua(a, config, authorize, fetch);
   if (a.command === 'dpop') return dpop(a, config, authorize, fetch);
   if (a.command === 'public') return nativeApp(a, config, authorize);
+  if (a.command === 'rfc9700') return bcp(a, config, authorize, { auth, fetch, get });
 
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
@@ -287,14 +296,6 @@ async function flow(a) {
   expect(intro.active === true && intro.client_id === a['client-id'], `introspection: ${JSON.stringify(intro)}`);
   intro = await client.tokenIntrospection(config, tokens.refresh_token);
   expect(intro.active === true, `refresh token introspection: ${JSON.stringify(intro)}`);
-  const oldRefresh = tokens.refresh_token;
-  const renewed = await client.refreshTokenGrant(config, oldRefresh);
-  expect(renewed.refresh_token && renewed.refresh_token !== oldRefresh, 'the refresh token was not rotated');
-  const replay = await refusal(client.refreshTokenGrant(config, oldRefresh), 'the rotated-out refresh token');
-  expect(replay.error === 'invalid_grant', `old refresh token: ${replay}`);
-  intro = await client.tokenIntrospection(config, renewed.access_token);
-  expect(intro.active === false, `grant not revoked after refresh token reuse: ${JSON.stringify(intro)}`);
-  seen.refresh_reuse = 'refused; grant revoked';
 
   // openid-client refuses an ID token for another nonce, and one signed with an algorithm it was not told.
   ({ back, checks } = await authorize(config));
@@ -327,6 +328,25 @@ async function flow(a) {
   seen.revocation = 'ok';
 
   if (a['mtls-cert']) await boundToken(a, ca, get, authorize, claims.sub);
+
+  // Refresh rotation and reuse detection (RFC 9700 §4.14.2, D152): the rotated-out refresh token presented again
+  // revokes its grant and ends the sign-in session it belongs to (prompt=none then finds none; openid-client reads
+  // login_required after checking iss), so it comes last; the logout below then finds no session and still sends
+  // the browser to the post-logout URI.
+  ({ back, checks } = await authorize(config));
+  tokens = await client.authorizationCodeGrant(config, back, checks);
+  const oldRefresh = tokens.refresh_token;
+  const renewed = await client.refreshTokenGrant(config, oldRefresh);
+  expect(renewed.refresh_token && renewed.refresh_token !== oldRefresh, 'the refresh token was not rotated');
+  const replay = await refusal(client.refreshTokenGrant(config, oldRefresh), 'the rotated-out refresh token');
+  expect(replay.error === 'invalid_grant', `old refresh token: ${replay}`);
+  intro = await client.tokenIntrospection(config, renewed.access_token);
+  expect(intro.active === false, `grant not revoked after refresh token reuse: ${JSON.stringify(intro)}`);
+  seen.refresh_reuse = 'refused; grant revoked';
+  ({ back, checks } = await authorize(config, { extra: { prompt: 'none' } }));
+  const ended = await refusal(client.authorizationCodeGrant(config, back, checks), 'prompt=none after the reuse');
+  expect(ended.error === 'login_required', `prompt=none after the reuse: ${ended}`);
+  seen.refresh_reuse = 'refused; grant revoked; session ended';
 
   // RP-initiated logout, then prompt=none finds no session: openid-client reads the error off the redirect.
   const logout = client.buildEndSessionUrl(config, {
@@ -512,6 +532,95 @@ async function boundCodes(config, authorize, { handle, other, otherKeys, keys })
   const malformed = await refusal(client.authorizationCodeGrant(config, back, checks), 'a malformed dpop_jkt');
   out.malformed = malformed.error;
   seen.code_binding = out;
+}
+
+// `rfc9700` (issue #51 item 1, D152): what RFC 9700 and RFC 9207 defend against, seen by openid-client.
+async function bcp(a, config, authorize, { auth, fetch, get }) {
+  // Mix-up (RFC 9700 §4.4): the client also signs in at a second issuer, an attacker's. A sign-in it started
+  // there comes back with hcpki's answer (the attacker's authorization endpoint sent the browser on to hcpki);
+  // hcpki names itself in `iss` (RFC 9207), so openid-client, expecting the attacker's issuer for this state,
+  // refuses the response before anything is sent anywhere: the code never reaches the attacker's token endpoint.
+  const evil = 'https://attacker.invalid';
+  const attacker = new client.Configuration(
+    {
+      issuer: evil,
+      authorization_endpoint: `${evil}/authorize`,
+      token_endpoint: `${evil}/token`,
+      authorization_response_iss_parameter_supported: true,
+    },
+    a['client-id'],
+    { redirect_uris: [a['redirect-uri']], id_token_signed_response_alg: a['id-token-alg'] },
+    auth,
+  );
+  // openid-client's error wraps oauth4webapi's, whose message names the check that failed.
+  const why = (e) => `${e.message}: ${e.cause?.message ?? ''}`;
+  let toAttacker = 0;
+  attacker[client.customFetch] = (url, options) => {
+    toAttacker += 1;
+    return fetch(url, options);
+  };
+  const { back, checks } = await authorize(config, { expectLogin: true });
+  expect(back.searchParams.get('iss') === a.issuer, `the code's redirect without hcpki's iss: ${back}`);
+  const mixUp = await refusal(client.authorizationCodeGrant(attacker, back, checks), "hcpki's answer as the attacker's");
+  // The attacker strips iss: openid-client refuses an answer without it from an issuer that announces it.
+  const stripped = new URL(back);
+  stripped.searchParams.delete('iss');
+  const noIss = await refusal(client.authorizationCodeGrant(config, stripped, checks), 'an answer without iss');
+  // At the issuer it names, the same answer is good: the refusals spent nothing.
+  const tokens = await client.authorizationCodeGrant(config, back, checks);
+  seen.mix_up = {
+    attacker: why(mixUp),
+    stripped: why(noIss),
+    requests_to_attacker: toAttacker,
+    then_at_hcpki: Boolean(tokens.id_token),
+  };
+  expect(toAttacker === 0, 'a request went to the attacker');
+
+  // Errors carry iss too (RFC 9207 §2): openid-client reads each error only after checking iss, and refuses it
+  // for iss at the attacker's configuration. A confidential client without PKCE is refused (RFC 9700 §2.1.1).
+  const errors = {};
+  const refusedWith = async (name, params) => {
+    const state = client.randomState();
+    const r = await get(client.buildAuthorizationUrl(config, { redirect_uri: a['redirect-uri'], state, ...params }));
+    const at = new URL(r.headers.get('location') ?? '', a.issuer);
+    expect(at.href.startsWith(a['redirect-uri']), `${name}: not sent back to the client: ${r.status} ${at}`);
+    const read = await refusal(client.authorizationCodeGrant(config, at, { expectedState: state }), name);
+    const asAttacker = await refusal(client.authorizationCodeGrant(attacker, at, { expectedState: state }), name);
+    errors[name] = {
+      error: read.error,
+      error_description: read.error_description,
+      iss: at.searchParams.get('iss'),
+      at_attacker: why(asAttacker),
+    };
+  };
+  const pkce = { code_challenge_method: 'S256', code_challenge: client.randomPKCECodeVerifier() };
+  await refusedWith('no_pkce', { scope: 'openid' });
+  await refusedWith('pkce_plain', { scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' });
+  await refusedWith('invalid_scope', { scope: 'profile', ...pkce });
+  await refusedWith('access_denied', { scope: 'openid', purpose_of_use: 'HPAYMT', ...pkce });
+
+  // Refresh-token replay (RFC 9700 §4.14.2). A made-up secret for the grant (its id is in the access token)
+  // spends nothing. Then the holder refreshes, a thief presents the rotated-out token: refused, and the grant
+  // and the session are ended — the holder's next refresh and access token are dead, prompt=none finds no
+  // session (login_required, read after iss).
+  const gid = jwtPayload(tokens.access_token).gid;
+  const madeUp = await refusal(client.refreshTokenGrant(config, `${gid}.made-up`), 'a made-up refresh secret');
+  const renewed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  expect(renewed.refresh_token !== tokens.refresh_token, 'the refresh token was not rotated');
+  const replay = await refusal(client.refreshTokenGrant(config, tokens.refresh_token), 'the replayed refresh token');
+  const next = await refusal(client.refreshTokenGrant(config, renewed.refresh_token), "the holder's next refresh");
+  const userinfo = await refusal(
+    client.fetchUserInfo(config, renewed.access_token, tokens.claims().sub),
+    'userinfo after the replay',
+  );
+  seen.replay = {
+    made_up: madeUp.error,
+    replayed: { error: replay.error, error_description: replay.error_description },
+    next_refresh: next.error,
+    userinfo: challenge(userinfo),
+  };
+  await refusedWith('login_required', { scope: 'openid', prompt: 'none', ...pkce });
+  seen.errors = errors;
 }
 
 // What a resource's refusal said: the status and its WWW-Authenticate challenge (scheme, error).
@@ -725,7 +834,8 @@ function parsed() {
   });
   const a = { ...DEFAULTS, ...values, command: positionals[0] };
   const problems = [
-    !['flow', 'iua', 'dpop', 'public'].includes(positionals[0]) && 'the commands are flow, iua, dpop and public',
+    !['flow', 'iua', 'dpop', 'public', 'rfc9700'].includes(positionals[0]) &&
+      'the commands are flow, iua, dpop, public and rfc9700',
     ...REQUIRED.filter((o) => !a[o]).map((o) => `--${o} is missing`),
     // Every client but a public one signs its assertions with --key.
     a.command !== 'public' && !a.key && '--key is missing',

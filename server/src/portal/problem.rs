@@ -47,6 +47,7 @@ impl ProblemBox for Problem {
             Self::EndedCardRemoved => M::EndedCardRemoved,
             Self::EndedTimeout => M::EndedTimeout,
             Self::EndedByAdmin => M::EndedByAdmin,
+            Self::EndedTokenReused => M::EndedTokenReused,
         };
         m.text(lang)
     }
@@ -119,13 +120,16 @@ fn advice(problem: &Problem) -> Vec<M> {
         Problem::EndedCardRemoved => vec![M::EndedCardRemovedDo],
         Problem::EndedTimeout => vec![M::EndedTimeoutDo],
         Problem::EndedByAdmin => vec![M::EndedByAdminDo],
+        Problem::EndedTokenReused => vec![M::EndedTokenReusedDo],
     }
 }
 
 /// The box's classes in the shared stylesheet: a refusal is an error; a session that ended is a notice.
 fn style(problem: &Problem) -> &'static str {
     match problem {
-        Problem::EndedCardRemoved | Problem::EndedTimeout | Problem::EndedByAdmin => "problem notice warn",
+        Problem::EndedCardRemoved | Problem::EndedTimeout | Problem::EndedByAdmin | Problem::EndedTokenReused => {
+            "problem notice warn"
+        }
         _ => "problem error",
     }
 }

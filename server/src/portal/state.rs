@@ -111,18 +111,6 @@ impl PortalState {
 
     /// What follows every session end: grants revoked, back-channel logout, audit.
     pub(super) async fn after_session_end(&self, s: &Session, why: &str) {
-        oidc::backchannel::session_ended(&self.oidc, &s.id_hash).await;
-        let (actor, detail) =
-            (format!("portal:{}", s.person_key), json!({ "reason": why, "session": oidc::sid(&s.id_hash) }));
-        audit(
-            self.store.as_ref(),
-            self.clock.now_unix_ms(),
-            &actor,
-            "portal.logout",
-            &s.person_key,
-            Outcome::Ok,
-            detail,
-        )
-        .await;
+        oidc::backchannel::session_ended_audited(&self.oidc, &s.person_key, &s.id_hash, why).await;
     }
 }

@@ -23,6 +23,24 @@ pub async fn session_ended(provider: &Provider, session_hash: &str) {
     notify(provider, grants).await;
 }
 
+/// What follows every session end: the session's grants revoked, back-channel logout, and the `portal.logout`
+/// entry naming `why` (the session of `person_key` whose id hash is `session_hash`).
+pub async fn session_ended_audited(provider: &Provider, person_key: &str, session_hash: &str, why: &str) {
+    session_ended(provider, session_hash).await;
+    let (actor, detail) =
+        (format!("portal:{person_key}"), json!({ "reason": why, "session": super::sid(session_hash) }));
+    crate::audit::audit(
+        provider.store.as_ref(),
+        provider.clock.now_unix_ms(),
+        &actor,
+        "portal.logout",
+        person_key,
+        hcpki_ca::audit::Outcome::Ok,
+        detail,
+    )
+    .await;
+}
+
 /// Send a logout token to every client with a registered `backchannel_logout_uri` among `grants`' clients
 /// (grants of one ended session, already revoked).
 pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecord>) {

@@ -91,6 +91,10 @@ pub enum Refusal {
         grant: Box<GrantRecord>,
         /// What was reused.
         what: &'static str,
+        /// A refresh token the grant rotated out came back (RFC 9700 §4.14.2): someone kept a copy, so the
+        /// session the grant belongs to ends too (D152). A code's replay only revokes its grant: a browser that
+        /// reloads the redirect presents its code twice without anything being stolen.
+        ends_session: bool,
         /// The answer.
         error: OAuthError,
     },
@@ -301,12 +305,16 @@ fn outcome(exchange: &Exchange, checked: Result<Option<GrantData>, OAuthError>, 
         Some(GrantUse::Replayed(grant)) if code => Err(Refusal::Replayed {
             grant: Box::new(grant),
             what: "authorization code reused",
+            ends_session: false,
             error: OAuthError::invalid_grant("the code was already used: every token issued from it is revoked"),
         }),
         Some(GrantUse::Replayed(grant)) => Err(Refusal::Replayed {
             grant: Box::new(grant),
             what: "refresh token reused after rotation",
-            error: OAuthError::invalid_grant("refresh token already used: the grant is revoked, log in again"),
+            ends_session: true,
+            error: OAuthError::invalid_grant(
+                "refresh token already used (rotated out): the grant and its sign-in session are ended, log in again",
+            ),
         }),
         Some(GrantUse::Refused) if code => {
             Err(Refusal::Refused(OAuthError::invalid_grant("the code is unknown, expired or revoked")))

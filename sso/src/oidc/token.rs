@@ -15,6 +15,7 @@ use super::{Context, GrantData, OAuthError, Provider, random_token};
 use crate::audit::audit;
 use crate::policy::ClientRule;
 use crate::refusals::named;
+use crate::session::REFRESH_REUSED;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
@@ -262,8 +263,11 @@ pub async fn token(
             return Err(super::refused::client(ctx.refusals, TOKEN.path, &call.credentials, e).await);
         }
         Err(Refusal::DpopReplayed) => return Err(refused(ctx, &client, &call, DpopError::Replayed.oauth()).await),
-        Err(Refusal::Replayed { grant, what, error }) => {
+        Err(Refusal::Replayed { grant, what, ends_session, error }) => {
             replayed(provider, &client, &grant, what).await;
+            if ends_session {
+                end_family_session(provider, &grant, now).await;
+            }
             return Err(error);
         }
         Err(Refusal::Refused(e)) => return Err(refused(ctx, &client, &call, e).await),
@@ -340,6 +344,22 @@ async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, wha
         detail,
     )
     .await;
+}
+
+/// A refresh token rotated out came back (RFC 9700 §4.14.2): the thief or the owner holds a copy, and which one
+/// is presenting cannot be told, so the grant (revoked by the exchange) and the sign-in session it belongs to end,
+/// with every other grant of that session (back-channel logout to their clients), audited as `portal.logout` with
+/// [`REFRESH_REUSED`]. A session that had ended already still has its grants revoked.
+async fn end_family_session(provider: &Provider, grant: &GrantRecord, now: i64) {
+    let at = hcpki_pkix::time::UnixTime::from_secs(now);
+    match provider.store.portal_end_session(&grant.session_hash, REFRESH_REUSED, at).await {
+        Ok(Some(ended)) => {
+            super::backchannel::session_ended_audited(provider, &ended.person_key, &ended.id_hash, REFRESH_REUSED)
+                .await;
+        }
+        Ok(None) => super::backchannel::session_ended(provider, &grant.session_hash).await,
+        Err(e) => tracing::error!(error = %e, grant = %grant.id, "cannot end the session of a reused refresh token"),
+    }
 }
 
 /// An RFC 9068 access token.

@@ -210,16 +210,44 @@ macro_rules! oidc_store {
                     for _ in split.rotate.len()..rows {
                         query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>);
                     }
-                    accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
+                    let rotated = sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
+                    // The refresh tokens the rotations spent, recorded before the misses are judged: one presented
+                    // again (later in this batch or any time after) is then known as a reuse.
+                    let spent: Vec<(&str, &str)> = split
+                        .rotate
+                        .iter()
+                        .filter_map(|(_, op)| match op {
+                            GrantOp::Rotate { id, old_hash, .. } if rotated.contains_key(id.as_str()) => {
+                                Some((id.as_str(), old_hash.as_str()))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    if !spent.is_empty() {
+                        let rows = sso::padded(spent.len());
+                        let mut query =
+                            sqlx::query::<$db>(sqlx::AssertSqlSafe(sso::insert_spent(rows))).persistent(true);
+                        for (id, hash) in &spent {
+                            query = query.bind(*id).bind(*hash);
+                        }
+                        for _ in spent.len()..rows {
+                            query = query.bind(None::<&str>).bind(None::<&str>);
+                        }
+                        query.bind(now).execute(&mut *tx).await.map_err(Self::err)?;
+                    }
+                    accepted.extend(rotated);
                 }
                 let mut outcomes: Vec<TokenWritten> = fresh
                     .iter()
                     .map(|&[once_fresh, dpop_fresh]| TokenWritten { once_fresh, dpop_fresh, grant: None })
                     .collect();
                 // The bulk ops that matched, then every other op in order: a miss (or a later op on a grant the
-                // batch already used) is the replay of a spent secret or a guess at a live grant, and revokes
-                // the grant (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14.2); a grant revoked or unknown
-                // already is simply refused.
+                // batch already used) of a code is its replay or a guess at a live grant, and revokes the grant
+                // (RFC 6749 §4.1.2); a miss of a refresh token revokes it only when the token is one the grant
+                // rotated out (RFC 9700 §4.14.2: a reuse, someone kept a copy), while a secret the grant never
+                // had is only refused: the grant id is no secret (access tokens carry it as `gid`), and a made-up
+                // secret must not let anyone end another's grant (D152). A grant revoked or unknown already is
+                // simply refused.
                 let mut misses = Vec::new();
                 for (i, op) in split.redeem.iter().chain(&split.rotate) {
                     let id = match op {
@@ -233,11 +261,25 @@ macro_rules! oidc_store {
                 misses.extend(split.later.iter().map(|(i, _)| *i));
                 misses.sort_unstable();
                 for i in misses {
-                    let Some(GrantOp::Redeem { id, .. } | GrantOp::Rotate { id, .. }) =
+                    let Some(op @ (GrantOp::Redeem { id, .. } | GrantOp::Rotate { id, .. })) =
                         writes.get(i).and_then(|w| w.op.as_ref())
                     else {
                         continue;
                     };
+                    if let GrantOp::Rotate { old_hash, .. } = op {
+                        let spent = sqlx::query_scalar::<$db, String>(sso::SPENT_REFRESH)
+                            .bind(id)
+                            .bind(old_hash)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(Self::err)?;
+                        if spent.is_none() {
+                            if let Some(out) = outcomes.get_mut(i) {
+                                out.grant = Some(GrantUse::Refused);
+                            }
+                            continue;
+                        }
+                    }
                     let revoked = sqlx::query_as::<$db, sso::GrantRow>(sso::REVOKE_GRANT)
                         .bind(id)
                         .fetch_optional(&mut *tx)

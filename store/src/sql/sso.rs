@@ -162,6 +162,21 @@ pub(super) fn redeem_codes(n: usize) -> String {
     )
 }
 
+/// Record the refresh tokens `n` accepted rotations spent (binds per row: grant id, old hash, all NULL for padding;
+/// then now), so that one presented again is known as a reuse (migration 0037, D152).
+pub(super) fn insert_spent(n: usize) -> String {
+    format!(
+        "INSERT INTO oidc_refresh_spent (grant_id, hash, spent_at) \
+         SELECT column1, column2, ${} FROM (VALUES {}) AS v WHERE column1 IS NOT NULL \
+         ON CONFLICT (grant_id, hash) DO NOTHING",
+        n * 2 + 1,
+        value_rows(n, 2)
+    )
+}
+
+/// Whether grant `$1` once had the refresh token whose hash is `$2` (a rotation spent it).
+pub(super) const SPENT_REFRESH: &str = "SELECT grant_id FROM oidc_refresh_spent WHERE grant_id = $1 AND hash = $2";
+
 /// Rotate `n` distinct active grants' refresh tokens (binds per row: id, old_hash, new_hash, all NULL for
 /// padding; then now).
 pub(super) fn rotate_refreshes(n: usize) -> String {

@@ -1121,8 +1121,8 @@ async fn single_use_values_are_stored_once_on_any_replica(db: TestDb) {
 
 /// The token endpoint's batch (one transaction, bulk statements) gives each request what it would have got had
 /// they run one after another: a jti seen twice is a replay whose op is not applied; a second use of a code or
-/// of a rotated refresh token revokes the grant, and so does a wrong secret or an expired code (as one at a
-/// time did); an unknown grant is refused.
+/// of a rotated refresh token revokes the grant, and so does a wrong or an expired code (as one at a time did);
+/// an unknown grant, or a refresh secret a grant never had, is refused (D152).
 async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     use crate::{GrantOp, GrantRecord, GrantUse, OnceRecord, TokenWrite};
     let s = &*db.store;
@@ -1243,6 +1243,20 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     let h = s.oidc_grant("h").await.unwrap().unwrap();
     assert_eq!((h.state.as_str(), h.refresh_hash.as_deref()), ("active", Some("rh2")));
+    // D152: a secret grant g never had is refused and leaves it alone (the grant id is no secret); its refresh
+    // token of two rotations ago is a reuse, in a later batch, and revokes it.
+    let one = |op| async move {
+        let out = s.oidc_token_writes(&[TokenWrite { once: None, dpop: None, op }], UnixTime::from_secs(now)).await;
+        out.unwrap().remove(0).grant
+    };
+    assert_eq!(one(rotate("g", "made-up", "x")).await, Some(GrantUse::Refused));
+    assert_eq!(s.oidc_grant("g").await.unwrap().unwrap().refresh_hash.as_deref(), Some("rg2"), "untouched");
+    assert!(matches!(one(rotate("g", "rg0", "y")).await, Some(GrantUse::Replayed(_))));
+    assert_eq!(s.oidc_grant("g").await.unwrap().unwrap().state, "revoked");
+    assert_eq!(one(rotate("g", "rg2", "z")).await, Some(GrantUse::Refused), "the family is dead: its newest too");
+    // The spent tokens go with their grant when the sweep deletes it.
+    s.portal_sweep(UnixTime::from_secs(now + 10_000), 0, 100).await.unwrap();
+    assert_eq!(one(rotate("g", "rg0", "w")).await, Some(GrantUse::Refused));
 }
 
 /// A token request with a client assertion and a DPoP proof records both jtis in the batch's transaction, and

@@ -43,8 +43,10 @@ pub trait Oidc: Send + Sync {
     /// The token endpoint's writes for a batch of requests, in one transaction (one durable commit for all: the
     /// endpoint group-commits them, D28 addendum), one [`TokenWritten`] per write, as if applied in order.
     /// Each write's single-use value is recorded first; a value taken already (also by an earlier write of the
-    /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token already
-    /// rotated revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
+    /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token the grant
+    /// rotated out revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
+    /// Each accepted rotation records the token it spent; a refresh secret the grant never had is only refused
+    /// ([`GrantUse::Refused`], D152).
     async fn oidc_token_writes(&self, writes: &[TokenWrite], now: UnixTime) -> Result<Vec<TokenWritten>, StoreError>;
 
     /// Revoke one grant; the grant if it was not revoked already.

@@ -39,6 +39,7 @@ fn every() -> Vec<Problem> {
         Problem::EndedCardRemoved,
         Problem::EndedTimeout,
         Problem::EndedByAdmin,
+        Problem::EndedTokenReused,
     ]
 }
 
@@ -69,7 +70,7 @@ fn codes_are_distinct_and_snake_case() {
     let mut sorted = codes.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), 23, "{codes:?}");
+    assert_eq!(sorted.len(), 24, "{codes:?}");
     assert!(codes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')), "{codes:?}");
 }
 

@@ -115,4 +115,7 @@ hcpki_html::messages! {
     EndedByAdmin => "管理者によってログアウトされました", "An administrator ended your session";
     EndedByAdminDo => "運用者または施設の管理者が、このログインを終了しました。続けるにはもう一度ログインしてください。ログインできない場合は、施設の管理者に理由を問い合わせてください。",
         "The portal's operator or your facility's administrator ended this login. Log in again to continue; if you cannot, ask your facility's administrator why.";
+    EndedTokenReused => "安全のためログアウトしました", "You were logged out for your safety";
+    EndedTokenReusedDo => "サービスに渡したログインの情報 (リフレッシュトークン) が、更新された後にもう一度使われました。第三者に写し取られたおそれがあるため、このログインと、これで開いていたサービスを終了しました。続けるにはもう一度ログインしてください。繰り返し起きる場合は、施設の管理者に連絡してください。",
+        "A sign-in credential a service held for you (its refresh token) was used again after it had been replaced. Someone may have copied it, so this login and the services it opened were ended. Log in again to continue; if it happens again, tell your facility's administrator.";
 }
