@@ -243,3 +243,55 @@ impl Generations {
         generation == self.current || self.previous == Some(generation)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollover(ca: CaName, generation: u32, state: RolloverState) -> RolloverRecord {
+        RolloverRecord {
+            ca,
+            generation,
+            state,
+            key_uri: String::new(),
+            cert_der: Vec::new(),
+            old_key_uri: String::new(),
+            old_cert_der: Vec::new(),
+            started_at: 0,
+            started_by: String::new(),
+            switched_at: None,
+            ended_at: None,
+            ended_by: None,
+            compromised: false,
+        }
+    }
+
+    #[test]
+    fn generations_follow_switches_and_skip_aborted_numbers() {
+        use RolloverState::*;
+        let (pc, router, server) = (CaName::Pc, CaName::Router, CaName::Server);
+        let cases: [(&[RolloverRecord], CaName, Generations); 6] = [
+            (&[], pc, Generations::FIRST),
+            (&[rollover(pc, 2, Published)], pc, Generations::FIRST),
+            (&[rollover(pc, 2, Switched)], pc, Generations { current: 2, previous: Some(1) }),
+            (&[rollover(pc, 2, Retired)], pc, Generations { current: 2, previous: None }),
+            // An aborted generation 2: generation 3 replaced generation 1.
+            (
+                &[rollover(router, 2, Aborted), rollover(router, 3, Switched)],
+                router,
+                Generations { current: 3, previous: Some(1) },
+            ),
+            (
+                &[rollover(server, 2, Retired), rollover(server, 3, Switched), rollover(pc, 2, Switched)],
+                server,
+                Generations { current: 3, previous: Some(2) },
+            ),
+        ];
+        for (records, ca, want) in cases {
+            let got = Generations::of_all(records).get(&ca).copied().unwrap_or(Generations::FIRST);
+            assert_eq!(got, want, "{records:?}");
+            assert!(got.serves(got.current) && got.previous.is_none_or(|p| got.serves(p)));
+            assert!(!got.serves(got.current + 1));
+        }
+    }
+}
