@@ -6,7 +6,8 @@
 //! SCEP RA is renewed under the new one; after the switch each generation answers for its own certificates (D151):
 //! a revoked and a good certificate of each are checked by OpenSSL (`verify -crl_check` with the CRL their CRL
 //! distribution point names, fetched from the server; `ocsp` with their own issuer, whose responder must be one
-//! that issuer certified), and `status` lists both generations' CRLs; the admin API reads and steps the same
+//! that issuer certified), `status` lists both generations' CRLs, `hcpki crl --generation 1` signs the old one's
+//! with the old key until retirement and refuses it after; the admin API reads and steps the same
 //! rollover; and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
@@ -147,9 +148,19 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let held = h.fails(&["ca", "rollover", "pc", "retire"]);
     assert!(held.contains("still valid on the pc CA's old generation") && held.contains("--compromised"), "{held}");
     assert_eq!(status_json(&h)["rollover"]["state"], "switched");
-    // Declared compromised: retired at once, the old CA certificate revoked.
+    // The CLI signs the previous generation's CRL too, with the old key (OpenSSL verifies it with the old CA).
+    let old_crl = h.path("pc-g1-cli.crl");
+    h.ok(&["crl", "--ca", "pc", "--generation", "1", "--pem", "--out", path(&old_crl)]);
+    let mut check = Command::new("openssl");
+    check.args(["crl", "-noout", "-text", "-CAfile"]).arg(&old_ca).arg("-in").arg(&old_crl);
+    let text = describe(&run_ok(&mut check)).to_ascii_lowercase();
+    assert!(text.contains("verify ok") && text.contains(&serial_of(&old_gone)), "{text}");
+    assert!(!text.contains(&serial_of(&new_gone)), "the old generation's CRL lists a new one's: {text}");
+    // Declared compromised: retired at once, the old CA certificate revoked; its CRL is no longer served.
     h.ok(&["ca", "rollover", "pc", "retire", "--compromised"]);
     assert_eq!(status_json(&h)["rollover"]["state"], "retired");
+    let retired = h.fails(&["crl", "--ca", "pc", "--generation", "1"]);
+    assert!(retired.contains("generation 1 has no CRL here"), "{retired}");
 
     let actions: Vec<(String, String)> = h
         .audit_entries()
