@@ -134,6 +134,9 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         "{r:?}"
     );
     assert!(r.json["old_holders"].as_array().unwrap().iter().any(|f| f["facility"] == id.as_str()), "{r:?}");
+    let generations: Vec<&serde_json::Value> =
+        r.json["crls"].as_array().unwrap().iter().map(|c| &c["generation"]).collect();
+    assert_eq!(generations, [2, 1], "both generations' CRLs, the issuing one first: {r:?}");
     assert_eq!(api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &erin).status, 403);
     let r = api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &carol);
     assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("cannot be aborted"), "{r:?}");
