@@ -31,7 +31,7 @@ use x509_cert::Certificate;
 pub use crate::error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use crate::request::IssueRequest;
 pub use hcpki_model::CaName;
-pub use rollover::{RolloverError, RolloverOptions, RolloverStatus};
+pub use rollover::{GenerationCrl, RolloverError, RolloverOptions, RolloverStatus};
 
 /// Default key algorithm of a CA: RSA for the root and router CA (every IKE stack
 /// verifies RSA chains; some older routers verify nothing else), P-256 for
@@ -222,8 +222,8 @@ impl Authority {
         if records.is_empty() {
             return Err(AuthorityError::NotInitialized);
         }
-        let rollovers = store.rollovers().await?.into_iter().filter(|r| r.state.is_open()).map(|r| (r.ca, r)).collect();
-        Ok(Self::assemble(store, Hierarchy::new(records, rollovers, keys, settings, clock)))
+        let rollovers = store.rollovers().await?;
+        Ok(Self::assemble(store, Hierarchy::new(records, &rollovers, keys, settings, clock)))
     }
 
     /// The parts over `hierarchy`, each given the store areas it uses.
@@ -426,6 +426,8 @@ async fn issue_ca_cert(
         requested_by: actor.as_str().to_owned(),
         crl_shard: None,
         replaces: None,
+        // The root has one generation: its rollover is refused (D145).
+        generation: 1,
     };
     store.record_intent(&intent, clock.now()).await?;
     let serial = linted.stored_serial();

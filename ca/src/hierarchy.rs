@@ -33,26 +33,48 @@ pub struct Hierarchy {
     records: BTreeMap<CaName, AuthorityRecord>,
     /// Each CA's rollover under way (D145): the generation served beside the one in `records`.
     rollovers: BTreeMap<CaName, RolloverRecord>,
+    /// Each rolled-over CA's generations in service (D151); a CA missing here is at generation 1 alone.
+    generations: BTreeMap<CaName, Generations>,
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
+    /// The previous generations opened (their CRLs are signed with their own keys, D151).
+    open_previous: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
     /// Where every part of the authority reads the time: the system clock unless a test fixes it.
     clock: Arc<dyn Clock>,
 }
 
 impl Hierarchy {
     /// The hierarchy of `records` (the store's), its keys found through `keys`.
+    /// `rollovers` is every rollover the store recorded: the open ones are served, all of them say which
+    /// generation of each CA issues.
     pub(crate) fn new(
         records: BTreeMap<CaName, AuthorityRecord>,
-        rollovers: BTreeMap<CaName, RolloverRecord>,
+        rollovers: &[RolloverRecord],
         keys: KeyContext,
         settings: ProfileSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { settings, keys, records, rollovers, open: Mutex::new(BTreeMap::new()), clock }
+        let generations = Generations::of_all(rollovers);
+        let rollovers = rollovers.iter().filter(|r| r.state.is_open()).map(|r| (r.ca, r.clone())).collect();
+        Self::assembled(records, rollovers, generations, keys, settings, clock)
+    }
+
+    fn assembled(
+        records: BTreeMap<CaName, AuthorityRecord>,
+        rollovers: BTreeMap<CaName, RolloverRecord>,
+        generations: BTreeMap<CaName, Generations>,
+        keys: KeyContext,
+        settings: ProfileSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let (open, open_previous) = (Mutex::new(BTreeMap::new()), Mutex::new(BTreeMap::new()));
+        Self { settings, keys, records, rollovers, generations, open, open_previous, clock }
     }
 
     /// The same hierarchy reading the time from `clock`; its keys are opened again on first use.
     pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
-        Self::new(self.records.clone(), self.rollovers.clone(), self.keys.clone(), self.settings.clone(), clock)
+        let (records, rollovers, generations) =
+            (self.records.clone(), self.rollovers.clone(), self.generations.clone());
+        Self::assembled(records, rollovers, generations, self.keys.clone(), self.settings.clone(), clock)
     }
 
     /// The clock every part reads.
@@ -118,26 +140,158 @@ impl Hierarchy {
         self.rollovers.get(&ca).filter(|r| r.state == RolloverState::Published).map(|r| r.cert_der.as_slice())
     }
 
+    /// The CA's generations in service: the one that issues and, after a rollover's switch until its
+    /// retirement, the one it replaced (D151).
+    pub fn generations(&self, ca: CaName) -> Generations {
+        self.generations.get(&ca).copied().unwrap_or(Generations::FIRST)
+    }
+
+    /// The certificate (DER) of a CA's generation in service (D151): the one that issues, or the previous one a
+    /// switched rollover keeps.
+    pub fn generation_certificate(&self, ca: CaName, generation: u32) -> Option<&[u8]> {
+        let served = self.generations(ca);
+        if generation == served.current {
+            return self.ca_certificate(ca).ok();
+        }
+        self.rollovers.get(&ca).filter(|_| served.previous == Some(generation)).map(|r| r.old_cert_der.as_slice())
+    }
+
     /// A CA with its key opened (once; later calls share it), checked to match its certificate.
     pub(crate) fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
+        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
+        Self::open_once(&self.open, ca, &record.cert_der, &record.key_uri, &self.keys)
+    }
+
+    /// Generation `generation` of a CA with its key opened: the one that issues, or the previous one a switched
+    /// rollover keeps in service (it signs its own certificates' CRL, D151). Another generation is
+    /// [`SigningError::MissingCa`]: callers check [`Hierarchy::generations`] first.
+    pub(crate) fn open_generation(&self, ca: CaName, generation: u32) -> Result<Arc<OpenCa>, SigningError> {
+        let served = self.generations(ca);
+        if generation == served.current {
+            return self.open_ca(ca);
+        }
+        match self.rollovers.get(&ca) {
+            Some(r) if served.previous == Some(generation) => {
+                Self::open_once(&self.open_previous, ca, &r.old_cert_der, &r.old_key_uri, &self.keys)
+            }
+            _ => Err(SigningError::MissingCa(ca)),
+        }
+    }
+
+    /// The CA opened from `cert_der` and `key_uri` into `cache` once; later calls share it.
+    fn open_once(
+        cache: &Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
+        ca: CaName,
+        cert_der: &[u8],
+        key_uri: &str,
+        keys: &KeyContext,
+    ) -> Result<Arc<OpenCa>, SigningError> {
         // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
         // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
         // `hcpki init` for a fault that was not theirs.
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(o) = open.get(&ca) {
             return Ok(o.clone());
         }
-        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
-        let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
+        let certificate = Certificate::from_der(cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
         let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
         let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
         let not_after = hcpki_pkix::time::unix(&certificate.tbs_certificate().validity().not_after);
-        let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
+        let key = keys::open(&KeyUri::from_str(key_uri)?, keys)?;
         if key.public_key() != &spki {
             return Err(SigningError::KeyMismatch(ca));
         }
         let o = Arc::new(OpenCa { certificate, spki, not_after, key });
         open.insert(ca, o.clone());
         Ok(o)
+    }
+}
+
+/// A CA's generations in service (D151): `init` made generation 1; each rollover's switch makes its generation
+/// the one that issues, and the generation it replaced stays in service (its CRL signed with its own key) until
+/// the rollover is retired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generations {
+    /// The generation that issues.
+    pub current: u32,
+    /// The generation a switched rollover replaced, still answered for.
+    pub previous: Option<u32>,
+}
+
+impl Generations {
+    /// A CA never rolled over.
+    pub const FIRST: Self = Self { current: 1, previous: None };
+
+    /// Each CA's generations by its recorded rollovers: the latest switched or retired one issues; an open,
+    /// switched rollover keeps the generation that issued before it (an aborted rollover's number is skipped).
+    pub fn of_all(rollovers: &[RolloverRecord]) -> BTreeMap<CaName, Self> {
+        let issued = |r: &&RolloverRecord| matches!(r.state, RolloverState::Switched | RolloverState::Retired);
+        let mut out = BTreeMap::new();
+        for ca in rollovers.iter().map(|r| r.ca) {
+            let of_ca = || rollovers.iter().filter(move |r| r.ca == ca).filter(issued);
+            let current = of_ca().map(|r| r.generation).max().unwrap_or(1);
+            let previous = of_ca()
+                .find(|r| r.state == RolloverState::Switched)
+                .map(|open| of_ca().map(|r| r.generation).filter(|g| *g < open.generation).max().unwrap_or(1));
+            out.insert(ca, Self { current, previous });
+        }
+        out
+    }
+
+    /// Whether generation `generation` is in service.
+    pub fn serves(self, generation: u32) -> bool {
+        generation == self.current || self.previous == Some(generation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollover(ca: CaName, generation: u32, state: RolloverState) -> RolloverRecord {
+        RolloverRecord {
+            ca,
+            generation,
+            state,
+            key_uri: String::new(),
+            cert_der: Vec::new(),
+            old_key_uri: String::new(),
+            old_cert_der: Vec::new(),
+            started_at: 0,
+            started_by: String::new(),
+            switched_at: None,
+            ended_at: None,
+            ended_by: None,
+            compromised: false,
+        }
+    }
+
+    #[test]
+    fn generations_follow_switches_and_skip_aborted_numbers() {
+        use RolloverState::*;
+        let (pc, router, server) = (CaName::Pc, CaName::Router, CaName::Server);
+        let cases: [(&[RolloverRecord], CaName, Generations); 6] = [
+            (&[], pc, Generations::FIRST),
+            (&[rollover(pc, 2, Published)], pc, Generations::FIRST),
+            (&[rollover(pc, 2, Switched)], pc, Generations { current: 2, previous: Some(1) }),
+            (&[rollover(pc, 2, Retired)], pc, Generations { current: 2, previous: None }),
+            // An aborted generation 2: generation 3 replaced generation 1.
+            (
+                &[rollover(router, 2, Aborted), rollover(router, 3, Switched)],
+                router,
+                Generations { current: 3, previous: Some(1) },
+            ),
+            (
+                &[rollover(server, 2, Retired), rollover(server, 3, Switched), rollover(pc, 2, Switched)],
+                server,
+                Generations { current: 3, previous: Some(2) },
+            ),
+        ];
+        for (records, ca, want) in cases {
+            let got = Generations::of_all(records).get(&ca).copied().unwrap_or(Generations::FIRST);
+            assert_eq!(got, want, "{records:?}");
+            assert!(got.serves(got.current) && got.previous.is_none_or(|p| got.serves(p)));
+            assert!(!got.serves(got.current + 1));
+        }
     }
 }

@@ -129,12 +129,40 @@ impl Pipeline {
         self.issue_batch(&jobs).await
     }
 
+    /// Issue an OCSP responder certificate under generation `generation` of the CA it serves, which may be the
+    /// previous one a switched rollover keeps in service: each generation's answers are signed by a responder
+    /// that generation certified (D151). Other profiles are issued by the generation that issues, only.
+    pub async fn issue_in_generation(
+        &self,
+        request: &IssueRequest,
+        generation: u32,
+        actor: &Actor,
+    ) -> Result<(Issued, CertificateRecord), SigningError> {
+        let ca = request.ocsp_for.ok_or(SigningError::OcspCaRequired)?;
+        let served = self.hierarchy.generations(ca);
+        if !served.serves(generation) || (request.profile != ProfileKind::Ocsp && generation != served.current) {
+            return Err(SigningError::Generation { ca, generation, current: served.current });
+        }
+        let jobs: [BatchItem<'_>; 1] = [(request, actor, None)];
+        self.issue_batch_in(&jobs, Some(generation)).await.pop().unwrap_or(Err(SigningError::Batch("no result".into())))
+    }
+
     /// The pipeline behind [`Pipeline::issue_many`] and the group-commit queue: each request with the actor
     /// it is issued for (intent, audit entries and refusals name that actor), and the certificate it succeeds
     /// when it is a re-issue.
     pub(crate) async fn issue_batch(
         &self,
         jobs: &[BatchItem<'_>],
+    ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
+        self.issue_batch_in(jobs, None).await
+    }
+
+    /// [`Pipeline::issue_batch`] by the CA generation `generation` (checked by the caller), or by the one that
+    /// issues.
+    async fn issue_batch_in(
+        &self,
+        jobs: &[BatchItem<'_>],
+        generation: Option<u32>,
     ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
         // The stop switch (D135): the one place every front end's issuance passes, so none can go around it.
         if let Some(refused) = self.refuse_while_halted(jobs).await {
@@ -161,7 +189,7 @@ impl Pipeline {
             let planned = csr.map_err(SigningError::from).and_then(|csr| {
                 let (request, actor, replaces) =
                     jobs.get(i).ok_or_else(|| SigningError::Batch("request index".into()))?;
-                let mut plan = self.plan(request, csr, &facilities)?;
+                let mut plan = self.plan(request, csr, &facilities, generation)?;
                 plan.replaces = replaces.cloned();
                 Ok(Planned { index: i, plan, actor })
             });
@@ -340,6 +368,7 @@ impl Pipeline {
         request: &IssueRequest,
         csr: CertificationRequest,
         facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
+        generation: Option<u32>,
     ) -> Result<Plan, SigningError> {
         let (facility, allocations) = match &request.facility {
             Some(id) => {
@@ -373,14 +402,19 @@ impl Pipeline {
                 ocsp_for: request.ocsp_for.map(|c| c.as_str().to_owned()),
             },
         )?;
-        let open = self.hierarchy.open_ca(ca)?;
+        let generation = generation.unwrap_or(self.hierarchy.generations(ca).current);
+        let open = self.hierarchy.open_generation(ca, generation)?;
         let key_id = profile::key_identifier(&open.spki);
         let ctx = IssuerContext {
             ca_name: ca.as_str(),
             subject: open.certificate.tbs_certificate().subject(),
             key_id: &key_id,
         };
-        let template = profile::template(&spec, settings, names, csr.public_key(), &ctx)?;
+        let mut template = profile::template(&spec, settings, names, csr.public_key(), &ctx)?;
+        // A later generation's certificates point at its own CRL (D151); the first generation's URL is the CA's.
+        if generation > 1 && template.has_crl_distribution_point() {
+            template.set_crl_url(&settings.crl_url(&CrlScope::of_generation(ca, generation, None).name()))?;
+        }
         // Only the PC CA partitions its CRL (the router CA's must stay whole for IKE stacks), and only
         // certificates that name a CRL at all go into a shard.
         let crl_shards = if ca == CaName::Pc && template.has_crl_distribution_point() {
@@ -398,6 +432,7 @@ impl Pipeline {
             facility: facility.map(|f| f.id),
             not_after_limit: request.not_after.map_or(open.not_after, |t| t.min(open.not_after)),
             open,
+            generation,
             crl_shards,
             replaces: None,
         })
@@ -410,6 +445,8 @@ struct Plan {
     profile: ProfileKind,
     ca: CaName,
     open: Arc<OpenCa>,
+    /// The generation of `open` (D151).
+    generation: u32,
     template: profile::Template,
     subject_key: spki::SubjectPublicKeyInfoOwned,
     spki_sha256: String,
@@ -447,7 +484,7 @@ impl Plan {
         let template = match shard {
             Some(k) => {
                 let mut t = self.template.clone();
-                t.set_crl_url(&settings.crl_url(&CrlScope::shard(self.ca, k).name()))?;
+                t.set_crl_url(&settings.crl_url(&CrlScope::of_generation(self.ca, self.generation, Some(k)).name()))?;
                 sharded = t;
                 &sharded
             }
@@ -478,6 +515,7 @@ impl Plan {
             requested_by: actor.as_str().to_owned(),
             crl_shard: shard.map(Shard::index),
             replaces: self.replaces.clone(),
+            generation: self.generation,
         }
     }
 }

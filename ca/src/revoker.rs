@@ -63,13 +63,9 @@ impl crate::revocation::publish::CrlSource for Revoker {
         Ok(self.revocations.revocations_marker().await?)
     }
 
-    async fn revocation_marker(
-        &self,
-        ca: CaName,
-        shard: Option<u16>,
-        now: UnixTime,
-    ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.revocations.revocation_marker(ca, shard, now).await?)
+    async fn revocation_marker(&self, scope: CrlScope, now: UnixTime) -> Result<(i64, i64, i64), RevocationError> {
+        let (ca, generation, shard) = (scope.ca(), scope.generation(), scope.shard_index().map(Shard::index));
+        Ok(self.revocations.revocation_marker(ca, Some(generation), shard, now).await?)
     }
 
     async fn sign_crl_at(&self, scope: CrlScope, now: UnixTime) -> Result<SignedCrl, RevocationError> {
@@ -127,7 +123,7 @@ impl Revoker {
         }
     }
 
-    /// A CRL of `scope` (a CA, for its complete CRL, or a [`Revoker::crl_scope`]): every revoked,
+    /// A CRL of `scope` (a CA, for its first generation's complete CRL, or a [`Revoker::crl_scope`]): every revoked,
     /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
     /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
     pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, RevocationError> {
@@ -144,9 +140,19 @@ impl Revoker {
         self.crls.current_at(self, scope.into(), self.hierarchy.at()).await
     }
 
-    /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it
-    /// is below `pc_crl_shards` or a certificate was issued into it before the setting shrank (D20).
-    pub async fn crl_scope(&self, ca: CaName, shard: u16) -> Result<CrlScope, RevocationError> {
+    /// The CRL of `ca`'s generation `generation` (complete, or its shard `shard`), if it is served: the
+    /// generation issues, or a switched rollover keeps it (D151); only the PC CA has shards, and a shard exists
+    /// when it is below `pc_crl_shards` or a certificate was issued into it before the setting shrank (D20).
+    pub async fn crl_scope(
+        &self,
+        ca: CaName,
+        generation: u32,
+        shard: Option<u16>,
+    ) -> Result<CrlScope, RevocationError> {
+        if !self.hierarchy.generations(ca).serves(generation) {
+            return Err(ShardError::Generation { ca, generation }.into());
+        }
+        let Some(shard) = shard else { return Ok(CrlScope::of_generation(ca, generation, None)) };
         if ca != CaName::Pc {
             return Err(ShardError::NotPartitioned(ca).into());
         }
@@ -154,10 +160,15 @@ impl Revoker {
         let unknown = || ShardError::Unknown { shard, count: count.get() };
         let k = Shard::new(shard).ok_or_else(unknown)?;
         if count.contains(k) || self.revocations.crl_shard_in_use(ca, shard).await? {
-            Ok(CrlScope::shard(ca, k))
+            Ok(CrlScope::of_generation(ca, generation, Some(k)))
         } else {
             Err(unknown().into())
         }
+    }
+
+    /// The complete CRL of the generation of `ca` that issues now.
+    pub fn current_scope(&self, ca: CaName) -> CrlScope {
+        CrlScope::of_generation(ca, self.hierarchy.generations(ca).current, None)
     }
 
     /// [`Revoker::crl`] signed at `now`.
@@ -173,12 +184,12 @@ impl Revoker {
         now: UnixTime,
         validity: Validity,
     ) -> Result<SignedCrl, RevocationError> {
-        let ca = scope.ca();
-        let shard = scope.shard_index();
-        let open = self.hierarchy.open_ca(ca).map_err(|e| offline_key(ca, e))?;
+        let (ca, generation, shard) = (scope.ca(), scope.generation(), scope.shard_index());
+        // Each generation signs with its own key the CRL its own certificates point at (D151).
+        let open = self.hierarchy.open_generation(ca, generation).map_err(|e| offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .revocations
-            .revoked_of_ca(ca, shard.map(Shard::index), now)
+            .revoked_of_ca(ca, Some(generation), shard.map(Shard::index), now)
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {

@@ -86,9 +86,21 @@ pub async fn ensure_certificate(
     key: &dyn KeySource,
     wanted: &OwnCertificate<'_>,
 ) -> Result<(Vec<u8>, String, bool), ServerCertError> {
+    ensure_certificate_in(authority, dir, key, wanted, None).await
+}
+
+/// [`ensure_certificate`] issued by generation `generation` of the CA it serves (an OCSP responder of the
+/// previous generation a switched rollover keeps, D151); `None`: the generation that issues.
+pub async fn ensure_certificate_in(
+    authority: &Authority,
+    dir: &Path,
+    key: &dyn KeySource,
+    wanted: &OwnCertificate<'_>,
+    generation: Option<u32>,
+) -> Result<(Vec<u8>, String, bool), ServerCertError> {
     let cert_path = dir.join(wanted.file);
     match read_certificate(&cert_path)? {
-        Some((der, cert)) if still_good(authority, &cert, key, wanted).await? => {
+        Some((der, cert)) if still_good(authority, &cert, key, wanted, generation).await? => {
             Ok((der, hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()), false))
         }
         stored => {
@@ -103,7 +115,11 @@ pub async fn ensure_certificate(
                 ocsp_for: wanted.serves,
                 not_after: None,
             };
-            let (certificate, _) = match authority.pipeline().issue(&request, &Actor::system()).await {
+            let issued = match generation {
+                Some(g) => authority.pipeline().issue_in_generation(&request, g, &Actor::system()).await,
+                None => authority.pipeline().issue(&request, &Actor::system()).await,
+            };
+            let (certificate, _) = match issued {
                 Ok(done) => done,
                 Err(halted @ SigningError::Halted { .. }) => return keep_while_halted(stored, key, wanted, halted),
                 Err(e) => return Err(e.into()),
@@ -177,6 +193,7 @@ async fn still_good(
     cert: &Certificate,
     key: &dyn KeySource,
     wanted: &OwnCertificate<'_>,
+    generation: Option<u32>,
 ) -> Result<bool, ServerCertError> {
     if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
         return Ok(false);
@@ -189,12 +206,21 @@ async fn still_good(
         return Ok(false);
     }
     // After a CA key rollover's switch (D145) the CA that issues is the new generation, named apart: a certificate
-    // of the old one (an OCSP responder's, the SCEP RA's, the TLS server's) is renewed under the new one.
-    if let Some(ca) = wanted.serves.or_else(|| CaName::for_profile(wanted.profile))
-        && let Ok(issuing) = Certificate::from_der(authority.ca_certificate(ca)?)
-        && issuing.tbs_certificate().subject() != cert.tbs_certificate().issuer()
-    {
-        return Ok(false);
+    // of the old one (an OCSP responder's, the SCEP RA's, the TLS server's) is renewed under the new one, unless
+    // it was asked of the old generation (its own OCSP responder, D151).
+    if let Some(ca) = wanted.serves.or_else(|| CaName::for_profile(wanted.profile)) {
+        let issuer_der = match generation {
+            Some(g) => authority
+                .hierarchy()
+                .generation_certificate(ca, g)
+                .ok_or_else(|| ServerCertError::Own(format!("the {ca} CA's generation {g} is not in service")))?,
+            None => authority.ca_certificate(ca)?,
+        };
+        if let Ok(issuing) = Certificate::from_der(issuer_der)
+            && issuing.tbs_certificate().subject() != cert.tbs_certificate().issuer()
+        {
+            return Ok(false);
+        }
     }
     let serial = cert.tbs_certificate().serial_number().as_bytes();
     let Some(record) = authority

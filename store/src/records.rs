@@ -131,6 +131,9 @@ pub struct IssuanceIntent {
     /// The certificate this one succeeds (a re-issue, D38): recorded with the write-ahead intent, so "is there
     /// a successor" is answered by the same transaction that stores it.
     pub replaces: Option<SerialHex>,
+    /// The issuing CA's generation (1 until its first rollover's switch, D145/D151): which of the CA's CRLs lists
+    /// the certificate once revoked.
+    pub generation: u32,
 }
 
 /// A certificate row.
@@ -166,6 +169,8 @@ pub struct CertificateRecord {
     pub created_at: i64,
     /// When it was issued (Unix seconds).
     pub issued_at: Option<i64>,
+    /// The issuing CA's generation (D151).
+    pub generation: u32,
 }
 
 /// One row's result in [`Facilities::register_facilities`](crate::Facilities::register_facilities).

@@ -3,7 +3,12 @@
 //! `cacerts` serves both generations and SCEP `GetNextCACert` answers the next CA as an RA-signed SignedData that
 //! `openssl cms -verify` accepts; after the switch a certificate for the same facility is issued by the new
 //! generation (OpenSSL and NSS `vfychain` build its path, pkilint passes it) while cacerts keeps the old one and the
-//! SCEP RA is renewed under the new one; the admin API reads and steps the same rollover; and
+//! SCEP RA is renewed under the new one; after the switch each generation answers for its own certificates (D151):
+//! a revoked and a good certificate of each are checked by OpenSSL (`verify -crl_check` with the CRL their CRL
+//! distribution point names, fetched from the server; `ocsp` with their own issuer, whose responder must be one
+//! that issuer certified), `status` lists both generations' CRLs, `hcpki crl --generation 1` signs the old one's
+//! with the old key until retirement and refuses it after; the admin API reads and steps the same
+//! rollover; and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
 
@@ -13,6 +18,7 @@ use crate::fixtures::{Key, csr, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::issue::path;
 use crate::peers::{self, Pkilint};
+use crate::revocation::{get, serial_of};
 use crate::serve::Served;
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,8 +29,11 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("Rollover clinic");
     let root = h.ca_cert_file("root");
-    let old_ca = h.ca_cert_file("pc");
+    // Kept apart: `ca cert pc` writes the same scratch file, with the new generation after the switch.
+    let old_ca = h.path("pc-g1.pem");
+    std::fs::copy(h.ca_cert_file("pc"), &old_ca).unwrap();
     let old_leaf = issue_pc(&h, &id, "before");
+    let old_gone = issue_pc(&h, &id, "before-revoked");
     assert!(x509_text(&old_leaf, &["-issuer"]).contains("CN=hcpki Facility PC CA"));
 
     // Refused before anything is under way.
@@ -75,7 +84,12 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let late = h.fails(&["ca", "rollover", "pc", "abort"]);
     assert!(late.contains("cannot be aborted"), "{late}");
     let new_leaf = issue_pc(&h, &id, "after");
+    let new_gone = issue_pc(&h, &id, "after-revoked");
     assert!(x509_text(&new_leaf, &["-issuer"]).contains("CN=hcpki Facility PC CA G2"));
+    // Revoked after the switch, one of each generation.
+    for gone in [&old_gone, &new_gone] {
+        h.ok(&["revoke", "--serial", &serial_of(gone), "--reason", "keyCompromise"]);
+    }
     peers::openssl_verify(&new_chain, &new_leaf, Some("sslclient"));
     peers::openssl_verify_refuses(&new_chain, &old_leaf, Some("sslclient"));
     peers::vfychain(&root, &new_ca, &new_leaf, 0);
@@ -92,6 +106,19 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
             .arg(format!("http://127.0.0.1:{}/scep/pc?operation=GetNextCACert", server.http_port)),
     );
     assert_eq!(String::from_utf8(gone.stdout).unwrap(), "404", "no next CA once it issues");
+    let old = Generation { crl: "pc", ca: &old_ca, chain: &old_chain, good: &old_leaf, revoked: &old_gone };
+    let new = Generation { crl: "pc-g2", ca: &new_ca, chain: &new_chain, good: &new_leaf, revoked: &new_gone };
+    for generation in [old, new] {
+        generation.answers_for_its_own(&h, &root, &server);
+    }
+    let (status, _, body) = get(&h, &format!("http://127.0.0.1:{}/crl/pc-g3.crl", server.http_port), &[]);
+    assert!(status == 404 && String::from_utf8_lossy(&body).contains("not in service"), "{status}");
+    let crls = &status_json(&h)["crls"];
+    for (i, (generation, issuing, name)) in [(2, true, "pc-g2"), (1, false, "pc")].into_iter().enumerate() {
+        let crl = &crls[i];
+        assert!(crl["generation"] == generation && crl["issuing"] == issuing && crl["revoked"] == 1, "{crls}");
+        assert!(crl["url"].as_str().unwrap().ends_with(&format!("/crl/{name}.crl")), "{crls}");
+    }
     // hcpki's own certificates under the CA (the SCEP RA's here) are renewed under the new generation at start.
     let url = format!("http://127.0.0.1:{}/scep/pc?operation=GetCACert", server.http_port);
     let listed = certs_of(&download(&h, &url, "getcacert-after.der"));
@@ -107,6 +134,9 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         "{r:?}"
     );
     assert!(r.json["old_holders"].as_array().unwrap().iter().any(|f| f["facility"] == id.as_str()), "{r:?}");
+    let generations: Vec<&serde_json::Value> =
+        r.json["crls"].as_array().unwrap().iter().map(|c| &c["generation"]).collect();
+    assert_eq!(generations, [2, 1], "both generations' CRLs, the issuing one first: {r:?}");
     assert_eq!(api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &erin).status, 403);
     let r = api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &carol);
     assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("cannot be aborted"), "{r:?}");
@@ -121,9 +151,19 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let held = h.fails(&["ca", "rollover", "pc", "retire"]);
     assert!(held.contains("still valid on the pc CA's old generation") && held.contains("--compromised"), "{held}");
     assert_eq!(status_json(&h)["rollover"]["state"], "switched");
-    // Declared compromised: retired at once, the old CA certificate revoked.
+    // The CLI signs the previous generation's CRL too, with the old key (OpenSSL verifies it with the old CA).
+    let old_crl = h.path("pc-g1-cli.crl");
+    h.ok(&["crl", "--ca", "pc", "--generation", "1", "--pem", "--out", path(&old_crl)]);
+    let mut check = Command::new("openssl");
+    check.args(["crl", "-noout", "-text", "-CAfile"]).arg(&old_ca).arg("-in").arg(&old_crl);
+    let text = describe(&run_ok(&mut check)).to_ascii_lowercase();
+    assert!(text.contains("verify ok") && text.contains(&serial_of(&old_gone)), "{text}");
+    assert!(!text.contains(&serial_of(&new_gone)), "the old generation's CRL lists a new one's: {text}");
+    // Declared compromised: retired at once, the old CA certificate revoked; its CRL is no longer served.
     h.ok(&["ca", "rollover", "pc", "retire", "--compromised"]);
     assert_eq!(status_json(&h)["rollover"]["state"], "retired");
+    let retired = h.fails(&["crl", "--ca", "pc", "--generation", "1"]);
+    assert!(retired.contains("generation 1 has no CRL here"), "{retired}");
 
     let actions: Vec<(String, String)> = h
         .audit_entries()
@@ -141,6 +181,54 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     ];
     assert_eq!(actions, want.map(|(a, o)| (a.to_owned(), o.to_owned())));
     h.ok(&["audit", "verify"]);
+}
+
+/// One generation of the PC CA after the switch, with a good and a revoked certificate it issued.
+struct Generation<'a> {
+    /// The name of its CRL (`/crl/<crl>.crl`).
+    crl: &'a str,
+    ca: &'a PathBuf,
+    /// Its certificate and the root's.
+    chain: &'a PathBuf,
+    good: &'a PathBuf,
+    revoked: &'a PathBuf,
+}
+
+impl Generation<'_> {
+    /// Its certificates name its own CRL, which it signs and lists its revocation after the switch (OpenSSL
+    /// refuses the revoked certificate and accepts the good one with it), and OCSP answers for them are signed
+    /// by a responder it certified (`openssl ocsp` verifies the answer against this generation's chain).
+    fn answers_for_its_own(&self, h: &Hcpki, root: &std::path::Path, server: &Served) {
+        let port = server.http_port;
+        for cert in [self.good, self.revoked] {
+            let cdp = x509_text(cert, &["-ext", "crlDistributionPoints"]);
+            assert!(cdp.contains(&format!("/crl/{}.crl", self.crl)), "{}: {cdp}", self.crl);
+        }
+        let crl = download(h, &format!("http://127.0.0.1:{port}/crl/{}.pem", self.crl), &format!("{}.crl", self.crl));
+        let verify = |cert: &PathBuf| {
+            let mut cmd = Command::new("openssl");
+            cmd.args(["verify", "-crl_check", "-CAfile"]).arg(root).arg("-untrusted").arg(self.ca);
+            describe(&cmd.arg("-CRLfile").arg(&crl).arg(cert).output().unwrap())
+        };
+        let refused = verify(self.revoked);
+        assert!(refused.contains("certificate revoked"), "{}: {refused}", self.crl);
+        let accepted = verify(self.good);
+        assert!(accepted.contains(": OK"), "{}: {accepted}", self.crl);
+        for (cert, status) in [(self.good, ": good"), (self.revoked, ": revoked")] {
+            let ocsp = Command::new("openssl")
+                .args(["ocsp", "-no_nonce", "-issuer"])
+                .arg(self.ca)
+                .arg("-CAfile")
+                .arg(self.chain)
+                .arg("-cert")
+                .arg(cert)
+                .args(["-url", &format!("http://127.0.0.1:{port}/ocsp/pc")])
+                .output()
+                .unwrap();
+            let text = describe(&ocsp);
+            assert!(text.contains(status) && text.contains("Response verify OK"), "{}: {text}", self.crl);
+        }
+    }
 }
 
 /// A PC certificate for `facility` issued by the CLI (the CA that issues now), written as PEM.

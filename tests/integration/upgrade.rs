@@ -81,6 +81,7 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE ca_rollovers");
     db.execute("DROP TABLE patient_presence");
     db.execute("DROP TABLE oidc_refresh_spent");
+    db.execute("ALTER TABLE certificates DROP COLUMN generation");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

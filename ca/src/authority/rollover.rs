@@ -8,6 +8,7 @@
 //! a retirement while the old generation's certificates are still valid.
 
 use super::{Authority, AuthorityError, KeyPlacement, Making, RootIssuer};
+use crate::revocation::shard::CrlScope;
 use crate::revocation::{CrlReason, Reason};
 use crate::store::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::store::{Actor, StoreError};
@@ -35,6 +36,22 @@ pub struct RolloverStatus {
     /// Certificates still valid on the generation being replaced, by facility (`None`: of no facility). Empty
     /// when no rollover is under way.
     pub old_holders: Vec<(Option<String>, i64)>,
+    /// The CRL of each generation in service, as this process loaded the hierarchy (D151): the issuing one's,
+    /// and after the switch the previous one's, signed with its own key at its own URL.
+    pub crls: Vec<GenerationCrl>,
+}
+
+/// One CA generation's CRL (D151).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GenerationCrl {
+    /// The generation.
+    pub generation: u32,
+    /// Whether it issues (else it is the previous generation, answered for until retirement).
+    pub issuing: bool,
+    /// Where it is served: the URL its certificates' CRL distribution point names.
+    pub url: String,
+    /// How many revoked, unexpired certificates it lists now.
+    pub revoked: i64,
 }
 
 impl RolloverStatus {
@@ -184,7 +201,15 @@ impl Authority {
             }
             _ => Vec::new(),
         };
-        Ok(RolloverStatus { ca, latest, old_holders })
+        let generations = self.hierarchy.generations(ca);
+        let mut crls = Vec::new();
+        for generation in std::iter::once(generations.current).chain(generations.previous) {
+            let scope = CrlScope::of_generation(ca, generation, None);
+            let (revoked, _, _) = self.store.revocation_marker(ca, Some(generation), None, now).await?;
+            let url = self.hierarchy.settings().crl_url(&scope.name());
+            crls.push(GenerationCrl { generation, issuing: generation == generations.current, url, revoked });
+        }
+        Ok(RolloverStatus { ca, latest, old_holders, crls })
     }
 }
 

@@ -108,6 +108,6 @@ impl ScepAuthority for Authority {
 
     async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
         let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
-        self.revoker.crl(ca).await.map_err(unavailable)
+        self.revoker.crl(self.revoker.current_scope(ca)).await.map_err(unavailable)
     }
 }

@@ -37,6 +37,20 @@ pub enum SigningError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A certificate was asked of a CA generation that is not in service, or of the previous one for a profile
+    /// it does not issue (only OCSP responders are issued by it, D151).
+    #[error(
+        "the {ca} CA's generation {generation} does not issue this: generation {current} issues (`hcpki ca \
+         rollover {ca} status` shows the generations in service)"
+    )]
+    Generation {
+        /// The CA.
+        ca: CaName,
+        /// The generation asked for.
+        generation: u32,
+        /// The generation that issues.
+        current: u32,
+    },
     /// A stored CA certificate does not decode.
     #[error("stored certificate of CA {0} is damaged")]
     DamagedCa(CaName),

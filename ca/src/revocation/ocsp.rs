@@ -74,11 +74,14 @@ impl Default for ResponderSettings {
     }
 }
 
-/// A CA the responder answers for: its certificate and its delegated responder.
+/// A CA generation the responder answers for: its certificate and its delegated responder. After a rollover's
+/// switch a CA has two, each answering for the certificates it issued with a responder it certified (D151).
 #[derive(Debug)]
 pub struct Served {
     /// Which CA.
     pub ca: CaName,
+    /// Which of its generations (1 until its first rollover).
+    pub generation: u32,
     /// The CA certificate (DER): CertIDs name it by hashes of its subject and key.
     pub certificate: Vec<u8>,
     /// The delegated responder.
@@ -159,10 +162,11 @@ impl std::fmt::Debug for Responder {
     }
 }
 
-/// A served CA: how CertIDs name it, who signs for it, and its answers by serial.
+/// A served CA generation: how CertIDs name it, who signs for it, and its answers by serial.
 #[derive(Debug)]
 struct Issuer {
     ca: CaName,
+    generation: u32,
     /// (hash algorithm, issuerNameHash, issuerKeyHash) for each hash a client may use.
     ids: Vec<(ObjectIdentifier, Vec<u8>, Vec<u8>)>,
     signer: RwLock<Arc<OcspSigner>>,
@@ -195,6 +199,7 @@ impl Responder {
                 let ids = HASHES.iter().map(|(oid, hash)| (*oid, hash(&name), hash(key))).collect();
                 Ok(Issuer {
                     ca: s.ca,
+                    generation: s.generation,
                     ids,
                     signer: RwLock::new(Arc::new(s.signer)),
                     cache: RwLock::new(HashMap::new()),
@@ -239,33 +244,44 @@ impl Responder {
         })
     }
 
-    /// Replace `ca`'s delegated responder (rotation). Stored answers stay valid: they end before the old
-    /// responder certificate does, and are re-signed by the new one as they age.
-    pub fn set_signer(&self, ca: CaName, signer: OcspSigner) {
-        if let Some(issuer) = self.issuers.iter().find(|i| i.ca == ca) {
+    /// Replace the delegated responder of `ca`'s generation `generation` (rotation). Stored answers stay valid:
+    /// they end before the old responder certificate does, and are re-signed by the new one as they age.
+    pub fn set_signer(&self, ca: CaName, generation: u32, signer: OcspSigner) {
+        if let Some(issuer) = self.issuer(ca, generation) {
             *issuer.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(signer);
         }
     }
 
-    /// The delegated responder's notAfter for `ca`.
-    pub fn signer_not_after(&self, ca: CaName) -> Option<i64> {
-        self.issuers.iter().find(|i| i.ca == ca).map(|i| read(&i.signer).not_after)
+    /// The delegated responder's notAfter for `ca`'s generation `generation`.
+    pub fn signer_not_after(&self, ca: CaName, generation: u32) -> Option<i64> {
+        self.issuer(ca, generation).map(|i| read(&i.signer).not_after)
+    }
+
+    fn issuer(&self, ca: CaName, generation: u32) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.ca == ca && i.generation == generation)
     }
 
     /// One maintenance round: reload each CA's revocation state, re-sign the answers of certificates whose
     /// status changed, and (every [`SWEEP_SECS`]) the answers half-way to their nextUpdate.
     pub async fn maintain(&self, now: UnixTime) -> Result<Maintenance, OcspError> {
         let mut report = Maintenance::default();
-        for issuer in &self.issuers {
-            let changed = self.board.refresh(self.revocations.as_ref(), issuer.ca, now, false).await?;
+        // The board holds a CA's revocations whatever the generation: reloaded once per CA, and a changed
+        // serial's answers found under each of its generations (a CertID may name either).
+        let mut cas: Vec<CaName> = self.issuers.iter().map(|i| i.ca).collect();
+        cas.sort();
+        cas.dedup();
+        for ca in cas {
+            let changed = self.board.refresh(self.revocations.as_ref(), ca, now, false).await?;
             report.changed += changed.len();
             for serial in changed {
                 let Some(bytes) = serial.to_bytes() else { continue };
-                let stale = write(&issuer.cache).remove(&bytes).unwrap_or_default();
-                self.cached.fetch_sub(stale.len(), Ordering::Relaxed);
-                for old in stale {
-                    self.store_answer(issuer, &old.cert_id, now).await?;
-                    report.resigned += 1;
+                for issuer in self.issuers.iter().filter(|i| i.ca == ca) {
+                    let stale = write(&issuer.cache).remove(&bytes).unwrap_or_default();
+                    self.cached.fetch_sub(stale.len(), Ordering::Relaxed);
+                    for old in stale {
+                        self.store_answer(issuer, &old.cert_id, now).await?;
+                        report.resigned += 1;
+                    }
                 }
             }
         }
@@ -284,7 +300,10 @@ impl Responder {
             let mut after: Option<SerialHex> = None;
             loop {
                 let now = self.clock.now();
-                let page = self.certificates.live_serials(issuer.ca, now, after.as_ref(), PREWARM_PAGE).await?;
+                let page = self
+                    .certificates
+                    .live_serials(issuer.ca, issuer.generation, now, after.as_ref(), PREWARM_PAGE)
+                    .await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);
@@ -320,7 +339,7 @@ impl Responder {
                         && key == id.issuer_key_hash.as_bytes()
                 })
             })?;
-            if found.is_some_and(|f| f.ca != issuer.ca) {
+            if found.is_some_and(|f| (f.ca, f.generation) != (issuer.ca, issuer.generation)) {
                 return None;
             }
             found = Some(issuer);
@@ -346,7 +365,7 @@ impl Responder {
     /// status read before a reload must not outlive it in the cache).
     async fn store_answer(&self, issuer: &Issuer, cert_id: &CertId, now: UnixTime) -> Result<Arc<Cached>, OcspError> {
         let generation = self.board.generation(issuer.ca);
-        let status = self.status(issuer.ca, cert_id).await?;
+        let status = self.status(issuer, cert_id).await?;
         let signer = read(&issuer.signer).clone();
         let window = self.window(&signer, status, now);
         let der = sign_off_worker(signer, vec![(cert_id.clone(), status)], None, window).await?;
@@ -371,7 +390,7 @@ impl Responder {
         for cert_id in &query.cert_ids {
             let status = match self.lookup(issuer, cert_id, now) {
                 Some(hit) => hit.status,
-                None => self.status(issuer.ca, cert_id).await?,
+                None => self.status(issuer, cert_id).await?,
             };
             answers.push((cert_id.clone(), status));
         }
@@ -382,15 +401,17 @@ impl Responder {
         sign_off_worker(signer, answers, query.nonce.clone(), window).await
     }
 
-    /// The status of the certificate `cert_id` names, issued by `ca`.
-    async fn status(&self, ca: CaName, cert_id: &CertId) -> Result<Status, StoreError> {
+    /// The status of the certificate `cert_id` names, issued by `issuer`'s CA generation.
+    async fn status(&self, issuer: &Issuer, cert_id: &CertId) -> Result<Status, StoreError> {
+        let ca = issuer.ca;
         // No content octets name no certificate (the store found none for the empty text).
         let Some(serial) = SerialHex::from_octets(cert_id.serial_number.as_bytes()) else { return Ok(Status::Unknown) };
         if let Some(revocation) = self.board.lookup(ca, serial.as_str()) {
             return Ok(Status::Revoked(revocation));
         }
         let Some(record) = self.certificates.certificate(&serial).await? else { return Ok(Status::Unknown) };
-        if record.ca != ca {
+        // Another generation's certificate: this issuer (named by its key hash) did not certify it.
+        if record.ca != ca || record.generation != issuer.generation {
             return Ok(Status::Unknown);
         }
         Ok(match record.status {

@@ -14,7 +14,7 @@
 //! demand like any other (a single machine that keeps its root key).
 
 use super::crl::SignedCrl;
-use super::shard::{CrlScope, Shard};
+use super::shard::CrlScope;
 use super::status::RELOAD_SECS;
 use crate::store::ImportedCrl;
 use hcpki_model::{CaName, UnixTime};
@@ -37,13 +37,8 @@ pub trait CrlSource: Sync {
     /// The marker of all revocations (count, latest time, reason sum).
     async fn revocations_marker(&self) -> Result<(i64, i64, i64), Self::Error>;
 
-    /// The marker of `ca`'s revocations (of one shard of its partitioned CRL), unexpired at `now`.
-    async fn revocation_marker(
-        &self,
-        ca: CaName,
-        shard: Option<u16>,
-        now: UnixTime,
-    ) -> Result<(i64, i64, i64), Self::Error>;
+    /// The marker of the revocations `scope`'s CRL lists (a CA generation's, or one shard's), unexpired at `now`.
+    async fn revocation_marker(&self, scope: CrlScope, now: UnixTime) -> Result<(i64, i64, i64), Self::Error>;
 
     /// Sign the CRL of `scope` at `now`.
     async fn sign_crl_at(&self, scope: CrlScope, now: UnixTime) -> Result<SignedCrl, Self::Error>;
@@ -191,8 +186,7 @@ impl CrlCache {
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
-        let shard = scope.shard_index().map(Shard::index);
-        let marker = source.revocation_marker(scope.ca(), shard, at).await?;
+        let marker = source.revocation_marker(scope, at).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker

@@ -9,23 +9,26 @@
 use crate::authority::CaName;
 pub use crate::crl_shard::{MAX_SHARDS, Shard, ShardCount, TooManyShards};
 
-/// Which CRL: a CA's complete CRL, or one shard of the PC CA's partitioned CRLs. A shard scope is only made
-/// by [`crate::Authority::crl_scope`], which checks the shard exists.
+/// Which CRL: a CA generation's complete CRL, or one shard of the PC CA's partitioned CRLs. Each generation of a
+/// rolled-over CA signs its own CRLs with its own key, listing only the certificates it issued (D151). A shard
+/// scope, or one of a generation other than the first, is only made by [`crate::Revoker::crl_scope`], which
+/// checks it is served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CrlScope {
     ca: CaName,
+    generation: u32,
     shard: Option<Shard>,
 }
 
 impl CrlScope {
-    /// The complete CRL of `ca`.
+    /// The complete CRL of `ca`'s first generation (the only one until its first rollover).
     pub fn complete(ca: CaName) -> Self {
-        Self { ca, shard: None }
+        Self { ca, generation: 1, shard: None }
     }
 
-    /// A shard of `ca` (checked by the caller).
-    pub(crate) fn shard(ca: CaName, shard: Shard) -> Self {
-        Self { ca, shard: Some(shard) }
+    /// The complete CRL of `ca`'s generation `generation`, or its shard `shard` (checked by the caller).
+    pub(crate) fn of_generation(ca: CaName, generation: u32, shard: Option<Shard>) -> Self {
+        Self { ca, generation, shard }
     }
 
     /// The CA that signs it.
@@ -33,27 +36,43 @@ impl CrlScope {
         self.ca
     }
 
+    /// The generation of the CA that signs it.
+    pub fn generation(self) -> u32 {
+        self.generation
+    }
+
     /// The shard, for a partitioned CRL.
     pub fn shard_index(self) -> Option<Shard> {
         self.shard
     }
 
-    /// Its name in URLs (`/crl/<name>.crl`) and in its CRL number counter (`crl:<name>`): `pc`, `pc-17`.
+    /// Its name in URLs (`/crl/<name>.crl`) and in its CRL number counter (`crl:<name>`): `pc`, `pc-17` for
+    /// the first generation, as its certificates have always carried them; `pc-g2`, `pc-g2-17` for the next.
     pub fn name(self) -> String {
+        let generation = match self.generation {
+            1 => String::new(),
+            g => format!("-g{g}"),
+        };
         match self.shard {
-            None => self.ca.as_str().to_owned(),
-            Some(k) => format!("{}-{k}", self.ca.as_str()),
+            None => format!("{}{generation}", self.ca.as_str()),
+            Some(k) => format!("{}{generation}-{k}", self.ca.as_str()),
         }
     }
 
-    /// Split a CRL name as [`CrlScope::name`] writes it into CA name and shard number, unchecked.
-    pub fn parse_name(name: &str) -> Option<(&str, Option<u16>)> {
-        match name.rsplit_once('-') {
-            Some((ca, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => {
-                k.parse().ok().map(|k| (ca, Some(k)))
+    /// Split a CRL name as [`CrlScope::name`] writes it into CA name, generation and shard number, unchecked;
+    /// a name [`CrlScope::name`] would not write (`pc-g1`, `pc-g02`) is `None`.
+    pub fn parse_name(name: &str) -> Option<(&str, u32, Option<u16>)> {
+        let (rest, shard) = match name.rsplit_once('-') {
+            Some((rest, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => (rest, Some(k.parse().ok()?)),
+            _ => (name, None),
+        };
+        match rest.rsplit_once("-g") {
+            Some((ca, g)) => {
+                let generation: u32 = g.parse().ok()?;
+                (generation >= 2 && g == generation.to_string()).then_some((ca, generation, shard))
             }
-            Some(_) => None,
-            None => Some((name, None)),
+            None if rest.contains('-') => None,
+            None => Some((rest, 1, shard)),
         }
     }
 }
@@ -71,6 +90,17 @@ pub enum ShardError {
     /// Only the PC CA partitions its CRL.
     #[error("the {0} CA has one complete CRL and no shards: only the pc CA's CRL is partitioned")]
     NotPartitioned(CaName),
+    /// The CA generation is not in service (never made, not yet issuing, or retired).
+    #[error(
+        "the {ca} CA's generation {generation} has no CRL here: it is not in service (`hcpki ca rollover {ca} \
+         status` shows the generations served)"
+    )]
+    Generation {
+        /// The CA.
+        ca: CaName,
+        /// The generation asked for.
+        generation: u32,
+    },
     /// The shard is neither configured nor carried by any issued certificate.
     #[error(
         "the pc CA has no CRL shard {shard}: pc_crl_shards is {count} (shards 0 to count-1) and no certificate \
@@ -90,13 +120,17 @@ mod tests {
 
     #[test]
     fn scope_names_round_trip() {
-        let shard = CrlScope::shard(CaName::Pc, Shard::new(17).unwrap());
+        let shard = CrlScope::of_generation(CaName::Pc, 1, Shard::new(17));
         assert_eq!(shard.name(), "pc-17");
         assert_eq!(CrlScope::complete(CaName::Router).name(), "router");
-        assert_eq!(CrlScope::parse_name("pc-17"), Some(("pc", Some(17))));
-        assert_eq!(CrlScope::parse_name("pc"), Some(("pc", None)));
-        assert_eq!(CrlScope::parse_name("pc-"), None);
-        assert_eq!(CrlScope::parse_name("pc-x"), None);
-        assert_eq!(CrlScope::parse_name("pc-99999999"), None);
+        assert_eq!(CrlScope::of_generation(CaName::Pc, 2, None).name(), "pc-g2");
+        assert_eq!(CrlScope::of_generation(CaName::Pc, 12, Shard::new(3)).name(), "pc-g12-3");
+        assert_eq!(CrlScope::parse_name("pc-17"), Some(("pc", 1, Some(17))));
+        assert_eq!(CrlScope::parse_name("pc"), Some(("pc", 1, None)));
+        assert_eq!(CrlScope::parse_name("pc-g2"), Some(("pc", 2, None)));
+        assert_eq!(CrlScope::parse_name("pc-g12-3"), Some(("pc", 12, Some(3))));
+        for refused in ["pc-", "pc-x", "pc-99999999", "pc-g1", "pc-g02", "pc-g", "pc-gx-1", "pc-17-3"] {
+            assert_eq!(CrlScope::parse_name(refused), None, "{refused}");
+        }
     }
 }

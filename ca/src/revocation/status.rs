@@ -102,14 +102,14 @@ impl RevocationBoard {
         if fresh && *seen() == all {
             return Ok(Vec::new());
         }
-        let marker = store.revocation_marker(ca, None, now).await?;
+        let marker = store.revocation_marker(ca, None, None, now).await?;
         if fresh && marker == current.marker {
             // Another CA's revocations moved: remember it, so the next rounds are cheap again.
             *seen() = all;
             return Ok(Vec::new());
         }
         let entries: HashMap<SerialHex, Revocation> = store
-            .revoked_of_ca(ca, None, now)
+            .revoked_of_ca(ca, None, None, now)
             .await?
             .into_iter()
             .map(|(serial, at, code)| (serial, Revocation { at, reason: Reason::from_code_or_unspecified(code) }))

@@ -7,7 +7,6 @@ use hcpki_ca::Authority;
 use hcpki_ca::CaName;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::revocation::Reason;
-use hcpki_ca::revocation::shard::CrlScope;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +29,10 @@ pub struct CrlArgs {
     /// One shard of the pc CA's partitioned CRL (`pc_crl_shards`), instead of the complete CRL.
     #[arg(long)]
     pub shard: Option<u16>,
+    /// The CA generation whose CRL to sign (default: the one that issues; after a rollover's switch the
+    /// previous one signs its own certificates' CRL, `hcpki ca rollover <ca> status` lists them).
+    #[arg(long)]
+    pub generation: Option<u32>,
     /// Where to write it (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -53,10 +56,9 @@ pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode
 
 pub async fn crl(authority: &Authority, args: &CrlArgs) -> Result<ExitCode> {
     let ca = args.ca;
-    let scope = match args.shard {
-        Some(k) => authority.revoker().crl_scope(ca, k).await?,
-        None => CrlScope::complete(ca),
-    };
+    let revoker = authority.revoker();
+    let generation = args.generation.unwrap_or_else(|| revoker.current_scope(ca).generation());
+    let scope = revoker.crl_scope(ca, generation, args.shard).await?;
     let der = authority.revoker().crl(scope).await?;
     let bytes = if args.pem { der_to_pem("X509 CRL", &der).into_bytes() } else { der };
     match &args.out {

@@ -30,7 +30,8 @@ pub fn section(lang: Lang, state: &AppState, f: &Facility, origin: &str) -> Mark
     let t = |m: M| m.text(lang);
     let dns = state.admin.settings().router_dns_name(&f.id);
     let http = state.admin.settings().http_base_url.trim_end_matches('/').to_owned();
-    let crl = state.admin.settings().crl_url("router");
+    // The CRL of the generation that issues now: after a rollover's switch new routers point at its own (D151).
+    let crl = state.admin.settings().crl_url(&state.admin.revoker().current_scope(hcpki_ca::CaName::Router).name());
     let rows: Vec<Vec<Markup>> = vendors(&dns, &http, origin, &crl)
         .into_iter()
         .map(|(vendor, guide, enrollment, snippet)| {

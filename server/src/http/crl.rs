@@ -1,6 +1,7 @@
 //! CRL download on the plain-HTTP listener (the URL in every certificate's CRL distribution point):
 //! `/crl/<ca>.crl` (DER, `application/pkix-crl`) and `/crl/<ca>.pem`, and the PC CA's shard CRLs at
-//! `/crl/pc-<k>.crl` and `/crl/pc-<k>.pem` (D20). Served from the authority's CRL cache
+//! `/crl/pc-<k>.crl` and `/crl/pc-<k>.pem` (D20); after a CA's rollover, each generation's at its own name
+//! (`/crl/pc.crl` the first's, `/crl/pc-g2.crl` the second's, D151). Served from the authority's CRL cache
 //! (`hcpki_ca::revocation::publish`), with a strong `ETag`, `Last-Modified` = thisUpdate and a `max-age` that
 //! ends when this server would re-sign, so caches and CDNs in front of it stay correct.
 
@@ -20,15 +21,12 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
         (_, Some(n)) => (n, true),
         _ => return not_found(&file),
     };
-    let Some((ca, shard)) = CrlScope::parse_name(name) else { return not_found(&file) };
+    let Some((ca, generation, shard)) = CrlScope::parse_name(name) else { return not_found(&file) };
     let Ok(ca) = CaName::from_str(ca) else { return not_found(&file) };
-    let scope = match shard {
-        None => CrlScope::complete(ca),
-        Some(k) => match state.admin.revoker().crl_scope(ca, k).await {
-            Ok(scope) => scope,
-            Err(RevocationError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
-            Err(e) => return unavailable(&e, name),
-        },
+    let scope = match state.admin.revoker().crl_scope(ca, generation, shard).await {
+        Ok(scope) => scope,
+        Err(RevocationError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+        Err(e) => return unavailable(&e, name),
     };
     let published = match state.admin.revoker().published_crl(scope).await {
         Ok(p) => p,
@@ -62,7 +60,8 @@ fn not_found(file: &str) -> Response {
         StatusCode::NOT_FOUND,
         format!(
             "no CRL {file:?}: use /crl/<ca>.crl or /crl/<ca>.pem with ca = root, router, pc or server, or \
-             /crl/pc-<k>.crl for a shard of the pc CA's partitioned CRL\n"
+             /crl/pc-<k>.crl for a shard of the pc CA's partitioned CRL, /crl/<ca>-g<n>.crl for generation n of a \
+             rolled-over CA\n"
         ),
     )
         .into_response()

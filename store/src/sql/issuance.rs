@@ -41,6 +41,7 @@ macro_rules! issuance_store {
                         .bind(now)
                         .bind(intent.crl_shard.map(i64::from))
                         .bind(intent.replaces.as_ref().map(SerialHex::as_str))
+                        .bind(i64::from(intent.generation))
                         .execute(&mut *tx)
                         .await;
                     match (result, &intent.facility) {
@@ -156,6 +157,7 @@ macro_rules! issuance_store {
             async fn live_serials(
                 &self,
                 ca: CaName,
+                generation: u32,
                 now: UnixTime,
                 after: Option<&SerialHex>,
                 limit: i64,
@@ -167,6 +169,7 @@ macro_rules! issuance_store {
                     .bind(now)
                     .bind(after.map_or("", SerialHex::as_str))
                     .bind(limit)
+                    .bind(i64::from(generation))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)?

@@ -19,7 +19,7 @@ macro_rules! facility_columns {
 macro_rules! certificate_columns {
     () => {
         "serial, ca, profile, facility_id, subject, sans, not_before, not_after, status, tbs_sha256, \
-         spki_sha256, der, created_at, issued_at"
+         spki_sha256, der, created_at, issued_at, generation"
     };
 }
 
@@ -133,8 +133,8 @@ pub(super) const LIST_AUTHORITIES: &str =
 // ---- certificates ----
 
 pub(super) const INSERT_INTENT: &str = "INSERT INTO certificates (serial, ca, profile, facility_id, subject, sans, \
-     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at, crl_shard, replaces) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12, $13, $14)";
+     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at, crl_shard, replaces, \
+     generation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12, $13, $14, $15)";
 
 /// The issued successor of a certificate (D38).
 pub(super) const SUCCESSOR: &str = concat!(
@@ -190,7 +190,8 @@ pub(super) const FORGET_EXPIRY_NOTICES: &str = "DELETE FROM expiry_notices WHERE
 
 /// Revoked certificates of one CA that have not expired at `$2` (an expired certificate leaves the CRL,
 /// RFC 5280 §3.3), by serial.
-/// `$3` NULL: the whole CA; else only certificates recorded in CRL shard `$3`.
+/// `$3` NULL: the whole CA; else only certificates recorded in CRL shard `$3`. `$4` NULL: every generation of the
+/// CA (OCSP); else only the certificates its generation `$4` issued (that generation's CRL, D151).
 /// Driven from the certificates marked revoked (`status = 'revoked'` exactly when a revocation row exists: both
 /// are written, and a released hold undone, in one transaction by `revoke_in` and `apply_to_certificates`), so the
 /// planner reads the `status` index's revoked range and one revocation row per certificate of this CA. Two
@@ -200,14 +201,15 @@ pub(super) const FORGET_EXPIRY_NOTICES: &str = "DELETE FROM expiry_notices WHERE
 /// the raw build). This shape: 0.45 s for the router CA, 0.86 s for the PC CA's 150,919 (was 1.6 s), warm.
 pub(super) const REVOKED_OF_CA: &str = "SELECT c.serial, r.revoked_at, r.reason FROM certificates c \
      JOIN certificate_revocations r ON r.serial = c.serial WHERE c.status = 'revoked' AND c.ca = $1 \
-     AND c.not_after >= $2 AND ($3 IS NULL OR c.crl_shard = $3) ORDER BY c.serial";
+     AND c.not_after >= $2 AND ($3 IS NULL OR c.crl_shard = $3) AND ($4 IS NULL OR c.generation = $4) \
+     ORDER BY c.serial";
 
 /// [`REVOKED_OF_CA`]'s size, latest revocation time and reason sum (a hold made permanent changes only the
 /// reason), over the same rows in the same way.
 pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revoked_at), 0), \
      CAST(COALESCE(SUM(r.reason), 0) AS BIGINT) FROM certificates c JOIN certificate_revocations r \
      ON r.serial = c.serial WHERE c.status = 'revoked' AND c.ca = $1 AND c.not_after >= $2 \
-     AND ($3 IS NULL OR c.crl_shard = $3)";
+     AND ($3 IS NULL OR c.crl_shard = $3) AND ($4 IS NULL OR c.generation = $4)";
 
 /// [`REVOCATION_MARKER`] over every CA, expired certificates included: one pass over the revocations, no
 /// join, so a server can poll it every second at national size and run the per-CA marker only when it moved.
@@ -221,9 +223,9 @@ pub(super) const CRL_SHARD_IN_USE: &str =
 /// One certificate's revocation, whether or not it expired.
 pub(super) const REVOCATION_OF: &str = "SELECT revoked_at, reason FROM certificate_revocations WHERE serial = $1";
 
-/// A page of a CA's live certificates, walking the primary key.
+/// A page of a CA generation's live certificates, walking the primary key.
 pub(super) const LIVE_SERIALS_OF_CA: &str = "SELECT serial FROM certificates WHERE ca = $1 AND status = 'issued' \
-     AND not_after >= $2 AND serial > $3 ORDER BY serial LIMIT $4";
+     AND not_after >= $2 AND serial > $3 AND generation = $5 ORDER BY serial LIMIT $4";
 
 /// A facility's unexpired issued certificates (suspending holds them, retiring revokes them).
 pub(super) const LIVE_OF_FACILITY: &str =

@@ -62,6 +62,7 @@ macro_rules! revocation_store {
             async fn revoked_of_ca(
                 &self,
                 ca: CaName,
+                generation: Option<u32>,
                 shard: Option<u16>,
                 now: UnixTime,
             ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError> {
@@ -70,6 +71,7 @@ macro_rules! revocation_store {
                     .bind(ca.as_str())
                     .bind(now)
                     .bind(shard.map(i64::from))
+                    .bind(generation.map(i64::from))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -88,6 +90,7 @@ macro_rules! revocation_store {
             async fn revocation_marker(
                 &self,
                 ca: CaName,
+                generation: Option<u32>,
                 shard: Option<u16>,
                 now: UnixTime,
             ) -> Result<(i64, i64, i64), StoreError> {
@@ -96,6 +99,7 @@ macro_rules! revocation_store {
                     .bind(ca.as_str())
                     .bind(now)
                     .bind(shard.map(i64::from))
+                    .bind(generation.map(i64::from))
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Self::err)

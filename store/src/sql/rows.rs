@@ -43,6 +43,7 @@ pub(super) type CertificateRow = (
     Option<Vec<u8>>, // der
     i64,             // created_at
     Option<i64>,     // issued_at
+    i64,             // generation
 );
 
 /// [`super::queries`]' `credential_columns!`.
@@ -126,7 +127,9 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
         der,
         created_at,
         issued_at,
+        generation,
     ) = row;
+    let generation = u32::try_from(generation).map_err(|e| corrupt(&format!("certificate {serial} generation"), e))?;
     Ok(CertificateRecord {
         facility: facility_id
             .as_deref()
@@ -147,6 +150,7 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
         der,
         created_at,
         issued_at,
+        generation,
     })
 }
 

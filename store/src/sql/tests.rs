@@ -192,6 +192,7 @@ fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> Issuanc
         requested_by: "cli:tester".into(),
         crl_shard: None,
         replaces: None,
+        generation: 1,
     }
 }
 
@@ -660,16 +661,19 @@ async fn serials_read_back_as_stored_and_a_damaged_one_is_corrupt(db: TestDb) {
         s.record_intent(&intent(serial, None, "router"), UnixTime::from_secs(NOW)).await.unwrap();
         s.complete_issuance(&sn(serial), b"der", &admin(), AT).await.unwrap();
     }
-    let live = s.live_serials(CaName::Router, UnixTime::from_secs(NOW), None, 10).await.unwrap();
+    let live = s.live_serials(CaName::Router, 1, UnixTime::from_secs(NOW), None, 10).await.unwrap();
     assert_eq!(live, [sn("0a"), sn("0b"), sn("e2b")]);
     assert!(live.windows(2).all(|w| w[0] < w[1]), "SQL order is the type's order");
-    assert_eq!(s.live_serials(CaName::Router, UnixTime::from_secs(NOW), Some(&sn("0a")), 1).await.unwrap(), [sn("0b")]);
+    assert_eq!(
+        s.live_serials(CaName::Router, 1, UnixTime::from_secs(NOW), Some(&sn("0a")), 1).await.unwrap(),
+        [sn("0b")]
+    );
     assert_eq!(s.certificate(&sn("e2b")).await.unwrap().unwrap().serial.as_str(), "e2b");
 
     db.db_execute("UPDATE certificates SET serial = 'Q1' WHERE serial = '0b'").await;
     for err in [
         s.list_certificates(&CertificateFilter::default()).await.unwrap_err(),
-        s.live_serials(CaName::Router, UnixTime::from_secs(NOW), None, 10).await.unwrap_err(),
+        s.live_serials(CaName::Router, 1, UnixTime::from_secs(NOW), None, 10).await.unwrap_err(),
     ] {
         assert!(
             matches!(&err, StoreError::Corrupt(why) if why == "certificate serial: unknown value \"Q1\""),
@@ -2364,8 +2368,8 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     issue("0b01", "router", None, later).await;
     let rows = |ca: &'static str, shard: Option<u16>, at: i64| async move {
         let ca: CaName = ca.parse().unwrap();
-        let listed = s.revoked_of_ca(ca, shard, UnixTime::from_secs(at)).await.unwrap();
-        let marker = s.revocation_marker(ca, shard, UnixTime::from_secs(at)).await.unwrap();
+        let listed = s.revoked_of_ca(ca, None, shard, UnixTime::from_secs(at)).await.unwrap();
+        let marker = s.revocation_marker(ca, None, shard, UnixTime::from_secs(at)).await.unwrap();
         assert_eq!(marker.0, listed.len() as i64, "marker count of {ca} {shard:?}: {marker:?} {listed:?}");
         assert_eq!(marker.2, listed.iter().map(|r| r.2).sum::<i64>(), "marker reasons of {ca}");
         listed.into_iter().map(|(serial, _, reason)| (serial.into_string(), reason)).collect::<Vec<_>>()
@@ -2376,6 +2380,22 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     s.revoke_certificate(&sn("0a02"), 1, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]));
     assert!(rows("router", None, now).await.is_empty(), "another CA's revocation listed");
+
+    // Generations (D151): each generation's CRL lists what it issued only; without a generation (OCSP), all.
+    for (serial, generation) in [("0d01", 1), ("0d02", 2)] {
+        let mut i = intent(serial, Some(&f), "server");
+        (i.ca, i.generation, i.not_before, i.not_after) = (CaName::Server, generation, 1_700_000_000, later);
+        s.record_intent(&i, UnixTime::from_secs(NOW)).await.unwrap();
+        s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT).await.unwrap();
+        s.revoke_certificate(&sn(serial), 1, &admin(), AT).await.unwrap();
+    }
+    for (generation, want) in [(Some(1), &["0d01"][..]), (Some(2), &["0d02"]), (None, &["0d01", "0d02"])] {
+        let at = UnixTime::from_secs(now);
+        let listed = s.revoked_of_ca(CaName::Server, generation, None, at).await.unwrap();
+        let marker = s.revocation_marker(CaName::Server, generation, None, at).await.unwrap();
+        let serials: Vec<&str> = listed.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!((serials.as_slice(), marker.0), (want, want.len() as i64), "generation {generation:?}");
+    }
 
     s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 6), ("0a02", 1), ("0a03", 6)]));
@@ -2459,7 +2479,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         "one audit entry per revocation made, none for a refusal"
     );
     let listed: Vec<(String, i64)> = s
-        .revoked_of_ca(CaName::Router, None, UnixTime::from_secs(NOW))
+        .revoked_of_ca(CaName::Router, None, None, UnixTime::from_secs(NOW))
         .await
         .unwrap()
         .into_iter()

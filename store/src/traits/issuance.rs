@@ -80,10 +80,11 @@ pub trait Issuance: Send + Sync {
 
     /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
     /// page of the population an OCSP responder pre-signs answers for; `None`: from the first). The order is the
-    /// text's, which is [`SerialHex`]'s `Ord`.
+    /// text's, which is [`SerialHex`]'s `Ord`. Only those of `ca`'s generation `generation` (D151).
     async fn live_serials(
         &self,
         ca: CaName,
+        generation: u32,
         now: UnixTime,
         after: Option<&SerialHex>,
         limit: i64,

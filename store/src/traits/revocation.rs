@@ -8,21 +8,23 @@ use hcpki_model::{CaName, SerialHex};
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
 #[async_trait::async_trait]
 pub trait Revocations: Send + Sync {
-    /// The revoked, unexpired certificates of CA `ca` (only those recorded in CRL shard `shard`, when given):
-    /// (serial, revoked at, RFC 5280 reason code), by serial.
+    /// The revoked, unexpired certificates of CA `ca` (only those its generation `generation` issued, and only
+    /// those recorded in CRL shard `shard`, when given): (serial, revoked at, RFC 5280 reason code), by serial.
     async fn revoked_of_ca(
         &self,
         ca: CaName,
+        generation: Option<u32>,
         shard: Option<u16>,
         now: UnixTime,
     ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError>;
 
-    /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
-    /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
-    /// differs is stale.
+    /// What a CRL of `ca` (of its generation `generation`, of its shard `shard`, when given) depends on at
+    /// `now`: the number of revoked, unexpired certificates, the latest revocation time and the sum of their
+    /// reasons. A cached CRL whose marker differs is stale.
     async fn revocation_marker(
         &self,
         ca: CaName,
+        generation: Option<u32>,
         shard: Option<u16>,
         now: UnixTime,
     ) -> Result<(i64, i64, i64), StoreError>;

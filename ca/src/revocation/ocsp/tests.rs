@@ -70,6 +70,7 @@ impl Fixture {
         board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
         let served = Served {
             ca: CaName::Router,
+            generation: 1,
             certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
             signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
         };

@@ -131,7 +131,8 @@ async fn status(authority: &Authority, ca: CaName, json: bool) -> Result<ExitCod
             status.old_holders.iter().map(|(f, n)| json!({ "facility": f, "certificates": n })).collect();
         println!(
             "{}",
-            json!({ "ca": ca.as_str(), "rollover": latest, "old_certificates": old, "old_holders": holders })
+            json!({ "ca": ca.as_str(), "rollover": latest, "old_certificates": old, "old_holders": holders,
+                "crls": status.crls })
         );
     } else {
         match &status.latest {
@@ -145,6 +146,13 @@ async fn status(authority: &Authority, ca: CaName, json: bool) -> Result<ExitCod
                     rfc3339(r.switched_at.or(r.ended_at).unwrap_or(r.started_at)),
                     r.ended_by.as_deref().unwrap_or(&r.started_by)
                 );
+                for crl in &status.crls {
+                    let role = if crl.issuing { "issuing" } else { "previous, answered for until retired" };
+                    println!(
+                        "  CRL of generation {} ({role}): {} revoked, at {}",
+                        crl.generation, crl.revoked, crl.url
+                    );
+                }
                 if r.state.is_open() {
                     println!("{old} certificate(s) still valid on the old generation");
                     for (facility, n) in &status.old_holders {

@@ -17,13 +17,13 @@ use std::str::FromStr;
 type ApiResult = Result<Response, ApiError>;
 
 /// `GET /api/v1/ca/{ca}/rollover` (operators, auditors): the latest rollover of the CA (null if none) and the
-/// certificates still on the old generation by facility.
+/// certificates still on the old generation by facility, and each generation's CRL (D151).
 pub async fn status(State(state): State<AppState>, caller: Caller, Path(ca): Path<String>) -> ApiResult {
     let status = ops::status(&state, &caller, ca_name(&ca)?).await?;
     let holders: Vec<_> =
         status.old_holders.iter().map(|(f, n)| serde_json::json!({ "facility": f, "certificates": n })).collect();
     let body = serde_json::json!({ "ca": status.ca.as_str(), "rollover": status.latest.as_ref().map(record_json),
-        "old_certificates": status.old_certificates(), "old_holders": holders });
+        "old_certificates": status.old_certificates(), "old_holders": holders, "crls": status.crls });
     Ok(Json(body).into_response())
 }
 
