@@ -129,7 +129,10 @@ mod tests {
 
     #[test]
     fn the_key_decides_the_algorithm() {
-        assert_eq!(CardKeyAlgorithm::of_spki(&spki(rfc5912::RSA_ENCRYPTION, None)), Ok(CardKeyAlgorithm::RsaPkcs1Sha256));
+        assert_eq!(
+            CardKeyAlgorithm::of_spki(&spki(rfc5912::RSA_ENCRYPTION, None)),
+            Ok(CardKeyAlgorithm::RsaPkcs1Sha256)
+        );
         let p384 = spki(rfc5912::ID_EC_PUBLIC_KEY, Some(rfc5912::SECP_384_R_1));
         assert_eq!(CardKeyAlgorithm::of_spki(&p384), Ok(CardKeyAlgorithm::EcdsaP384Sha384));
         assert_eq!(CardKeyAlgorithm::EcdsaP384Sha384.signature_oid(), rfc5912::ECDSA_WITH_SHA_384);

@@ -12,6 +12,8 @@ pub mod purpose;
 pub mod signature;
 
 pub use card_kind::CardKind;
+/// A card key's algorithm (D153), decided from its certificate: what [`card_input`] hands the card.
+pub use hcpki_model::{CardKeyAlgorithm, CardKeyError};
 pub use purpose::AuthPurpose;
 
 pub use purpose::{LOGIN_CONTEXT, login_message};
@@ -41,10 +43,10 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
 /// What a card with a key of `algorithm` is handed to sign `message` (D153): the DER DigestInfo of SHA-256 for an
 /// RSA card (the My Number card pads it; an HPKI driver pads it itself), the bare SHA-384 for an ECDSA P-384 card.
 /// The agent hands the card this; the portal verifies the signature over `message` with the same algorithm.
-pub fn card_input(algorithm: hcpki_model::CardKeyAlgorithm, message: &[u8]) -> Vec<u8> {
+pub fn card_input(algorithm: CardKeyAlgorithm, message: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     match algorithm {
-        hcpki_model::CardKeyAlgorithm::EcdsaP384Sha384 => sha2::Sha384::digest(message).to_vec(),
+        CardKeyAlgorithm::EcdsaP384Sha384 => sha2::Sha384::digest(message).to_vec(),
         _ => sha256_digest_info(message),
     }
 }
