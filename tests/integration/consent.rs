@@ -114,6 +114,8 @@ struct Clinic {
     moved: Identity,
     /// Another person's My Number card.
     stranger: Identity,
+    /// A My Number card of the next generation: ECDSA P-384 / SHA-384 in today's layout (D153).
+    p384: Identity,
     sign_root: Vec<u8>,
     tsa: ReferenceTsa,
     _files: tempfile::TempDir,
@@ -138,6 +140,9 @@ impl Clinic {
         let patient = patient_card(cas);
         let moved = patient_card(cas);
         let stranger = patient_card(cas);
+        let p384 = patient_card(
+            &JpkiTestCas::new_for(hcpki_vcard::key::CardAlgorithm::P384).expect("the P-384 JPKI test roots"),
+        );
         let revoked = hcpki_vcard::testpki::Revoked {
             serial: serial(&named(&moved, "sign")),
             at: time::OffsetDateTime::now_utc() - time::Duration::hours(2),
@@ -153,7 +158,8 @@ impl Clinic {
         std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
         let extra = format!(
             "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\", \"jpki-patient-auth-root.der\"]\n\
+             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\", \"jpki-patient-auth-root.der\", \
+             \"jpki-p384-auth-root.der\"]\n\
              intermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\nrevocation = \"fail-open\"\n\
              crl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
              [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
@@ -168,6 +174,7 @@ impl Clinic {
         let login_jpki_root = named(agent::jpki(), "auth-ca");
         let sign_root = named(&patient, "sign-ca");
         let patient_auth_root = named(&patient, "auth-ca");
+        let p384_auth_root = named(&p384, "auth-ca");
         let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
             std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
             std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
@@ -175,6 +182,7 @@ impl Clinic {
             std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
             std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
             std::fs::write(h.dir().join("jpki-patient-auth-root.der"), &patient_auth_root).unwrap();
+            std::fs::write(h.dir().join("jpki-p384-auth-root.der"), &p384_auth_root).unwrap();
             // The service whose policy requires a patient-presence proof (issue #49, D148), and its client.
             std::fs::write(h.path("records.toml"), presence_proof::SERVICES).unwrap();
             h.ok(&["service", "add", h.path("records.toml").to_str().unwrap()]);
@@ -208,6 +216,7 @@ impl Clinic {
             patient,
             moved,
             stranger,
+            p384,
             sign_root,
             tsa,
             _files: files,
@@ -282,6 +291,44 @@ fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_
     }
     clinic.p.h.ok(&["audit", "verify"]);
     eprintln!("consent journeys ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The next My Number card (D153: ECDSA P-384 / SHA-384 keys in today's layout) through the real agent and pcscd:
+/// its signature answers the identification (the card is not linked here, so the page says so — past the
+/// signature check, which a refused card never reaches); then its certificate with a malformed ECDSA value (r = 0)
+/// posted by hand: refused with the card page's words, audited with the reason.
+fn p384_identification(clinic: &Clinic, browser: &mut Chromium) {
+    let started = std::time::Instant::now();
+    let Clinic { p, pc, agent, p384, .. } = clinic;
+    let mut card = agent::insert(p384, 1);
+    agent.wait_card(1, "jpki");
+    identify(browser, p, PATIENT_ID);
+    type_pin(browser, AUTH_PIN);
+    let unknown = wait_main_text(browser, "このカードはまだ本人確認されていません");
+    assert!(!unknown.contains("カードの確認ができませんでした"), "the P-384 signature verified: {unknown}");
+    card.remove();
+    let r = pc.get("/patients/identify?lang=ja");
+    let csrf = crate::portal_card::field(&r.body, "csrf");
+    let issued = pc.submit("/patients/identify/challenge", &[("csrf", csrf.as_str())], None);
+    let issued: Value = serde_json::from_str(&issued.body).unwrap_or_else(|_| panic!("{issued:?}"));
+    let chain = STANDARD.encode(named(p384, "auth"));
+    let zero_r = STANDARD.encode([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]);
+    let malformed = [
+        ("csrf", csrf.as_str()),
+        ("patient_id", PATIENT_ID),
+        ("challenge", issued["challenge"].as_str().unwrap()),
+        ("signature", zero_r.as_str()),
+        ("chain", chain.as_str()),
+    ];
+    let r = pc.submit("/patients/identify", &malformed, None);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("カードの確認ができませんでした"), "{r:?}");
+    let audited =
+        p.h.audit_entries().into_iter().any(|e| {
+            e["action"] == "identity.checked" && e["outcome"] == "denied" && e.to_string().contains("r is zero")
+        });
+    assert!(audited, "the malformed ECDSA value is audited with its reason");
+    eprintln!("P-384 identification: {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// Another facility's PC cannot open the consent; the audit holds every step and every refusal.
@@ -495,6 +542,7 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (S
     crate::accessibility::assert_wcag21_aa(browser, "main", "a card not yet confirmed here (ja)");
     shot(browser, p, b, "identify-not-linked-ja.png");
     stranger.remove();
+    p384_identification(clinic, browser);
     agent::insert_into(&mut patient_in_reader, 1);
     agent.wait_card(1, "jpki");
 
