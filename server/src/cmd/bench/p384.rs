@@ -2,8 +2,8 @@
 //! verifier do for every login, identification and consent of the next My Number card generation (D153) — through
 //! hcpki's own path (`hcpki_pkix::card_signature::verify`: the key's algorithm from the certificate, the strict
 //! DER read of the signature, aws-lc-rs's verification), against `openssl speed ecdsap384` on the same machine in
-//! the same run. Both single-threaded; each measured twice, interleaved, and the better run kept, so a burst of
-//! other work on a shared machine does not decide the ratio.
+//! the same run. Both single-threaded; each measured `--rounds` times, interleaved, and the best run of each kept,
+//! so a burst of other work on a shared machine does not decide the ratio.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct BenchP384Args {
-    /// Seconds per measurement (each side is measured twice).
-    #[arg(long, default_value_t = 3)]
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 2)]
     pub seconds: u64,
+    /// Interleaved rounds; each side's best round is reported.
+    #[arg(long, default_value_t = 4)]
+    pub rounds: u32,
 }
 
 pub fn run(args: &BenchP384Args) -> Result<ExitCode> {
@@ -23,14 +26,18 @@ pub fn run(args: &BenchP384Args) -> Result<ExitCode> {
     let mut ours = 0f64;
     let mut rust_crypto = 0f64;
     let mut openssl = None::<f64>;
-    for _ in 0..2 {
+    for _ in 0..args.rounds.max(1) {
         ours = ours.max(hcpki_rate(&spki, &message, &signature, window)?);
         rust_crypto = rust_crypto.max(rust_crypto_rate(&spki, &message, &signature, window)?);
         if let Some(rate) = openssl_rate(args.seconds.max(1))? {
             openssl = Some(openssl.map_or(rate, |o: f64| o.max(rate)));
         }
     }
-    eprintln!("bench p384: {} s per measurement, best of two, one thread each", window.as_secs());
+    eprintln!(
+        "bench p384: {} s per measurement, best of {} interleaved rounds, one thread each",
+        window.as_secs(),
+        args.rounds.max(1)
+    );
     println!("| ECDSA P-384 / SHA-384 verify | verifications/s | ÷ OpenSSL |");
     println!("|---|---:|---:|");
     let ratio = |r: f64| openssl.map_or_else(|| "-".to_owned(), |o| format!("{:.2}", r / o));
