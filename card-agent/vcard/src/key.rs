@@ -67,7 +67,8 @@ impl CardAlgorithm {
 
 #[derive(Clone)]
 enum Private {
-    Rsa(RsaPrivateKey),
+    // Boxed: the RSA key is ~260 bytes beside the EC variant's pointer.
+    Rsa(Box<RsaPrivateKey>),
     // aws-lc-rs key pairs are not Clone: a cloned card shares its key.
     P384(std::sync::Arc<EcdsaKeyPair>),
 }
@@ -108,7 +109,7 @@ impl CardKey {
     /// Loads a PKCS#8 (unencrypted) RSA or P-384 private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let private = match RsaPrivateKey::from_pkcs8_der(der) {
-            Ok(rsa) => Private::Rsa(rsa),
+            Ok(rsa) => Private::Rsa(Box::new(rsa)),
             Err(rsa_error) => Private::P384(std::sync::Arc::new(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, der)
                     .map_err(|_| KeyError::Pkcs8(rsa_error.to_string()))?,
@@ -201,7 +202,7 @@ impl CardKey {
         let precision = private.n().as_ref().bits_precision();
         let m = BoxedUint::from_be_slice(block, precision).map_err(|e| KeyError::Rsa(format!("{e:?}")))?;
         let mut rng = rand::rng();
-        let s = rsa::hazmat::rsa_decrypt_and_check(private, Some(&mut rng), &m)
+        let s = rsa::hazmat::rsa_decrypt_and_check(private.as_ref(), Some(&mut rng), &m)
             .map_err(|e| KeyError::Rsa(e.to_string()))?;
         Ok(left_pad(&s.to_be_bytes(), k))
     }
