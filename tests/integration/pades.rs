@@ -160,6 +160,7 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
 /// A consent form signed at B-T with a P-384 My Number card's signing key (ECDSA P-384 / SHA-384, SHA-384 as the
 /// CMS digest), accepted by pyHanko (the P-384 TEST JPKI signing root and the TSA root trusted) and by pdfsig.
 fn p384_consent(tsa: &TimeStampAuthority, tsa_root: &Path, dir: &Path, now: i64) {
+    let started = std::time::Instant::now();
     use hcpki_vcard::key::CardAlgorithm;
     use hcpki_vcard::testpki::{JpkiSubject, issue_jpki_for};
     let original = dir.join("consent-p384.pdf");
@@ -187,6 +188,7 @@ fn p384_consent(tsa: &TimeStampAuthority, tsa_root: &Path, dir: &Path, now: i64)
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Signature Validation: Signature is Valid."), "P-384: pdfsig\n{}", describe(&out));
     assert!(text.contains("Signature Type: ETSI.CAdES.detached"), "P-384: pdfsig\n{}", describe(&out));
+    eprintln!("P-384 consent PDF (sign, pyHanko, pdfsig): {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// B-B, B-T, B-LT and B-LTA of `pdf`: signed with the card's signature key, time-stamped by `tsa` (its requests
