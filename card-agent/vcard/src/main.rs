@@ -79,6 +79,15 @@ enum Algorithm {
     P384,
 }
 
+impl Algorithm {
+    fn card_algorithm(self) -> CardAlgorithm {
+        match self {
+            Algorithm::Rsa2048 => CardAlgorithm::Rsa2048,
+            Algorithm::P384 => CardAlgorithm::P384,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Layout {
     /// Japan Medical Association card (FIDs 0002/000C/0016, VERIFY P2 88, MSE tag 84).
@@ -196,10 +205,7 @@ fn request(args: &Args) -> anyhow::Result<IdentityRequest> {
             if args.layout.is_some() || args.role.is_some() {
                 bail!("--layout and --role describe HPKI cards; drop them or use --kind hpki");
             }
-            let algorithm = match args.algorithm.unwrap_or(Algorithm::Rsa2048) {
-                Algorithm::Rsa2048 => CardAlgorithm::Rsa2048,
-                Algorithm::P384 => CardAlgorithm::P384,
-            };
+            let algorithm = args.algorithm.unwrap_or(Algorithm::Rsa2048).card_algorithm();
             let mut pins = JpkiPins::default();
             if let Some(pin) = &args.pin {
                 pins.auth.clone_from(pin);
@@ -235,6 +241,18 @@ fn apply_overrides(args: &Args, identity: &mut Identity, dir: &Path) -> anyhow::
                 id.pins.auth.clone_from(pin);
             }
             check_jpki_pins(&id.pins)?;
+            // The keys are in the directory: an --algorithm they are not is a mistake, not an override.
+            let held = id.credentials.auth.key.algorithm();
+            if let Some(wanted) = args.algorithm.map(Algorithm::card_algorithm)
+                && wanted != held
+            {
+                bail!(
+                    "{} holds a {} card, not {}; drop --algorithm or use another --identity directory",
+                    dir.display(),
+                    held.as_str(),
+                    wanted.as_str()
+                );
+            }
         }
         Identity::Hpki(id) => {
             if let Some(pin) = &args.pin {
