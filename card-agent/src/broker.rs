@@ -484,26 +484,35 @@ impl Broker {
 
         // 3. VERIFY and sign in one transaction.
         let known = card.info.certificates.iter().find(|c| c.role == role).map(|c| c.chain.clone());
+        // What the card is handed, and how its answer is read, follow from its key's algorithm (D153), known from
+        // the certificate: today's RSA cards, or ECDSA P-384 in the same file layout.
+        let mut algorithm = None;
         let out = match to_sign {
             ToSign::Login(message) => {
-                let digest_info = driver::sha256_digest_info(message);
+                let key = key_algorithm(known.as_deref())?;
+                algorithm = Some(key);
+                let input = hcpki_agent_protocol::card_input(key, message);
                 self.run(slot, guard, &mut stats, |s| {
-                    driver.sign(s, KeyRole::Auth, &pin_source, &digest_info, known.is_none())
+                    driver.sign(s, KeyRole::Auth, &pin_source, &input, known.is_none())
                 })
             }
             ToSign::Document(derive) => {
                 // The callback's own error is kept whole (it says what to do); the driver only learns "refused".
                 let mut refusal = None;
-                let mut to_digest_info = |chain: &[Vec<u8>]| match derive(chain) {
-                    Ok(bytes) => Ok(driver::sha256_digest_info(&bytes)),
-                    Err(e) => {
-                        let reason = e.to_string();
-                        refusal = Some(e);
-                        Err(DriverError::Refused(reason))
+                let mut to_input = |chain: &[Vec<u8>]| {
+                    let key = key_algorithm(Some(chain)).map_err(|e| DriverError::Refused(e.to_string()))?;
+                    algorithm = Some(key);
+                    match derive(chain) {
+                        Ok(bytes) => Ok(hcpki_agent_protocol::card_input(key, &bytes)),
+                        Err(e) => {
+                            let reason = e.to_string();
+                            refusal = Some(e);
+                            Err(DriverError::Refused(reason))
+                        }
                     }
                 };
                 let out = self.run(slot, guard, &mut stats, |s| {
-                    driver.sign_derived(s, &pin_source, known.as_deref(), &mut to_digest_info)
+                    driver.sign_derived(s, &pin_source, known.as_deref(), &mut to_input)
                 });
                 match (out, refusal) {
                     (Err(_), Some(e)) => Err(e),
@@ -515,7 +524,15 @@ impl Broker {
             prompt.pad_done();
         }
         // A typed PIN is zeroized when `typed` goes at the end of this function.
-        let out = out?;
+        let mut out = out?;
+        // The card's answer in the form X.509 carries (an ECDSA card's r ‖ s as DER): the one conversion.
+        if let Some(key) = algorithm {
+            out.signature = hcpki_pkix::card_signature::from_card_answer(key, &out.signature).map_err(|e| {
+                AgentError::Card(format!(
+                    "the card's signature is malformed ({e}): nothing was handed out; report the card"
+                ))
+            })?;
+        }
         // The authentication certificate read with the signature names the card that signed: the one identified
         // (the card id is its hash). Another one means the card was swapped unseen; nothing is handed out.
         if let Some(auth) = &out.authentication_certificate
@@ -842,3 +859,17 @@ fn driver_error(e: DriverError) -> AgentError {
 mod retry;
 #[cfg(test)]
 mod tests;
+
+/// The algorithm of the key whose chain is `chain` (end entity first), from its certificate (D153). A chain not at
+/// hand yet means a card whose certificate is read with the PIN (none today for the authentication key): RSA, as
+/// every such card is.
+fn key_algorithm(chain: Option<&[Vec<u8>]>) -> Result<hcpki_agent_protocol::CardKeyAlgorithm, AgentError> {
+    use der::Decode as _;
+    let Some(der) = chain.and_then(<[Vec<u8>]>::first) else {
+        return Ok(hcpki_agent_protocol::CardKeyAlgorithm::RsaPkcs1Sha256);
+    };
+    let certificate = x509_cert::Certificate::from_der(der)
+        .map_err(|e| AgentError::Card(format!("the card's certificate cannot be read ({e}): re-insert the card")))?;
+    hcpki_agent_protocol::CardKeyAlgorithm::of_certificate(&certificate)
+        .map_err(|e| AgentError::Card(format!("{e}: this card cannot sign through the agent")))
+}

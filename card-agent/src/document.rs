@@ -269,7 +269,7 @@ pub fn sign(
     let mut prepared = None;
     let mut derive = |chain: &[Vec<u8>]| {
         let chain = issuers::complete(chain, ca_certificates);
-        let p = format::prepare(document.format, &sha256, &document.bytes, &chain, signing_time)?;
+        let p = format::prepare(document.format, &document.bytes, &chain, signing_time)?;
         let bytes = p.to_be_signed().to_vec();
         prepared = Some(p);
         Ok(bytes)

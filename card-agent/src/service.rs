@@ -95,7 +95,8 @@ pub struct Signed {
     pub reader: String,
     pub kind: CardKind,
     pub card_id: String,
-    /// sha256WithRSAEncryption signature over the message.
+    /// The signature over the message as X.509 carries it, with the algorithm the certificate's key names (D153):
+    /// sha256WithRSAEncryption, or ECDSA P-384 / SHA-384 as a DER `ECDSA-Sig-Value`.
     #[serde(serialize_with = "ser_b64")]
     pub signature: Vec<u8>,
     #[serde(serialize_with = "ser_b64_vec")]

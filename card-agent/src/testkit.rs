@@ -19,12 +19,29 @@ pub fn jpki_identity(n: usize) -> &'static Identity {
     let ids = IDS.get_or_init(|| {
         (0..2)
             .map(|_| {
-                Identity::generate(&IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() })
-                    .unwrap()
+                Identity::generate(&IdentityRequest::Jpki {
+                    subject: Default::default(),
+                    pins: JpkiPins::default(),
+                    algorithm: Default::default(),
+                })
+                .unwrap()
             })
             .collect()
     });
     &ids[n]
+}
+
+/// A My Number card of the next generation: ECDSA P-384 keys and roots, today's file layout (D153).
+pub fn jpki_p384_identity() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| {
+        Identity::generate(&IdentityRequest::Jpki {
+            subject: Default::default(),
+            pins: JpkiPins::default(),
+            algorithm: hcpki_vcard::key::CardAlgorithm::P384,
+        })
+        .unwrap()
+    })
 }
 
 pub fn hpki_identity() -> &'static Identity {
@@ -170,15 +187,12 @@ pub fn request(kind: CardKind) -> SignRequest {
     }
 }
 
-/// Verifies sha256WithRSAEncryption over `message` with the end-entity certificate's key.
+/// Verifies the card's signature over `message` with the end-entity certificate's key, as the portal does:
+/// sha256WithRSAEncryption, or ECDSA P-384 / SHA-384 as DER (D153).
 pub fn verify(chain: &[Vec<u8>], message: &[u8], signature: &[u8]) {
-    use der::{Decode as _, Encode as _};
+    use der::Decode as _;
     let cert = x509_cert::Certificate::from_der(&chain[0]).unwrap();
-    let spki = cert.tbs_certificate().subject_public_key_info().to_der().unwrap();
-    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki).unwrap();
-    let key = aws_lc_rs::signature::UnparsedPublicKey::new(
-        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-        spki.subject_public_key.raw_bytes(),
-    );
-    key.verify(message, signature).expect("the card's signature verifies with its certificate");
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    hcpki_pkix::card_signature::verify(spki, message, signature)
+        .expect("the card's signature verifies with its certificate");
 }

@@ -8,6 +8,7 @@
 pub mod acme_id;
 pub mod actor;
 pub mod ca_name;
+pub mod card_key;
 pub mod card_kind;
 pub mod cert_profile;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod unix_time;
 pub use acme_id::{ACME_ID_OCTETS, AcmeAccountId, AcmeOrderId, InvalidAcmeId};
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};
+pub use card_key::{CardKeyAlgorithm, CardKeyError};
 pub use card_kind::{CardKind, UnknownCardKind};
 pub use cert_profile::{CertProfile, UnknownCertProfile};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod asn1;
+pub mod card_signature;
 pub mod hc_role;
 pub mod jpki;
 pub mod keys;

@@ -24,7 +24,12 @@ const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 pub(crate) fn jpki() -> &'static Identity {
     static ID: OnceLock<Identity> = OnceLock::new();
     ID.get_or_init(|| {
-        Identity::generate(&IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() }).unwrap()
+        Identity::generate(&IdentityRequest::Jpki {
+            subject: Default::default(),
+            pins: JpkiPins::default(),
+            algorithm: Default::default(),
+        })
+        .unwrap()
     })
 }
 

@@ -114,6 +114,8 @@ struct Clinic {
     moved: Identity,
     /// Another person's My Number card.
     stranger: Identity,
+    /// A My Number card of the next generation: ECDSA P-384 / SHA-384 in today's layout (D153).
+    p384: Identity,
     sign_root: Vec<u8>,
     tsa: ReferenceTsa,
     _files: tempfile::TempDir,
@@ -138,6 +140,8 @@ impl Clinic {
         let patient = patient_card(cas);
         let moved = patient_card(cas);
         let stranger = patient_card(cas);
+        let p384_cas = JpkiTestCas::new_for(hcpki_vcard::key::CardAlgorithm::P384).expect("the P-384 JPKI test roots");
+        let p384 = patient_card(&p384_cas);
         let revoked = hcpki_vcard::testpki::Revoked {
             serial: serial(&named(&moved, "sign")),
             at: time::OffsetDateTime::now_utc() - time::Duration::hours(2),
@@ -149,16 +153,21 @@ impl Clinic {
         let agent_origin = format!("http://127.0.0.1:{agent_port}");
         let crl_file = files.path().join("jpki-sign.crl");
         std::fs::write(&crl_file, cas.sign_crl(&[revoked], CrlValidity::fresh(24)).unwrap()).unwrap();
+        let p384_crl_file = files.path().join("jpki-p384-sign.crl");
+        std::fs::write(&p384_crl_file, p384_cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
         let hpki_crl_file = files.path().join("hpki-signature-ca.crl");
         std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
         let extra = format!(
             "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\", \"jpki-patient-auth-root.der\"]\n\
+             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\", \"jpki-patient-auth-root.der\", \
+             \"jpki-p384-auth-root.der\", \"jpki-p384-sign-root.der\"]\n\
              intermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\nrevocation = \"fail-open\"\n\
-             crl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
+             crl_urls = [\"file:{}\", \"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\", \
+             \"jpki-p384-sign-root.der\"]\n\n\
              [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
             crl_file.display(),
             hpki_crl_file.display(),
+            p384_crl_file.display(),
             tsa.url,
             tsa.root().display(),
             ReferenceTsa::POLICY
@@ -168,6 +177,8 @@ impl Clinic {
         let login_jpki_root = named(agent::jpki(), "auth-ca");
         let sign_root = named(&patient, "sign-ca");
         let patient_auth_root = named(&patient, "auth-ca");
+        let p384_auth_root = named(&p384, "auth-ca");
+        let p384_sign_root = named(&p384, "sign-ca");
         let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
             std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
             std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
@@ -175,6 +186,8 @@ impl Clinic {
             std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
             std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
             std::fs::write(h.dir().join("jpki-patient-auth-root.der"), &patient_auth_root).unwrap();
+            std::fs::write(h.dir().join("jpki-p384-auth-root.der"), &p384_auth_root).unwrap();
+            std::fs::write(h.dir().join("jpki-p384-sign-root.der"), &p384_sign_root).unwrap();
             // The service whose policy requires a patient-presence proof (issue #49, D148), and its client.
             std::fs::write(h.path("records.toml"), presence_proof::SERVICES).unwrap();
             h.ok(&["service", "add", h.path("records.toml").to_str().unwrap()]);
@@ -208,6 +221,7 @@ impl Clinic {
             patient,
             moved,
             stranger,
+            p384,
             sign_root,
             tsa,
             _files: files,
@@ -282,6 +296,84 @@ fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_
     }
     clinic.p.h.ok(&["audit", "verify"]);
     eprintln!("consent journeys ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The next My Number card (D153: ECDSA P-384 / SHA-384 keys in today's layout) through the real agent and pcscd,
+/// for another patient: its signature answers the identification (the card is not linked yet, so the page says
+/// so — past the signature check, which a refused card never reaches); a malformed ECDSA value (r = 0) posted by
+/// hand with its certificate is refused with the card page's words and audited with the reason; then the patient
+/// signs a consent with the card's P-384 signing key (PAdES, SHA-384, B-LT), staff link the card, the 4-digit PIN
+/// identifies them and issues a presence proof (D148); pyHanko accepts the signed consent.
+fn p384_card(clinic: &Clinic, browser: &mut Chromium) {
+    const P384_PATIENT: &str = "P-000384";
+    let started = std::time::Instant::now();
+    let Clinic { p, pc, rp, token, agent, p384, tsa, .. } = clinic;
+    let mut card = agent::insert(p384, 1);
+    agent.wait_card(1, "jpki");
+    identify(browser, p, P384_PATIENT);
+    type_pin(browser, AUTH_PIN);
+    let unknown = wait_main_text(browser, "このカードはまだ本人確認されていません");
+    assert!(!unknown.contains("カードの確認ができませんでした"), "the P-384 signature verified: {unknown}");
+
+    let r = pc.get("/patients/identify?lang=ja");
+    let csrf = crate::portal_card::field(&r.body, "csrf");
+    let issued = pc.submit("/patients/identify/challenge", &[("csrf", csrf.as_str())], None);
+    let issued: Value = serde_json::from_str(&issued.body).unwrap_or_else(|_| panic!("{issued:?}"));
+    let chain = STANDARD.encode(named(p384, "auth"));
+    let zero_r = STANDARD.encode([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]);
+    let malformed = [
+        ("csrf", csrf.as_str()),
+        ("patient_id", P384_PATIENT),
+        ("challenge", issued["challenge"].as_str().unwrap()),
+        ("signature", zero_r.as_str()),
+        ("chain", chain.as_str()),
+    ];
+    let r = pc.submit("/patients/identify", &malformed, None);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("カードの確認ができませんでした"), "{r:?}");
+    let audited =
+        p.h.audit_entries().into_iter().any(|e| {
+            e["action"] == "identity.checked" && e["outcome"] == "denied" && e.to_string().contains("r is zero")
+        });
+    assert!(audited, "the malformed ECDSA value is audited with its reason");
+
+    // The consent, signed with the P-384 signing key through the agent's page.
+    let (status, created) = create(p, rp, token, "record-link", P384_PATIENT);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    wait_text_in_popup(browser, "診療情報の共有に関する同意書");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    let signed_page = wait_main_text(browser, "一致を確認して記録する");
+    assert!(signed_page.contains("試験\u{3000}花子"), "{signed_page}");
+    browser.eval(&format!("document.getElementById('patient-id').value = '{P384_PATIENT}'"));
+    browser.eval("document.getElementById('patient-id').form.submit()");
+    wait_main_text(browser, "本人確認済みです");
+    let check = format!("/api/v1/consents?facility={}&patient={P384_PATIENT}&purpose=record-link", clinic.facility);
+    let (status, live) = service_get(p, rp, &check);
+    assert_eq!(status, 200, "{live}");
+    assert_eq!(live["evidence"]["signature_level"], "b-lt", "{live}");
+    let sign_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(p384, "sign")));
+    assert_eq!(live["evidence"]["signer_certificate_sha256"], json!(sign_cert_sha), "the P-384 key signed");
+    let dir = p.h.path("consent-p384");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join("consent.signed.pdf");
+    std::fs::write(&pdf, STANDARD.decode(live["signed_document"].as_str().unwrap()).unwrap()).unwrap();
+    let root = dir.join("jpki-p384-sign-root.pem");
+    std::fs::write(&root, pem(&named(p384, "sign-ca"))).unwrap();
+    let out = crate::pades::pyhanko_validate(&pdf, &root, &tsa.root());
+    assert!(out.status.success(), "pyHanko refused the P-384 consent\n{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INTACT:TRUSTED"), "{}", describe(&out));
+
+    // Linked now: the 4-digit PIN identifies the patient and a presence proof is issued from it.
+    let proof = presence_proof::identify_for_records(browser, p, P384_PATIENT, |b| type_pin(b, AUTH_PIN));
+    assert!(!proof.is_empty());
+    card.remove();
+    eprintln!("P-384 card (identification, consent, presence proof): {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// Another facility's PC cannot open the consent; the audit holds every step and every refusal.
@@ -495,6 +587,7 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (S
     crate::accessibility::assert_wcag21_aa(browser, "main", "a card not yet confirmed here (ja)");
     shot(browser, p, b, "identify-not-linked-ja.png");
     stranger.remove();
+    p384_card(clinic, browser);
     agent::insert_into(&mut patient_in_reader, 1);
     agent.wait_card(1, "jpki");
 

@@ -34,7 +34,11 @@ impl JpkiInReader0 {
         let pcsc = pcsc_lock();
         let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new().prefix("hcpki-opensc-").tempdir().unwrap();
-        let request = IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() };
+        let request = IdentityRequest::Jpki {
+            subject: Default::default(),
+            pins: JpkiPins::default(),
+            algorithm: Default::default(),
+        };
         let (identity, _) = Identity::load_or_generate(dir.path(), &request).unwrap();
         let mut card = VpcdCard::new(identity.card());
         wait_reader_empty(0);

@@ -112,6 +112,10 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     let out = Command::new("pdfsig").arg(&consent).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Signature is Valid."), "pdfsig\n{}", describe(&out));
 
+    // The same consent form signed by the next My Number card (D153) as the agent does it: the card is handed the
+    // SHA-384 of the signed attributes, answers r ‖ s, and the one conversion makes the DER the CMS carries.
+    p384_consent(&tsa, &tsa_root, dir.path(), now);
+
     // A signer whose certificate the CA revoked an hour ago: its CRL and its OCSP responder say so, and pyHanko
     // refuses the signature at every level that does not prove it older (B-T's time stamp is from now).
     let [revoked_b_b, revoked_b_t, ..] =
@@ -151,6 +155,40 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ILLEGAL_MODIFICATIONS"), "{}", describe(&out));
     let err = pades::verify(&std::fs::read(&forged).unwrap()).unwrap_err();
     assert!(matches!(err, PadesError::ModifiedAfterSigning { .. }), "{err}");
+}
+
+/// A consent form signed at B-T with a P-384 My Number card's signing key (ECDSA P-384 / SHA-384, SHA-384 as the
+/// CMS digest), accepted by pyHanko (the P-384 TEST JPKI signing root and the TSA root trusted) and by pdfsig.
+fn p384_consent(tsa: &TimeStampAuthority, tsa_root: &Path, dir: &Path, now: i64) {
+    let started = std::time::Instant::now();
+    use hcpki_vcard::key::CardAlgorithm;
+    use hcpki_vcard::testpki::{JpkiSubject, issue_jpki_for};
+    let original = dir.join("consent-p384.pdf");
+    peer(&["make-pdf", path(&original), "--title", "同意書"]);
+    let pdf = std::fs::read(&original).unwrap();
+    let card = issue_jpki_for(&JpkiSubject::default(), CardAlgorithm::P384).unwrap();
+    let prepared = pades::prepare(&pdf, &[card.sign.cert.as_slice(), &card.sign_root], now).unwrap();
+    let key = hcpki_agent_protocol::CardKeyAlgorithm::EcdsaP384Sha384;
+    let answer =
+        card.sign.key.sign_card_input(&hcpki_agent_protocol::card_input(key, prepared.to_be_signed())).unwrap();
+    assert_eq!(answer.len(), 96, "the card answers r ‖ s");
+    let value = hcpki_pkix::card_signature::from_card_answer(key, &answer).unwrap();
+    let b_b = pades::assemble(prepared, &value).unwrap();
+    let token = stamp(tsa, &pades::signature_time_stamp_digest(&b_b).unwrap(), &dir.join("consent-p384.sig"), now);
+    let b_t = pades::with_signature_time_stamp(&b_b, &token).unwrap();
+    assert_eq!(pades::verify(&b_t).unwrap().level(), Level::BaselineT);
+    std::fs::write(&original, &b_t).unwrap();
+    let root = dir.join("jpki-p384-sign-root.pem");
+    write_pem(&root, &card.sign_root);
+    let out = pyhanko_validate(&original, &root, tsa_root);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("INTACT:TRUSTED"), "P-384: pyHanko\n{}", describe(&out));
+    assert!(text.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "P-384: pyHanko\n{}", describe(&out));
+    let out = Command::new("pdfsig").arg(&original).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Signature Validation: Signature is Valid."), "P-384: pdfsig\n{}", describe(&out));
+    assert!(text.contains("Signature Type: ETSI.CAdES.detached"), "P-384: pdfsig\n{}", describe(&out));
+    eprintln!("P-384 consent PDF (sign, pyHanko, pdfsig): {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// B-B, B-T, B-LT and B-LTA of `pdf`: signed with the card's signature key, time-stamped by `tsa` (its requests

@@ -12,6 +12,8 @@ pub mod purpose;
 pub mod signature;
 
 pub use card_kind::CardKind;
+/// A card key's algorithm (D153), decided from its certificate: what [`card_input`] hands the card.
+pub use hcpki_model::{CardKeyAlgorithm, CardKeyError};
 pub use purpose::AuthPurpose;
 
 pub use purpose::{LOGIN_CONTEXT, login_message};
@@ -38,6 +40,17 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What a card with a key of `algorithm` is handed to sign `message` (D153): the DER DigestInfo of SHA-256 for an
+/// RSA card (the My Number card pads it; an HPKI driver pads it itself), the bare SHA-384 for an ECDSA P-384 card.
+/// The agent hands the card this; the portal verifies the signature over `message` with the same algorithm.
+pub fn card_input(algorithm: CardKeyAlgorithm, message: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    match algorithm {
+        CardKeyAlgorithm::EcdsaP384Sha384 => sha2::Sha384::digest(message).to_vec(),
+        _ => sha256_digest_info(message),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +59,15 @@ mod tests {
     fn card_id_is_hex_sha256_of_the_certificate() {
         assert_eq!(card_id(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert!(presence::valid_card_id(&card_id(b"any certificate")));
+    }
+
+    #[test]
+    fn each_key_algorithm_gets_its_own_input() {
+        use hcpki_model::CardKeyAlgorithm as A;
+        assert_eq!(card_input(A::RsaPkcs1Sha256, b"m"), sha256_digest_info(b"m"));
+        let ec = card_input(A::EcdsaP384Sha384, b"abc");
+        assert_eq!(ec.len(), 48);
+        assert!(ec.starts_with(&[0xcb, 0x00, 0x75, 0x3f]));
     }
 
     #[test]

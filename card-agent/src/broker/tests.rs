@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::service::KeyRole;
-use crate::testkit::{FixedPin, MemReaders, hpki_identity, jpki_identity, request, verify};
+use crate::testkit::{FixedPin, MemReaders, hpki_identity, jpki_identity, jpki_p384_identity, request, verify};
 
 #[test]
 fn lists_both_kinds_with_their_certificates() {
@@ -36,6 +36,22 @@ fn signs_and_a_warm_login_needs_at_most_eight_apdus() {
     verify(&warm.chain, &req.message, &warm.signature);
     assert!(warm.apdus <= 8, "warm JPKI login took {} APDUs", warm.apdus);
     assert_eq!(cold.card_id, warm.card_id);
+}
+
+#[test]
+fn a_p384_my_number_card_signs_a_login_in_todays_layout() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_p384_identity().card());
+    let broker = Broker::new(readers);
+    let req = request(CardKind::Jpki);
+    let signed = broker.sign(&req, &FixedPin::new("1234")).unwrap();
+    // The card answered r ‖ s; the agent hands out the DER ECDSA-Sig-Value the portal verifies.
+    assert_eq!(signed.signature.first(), Some(&0x30));
+    assert!(signed.signature.len() <= 104, "{}", signed.signature.len());
+    verify(&signed.chain, &req.message, &signed.signature);
+    let warm = broker.sign(&req, &FixedPin::new("1234")).unwrap();
+    verify(&warm.chain, &req.message, &warm.signature);
+    assert!(warm.apdus <= 8, "warm P-384 JPKI login took {} APDUs", warm.apdus);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The CAdES arm: a detached `.p7s` over any file through `hcpki_docsig::signature::cades` (D69): `prepare` (the
-//! signed attributes, messageDigest = the SHA-256 the agent computed), the card's signature, `assemble` (which
-//! verifies it with the signer certificate), and for B-T the signature time stamp.
+//! signed attributes, messageDigest = the document's hash the agent computes: SHA-256, or SHA-384 for a P-384
+//! card, D153), the card's signature, `assemble` (which verifies it with the signer certificate), and for B-T the
+//! signature time stamp.
 
 use hcpki_docsig::signature::cades::{self, CadesError, ToBeSigned};
 
@@ -11,9 +12,9 @@ use crate::service::AgentError;
 /// How many characters of a text file's first line the summary shows.
 const FIRST_LINE_CHARS: usize = 80;
 
-pub(super) fn prepare(sha256: &[u8; 32], chain: &[Vec<u8>], signing_time: i64) -> Result<ToBeSigned, AgentError> {
+pub(super) fn prepare(document: &[u8], chain: &[Vec<u8>], signing_time: i64) -> Result<ToBeSigned, AgentError> {
     let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-    cades::prepare(sha256, &chain, signing_time).map_err(refused)
+    cades::prepare_document(document, &chain, signing_time).map_err(refused)
 }
 
 pub(super) fn finish(tbs: ToBeSigned, signature: &[u8]) -> Result<Vec<u8>, AgentError> {

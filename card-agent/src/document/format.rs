@@ -92,17 +92,16 @@ pub(super) fn statement(format: Format, bytes: &[u8]) -> Result<Option<super::St
     }
 }
 
-/// What the card signs over the document whose SHA-256 is `sha256`, for the signer certificate first in
-/// `chain`.
+/// What the card signs over the document `bytes`, for the signer certificate first in `chain` (hashed with the
+/// signer's hash: SHA-384 for a P-384 key, D153).
 pub(super) fn prepare(
     format: Format,
-    sha256: &[u8; 32],
     bytes: &[u8],
     chain: &[Vec<u8>],
     signing_time: i64,
 ) -> Result<Prepared, AgentError> {
     match format {
-        Format::Cades => cades::prepare(sha256, chain, signing_time).map(Prepared::Cades),
+        Format::Cades => cades::prepare(bytes, chain, signing_time).map(Prepared::Cades),
         Format::XadesEprescription => xades::prepare(bytes, chain, signing_time).map(|p| Prepared::Xades(Box::new(p))),
         Format::Pades => pades::prepare(bytes, chain, signing_time).map(Prepared::Pades),
     }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::*;
 use crate::broker::Broker;
 use crate::service::{KeyRole, Pin, PinQuestion};
-use crate::testkit::{MemReaders, hpki_identity, jpki_identity, request, verify};
+use crate::testkit::{MemReaders, hpki_identity, jpki_identity, jpki_p384_identity, request, verify};
 
 const FHIR: &[u8] = b"{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"\xe8\xa8\xba\xe7\x99\x82\xe6\x83\x85\xe5\xa0\xb1\"}\n";
 
@@ -95,6 +95,34 @@ fn a_my_number_card_signs_a_consent_with_its_signing_key() {
     let file = hpki.into_signed(Format::Cades).document.unwrap();
     assert_eq!(file.authentication_certificate, None);
     assert!(serde_json::to_value(&file).unwrap().get("authentication_certificate").is_none());
+}
+
+/// The next My Number card (D153): its P-384 signing key signs a consent PDF (PAdES) and a `.p7s` through the agent
+/// — SHA-384 handed to the card, its r ‖ s converted once to DER, the CMS hashing with SHA-384 — and each verifies.
+#[test]
+fn a_p384_my_number_card_signs_a_consent_pdf_and_a_p7s() {
+    use hcpki_docsig::consent_document::{Item, Kind};
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_p384_identity().card());
+    let broker = Broker::new(readers);
+    let statement = Statement {
+        kind: Kind::Consent,
+        title: "診療情報の共有に関する同意書".into(),
+        items: vec![Item { label: "目的".into(), text: "他の医療機関との診療情報の共有".into() }],
+        reference: "consent-p384".into(),
+    };
+    let pdf = hcpki_docsig::consent_document::render(&statement, 1_790_000_000).unwrap();
+    let doc = Document::new(Format::Pades, "同意書", Some("consent.pdf"), pdf).unwrap();
+    let signed = sign(&broker, &doc, &card(CardKind::Jpki), &Recording::new("sign1234"), 1_790_000_000, &[]).unwrap();
+    let report = hcpki_docsig::signature::pades::verify(&signed.output).unwrap();
+    assert_eq!(report.signatures.len(), 1);
+    let sha384 = hex::encode_upper(b"\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x02");
+    let text = String::from_utf8_lossy(&signed.output).to_ascii_uppercase();
+    assert!(text.contains(&sha384), "the CMS digest is SHA-384");
+    let doc = Document::new(Format::Cades, "同意書", None, b"I agree.\n".to_vec()).unwrap();
+    let p7s = sign(&broker, &doc, &card(CardKind::Jpki), &Recording::new("sign1234"), 1_790_000_000, &[]).unwrap();
+    let checked = cades::verify(&p7s.output, b"I agree.\n").unwrap();
+    assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), certificate(jpki_p384_identity(), "sign"));
 }
 
 /// A wrong signature PIN counts down and signs nothing; the derived bytes are never made.

@@ -7,8 +7,13 @@
 //! READ BINARY      00 B0 <offset> <Le>
 //! VERIFY           00 20 00 80 Lc <PIN>              (P2 80: the PIN EF just selected)
 //! retry counter    00 20 00 80                       → 63Cx, no try spent
-//! SIGN             80 2A 00 80 Lc <DigestInfo> 00    → 256 bytes
+//! SIGN             80 2A 00 80 Lc <DigestInfo> 00    → 256 bytes (RSA-2048)
+//!                  80 2A 00 80 30 <SHA-384> 00       → r ‖ s, 96 bytes (ECDSA P-384, D153)
 //! ```
+//!
+//! The next card generation's ECDSA P-384 keys are assumed in today's layout (theirs is not published): the
+//! driver hands the card what the broker made for the key's algorithm (`hcpki_agent_protocol::card_input`) and
+//! checks only that the answer is one of the two lengths; the broker reads it for that algorithm.
 
 use zeroize::Zeroizing;
 
@@ -235,8 +240,8 @@ pub const EF_TEXT_ATTRIBUTES: [u8; 2] = [0x00, 0x02];
 
 /// VERIFY P2: the PIN EF that is current.
 const VERIFY_CURRENT_EF: u8 = 0x80;
-/// Both keys are RSA-2048.
-const SIGNATURE_LEN: usize = 256;
+/// What a card's SIGN answers: an RSA-2048 signature, or an ECDSA P-384 `r ‖ s` (D153).
+const SIGNATURE_LENS: [usize; 2] = [256, 96];
 
 fn pin_ef(role: KeyRole) -> [u8; 2] {
     match role {
@@ -262,10 +267,13 @@ fn sign_with_key(s: &mut Session<'_>, key: [u8; 2], digest_info: &[u8]) -> Resul
     if !resp.sw.is_ok() {
         return Err(DriverError::Status { step: "SIGN", error: CardError::from(resp.sw) });
     }
-    if resp.data.len() != SIGNATURE_LEN {
+    if !SIGNATURE_LENS.contains(&resp.data.len()) {
         return Err(DriverError::Malformed {
             step: "SIGN",
-            reason: format!("{} bytes, not the {SIGNATURE_LEN}-byte RSA-2048 signature", resp.data.len()),
+            reason: format!(
+                "{} bytes, neither the 256-byte RSA-2048 signature nor the 96-byte ECDSA P-384 r ‖ s",
+                resp.data.len()
+            ),
         });
     }
     Ok(resp.data)

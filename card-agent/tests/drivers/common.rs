@@ -35,8 +35,12 @@ pub fn identity(which: Which) -> &'static Identity {
         long.attributes.address = "北海道札幌市中央区北一条西二丁目".repeat(8);
         let hpki = |layout| IdentityRequest::Hpki { subject: Default::default(), layout, pins: HpkiPins::default() };
         [
-            IdentityRequest::Jpki { subject: JpkiSubject::default(), pins: JpkiPins::default() },
-            IdentityRequest::Jpki { subject: long, pins: JpkiPins::default() },
+            IdentityRequest::Jpki {
+                subject: JpkiSubject::default(),
+                pins: JpkiPins::default(),
+                algorithm: Default::default(),
+            },
+            IdentityRequest::Jpki { subject: long, pins: JpkiPins::default(), algorithm: Default::default() },
             hpki(HpkiLayout::JMA),
             hpki(HpkiLayout::JAHIS_EXAMPLE),
         ]

@@ -14,10 +14,10 @@
 use crate::card::{CardKind, VirtualCard};
 use crate::hpki::{HpkiApContents, HpkiCard, HpkiContents, HpkiLayout};
 use crate::jpki::{JpkiCard, JpkiContents};
-use crate::key::{CardKey, KeyError};
+use crate::key::{CardAlgorithm, CardKey, KeyError};
 use crate::pin::PinPolicy;
 use crate::testpki::{
-    Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki, issue_jpki,
+    Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki, issue_jpki_for,
 };
 use std::path::{Path, PathBuf};
 
@@ -166,6 +166,9 @@ pub enum IdentityRequest {
         subject: JpkiSubject,
         /// PINs.
         pins: JpkiPins,
+        /// The key algorithm of the card and its test roots (RSA-2048, or the next generation's P-384; D153), in
+        /// today's file layout either way.
+        algorithm: CardAlgorithm,
     },
     /// An HPKI card.
     Hpki {
@@ -219,10 +222,10 @@ impl Identity {
     /// Issues a fresh identity (new keys and certificates).
     pub fn generate(request: &IdentityRequest) -> Result<Self, IdentityError> {
         match request {
-            IdentityRequest::Jpki { subject, pins } => {
+            IdentityRequest::Jpki { subject, pins, algorithm } => {
                 check_jpki_pins(pins)?;
                 Ok(Identity::Jpki(JpkiIdentity {
-                    credentials: issue_jpki(subject)?,
+                    credentials: issue_jpki_for(subject, *algorithm)?,
                     subject: subject.clone(),
                     pins: pins.clone(),
                 }))

@@ -210,7 +210,7 @@ impl JpkiCard {
         let Some(key) = self.fs.keys.get(key.0) else {
             return StatusWord::NO_DIAGNOSIS.into();
         };
-        match key.sign_digest_info(cmd.data) {
+        match key.sign_card_input(cmd.data) {
             Ok(signature) => {
                 self.signatures += 1;
                 Response::ok(signature)

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use hcpki_vcard::hpki::HpkiLayout;
 use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins, Origin, check_hpki_pins, check_jpki_pins};
+use hcpki_vcard::key::CardAlgorithm;
 use hcpki_vcard::testpki::{HpkiSubject, JpkiSubject};
 use hcpki_vcard::vpcd::{DEFAULT_PORT, VpcdCard, VpcdTarget};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,10 @@ struct Args {
     /// HPKI file layout (HPKI only).
     #[arg(long, value_enum)]
     layout: Option<Layout>,
+    /// Key algorithm of a new JPKI identity: `rsa2048` (today's cards) or `p384` (the next generation's ECDSA
+    /// P-384 / SHA-384, in today's file layout; D153). A loaded identity keeps the keys it has.
+    #[arg(long, value_enum)]
+    algorithm: Option<Algorithm>,
     /// hcRole free text of a new HPKI identity (HPKI only), e.g. "Pharmacist".
     #[arg(long)]
     role: Option<String>,
@@ -64,6 +69,23 @@ struct Args {
 enum Kind {
     Jpki,
     Hpki,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Algorithm {
+    /// RSA-2048, PKCS#1 v1.5 / SHA-256 (today's My Number card).
+    Rsa2048,
+    /// ECDSA P-384 / SHA-384 (the next generation, in today's file layout).
+    P384,
+}
+
+impl Algorithm {
+    fn card_algorithm(self) -> CardAlgorithm {
+        match self {
+            Algorithm::Rsa2048 => CardAlgorithm::Rsa2048,
+            Algorithm::P384 => CardAlgorithm::P384,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -183,14 +205,18 @@ fn request(args: &Args) -> anyhow::Result<IdentityRequest> {
             if args.layout.is_some() || args.role.is_some() {
                 bail!("--layout and --role describe HPKI cards; drop them or use --kind hpki");
             }
+            let algorithm = args.algorithm.unwrap_or(Algorithm::Rsa2048).card_algorithm();
             let mut pins = JpkiPins::default();
             if let Some(pin) = &args.pin {
                 pins.auth.clone_from(pin);
             }
             check_jpki_pins(&pins)?;
-            Ok(IdentityRequest::Jpki { subject: JpkiSubject::default(), pins })
+            Ok(IdentityRequest::Jpki { subject: JpkiSubject::default(), pins, algorithm })
         }
         Kind::Hpki => {
+            if args.algorithm.is_some() {
+                bail!("--algorithm chooses a My Number card's key; the virtual HPKI cards are RSA-2048");
+            }
             let layout = args.layout.unwrap_or(Layout::Jma).layout();
             let mut pins = HpkiPins::default();
             if let Some(pin) = &args.pin {
@@ -215,6 +241,18 @@ fn apply_overrides(args: &Args, identity: &mut Identity, dir: &Path) -> anyhow::
                 id.pins.auth.clone_from(pin);
             }
             check_jpki_pins(&id.pins)?;
+            // The keys are in the directory: an --algorithm they are not is a mistake, not an override.
+            let held = id.credentials.auth.key.algorithm();
+            if let Some(wanted) = args.algorithm.map(Algorithm::card_algorithm)
+                && wanted != held
+            {
+                bail!(
+                    "{} holds a {} card, not {}; drop --algorithm or use another --identity directory",
+                    dir.display(),
+                    held.as_str(),
+                    wanted.as_str()
+                );
+            }
         }
         Identity::Hpki(id) => {
             if let Some(pin) = &args.pin {

@@ -14,7 +14,11 @@ use std::sync::OnceLock;
 pub(crate) fn jpki_identity() -> &'static JpkiIdentity {
     static ID: OnceLock<JpkiIdentity> = OnceLock::new();
     ID.get_or_init(|| {
-        let request = IdentityRequest::Jpki { subject: JpkiSubject::default(), pins: JpkiPins::default() };
+        let request = IdentityRequest::Jpki {
+            subject: JpkiSubject::default(),
+            pins: JpkiPins::default(),
+            algorithm: Default::default(),
+        };
         match Identity::generate(&request).unwrap() {
             Identity::Jpki(id) => id,
             Identity::Hpki(_) => unreachable!("asked for JPKI"),

@@ -19,10 +19,10 @@ mod jpki;
 mod tsa;
 
 pub use hpki::{HpkiCredentials, HpkiSubject, HpkiTestCas, hc_role_attributes, issue_hpki};
-pub use jpki::{JpkiCredentials, JpkiSubject, JpkiTestCas, issue_jpki};
+pub use jpki::{JpkiCredentials, JpkiSubject, JpkiTestCas, issue_jpki, issue_jpki_for};
 pub use tsa::tsa_certificate;
 
-use crate::key::{CardKey, KeyError};
+use crate::key::{CardAlgorithm, CardKey, KeyError};
 use rcgen::{CertificateParams, DnType, DnValue, IsCa, KeyPair, SerialNumber};
 use time::{Duration, OffsetDateTime, macros::offset};
 
@@ -89,31 +89,39 @@ struct Ca {
     params: CertificateParams,
     key: KeyPair,
     cert: Vec<u8>,
+    /// The algorithm of this CA's key and of every key it issues (a whole hierarchy is one algorithm).
+    algorithm: CardAlgorithm,
 }
 
 impl Ca {
-    /// A self-signed root.
-    fn root(what: &'static str, mut params: CertificateParams) -> Result<Self, PkiError> {
-        let key = CardKey::generate()?.rcgen_key_pair()?;
+    /// A self-signed RSA-2048 root.
+    fn root(what: &'static str, params: CertificateParams) -> Result<Self, PkiError> {
+        Self::root_for(what, params, CardAlgorithm::Rsa2048)
+    }
+
+    /// A self-signed root whose key, and the keys it issues, are of `algorithm` (a P-384 root signs with
+    /// ecdsa-with-SHA384).
+    fn root_for(what: &'static str, mut params: CertificateParams, algorithm: CardAlgorithm) -> Result<Self, PkiError> {
+        let key = CardKey::generate_for(algorithm)?.rcgen_key_pair()?;
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
         let cert = params.self_signed(&key).map_err(|source| PkiError::Certificate { what, source })?;
-        Ok(Self { cert: cert.der().to_vec(), params, key })
+        Ok(Self { cert: cert.der().to_vec(), params, key, algorithm })
     }
 
     /// A CA certificate under this one.
     fn subordinate(&self, what: &'static str, mut params: CertificateParams) -> Result<Self, PkiError> {
-        let key = CardKey::generate()?.rcgen_key_pair()?;
+        let key = CardKey::generate_for(self.algorithm)?.rcgen_key_pair()?;
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
         params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
         params.use_authority_key_identifier_extension = true;
         let cert = self.sign(what, &params, &key)?;
-        Ok(Self { cert, params, key })
+        Ok(Self { cert, params, key, algorithm: self.algorithm })
     }
 
     /// An end-entity certificate for a fresh card key.
     fn issue(&self, what: &'static str, mut params: CertificateParams) -> Result<Credential, PkiError> {
-        let key = CardKey::generate()?;
+        let key = CardKey::generate_for(self.algorithm)?;
         params.use_authority_key_identifier_extension = true;
         let cert = self.sign(what, &params, &key.rcgen_key_pair()?)?;
         Ok(Credential { cert, key })

@@ -46,7 +46,7 @@ pub use error::CadesError;
 pub(crate) use judge::time_stamp_over;
 pub use judge::{evidence, validate};
 pub use parsed::CadesSignature;
-pub use produce::{ToBeSigned, assemble, prepare, prepare_without_signing_time};
+pub use produce::{ToBeSigned, assemble, prepare, prepare_document, prepare_without_signing_time};
 pub(crate) use time_stamp::check_time_stamp;
 pub use time_stamp::{TimeStampSeen, signature_time_stamp_digest, with_signature_time_stamp};
 // Shared with XAdES (`super::xades`): the signer certificate's checks (and `check_time_stamp` above).

@@ -2,7 +2,8 @@
 //! rate of the same CA key, on SQLite and (optionally) PostgreSQL. `hcpki bench crl`: one CRL of N entries
 //! (`revocation::crl::build`, as the server signs it), see [`crl`]. `hcpki bench login`: the server side of a
 //! card login, see [`login`]. `hcpki bench national`: a national dataset grown point by point, see [`national`].
-//! `hcpki bench sso`: card logins over HTTPS against a running `hcpki serve`, see [`sso`].
+//! `hcpki bench sso`: card logins over HTTPS against a running `hcpki serve`, see [`sso`]. `hcpki bench p384`:
+//! ECDSA P-384 verifications/s against `openssl speed ecdsap384`, see [`p384`].
 //!
 //! The pipeline number includes everything a real issuance does: CSR parse
 //! and proof-of-possession check, facility lookup, profile, TBS encoding,
@@ -15,12 +16,14 @@ mod dataset;
 mod measure;
 mod national;
 mod overload;
+mod p384;
 mod sso;
 
 use crate::args::Global;
 use measure::{RawCrl, crl_entries, percentile, raw_crl, raw_rate};
 use national::BenchNationalArgs;
 use overload::BenchOverloadArgs;
+use p384::BenchP384Args;
 use sso::BenchSsoArgs;
 
 use crate::args::value;
@@ -59,6 +62,9 @@ pub enum BenchCommand {
     /// then 2× and 5× of it offered open loop, with p50/p99 of the completed requests and the share refused,
     /// against the same server with `[admission] enabled = false`. Sets up the installation as `bench sso` does.
     Overload(BenchOverloadArgs),
+    /// ECDSA P-384 / SHA-384 verifications per second (the next My Number card, D153) through hcpki's card
+    /// signature path, against `openssl speed ecdsap384` on the same machine in the same run.
+    P384(BenchP384Args),
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +126,7 @@ pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
         BenchCommand::National(args) => national::run(global, &args).await,
         BenchCommand::Sso(args) => sso::run(global, &args).await,
         BenchCommand::Overload(args) => overload::run(global, &args).await,
+        BenchCommand::P384(args) => p384::run(&args),
     }
 }
 

@@ -92,7 +92,8 @@ fn asks_pin(settings: &ConsentSettings, consent: &ConsentRecord) -> Result<(), D
 }
 
 /// What is kept of an agreement: enough for anyone to check it later without hcpki — the message is
-/// `context 00 origin 00 challenge ‖ document_sha256`, signed with `sha256WithRSAEncryption` by `chain[0]`; the
+/// `context 00 origin 00 challenge ‖ document_sha256`, signed by `chain[0]` with the algorithm its key names
+/// (`sha256WithRSAEncryption`, or ECDSA P-384 / SHA-384 as a DER value for the next My Number card, D153); the
 /// RFC 3161 token's imprint is the SHA-256 of `signature`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Proof {

@@ -6,18 +6,16 @@ use super::crl_cache::{CrlCache, Revocation, RevocationPolicy};
 use super::hc_role::{self, RoleClaim, RoleSource, RoleTexts};
 use super::trust::{ParsedCert, TrustAnchors};
 use crate::policy::Subject;
-use const_oid::db::rfc5912;
 use der::Encode as _;
 use der::asn1::ObjectIdentifier;
 use hcpki_agent_protocol::AuthPurpose;
 use hcpki_ca::person_key::{AnchorId, PersonKey};
-use hcpki_pkix::keys::verify::verify_signature;
+use hcpki_pkix::card_signature::{self, CardSignatureError};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use x509_cert::ext::pkix::name::{DirectoryString, GeneralName};
 use x509_cert::ext::pkix::{CertificatePolicies, SubjectAltName};
 use x509_cert::name::Name;
-use x509_cert::spki::AlgorithmIdentifierOwned;
 
 /// Most certificates a post may carry (leaf, intermediates, perhaps a root).
 pub const MAX_CHAIN_CERTS: usize = 8;
@@ -296,16 +294,18 @@ fn parse_chain(chain: &[Vec<u8>]) -> Result<Vec<ParsedCert>, CardLoginError> {
         .collect()
 }
 
-/// The card signs with PKCS#1 v1.5 / SHA-256 (RSA cards) — ECDSA / SHA-256 for an EC key, should one appear.
+/// The card's signature over `message`, with the algorithm its certificate's key names (D153): PKCS#1 v1.5 /
+/// SHA-256 for today's RSA cards, ECDSA P-384 / SHA-384 (DER `ECDSA-Sig-Value`) for the next My Number card and
+/// HPKI cards with EC keys. A key on another curve and a malformed ECDSA value are refused as such, not as a
+/// wrong signature.
 fn check_login_signature(leaf: &ParsedCert, message: &[u8], signature: &[u8]) -> Result<(), CardLoginError> {
     let spki = leaf.cert.tbs_certificate().subject_public_key_info();
-    let oid = if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION {
-        rfc5912::SHA_256_WITH_RSA_ENCRYPTION
-    } else {
-        rfc5912::ECDSA_WITH_SHA_256
-    };
-    let alg = AlgorithmIdentifierOwned { oid, parameters: None };
-    verify_signature(spki, &alg, message, signature).map_err(|_| CardLoginError::BadSignature)
+    match card_signature::verify(spki, message, signature) {
+        Ok(_) => Ok(()),
+        Err(CardSignatureError::Key(e)) => Err(CardLoginError::UnsupportedKey { detail: e.to_string() }),
+        Err(CardSignatureError::Malformed(e)) => Err(CardLoginError::MalformedSignature { detail: e.to_string() }),
+        Err(_) => Err(CardLoginError::BadSignature),
+    }
 }
 
 fn check_validity(leaf: &ParsedCert, now: i64) -> Result<(), CardLoginError> {

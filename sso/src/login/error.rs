@@ -34,6 +34,22 @@ pub enum CardLoginError {
          sure the card agent is current, and try again"
     )]
     BadSignature,
+    /// The card certificate's key is not one hcpki verifies card signatures with: an EC key on another curve than
+    /// P-384, or neither RSA nor EC (D153).
+    #[error("the card's key cannot be used for a login ({detail}): use a card whose key is RSA or ECDSA P-384")]
+    UnsupportedKey {
+        /// What the key is, in words.
+        detail: String,
+    },
+    /// The ECDSA signature posted is not a well-formed P-384 value (bad DER, r or s zero or out of range).
+    #[error(
+        "the card's signature is malformed ({detail}): update the card agent; if it persists, report the card to \
+         the operator"
+    )]
+    MalformedSignature {
+        /// What is wrong with it.
+        detail: String,
+    },
     /// What was posted is not a signature and a DER certificate chain.
     #[error("the card data is malformed ({what}): update the card agent; if it persists, report it to the operator")]
     Malformed {
@@ -118,6 +134,8 @@ impl CardLoginError {
             Self::WrongOrigin { .. } => "wrong_origin",
             Self::BadSignature => "bad_signature",
             Self::Malformed { .. } => "malformed",
+            Self::UnsupportedKey { .. } => "unsupported_key",
+            Self::MalformedSignature { .. } => "malformed_signature",
             Self::UntrustedChain { .. } => "untrusted_chain",
             Self::ExpiredCard { .. } => "card_expired",
             Self::NotYetValid { .. } => "card_not_yet_valid",

@@ -211,3 +211,72 @@ fn a_signature_verifies_only_for_the_purpose_it_was_made_for() {
     ));
     v.verify(&challenge, &signed_for_login, &chain, now()).unwrap();
 }
+
+/// A verifier trusting the JPKI test roots of `cas`, with fresh empty CRLs of both.
+fn jpki_verifier(
+    cas: &hcpki_vcard::testpki::JpkiTestCas,
+    card: &hcpki_vcard::testpki::JpkiCredentials,
+) -> CardVerifier {
+    let anchors = [card.auth_root.clone(), card.sign_root.clone()];
+    let trust = TrustAnchors::new(&[], &anchors, &[]).unwrap();
+    let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
+    crls.install("auth", &cas.auth_crl(&[], CrlValidity::fresh(24)).unwrap(), now()).unwrap();
+    crls.install("sign", &cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap(), now()).unwrap();
+    CardVerifier::new(Arc::new(trust), crls, RevocationPolicy::FailClosed)
+}
+
+/// The next My Number card (D153): ECDSA P-384 / SHA-384 keys under P-384 roots. Its login and identification
+/// verify like an RSA card's; a malformed ECDSA value and a key on another curve are refused as such.
+#[test]
+fn a_p384_my_number_card_logs_in_and_malformed_ecdsa_is_refused_by_name() {
+    use hcpki_vcard::key::CardAlgorithm;
+    use hcpki_vcard::testpki::{JpkiSubject, JpkiTestCas};
+    let cas = JpkiTestCas::new_for(CardAlgorithm::P384).unwrap();
+    let card = cas.issue(&JpkiSubject::default()).unwrap();
+    let v = jpki_verifier(&cas, &card);
+    let chain = [card.auth.cert.clone()];
+    let challenge = Challenge::for_tests(&[9; 32], ORIGIN);
+    let message = hcpki_agent_protocol::login_message(ORIGIN, challenge.bytes());
+    let signature = card.auth.key.sign_message(&message).unwrap();
+    let verified = v.verify(&challenge, &signature, &chain, now()).unwrap();
+    assert_eq!(verified.kind, CardKind::Jpki);
+    assert!(verified.person_key.starts_with("jpki:"));
+
+    // Identification: the same card under its own purpose; a login signature does not pass for it.
+    let identify = hcpki_agent_protocol::AuthPurpose::Identification.message(ORIGIN, challenge.bytes());
+    let id_signature = card.auth.key.sign_message(&identify).unwrap();
+    let purpose = hcpki_agent_protocol::AuthPurpose::Identification;
+    assert!(v.verify_as(purpose, &challenge, &id_signature, &chain, now()).is_ok());
+    assert!(matches!(v.verify_as(purpose, &challenge, &signature, &chain, now()), Err(CardLoginError::BadSignature)));
+
+    // The card's raw r ‖ s (not converted), r = 0, and bad DER: malformed, said so, with their own audit code.
+    let raw = hcpki_pkix::card_signature::EcdsaSignature::from_der(&signature).unwrap().to_raw();
+    let mut zero_r = vec![0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01];
+    let truncated = signature[..signature.len() - 1].to_vec();
+    for (bad, says) in [(raw, "not a DER"), (std::mem::take(&mut zero_r), "r is zero"), (truncated, "truncated")] {
+        let err = v.verify(&challenge, &bad, &chain, now()).unwrap_err();
+        assert!(matches!(err, CardLoginError::MalformedSignature { .. }), "{err:?}");
+        assert_eq!(err.code(), "malformed_signature");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
+/// A P-384 signature posted with a certificate whose key is on another curve (P-256): refused as an unsupported
+/// key, naming the curve, before any signature arithmetic.
+#[test]
+fn a_certificate_on_another_curve_is_refused_naming_it() {
+    let p256 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let cert = params.self_signed(&p256).unwrap().der().to_vec();
+    let (cas, card) = pki();
+    let v = verifier(&cas, hpki_trust(&card), RevocationPolicy::FailClosed);
+    let challenge = Challenge::for_tests(&[7; 32], ORIGIN);
+    let p384 = hcpki_vcard::key::CardKey::generate_for(hcpki_vcard::key::CardAlgorithm::P384).unwrap();
+    let message = hcpki_agent_protocol::login_message(ORIGIN, challenge.bytes());
+    let signature = p384.sign_message(&message).unwrap();
+    let err = v.verify(&challenge, &signature, &[cert], now()).unwrap_err();
+    assert!(matches!(err, CardLoginError::UnsupportedKey { .. }), "{err:?}");
+    assert_eq!(err.code(), "unsupported_key");
+    assert!(err.to_string().contains("P-256"), "{err}");
+}

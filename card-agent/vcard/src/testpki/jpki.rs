@@ -2,6 +2,7 @@
 
 use super::{Ca, Credential, CrlValidity, PkiError, Revoked, params, policy_extension, second_ou};
 use crate::jpki::BasicAttributes;
+use crate::key::CardAlgorithm;
 use der::asn1::ObjectIdentifier;
 use rcgen::{DnType, KeyUsagePurpose, OtherNameValue, SanType};
 
@@ -70,6 +71,12 @@ pub fn issue_jpki(subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
     JpkiTestCas::new()?.issue(subject)
 }
 
+/// [`issue_jpki`] with keys of `algorithm` throughout (roots and card; D153: the next card generation's ECDSA
+/// P-384 / SHA-384, its end-entity certificates valid 10 years).
+pub fn issue_jpki_for(subject: &JpkiSubject, algorithm: CardAlgorithm) -> Result<JpkiCredentials, PkiError> {
+    JpkiTestCas::new_for(algorithm)?.issue(subject)
+}
+
 /// The two JPKI test roots with their keys: more cards under them, and CRLs (for revocation tests).
 pub struct JpkiTestCas {
     auth_root: Ca,
@@ -83,21 +90,31 @@ impl std::fmt::Debug for JpkiTestCas {
 }
 
 impl JpkiTestCas {
-    /// Two fresh roots.
+    /// Two fresh RSA-2048 roots.
     pub fn new() -> Result<Self, PkiError> {
+        Self::new_for(CardAlgorithm::Rsa2048)
+    }
+
+    /// Two fresh roots with keys of `algorithm`, issuing cards of that algorithm.
+    pub fn new_for(algorithm: CardAlgorithm) -> Result<Self, PkiError> {
         Ok(Self {
-            auth_root: Ca::root("JPKI auth root", root_params("TEST JPKI for user authentication"))?,
-            sign_root: Ca::root("JPKI sign root", root_params("TEST JPKI for digital signature"))?,
+            auth_root: Ca::root_for("JPKI auth root", root_params("TEST JPKI for user authentication"), algorithm)?,
+            sign_root: Ca::root_for("JPKI sign root", root_params("TEST JPKI for digital signature"), algorithm)?,
         })
     }
 
     /// A card's two certificates for `subject` under these roots.
     pub fn issue(&self, subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
-        let mut auth = ee_params(subject, &AUTH_POLICY);
+        // The next generation's certificates are valid 10 years (issue #49), today's 5.
+        let years = match self.auth_root.algorithm {
+            CardAlgorithm::P384 => 10,
+            _ => 5,
+        };
+        let mut auth = ee_params(subject, &AUTH_POLICY, years);
         auth.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let auth = self.auth_root.issue("JPKI authentication certificate", auth)?;
 
-        let mut sign = ee_params(subject, &SIGN_POLICY);
+        let mut sign = ee_params(subject, &SIGN_POLICY, years);
         sign.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
         let item = |arc: u64, value: &str| {
             let mut oid = ITEM_ARC.to_vec();
@@ -152,8 +169,9 @@ fn root_params(purpose: &str) -> rcgen::CertificateParams {
     )
 }
 
-fn ee_params(subject: &JpkiSubject, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
-    let mut p = params(&[(DnType::CountryName, "JP"), (DnType::CommonName, &subject.opaque_id)], 0, 5 * 365 + 1);
+fn ee_params(subject: &JpkiSubject, policy: &ObjectIdentifier, years: i64) -> rcgen::CertificateParams {
+    let days = years * 365 + years / 4;
+    let mut p = params(&[(DnType::CountryName, "JP"), (DnType::CommonName, &subject.opaque_id)], 0, days);
     p.custom_extensions.push(policy_extension(policy, "http://hcpki-test.invalid/jpki/cps/", false));
     p
 }

@@ -21,11 +21,12 @@ use x509_cert::Certificate;
 use x509_cert::attr::Attributes;
 use x509_cert::time::Time;
 
-/// The signed attributes over a document whose SHA-256 is `digest`, signed by `signer`: the four above with
+/// The signed attributes over a document whose digest (SHA-256, or SHA-384 for a P-384 signer) is `digest`, signed
+/// by `signer`: the four above with
 /// `signing_time` (Unix seconds; UTCTime before 2050 as RFC 5652 §11.3 requires), or the three others without
 /// it (PAdES baseline forbids signingTime in the CMS: the time goes into the PDF's /M, ETSI EN 319 142-1 §5.3).
 pub(super) fn signed_attributes(
-    digest: &[u8; 32],
+    digest: &[u8],
     signer: &Certificate,
     signing_time: Option<i64>,
 ) -> Result<Attributes, CadesError> {
@@ -33,7 +34,7 @@ pub(super) fn signed_attributes(
         let ess = SigningCertificateV2::of(signer, &signer.to_der()?)?;
         let mut attributes = vec![
             attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-            attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest.as_slice())?)?)?,
+            attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest)?)?)?,
             attribute(ID_AA_SIGNING_CERTIFICATE_V_2, Any::encode_from(&ess)?)?,
         ];
         if let Some(signing_time) = signing_time {

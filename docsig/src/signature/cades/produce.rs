@@ -3,7 +3,7 @@
 
 use super::attributes::signed_attributes;
 use super::error::CadesError;
-use super::signer::{SignerChain, require_non_repudiation, signature_algorithm};
+use super::signer::{SignerChain, digest_algorithm, require_non_repudiation, signature_algorithm};
 use crate::timestamp::HashAlgorithm;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -25,6 +25,8 @@ pub struct ToBeSigned {
     der: Vec<u8>,
     chain: Vec<Certificate>,
     signature_algorithm: AlgorithmIdentifierOwned,
+    /// The digestAlgorithm: the hash of messageDigest and of the signature (SHA-384 for a P-384 signer, D153).
+    digest_algorithm: HashAlgorithm,
 }
 
 impl ToBeSigned {
@@ -51,6 +53,8 @@ impl ToBeSigned {
 ///
 /// Refuses a signer certificate without keyUsage nonRepudiation ([`CadesError::NotForSignatures`]): an
 /// authentication certificate never signs a document.
+///
+/// A signer whose key hashes with SHA-384 (ECDSA P-384) needs the document itself: [`prepare_document`].
 pub fn prepare(
     document_sha256: &[u8; 32],
     signer_chain: &[&[u8]],
@@ -61,15 +65,23 @@ pub fn prepare(
     prepare_for(document_sha256, chain, signing_time)
 }
 
-/// [`prepare`] without the signingTime attribute, for formats whose baseline forbids it in the CMS (PAdES: the
-/// time is the PDF signature dictionary's /M, ETSI EN 319 142-1 §5.3). The same nonRepudiation check.
-pub fn prepare_without_signing_time(
-    document_sha256: &[u8; 32],
-    signer_chain: &[&[u8]],
-) -> Result<ToBeSigned, CadesError> {
+/// [`prepare`] over the document itself, hashed with the signer's hash (SHA-384 for a P-384 key, D153; SHA-256
+/// otherwise): what the card agent uses, which holds the document.
+pub fn prepare_document(document: &[u8], signer_chain: &[&[u8]], signing_time: i64) -> Result<ToBeSigned, CadesError> {
     let chain = SignerChain::from_der(signer_chain)?;
     require_non_repudiation(&chain.signer)?;
-    prepare_attributes(document_sha256, chain, None)
+    let digest = digest_algorithm(&chain.signer);
+    prepare_attributes(&digest.digest(document), digest, chain, Some(signing_time))
+}
+
+/// [`prepare_document`] without the signingTime attribute, for formats whose baseline forbids it in the CMS (PAdES:
+/// the time is the PDF signature dictionary's /M, ETSI EN 319 142-1 §5.3), over the bytes the signature `covered`
+/// (hashed with the signer's hash). The same nonRepudiation check.
+pub fn prepare_without_signing_time(covered: &[u8], signer_chain: &[&[u8]]) -> Result<ToBeSigned, CadesError> {
+    let chain = SignerChain::from_der(signer_chain)?;
+    require_non_repudiation(&chain.signer)?;
+    let digest = digest_algorithm(&chain.signer);
+    prepare_attributes(&digest.digest(covered), digest, chain, None)
 }
 
 /// [`prepare`] without the keyUsage check: for tests that need what a careless signer would have made.
@@ -78,18 +90,28 @@ pub(super) fn prepare_for(
     chain: SignerChain,
     signing_time: i64,
 ) -> Result<ToBeSigned, CadesError> {
-    prepare_attributes(document_sha256, chain, Some(signing_time))
+    let digest = digest_algorithm(&chain.signer);
+    if digest != HashAlgorithm::Sha256 {
+        return Err(CadesError::UnsupportedKey(format!(
+            "{} (its signatures hash with {}, so the document's SHA-256 alone cannot be signed: hand the document \
+             itself)",
+            chain.signer.tbs_certificate().subject(),
+            digest.name()
+        )));
+    }
+    prepare_attributes(document_sha256, digest, chain, Some(signing_time))
 }
 
 fn prepare_attributes(
-    document_sha256: &[u8; 32],
+    document_digest: &[u8],
+    digest_algorithm: HashAlgorithm,
     chain: SignerChain,
     signing_time: Option<i64>,
 ) -> Result<ToBeSigned, CadesError> {
     let signature_algorithm = signature_algorithm(&chain.signer)?;
-    let attributes = signed_attributes(document_sha256, &chain.signer, signing_time)?;
+    let attributes = signed_attributes(document_digest, &chain.signer, signing_time)?;
     let der = attributes.to_der().map_err(CadesError::encoding("signed attributes"))?;
-    Ok(ToBeSigned { attributes, der, chain: chain.all, signature_algorithm })
+    Ok(ToBeSigned { attributes, der, chain: chain.all, signature_algorithm, digest_algorithm })
 }
 
 /// The detached `.p7s` (DER ContentInfo) of `tbs` signed with `signature` (the value as X.509 carries it: the
@@ -108,14 +130,14 @@ pub fn assemble(tbs: ToBeSigned, signature: &[u8]) -> Result<Vec<u8>, CadesError
                 issuer: tbs_cert.issuer().clone(),
                 serial_number: tbs_cert.serial_number().clone(),
             }),
-            digest_alg: HashAlgorithm::Sha256.identifier(),
+            digest_alg: tbs.digest_algorithm.identifier(),
             signed_attrs: Some(tbs.attributes.clone()),
             signature_algorithm: tbs.signature_algorithm.clone(),
             signature: OctetString::new(signature)?,
             unsigned_attrs: None,
         };
         let mut digests = SetOfVec::new();
-        digests.insert(HashAlgorithm::Sha256.identifier())?;
+        digests.insert(tbs.digest_algorithm.identifier())?;
         Ok(SignedData {
             // RFC 5652 §5.1: 1 with id-data content, version-1 SignerInfos and only X.509 certificates.
             version: CmsVersion::V1,

@@ -1,7 +1,8 @@
 //! The signer's certificate: what it may sign, and with which algorithm.
 
 use super::error::CadesError;
-use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1};
+use crate::timestamp::HashAlgorithm;
+use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1};
 use der::Decode;
 use hcpki_pkix::keys::KeyAlgorithm;
 use spki::AlgorithmIdentifierOwned;
@@ -30,7 +31,8 @@ impl SignerChain {
 }
 
 /// The signature algorithm a key of `certificate` signs CAdES with: sha256WithRSAEncryption for RSA (HPKI cards
-/// are RSA-2048), ecdsa-with-SHA256 for P-256. The identifiers are the ones certificates carry.
+/// are RSA-2048), ecdsa-with-SHA256 for P-256, ecdsa-with-SHA384 for P-384 (the next My Number card, D153). The
+/// identifiers are the ones certificates carry.
 pub(in crate::signature) fn signature_algorithm(
     certificate: &Certificate,
 ) -> Result<AlgorithmIdentifierOwned, CadesError> {
@@ -39,10 +41,23 @@ pub(in crate::signature) fn signature_algorithm(
     match (spki.algorithm.oid, curve) {
         (RSA_ENCRYPTION, _) => Ok(KeyAlgorithm::Rsa2048.signature_algorithm()),
         (ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => Ok(KeyAlgorithm::P256.signature_algorithm()),
+        (ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => Ok(KeyAlgorithm::P384.signature_algorithm()),
         (oid, curve) => Err(CadesError::UnsupportedKey(match curve {
             Some(c) => format!("{oid} on curve {c}"),
             None => oid.to_string(),
         })),
+    }
+}
+
+/// The hash of the CMS digestAlgorithm and messageDigest for a signer of `certificate`: the hash its signature
+/// algorithm signs with, as RFC 5753 §2.1.1 (ECDSA in CMS) wants them one — SHA-384 for a P-384 key, SHA-256
+/// otherwise. OpenSSL hashes the signed attributes with the digestAlgorithm, so a mismatch would not verify there.
+pub(in crate::signature) fn digest_algorithm(certificate: &Certificate) -> HashAlgorithm {
+    let spki = certificate.tbs_certificate().subject_public_key_info();
+    let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+    match (spki.algorithm.oid, curve) {
+        (ID_EC_PUBLIC_KEY, Some(SECP_384_R_1)) => HashAlgorithm::Sha384,
+        _ => HashAlgorithm::Sha256,
     }
 }
 

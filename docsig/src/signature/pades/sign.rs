@@ -63,8 +63,10 @@ pub fn prepare(pdf: &[u8], signer_chain: &[&[u8]], signing_time: i64) -> Result<
         ("M", Object::String(pdf_date(signing_time).into_bytes())),
     ]);
     let placeholder = add_signature_field(&document, entries, SIGNATURE_ROOM)?;
-    let document_sha256 = super::sha256(&placeholder.covered());
-    let tbs = cades::prepare_without_signing_time(&document_sha256, signer_chain)?;
+    let covered = placeholder.covered();
+    let document_sha256 = super::sha256(&covered);
+    // The CMS's own digest is the signer's hash (SHA-384 for a P-384 My Number card, D153).
+    let tbs = cades::prepare_without_signing_time(&covered, signer_chain)?;
     Ok(Prepared { placeholder, tbs, document_sha256 })
 }
 

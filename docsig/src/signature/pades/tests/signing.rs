@@ -200,3 +200,35 @@ fn an_object_defined_later_under_a_number_left_free_is_a_modification() {
     let err = verify(&update.finish().unwrap().bytes).unwrap_err();
     assert!(err.to_string().contains("defines object 7"), "{err}");
 }
+
+/// The next My Number card's signing key (D153): a PAdES signature whose CMS hashes with SHA-384 throughout
+/// (digestAlgorithm, messageDigest over the /ByteRange, ecdsa-with-SHA384 over the signed attributes), the card's
+/// raw r ‖ s converted to DER in the one place, and the verifier reading it back.
+#[test]
+fn a_p384_my_number_card_signs_a_pdf_with_sha384_throughout() {
+    use hcpki_pkix::card_signature::from_card_answer;
+    use hcpki_vcard::key::CardAlgorithm;
+    use hcpki_vcard::testpki::{JpkiSubject, issue_jpki_for};
+    let card = issue_jpki_for(&JpkiSubject::default(), CardAlgorithm::P384).unwrap();
+    let pdf = sample::classic("同意書", 1);
+    let prepared = prepare(&pdf, &[card.sign.cert.as_slice(), &card.sign_root], NOW).unwrap();
+    assert_eq!(prepared.signature_algorithm().oid, const_oid::db::rfc5912::ECDSA_WITH_SHA_384);
+    // The card is handed the SHA-384 of the signed attributes and answers r ‖ s.
+    let hash = crate::timestamp::HashAlgorithm::Sha384.digest(prepared.to_be_signed());
+    let raw = card.sign.key.sign_card_input(&hash).unwrap();
+    assert_eq!(raw.len(), 96);
+    // r ‖ s as it is is not a CMS signature value; its DER is.
+    let value = from_card_answer(hcpki_model::CardKeyAlgorithm::EcdsaP384Sha384, &raw).unwrap();
+    let signed = assemble(prepared, &value).unwrap();
+    let report = verify(&signed).unwrap();
+    assert_eq!(report.level(), Level::BaselineB);
+    // sha384 (2.16.840.1.101.3.4.2.2) is the CMS digestAlgorithm.
+    let sha384 = b"\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x02";
+    assert!(contains_hex(&signed, sha384), "the CMS names SHA-384");
+}
+
+/// Whether the hex-encoded /Contents of `pdf` holds `needle`.
+fn contains_hex(pdf: &[u8], needle: &[u8]) -> bool {
+    let hex = hex::encode_upper(needle);
+    pdf.windows(hex.len()).any(|w| w.eq_ignore_ascii_case(hex.as_bytes()))
+}
