@@ -31,6 +31,7 @@ pub mod practice;
 pub mod problem;
 pub mod reissue;
 pub mod revocation;
+pub mod rollover;
 mod routers;
 pub mod session;
 pub mod signin;

@@ -178,6 +178,9 @@ fn stop_switch_pages(h: &Hcpki, ops: &mut Chromium, origin: &str, shots: &mut Sh
     }
     check_both_languages(ops, &format!("{origin}/console/ca/halt/approve"), "the approval's confirmation");
     as_user("bob", &["ca", "resume"]);
+    // The CA key rollover's state page (issue #47): no rollover yet in this installation.
+    check_both_languages(ops, &format!("{origin}/console/ca/rollover"), "the key rollover's state");
+    shots.take(ops, "console-rollover-en.png");
 }
 
 /// The help-desk operator (issue #45's Tests): finds alice (signed in to the portal above), stops at the

@@ -142,6 +142,20 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("cannot be aborted"), "{r:?}");
     let r = api.post("/api/v1/ca/root/rollover/start", &serde_json::json!({}), &carol);
     assert!(r.status == 400 && r.json["detail"].as_str().unwrap().contains("link certificates"), "{r:?}");
+    // The console shows the same state (auditors read), with the command of the next step.
+    let console = crate::console::Console::new(&h, &server);
+    let page = console.get("/console/ca/rollover", &erin);
+    assert_eq!(page.status, 200, "{page:?}");
+    for words in [
+        "id=\"rollover-pc-state\" data-state=\"switched\"",
+        "id=\"rollover-router-state\" data-state=\"none\"",
+        "/crl/pc-g2.crl",
+        "/crl/pc.crl",
+        "hcpki ca rollover pc retire",
+        &id,
+    ] {
+        assert!(page.text.contains(words), "{words}: {}", page.text);
+    }
     server.stop();
 
     // The old generation is still held: status says by whom (exit 1), retiring is refused.

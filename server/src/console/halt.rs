@@ -78,6 +78,7 @@ hcpki_html::messages! {
     CpsLink => "証明書ポリシー/認証実施規程(CP/CPS)の下書きをダウンロード", "Download the CP/CPS draft";
     CpsHint => "RFC 3647 の章立てで、この環境の設定から証明書プロファイル・有効期間・鍵長・CRL/OCSP の章を生成します。「TO COMPLETE」の部分は運営主体が記入してください。",
         "In RFC 3647's outline: the chapters on profiles, lifetimes, key sizes, CRLs and OCSP are generated from this installation's settings; the operating body completes the parts marked TO COMPLETE.";
+    RolloverLink => "認証局の鍵の更新(ロールオーバー)の状況", "Where each CA's key rollover stands";
     ReadOnly => "監査担当は状態の確認だけができます。停止・再開の承認は運用者が行います。", "Auditors can only read the state; operators halt and approve.";
 }
 
@@ -232,6 +233,7 @@ fn page(
         }
         (view::section("ca-documents", t(M::DocumentsSection), html! {
             p { a href=(super::practice::PATH) id="cps-download" download="cp-cps.md" { (t(M::CpsLink)) } }
+            p { a href=(super::rollover::PATH) id="rollover-link" { (t(M::RolloverLink)) } }
             p class="hint" { (t(M::CpsHint)) }
         }))
     };

@@ -178,6 +178,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt", get(crate::console::halt::show).post(crate::console::halt::halt))
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
+        .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
         .route(
             "/console/ca/halt/approve",
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
