@@ -189,6 +189,9 @@ pub enum Action<'a> {
     HaltIssuance,
     /// Read the CP/CPS draft of this installation (D150): its settings and CA keys, for the operating body.
     ReadPractice,
+    /// Name the facility's security officer (セキュリティ責任者, D155): its own admins (signed in with a card, or
+    /// password + TOTP where the facility accepts it) and operators.
+    ManageSecurityOfficer(&'a FacilityId),
     /// Find who holds a network address, from the allocations and the certificates issued (issue #50 item 5):
     /// incident support, across every facility.
     FindAddress,
@@ -230,6 +233,7 @@ impl Action<'_> {
             Self::HaltIssuance => "admin.ca.halt.manage".into(),
             Self::ReadPractice => "admin.ca.cps.read".into(),
             Self::FindAddress => "admin.facility.address.find".into(),
+            Self::ManageSecurityOfficer(_) => "admin.facility.security_officer".into(),
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
         }
@@ -266,7 +270,8 @@ impl Action<'_> {
             | Self::IssueDeviceKey(f)
             | Self::SetSessionLifetime(f)
             | Self::ListAllocations(f)
-            | Self::ManageAllocations(f) => Some(f),
+            | Self::ManageAllocations(f)
+            | Self::ManageSecurityOfficer(f) => Some(f),
         }
     }
 }
@@ -524,6 +529,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageConsoleGrants
             | Action::ManageOidcClients
             | Action::ManageAllocations(_)
+            | Action::ManageSecurityOfficer(_)
             | Action::HaltIssuance
             | Action::ManageRollover
     )
@@ -604,6 +610,8 @@ mod tests {
             (Action::HaltIssuance,                  [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadPractice,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::FindAddress,                   [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageSecurityOfficer(&f),     [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::ManageSecurityOfficer(&g),     [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
         ];

@@ -236,6 +236,7 @@ impl Authority {
             operators: store.clone(),
             grants: store.clone(),
             device_names: store.clone(),
+            security_officers: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),

@@ -10,7 +10,7 @@ use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators,
-    StoreError,
+    SecurityOfficers, StoreError,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -26,6 +26,8 @@ pub struct Registrar {
     pub(crate) grants: Arc<dyn ConsoleGrants>,
     /// The names people give a facility's PCs (its writes audit themselves).
     pub(crate) device_names: Arc<dyn DeviceNames>,
+    /// Facilities' security officers (D155; its writes audit themselves).
+    pub(crate) security_officers: Arc<dyn SecurityOfficers>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -121,3 +123,4 @@ mod admin;
 mod console_grants;
 pub(crate) mod credentials;
 mod held;
+pub mod security_officer;

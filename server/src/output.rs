@@ -110,7 +110,11 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()>
 }
 
 /// Who holds an address (`hcpki facility find --address`): the holder now, then every certificate that carried it.
-pub fn address_holders(found: &hcpki_ca::registrar::addresses::AddressHolders, holder: Option<&Facility>) -> String {
+pub fn address_holders(
+    found: &hcpki_ca::registrar::addresses::AddressHolders,
+    holder: Option<&Facility>,
+    officer: Option<&hcpki_ca::facility::NamedSecurityOfficer>,
+) -> String {
     let mut out = format!("address:         {}\n", found.address);
     match (&found.allocation, holder) {
         (Some(a), Some(f)) => out.push_str(&format!(
@@ -124,6 +128,14 @@ pub fn address_holders(found: &hcpki_ca::registrar::addresses::AddressHolders, h
         )),
         (Some(a), None) => out.push_str(&format!("allocated to:    {} (in {})\n", a.facility, a.allocation)),
         (None, _) => out.push_str("allocated to:    nobody (no facility's allocation contains it)\n"),
+    }
+    if holder.is_some() {
+        match officer {
+            Some(o) => out.push_str(&format!("security officer: {} ({})\n", o.officer.name(), o.officer.contact())),
+            None => {
+                out.push_str("security officer: none named (hcpki facility security-officer ID --name … --contact …)\n")
+            }
+        }
     }
     if found.certificates.is_empty() {
         out.push_str("certificates:    none ever carried it\n");

@@ -8,6 +8,7 @@ pub mod device_name;
 mod kind;
 mod medical_code;
 pub mod phone;
+pub mod security_officer;
 mod state;
 
 pub use allocation::{Allocation, AllocationError};
@@ -16,6 +17,7 @@ pub use hcpki_model::facility_id::{FacilityId, FacilityIdError};
 pub use kind::FacilityKind;
 pub use medical_code::{MedicalCodeError, MedicalInstitutionCode};
 pub use phone::{PhoneDigits, PhoneError};
+pub use security_officer::{NamedSecurityOfficer, SecurityOfficer, SecurityOfficerError};
 pub use state::{FacilityState, Transition, TransitionError};
 
 /// A registered facility as the registry holds it.

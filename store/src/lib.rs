@@ -63,7 +63,7 @@ pub use sso::{
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord,
-    RateLimits, Revocations, Services, Sessions, SigningRequests,
+    RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -74,7 +74,7 @@ pub mod prelude {
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits,
-        Revocations, Services, Sessions, SigningRequests,
+        Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
     };
 }
 
@@ -101,6 +101,7 @@ pub trait Store:
     + Consents
     + Delegations
     + DeviceNames
+    + SecurityOfficers
     + IssuanceHalts
     + CaRollovers
     + PatientPresences
@@ -131,6 +132,7 @@ impl<T> Store for T where
         + Consents
         + Delegations
         + DeviceNames
+        + SecurityOfficers
         + IssuanceHalts
         + CaRollovers
         + PatientPresences

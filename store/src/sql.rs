@@ -38,6 +38,7 @@ mod rate_limits;
 mod revocation;
 mod rows;
 mod schema_window;
+mod security_officers;
 mod services;
 mod sessions;
 mod signing_requests;
@@ -56,7 +57,7 @@ use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, OidcClientId,
 // to it would be an import loop.
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::delegation::DelegationRecord;
-use crate::facility::{DeviceName, NamedDevice};
+use crate::facility::{DeviceName, NamedDevice, NamedSecurityOfficer, SecurityOfficer};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
@@ -64,7 +65,7 @@ use crate::traits::PresenceRecord;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
-    Services, Sessions, SigningRequests,
+    SecurityOfficers, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -352,6 +353,7 @@ signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sq
 consents::consents_store!(SqliteStore, sqlx::Sqlite);
 delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
+security_officers::security_officers_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
@@ -376,6 +378,7 @@ signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Post
 consents::consents_store!(PgStore, sqlx::Postgres);
 delegations::delegations_store!(PgStore, sqlx::Postgres);
 device_names::device_names_store!(PgStore, sqlx::Postgres);
+security_officers::security_officers_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);

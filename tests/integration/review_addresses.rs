@@ -245,6 +245,21 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
     let r = api.get("/api/v1/addresses?address=192.0.2.0/24", &ops);
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.text.contains("is a prefix, not one address"), "{r:?}");
+    // The facility's security officer (D155): operators (and its card-signed-in admins) name one; its PC
+    // certificate and auditors read only; a multi-line name is refused and changes nothing.
+    let officer_path = format!("/api/v1/facilities/{victim}/security-officer");
+    assert_eq!(api.get(&officer_path, &victim_admin).json["security_officer"], serde_json::Value::Null);
+    let officer = json!({ "name": "情報 花子", "contact": "security@victim.example.jp" });
+    for (who, name) in [(&aud, "auditor"), (&victim_admin, "facility PC certificate")] {
+        let r = api.request("PUT", &officer_path, Some(&officer.to_string()), who, &[]);
+        assert_eq!(r.status, 403, "{name}: {r:?}");
+    }
+    let r = api.request("PUT", &officer_path, Some(&json!({ "name": "a\nb", "contact": "x" }).to_string()), &ops, &[]);
+    assert!(r.status == 400 && r.text.contains("one line"), "{r:?}");
+    let r = api.request("PUT", &officer_path, Some(&officer.to_string()), &ops, &[]);
+    assert_eq!((r.status, r.json["name"].as_str()), (200, Some("情報 花子")), "{r:?}");
+    let r = api.get(&officer_path, &victim_admin);
+    assert_eq!(r.json["security_officer"]["contact"], "security@victim.example.jp", "{r:?}");
 
     let audit = h.audit_entries();
     // Every entry written while serving a request says where it came from (issue #50 item 5).
@@ -264,6 +279,9 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
     assert!(by("facility.address.remove", "ok").iter().any(|e| e["actor"] == "operator:ops"));
     assert!(by("facility.address.add", "denied").iter().any(|e| e["actor"] == "operator:ops"), "the 409 is audited");
     assert!(by("admin.facility.address.manage", "denied").len() >= 3, "the 403s and the 401 are audited");
+    assert!(by("facility.security_officer", "ok").iter().any(|e| e["actor"] == "operator:ops"), "{audit:?}");
+    assert_eq!(by("facility.security_officer", "denied").len(), 1, "the multi-line name");
+    assert_eq!(by("admin.facility.security_officer", "denied").len(), 2, "the two 403s");
     h.ok(&["audit", "verify"]);
     server.stop();
 }
@@ -381,7 +399,11 @@ fn check_lists_live_certificates_outside_their_allocations(b: Backend) {
     assert!(after.status.success(), "a revoked certificate is not live: {}", describe(&after));
 
     // Incident support (issue #50 item 5): who holds 192.0.2.20 now, and which certificate carried it before.
+    let empty = h.fails(&["facility", "security-officer", &victim, "--name", " ", "--contact", "03-1234-5678"]);
+    assert!(empty.contains("name is empty"), "{empty}");
+    h.ok(&["facility", "security-officer", &victim, "--name", "山田 太郎", "--contact", "03-1234-5678"]);
     let text = h.ok(&["facility", "find", "--address", "192.0.2.20"]);
+    assert!(text.contains("security officer: 山田 太郎 (03-1234-5678)"), "{text}");
     assert!(text.contains(&format!("allocated to:    {victim} Victim hospital")), "{text}");
     assert!(text.contains("192.0.2.16/28") && text.contains(&moved) && text.contains("revoked"), "{text}");
     assert!(text.contains(&a) && !text.contains(&kept), "the certificate's facility, not the other one: {text}");
@@ -391,6 +413,7 @@ fn check_lists_live_certificates_outside_their_allocations(b: Backend) {
     assert_eq!(found["facility"]["name"], "Victim hospital", "{found}");
     assert_eq!(found["certificates"].as_array().map(Vec::len), Some(1), "{found}");
     assert_eq!(found["certificates"][0]["serial"], moved.as_str());
+    assert_eq!(found["security_officer"]["name"], "山田 太郎", "{found}");
     let v6 = h.ok(&["facility", "find", "--address", "2001:DB8:0::20"]);
     assert!(v6.contains(&kept) && v6.contains(&format!("allocated to:    {a}")), "the canonical text is matched: {v6}");
     let nobody = h.ok(&["facility", "find", "--address", NOBODYS]);

@@ -14,6 +14,9 @@ pub enum RegistryError {
     /// An address allocation is malformed or not unicast (issue #24, item 2).
     #[error(transparent)]
     Allocation(#[from] crate::facility::AllocationError),
+    /// A security officer's name or contact the registry does not take (D155).
+    #[error(transparent)]
+    SecurityOfficer(#[from] crate::facility::SecurityOfficerError),
     /// An address lookup was given a prefix rather than one address (issue #50 item 5).
     #[error("{0:?} is a prefix, not one address: give the address seen in the incident, e.g. 192.0.2.7 or 2001:db8::7")]
     NotOneAddress(String),

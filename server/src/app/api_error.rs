@@ -108,7 +108,8 @@ impl From<RegistryError> for ApiError {
             | RegistryError::Facility(FacilityRefusal::Id(_))
             | RegistryError::ConsoleGrant(_)
             | RegistryError::Allocation(_)
-            | RegistryError::NotOneAddress(_) => Self::bad_request("bad request", detail),
+            | RegistryError::NotOneAddress(_)
+            | RegistryError::SecurityOfficer(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

@@ -26,6 +26,7 @@ pub mod halt;
 pub mod oidc_clients;
 pub mod practice;
 pub mod rollover;
+pub mod security_officer;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.

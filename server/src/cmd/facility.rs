@@ -108,6 +108,17 @@ pub enum FacilityCommand {
         #[arg(long, value_enum)]
         password_totp: Option<AllowDeny>,
     },
+    /// The facility's security officer (セキュリティ責任者), whom incident response calls: name one with
+    /// `--name` and `--contact` (replacing any before); without them, show who it is.
+    SecurityOfficer {
+        id: FacilityId,
+        /// The officer's name.
+        #[arg(long, requires = "contact")]
+        name: Option<String>,
+        /// How to reach them (telephone, mail).
+        #[arg(long, requires = "name")]
+        contact: Option<String>,
+    },
     /// Who holds a network address (incident support): the facility whose allocation contains it now, with its
     /// contact, and every certificate that ever carried it (any status, expired too). Audited.
     Find {
@@ -217,10 +228,33 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             eprintln!("device {device} of {id} is now named {name}");
             Ok(ExitCode::SUCCESS)
         }
+        FacilityCommand::SecurityOfficer { id, name, contact } => {
+            if let (Some(name), Some(contact)) = (name, contact) {
+                authority.registrar().set_security_officer(id.as_str(), &name, &contact, &actor).await?;
+                eprintln!("the security officer of {id} is now {}", name.trim());
+            }
+            match authority.registrar().security_officer(&id).await? {
+                Some(o) => println!(
+                    "{}\t{}\t{}\t{}",
+                    o.officer.name(),
+                    o.officer.contact(),
+                    o.set_by,
+                    hcpki_pkix::time::rfc3339(o.set_at)
+                ),
+                None => eprintln!(
+                    "facility {id} has no security officer named: hcpki facility security-officer {id} --name NAME --contact CONTACT"
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         FacilityCommand::Find { address, json } => {
             let found = authority.registrar().find_address(&address, &actor).await?;
             let holder = match &found.allocation {
                 Some(a) => authority.registrar().facilities().facility(&a.facility).await?,
+                None => None,
+            };
+            let officer = match &holder {
+                Some(f) => authority.registrar().security_officer(&f.id).await?,
                 None => None,
             };
             if json {
@@ -230,10 +264,11 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                         "facility".into(),
                         holder.as_ref().map(|f| facility_json(authority, f)).unwrap_or_default(),
                     );
+                    o.insert("security_officer".into(), serde_json::to_value(&officer)?);
                 }
                 println!("{v}");
             } else {
-                print!("{}", output::address_holders(&found, holder.as_ref()));
+                print!("{}", output::address_holders(&found, holder.as_ref(), officer.as_ref()));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -249,6 +249,38 @@ pub async fn addresses(State(state): State<AppState>, caller: Caller, Path(id): 
     Ok(Json(serde_json::json!({ "facility": id, "allocations": list })).into_response())
 }
 
+/// What `PUT /api/v1/facilities/{id}/security-officer` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityOfficerBody {
+    /// The officer's name.
+    name: String,
+    /// How to reach them.
+    contact: String,
+}
+
+/// `GET /api/v1/facilities/{id}/security-officer` (whoever may read the facility): the facility's security
+/// officer (セキュリティ責任者, D155), or `null`.
+pub async fn security_officer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    let officer = operations::security_officer::show(&state, &caller, &id).await?;
+    Ok(Json(serde_json::json!({ "facility": id, "security_officer": officer })).into_response())
+}
+
+/// `PUT /api/v1/facilities/{id}/security-officer` (the facility's own admins, operators), body
+/// `{"name": "…", "contact": "…"}`: 200 with the officer; 400 for an empty, too long or multi-line field.
+pub async fn set_security_officer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = "admin.facility.security_officer";
+    caller.authenticated(name).await?;
+    let b: SecurityOfficerBody = read_json(&caller, name, &id, body).await?;
+    let officer = operations::security_officer::set(&state, &caller, &id, &b.name, &b.contact).await?;
+    Ok(Json(officer).into_response())
+}
+
 /// `?address=` of `GET /api/v1/addresses`.
 #[derive(Debug, Deserialize)]
 pub struct AddressQuery {

@@ -111,6 +111,10 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
         .route("/api/v1/addresses", get(admin::find_address))
         .route(
+            "/api/v1/facilities/{id}/security-officer",
+            get(admin::security_officer).put(admin::set_security_officer),
+        )
+        .route(
             "/api/v1/facilities/{id}/addresses",
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),
         )
