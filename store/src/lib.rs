@@ -61,7 +61,7 @@ pub use sso::{
 };
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord,
+    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences, PortalUsers, PresenceRecord,
     RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
@@ -72,7 +72,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits,
+        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers, RateLimits,
         Revocations, Services, Sessions, SigningRequests,
     };
 }
@@ -103,6 +103,7 @@ pub trait Store:
     + IssuanceHalts
     + CaRollovers
     + PatientPresences
+    + Passkeys
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -133,6 +134,7 @@ impl<T> Store for T where
         + IssuanceHalts
         + CaRollovers
         + PatientPresences
+        + Passkeys
         + std::fmt::Debug
 {
 }

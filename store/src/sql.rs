@@ -30,6 +30,7 @@ mod jobs;
 mod maintenance;
 mod oidc;
 mod operators;
+mod passkeys;
 mod patient_presence;
 mod person_keys;
 mod portal_users;
@@ -61,6 +62,7 @@ use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRef
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::PresenceRecord;
+use crate::traits::{PasskeyRecord, Passkeys};
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
@@ -354,6 +356,7 @@ delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
+passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -378,4 +381,5 @@ delegations::delegations_store!(PgStore, sqlx::Postgres);
 device_names::device_names_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
+passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
