@@ -310,7 +310,13 @@ pub async fn sign_in<S: PortalUsers + Passkeys + ?Sized>(
     let verified = verify_assertion(rp, &challenge, response, &stored)?;
     let entry = event(&stored, &verified);
     let recorded = store
-        .passkey_use(&stored.credential_id, i64::from(verified.sign_count), verified.backup_state, &entry, UnixTime::from_secs(now))
+        .passkey_use(
+            &stored.credential_id,
+            i64::from(verified.sign_count),
+            verified.backup_state,
+            &entry,
+            UnixTime::from_secs(now),
+        )
         .await?;
     if !recorded {
         let stored_count = u32::try_from(stored.sign_count).unwrap_or(u32::MAX);

@@ -61,8 +61,8 @@ pub use sso::{
 };
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences, PortalUsers, PresenceRecord,
-    RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
+    PortalUsers, PresenceRecord, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -72,8 +72,8 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers, RateLimits,
-        Revocations, Services, Sessions, SigningRequests,
+        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
+        RateLimits, Revocations, Services, Sessions, SigningRequests,
     };
 }
 

@@ -62,12 +62,12 @@ use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRef
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::PresenceRecord;
-use crate::traits::{PasskeyRecord, Passkeys};
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
     Services, Sessions, SigningRequests,
 };
+use crate::traits::{PasskeyRecord, Passkeys};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,

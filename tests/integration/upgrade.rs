@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0033",
+            "carries migrations up to 0034",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",
@@ -80,6 +80,7 @@ fn interrupted_upgrade(backend: Backend) {
     // The migrations after 0031 too (0.2.0's), so the database is 0.1.0's again.
     db.execute("DROP TABLE ca_rollovers");
     db.execute("DROP TABLE patient_presence");
+    db.execute("DROP TABLE passkeys");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

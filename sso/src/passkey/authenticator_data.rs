@@ -79,9 +79,8 @@ impl AuthenticatorData {
             if len > MAX_CREDENTIAL_ID {
                 return Err(PasskeyError::malformed(PART, format!("credential id of {len} bytes (at most 1023)")));
             }
-            let (id, after) = after
-                .split_at_checked(len)
-                .ok_or_else(|| PasskeyError::malformed(PART, "truncated credential id"))?;
+            let (id, after) =
+                after.split_at_checked(len).ok_or_else(|| PasskeyError::malformed(PART, "truncated credential id"))?;
             let (_, used) = cbor::item(after, "credentialPublicKey")?;
             let (key, after) = after.split_at(used);
             rest = after;
@@ -101,6 +100,7 @@ impl AuthenticatorData {
 }
 
 fn take<'a, const N: usize>(bytes: &'a [u8], what: &'static str) -> Result<([u8; N], &'a [u8]), PasskeyError> {
-    let (head, rest) = bytes.split_first_chunk::<N>().ok_or_else(|| PasskeyError::malformed(PART, format!("truncated {what}")))?;
+    let (head, rest) =
+        bytes.split_first_chunk::<N>().ok_or_else(|| PasskeyError::malformed(PART, format!("truncated {what}")))?;
     Ok((*head, rest))
 }

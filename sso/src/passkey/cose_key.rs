@@ -94,13 +94,13 @@ impl PublicKey {
     /// Check `sig` over `message` (ES256 signatures are DER, as WebAuthn §6.5.5 says).
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> Result<(), PasskeyError> {
         let checked = match self {
-            Self::Es256(point) => UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, point).verify(message, sig),
+            Self::Es256(point) => {
+                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, point).verify(message, sig)
+            }
             Self::EdDsa(key) => UnparsedPublicKey::new(&signature::ED25519, key).verify(message, sig),
-            Self::Rs256 { n, e } => signature::RsaPublicKeyComponents { n, e }.verify(
-                &signature::RSA_PKCS1_2048_8192_SHA256,
-                message,
-                sig,
-            ),
+            Self::Rs256 { n, e } => {
+                signature::RsaPublicKeyComponents { n, e }.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig)
+            }
         };
         checked.map_err(|_| PasskeyError::BadSignature)
     }

@@ -26,7 +26,9 @@ pub enum PasskeyError {
     #[error("this answer's challenge is unknown, used or expired: reload the page and try again")]
     Challenge,
     /// The answer was made for another web origin (a phishing site, or a page not of this portal).
-    #[error("this answer was made for {found}, not for this portal ({expected}): sign in only on the portal's own address")]
+    #[error(
+        "this answer was made for {found}, not for this portal ({expected}): sign in only on the portal's own address"
+    )]
     WrongOrigin {
         /// The portal's origin.
         expected: String,

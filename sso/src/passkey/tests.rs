@@ -162,8 +162,7 @@ fn a_registration_and_a_sign_in_pass() {
 #[test]
 fn packed_self_attestation_is_checked_and_the_policy_applied() {
     let soft = Soft::new();
-    let new =
-        verify_registration(&rp(), CH, &soft.register(CH, UP | UV, "packed"), &AttestationPolicy::None).unwrap();
+    let new = verify_registration(&rp(), CH, &soft.register(CH, UP | UV, "packed"), &AttestationPolicy::None).unwrap();
     assert_eq!(new.attestation, AttestationKind::SelfAttested);
     let refused = verify_registration(&rp(), CH, &soft.register(CH, UP | UV, "packed"), &AttestationPolicy::Any);
     assert!(matches!(refused, Err(PasskeyError::AttestationRefused)), "{refused:?}");
@@ -205,11 +204,17 @@ fn sign_in_refusals_name_their_cause() {
     let (mut soft, record) = registered();
     let check = |r: AssertionResponse| verify_assertion(&rp(), CH, &r, &record);
     let good = UP | UV | BE;
-    assert!(matches!(check(soft.assert(CH, "https://evil.example", "portal.example.jp", good)), Err(PasskeyError::WrongOrigin { .. })));
+    assert!(matches!(
+        check(soft.assert(CH, "https://evil.example", "portal.example.jp", good)),
+        Err(PasskeyError::WrongOrigin { .. })
+    ));
     assert!(matches!(check(soft.assert(CH, ORIGIN, "evil.example", good)), Err(PasskeyError::WrongRpId)));
     assert!(matches!(check(soft.assert(CH, ORIGIN, "portal.example.jp", UP | BE)), Err(PasskeyError::UserNotVerified)));
     assert!(matches!(check(soft.assert(CH, ORIGIN, "portal.example.jp", UV | BE)), Err(PasskeyError::UserNotPresent)));
-    assert!(matches!(check(soft.assert(CH, ORIGIN, "portal.example.jp", UP | UV)), Err(PasskeyError::BackupFlags)), "BE changed");
+    assert!(
+        matches!(check(soft.assert(CH, ORIGIN, "portal.example.jp", UP | UV)), Err(PasskeyError::BackupFlags)),
+        "BE changed"
+    );
     assert!(matches!(check(soft.assert("b3RoZXI", ORIGIN, "portal.example.jp", good)), Err(PasskeyError::Challenge)));
     let mut wrong_type = soft.assert(CH, ORIGIN, "portal.example.jp", good);
     wrong_type.client_data_json = B64.encode(client_json("webauthn.create", CH, ORIGIN));
