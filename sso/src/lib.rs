@@ -17,6 +17,7 @@ pub mod lending;
 pub mod login;
 pub mod oidc;
 pub mod outbound;
+pub mod passkey;
 pub mod patient_key;
 pub mod policy;
 pub mod presence;

@@ -62,8 +62,8 @@ pub use sso::{
 };
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, PresenceRecord,
-    RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
+    Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
+    PortalUsers, PresenceRecord, RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -73,8 +73,8 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
-        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits,
-        Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
+        Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
+        RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
     };
 }
 
@@ -105,6 +105,7 @@ pub trait Store:
     + IssuanceHalts
     + CaRollovers
     + PatientPresences
+    + Passkeys
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -136,6 +137,7 @@ impl<T> Store for T where
         + IssuanceHalts
         + CaRollovers
         + PatientPresences
+        + Passkeys
         + std::fmt::Debug
 {
 }

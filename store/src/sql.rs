@@ -30,6 +30,7 @@ mod jobs;
 mod maintenance;
 mod oidc;
 mod operators;
+mod passkeys;
 mod patient_presence;
 mod person_keys;
 mod portal_users;
@@ -67,6 +68,7 @@ use crate::traits::{
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
+use crate::traits::{PasskeyRecord, Passkeys};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
@@ -356,6 +358,7 @@ device_names::device_names_store!(SqliteStore, sqlx::Sqlite);
 security_officers::security_officers_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
+passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -381,4 +384,5 @@ device_names::device_names_store!(PgStore, sqlx::Postgres);
 security_officers::security_officers_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
+passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);

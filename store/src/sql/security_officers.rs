@@ -1,4 +1,4 @@
-//! SQL and row conversion of facilities' security officers (migration 0038, D155).
+//! SQL and row conversion of facilities' security officers (migration 0037, D155).
 
 use crate::StoreError;
 use crate::facility::security_officer::{NamedSecurityOfficer, SecurityOfficer};

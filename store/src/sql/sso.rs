@@ -163,7 +163,7 @@ pub(super) fn redeem_codes(n: usize) -> String {
 }
 
 /// Record the refresh tokens `n` accepted rotations spent (binds per row: grant id, old hash, all NULL for padding;
-/// then now), so that one presented again is known as a reuse (migration 0037, D152).
+/// then now), so that one presented again is known as a reuse (migration 0036, D152).
 pub(super) fn insert_spent(n: usize) -> String {
     format!(
         "INSERT INTO oidc_refresh_spent (grant_id, hash, spent_at) \

@@ -1,0 +1,237 @@
+//! SQL and row conversion of passkeys (migration 0034, D147).
+
+use crate::traits::passkeys::PasskeyRecord;
+
+macro_rules! passkey_columns {
+    () => {
+        "credential_id, person_key, user_handle, subject_name, subject_role, public_key, algorithm, sign_count, \
+         backup_flags, transports, aaguid, attestation, name, created_at, last_used_at, revoked_at"
+    };
+}
+
+pub(super) const INSERT: &str = concat!(
+    "INSERT INTO passkeys (",
+    passkey_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+     ON CONFLICT (credential_id) DO NOTHING"
+);
+pub(super) const GET: &str = concat!("SELECT ", passkey_columns!(), " FROM passkeys WHERE credential_id = $1");
+pub(super) const OF_PERSON: &str =
+    concat!("SELECT ", passkey_columns!(), " FROM passkeys WHERE person_key = $1 ORDER BY created_at, credential_id");
+pub(super) const USE: &str = "UPDATE passkeys SET sign_count = $2, backup_flags = (backup_flags & 1) | $3, last_used_at = $4 \
+     WHERE credential_id = $1 AND revoked_at IS NULL AND ($2 > sign_count OR ($2 = 0 AND sign_count = 0))";
+pub(super) const RENAME: &str =
+    "UPDATE passkeys SET name = $3 WHERE person_key = $1 AND credential_id = $2 AND revoked_at IS NULL";
+pub(super) const REVOKE: &str = concat!(
+    "UPDATE passkeys SET revoked_at = $3 WHERE person_key = $1 AND credential_id = $2 AND revoked_at IS NULL \
+     RETURNING ",
+    passkey_columns!()
+);
+
+/// A row of the SELECTs.
+pub(super) type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+const ELIGIBLE: i64 = 1;
+const BACKED_UP: i64 = 2;
+
+/// The `backup_flags` column of BE and BS.
+pub(super) fn backup_flags(eligible: bool, backed_up: bool) -> i64 {
+    (if eligible { ELIGIBLE } else { 0 }) | (if backed_up { BACKED_UP } else { 0 })
+}
+
+pub(super) fn record(row: Row) -> PasskeyRecord {
+    let (
+        credential_id,
+        person_key,
+        user_handle,
+        subject_name,
+        subject_role,
+        public_key,
+        algorithm,
+        sign_count,
+        backup_flags,
+        transports,
+        aaguid,
+        attestation,
+        name,
+        created_at,
+        last_used_at,
+        revoked_at,
+    ) = row;
+    PasskeyRecord {
+        credential_id,
+        person_key,
+        user_handle,
+        subject_name,
+        subject_role,
+        public_key,
+        algorithm,
+        sign_count,
+        backup_eligible: backup_flags & ELIGIBLE != 0,
+        backup_state: backup_flags & BACKED_UP != 0,
+        transports,
+        aaguid,
+        attestation,
+        name,
+        created_at,
+        last_used_at,
+        revoked_at,
+    }
+}
+
+/// `impl Passkeys` for one backend (see [`super::writer`] for why a macro).
+macro_rules! passkeys_store {
+    ($store:ident, $db:ty) => {
+        #[async_trait::async_trait]
+        impl Passkeys for $store {
+            async fn passkey_add(
+                &self,
+                r: &PasskeyRecord,
+                event: &AuditEvent,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let added = sqlx::query::<$db>(passkeys::INSERT)
+                    .bind(&r.credential_id)
+                    .bind(&r.person_key)
+                    .bind(&r.user_handle)
+                    .bind(&r.subject_name)
+                    .bind(&r.subject_role)
+                    .bind(&r.public_key)
+                    .bind(r.algorithm)
+                    .bind(r.sign_count)
+                    .bind(passkeys::backup_flags(r.backup_eligible, r.backup_state))
+                    .bind(&r.transports)
+                    .bind(&r.aaguid)
+                    .bind(&r.attestation)
+                    .bind(&r.name)
+                    .bind(r.created_at)
+                    .bind(r.last_used_at)
+                    .bind(r.revoked_at)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                let mut event = event.clone();
+                if !added {
+                    event.outcome = crate::audit::Outcome::Denied;
+                }
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(added)
+            }
+
+            async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, StoreError> {
+                let row = sqlx::query_as::<$db, passkeys::Row>(passkeys::GET)
+                    .bind(credential_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(row.map(passkeys::record))
+            }
+
+            async fn passkeys_of(&self, person_key: &str) -> Result<Vec<PasskeyRecord>, StoreError> {
+                let rows = sqlx::query_as::<$db, passkeys::Row>(passkeys::OF_PERSON)
+                    .bind(person_key)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(rows.into_iter().map(passkeys::record).collect())
+            }
+
+            async fn passkey_use(
+                &self,
+                credential_id: &str,
+                sign_count: i64,
+                backup_state: bool,
+                event: &AuditEvent,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let used = sqlx::query::<$db>(passkeys::USE)
+                    .bind(credential_id)
+                    .bind(sign_count)
+                    .bind(passkeys::backup_flags(false, backup_state))
+                    .bind(at.as_secs())
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                let mut event = event.clone();
+                if !used {
+                    event.outcome = crate::audit::Outcome::Denied;
+                }
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(used)
+            }
+
+            async fn passkey_rename(
+                &self,
+                person_key: &str,
+                credential_id: &str,
+                name: &str,
+                event: &AuditEvent,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let renamed = sqlx::query::<$db>(passkeys::RENAME)
+                    .bind(person_key)
+                    .bind(credential_id)
+                    .bind(name)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if renamed {
+                    w.append(event).await?;
+                }
+                w.commit().await?;
+                Ok(renamed)
+            }
+
+            async fn passkey_revoke(
+                &self,
+                person_key: &str,
+                credential_id: &str,
+                event: &AuditEvent,
+                at: UnixTime,
+            ) -> Result<Option<PasskeyRecord>, StoreError> {
+                let mut w = self.write(at).await?;
+                let row = sqlx::query_as::<$db, passkeys::Row>(passkeys::REVOKE)
+                    .bind(person_key)
+                    .bind(credential_id)
+                    .bind(at.as_secs())
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if row.is_some() {
+                    w.append(event).await?;
+                }
+                w.commit().await?;
+                Ok(row.map(passkeys::record))
+            }
+        }
+    };
+}
+pub(super) use passkeys_store;
