@@ -24,6 +24,7 @@ mod tests;
 
 pub use attestation::{AttestationKind, AttestationObject, AttestationPolicy};
 pub use authenticator_data::{AttestedCredential, AuthenticatorData, Flags};
+use client_data::sha256;
 pub use client_data::{Ceremony, ClientData};
 pub use cose_key::{ACCEPTED, EDDSA, ES256, PublicKey, RS256};
 pub use error::PasskeyError;
@@ -366,9 +367,4 @@ fn from_challenge(e: CardLoginError) -> PasskeyError {
 /// base64url (no padding, as the L3 JSON serialisation writes it) of a posted field.
 fn decode(text: &str, part: &'static str) -> Result<Vec<u8>, PasskeyError> {
     B64.decode(text).map_err(|e| PasskeyError::malformed(part, format!("not base64url: {e}")))
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(data).into()
 }

@@ -688,7 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         &[
             &["audit", "dpop_nonce", "lending", "outbound", "patient_key", "policy", "refusals", "throttle", "uri"],
             &["catalog", "login", "secret", "totp"],
-            &["accounts", "problem"],
+            &["accounts", "passkey", "problem"],
             &["facility", "session"],
             &["delegation"],
             &["oidc"],

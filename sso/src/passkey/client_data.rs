@@ -60,6 +60,12 @@ impl ClientData {
         }
         // A challenge that is not base64url was never issued.
         URL_SAFE_NO_PAD.decode(&raw.challenge).map_err(|_| PasskeyError::Challenge)?;
-        Ok(Self { challenge: raw.challenge, hash: super::sha256(json) })
+        Ok(Self { challenge: raw.challenge, hash: sha256(json) })
     }
+}
+
+/// SHA-256, as WebAuthn hashes the client data and the RP id.
+pub(super) fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data).into()
 }
