@@ -17,7 +17,7 @@ use crate::problem::{Cure, Problem};
 use crate::refusals;
 use crate::session::Session;
 use crate::uri::percent;
-use hcpki_ca::audit::Outcome;
+use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::GrantRecord;
 use hcpki_model::OidcClientId;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
@@ -350,7 +350,14 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
             }
         }
     };
-    audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
+    // The allowed decision's entry goes in with the grant it makes (one write turn, issue #52).
+    let allowed = AuditEvent {
+        actor: actor.clone(),
+        action: "oidc.authorize".into(),
+        target: client.id.to_string(),
+        outcome: Outcome::Ok,
+        detail,
+    };
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
     // Acting for a physician (D95): the physician is the principal (`sub`, the IUA subject), the staff member `act`.
@@ -385,7 +392,8 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         // A code asked for with `dpop_jkt` (or pushed with a proof) is redeemed only with that key (RFC 9449 §10).
         dpop_jkt: request.dpop_jkt.map(str::to_owned),
     };
-    let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
+    let code =
+        issue_code(provider, &client, &session.id_hash, &data, &allowed, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
 }
 
@@ -496,12 +504,14 @@ async fn refused_back(ctx: Context<'_>, back: &Back<'_>, client_id: &str, error:
     back.error(error, why)
 }
 
-/// Store a grant in state `code` and return the code (`<grant id>.<secret>`).
+/// Store a grant in state `code` with the audit entry of the decision that allowed it, and return the code
+/// (`<grant id>.<secret>`).
 async fn issue_code(
     provider: &Provider,
     client: &Client,
     session_hash: &str,
     data: &GrantData,
+    allowed: &AuditEvent,
     now: i64,
 ) -> Result<String, OAuthError> {
     let id = random_token(16)?;
@@ -518,7 +528,10 @@ async fn issue_code(
         // Redeemed and swept by any replica: one whose clock runs ahead still gives the code its lifetime.
         expires_at: now + provider.lifetimes.code + CLOCK_LEEWAY_SECS,
     };
-    provider.store.oidc_create_grant(&grant).await?;
+    provider
+        .store
+        .oidc_create_grant_audited(&grant, allowed, UnixTime::from_millis(provider.clock.now_unix_ms()))
+        .await?;
     Ok(code)
 }
 

@@ -112,14 +112,14 @@ macro_rules! allocations_store {
             /// The first stored allocation sharing an address with `allocation`, read inside the writing
             /// transaction (head lock held).
             async fn overlapping(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut <$db as sqlx::Database>::Connection,
                 allocation: &Allocation,
             ) -> Result<Option<AllocationRecord>, StoreError> {
                 sqlx::query_as::<$db, allocations::Row>(allocations::OVERLAPPING)
                     .bind(i64::from(allocation.family()))
                     .bind(allocation.first_hex())
                     .bind(allocation.last_hex())
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err(Self::err)?
                     .map(allocations::record)

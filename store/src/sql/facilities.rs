@@ -255,7 +255,7 @@ macro_rules! facilities_store {
                         Ok(registration) => out.push(registration),
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
-                            let _queue = w.abandon();
+                            let _queue = w.abandon().await;
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     }

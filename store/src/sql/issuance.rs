@@ -6,10 +6,10 @@ macro_rules! issuance_store {
         impl $store {
             /// The row for `serial` if it is still reserved.
             async fn reserved(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut <$db as sqlx::Database>::Connection,
                 serial: &SerialHex,
             ) -> Result<CertificateRecord, StoreError> {
-                Self::fetch_certificate(&mut **tx, serial.as_str())
+                Self::fetch_certificate(&mut *tx, serial.as_str())
                     .await?
                     .filter(|c| c.status == CertStatus::Reserved)
                     .ok_or_else(|| StoreError::UnknownSerial(serial.to_string()))

@@ -330,7 +330,7 @@ macro_rules! jobs_store {
                         Ok(r) => r,
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
-                            let _queue = w.abandon();
+                            let _queue = w.abandon().await;
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     };

@@ -3,6 +3,28 @@
 
 macro_rules! oidc_store {
     ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            async fn insert_grant<'e, E>(ex: E, g: &GrantRecord) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query::<$db>(sso::INSERT_GRANT)
+                    .bind(&g.id)
+                    .bind(&g.client_id)
+                    .bind(&g.session_hash)
+                    .bind(&g.data)
+                    .bind(&g.code_hash)
+                    .bind(&g.refresh_hash)
+                    .bind(&g.state)
+                    .bind(g.created_at)
+                    .bind(g.expires_at)
+                    .execute(ex)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl Oidc for $store {
             async fn oidc_add_client(
@@ -100,20 +122,19 @@ macro_rules! oidc_store {
 
             async fn oidc_create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
-                sqlx::query::<$db>(sso::INSERT_GRANT)
-                    .bind(&g.id)
-                    .bind(&g.client_id)
-                    .bind(&g.session_hash)
-                    .bind(&g.data)
-                    .bind(&g.code_hash)
-                    .bind(&g.refresh_hash)
-                    .bind(&g.state)
-                    .bind(g.created_at)
-                    .bind(g.expires_at)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(Self::err)?;
-                Ok(())
+                Self::insert_grant(&self.pool, g).await
+            }
+
+            async fn oidc_create_grant_audited(
+                &self,
+                g: &GrantRecord,
+                event: &AuditEvent,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
+                Self::insert_grant(&mut *w.tx, g).await?;
+                w.append(event).await?;
+                w.commit().await
             }
 
             async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
@@ -148,8 +169,9 @@ macro_rules! oidc_store {
             ) -> Result<Vec<TokenWritten>, StoreError> {
                 let now = now.as_secs();
                 let plan = sso::TokenPlan::new(writes);
-                let _writer = self.writer().await;
-                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                // A member of the write group (no audit entry of its own): on SQLite its commit shares the group's
+                // fsync with the logins' and grants' writes (D159).
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let mut recorded = std::collections::HashSet::new();
                 if !plan.onces.is_empty() {
                     let rows = sso::padded(plan.onces.len());
@@ -161,7 +183,7 @@ macro_rules! oidc_store {
                     for _ in plan.onces.len()..rows {
                         query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>).bind(None::<i64>);
                     }
-                    recorded.extend(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
+                    recorded.extend(query.bind(now).fetch_all(&mut *w.tx).await.map_err(Self::err)?);
                 }
                 let fresh: Vec<[bool; 2]> =
                     writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
@@ -196,7 +218,7 @@ macro_rules! oidc_store {
                             .bind(None::<i64>)
                             .bind(None::<&str>);
                     }
-                    accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
+                    accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *w.tx).await.map_err(Self::err)?));
                 }
                 if !split.rotate.is_empty() {
                     let rows = sso::padded(split.rotate.len());
@@ -210,7 +232,7 @@ macro_rules! oidc_store {
                     for _ in split.rotate.len()..rows {
                         query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>);
                     }
-                    let rotated = sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
+                    let rotated = sso::by_id(query.bind(now).fetch_all(&mut *w.tx).await.map_err(Self::err)?);
                     // The refresh tokens the rotations spent, recorded before the misses are judged: one presented
                     // again (later in this batch or any time after) is then known as a reuse.
                     let spent: Vec<(&str, &str)> = split
@@ -233,7 +255,7 @@ macro_rules! oidc_store {
                         for _ in spent.len()..rows {
                             query = query.bind(None::<&str>).bind(None::<&str>);
                         }
-                        query.bind(now).execute(&mut *tx).await.map_err(Self::err)?;
+                        query.bind(now).execute(&mut *w.tx).await.map_err(Self::err)?;
                     }
                     accepted.extend(rotated);
                 }
@@ -270,7 +292,7 @@ macro_rules! oidc_store {
                         let spent = sqlx::query_scalar::<$db, String>(sso::SPENT_REFRESH)
                             .bind(id)
                             .bind(old_hash)
-                            .fetch_optional(&mut *tx)
+                            .fetch_optional(&mut *w.tx)
                             .await
                             .map_err(Self::err)?;
                         if spent.is_none() {
@@ -282,7 +304,7 @@ macro_rules! oidc_store {
                     }
                     let revoked = sqlx::query_as::<$db, sso::GrantRow>(sso::REVOKE_GRANT)
                         .bind(id)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     if let Some(out) = outcomes.get_mut(i) {
@@ -292,7 +314,7 @@ macro_rules! oidc_store {
                         });
                     }
                 }
-                tx.commit().await.map_err(Self::err)?;
+                w.commit().await?;
                 Ok(outcomes)
             }
 

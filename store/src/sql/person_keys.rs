@@ -3,6 +3,9 @@
 
 /// The earlier key `person_key` (`$1`) is linked to, if any.
 pub(super) const LINKED: &str = "SELECT legacy_key FROM person_key_links WHERE person_key = $1";
+/// Whether the earlier key `$1` is listed and unclaimed: a login looks before it queues to write (almost every
+/// login has nothing to claim, and a write turn is what SQLite serialises).
+pub(super) const CLAIMABLE: &str = "SELECT 1 FROM person_key_links WHERE legacy_key = $1 AND person_key IS NULL";
 /// Claim the unclaimed earlier key `$3` for `$1` at `$2`.
 pub(super) const CLAIM: &str = "UPDATE person_key_links SET person_key = $1, claimed_at = $2 \
                                 WHERE legacy_key = $3 AND person_key IS NULL";

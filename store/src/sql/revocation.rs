@@ -41,7 +41,7 @@ macro_rules! revocation_store {
             /// grants with them (issue #24 item 9); their back-channel logout is left to a server replica. The
             /// people whose sessions ended, for the revocation's audit entry; `None` for any other profile.
             async fn end_pc_sessions(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut <$db as sqlx::Database>::Connection,
                 record: &CertificateRecord,
                 reason: u8,
                 at: UnixTime,

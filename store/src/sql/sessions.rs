@@ -8,7 +8,7 @@ macro_rules! sessions_store {
             /// their grants; how many ended. Their back-channel logout is left to a server replica
             /// (`notified_at` stays NULL).
             async fn end_sessions_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut <$db as sqlx::Database>::Connection,
                 sql: &'static str,
                 key: &str,
                 reason: &str,
@@ -18,7 +18,7 @@ macro_rules! sessions_store {
                     .bind(now)
                     .bind(reason)
                     .bind(key)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(Self::err)?;
                 Self::revoke_grants_of(tx, &ended).await?;
@@ -27,13 +27,13 @@ macro_rules! sessions_store {
 
             /// Revoke the grants of sessions just ended inside a transaction.
             async fn revoke_grants_of(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut <$db as sqlx::Database>::Connection,
                 ended: &[sso::SessionRow],
             ) -> Result<(), StoreError> {
                 for s in ended {
                     sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
                         .bind(&s.0)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await
                         .map_err(Self::err)?;
                 }
@@ -138,6 +138,16 @@ macro_rules! sessions_store {
                 let now = now.as_secs();
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
+                }
+                let claimable = sqlx::query_scalar::<$db, i32>(person_keys::CLAIMABLE)
+                    .bind(legacy_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                if claimable.is_none() {
+                    // Nothing listed for this card, or claimed: no write turn needed. Claimed meanwhile by a login of
+                    // this same card, it is linked to it (read again, as after a lost claim below).
+                    return self.person_key_linked(person_key).await;
                 }
                 let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let claimed = sqlx::query::<$db>(person_keys::CLAIM)

@@ -956,11 +956,9 @@ async fn closed_pool_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let s = super::SqliteStore::open(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
     s.pool.close().await;
-    assert!(matches!(
-        s.register_facility(&clinic("Closed", None), &admin(), AT).await,
-        Err(StoreError::Unavailable(_))
-    ));
+    // Audited writes run on the write group's own connection (D159); reads go through the pool.
     assert!(matches!(s.audit_head().await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(s.list_facilities(&Default::default()).await, Err(StoreError::Unavailable(_))));
 }
 
 /// ACME state as two replicas see it: a nonce is taken once, an order update is conditional on the version
@@ -2662,3 +2660,50 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
 mod ca_rollovers;
 mod consents;
 mod delegations;
+
+/// Group commit (D159): many writers at once share transactions; a writer that fails (a duplicate 医療機関コード,
+/// rolled back inside the group) loses only its own work, every other writer's work is kept and durable (seen
+/// by a second handle on the file), and the audit chain stays contiguous and verifiable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_share_commits_and_a_failing_one_loses_only_its_own_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    let s = std::sync::Arc::new(super::SqliteStore::open(&url).await.unwrap());
+    let taken = registered(&*s, "Holder", Some("0110113719")).await;
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let s = std::sync::Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            // Every fourth writer asks for the code already held and must fail alone.
+            let code = (i % 4 == 0).then_some("0110113719");
+            (i, s.register_facility(&clinic(&format!("Clinic {i}"), code), &admin(), AT).await)
+        }));
+    }
+    let mut kept = Vec::new();
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        match result {
+            Ok(registration) => {
+                assert_ne!(i % 4, 0, "writer {i} should have been refused");
+                kept.push(registration.id);
+            }
+            Err(e) => {
+                assert_eq!(i % 4, 0, "writer {i} failed: {e}");
+                assert!(matches!(e, StoreError::DuplicateMedicalCode { .. }), "{e:?}");
+            }
+        }
+    }
+    assert_eq!(kept.len(), 36);
+    let other = super::SqliteStore::open(&url).await.unwrap();
+    let listed = other.list_facilities(&Default::default()).await.unwrap();
+    assert_eq!(listed.len(), 37);
+    for id in kept.iter().chain([&taken]) {
+        assert!(listed.iter().any(|f| &f.id == id), "{id} not durable");
+    }
+    let entries = verified_log(&other).await;
+    assert_eq!(entries.len(), 37, "one audit entry per kept registration, none for the refused");
+    // After the burst the group is closed: another process can write at once (no lock left held).
+    registered(&other, "After", None).await;
+    registered(&*s, "After again", None).await;
+    assert_eq!(verified_log(&*s).await.len(), 39);
+}

@@ -25,18 +25,33 @@ impl From<crate::StoreError> for Inserted {
     }
 }
 
-/// An audited writing transaction: the store's `write()` takes the audit head lock, `append` adds entries and
-/// `commit` writes the head back and commits: the one sequence every audited mutation goes through. Dropped without a commit, it rolls back and gives its sequence numbers back.
-pub(super) struct Writer<'s, DB: sqlx::Database> {
-    /// The transaction: statements run on `&mut *w.tx`.
-    pub(super) tx: sqlx::Transaction<'static, DB>,
-    pub(super) chain: Chain,
-    /// This process's place in SQLite's writer queue (`None` on PostgreSQL). Declared after `tx` so that a
-    /// dropped writer rolls back before the next writer is let in.
-    pub(super) _queue: Option<tokio::sync::MutexGuard<'s, ()>>,
+/// How a backend holds an audited writing transaction: SQLite a member of this process's group transaction
+/// ([`super::write_group`]), PostgreSQL a transaction of its own (the server group-commits itself).
+pub(super) trait WriteTx: sqlx::Database {
+    /// What the writer's statements run on (`&mut *w.tx`).
+    type Tx: std::ops::DerefMut<Target = Self::Connection> + Send + std::fmt::Debug;
 }
 
-impl<DB: sqlx::Database> Writer<'_, DB> {
+impl WriteTx for sqlx::Sqlite {
+    type Tx = super::write_group::Member;
+}
+
+impl WriteTx for sqlx::Postgres {
+    type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+}
+
+/// An audited writing transaction: the store's `write()` takes the audit head lock, `append` adds entries and
+/// `commit` writes the head back and commits: the one sequence every audited mutation goes through. Dropped
+/// without a commit, it rolls back and gives its sequence numbers back.
+pub(super) struct Writer<'s, DB: WriteTx> {
+    /// The transaction: statements run on `&mut *w.tx`.
+    pub(super) tx: DB::Tx,
+    pub(super) chain: Chain,
+    /// Borrowed from its store, as the queue place it stands for.
+    pub(super) _store: std::marker::PhantomData<&'s ()>,
+}
+
+impl<DB: WriteTx> Writer<'_, DB> {
     /// The time passed to `write`, in Unix seconds: what the rows of this transaction record.
     pub(super) fn now(&self) -> i64 {
         self.chain.now()
@@ -60,14 +75,13 @@ macro_rules! writer_store {
             /// deferred lock upgrades on SQLite, no deadlocks on PostgreSQL) and the chain stays contiguous.
             /// `at` (the caller's time) is the time of every audit entry appended.
             async fn write(&self, at: UnixTime) -> Result<Writer<'_, $db>, StoreError> {
-                let queue = self.writer().await;
-                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let mut tx = self.begin_write().await?;
                 let (seq, hash) = sqlx::query_as::<$db, (i64, String)>(queries::LOCK_HEAD)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(Self::err)?
                     .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
-                Ok(Writer { tx, chain: Chain::locked(seq, hash, at), _queue: queue })
+                Ok(Writer { tx, chain: Chain::locked(seq, hash, at), _store: std::marker::PhantomData })
             }
 
             async fn fetch_facility<'e, E>(ex: E, id: &str) -> Result<Option<Facility>, StoreError>
@@ -132,7 +146,7 @@ macro_rules! writer_store {
 
             /// Write the head back and commit; the queue place is given up after the commit.
             async fn commit(self) -> Result<(), StoreError> {
-                let Self { mut tx, chain, _queue } = self;
+                let Self { mut tx, chain, _store } = self;
                 let (seq, hash) = chain.head();
                 sqlx::query::<$db>(queries::SET_HEAD)
                     .bind(seq)
@@ -140,15 +154,14 @@ macro_rules! writer_store {
                     .execute(&mut *tx)
                     .await
                     .map_err($store::err)?;
-                tx.commit().await.map_err($store::err)
+                $store::end_write(tx).await
             }
 
             /// Roll the transaction back but keep the place in this process's writer queue (returned) for what
             /// the caller still has to read before giving it up.
-            fn abandon(self) -> Option<tokio::sync::MutexGuard<'s, ()>> {
-                let Self { tx, chain: _, _queue } = self;
-                drop(tx);
-                _queue
+            async fn abandon(self) -> Option<<$db as WriteTx>::Tx> {
+                let Self { tx, chain: _, _store } = self;
+                $store::undo_write(tx).await
             }
         }
     };

@@ -1,5 +1,6 @@
 //! The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 
+use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
@@ -33,6 +34,15 @@ pub trait Oidc: Send + Sync {
 
     /// Store a new grant (state `code`).
     async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+
+    /// Store a new grant with the audit entry of the decision that made it, in one transaction: `/authorize`'s
+    /// one write turn instead of two (issue #52).
+    async fn oidc_create_grant_audited(
+        &self,
+        grant: &GrantRecord,
+        event: &AuditEvent,
+        at: UnixTime,
+    ) -> Result<(), StoreError>;
 
     /// One grant, whatever its state.
     async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;

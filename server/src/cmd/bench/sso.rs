@@ -86,7 +86,9 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     anyhow::ensure!(args.cards > 0 && args.logins > 0, "--cards and --logins must be at least 1");
     anyhow::ensure!(args.concurrency.iter().all(|c| *c > 0), "--concurrency values must be at least 1");
     let Prepared { loaded, backend, files, rp, cards, tls, .. } = prepare(global, args.cards).await?;
+    admit_in_flight(&loaded, args.concurrency.iter().copied().max().unwrap_or(1))?;
     let server = Served::start(global, &files).await?;
+    let server_pid = server.child.id();
     let (main, portal, login) = endpoints(&loaded, &server, &tls, cards, rp)?;
     eprintln!(
         "bench sso on {backend}: portal {} on {}, {} logins per row, {} CPU cores",
@@ -99,24 +101,36 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     drive(&portal, Journey::Login(login.clone()), 1, WARM_UP).await?;
 
     println!(
-        "| backend | logins in flight | logins | **logins/s** | p50 | p99 | failed | reference: {JOURNEY_REQUESTS} × GET /healthz \
-         journeys/s | reference p50 | reference p99 | logins ÷ reference |"
+        "| backend | logins in flight | logins | **logins/s** | p50 | p99 | failed | server CPU per login | load client \
+         CPU per login | reference: {JOURNEY_REQUESTS} × GET /healthz journeys/s | reference p50 | reference p99 | \
+         logins ÷ reference |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &c in &args.concurrency {
         let reference = drive(&main, Journey::Healthz, c, args.logins).await?;
+        let before = (cpu_time(server_pid), cpu_time(Some(std::process::id())));
         let logins = drive(&portal, Journey::Login(login.clone()), c, args.logins).await?;
+        let after = (cpu_time(server_pid), cpu_time(Some(std::process::id())));
+        let per_login = |from: Option<Duration>, to: Option<Duration>| match (from, to) {
+            (Some(from), Some(to)) if logins.done > 0 => {
+                let done = u32::try_from(logins.done).unwrap_or(u32::MAX);
+                format!("{:.2} ms", to.saturating_sub(from).as_secs_f64() * 1e3 / f64::from(done))
+            }
+            _ => "—".into(),
+        };
         if let Some(first) = &logins.first_failure {
             eprintln!("bench sso: first failed login at {c} in flight: {first}");
         }
         let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
         println!(
-            "| {backend} | {c} | {} | **{:.0}** | {} | {} | {} | {:.0} | {} | {} | {:.3}× |",
+            "| {backend} | {c} | {} | **{:.0}** | {} | {} | {} | {} | {} | {:.0} | {} | {} | {:.3}× |",
             logins.done,
             logins.rate(),
             ms(percentile(&logins.latencies, 0.5)),
             ms(percentile(&logins.latencies, 0.99)),
             logins.failed,
+            per_login(before.0, after.0),
+            per_login(before.1, after.1),
             reference.rate(),
             ms(percentile(&reference.latencies, 0.5)),
             ms(percentile(&reference.latencies, 0.99)),
@@ -125,6 +139,35 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     }
     server.stop().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Give the admission gate (D138) a slot and a place in line for every login in flight: `bench sso` measures
+/// what the server can carry, not what the gate refuses (that is `bench overload`). Written only when the
+/// configured bounds are smaller.
+fn admit_in_flight(loaded: &Loaded, in_flight: usize) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let bounds = crate::app::admission::bounds(&loaded.config.admission, cores);
+    if bounds.running >= in_flight && bounds.waiting >= in_flight {
+        return Ok(());
+    }
+    let mut config = loaded.config.clone();
+    let n = u32::try_from(in_flight).unwrap_or(u32::MAX);
+    config.admission.running = Some(n.max(u32::try_from(bounds.running).unwrap_or(u32::MAX)));
+    config.admission.waiting = Some(n.max(u32::try_from(bounds.waiting).unwrap_or(u32::MAX)));
+    eprintln!("bench sso: {} now admits {in_flight} requests at once ([admission] running, waiting)", config::FILE);
+    config::rewrite(&loaded.dir, &config)
+}
+
+/// CPU time (user + system, all threads) a process has used so far, from `/proc/PID/stat`; `None` where there is
+/// no procfs. The fields count clock ticks of `USER_HZ`, which Linux fixes at 100 for user space.
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    const USER_HZ: u64 = 100;
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let utime: u64 = rest.nth(11)?.parse().ok()?;
+    let stime: u64 = rest.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 1000 / USER_HZ))
 }
 
 /// An installation set up for card logins by the bench's virtual cards and relying party (`bench overload`
