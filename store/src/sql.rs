@@ -182,8 +182,18 @@ impl SqliteStore {
             tracing::debug!(error = %first, "SQLite migration failed once; retrying");
             schema_window::migrate_within_window!(&pool, SQLITE_MIGRATIONS, backup).await?;
         }
-        use sqlx::ConnectOptions as _;
-        let writing = options.clone().connect().await.map_err(|e| errors::connect(Backend::Sqlite, e))?;
+        // The write connection alone in a pool of its own (D159): never replaced under an open group transaction,
+        // never checked on release (the group's transaction outlives each writer's hold), closed with the pools.
+        let writing = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| errors::connect(Backend::Sqlite, e))?;
         let ephemeral = SqlitePoolOptions::new()
             .max_connections(2)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -15,9 +15,14 @@
 //! database (as if each had failed alone). A writer that fails or is dropped is rolled back to its savepoint
 //! only; the others' work stays. Writes on other connections (the ephemeral pool) first close the open group
 //! ([`GroupCommit::exclusive`]), so they never wait on SQLite's lock behind it.
+//!
+//! The write connection is the only one of a pool of its own (no lifetime limit, no check on release: its
+//! transaction outlives each member's hold on it), so it is closed, and the WAL checkpointed, as the other
+//! pools' connections are when the process ends.
 
 use crate::StoreError;
-use sqlx::{Executor as _, SqliteConnection};
+use sqlx::pool::PoolConnection;
+use sqlx::{Executor as _, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,11 +63,10 @@ fn err(e: sqlx::Error) -> StoreError {
     super::errors::map(crate::Backend::Sqlite, e)
 }
 
-/// The write connection and its open group, behind the queue's mutex.
+/// The open group, behind the queue's mutex.
 #[derive(Debug)]
 pub(crate) struct WriteGroup {
-    conn: SqliteConnection,
-    /// The group transaction open on `conn`.
+    /// The group transaction open on the write connection.
     open: Option<GroupId>,
     last: GroupId,
     /// A member left inside its savepoint (failed, dropped): the next holder rolls it back first.
@@ -72,25 +76,25 @@ pub(crate) struct WriteGroup {
 
 impl WriteGroup {
     /// Roll back what a member left inside its savepoint; if even that fails, the whole group is lost.
-    async fn settle(&mut self) {
+    async fn settle(&mut self, conn: &mut SqliteConnection) {
         if !self.dirty {
             return;
         }
         self.dirty = false;
-        let undone = match self.conn.execute(ROLLBACK_TO).await {
-            Ok(_) => self.conn.execute(RELEASE).await.map(|_| ()),
+        let undone = match conn.execute(ROLLBACK_TO).await {
+            Ok(_) => conn.execute(RELEASE).await.map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = undone {
-            self.abort(Failure::of(&err(e))).await;
+            self.abort(conn, Failure::of(&err(e))).await;
         }
     }
 
     /// Commit the open group (after settling), recording its outcome for its members.
-    async fn close(&mut self) -> Result<(), StoreError> {
-        self.settle().await;
+    async fn close(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        self.settle(conn).await;
         let Some(id) = self.open else { return Ok(()) };
-        match self.conn.execute("COMMIT").await {
+        match conn.execute("COMMIT").await {
             Ok(_) => {
                 self.open = None;
                 self.record(id, Ok(()));
@@ -98,16 +102,16 @@ impl WriteGroup {
             }
             Err(e) => {
                 let failure = Failure::of(&err(e));
-                self.abort(failure.clone()).await;
+                self.abort(conn, failure.clone()).await;
                 Err(failure.error())
             }
         }
     }
 
     /// Give the open group up: roll back (SQLite may have done so itself on an I/O error) and tell its members.
-    async fn abort(&mut self, failure: Failure) {
+    async fn abort(&mut self, conn: &mut SqliteConnection, failure: Failure) {
         if let Some(id) = self.open.take() {
-            if let Err(e) = self.conn.execute("ROLLBACK").await {
+            if let Err(e) = conn.execute("ROLLBACK").await {
                 tracing::debug!(error = %e, "ROLLBACK of a failed write group (SQLite may have rolled it back)");
             }
             tracing::error!(error = %failure.message, "a group of writes could not be committed; each writer got the error");
@@ -125,24 +129,31 @@ impl WriteGroup {
     fn outcome(&self, id: GroupId) -> Option<Result<(), StoreError>> {
         self.closed.iter().find(|(closed, _)| *closed == id).map(|(_, outcome)| outcome.clone().map_err(|f| f.error()))
     }
+
+    /// Whether something is left for a holder to finish (a savepoint to roll back, a group to commit).
+    fn pending(&self) -> bool {
+        self.dirty || self.open.is_some()
+    }
 }
 
-/// The queue of this process's SQLite writers and their group transaction.
+/// The queue of this process's SQLite writers, their group transaction and its connection.
 #[derive(Clone, Debug)]
 pub(crate) struct GroupCommit {
     group: Arc<Mutex<WriteGroup>>,
     /// Writers waiting for the mutex: a member that finds none commits at once.
     queued: Arc<AtomicUsize>,
+    /// The write connection, alone in its pool.
+    writing: SqlitePool,
 }
 
 /// A place in the writers' queue with no group open, for writes on other connections.
 pub(crate) type Exclusive = OwnedMutexGuard<WriteGroup>;
 
 impl GroupCommit {
-    /// The queue around `conn`, the connection every audited write of this process runs on.
-    pub(crate) fn new(conn: SqliteConnection) -> Self {
-        let group = WriteGroup { conn, open: None, last: 0, dirty: false, closed: VecDeque::new() };
-        Self { group: Arc::new(Mutex::new(group)), queued: Arc::default() }
+    /// The queue around `writing`, a pool of one connection that no other code uses.
+    pub(crate) fn new(writing: SqlitePool) -> Self {
+        let group = WriteGroup { open: None, last: 0, dirty: false, closed: VecDeque::new() };
+        Self { group: Arc::new(Mutex::new(group)), queued: Arc::default(), writing }
     }
 
     async fn lock(&self) -> OwnedMutexGuard<WriteGroup> {
@@ -152,12 +163,25 @@ impl GroupCommit {
         guard
     }
 
+    async fn connection(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.writing.acquire().await.map_err(err)
+    }
+
+    /// Finish what is pending (a member's savepoint, an open group) while holding the queue.
+    async fn finish(&self, group: &mut WriteGroup) -> Result<(), StoreError> {
+        if !group.pending() {
+            return Ok(());
+        }
+        let mut conn = self.connection().await?;
+        group.close(&mut conn).await
+    }
+
     /// This process's turn to write, with the open group committed first: writes on another connection would
     /// otherwise wait in SQLite's busy handler for the group's lock. A failed COMMIT is its members' error (they
     /// read it), not this caller's.
     pub(crate) async fn exclusive(&self) -> Exclusive {
         let mut group = self.lock().await;
-        if let Err(e) = group.close().await {
+        if let Err(e) = self.finish(&mut group).await {
             tracing::debug!(error = %e, "closing the write group before an exclusive write");
         }
         group
@@ -166,25 +190,27 @@ impl GroupCommit {
     /// Start a writer: join the open group (or open one) inside a savepoint of its own.
     pub(crate) async fn join(&self) -> Result<Member, StoreError> {
         let mut group = self.lock().await;
-        group.settle().await;
+        let mut conn = self.connection().await?;
+        group.settle(&mut conn).await;
         if group.open.is_none() {
-            group.conn.execute(BEGIN).await.map_err(err)?;
+            conn.execute(BEGIN).await.map_err(err)?;
             group.last += 1;
             group.open = Some(group.last);
         }
-        if let Err(e) = group.conn.execute(SAVEPOINT).await {
+        if let Err(e) = conn.execute(SAVEPOINT).await {
             let e = err(e);
-            group.abort(Failure::of(&e)).await;
+            group.abort(&mut conn, Failure::of(&e)).await;
             return Err(e);
         }
         group.dirty = true;
-        Ok(Member { group, queue: self.clone() })
+        Ok(Member { conn, group, queue: self.clone() })
     }
 }
 
 /// One writer's turn: its savepoint in the group transaction, the connection its statements run on.
 #[derive(Debug)]
 pub(crate) struct Member {
+    conn: PoolConnection<Sqlite>,
     group: OwnedMutexGuard<WriteGroup>,
     queue: GroupCommit,
 }
@@ -193,13 +219,13 @@ impl std::ops::Deref for Member {
     type Target = SqliteConnection;
 
     fn deref(&self) -> &SqliteConnection {
-        &self.group.conn
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for Member {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.group.conn
+        &mut self.conn
     }
 }
 
@@ -207,13 +233,15 @@ impl Member {
     /// Keep this writer's work: release its savepoint, then commit the group now (nobody queued) or when this
     /// writer's turn comes round again. Returns once the work is durable, or with the group's error.
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
-        self.group.conn.execute(RELEASE).await.map_err(err)?;
+        self.conn.execute(RELEASE).await.map_err(err)?;
         self.group.dirty = false;
         let Some(id) = self.group.open else {
             return Err(StoreError::Database("the write group closed under a writer".into()));
         };
         if self.queue.queued.load(Ordering::SeqCst) == 0 {
-            return self.group.close().await;
+            // Closed here, nothing is left for `drop` to finish.
+            let Self { conn, group, .. } = &mut self;
+            return group.close(conn).await;
         }
         let queue = self.queue.clone();
         drop(self);
@@ -222,21 +250,24 @@ impl Member {
             return outcome;
         }
         if group.open == Some(id) {
-            return group.close().await;
+            let mut conn = queue.connection().await?;
+            return group.close(&mut conn).await;
         }
         Err(StoreError::Database(format!("the outcome of write group {id} was not kept; check the audit log")))
     }
 
     /// Undo this writer's work but keep its turn (returned) for reads its caller still has to make.
     pub(crate) async fn roll_back(mut self) -> Self {
-        self.group.settle().await;
+        let Self { conn, group, .. } = &mut self;
+        group.settle(conn).await;
         self
     }
 }
 
 impl Drop for Member {
-    /// A member dropped inside its savepoint, or leaving a group open with nobody queued to close it: close it
-    /// from a task of its own, so the write lock is not held until some later writer comes.
+    /// A member dropped inside its savepoint, or leaving a group open with nobody queued to close it: finished by
+    /// a task of its own once this member's hold is released, so the write lock is not kept until some later
+    /// writer comes.
     fn drop(&mut self) {
         let stranded = self.group.open.is_some() && self.queue.queued.load(Ordering::SeqCst) == 0;
         if !(self.group.dirty || stranded) {
@@ -246,8 +277,8 @@ impl Drop for Member {
         let queue = self.queue.clone();
         runtime.spawn(async move {
             let mut group = queue.lock().await;
-            if let Err(e) = group.close().await {
-                tracing::debug!(error = %e, "closing a write group a writer left");
+            if let Err(e) = queue.finish(&mut group).await {
+                tracing::debug!(error = %e, "finishing a write group a writer left");
             }
         });
     }
