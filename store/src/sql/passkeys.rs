@@ -99,6 +99,24 @@ pub(super) fn record(row: Row) -> PasskeyRecord {
 /// `impl Passkeys` for one backend (see [`super::writer`] for why a macro).
 macro_rules! passkeys_store {
     ($store:ident, $db:ty) => {
+        impl $store {
+            /// End a registration or a use whose statement `done` (or not): its audit entry, marked denied when
+            /// refused, and the commit. A refusal is audited as one, so it is written either way.
+            async fn passkey_settle(
+                mut w: Writer<'_, $db>,
+                event: &AuditEvent,
+                done: bool,
+            ) -> Result<bool, StoreError> {
+                let mut event = event.clone();
+                if !done {
+                    event.outcome = crate::audit::Outcome::Denied;
+                }
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(done)
+            }
+        }
+
         #[async_trait::async_trait]
         impl Passkeys for $store {
             async fn passkey_add(
@@ -130,13 +148,7 @@ macro_rules! passkeys_store {
                     .map_err(Self::err)?
                     .rows_affected()
                     == 1;
-                let mut event = event.clone();
-                if !added {
-                    event.outcome = crate::audit::Outcome::Denied;
-                }
-                w.append(&event).await?;
-                w.commit().await?;
-                Ok(added)
+                Self::passkey_settle(w, event, added).await
             }
 
             async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, StoreError> {
@@ -176,13 +188,7 @@ macro_rules! passkeys_store {
                     .map_err(Self::err)?
                     .rows_affected()
                     == 1;
-                let mut event = event.clone();
-                if !used {
-                    event.outcome = crate::audit::Outcome::Denied;
-                }
-                w.append(&event).await?;
-                w.commit().await?;
-                Ok(used)
+                Self::passkey_settle(w, event, used).await
             }
 
             async fn passkey_rename(
