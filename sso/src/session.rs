@@ -421,6 +421,7 @@ fn credential_name(subject: &Subject) -> &'static str {
         crate::policy::Credential::Hpki => "hpki",
         crate::policy::Credential::Jpki => "jpki",
         crate::policy::Credential::PasswordTotp => "password-totp",
+        crate::policy::Credential::Passkey => "passkey",
     }
 }
 
@@ -446,6 +447,7 @@ pub fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         "hpki" => Subject::hpki(data.name, role),
         "jpki" => Subject::jpki(data.name),
         "password-totp" => Subject::password_totp(data.name, role),
+        "passkey" => Subject::passkey(data.name, role),
         other => return Err(SessionError::Damaged(format!("credential {other}"))),
     };
     let facility_id = match &data.facility {
