@@ -194,7 +194,10 @@ impl Sessions {
         let csrf = self.secret.csrf_token(&id);
         // Card sessions under a presence lease: the agent's token is derived from the CSRF token (so the page
         // can hand it over without the database keeping it), only its hash is stored.
-        let presence = self.presence_secs.filter(|_| login.credential.card_id.is_some());
+        // A passkey's session names its credential as `card_id` (so revoking it ends them, D157) but has no card
+        // in a reader: no lease.
+        let presence =
+            self.presence_secs.filter(|_| login.credential.card_id.is_some() && login.subject.credential().is_card());
         let data = StoredData {
             name: login.subject.name().to_owned(),
             role: login.subject.role().map(|r| r.code().to_owned()),

@@ -120,19 +120,22 @@ pub async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let (card, set_cookie) = match &state.cards {
-        Some(cards) => match card_login::prelogin(&headers) {
-            Ok((id, cookie)) => (
-                Some(pages::CardSection {
-                    agent: cards.agent.clone(),
-                    csrf: card_login::endpoints::prelogin_csrf(&state, &id),
-                }),
-                cookie,
-            ),
+    // The pre-login cookie binds the card's and the passkey's challenges to this browser (D157: passkeys need
+    // it without a card too).
+    let passkeys = super::passkeys::relying_party(&state).is_some();
+    let (prelogin_csrf, set_cookie) = if state.cards.is_some() || passkeys {
+        match card_login::prelogin(&headers) {
+            Ok((id, cookie)) => (Some(card_login::endpoints::prelogin_csrf(&state, &id)), cookie),
             Err(e) => return unavailable_in(lang, e),
-        },
-        None => (None, None),
+        }
+    } else {
+        (None, None)
     };
+    let card = state
+        .cards
+        .as_ref()
+        .zip(prelogin_csrf.as_ref())
+        .map(|(cards, csrf)| pages::CardSection { agent: cards.agent.clone(), csrf: csrf.clone() });
     let return_to = safe_return(q.return_to.as_deref());
     let card_only = match state.services.current().await {
         Ok(services) => pages::card_only_services(&services),
@@ -150,6 +153,7 @@ pub async fn login_page(
         card: card.as_ref(),
         card_only,
         kept: None,
+        passkey: prelogin_csrf.as_deref().filter(|_| passkeys),
     };
     let notice = q
         .problem
@@ -289,7 +293,14 @@ async fn password_again(
 ) -> Response {
     let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
     let kept = problem.field().map(|field| (again.user, field));
-    let page = pages::LoginPage { facility: again.facility, return_to: again.return_to, card: None, card_only, kept };
+    let page = pages::LoginPage {
+        facility: again.facility,
+        return_to: again.return_to,
+        card: None,
+        card_only,
+        kept,
+        passkey: None,
+    };
     let target = respond::return_origin(state, again.return_to).await;
     pages::with_form_target(pages::login(lang, &page, Some(problem.render(lang))), target.as_deref())
 }

@@ -58,12 +58,15 @@ enum Shape {
 /// The cap and refusal shape of `path`.
 fn limit_of(path: &str) -> (usize, Shape) {
     match path {
-        "/login/card" => (CARD_ANSWER_BYTES, Shape::Page),
+        // A passkey's attestation may carry its maker's certificate chain (D157).
+        "/login/card" | "/passkeys/register" => (CARD_ANSWER_BYTES, Shape::Page),
         "/authorize" => (PROTOCOL_BYTES, Shape::Page),
         "/token" | "/par" | "/introspect" | "/presence/introspect" | "/revoke" | "/userinfo" => {
             (PROTOCOL_BYTES, Shape::Json)
         }
-        "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
+        "/login/card/challenge" | "/presence" | "/login/passkey/options" | "/passkeys/options" => {
+            (FORM_BYTES, Shape::Json)
+        }
         hcpki_sso::signing_requests::API_PATH => (hcpki_sso::signing_requests::MAX_BODY_BYTES, Shape::Json),
         p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
         p if p.starts_with("/sign/") => (SIGNATURE_FORM_BYTES, Shape::Page),

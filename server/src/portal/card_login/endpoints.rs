@@ -129,6 +129,7 @@ pub async fn submit(
                     card: Some(&card),
                     card_only: pages::card_only_services(&services),
                     kept: None,
+                    passkey: None,
                 };
                 let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
                 let target = crate::portal::respond::return_origin(&state, &return_to).await;

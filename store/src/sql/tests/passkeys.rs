@@ -2,7 +2,7 @@
 //! stored, a counter accepted once and never backwards (also across replicas), renamed and revoked only by their
 //! person and only while live, every write audited in the same transaction.
 
-use super::{AT, NOW, TestDb, verified_log};
+use super::{AT, NOW, TestDb, sso_grant, sso_session, start_session, verified_log};
 use crate::audit::{AuditEvent, Outcome};
 use crate::traits::PasskeyRecord;
 use hcpki_model::UnixTime;
@@ -11,6 +11,7 @@ on_every_backend!(
     a_passkey_is_registered_once_and_read_back_as_stored,
     a_counter_is_accepted_once_and_never_backwards_on_any_replica,
     only_the_person_renames_or_revokes_a_live_passkey,
+    revoking_a_passkey_ends_the_sessions_it_opened_and_their_grants,
 );
 
 fn event(action: &str, target: &str) -> AuditEvent {
@@ -127,7 +128,7 @@ async fn only_the_person_renames_or_revokes_a_live_passkey(db: TestDb) {
     let later = UnixTime::from_secs(NOW + 30);
     assert!(s.passkey_revoke("pwd:other", "c", &event("passkey.revoke", "c"), later).await.unwrap().is_none());
     let revoked = s.passkey_revoke("pwd:clerk", "c", &event("passkey.revoke", "c"), later).await.unwrap();
-    assert_eq!(revoked.map(|r| (r.credential_id, r.revoked_at)), Some(("c".into(), Some(NOW + 30))));
+    assert_eq!(revoked.map(|(r, ended)| (r.credential_id, r.revoked_at, ended)), Some(("c".into(), Some(NOW + 30), 0)));
     assert_eq!(s.passkey("c").await.unwrap().unwrap().revoked_at, Some(NOW + 30));
     assert!(s.passkey_revoke("pwd:clerk", "c", &event("passkey.revoke", "c"), later).await.unwrap().is_none(), "once");
     assert!(!s.passkey_rename("pwd:clerk", "c", "x", &event("passkey.rename", "c"), later).await.unwrap());
@@ -142,4 +143,34 @@ async fn only_the_person_renames_or_revokes_a_live_passkey(db: TestDb) {
         ],
         "refused renames and revocations change nothing and write nothing"
     );
+}
+
+async fn revoking_a_passkey_ends_the_sessions_it_opened_and_their_grants(db: TestDb) {
+    let s = &*db.store;
+    s.passkey_add(&passkey("c", "pwd:clerk", 1), &event("passkey.register", "c"), AT).await.unwrap();
+    let mut opened = sso_session("by-passkey", "pwd:clerk", None, NOW + 3600);
+    opened.card_id = Some("passkey:c".into());
+    let by_password = sso_session("by-password", "pwd:clerk", None, NOW + 3600);
+    let mut other_key = sso_session("by-other-passkey", "pwd:clerk", None, NOW + 3600);
+    other_key.card_id = Some("passkey:d".into());
+    for session in [&opened, &by_password, &other_key] {
+        start_session(s, session).await;
+    }
+    s.oidc_create_grant(&sso_grant("g1", "by-passkey", NOW + 3600)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("g2", "by-password", NOW + 3600)).await.unwrap();
+
+    let at = UnixTime::from_secs(NOW + 5);
+    let (_, ended) = s.passkey_revoke("pwd:clerk", "c", &event("passkey.revoke", "c"), at).await.unwrap().unwrap();
+    assert_eq!(ended, 1, "only the session this passkey opened");
+    let live: Vec<String> =
+        s.portal_person_sessions("pwd:clerk", at).await.unwrap().into_iter().map(|r| r.id_hash).collect();
+    assert_eq!(live.len(), 2);
+    assert!(!live.contains(&"by-passkey".to_owned()));
+    let grants = |id: &'static str| async move { s.oidc_session_grants(id).await.unwrap() };
+    assert!(grants("by-passkey").await.iter().all(|g| g.state == "revoked"), "its grants revoked with it");
+    assert!(grants("by-password").await.iter().all(|g| g.state != "revoked"));
+    // Left for a server replica's back-channel logout, with the reason the person is shown.
+    let claimed = s.portal_claim_ended_sessions(at, 10).await.unwrap();
+    let mine = claimed.iter().find(|r| r.id_hash == "by-passkey").expect("claimable for its logout");
+    assert_eq!(mine.end_reason.as_deref(), Some("passkey-revoked"));
 }
