@@ -6,8 +6,7 @@ use super::lang::{self, PageLang};
 use super::pages::{self, unavailable_in};
 use super::request_body;
 use super::respond::{
-    self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
-    session_failed, signed_out,
+    self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return, signed_out,
 };
 use super::state::PortalState;
 use super::{card_login, facility, login_form, password_login};
@@ -244,16 +243,7 @@ pub async fn login(
         }
         Err(e) => return unavailable_in(lang, e),
     };
-    // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
-    // one's clients are logged out as on sign-out).
-    if let Ok(Some((old, _))) = state.sessions.current(&headers, now).await {
-        end_session(&state, &old).await;
-    }
-    let created = match state.sessions.create(signed_in.session, signed_in.entry, now_ms).await {
-        Ok(c) => c,
-        Err(e) => return session_failed(lang, e),
-    };
-    with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
+    respond::start_session(&state, lang, &headers, signed_in.session, signed_in.entry, now_ms, &return_to).await
 }
 
 /// Any address the portal has no page for: the themed 404 (issue #45 item 6).

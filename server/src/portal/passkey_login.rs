@@ -145,14 +145,7 @@ pub struct Context<'a, S: PortalUsers + Passkeys + ?Sized> {
     pub refusals: &'a Refusals,
 }
 
-/// A good sign-in: the session to create and its `portal.login` entry.
-#[derive(Debug)]
-pub struct SignedIn {
-    /// The session.
-    pub session: NewSession,
-    /// Its audit entry.
-    pub entry: AuditEvent,
-}
+pub use super::password_login::SignedIn;
 
 /// Why a passkey sign-in started no session.
 #[derive(Debug, thiserror::Error)]

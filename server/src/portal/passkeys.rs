@@ -5,7 +5,7 @@
 //! (registration) or the pre-login cookie (sign-in).
 
 use super::card_login::PRELOGIN_COOKIE;
-use super::card_login::endpoints::prelogin_csrf;
+use super::card_login::endpoints::{json_error, prelogin_csrf};
 use super::cookie;
 use super::cookie::SessionCookies as _;
 use super::lang::{Lang, PageLang};
@@ -13,7 +13,7 @@ use super::pages::passkeys::say;
 use super::pages::{self, unavailable_in};
 use super::passkey_login::{self as core, MayNotRegister};
 use super::request_body::SignInForm;
-use super::respond::{Tls, check_form_csrf, end_session, login_connection, safe_return, session_failed, signed_out};
+use super::respond::{Tls, check_form_csrf, login_connection, safe_return, signed_out, start_session};
 use super::state::PortalState;
 use axum::Json;
 use axum::extract::{Form, State};
@@ -33,10 +33,6 @@ const RP_NAME: &str = "hcpki";
 /// can be one): passkeys are then off.
 pub fn relying_party(state: &PortalState) -> Option<RelyingParty> {
     RelyingParty::of_origin(&state.oidc.issuer, RP_NAME)
-}
-
-fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
 }
 
 /// The facility's attestation policy. Every facility accepts any authenticator (`none`) in this slice; the
@@ -469,18 +465,8 @@ pub async fn sign_in(
         }
         Err(e) => return unavailable_in(lang, e),
     };
-    if let Ok(Some((old, _))) = state.sessions.current(&headers, now).await {
-        end_session(&state, &old).await;
-    }
-    let created = match state.sessions.create(signed_in.session, signed_in.entry, now_ms).await {
-        Ok(c) => c,
-        Err(e) => return session_failed(lang, e),
-    };
-    let response = crate::web::headers::with_header(
-        Redirect::to(&return_to).into_response(),
-        header::SET_COOKIE,
-        &created.set_cookie,
-    );
+    let response = start_session(&state, lang, &headers, signed_in.session, signed_in.entry, now_ms, &return_to).await;
+    // The pre-login id has done its work: a new sign-in starts from a new one.
     let cleared = format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     crate::web::headers::with_header(response, header::SET_COOKIE, &cleared)
 }

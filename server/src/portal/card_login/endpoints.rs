@@ -35,7 +35,8 @@ pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
     state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
 }
 
-fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+/// A JSON refusal of the login page's scripts (`{"error": {"code", "message"}}`).
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
 }
 
