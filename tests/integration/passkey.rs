@@ -1,7 +1,8 @@
 //! Passkeys in the portal (issue #48 item 1, D147, D157) with two independent clients of the real server:
 //!
-//! - headless Chromium (`tests/peers/chromium.py`) with the DevTools protocol's virtual authenticator (CTAP2,
-//!   internal transport, resident keys, user verification) driving the portal's own pages and `passkey.js`: a
+//! - headless Chromium (`tests/peers/chromium.py`) with the DevTools protocol's virtual authenticators (CTAP2,
+//!   internal and USB transports, resident keys, user verification; a cloned key's lower counter) driving the
+//!   portal's own pages and `passkey.js`: a
 //!   password + TOTP account registers a passkey on `/passkeys`, signs in with it from the login page, sees it as
 //!   its sign-in, renames and revokes it (which ends the session it opened), and the revoked passkey is refused;
 //!   the pages are axe-clean, photographed (`docs/screenshots/passkey-*-ja.png` with
@@ -22,6 +23,7 @@ use crate::oidc::{self, PASSWORD, Portal, tools};
 
 on_both_backends!(
     a_passkey_registers_signs_in_and_is_revoked_in_chromium,
+    a_security_key_over_usb_and_its_clone_in_chromium,
     python_fido2_registers_signs_in_and_every_attack_is_refused
 );
 
@@ -35,11 +37,7 @@ fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     std::fs::create_dir_all(&shots).unwrap();
     // The platform authenticator of this "PC": CTAP2, built in, discoverable credentials, verifying its user.
     browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.enable", "params": {"enableUI": false}}));
-    let added = browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.addVirtualAuthenticator", "params": {"options": {
-        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": "internal", "hasResidentKey": true,
-        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
-    }}}));
-    let authenticator = added["result"]["authenticatorId"].as_str().unwrap().to_owned();
+    let authenticator = virtual_authenticator(&mut browser, "internal");
 
     // Password + TOTP first: only such a sign-in may add a passkey.
     browser.goto(&format!("{}/login?lang=ja", p.issuer));
@@ -220,4 +218,66 @@ fn sign_out(browser: &mut Chromium) {
 fn presence(browser: &mut Chromium, authenticator: &str, on: bool) {
     let params = json!({"authenticatorId": authenticator, "enabled": on});
     browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.setAutomaticPresenceSimulation", "params": params}));
+}
+
+/// A USB security key (CTAP2, resident key, PIN) registered and used in Chromium; then its credential copied, with
+/// its private key, into another authenticator whose counter is behind (a cloned key): the clone is refused,
+/// saying so, and audited `cloned-counter`.
+fn a_security_key_over_usb_and_its_clone_in_chromium(b: Backend) {
+    let p = Portal::start(b);
+    let home_dir = p.h.path("browser-home");
+    nss_trust(&home_dir, &p.h.chain_file("server"));
+    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.enable", "params": {"enableUI": false}}));
+    let key = virtual_authenticator(&mut browser, "usb");
+    browser.goto(&format!("{}/login?lang=ja", p.issuer));
+    browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "alice"}));
+    browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
+    browser.cmd(json!({"cmd": "type", "selector": "#totp", "text": oidc::totp(&p.totp_secret, 0)}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{}/", p.issuer), "main");
+    browser.goto(&format!("{}/passkeys", p.issuer));
+    browser.cmd(json!({"cmd": "type", "selector": "#passkey-name", "text": "USB キー"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#passkey-add"}));
+    wait_until(&mut browser, "document.querySelectorAll('tr[data-passkey]').length === 1", "#passkey-status");
+
+    // Two sign-ins with the key: its counter rises past the copy's.
+    for _ in 0..2 {
+        sign_out(&mut browser);
+        browser.goto(&format!("{}/login?lang=ja", p.issuer));
+        browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+        browser.wait_exact_url(&format!("{}/", p.issuer), "#passkey-login-status");
+    }
+    let held =
+        browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.getCredentials", "params": {"authenticatorId": key}}));
+    let mut copy = held["result"]["credentials"][0].clone();
+    assert!(copy["signCount"].as_u64().unwrap() >= 2, "{held}");
+    copy["signCount"] = json!(1);
+
+    // The copy, in a built-in authenticator of another PC, counter 1.
+    sign_out(&mut browser);
+    let remove = json!({"authenticatorId": key});
+    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.removeVirtualAuthenticator", "params": remove}));
+    let clone = virtual_authenticator(&mut browser, "internal");
+    let add = json!({"authenticatorId": clone, "credential": copy});
+    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.addCredential", "params": add}));
+    browser.goto(&format!("{}/login?lang=ja", p.issuer));
+    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+    browser.wait_exact_url(&format!("{}/login/passkey", p.issuer), "#passkey-login-status");
+    let refused = browser.eval("document.querySelector('[role=alert]').innerText");
+    assert!(refused.as_str().unwrap().contains("複製された"), "{refused}");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(audit.contains("cloned-counter"), "{audit}");
+}
+
+/// A CTAP2 authenticator over `transport` with a resident key and user verification (which it passes).
+fn virtual_authenticator(browser: &mut Chromium, transport: &str) -> String {
+    let options = json!({
+        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": transport, "hasResidentKey": true,
+        "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true,
+    });
+    let added = browser
+        .cmd(json!({"cmd": "cdp", "method": "WebAuthn.addVirtualAuthenticator", "params": {"options": options}}));
+    added["result"]["authenticatorId"].as_str().unwrap().to_owned()
 }
