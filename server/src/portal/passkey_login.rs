@@ -244,6 +244,35 @@ mod tests {
         assert_eq!(name("a\u{7}b", "x"), Err(NameError::Control));
     }
 
+    fn session(subject: Subject, person_key: &str) -> Session {
+        Session {
+            id_hash: "h".into(),
+            person_key: person_key.into(),
+            subject,
+            facility_id: None,
+            credential: CredentialDetails::default(),
+            auth_time: 0,
+            expires_at: 1,
+            presence: false,
+            lend: None,
+        }
+    }
+
+    /// Registration rests on two factors of the account itself: never a card's sign-in, never another passkey's.
+    #[test]
+    fn only_a_password_and_code_sign_in_of_an_account_registers() {
+        let staff = session(Subject::password_totp("受付", None), "pwd:clerk");
+        assert_eq!(may_register(&staff), Ok(()));
+        let by_passkey = session(Subject::passkey("受付", None), "pwd:clerk");
+        assert_eq!(may_register(&by_passkey), Err(MayNotRegister::PasskeyLogin));
+        let doctor = session(Subject::hpki("医師", Some(HcRole::MedicalDoctor)), "hpki:00:MEDIS:1");
+        assert_eq!(may_register(&doctor), Err(MayNotRegister::CardLogin));
+        let resident = session(Subject::jpki("住民"), "jpki:1");
+        assert_eq!(may_register(&resident), Err(MayNotRegister::CardLogin));
+        let odd = session(Subject::password_totp("?", None), "hpki:00:MEDIS:1");
+        assert_eq!(may_register(&odd), Err(MayNotRegister::NotAnAccount));
+    }
+
     #[test]
     fn a_passkey_session_opened_by_a_credential_names_it_as_its_card() {
         assert_eq!(card_id("AbC-_"), "passkey:AbC-_");
