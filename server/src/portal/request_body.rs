@@ -8,8 +8,9 @@
 //!
 //! | routes | cap | why |
 //! |---|---|---|
-//! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`) | [`FORM_BYTES`] | a few short fields and a `return_to` |
+//! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`, the passkey options and sign-in, rename, revoke) | [`FORM_BYTES`] | a few short fields and a `return_to` |
 //! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
+//! | `/passkeys/register` | [`CARD_ANSWER_BYTES`] | an attestation object, which may carry its maker's certificates (D157) |
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
 //! | `/api/v1/signing-requests` | [`hcpki_sso::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
 //! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
