@@ -308,11 +308,11 @@ fn parsers_survive_truncations_and_bit_flips_of_the_fuzz_seeds() {
         for input in &inputs {
             if let Ok(object) = AttestationObject::parse(input) {
                 parsed += 1;
-                if let Some(attested) = &object.auth_data.attested {
-                    if let Ok(key) = PublicKey::from_cose(&attested.public_key) {
-                        for policy in [AttestationPolicy::None, AttestationPolicy::Any] {
-                            let _ = object.verify(&[0u8; 32], &key, &attested.aaguid, &policy);
-                        }
+                if let Some(attested) = &object.auth_data.attested
+                    && let Ok(key) = PublicKey::from_cose(&attested.public_key)
+                {
+                    for policy in [AttestationPolicy::None, AttestationPolicy::Any] {
+                        let _ = object.verify(&[0u8; 32], &key, &attested.aaguid, &policy);
                     }
                 }
             }
