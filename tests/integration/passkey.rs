@@ -29,28 +29,10 @@ on_both_backends!(
 
 fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     let p = Portal::start(b);
-    let home_dir = p.h.path("browser-home");
-    nss_trust(&home_dir, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
-    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    // The platform authenticator of this "PC": CTAP2, built in, discoverable credentials, verifying its user.
+    let (mut browser, authenticator) = signed_in_with_password(&p, "internal");
     let shots = p.h.path("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    // The platform authenticator of this "PC": CTAP2, built in, discoverable credentials, verifying its user.
-    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.enable", "params": {"enableUI": false}}));
-    let authenticator = virtual_authenticator(&mut browser, "internal");
-
-    // Password + TOTP first: only such a sign-in may add a passkey.
-    browser.goto(&format!("{}/login?lang=ja", p.issuer));
-    assert_eq!(
-        browser.eval("document.querySelector('#username').getAttribute('autocomplete')"),
-        "username webauthn",
-        "the user name field offers passkeys (conditional UI)"
-    );
-    browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "alice"}));
-    browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
-    browser.cmd(json!({"cmd": "type", "selector": "#totp", "text": oidc::totp(&p.totp_secret, 0)}));
-    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
-    browser.wait_exact_url(&format!("{}/", p.issuer), "main");
 
     browser.cmd(json!({"cmd": "click", "selector": "a[href='/passkeys']"}));
     wait_until(&mut browser, "document.querySelector('#no-passkeys') !== null", "main");
@@ -225,18 +207,7 @@ fn presence(browser: &mut Chromium, authenticator: &str, on: bool) {
 /// saying so, and audited `cloned-counter`.
 fn a_security_key_over_usb_and_its_clone_in_chromium(b: Backend) {
     let p = Portal::start(b);
-    let home_dir = p.h.path("browser-home");
-    nss_trust(&home_dir, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
-    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
-    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.enable", "params": {"enableUI": false}}));
-    let key = virtual_authenticator(&mut browser, "usb");
-    browser.goto(&format!("{}/login?lang=ja", p.issuer));
-    browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "alice"}));
-    browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
-    browser.cmd(json!({"cmd": "type", "selector": "#totp", "text": oidc::totp(&p.totp_secret, 0)}));
-    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
-    browser.wait_exact_url(&format!("{}/", p.issuer), "main");
+    let (mut browser, key) = signed_in_with_password(&p, "usb");
     browser.goto(&format!("{}/passkeys", p.issuer));
     browser.cmd(json!({"cmd": "type", "selector": "#passkey-name", "text": "USB キー"}));
     browser.cmd(json!({"cmd": "click", "selector": "#passkey-add"}));
@@ -280,4 +251,24 @@ fn virtual_authenticator(browser: &mut Chromium, transport: &str) -> String {
     let added = browser
         .cmd(json!({"cmd": "cdp", "method": "WebAuthn.addVirtualAuthenticator", "params": {"options": options}}));
     added["result"]["authenticatorId"].as_str().unwrap().to_owned()
+}
+
+/// Chromium in Japanese with a virtual authenticator over `transport`, signed in as alice with password and code
+/// (only such a sign-in may add a passkey); the login page's user name field offers passkeys (conditional UI).
+fn signed_in_with_password(p: &Portal, transport: &str) -> (Chromium, String) {
+    let home_dir = p.h.path("browser-home");
+    nss_trust(&home_dir, &p.h.chain_file("server"));
+    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.enable", "params": {"enableUI": false}}));
+    let authenticator = virtual_authenticator(&mut browser, transport);
+    browser.goto(&format!("{}/login?lang=ja", p.issuer));
+    let autocomplete = browser.eval("document.querySelector('#username').getAttribute('autocomplete')");
+    assert_eq!(autocomplete, "username webauthn", "the user name field offers passkeys (conditional UI)");
+    browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "alice"}));
+    browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
+    browser.cmd(json!({"cmd": "type", "selector": "#totp", "text": oidc::totp(&p.totp_secret, 0)}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{}/", p.issuer), "main");
+    (browser, authenticator)
 }
