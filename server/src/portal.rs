@@ -24,6 +24,8 @@ pub mod lang;
 pub mod lending_endpoints;
 pub mod login_form;
 mod pages;
+mod passkey_login;
+pub mod passkeys;
 mod password_login;
 pub mod path_id;
 pub mod patient_desk;

@@ -228,6 +228,7 @@ fn qualification(subject: &Subject, service: &Service) -> Option<DenyReason> {
         Credential::Hpki => "HPKI card",
         Credential::Jpki => "JPKI card",
         Credential::PasswordTotp => "password+TOTP",
+        Credential::Passkey => "passkey",
     };
     match (&service.roles, subject.role()) {
         (RoleRule::NoneRequired, _) => None,

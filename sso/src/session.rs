@@ -194,7 +194,10 @@ impl Sessions {
         let csrf = self.secret.csrf_token(&id);
         // Card sessions under a presence lease: the agent's token is derived from the CSRF token (so the page
         // can hand it over without the database keeping it), only its hash is stored.
-        let presence = self.presence_secs.filter(|_| login.credential.card_id.is_some());
+        // A passkey's session names its credential as `card_id` (so revoking it ends them, D157) but has no card
+        // in a reader: no lease.
+        let presence =
+            self.presence_secs.filter(|_| login.credential.card_id.is_some() && login.subject.credential().is_card());
         let data = StoredData {
             name: login.subject.name().to_owned(),
             role: login.subject.role().map(|r| r.code().to_owned()),
@@ -421,6 +424,7 @@ fn credential_name(subject: &Subject) -> &'static str {
         crate::policy::Credential::Hpki => "hpki",
         crate::policy::Credential::Jpki => "jpki",
         crate::policy::Credential::PasswordTotp => "password-totp",
+        crate::policy::Credential::Passkey => "passkey",
     }
 }
 
@@ -446,6 +450,7 @@ pub fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         "hpki" => Subject::hpki(data.name, role),
         "jpki" => Subject::jpki(data.name),
         "password-totp" => Subject::password_totp(data.name, role),
+        "passkey" => Subject::passkey(data.name, role),
         other => return Err(SessionError::Damaged(format!("credential {other}"))),
     };
     let facility_id = match &data.facility {

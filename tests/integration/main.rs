@@ -93,6 +93,7 @@ mod opensc;
 mod overload;
 mod package;
 mod pades;
+mod passkey;
 mod peer_wrappers;
 mod pin_page;
 mod pkcs11;

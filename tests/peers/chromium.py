@@ -51,6 +51,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    dom_content, load, click)
     {"cmd": "viewport", "width": W, "height": H}   the main tab lays pages out W × H CSS pixels wide from now on
                                                    (a 1280 px clinic PC, a 768 px tablet); screenshots follow
+    {"cmd": "cdp", "method": M, "params": P?, "tab": T?}   one DevTools command as is → {"result"} (the WebAuthn
+                                                   domain's virtual authenticators, tests/integration/passkey.rs)
     {"cmd": "quit"}
 """
 
@@ -524,6 +526,9 @@ class Browser:
 
     def eval(self, c):
         return {"value": self.evaluate(c["expr"], c.get("tab", "main"))}
+
+    def cdp(self, c):
+        return {"result": self.send(c["method"], c.get("params", {}), session=c.get("tab", "main"))}
 
     def close(self):
         try:

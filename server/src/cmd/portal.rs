@@ -18,6 +18,9 @@ pub enum PortalCommand {
     /// Password + TOTP accounts (the lower `password-totp` assurance level, for staff without cards).
     #[command(subcommand)]
     User(UserCommand),
+    /// Passkeys of password + TOTP accounts (D157): the help desk lists them and revokes a lost one.
+    #[command(subcommand)]
+    Passkey(PasskeyCommand),
     /// Per-facility SSO session lifetimes (overriding `[portal] session_hours`).
     #[command(subcommand)]
     Lifetime(LifetimeCommand),
@@ -49,6 +52,24 @@ pub enum LifetimeCommand {
     List,
 }
 
+/// `hcpki portal passkey …`.
+#[derive(Debug, Subcommand)]
+pub enum PasskeyCommand {
+    /// An account's passkeys, revoked ones too: credential id, state, name, registered, last used.
+    List {
+        /// The account's login name.
+        username: String,
+    },
+    /// Revoke a passkey (a lost or stolen device): it signs in no more, and the sessions it opened end at once
+    /// (their services are told by the server).
+    Revoke {
+        /// The account's login name.
+        username: String,
+        /// The credential id (`hcpki portal passkey list`).
+        credential_id: String,
+    },
+}
+
 /// `hcpki portal user …`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -77,6 +98,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
     let command = match command {
         PortalCommand::User(c) => c,
         PortalCommand::Lifetime(c) => return lifetime(store, c).await,
+        PortalCommand::Passkey(c) => return passkey(store, c).await,
         PortalCommand::Sweep { at } => {
             let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
             let lent = store.portal_end_lapsed_lends(UnixTime::from_secs(now), None).await?;
@@ -160,6 +182,38 @@ async fn lifetime(store: &(impl Sessions + Facilities + ?Sized), command: Lifeti
             for (facility, secs, by, _) in store.portal_session_lifetimes().await? {
                 println!("{facility:<24} {:>4} h  set by {by}", secs / 3600);
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn passkey(store: &dyn Store, command: PasskeyCommand) -> Result<ExitCode> {
+    match command {
+        PasskeyCommand::List { username } => {
+            for k in store.passkeys_of(&format!("pwd:{username}")).await? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "live" };
+                let used = k.last_used_at.map_or_else(|| "-".to_owned(), |t| t.to_string());
+                println!(
+                    "{:<44} {:<8} created {} last used {:<10} {}",
+                    k.credential_id, state, k.created_at, used, k.name
+                );
+            }
+        }
+        PasskeyCommand::Revoke { username, credential_id } => {
+            let person_key = format!("pwd:{username}");
+            let event = hcpki_ca::audit::AuditEvent {
+                actor: super::actor().0,
+                action: "passkey.revoke".into(),
+                target: credential_id.clone(),
+                outcome: hcpki_ca::audit::Outcome::Ok,
+                detail: serde_json::json!({ "by": "help-desk", "account": username }),
+            };
+            let Some((_, ended)) =
+                store.passkey_revoke(&person_key, &credential_id, &event, hcpki_pkix::time::now()).await?
+            else {
+                bail!("{username} has no live passkey {credential_id}: see `hcpki portal passkey list {username}`");
+            };
+            println!("passkey {credential_id} of {username} revoked; {ended} session(s) it opened ended");
         }
     }
     Ok(ExitCode::SUCCESS)

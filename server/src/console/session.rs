@@ -20,7 +20,6 @@ use hcpki_ca::console_grant::ConsoleRole;
 use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::store::Actor;
 use hcpki_sso::oidc::client::CONSOLE_CLIENT_ID;
-use hcpki_sso::policy::Credential;
 use maud::html;
 
 /// Why a portal sign-in gives no console access (now). Each message says what to do.
@@ -227,8 +226,9 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
     };
     let principal = match console_grant.role {
         ConsoleRole::Staff(role) => {
-            // The operating body's roles rest on a person's card and PIN (HPKI or JPKI), never a password.
-            if session.subject.credential() == Credential::PasswordTotp {
+            // The operating body's roles rest on a person's card and PIN (HPKI or JPKI), never a password or a
+            // passkey (D157).
+            if !session.subject.credential().is_card() {
                 return Err(Refusal::CardRequired { person_key, role });
             }
             Principal::Person { person_key, name: session.subject.name().to_owned(), role }
@@ -245,8 +245,9 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
                 _ => return Err(Refusal::WrongFacility { person_key, facility }),
             };
             // Changes rest on a card unless the operating body accepts password + TOTP at this facility
-            // (issue #24 item 7); a password sign-in elsewhere still reads.
-            let sign_in = if session.subject.credential() != Credential::PasswordTotp {
+            // (issue #24 item 7); a password sign-in elsewhere still reads. A passkey counts as its password +
+            // TOTP account (D157), never as a card.
+            let sign_in = if session.subject.credential().is_card() {
                 AdminSignIn::Card
             } else if state.store.facility_admin_password_totp(&facility).await.map_err(unavailable)? {
                 AdminSignIn::PasswordTotp

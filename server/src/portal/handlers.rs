@@ -6,8 +6,7 @@ use super::lang::{self, PageLang};
 use super::pages::{self, unavailable_in};
 use super::request_body;
 use super::respond::{
-    self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
-    session_failed, signed_out,
+    self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return, signed_out,
 };
 use super::state::PortalState;
 use super::{card_login, facility, login_form, password_login};
@@ -120,19 +119,22 @@ pub async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let (card, set_cookie) = match &state.cards {
-        Some(cards) => match card_login::prelogin(&headers) {
-            Ok((id, cookie)) => (
-                Some(pages::CardSection {
-                    agent: cards.agent.clone(),
-                    csrf: card_login::endpoints::prelogin_csrf(&state, &id),
-                }),
-                cookie,
-            ),
+    // The pre-login cookie binds the card's and the passkey's challenges to this browser (D157: passkeys need
+    // it without a card too).
+    let passkeys = super::passkeys::relying_party(&state).is_some();
+    let (prelogin_csrf, set_cookie) = if state.cards.is_some() || passkeys {
+        match card_login::prelogin(&headers) {
+            Ok((id, cookie)) => (Some(card_login::endpoints::prelogin_csrf(&state, &id)), cookie),
             Err(e) => return unavailable_in(lang, e),
-        },
-        None => (None, None),
+        }
+    } else {
+        (None, None)
     };
+    let card = state
+        .cards
+        .as_ref()
+        .zip(prelogin_csrf.as_ref())
+        .map(|(cards, csrf)| pages::CardSection { agent: cards.agent.clone(), csrf: csrf.clone() });
     let return_to = safe_return(q.return_to.as_deref());
     let card_only = match state.services.current().await {
         Ok(services) => pages::card_only_services(&services),
@@ -150,6 +152,7 @@ pub async fn login_page(
         card: card.as_ref(),
         card_only,
         kept: None,
+        passkey: prelogin_csrf.as_deref().filter(|_| passkeys),
     };
     let notice = q
         .problem
@@ -240,16 +243,7 @@ pub async fn login(
         }
         Err(e) => return unavailable_in(lang, e),
     };
-    // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
-    // one's clients are logged out as on sign-out).
-    if let Ok(Some((old, _))) = state.sessions.current(&headers, now).await {
-        end_session(&state, &old).await;
-    }
-    let created = match state.sessions.create(signed_in.session, signed_in.entry, now_ms).await {
-        Ok(c) => c,
-        Err(e) => return session_failed(lang, e),
-    };
-    with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
+    respond::start_session(&state, lang, &headers, signed_in.session, signed_in.entry, now_ms, &return_to).await
 }
 
 /// Any address the portal has no page for: the themed 404 (issue #45 item 6).
@@ -289,7 +283,14 @@ async fn password_again(
 ) -> Response {
     let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
     let kept = problem.field().map(|field| (again.user, field));
-    let page = pages::LoginPage { facility: again.facility, return_to: again.return_to, card: None, card_only, kept };
+    let page = pages::LoginPage {
+        facility: again.facility,
+        return_to: again.return_to,
+        card: None,
+        card_only,
+        kept,
+        passkey: None,
+    };
     let target = respond::return_origin(state, again.return_to).await;
     pages::with_form_target(pages::login(lang, &page, Some(problem.render(lang))), target.as_deref())
 }

@@ -10,6 +10,7 @@ pub mod delegation;
 mod home;
 mod layout;
 mod login;
+pub mod passkeys;
 pub mod patient_consents;
 pub mod patient_desk;
 mod sessions;

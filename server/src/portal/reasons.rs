@@ -76,6 +76,7 @@ pub fn assurance(level: AssuranceLevel, lang: Lang) -> &'static str {
     use super::words::M;
     match level {
         AssuranceLevel::PasswordTotp => M::AssurancePassword,
+        AssuranceLevel::Passkey => M::AssurancePasskey,
         AssuranceLevel::CardPin => M::AssuranceCard,
         AssuranceLevel::CardPinFacility => M::AssuranceCardFacility,
     }

@@ -8,8 +8,9 @@
 //!
 //! | routes | cap | why |
 //! |---|---|---|
-//! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`) | [`FORM_BYTES`] | a few short fields and a `return_to` |
+//! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`, the passkey options and sign-in, rename, revoke) | [`FORM_BYTES`] | a few short fields and a `return_to` |
 //! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
+//! | `/passkeys/register` | [`CARD_ANSWER_BYTES`] | an attestation object, which may carry its maker's certificates (D157) |
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
 //! | `/api/v1/signing-requests` | [`hcpki_sso::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
 //! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
@@ -58,12 +59,15 @@ enum Shape {
 /// The cap and refusal shape of `path`.
 fn limit_of(path: &str) -> (usize, Shape) {
     match path {
-        "/login/card" => (CARD_ANSWER_BYTES, Shape::Page),
+        // A passkey's attestation may carry its maker's certificate chain (D157).
+        "/login/card" | "/passkeys/register" => (CARD_ANSWER_BYTES, Shape::Page),
         "/authorize" => (PROTOCOL_BYTES, Shape::Page),
         "/token" | "/par" | "/introspect" | "/presence/introspect" | "/revoke" | "/userinfo" => {
             (PROTOCOL_BYTES, Shape::Json)
         }
-        "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
+        "/login/card/challenge" | "/presence" | "/login/passkey/options" | "/passkeys/options" => {
+            (FORM_BYTES, Shape::Json)
+        }
         hcpki_sso::signing_requests::API_PATH => (hcpki_sso::signing_requests::MAX_BODY_BYTES, Shape::Json),
         p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
         p if p.starts_with("/sign/") => (SIGNATURE_FORM_BYTES, Shape::Page),

@@ -144,6 +144,27 @@ pub(super) fn script(body: &'static str) -> Response {
         .into_response()
 }
 
+/// Start the session of a good sign-in (its `portal.login` entry written with it) in place of the browser's
+/// previous one (no two live sessions behind one cookie jar; the old one's clients are logged out as on
+/// sign-out), and answer with the redirect to `return_to` setting its cookie; or the page of the failure.
+pub(super) async fn start_session(
+    state: &PortalState,
+    lang: Lang,
+    headers: &axum::http::HeaderMap,
+    login: session::NewSession,
+    entry: hcpki_ca::audit::AuditEvent,
+    now_ms: i64,
+    return_to: &str,
+) -> Response {
+    if let Ok(Some((old, _))) = state.sessions.current(headers, now_ms.div_euclid(1000)).await {
+        end_session(state, &old).await;
+    }
+    match state.sessions.create(login, entry, now_ms).await {
+        Ok(created) => with_header(Redirect::to(return_to).into_response(), header::SET_COOKIE, &created.set_cookie),
+        Err(e) => session_failed(lang, e),
+    }
+}
+
 /// End a session and everything that hangs on it (sign-out).
 pub async fn end_session(state: &PortalState, session: &Session) {
     end_session_because(state, session, "logout").await;

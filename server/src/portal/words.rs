@@ -76,6 +76,7 @@ messages! {
     SignOut => "ログアウト", "Sign out";
     SignOutEverywhere => "すべてのサービスからログアウト", "Sign out of every service";
     AssurancePassword => "パスワードとワンタイムコード(カードなし)", "password and one-time code (no card)";
+    AssurancePasskey => "パスキー(カードなし)", "passkey (no card)";
     AssuranceCard => "カードと PIN(施設証明書のない PC)", "card and PIN (a PC without facility certificate)";
     AssuranceCardFacility => "カードと PIN(施設の PC)", "card and PIN (a facility PC)";
     TimesInJst => "時刻は日本時間です", "times are Japan time";

@@ -97,6 +97,9 @@ pub fn judge(d: &DelegationRecord, session: &Session, service: &str, now: i64) -
     let role = HcRole::from_code(&d.physician_role).ok_or_else(|| UseRefused::UnknownRole(d.physician_role.clone()))?;
     Ok(match session.subject.credential() {
         Credential::PasswordTotp => Subject::password_totp(d.physician_name.clone(), Some(role)),
+        // A delegate who signed in with their account's passkey acts at the passkey's level: the physician's role,
+        // as for password + TOTP, never the card's assurance.
+        Credential::Passkey => Subject::passkey(d.physician_name.clone(), Some(role)),
         Credential::Hpki => Subject::hpki(d.physician_name.clone(), Some(role)),
         // Never reached: only password + TOTP accounts are delegated to. A JPKI sign-in proves no more than
         // identity, so it carries no qualification, whoever it acts for.

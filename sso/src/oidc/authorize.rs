@@ -403,10 +403,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
 fn cure(reason: &DenyReason, have: AssuranceLevel) -> Cure {
     match reason {
         DenyReason::NoFacility => Cure::FacilityPc,
-        DenyReason::AssuranceTooLow { .. } if have == AssuranceLevel::PasswordTotp => Cure::CardLogin,
+        // A password's or a passkey's login: a card is what raises it (a facility PC raises only a card's).
+        DenyReason::AssuranceTooLow { .. } if have < AssuranceLevel::CardPin => Cure::CardLogin,
         DenyReason::AssuranceTooLow { .. } => Cure::FacilityPc,
         DenyReason::JpkiNotAccepted => Cure::CardLogin,
-        DenyReason::NoQualification { .. } if have == AssuranceLevel::PasswordTotp => Cure::CardLogin,
+        DenyReason::NoQualification { .. } if have < AssuranceLevel::CardPin => Cure::CardLogin,
         _ => Cure::Conditions,
     }
 }

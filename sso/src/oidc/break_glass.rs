@@ -71,7 +71,8 @@ impl Ineligible {
 pub fn eligible(subject: &Subject) -> Result<(), Ineligible> {
     match (subject.credential(), subject.role()) {
         (Credential::Hpki, Some(_)) => Ok(()),
-        (Credential::PasswordTotp, _) => Err(Ineligible::NotACard),
+        // Emergency access needs the card's qualification: a passkey is a staff account's, whatever its role.
+        (Credential::PasswordTotp | Credential::Passkey, _) => Err(Ineligible::NotACard),
         (Credential::Hpki | Credential::Jpki, None) => Err(Ineligible::NoRole),
         // A JPKI subject cannot carry a role; kept explicit for the compiler.
         (Credential::Jpki, Some(_)) => Err(Ineligible::NoRole),
@@ -155,6 +156,9 @@ mod tests {
         assert_eq!(eligible(&Subject::jpki("JPKI利用者")), Err(Ineligible::NoRole));
         let nurse = Subject::password_totp("看護師", Some(HcRole::Nurse));
         assert_eq!(eligible(&nurse), Err(Ineligible::NotACard));
+        // A passkey of an account whose record says doctor is still no card (D157).
+        let passkey = Subject::passkey("医師(パスキー)", Some(HcRole::MedicalDoctor));
+        assert_eq!(eligible(&passkey), Err(Ineligible::NotACard));
         assert!(Ineligible::NotACard.to_string().contains("HPKI card"));
     }
 

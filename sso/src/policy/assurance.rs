@@ -7,6 +7,9 @@ use std::fmt;
 pub enum AssuranceLevel {
     /// Password plus TOTP: staff without cards; no hardware, no facility proof.
     PasswordTotp,
+    /// A passkey (WebAuthn) with user verification, registered by a signed-in password + TOTP account (D157): the
+    /// device and what unlocks it, phishing-resistant, but no card and no qualification.
+    Passkey,
     /// An HPKI or JPKI card with its PIN, but no facility certificate on the connection.
     CardPin,
     /// Card and PIN, on a connection authenticated by a facility PC certificate (mutual TLS).
@@ -15,12 +18,13 @@ pub enum AssuranceLevel {
 
 impl AssuranceLevel {
     /// Every level, weakest first.
-    pub const ALL: [AssuranceLevel; 3] = [Self::PasswordTotp, Self::CardPin, Self::CardPinFacility];
+    pub const ALL: [AssuranceLevel; 4] = [Self::PasswordTotp, Self::Passkey, Self::CardPin, Self::CardPinFacility];
 
     /// The name used in the services file (`min_assurance`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PasswordTotp => "password-totp",
+            Self::Passkey => "passkey",
             Self::CardPin => "card-pin",
             Self::CardPinFacility => "card-pin-facility",
         }
@@ -35,6 +39,7 @@ impl AssuranceLevel {
     pub fn acr(self) -> &'static str {
         match self {
             Self::PasswordTotp => "urn:hcpki:acr:password-totp",
+            Self::Passkey => "urn:hcpki:acr:passkey",
             Self::CardPin => "urn:hcpki:acr:card-pin",
             Self::CardPinFacility => "urn:hcpki:acr:card-pin-facility-mtls",
         }
@@ -63,4 +68,8 @@ pub enum Amr {
     Pwd,
     /// One-time password (TOTP).
     Otp,
+    /// Proof of possession of a key (a passkey's signature; the key may be synced, so not `hwk`).
+    Pop,
+    /// A user presence test (the passkey's UP flag; its UV is the `mfa`).
+    User,
 }

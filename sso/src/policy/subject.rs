@@ -17,6 +17,19 @@ pub enum Credential {
     Jpki,
     /// Password plus TOTP, for staff without cards.
     PasswordTotp,
+    /// A passkey of a password + TOTP account (D157): that account's strength and role, never a card's.
+    Passkey,
+}
+
+impl Credential {
+    /// Whether it is a card and its PIN (HPKI or JPKI): what the operating body's roles and a facility
+    /// administrator's changes rest on. A passkey is not a card (D157), whatever its assurance.
+    pub fn is_card(self) -> bool {
+        match self {
+            Self::Hpki | Self::Jpki => true,
+            Self::PasswordTotp | Self::Passkey => false,
+        }
+    }
 }
 
 /// A logged-in person. Fields are private so that a JPKI subject can never carry an hcRole.
@@ -44,6 +57,12 @@ impl Subject {
         Self { name: name.into(), role, credential: Credential::PasswordTotp }
     }
 
+    /// A staff member who signed in with a passkey of their password + TOTP account; `role` is what the account
+    /// record holds now (never an hcRole from a card: a passkey proves no qualification).
+    pub fn passkey(name: impl Into<String>, role: Option<HcRole>) -> Self {
+        Self { name: name.into(), role, credential: Credential::Passkey }
+    }
+
     /// Display name.
     pub fn name(&self) -> &str {
         &self.name
@@ -63,6 +82,8 @@ impl Subject {
     pub fn assurance(&self, facility: Option<&FacilityContext>) -> AssuranceLevel {
         match (self.credential, facility) {
             (Credential::PasswordTotp, _) => AssuranceLevel::PasswordTotp,
+            // A facility PC certificate raises a card login only: a passkey is the same wherever it is used.
+            (Credential::Passkey, _) => AssuranceLevel::Passkey,
             (Credential::Hpki | Credential::Jpki, None) => AssuranceLevel::CardPin,
             (Credential::Hpki | Credential::Jpki, Some(_)) => AssuranceLevel::CardPinFacility,
         }
@@ -73,6 +94,7 @@ impl Subject {
         match self.credential {
             Credential::Hpki | Credential::Jpki => &[Amr::Sc, Amr::Hwk, Amr::Pin, Amr::Mfa],
             Credential::PasswordTotp => &[Amr::Pwd, Amr::Otp, Amr::Mfa],
+            Credential::Passkey => &[Amr::Pop, Amr::User, Amr::Mfa],
         }
     }
 }

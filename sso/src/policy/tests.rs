@@ -522,3 +522,53 @@ fn require_patient_presence_is_off_by_default_and_survives_storage() {
     let typo = text.replace("= true", "= \"yes\"");
     assert!(matches!(Services::parse(&typo), Err(ServicesError::Toml(_))));
 }
+
+/// A passkey (D157) is its staff account's login at a level of its own: above password + TOTP, below any card,
+/// the same with or without a facility PC, never a card for a rule that wants one, and its claims say passkey.
+#[test]
+fn a_passkey_is_a_staff_accounts_login_never_a_cards() {
+    use DenyReason as D;
+    let passkey = Subject::passkey("受付 花子", Some(HcRole::MedicalDoctor));
+    let password = Subject::password_totp("受付 花子", Some(HcRole::MedicalDoctor));
+    let hospital = at(1, K::Hospital, S::Active);
+    assert!(
+        AssuranceLevel::PasswordTotp < AssuranceLevel::Passkey && AssuranceLevel::Passkey < AssuranceLevel::CardPin
+    );
+    assert_eq!(AssuranceLevel::from_name("passkey"), Some(AssuranceLevel::Passkey));
+    assert_eq!(passkey.assurance(None), AssuranceLevel::Passkey);
+    assert_eq!(passkey.assurance(Some(&hospital)), AssuranceLevel::Passkey, "a facility PC raises a card only");
+    assert!(!passkey.credential().is_card());
+
+    let wants = |level: &str| service(&format!("roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"{level}\""));
+    assert!(decide(&passkey, None, &wants("passkey")).is_allowed());
+    assert!(decide(&passkey, None, &wants("password-totp")).is_allowed());
+    assert_eq!(
+        decide(&password, None, &wants("passkey")),
+        Decision::Deny(D::AssuranceTooLow { have: AssuranceLevel::PasswordTotp, need: AssuranceLevel::Passkey }),
+        "a service may require a passkey over a password"
+    );
+    for card in ["card-pin", "card-pin-facility"] {
+        let need = AssuranceLevel::from_name(card).unwrap();
+        assert_eq!(
+            decide(&passkey, Some(&hospital), &wants(card)),
+            Decision::Deny(D::AssuranceTooLow { have: AssuranceLevel::Passkey, need }),
+            "{card}: a passkey never stands for a card"
+        );
+    }
+    // The doctors-at-hospitals rule wants a card at a facility PC: the account's role does not get a passkey in.
+    let Decision::Deny(reason) = decide(&passkey, Some(&hospital), &doctors_at_hospitals()) else {
+        panic!("a passkey opened a card-only service");
+    };
+    assert_eq!(reason, D::AssuranceTooLow { have: AssuranceLevel::Passkey, need: AssuranceLevel::CardPinFacility });
+    // No role on the account: a role rule names the passkey as what was missing.
+    let no_role = Subject::passkey("受付 花子", None);
+    let any_role = service("roles = [\"*\"]\nfacility_kinds = [\"*\"]\nmin_assurance = \"passkey\"");
+    assert_eq!(decide(&no_role, None, &any_role), Decision::Deny(D::NoQualification { credential: "passkey" }));
+
+    let claims_of =
+        service("roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"passkey\"\nclaims = [\"acr\", \"amr\"]");
+    let Decision::Allow(claims) = decide(&passkey, Some(&hospital), &claims_of) else { panic!("refused") };
+    assert_eq!(claims.acr, Some("urn:hcpki:acr:passkey"));
+    let amr = serde_json::to_value(claims.amr.unwrap()).unwrap();
+    assert_eq!(amr, serde_json::json!(["pop", "user", "mfa"]), "no sc, hwk or pin: not a card");
+}

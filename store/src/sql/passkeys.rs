@@ -28,6 +28,15 @@ pub(super) const REVOKE: &str = concat!(
     passkey_columns!()
 );
 
+/// The live sessions a passkey opened (`$3` their `card_id`, `passkey:<credential id>`), ended as it is revoked
+/// (`$1` now, `$2` reason): `notified_at` stays NULL, so a server replica sends their back-channel logout (the
+/// help desk's `hcpki portal passkey revoke` has none to send it). Lent or not: a revoked key opens nothing.
+pub(super) const END_SESSIONS: &str = "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 \
+     WHERE card_id = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING id_hash";
+
+/// The end reason of the sessions of a revoked passkey.
+pub(super) const REVOKED: &str = "passkey-revoked";
+
 /// A row of the SELECTs.
 pub(super) type Row = (
     String,
@@ -99,6 +108,24 @@ pub(super) fn record(row: Row) -> PasskeyRecord {
 /// `impl Passkeys` for one backend (see [`super::writer`] for why a macro).
 macro_rules! passkeys_store {
     ($store:ident, $db:ty) => {
+        impl $store {
+            /// End a registration or a use whose statement `done` (or not): its audit entry, marked denied when
+            /// refused, and the commit. A refusal is audited as one, so it is written either way.
+            async fn passkey_settle(
+                mut w: Writer<'_, $db>,
+                event: &AuditEvent,
+                done: bool,
+            ) -> Result<bool, StoreError> {
+                let mut event = event.clone();
+                if !done {
+                    event.outcome = crate::audit::Outcome::Denied;
+                }
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(done)
+            }
+        }
+
         #[async_trait::async_trait]
         impl Passkeys for $store {
             async fn passkey_add(
@@ -130,13 +157,7 @@ macro_rules! passkeys_store {
                     .map_err(Self::err)?
                     .rows_affected()
                     == 1;
-                let mut event = event.clone();
-                if !added {
-                    event.outcome = crate::audit::Outcome::Denied;
-                }
-                w.append(&event).await?;
-                w.commit().await?;
-                Ok(added)
+                Self::passkey_settle(w, event, added).await
             }
 
             async fn passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, StoreError> {
@@ -176,13 +197,7 @@ macro_rules! passkeys_store {
                     .map_err(Self::err)?
                     .rows_affected()
                     == 1;
-                let mut event = event.clone();
-                if !used {
-                    event.outcome = crate::audit::Outcome::Denied;
-                }
-                w.append(&event).await?;
-                w.commit().await?;
-                Ok(used)
+                Self::passkey_settle(w, event, used).await
             }
 
             async fn passkey_rename(
@@ -216,7 +231,7 @@ macro_rules! passkeys_store {
                 credential_id: &str,
                 event: &AuditEvent,
                 at: UnixTime,
-            ) -> Result<Option<PasskeyRecord>, StoreError> {
+            ) -> Result<Option<(PasskeyRecord, usize)>, StoreError> {
                 let mut w = self.write(at).await?;
                 let row = sqlx::query_as::<$db, passkeys::Row>(passkeys::REVOKE)
                     .bind(person_key)
@@ -225,11 +240,26 @@ macro_rules! passkeys_store {
                     .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                if row.is_some() {
-                    w.append(event).await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let ended = sqlx::query_scalar::<$db, String>(passkeys::END_SESSIONS)
+                    .bind(at.as_secs())
+                    .bind(passkeys::REVOKED)
+                    .bind(format!("passkey:{credential_id}"))
+                    .fetch_all(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                for session in &ended {
+                    sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
+                        .bind(session)
+                        .execute(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?;
                 }
+                w.append(event).await?;
                 w.commit().await?;
-                Ok(row.map(passkeys::record))
+                Ok(Some((passkeys::record(row), ended.len())))
             }
         }
     };

@@ -2660,6 +2660,7 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
 mod ca_rollovers;
 mod consents;
 mod delegations;
+mod passkeys;
 
 /// Group commit (D159): many writers at once share transactions; a writer that fails (a duplicate 医療機関コード,
 /// rolled back inside the group) loses only its own work, every other writer's work is kept and durable (seen

@@ -81,13 +81,16 @@ pub trait Passkeys: Send + Sync {
         at: UnixTime,
     ) -> Result<bool, StoreError>;
 
-    /// Revoke `person_key`'s live passkey `credential_id` at `at`, with its audit entry: the passkey, if it was
-    /// live.
+    /// Revoke `person_key`'s live passkey `credential_id` at `at`, with its audit entry, and in the same
+    /// transaction end every live session it opened (`card_id` `passkey:<credential id>`, end reason
+    /// `passkey-revoked`) and revoke their grants; their back-channel logout is left to a server replica
+    /// ([`Sessions::portal_claim_ended_sessions`](crate::traits::Sessions::portal_claim_ended_sessions)). The
+    /// passkey as revoked and how many sessions ended, if it was live.
     async fn passkey_revoke(
         &self,
         person_key: &str,
         credential_id: &str,
         event: &AuditEvent,
         at: UnixTime,
-    ) -> Result<Option<PasskeyRecord>, StoreError>;
+    ) -> Result<Option<(PasskeyRecord, usize)>, StoreError>;
 }

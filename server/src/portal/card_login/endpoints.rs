@@ -35,7 +35,8 @@ pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
     state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
 }
 
-fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+/// A JSON refusal of the login page's scripts (`{"error": {"code", "message"}}`).
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
 }
 
@@ -129,6 +130,7 @@ pub async fn submit(
                     card: Some(&card),
                     card_only: pages::card_only_services(&services),
                     kept: None,
+                    passkey: None,
                 };
                 let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
                 let target = crate::portal::respond::return_origin(&state, &return_to).await;

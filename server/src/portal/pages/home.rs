@@ -83,6 +83,8 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
                 a href=(super::patient_desk::IDENTIFY_PATH) { (if lang == Lang::Ja { "再来の患者さんの確認" } else { "Identify a returning patient" }) }
             }
             a href="/sessions" { (t(M::Sessions)) }
+            // The account's passkeys (D157): a card holder's page says passkeys are for staff accounts.
+            a href="/passkeys" { (super::passkeys::say(lang, "パスキー", "Passkeys")) }
             a href="/delegations" { (t(M::Delegations)) }
             (sign_out_form(page.csrf, t(M::SignOut)))
         }

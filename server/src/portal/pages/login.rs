@@ -32,6 +32,8 @@ pub struct LoginPage<'a> {
     /// After a refused password sign-in: the user name as read (kept in its field, never looked up) and the
     /// field to fix, which has the focus.
     pub kept: Option<(&'a str, PasswordField)>,
+    /// The passkey sign-in (D157), when the portal is a relying party: the pre-login CSRF token of its POSTs.
+    pub passkey: Option<&'a str>,
 }
 
 /// A field of the password form.
@@ -143,11 +145,17 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                     ul class="card-only" { @for name in &page.card_only { li { (name) } } }
                 }
                 // The level this form signs in at, for scripts (the relying-party peers check the page marks it).
+                @if let Some(csrf) = page.passkey {
+                    (passkey_form(lang, csrf, return_to, page.card.is_some()))
+                }
                 form method="post" action="/login" class="password" data-assurance="password-totp" {
                     input type="hidden" name="return_to" value=(return_to);
                     label for="username" { (t(M::User)) }
                     p class="hint" id="username-hint" { (t(M::UserHint)) }
-                    input id="username" name="username" autocomplete="username" autocapitalize="none"
+                    // "webauthn": the browser offers passkeys in this field's autofill (conditional UI, D157).
+                    input id="username" name="username"
+                        autocomplete=(if page.passkey.is_some() { "username webauthn" } else { "username" })
+                        autocapitalize="none"
                         spellcheck="false" aria-describedby="username-hint" value=[kept_user]
                         autofocus[focus == Some(PasswordField::User)] required;
                     label for="password" { (t(M::Password)) }
@@ -163,11 +171,39 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
             }
         }
     };
-    let scripts =
-        page.card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
+    let scripts = match (page.card, page.passkey) {
+        (Some(c), _) => Some(Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() }),
+        (None, Some(_)) => Some(Scripts { src: super::passkeys::SCRIPT_PATH, agent: "", data: BodyData::default() }),
+        (None, None) => None,
+    };
     // Answering a failed sign-in's POST, the page's own address: the login page going on to `return_to`.
     let switch =
         format!("/login?{}", hcpki_sso::oidc::authorize::encode(&[("return_to".into(), return_to.to_owned())]));
     let chrome = Chrome { lang, facility: PcFacility::from(page.facility), switch: Some(switch) };
     page_with(&chrome, status, t(M::SignIn), body, scripts)
+}
+
+/// The passkey sign-in (D157): a button for the browser's passkey dialog, and the form its answer is posted in
+/// (with the card's script on the page, the passkey script comes beside it).
+fn passkey_form(lang: Lang, csrf: &str, return_to: &str, beside_card_script: bool) -> Markup {
+    let s = |ja, en| super::passkeys::say(lang, ja, en);
+    html! {
+        div class="passkey" {
+            h3 { (s("パスキーでログイン", "Sign in with a passkey")) }
+            p { (s("登録したパスキー(指紋・顔認証・PIN で解錠)でログインします。ユーザー名の欄でも候補が表示されます。",
+                   "Sign in with a passkey you registered (unlocked by fingerprint, face or PIN); the user name field offers it too.")) }
+            form id="passkey-login" method="post" action="/login/passkey" data-assurance="passkey"
+                data-say-working=(s("認証器の操作を待っています…", "Waiting for your authenticator…"))
+                data-say-cancelled=(s("パスキーでのログインは取り消されました。もう一度押すか、パスワードでログインしてください。", "The passkey sign-in was cancelled: press again, or sign in with your password.")) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="return_to" value=(return_to);
+                input type="hidden" name="id"; input type="hidden" name="clientDataJSON";
+                input type="hidden" name="authenticatorData"; input type="hidden" name="signature";
+                input type="hidden" name="userHandle";
+                button type="button" class="secondary" id="passkey-login-button" { (s("パスキーでログイン", "Sign in with a passkey")) }
+                p id="passkey-login-status" role="status" {}
+            }
+            @if beside_card_script { script src=(super::passkeys::SCRIPT_PATH) defer {} }
+        }
+    }
 }

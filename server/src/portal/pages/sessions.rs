@@ -61,6 +61,7 @@ fn sign_in(s: SignIn, lang: Lang) -> &'static str {
         SignIn::CardPinFacility => hcpki_sso::policy::AssuranceLevel::CardPinFacility,
         SignIn::CardPin => hcpki_sso::policy::AssuranceLevel::CardPin,
         SignIn::PasswordTotp => hcpki_sso::policy::AssuranceLevel::PasswordTotp,
+        SignIn::Passkey => hcpki_sso::policy::AssuranceLevel::Passkey,
     };
     crate::portal::reasons::assurance(level, lang)
 }

@@ -34,12 +34,15 @@ pub enum SignIn {
     CardPin,
     /// Password and TOTP code (with or without a facility certificate).
     PasswordTotp,
+    /// A passkey of a password + TOTP account (with or without a facility certificate).
+    Passkey,
 }
 
 impl SignIn {
     pub(super) fn of(session: &Session) -> Self {
         match (session.subject.credential(), session.facility_id.is_some()) {
             (Credential::PasswordTotp, _) => Self::PasswordTotp,
+            (Credential::Passkey, _) => Self::Passkey,
             (Credential::Hpki | Credential::Jpki, true) => Self::CardPinFacility,
             (Credential::Hpki | Credential::Jpki, false) => Self::CardPin,
         }
