@@ -2662,3 +2662,4 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
 mod ca_rollovers;
 mod consents;
 mod delegations;
+mod router_psks;
