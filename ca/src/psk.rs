@@ -10,6 +10,8 @@
 //! HTTP-free: the store area keeps the rows, the server's CLI, API and console call [`issue`] and the
 //! renderers here.
 
+pub mod manage;
+
 use hcpki_pkix::seal::{SealError, SealKey};
 use zeroize::Zeroizing;
 
