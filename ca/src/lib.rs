@@ -24,6 +24,7 @@ pub mod issuer;
 pub mod lint;
 pub mod pipeline;
 pub mod profile;
+pub mod psk;
 pub mod registrar;
 pub mod request;
 pub mod revocation;

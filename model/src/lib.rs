@@ -16,6 +16,7 @@ pub mod facility_id;
 pub mod job_id;
 pub mod name;
 pub mod oidc_client_id;
+pub mod overlap;
 pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;

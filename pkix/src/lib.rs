@@ -12,4 +12,5 @@ pub mod jpki;
 pub mod keys;
 pub mod oid;
 pub mod path;
+pub mod seal;
 pub mod time;

@@ -99,6 +99,9 @@ pub enum Command {
     /// The SSO portal: password + TOTP accounts, per-facility session lifetimes, housekeeping.
     #[command(subcommand)]
     Portal(crate::cmd::portal::PortalCommand),
+    /// Routers' managed pre-shared keys (routers that cannot use certificates): issue, list, show, the hub's file.
+    #[command(subcommand)]
+    Psk(crate::cmd::psk::PskCommand),
     /// The services of the portal's authorization policy (kept in the database; the services file schema).
     #[command(subcommand)]
     Service(crate::cmd::service::ServiceCommand),
@@ -152,6 +155,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Login(c) => login::run(g, c).await,
         Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Psk(c) => {
+            with_store(g, |l, s| Box::pin(async move { crate::cmd::psk::run(&l, s.as_ref(), c).await })).await
+        }
         Command::Service(c) => {
             with_store(g, |l, s| Box::pin(async move { service::run(&l, s.as_ref(), c).await })).await
         }

@@ -25,6 +25,7 @@ pub mod login;
 pub mod oidc;
 pub mod operator;
 pub mod portal;
+pub mod psk;
 pub mod revocation;
 pub mod serve;
 pub mod service;

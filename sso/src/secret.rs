@@ -2,7 +2,6 @@
 //! 0600), from which every symmetric key of the portal is derived by HMAC-SHA256 with a label. Replicas
 //! share the file, so sessions, sealed TOTP secrets and pairwise `sub` values agree across them (D24).
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -17,7 +16,8 @@ pub struct PortalSecret {
     csrf: hmac::Key,
     pairwise: hmac::Key,
     handle: hmac::Key,
-    totp_seal: LessSafeKey,
+    totp_seal: hcpki_pkix::seal::SealKey,
+    psk_seal: hcpki_pkix::seal::SealKey,
     patient_keys: crate::patient_key::PatientKeySecret,
     dpop_nonces: crate::dpop_nonce::NonceKey,
 }
@@ -46,14 +46,14 @@ impl PortalSecret {
         let root = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let derive = |label: &str| Zeroizing::new(hmac::sign(&root, label.as_bytes()).as_ref().to_vec());
         let seal = derive("hcpki portal totp-seal v1");
-        let totp_seal = UnboundKey::new(&AES_256_GCM, &seal)
-            .map(LessSafeKey::new)
-            .map_err(|_| SecretError::Crypto("AES-256-GCM key".into()))?;
+        let totp_seal = hcpki_pkix::seal::SealKey::new(&seal).map_err(|e| SecretError::Crypto(e.to_string()))?;
         Ok(Self {
             csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal csrf v1")),
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
+            psk_seal: hcpki_pkix::seal::SealKey::new(&derive("hcpki router-psk seal v1"))
+                .map_err(|e| SecretError::Crypto(e.to_string()))?,
             dpop_nonces: crate::dpop_nonce::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
             patient_keys: crate::patient_key::PatientKeySecret::from_server_secret(secret)
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
@@ -93,29 +93,18 @@ impl PortalSecret {
 
     /// Seal a TOTP secret for storage, bound to the account name.
     pub fn seal(&self, username: &str, plain: &[u8]) -> Result<String, SecretError> {
-        let nonce_bytes = hcpki_pkix::keys::random_secret(12).map_err(|e| SecretError::Crypto(e.to_string()))?;
-        let mut nonce = [0u8; 12];
-        nonce.copy_from_slice(&nonce_bytes);
-        let mut buf = plain.to_vec();
-        self.totp_seal
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(username.as_bytes()), &mut buf)
-            .map_err(|_| SecretError::Crypto("sealing failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&buf);
-        Ok(B64.encode(out))
+        self.totp_seal.seal(username.as_bytes(), plain).map_err(|e| SecretError::Crypto(e.to_string()))
     }
 
     /// Open a sealed TOTP secret.
     pub fn open(&self, username: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
-        let raw = B64.decode(sealed).map_err(|_| SecretError::Sealed)?;
-        let (nonce, body) = raw.split_at_checked(12).ok_or(SecretError::Sealed)?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SecretError::Sealed)?;
-        let mut buf = Zeroizing::new(body.to_vec());
-        let plain = self
-            .totp_seal
-            .open_in_place(nonce, Aad::from(username.as_bytes()), &mut buf)
-            .map_err(|_| SecretError::Sealed)?;
-        Ok(Zeroizing::new(plain.to_vec()))
+        self.totp_seal.open(username.as_bytes(), sealed).map_err(|_| SecretError::Sealed)
+    }
+
+    /// The key that seals routers' pre-shared keys (D156): derived with a label of its own, so it shares
+    /// nothing with the TOTP seal but is the same on every replica and in `hcpki psk`.
+    pub fn psk_seal_key(&self) -> &hcpki_pkix::seal::SealKey {
+        &self.psk_seal
     }
 }
 

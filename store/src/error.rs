@@ -124,6 +124,9 @@ pub enum StoreError {
          archiving; docs/deployment.md); `hcpki backup` still saves the files beside it"
     )]
     SnapshotUnsupported,
+    /// The pre-shared key is not this facility's, was withdrawn, or is past its overlap window (D156).
+    #[error("pre-shared key {0} is not available: it is another facility's, withdrawn or rotated out; issue a new one")]
+    PskUnavailable(String),
     /// The snapshot file could not be written.
     #[error(
         "cannot write the database snapshot {path}: {reason}; check that the directory exists, is writable and has room"

@@ -32,6 +32,7 @@ pub mod operator;
 pub mod origin;
 pub mod person_key;
 pub mod rollover;
+pub mod router_psk;
 pub mod schema;
 pub mod signing_request;
 
@@ -60,6 +61,7 @@ pub use sso::{
     GrantOp, GrantRecord, GrantUse, LendRecord, LoginChallengeRecord, LoginThrottle, OidcClientRecord, OnceRecord,
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
+pub use traits::RouterPsks;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
@@ -71,6 +73,7 @@ use std::sync::Arc;
 /// Every area trait (and [`Store`]), for `use hcpki_store::prelude::*`: a concrete store's methods resolve.
 pub mod prelude {
     pub use super::Store;
+    pub use super::traits::RouterPsks;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
@@ -106,6 +109,7 @@ pub trait Store:
     + CaRollovers
     + PatientPresences
     + Passkeys
+    + RouterPsks
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -138,6 +142,7 @@ impl<T> Store for T where
         + CaRollovers
         + PatientPresences
         + Passkeys
+        + RouterPsks
         + std::fmt::Debug
 {
 }

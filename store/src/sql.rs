@@ -37,6 +37,7 @@ mod portal_users;
 mod queries;
 mod rate_limits;
 mod revocation;
+mod router_psks;
 mod rows;
 mod schema_window;
 mod security_officers;
@@ -63,8 +64,10 @@ use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice, NamedSecurityOfficer, SecurityOfficer};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
+use crate::router_psk::RouterPskRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::PresenceRecord;
+use crate::traits::RouterPsks;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
@@ -406,6 +409,7 @@ security_officers::security_officers_store!(SqliteStore, sqlx::Sqlite);
 issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
+router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -432,4 +436,5 @@ security_officers::security_officers_store!(PgStore, sqlx::Postgres);
 issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
+router_psks::router_psks_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);

@@ -666,12 +666,12 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// the console's pages); monitoring; the commands and the command line. The leaf `web` holds what every web
 /// adapter shares (bodies, headers, the OAuth error's answer).
 const FLOORS: &[(&str, &[&[&str]])] = &[
-    ("pkix", &[&["asn1", "card_signature", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
+    ("pkix", &[&["asn1", "card_signature", "hc_role", "jpki", "time"], &["keys", "oid"], &["path", "seal"]]),
     ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
     (
         "ca",
         &[
-            &["access", "batch", "crl_shard", "group_commit", "serial"],
+            &["access", "batch", "crl_shard", "group_commit", "psk", "serial"],
             &["csr"],
             &["profile"],
             &["lint", "revocation"],

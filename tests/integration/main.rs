@@ -105,6 +105,7 @@ mod portal_sessions;
 mod portal_tls;
 mod presence;
 mod presence_proof;
+mod psk;
 mod public_client;
 mod reissue;
 mod review_addresses;

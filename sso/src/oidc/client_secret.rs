@@ -13,11 +13,8 @@ use sha2::{Digest, Sha256};
 
 /// Random bytes of a new secret (256 bits).
 const SECRET_BYTES: usize = 32;
-/// How long a rotated-out secret keeps working at most (the operator chooses less or none).
-pub const MAX_OVERLAP_SECS: i64 = 30 * 86_400;
-/// How long a rotated-out secret keeps working unless the operator says otherwise (a day: long enough to
-/// change a service's configuration in office hours).
-pub const DEFAULT_OVERLAP_SECS: i64 = 86_400;
+pub use hcpki_model::overlap::{DEFAULT_OVERLAP_SECS, MAX_OVERLAP_SECS};
+use hcpki_model::overlap::{retired_by_rotation, works_at};
 
 /// A kept secret: its hash, never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,17 +61,16 @@ pub fn matches(kept: &[SecretHash], presented: &str, now: i64) -> bool {
     kept.iter().fold(false, |found, k| {
         let equal =
             aws_lc_rs::constant_time::verify_slices_are_equal(k.sha256.as_bytes(), presented.as_bytes()).is_ok();
-        found | (equal && k.retires_at.is_none_or(|t| now < t))
+        found | (equal && works_at(k.retires_at, now))
     })
 }
 
 /// The kept secrets after a rotation at `now`: the current ones retire at `now + overlap_secs` (clamped to
 /// [`MAX_OVERLAP_SECS`]; 0 retires them at once), those already retired are dropped, the new one is added.
 pub fn rotated(kept: &[SecretHash], new: SecretHash, now: i64, overlap_secs: i64) -> Vec<SecretHash> {
-    let until = now.saturating_add(overlap_secs.clamp(0, MAX_OVERLAP_SECS));
     kept.iter()
-        .filter(|k| k.retires_at.is_none_or(|t| now < t))
-        .map(|k| SecretHash { retires_at: Some(k.retires_at.map_or(until, |t| t.min(until))), ..k.clone() })
+        .filter(|k| works_at(k.retires_at, now))
+        .map(|k| SecretHash { retires_at: Some(retired_by_rotation(k.retires_at, now, overlap_secs)), ..k.clone() })
         .filter(|k| k.retires_at.is_some_and(|t| now < t))
         .chain(std::iter::once(new))
         .collect()

@@ -53,6 +53,11 @@ macro_rules! facilities_store {
                 // finds none of them live.
                 Self::end_facility_sessions(w, id, *transition, actor).await?;
                 Self::apply_to_certificates(w, id, *transition, actor).await?;
+                // A suspended or retired facility's router keys stop at the hub's next reload (D156); resuming
+                // does not bring them back: the administrator issues new ones.
+                if matches!(transition, Transition::Suspend | Transition::Retire) {
+                    Self::psk_withdraw_in(w, id, actor).await?;
+                }
                 Ok(Ok(updated))
             }
 
