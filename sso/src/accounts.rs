@@ -58,6 +58,26 @@ pub async fn add(
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Added, AccountError> {
+    let added = new_account(secret, username, display_name, role, password, actor, now_ms)?;
+    if store.portal_user(username).await?.is_some() {
+        return Err(AccountError::Exists(username.to_owned()));
+    }
+    store.portal_add_user(&added.user, actor, UnixTime::from_millis(now_ms)).await?;
+    Ok(added)
+}
+
+/// An account checked and hashed, not yet stored: what [`add`] stores, and what SCIM provisioning stores with
+/// its facility (`crate::scim`).
+#[allow(clippy::too_many_arguments)] // as add
+pub fn new_account(
+    secret: &PortalSecret,
+    username: &str,
+    display_name: &str,
+    role: Option<HcRole>,
+    password: &[u8],
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<Added, AccountError> {
     if Username::parse(username).is_none() {
         return Err(AccountError::Name(username.to_owned()));
     }
@@ -66,9 +86,6 @@ pub async fn add(
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AccountError::LongPassword);
-    }
-    if store.portal_user(username).await?.is_some() {
-        return Err(AccountError::Exists(username.to_owned()));
     }
     let password_hash =
         argon2::Argon2::default().hash_password(password).map_err(|e| AccountError::Hash(e.to_string()))?.to_string();
@@ -85,7 +102,6 @@ pub async fn add(
         created_at: now_ms.div_euclid(1000),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor, UnixTime::from_millis(now_ms)).await?;
     Ok(Added { user, totp_secret })
 }
 

@@ -39,6 +39,7 @@ mod rate_limits;
 mod revocation;
 mod rows;
 mod schema_window;
+mod scim;
 mod security_officers;
 mod services;
 mod sessions;
@@ -69,6 +70,7 @@ use crate::traits::{
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
 use crate::traits::{PasskeyRecord, Passkeys};
+use crate::traits::{ScimAccount, ScimAccounts, ScimClientRecord};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
@@ -360,6 +362,7 @@ issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
+scim::scim_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -386,3 +389,4 @@ issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
+scim::scim_store!(PgStore, sqlx::Postgres);
