@@ -26,6 +26,7 @@ pub mod oidc;
 pub mod operator;
 pub mod portal;
 pub mod revocation;
+pub mod scim;
 pub mod serve;
 pub mod service;
 pub mod signature;

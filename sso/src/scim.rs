@@ -32,7 +32,7 @@ use filter::Schema;
 use group::{CONSOLE_ADMINS, GroupView, SERVICE_PREFIX};
 use hcpki_ca::console_grant::{ConsoleGrant, ConsoleRole};
 use hcpki_ca::facility::FacilityId;
-use hcpki_ca::store::{Actor, ScimAccount, Store, StoreError};
+use hcpki_ca::store::{Actor, ScimAccount, ScimAccountChange, Store, StoreError};
 use hcpki_pkix::time::UnixTime;
 use list::ListQuery;
 use serde_json::Value;
@@ -56,6 +56,28 @@ pub struct Provisioning<'a> {
     pub actor: Actor,
     /// `https://host/scim/v2`.
     pub base: &'a str,
+    /// Where a de-provisioning is announced.
+    pub signals: &'a dyn Signals,
+}
+
+/// Where de-provisioning is announced beyond hcpki: the hook the Shared Signals transmitter (issue #51 item 2)
+/// implements to emit CAEP `session-revoked` and RISC `account-disabled` for the account's sessions. It is
+/// called after the account's disable committed (its sessions and grants ended, back-channel logout queued).
+#[async_trait::async_trait]
+pub trait Signals: Send + Sync {
+    /// `account` was de-provisioned.
+    async fn deprovisioned(&self, account: &Deprovisioned);
+}
+
+/// No transmitter yet: de-provisioning is only logged (issue #51 item 2 replaces this).
+#[derive(Debug)]
+pub struct NoSignals;
+
+#[async_trait::async_trait]
+impl Signals for NoSignals {
+    async fn deprovisioned(&self, account: &Deprovisioned) {
+        tracing::info!(user = %account.username, facility = %account.facility, "SCIM de-provisioned an account");
+    }
 }
 
 impl std::fmt::Debug for Provisioning<'_> {
@@ -93,21 +115,18 @@ impl Provisioning<'_> {
     pub async fn list_users(&self, query: &ListQuery) -> Result<Value, ScimError> {
         let accounts = self.store.scim_accounts(self.facility).await.map_err(unavailable)?;
         let resources = accounts.iter().map(|a| user::resource(a, self.base)).collect();
-        Ok(query.respond(resources, &USER_FILTER))
+        Ok(users_view(query.respond(resources, &USER_FILTER), query))
     }
 
     /// `GET /Users/{id}`.
     pub async fn get_user(&self, id: &str, query: &ListQuery) -> Result<Value, ScimError> {
         let account = self.account(id).await?;
-        Ok(query.trim(user::resource(&account, self.base), USER_SCHEMA))
+        Ok(user::default_view(query.trim(user::resource(&account, self.base), USER_SCHEMA), &query.attributes))
     }
 
     /// `POST /Users`: a new account of this facility.
     pub async fn create_user(&self, body: &Value, now_ms: i64) -> Result<Value, ScimError> {
         let input = UserInput::parse(body, self.facility)?;
-        if !input.active {
-            return Err(ScimError::value("a new User must be active: de-provision it after creating it, if at all"));
-        }
         // Without a password the account gets one nobody knows: the person cannot sign in until the help desk
         // hands out credentials (D158).
         let password = match &input.password {
@@ -144,7 +163,11 @@ impl Provisioning<'_> {
                 input.username
             )));
         }
-        Ok(user::resource(&self.account(&input.username).await?, self.base))
+        // Created inactive (an HR system's leaver record): disabled at once, with no session to end.
+        if !input.active {
+            self.disable(&self.account(&input.username).await?, now_ms).await?;
+        }
+        Ok(user::default_view(user::resource(&self.account(&input.username).await?, self.base), &[]))
     }
 
     /// `PUT /Users/{id}`: the account as the body says (read-only attributes ignored).
@@ -183,14 +206,32 @@ impl Provisioning<'_> {
         self.write_user(&current, &wanted, now_ms).await
     }
 
-    /// `DELETE /Users/{id}`: de-provisioning. The account is disabled, not erased: its audit trail and person
-    /// key stay (D158); a later GET shows it with `active` false.
-    pub async fn delete_user(&self, id: &str, if_match: Option<&str>, now_ms: i64) -> Result<Written, ScimError> {
+    /// `DELETE /Users/{id}`: de-provisioning, then the account leaves the facility's view. It is disabled
+    /// (sessions and grants end), then released from the facility, so that every later request about it is a
+    /// 404 (RFC 7644 §3.6); it is not erased: its row, its name and its audit trail stay (D158).
+    pub async fn delete_user(
+        &self,
+        id: &str,
+        if_match: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Option<Deprovisioned>, ScimError> {
         let current = self.account(id).await?;
         version::check_if_match(if_match, &user::resource(&current, self.base))?;
         let deprovisioned = self.disable(&current, now_ms).await?;
-        let resource = user::resource(&self.account(id).await?, self.base);
-        Ok(Written { resource, deprovisioned })
+        self.store
+            .scim_account_release(self.facility, &current.user.username, &self.actor, UnixTime::from_millis(now_ms))
+            .await
+            .map_err(unavailable)?;
+        Ok(deprovisioned)
+    }
+
+    /// `POST /.search` at the root (RFC 7644 §3.4.3): Users and Groups together, filtered, sorted and paged
+    /// as one list.
+    pub async fn search_all(&self, query: &ListQuery) -> Result<Value, ScimError> {
+        let accounts = self.store.scim_accounts(self.facility).await.map_err(unavailable)?;
+        let mut resources: Vec<Value> = accounts.iter().map(|a| user::resource(a, self.base)).collect();
+        resources.extend(self.groups().await?.iter().map(|g| group::resource(g, self.base)));
+        Ok(users_view(query.respond(resources, &USER_FILTER), query))
     }
 
     /// `GET /Groups`.
@@ -255,20 +296,29 @@ impl Provisioning<'_> {
     async fn write_user(&self, current: &ScimAccount, wanted: &UserInput, now_ms: i64) -> Result<Written, ScimError> {
         user::check_change(current, wanted)?;
         let role = wanted.hc_role.map(|r| r.code());
+        let password_hash = match &wanted.password {
+            Some(p) => Some(accounts::hash_password(p.as_bytes()).map_err(|e| match e {
+                accounts::AccountError::WeakPassword | accounts::AccountError::LongPassword => {
+                    ScimError::value(format!("password: {e}"))
+                }
+                other => ScimError::status(500, other.to_string()),
+            })?),
+            None => None,
+        };
         let changed = wanted.display_name != current.user.display_name
             || role != current.user.hc_role.as_deref()
-            || wanted.external_id != current.external_id;
+            || wanted.external_id != current.external_id
+            || password_hash.is_some();
         if changed {
+            let change = ScimAccountChange {
+                username: &current.user.username,
+                display_name: &wanted.display_name,
+                hc_role: role,
+                external_id: wanted.external_id.as_deref(),
+                password_hash: password_hash.as_deref(),
+            };
             self.store
-                .scim_account_update(
-                    self.facility,
-                    &current.user.username,
-                    &wanted.display_name,
-                    role,
-                    wanted.external_id.as_deref(),
-                    &self.actor,
-                    UnixTime::from_millis(now_ms),
-                )
+                .scim_account_update(self.facility, &change, &self.actor, UnixTime::from_millis(now_ms))
                 .await
                 .map_err(unavailable)?;
         }
@@ -278,7 +328,7 @@ impl Provisioning<'_> {
             None
         };
         let resource = user::resource(&self.account(&current.user.username).await?, self.base);
-        Ok(Written { resource, deprovisioned })
+        Ok(Written { resource: user::default_view(resource, &[]), deprovisioned })
     }
 
     /// The help desk's disable, with this client as actor: sessions and grants end in its transaction.
@@ -289,12 +339,17 @@ impl Provisioning<'_> {
             .portal_disable_user(username, &self.actor, UnixTime::from_millis(now_ms))
             .await
             .map_err(unavailable)?;
-        Ok(done.then(|| Deprovisioned {
+        if !done {
+            return Ok(None);
+        }
+        let deprovisioned = Deprovisioned {
             username: username.clone(),
             person_key: format!("pwd:{username}"),
             facility: self.facility.clone(),
             at_ms: now_ms,
-        }))
+        };
+        self.signals.deprovisioned(&deprovisioned).await;
+        Ok(Some(deprovisioned))
     }
 
     async fn groups(&self) -> Result<Vec<GroupView>, ScimError> {
@@ -387,6 +442,18 @@ impl Provisioning<'_> {
         }
         Ok(group::resource(&self.group(&current.id).await?, self.base))
     }
+}
+
+/// A list's Users in their default view (a Group passes unchanged: it has no staff extension).
+fn users_view(mut list: Value, query: &ListQuery) -> Value {
+    if let Some(items) = list.get_mut("Resources").and_then(Value::as_array_mut) {
+        for item in items.iter_mut() {
+            if item.get(user::STAFF_SCHEMA).is_some() {
+                *item = user::default_view(std::mem::take(item), &query.attributes);
+            }
+        }
+    }
+    list
 }
 
 /// A store failure as SCIM's 500 (the adapter logs the cause; the client retries).

@@ -63,8 +63,8 @@ pub use sso::{
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
-    PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccounts, ScimClientRecord,
-    SecurityOfficers, Services, Sessions, SigningRequests,
+    PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
+    ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;

@@ -70,7 +70,7 @@ use crate::traits::{
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
 use crate::traits::{PasskeyRecord, Passkeys};
-use crate::traits::{ScimAccount, ScimAccounts, ScimClientRecord};
+use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,

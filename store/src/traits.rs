@@ -47,7 +47,7 @@ pub use patient_presence::{PatientPresences, PresenceRecord};
 pub use portal_users::PortalUsers;
 pub use rate_limits::RateLimits;
 pub use revocation::Revocations;
-pub use scim::{ScimAccount, ScimAccounts, ScimClientRecord};
+pub use scim::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 pub use security_officers::SecurityOfficers;
 pub use services::Services;
 pub use sessions::Sessions;

@@ -5,6 +5,7 @@ use super::group::GROUP_SCHEMA;
 use super::list::{LIST_SCHEMA, MAX_RESULTS};
 use super::patch::MAX_OPERATIONS;
 use super::user::{STAFF_SCHEMA, USER_SCHEMA};
+use crate::policy::HcRole;
 use serde_json::{Value, json};
 
 /// The `ServiceProviderConfig` schema.
@@ -71,24 +72,25 @@ pub fn schemas(base: &str) -> Vec<Value> {
             .with("uniqueness", "server")
             .describe("The sign-in name: 1–64 of a-z 0-9 . _ - @; the id is the same"),
         attr("displayName", "string", Mutability::ReadWrite, false).describe("The name shown and put in tokens"),
-        complex(
-            "name",
-            Mutability::ReadWrite,
-            vec![attr("formatted", "string", Mutability::ReadWrite, false).describe("The full name")],
-        ),
-        attr("active", "boolean", Mutability::ReadWrite, false)
+        // Every account is active or not: there is no unassigned state to remove to.
+        attr("active", "boolean", Mutability::ReadWrite, true)
             .describe("false de-provisions for good: the account is disabled and its sessions end"),
-        attr("password", "string", Mutability::WriteOnly, false)
-            .with("returned", "never")
-            .describe("At creation only (12 bytes or more); without it the help desk hands out the first one"),
+        attr("password", "string", Mutability::WriteOnly, false).with("returned", "never").describe(
+            "12 bytes or more; a new account created without one cannot sign in until the help desk sets one",
+        ),
     ];
     let staff = vec![
         attr("facility", "string", Mutability::ReadOnly, false)
+            .with("returned", "request")
             .describe("The facility id: the client's own, set at creation"),
         attr("hcRole", "string", Mutability::ReadWrite, false)
+            .with_values("canonicalValues", HcRole::ALL.iter().map(|r| r.code()).collect())
             .describe("The policy hcRole code (HPKI qualification) the account carries, if any"),
-        attr("passkeys", "integer", Mutability::ReadOnly, false).describe("Live passkeys the person registered"),
+        attr("passkeys", "integer", Mutability::ReadOnly, false)
+            .with("returned", "request")
+            .describe("Live passkeys the person registered"),
         attr("signIn", "string", Mutability::ReadOnly, false)
+            .with("returned", "request")
             .with_bool("multiValued", true)
             .describe("How the person can sign in: password-totp, passkey"),
     ];
@@ -174,6 +176,11 @@ impl Attr {
 
     fn with_bool(mut self, key: &str, value: bool) -> Self {
         self.set(key, Value::from(value));
+        self
+    }
+
+    fn with_values(mut self, key: &str, values: Vec<&str>) -> Self {
+        self.set(key, json!(values));
         self
     }
 

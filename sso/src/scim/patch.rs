@@ -153,6 +153,13 @@ fn apply_one(resource: &mut Value, op: &Operation, core: &str) -> Result<(), Sci
         return Ok(());
     };
     let value = op.value.clone().unwrap_or(Value::Null);
+    // A bare extension URN (`urn:…:extension:…:User`) names the extension's whole object, which the grammar
+    // would otherwise read as attribute `User` of schema `urn:…:extension:…`.
+    let whole = path.attr.to_string();
+    if path.filter.is_none() && path.attr.schema.is_some() && names_extension(resource, &whole) {
+        let root = root_object(resource)?;
+        return set_attr(root, &whole, op.op, value);
+    }
     let holder = holder(resource, &path.attr, core, op.op != Op::Remove)?;
     let Some(holder) = holder else { return Ok(()) };
     match (&path.filter, &path.attr.sub) {
@@ -241,6 +248,15 @@ fn holder<'a>(
         }
         _ => Ok(Some(root)),
     }
+}
+
+/// Whether `uri` is one of `resource`'s schemas or members (an extension it carries).
+fn names_extension(resource: &Value, uri: &str) -> bool {
+    let listed = resource
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().filter_map(Value::as_str).any(|s| s.eq_ignore_ascii_case(uri)));
+    listed || super::path::member(resource, uri).is_some()
 }
 
 fn root_object(resource: &mut Value) -> Result<&mut Map<String, Value>, ScimError> {

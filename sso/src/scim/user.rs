@@ -44,13 +44,18 @@ pub fn resource(account: &ScimAccount, base: &str) -> Value {
         "schemas": [USER_SCHEMA, STAFF_SCHEMA],
         "id": user.username,
         "userName": user.username,
-        "displayName": user.display_name,
-        "name": { "formatted": user.display_name },
         "active": user.disabled_at.is_none(),
         STAFF_SCHEMA: staff,
     });
-    if let (Some(external), Some(map)) = (&account.external_id, body.as_object_mut()) {
-        map.insert("externalId".into(), Value::from(external.as_str()));
+    if let Some(map) = body.as_object_mut() {
+        // An account without a display name of its own shows its user name (the portal's rule): that is an
+        // unassigned displayName, so removing the attribute reads back as removed.
+        if user.display_name != user.username {
+            map.insert("displayName".into(), Value::from(user.display_name.as_str()));
+        }
+        if let Some(external) = &account.external_id {
+            map.insert("externalId".into(), Value::from(external.as_str()));
+        }
     }
     let last = account.updated_at.max(user.disabled_at.unwrap_or(0));
     version::stamp(
@@ -78,7 +83,7 @@ pub struct UserInput {
     pub external_id: Option<String>,
     /// The extension's `hcRole`, a policy code.
     pub hc_role: Option<HcRole>,
-    /// `password` (write-only; taken at creation only).
+    /// `password` (write-only: never returned).
     pub password: Option<String>,
 }
 
@@ -149,9 +154,36 @@ impl UserInput {
     }
 }
 
-/// Refuse a PUT or PATCH result that changes what a client may not change on `current`: the user name,
-/// re-enabling a disabled account (disabling is for good, D158), a password (people change their own at the
-/// portal).
+/// The extension's attributes returned only when asked for (`returned: request`, RFC 7643 §7): the facility
+/// (every User a client sees is of its own facility), the passkey count, the sign-in methods.
+pub const ON_REQUEST: &[&str] = &["facility", "passkeys", "signIn"];
+
+/// `resource` as a client gets it by default: without [`ON_REQUEST`]'s attributes unless `asked` names them
+/// (as `urn:…:User:facility` or the bare name), and without the extension when nothing of it is left.
+pub fn default_view(mut resource: Value, asked: &[super::path::AttrPath]) -> Value {
+    let wanted = |name: &str| {
+        asked.iter().any(|p| {
+            p.attr.eq_ignore_ascii_case(name)
+                && p.schema.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(STAFF_SCHEMA))
+        })
+    };
+    let Some(map) = resource.as_object_mut() else { return resource };
+    let empty = match map.get_mut(STAFF_SCHEMA).and_then(Value::as_object_mut) {
+        Some(staff) => {
+            staff.retain(|k, _| !ON_REQUEST.iter().any(|a| a.eq_ignore_ascii_case(k)) || wanted(k));
+            staff.is_empty()
+        }
+        None => true,
+    };
+    if empty {
+        map.remove(STAFF_SCHEMA);
+        map.insert("schemas".into(), json!([USER_SCHEMA]));
+    }
+    resource
+}
+
+/// Refuse a PUT or PATCH result that changes what a client may not change on `current`: the user name, and
+/// re-enabling a disabled account (disabling is for good, D158).
 pub fn check_change(current: &ScimAccount, wanted: &UserInput) -> Result<(), ScimError> {
     if wanted.username != current.user.username {
         return Err(ScimError::mutability(format!(
@@ -162,11 +194,6 @@ pub fn check_change(current: &ScimAccount, wanted: &UserInput) -> Result<(), Sci
     if wanted.active && current.user.disabled_at.is_some() {
         return Err(ScimError::mutability(
             "a de-provisioned (inactive) account stays disabled: create a new User with a new userName",
-        ));
-    }
-    if wanted.password.is_some() {
-        return Err(ScimError::mutability(
-            "password is set at creation only: the person changes it at the portal, the help desk resets it",
         ));
     }
     Ok(())

@@ -18,7 +18,9 @@ pub(super) const ACCOUNT_INSERT: &str = "INSERT INTO scim_accounts (username, fa
      VALUES ($1, $2, $3, $4)";
 pub(super) const ACCOUNT_UPDATE: &str =
     "UPDATE scim_accounts SET external_id = $3, updated_at = $4 WHERE facility_id = $1 AND username = $2";
-pub(super) const USER_UPDATE: &str = "UPDATE portal_users SET display_name = $2, hc_role = $3 WHERE username = $1";
+pub(super) const USER_UPDATE: &str = "UPDATE portal_users SET display_name = $2, hc_role = $3, \
+     password_hash = COALESCE($4, password_hash) WHERE username = $1";
+pub(super) const ACCOUNT_RELEASE: &str = "DELETE FROM scim_accounts WHERE facility_id = $1 AND username = $2";
 
 /// The columns of an account row: the portal user's, then the provisioning row's and the passkey count.
 macro_rules! account_select {
@@ -194,18 +196,15 @@ macro_rules! scim_store {
             async fn scim_account_update(
                 &self,
                 facility: &FacilityId,
-                username: &str,
-                display_name: &str,
-                hc_role: Option<&str>,
-                external_id: Option<&str>,
+                change: &ScimAccountChange<'_>,
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
                 let mut w = self.write(at).await?;
                 let found = sqlx::query::<$db>(scim::ACCOUNT_UPDATE)
                     .bind(facility.as_str())
-                    .bind(username)
-                    .bind(external_id)
+                    .bind(change.username)
+                    .bind(change.external_id)
                     .bind(w.now())
                     .execute(&mut *w.tx)
                     .await
@@ -216,19 +215,46 @@ macro_rules! scim_store {
                     return Ok(false);
                 }
                 sqlx::query::<$db>(scim::USER_UPDATE)
-                    .bind(username)
-                    .bind(display_name)
-                    .bind(hc_role)
+                    .bind(change.username)
+                    .bind(change.display_name)
+                    .bind(change.hc_role)
+                    .bind(change.password_hash)
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let detail = serde_json::json!({
-                    "display_name": display_name,
-                    "hc_role": hc_role,
+                    "display_name": change.display_name,
+                    "hc_role": change.hc_role,
                     "facility": facility.as_str(),
-                    "external_id": external_id,
+                    "external_id": change.external_id,
+                    "password_changed": change.password_hash.is_some(),
                 });
-                w.append(&sso::event("portal.user.update", username, actor, detail)).await?;
+                w.append(&sso::event("portal.user.update", change.username, actor, detail)).await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
+            async fn scim_account_release(
+                &self,
+                facility: &FacilityId,
+                username: &str,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let released = sqlx::query::<$db>(scim::ACCOUNT_RELEASE)
+                    .bind(facility.as_str())
+                    .bind(username)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !released {
+                    return Ok(false);
+                }
+                let detail = serde_json::json!({ "facility": facility.as_str() });
+                w.append(&sso::event("scim.user.delete", username, actor, detail)).await?;
                 w.commit().await?;
                 Ok(true)
             }

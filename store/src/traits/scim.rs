@@ -35,6 +35,21 @@ pub struct ScimAccount {
     pub passkeys: i64,
 }
 
+/// What a SCIM write changes on an account.
+#[derive(Clone, Copy, Debug)]
+pub struct ScimAccountChange<'a> {
+    /// The account.
+    pub username: &'a str,
+    /// Its display name.
+    pub display_name: &'a str,
+    /// Its hcRole code.
+    pub hc_role: Option<&'a str>,
+    /// Its `externalId`.
+    pub external_id: Option<&'a str>,
+    /// A new password's argon2id hash, when the client set one.
+    pub password_hash: Option<&'a str>,
+}
+
 /// SCIM provisioning, shared by every replica through the database.
 #[async_trait::async_trait]
 pub trait ScimAccounts: Send + Sync {
@@ -69,16 +84,24 @@ pub trait ScimAccounts: Send + Sync {
         at: UnixTime,
     ) -> Result<bool, StoreError>;
 
-    /// Change an account's display name, hcRole and `externalId`, audited as `portal.user.update`; `false`
-    /// (nothing changed) when `facility` has no such account.
-    #[allow(clippy::too_many_arguments)] // the changeable fields, whose, who and when
+    /// Change an account's display name, hcRole, `externalId` and (when given) password hash, audited as
+    /// `portal.user.update` (the detail says whether the password changed, never the hash); `false` (nothing
+    /// changed) when `facility` has no such account.
     async fn scim_account_update(
         &self,
         facility: &FacilityId,
+        change: &ScimAccountChange<'_>,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Release a (disabled) account from `facility` after a SCIM DELETE, audited as `scim.user.delete`: no SCIM
+    /// client sees it any more (RFC 7644 §3.6: a deleted resource answers 404), while its row, its name and its
+    /// audit trail stay. `false` when `facility` has no such account.
+    async fn scim_account_release(
+        &self,
+        facility: &FacilityId,
         username: &str,
-        display_name: &str,
-        hc_role: Option<&str>,
-        external_id: Option<&str>,
         actor: &Actor,
         at: UnixTime,
     ) -> Result<bool, StoreError>;
