@@ -418,11 +418,17 @@ fn independent_scim_peers_agree(b: Backend) {
     assert_eq!(seen["deprovisioned"]["active"], false, "{seen}");
 
     let checks = peer("conformance");
+    // One deliberate deviation (D158): a de-provisioned account is never made active again, so scim2-tester's
+    // random `active` (false at creation, then true in a PATCH) is refused with `mutability`. Anything else it
+    // marks ERROR or CRITICAL fails the test.
     let failed: Vec<&Value> = checks
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| ["ERROR", "CRITICAL"].contains(&c["status"].as_str().unwrap()))
+        .filter(|c| {
+            !c["reason"].as_str().is_some_and(|r| r.contains("a de-provisioned (inactive) account stays disabled"))
+        })
         .collect();
     assert!(failed.is_empty(), "scim2-tester found violations: {}", serde_json::to_string_pretty(&failed).unwrap());
     let passed = checks.as_array().unwrap().iter().filter(|c| c["status"] == "SUCCESS").count();

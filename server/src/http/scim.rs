@@ -99,6 +99,14 @@ impl Caller {
             ));
         };
         let client_id = client_credentials::verify(&state.oidc, token, state.clock.now_unix()).map_err(unauthorized)?;
+        // A client removed from the registry loses access with it, whatever token it holds.
+        match state.oidc.clients.load_recorded(&client_id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(unauthorized(format!("client {client_id} is no longer registered"))),
+            Err(e) => {
+                return Err(error(&ScimError::status(500, format!("the client registry failed: {}", e.description))));
+            }
+        }
         // The binding is read on every request: a client unbound (or moved) loses access at once.
         match state.store.scim_client(&client_id).await {
             Ok(Some(bound)) => Ok(Self { client_id, facility: bound.facility }),

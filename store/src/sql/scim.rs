@@ -161,19 +161,7 @@ macro_rules! scim_store {
                 if taken != 0 {
                     return Ok(false);
                 }
-                sqlx::query::<$db>(sso::INSERT_USER)
-                    .bind(&user.username)
-                    .bind(&user.display_name)
-                    .bind(&user.hc_role)
-                    .bind(&user.password_hash)
-                    .bind(&user.totp_secret)
-                    .bind(user.last_totp_step)
-                    .bind(&user.created_by)
-                    .bind(user.created_at)
-                    .bind(user.disabled_at)
-                    .execute(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
+                Self::insert_user_in(&mut w.tx, user).await?;
                 sqlx::query::<$db>(scim::ACCOUNT_INSERT)
                     .bind(&user.username)
                     .bind(facility.as_str())
