@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         "schemas": [USER_SCHEMA, STAFF_SCHEMA],
         "id": "alice", "userName": "alice", "displayName": "Alice", "active": true, "externalId": "HR-1",
         "emails": [{ "type": "work", "value": "a@x.example", "primary": true }],
-        STAFF_SCHEMA: { "facility": "HF000000001", "hcRole": "nurse", "passkeys": 1 },
+        STAFF_SCHEMA: { "facility": "HF000000012", "hcRole": "nurse", "passkeys": 1 },
         "meta": { "version": "W/\"1\"", "lastModified": "2026-01-01T00:00:00Z" },
     });
     match ScimFilter::parse(&text) {

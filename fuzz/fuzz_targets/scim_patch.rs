@@ -44,15 +44,15 @@ fuzz_target!(|data: &[u8]| {
         "schemas": [USER_SCHEMA, STAFF_SCHEMA],
         "id": "alice", "userName": "alice", "displayName": "Alice", "active": true,
         "emails": [{ "type": "work", "value": "a@x.example" }],
-        STAFF_SCHEMA: { "facility": "HF000000001", "hcRole": "nurse" },
+        STAFF_SCHEMA: { "facility": "HF000000012", "hcRole": "nurse" },
     });
     match apply_scim_patch(&mut user, &ops, USER_SCHEMA) {
         Ok(()) => {
             assert!(user.is_object());
-            let facility: FacilityId = "HF000000001".parse().unwrap_or_else(|_| unreachable!());
+            let facility: FacilityId = "HF000000012".parse().unwrap_or_else(|_| unreachable!());
             if let Ok(input) = ScimUserInput::parse(&user, &facility) {
                 let moved = user.get(STAFF_SCHEMA).and_then(|s| s.get("facility")).and_then(Value::as_str);
-                assert!(moved.is_none_or(|f| f == "HF000000001"), "another facility read back: {input:?}");
+                assert!(moved.is_none_or(|f| f == "HF000000012"), "another facility read back: {input:?}");
             }
         }
         Err(e) => assert!(e.scim_type.is_some() || e.status == 400, "{e:?}"),
