@@ -20,6 +20,7 @@ use crate::cmd::lint::LintCommand;
 use crate::cmd::login::LoginCommand;
 use crate::cmd::operator::OperatorCommand;
 use crate::cmd::revocation::{CrlArgs, RevokeArgs};
+use crate::cmd::scim::ScimCommand;
 use crate::cmd::serve::ServeArgs;
 use crate::cmd::{
     audit, backup, ca, cert, console_grant, demo, enroll, facility, init, issue, job, lint, login, oidc, open,
@@ -88,6 +89,9 @@ pub enum Command {
     /// Who may use the web console after signing in to the SSO portal by card (D42): person key → role.
     #[command(subcommand)]
     ConsoleGrant(ConsoleGrantCommand),
+    /// SCIM provisioning (D158): which confidential OIDC client provisions which facility's staff accounts.
+    #[command(subcommand)]
+    Scim(ScimCommand),
     /// Revoke an issued certificate (audited; it appears on its CA's next CRL).
     Revoke(RevokeArgs),
     /// Sign and write a CA's complete CRL now (every revoked, unexpired certificate; next CRL number).
@@ -151,6 +155,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve::run(g, &args).await,
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
         Command::ConsoleGrant(c) => console_grant::run(&open(g).await?, c).await,
+        Command::Scim(c) => {
+            with_store(g, |_, s| Box::pin(async move { crate::cmd::scim::run(s.as_ref(), c).await })).await
+        }
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Login(c) => login::run(g, c).await,

@@ -27,6 +27,7 @@ pub mod operator;
 pub mod portal;
 pub mod psk;
 pub mod revocation;
+pub mod scim;
 pub mod serve;
 pub mod service;
 pub mod signature;

@@ -71,3 +71,9 @@ pub use crate::web::headers::{basic_credentials, bearer_token, own_origin};
 /// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
 /// other fields as the handler's type.
 pub use crate::app::csrf::{CsrfError, CsrfKey, FormError, LIFETIME as CSRF_LIFETIME, read_form};
+/// SCIM (D158): the `filter` query parameter and `PATCH` bodies an HR system sends to `/scim/v2`, parsed and
+/// applied to a User's JSON before anything is stored.
+pub use hcpki_sso::scim::filter::{Filter as ScimFilter, MAX_DEPTH as SCIM_MAX_DEPTH, MAX_FILTER_BYTES};
+pub use hcpki_sso::scim::patch::{PatchPath as ScimPatchPath, apply as apply_scim_patch, parse as parse_scim_patch};
+pub use hcpki_sso::scim::user::{STAFF_SCHEMA, USER_SCHEMA, UserInput as ScimUserInput};
+pub use hcpki_sso::scim::{USER_FILTER as SCIM_USER_FILTER, list::ListQuery as ScimListQuery};

@@ -18,6 +18,7 @@ pub mod portal_listener;
 pub mod routes;
 pub mod scep;
 pub mod scep_ra;
+pub mod scim;
 pub mod signatures;
 pub mod signing_requests;
 pub mod tls;

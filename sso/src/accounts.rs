@@ -58,20 +58,51 @@ pub async fn add(
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Added, AccountError> {
-    if Username::parse(username).is_none() {
-        return Err(AccountError::Name(username.to_owned()));
-    }
-    if password.len() < 12 {
-        return Err(AccountError::WeakPassword);
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AccountError::LongPassword);
-    }
+    let added = new_account(secret, username, display_name, role, password, actor, now_ms)?;
     if store.portal_user(username).await?.is_some() {
         return Err(AccountError::Exists(username.to_owned()));
     }
-    let password_hash =
-        argon2::Argon2::default().hash_password(password).map_err(|e| AccountError::Hash(e.to_string()))?.to_string();
+    store.portal_add_user(&added.user, actor, UnixTime::from_millis(now_ms)).await?;
+    Ok(added)
+}
+
+/// [`add`] for an account of `facility` (D158): stored with its provisioning row, so the facility's SCIM client
+/// (its HR system) sees and manages it.
+#[allow(clippy::too_many_arguments)] // as add, and the facility
+pub async fn add_in_facility(
+    store: &dyn hcpki_ca::store::ScimAccounts,
+    facility: &hcpki_ca::facility::FacilityId,
+    secret: &PortalSecret,
+    username: &str,
+    display_name: &str,
+    role: Option<HcRole>,
+    password: &[u8],
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<Added, AccountError> {
+    let added = new_account(secret, username, display_name, role, password, actor, now_ms)?;
+    if !store.scim_account_add(&added.user, facility, None, actor, UnixTime::from_millis(now_ms)).await? {
+        return Err(AccountError::Exists(username.to_owned()));
+    }
+    Ok(added)
+}
+
+/// An account checked and hashed, not yet stored: what [`add`] stores, and what SCIM provisioning stores with
+/// its facility (`crate::scim`).
+#[allow(clippy::too_many_arguments)] // as add
+pub fn new_account(
+    secret: &PortalSecret,
+    username: &str,
+    display_name: &str,
+    role: Option<HcRole>,
+    password: &[u8],
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<Added, AccountError> {
+    if Username::parse(username).is_none() {
+        return Err(AccountError::Name(username.to_owned()));
+    }
+    let password_hash = hash_password(password)?;
     let totp_secret =
         hcpki_pkix::keys::random_secret(totp::SECRET_LEN).map_err(|e| AccountError::Hash(e.to_string()))?;
     let user = PortalUser {
@@ -85,8 +116,18 @@ pub async fn add(
         created_at: now_ms.div_euclid(1000),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor, UnixTime::from_millis(now_ms)).await?;
     Ok(Added { user, totp_secret })
+}
+
+/// The argon2id PHC string of a new password, checked for length (12 characters to [`MAX_PASSWORD_BYTES`]).
+pub fn hash_password(password: &[u8]) -> Result<String, AccountError> {
+    if password.len() < 12 {
+        return Err(AccountError::WeakPassword);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::LongPassword);
+    }
+    Ok(argon2::Argon2::default().hash_password(password).map_err(|e| AccountError::Hash(e.to_string()))?.to_string())
 }
 
 /// Check a password + TOTP login at `now`: the subject and the person key, or why not (for the audit log;

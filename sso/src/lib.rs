@@ -23,6 +23,7 @@ pub mod policy;
 pub mod presence;
 pub mod problem;
 pub mod refusals;
+pub mod scim;
 pub mod secret;
 pub mod session;
 pub mod signing_requests;

@@ -13,6 +13,7 @@ pub mod break_glass;
 pub mod break_glass_webhook;
 pub mod claims;
 pub mod client;
+pub mod client_credentials;
 pub mod client_secret;
 pub mod discovery;
 pub mod dpop;

@@ -5,6 +5,7 @@
 //! [`GrantType`]'s, which discovery lists too. The axum adapter is `server::http::oidc::token`.
 
 use crate::consent::token_claim::TokenClaims;
+use crate::oidc::client_credentials::{self, ClientCredentialsCall, ScimToken, StoredBinding};
 use crate::oidc::dpop::DpopError;
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::token::{self, Issued, TokenRequest, TokenRequestError};
@@ -20,6 +21,8 @@ pub enum TokenCall<'a> {
     Grant(token::TokenCall<'a>),
     /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693).
     Exchange(ExchangeCall<'a>),
+    /// `client_credentials` (RFC 6749 §4.4): a SCIM client's token (D158).
+    ClientCredentials(ClientCredentialsCall<'a>),
 }
 
 impl<'a> TokenCall<'a> {
@@ -41,6 +44,13 @@ impl<'a> TokenCall<'a> {
                 .ok_or(TokenRequestError::NoRefreshToken)
                 .map(|refresh_token| TokenRequest::RefreshToken { refresh_token: refresh_token.to_owned() }),
             Some((_, Some(GrantType::TokenExchange))) => return Self::Exchange(ExchangeCall::parse(form, certificate)),
+            Some((_, Some(GrantType::ClientCredentials))) => {
+                return Self::ClientCredentials(ClientCredentialsCall {
+                    credentials: crate::oidc::client::ClientCredentials::from_form(&form),
+                    certificate,
+                    scope: get("scope").map(str::to_owned),
+                });
+            }
             Some((value, None)) => Err(TokenRequestError::UnsupportedGrantType(value.to_owned())),
         };
         Self::Grant(token::TokenCall::new(&form, certificate, request))
@@ -59,6 +69,11 @@ impl<'a> TokenCall<'a> {
                 call.dpop = dpop;
                 Self::Exchange(call)
             }
+            // A DPoP proof is not read: a SCIM token is a bearer token for a server-to-server client.
+            Self::ClientCredentials(mut call) => {
+                call.credentials = call.credentials.with_authorization(authorization);
+                Self::ClientCredentials(call)
+            }
         }
     }
 }
@@ -70,6 +85,8 @@ pub enum Answer {
     Issued(Issued),
     /// An exchanged access token (RFC 8693 §2.2.1).
     Exchanged(Exchanged),
+    /// A SCIM client's token (RFC 6749 §4.4.3).
+    Scim(ScimToken),
 }
 
 /// `POST /token` at `now`: the call's grant answered by its core, which authenticates the client, audits a
@@ -81,5 +98,8 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<An
             token::token(ctx, call, &TokenClaims, &crate::presence::Gate, now).await.map(Answer::Issued)
         }
         TokenCall::Exchange(call) => token_exchange::token_exchange(ctx, call, now).await.map(Answer::Exchanged),
+        TokenCall::ClientCredentials(call) => {
+            client_credentials::client_credentials(ctx, call, &StoredBinding, now).await.map(Answer::Scim)
+        }
     }
 }

@@ -65,7 +65,8 @@ pub use traits::RouterPsks;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
-    PortalUsers, PresenceRecord, RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
+    PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
+    ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -77,7 +78,7 @@ pub mod prelude {
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
-        RateLimits, Revocations, SecurityOfficers, Services, Sessions, SigningRequests,
+        RateLimits, Revocations, ScimAccounts, SecurityOfficers, Services, Sessions, SigningRequests,
     };
 }
 
@@ -105,6 +106,7 @@ pub trait Store:
     + Delegations
     + DeviceNames
     + SecurityOfficers
+    + ScimAccounts
     + IssuanceHalts
     + CaRollovers
     + PatientPresences
@@ -138,6 +140,7 @@ impl<T> Store for T where
         + Delegations
         + DeviceNames
         + SecurityOfficers
+        + ScimAccounts
         + IssuanceHalts
         + CaRollovers
         + PatientPresences

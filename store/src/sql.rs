@@ -40,6 +40,7 @@ mod revocation;
 mod router_psks;
 mod rows;
 mod schema_window;
+mod scim;
 mod security_officers;
 mod services;
 mod sessions;
@@ -74,6 +75,7 @@ use crate::traits::{
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
 use crate::traits::{PasskeyRecord, Passkeys};
+use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
@@ -411,6 +413,7 @@ patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
+scim::scim_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -438,3 +441,4 @@ patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 router_psks::router_psks_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
+scim::scim_store!(PgStore, sqlx::Postgres);

@@ -689,7 +689,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["audit", "dpop_nonce", "lending", "outbound", "patient_key", "policy", "refusals", "throttle", "uri"],
             &["catalog", "login", "secret", "totp"],
             &["accounts", "passkey", "problem"],
-            &["facility", "session"],
+            &["facility", "scim", "session"],
             &["delegation"],
             &["oidc"],
             &["desk"],

@@ -118,6 +118,7 @@ mod revocation;
 mod rfc9700;
 mod rollover;
 mod scep;
+mod scim;
 mod secrets;
 mod serve;
 mod signature_agreement;

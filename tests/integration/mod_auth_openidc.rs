@@ -291,7 +291,12 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
         discovery["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
     assert_eq!(
         grants,
-        ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
+        [
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "client_credentials"
+        ],
         "{discovery}"
     );
     let refused = p.h.fails(&[

@@ -86,6 +86,10 @@ pub enum UserCommand {
         /// File holding the initial password (at least 12 characters; trailing newline dropped).
         #[arg(long)]
         password_file: PathBuf,
+        /// The facility the account belongs to: the facility's SCIM client (its HR system) then sees and
+        /// manages it (D158). Without it the account belongs to no facility.
+        #[arg(long)]
+        facility: Option<FacilityId>,
     },
     /// List accounts.
     List,
@@ -113,21 +117,19 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         }
     };
     match command {
-        UserCommand::Add { username, name, role, password_file } => {
+        UserCommand::Add { username, name, role, password_file, facility } => {
             let cfg = portal_config(loaded)?;
             let password = hcpki_pkix::keys::read_secret_file(&password_file)?;
             let secret = PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?;
-            let added = accounts::add(
-                store,
-                &secret,
-                &username,
-                &name,
-                role,
-                &password,
-                &super::actor(),
-                hcpki_pkix::time::now_unix_ms(),
-            )
-            .await?;
+            let now_ms = hcpki_pkix::time::now_unix_ms();
+            let actor = super::actor();
+            let added = match &facility {
+                None => accounts::add(store, &secret, &username, &name, role, &password, &actor, now_ms).await?,
+                Some(f) => {
+                    accounts::add_in_facility(store, f, &secret, &username, &name, role, &password, &actor, now_ms)
+                        .await?
+                }
+            };
             let issuer = cfg.issuer.clone().unwrap_or_else(|| "hcpki".into());
             println!(
                 "user {username} ({}) added; give the person this TOTP secret once (it is not shown again):",

@@ -390,4 +390,6 @@ fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<Porta
             hcpki_sso::consent::api::EVENTS_PATH,
             get(super::consents::events_get).post(super::consents::events_post),
         )
+        // SCIM provisioning (issue #51 item 3, D158): bearer tokens of facility-bound clients.
+        .merge(super::scim::routes())
 }

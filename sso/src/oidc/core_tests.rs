@@ -90,7 +90,7 @@ fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 fn grant_call(form: &HashMap<String, String>) -> token::TokenCall<'static> {
     match TokenCall::parse(form.clone(), None) {
         TokenCall::Grant(call) => call,
-        TokenCall::Exchange(_) => panic!("not a token exchange: {form:?}"),
+        other => panic!("not a code or refresh token: {form:?} {other:?}"),
     }
 }
 
@@ -123,6 +123,11 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
     assert_eq!(TokenRequestError::NoCode.oauth().error, "invalid_request");
     let exchange = form(&[("grant_type", crate::token_exchange::GRANT_TYPE), ("subject_token", "t")]);
     assert!(matches!(TokenCall::parse(exchange, None), TokenCall::Exchange(_)), "one dispatch for every grant");
+    let scim = form(&[("grant_type", "client_credentials"), ("scope", "scim"), ("client_id", "hr")]);
+    assert!(
+        matches!(TokenCall::parse(scim, None), TokenCall::ClientCredentials(c) if c.scope.as_deref() == Some("scim")),
+        "client_credentials is dispatched to the SCIM grant"
+    );
 }
 
 #[tokio::test]

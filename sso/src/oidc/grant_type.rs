@@ -11,11 +11,14 @@ pub enum GrantType {
     /// RFC 8693 token exchange (D96), answered by `crate::token_exchange` (dispatched by
     /// `crate::token_endpoint`, as every grant).
     TokenExchange,
+    /// RFC 6749 §4.4, for scope `scim` only (D158), answered by `crate::oidc::client_credentials`.
+    ClientCredentials,
 }
 
 impl GrantType {
     /// Every grant type offered, in the order discovery lists them.
-    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::TokenExchange];
+    pub const ALL: [GrantType; 4] =
+        [Self::AuthorizationCode, Self::RefreshToken, Self::TokenExchange, Self::ClientCredentials];
 
     /// The `grant_type` value.
     pub const fn as_str(self) -> &'static str {
@@ -23,6 +26,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 
@@ -42,7 +46,7 @@ mod tests {
             assert_eq!(GrantType::parse(grant.as_str()), Some(grant));
         }
         assert_eq!(GrantType::parse("password"), None);
-        assert_eq!(GrantType::parse("client_credentials"), None);
+        assert_eq!(GrantType::parse("implicit"), None);
         assert_eq!(GrantType::parse("AUTHORIZATION_CODE"), None);
     }
 }

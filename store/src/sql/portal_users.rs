@@ -3,6 +3,27 @@
 
 macro_rules! portal_users_store {
     ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// Insert a portal account's row inside `tx` (an account added by the CLI, or by SCIM with its
+            /// facility's row, `super::scim`).
+            async fn insert_user_in(tx: &mut sqlx::Transaction<'static, $db>, user: &PortalUser) -> Result<(), StoreError> {
+                sqlx::query::<$db>(sso::INSERT_USER)
+                    .bind(&user.username)
+                    .bind(&user.display_name)
+                    .bind(&user.hc_role)
+                    .bind(&user.password_hash)
+                    .bind(&user.totp_secret)
+                    .bind(user.last_totp_step)
+                    .bind(&user.created_by)
+                    .bind(user.created_at)
+                    .bind(user.disabled_at)
+                    .execute(&mut **tx)
+                    .await
+                    .map(drop)
+                    .map_err(Self::err)
+            }
+        }
+
         #[async_trait::async_trait]
         impl PortalUsers for $store {
             async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: UnixTime) -> Result<(), StoreError> {
@@ -36,19 +57,7 @@ macro_rules! portal_users_store {
 
             async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                sqlx::query::<$db>(sso::INSERT_USER)
-                    .bind(&user.username)
-                    .bind(&user.display_name)
-                    .bind(&user.hc_role)
-                    .bind(&user.password_hash)
-                    .bind(&user.totp_secret)
-                    .bind(user.last_totp_step)
-                    .bind(&user.created_by)
-                    .bind(user.created_at)
-                    .bind(user.disabled_at)
-                    .execute(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
+                Self::insert_user_in(&mut w.tx, user).await?;
                 let detail = serde_json::json!({ "display_name": user.display_name, "hc_role": user.hc_role });
                 w.append(&sso::event("portal.user.add", &user.username, actor, detail))
                     .await?;

@@ -26,6 +26,7 @@ pub async fn token(
         Ok(Answer::Issued(issued)) => no_store(Json(issued.body())),
         // RFC 8693 §2.2.1: no refresh or ID token.
         Ok(Answer::Exchanged(exchanged)) => no_store(Json(exchanged.body())),
+        Ok(Answer::Scim(token)) => no_store(Json(token.body())),
         Err(e) => e.into_response(),
     };
     Ok(if with_nonce { super::with_dpop_nonce(&state, answer) } else { answer })
