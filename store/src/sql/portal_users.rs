@@ -6,7 +6,7 @@ macro_rules! portal_users_store {
         impl $store {
             /// Insert a portal account's row inside `tx` (an account added by the CLI, or by SCIM with its
             /// facility's row, `super::scim`).
-            async fn insert_user_in(tx: &mut sqlx::Transaction<'static, $db>, user: &PortalUser) -> Result<(), StoreError> {
+            async fn insert_user_in(tx: &mut <$db as sqlx::Database>::Connection, user: &PortalUser) -> Result<(), StoreError> {
                 sqlx::query::<$db>(sso::INSERT_USER)
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -17,7 +17,7 @@ macro_rules! portal_users_store {
                     .bind(&user.created_by)
                     .bind(user.created_at)
                     .bind(user.disabled_at)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await
                     .map(drop)
                     .map_err(Self::err)
