@@ -34,9 +34,10 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 const SAVEPOINT: &str = "SAVEPOINT hcpki_writer";
 const RELEASE: &str = "RELEASE hcpki_writer";
 const ROLLBACK_TO: &str = "ROLLBACK TO hcpki_writer";
-/// Closed groups whose outcome is kept for members still to read it: a member queues once more after its work,
-/// behind at most the members of its own group, so a few suffice.
-const KEPT_OUTCOMES: usize = 64;
+/// Failed groups whose failure is kept for members still to read it. Groups close in the order they open, so a
+/// closed group not among the failures committed; a member reads its outcome within one round of the queue, and
+/// a thousand groups failing within one round is not a load this process survives anyway.
+const KEPT_FAILURES: usize = 1024;
 
 /// A group transaction's number in this process.
 type GroupId = u64;
@@ -71,7 +72,9 @@ pub(crate) struct WriteGroup {
     last: GroupId,
     /// A member left inside its savepoint (failed, dropped): the next holder rolls it back first.
     dirty: bool,
-    closed: VecDeque<(GroupId, Result<(), Failure>)>,
+    /// Every group up to this one is closed (committed unless among `failed`).
+    closed_through: GroupId,
+    failed: VecDeque<(GroupId, Failure)>,
 }
 
 impl WriteGroup {
@@ -120,14 +123,23 @@ impl WriteGroup {
     }
 
     fn record(&mut self, id: GroupId, outcome: Result<(), Failure>) {
-        self.closed.push_back((id, outcome));
-        while self.closed.len() > KEPT_OUTCOMES {
-            self.closed.pop_front();
+        self.closed_through = self.closed_through.max(id);
+        if let Err(failure) = outcome {
+            self.failed.push_back((id, failure));
+            while self.failed.len() > KEPT_FAILURES {
+                self.failed.pop_front();
+            }
         }
     }
 
     fn outcome(&self, id: GroupId) -> Option<Result<(), StoreError>> {
-        self.closed.iter().find(|(closed, _)| *closed == id).map(|(_, outcome)| outcome.clone().map_err(|f| f.error()))
+        if id > self.closed_through {
+            return None;
+        }
+        Some(match self.failed.iter().find(|(failed, _)| *failed == id) {
+            Some((_, failure)) => Err(failure.error()),
+            None => Ok(()),
+        })
     }
 
     /// Whether something is left for a holder to finish (a savepoint to roll back, a group to commit).
@@ -152,7 +164,7 @@ pub(crate) type Exclusive = OwnedMutexGuard<WriteGroup>;
 impl GroupCommit {
     /// The queue around `writing`, a pool of one connection that no other code uses.
     pub(crate) fn new(writing: SqlitePool) -> Self {
-        let group = WriteGroup { open: None, last: 0, dirty: false, closed: VecDeque::new() };
+        let group = WriteGroup { open: None, last: 0, dirty: false, closed_through: 0, failed: VecDeque::new() };
         Self { group: Arc::new(Mutex::new(group)), queued: Arc::default(), writing }
     }
 
@@ -253,7 +265,7 @@ impl Member {
             let mut conn = queue.connection().await?;
             return group.close(&mut conn).await;
         }
-        Err(StoreError::Database(format!("the outcome of write group {id} was not kept; check the audit log")))
+        Err(StoreError::Database(format!("write group {id} is neither open nor closed; check the audit log")))
     }
 
     /// Undo this writer's work but keep its turn (returned) for reads its caller still has to make.
