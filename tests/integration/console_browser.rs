@@ -129,6 +129,8 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert!(text(&mut operator, "#session-lifetime").starts_with("10"), "{}", text(&mut operator, "main"));
     shot.take(&mut operator, "console-session-lifetime.png");
+    // The same facility found from the list and opened with the keyboard alone (console_a11y's walk).
+    crate::console_a11y::a_facility_is_found_and_opened_by_keyboard(&mut operator, &origin, &id, "承認済み");
 
     // The facility admin, alice, at the facility's PC (its certificate in the browser): the certificate alone
     // reads; signed in through the portal by password + TOTP (her facility-admin grant, and the facility

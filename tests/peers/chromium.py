@@ -92,7 +92,7 @@ class Browser:
     def __init__(self, profile):
         self.profile = profile
         os.makedirs(profile, exist_ok=True)
-        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        binary = os.environ.get("HCPKI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
         if not binary:
             raise SystemExit("chromium is not installed: run scripts/deps")
         # The flags of a quiet, reproducible headless run: nothing fetched in the background, no first-run UI,
