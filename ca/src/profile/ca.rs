@@ -42,6 +42,32 @@ pub fn root(
     })
 }
 
+/// A root link certificate's template (RFC 4210 §4.4, D160): one root generation's `key` certified by the other,
+/// `signer`, under the root's one name, so the certificate is self-issued and a path through it does not count
+/// against the pathLenConstraint of the root above it (RFC 5280 §6.1.4 (l)). It points at the signing
+/// generation's ARL and certificate, like an issuing CA.
+pub fn link(
+    settings: &ProfileSettings,
+    common_name: &str,
+    key: &spki::SubjectPublicKeyInfoOwned,
+    signer: &IssuerContext<'_>,
+) -> Result<Template, ProfileError> {
+    let mut b = ExtensionsBuilder::default();
+    b.basic_constraints(true, Some(1))?;
+    b.key_usage(CA_KEY_USAGE)?;
+    b.subject_key_identifier(key)?;
+    b.authority_key_identifier(signer.key_id)?;
+    b.crl_distribution_point(&settings.crl_url(signer.ca_name))?;
+    b.authority_info_access(None, &settings.ca_cert_url(signer.ca_name))?;
+    Ok(Template {
+        class: CertClass::Issuing,
+        subject: subject(settings, common_name)?,
+        extensions: b.finish(),
+        validity_days: ROOT_DAYS,
+        sans_display: Vec::new(),
+    })
+}
+
 /// An issuing CA's template, signed by the root.
 pub fn issuing(
     settings: &ProfileSettings,

@@ -27,6 +27,7 @@ fn rollover(generation: u32) -> RolloverRecord {
         ended_at: None,
         ended_by: None,
         compromised: false,
+        links: None,
     }
 }
 
