@@ -461,9 +461,9 @@ mod enroll;
 mod queue;
 mod reissue;
 mod rollover;
-mod root_links;
 #[cfg(test)]
 mod rollover_tests;
+mod root_links;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -131,7 +131,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     }
     // Each root generation's ARL, signed with its own key; each generation's caIssuers URL serves it (D160).
     for (name, anchor) in [("root", &root), ("root-g2", &new_root)] {
-        let arl = download(&h, &format!("http://127.0.0.1:{}/crl/{name}.pem", server.http_port), &format!("{name}.arl"));
+        let arl =
+            download(&h, &format!("http://127.0.0.1:{}/crl/{name}.pem", server.http_port), &format!("{name}.arl"));
         let mut check = Command::new("openssl");
         check.args(["crl", "-noout", "-CAfile"]).arg(anchor).arg("-in").arg(&arl);
         assert!(describe(&run_ok(&mut check)).to_ascii_lowercase().contains("verify ok"), "{name}");
@@ -331,7 +332,11 @@ fn roll_root(h: &Hcpki, lint: &mut Pkilint) -> (PathBuf, PathBuf) {
     };
     let (old_key, new_key) = (key_ids(&h.path("root-g1.pem")).0, key_ids(&new_root).0);
     assert_ne!(old_key, new_key);
-    assert_eq!(key_ids(&new_with_old), (new_key.clone(), old_key.clone()), "NewWithOld: the new key, signed by the old");
+    assert_eq!(
+        key_ids(&new_with_old),
+        (new_key.clone(), old_key.clone()),
+        "NewWithOld: the new key, signed by the old"
+    );
     assert_eq!(key_ids(&old_with_new), (old_key, new_key), "OldWithNew: the old key, signed by the new");
     for cert in [&new_root, &new_with_old, &old_with_new] {
         lint.add(cert);

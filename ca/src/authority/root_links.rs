@@ -48,12 +48,20 @@ impl Making<'_> {
         let certificate = Certificate::from_der(&der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let new = RootIssuer { certificate: &certificate, key: key.as_ref(), generation };
         let until = hcpki_pkix::time::unix(&old.certificate.tbs_certificate().validity().not_after);
-        let links = RootLinks { new_with_old: self.link(old, &new, until).await?, old_with_new: self.link(&new, old, until).await? };
+        let links = RootLinks {
+            new_with_old: self.link(old, &new, until).await?,
+            old_with_new: self.link(&new, old, until).await?,
+        };
         Ok((der, links))
     }
 
     /// `subject`'s key certified by `signer` under the root's name, ending at `until` at the latest.
-    async fn link(&self, signer: &RootIssuer<'_>, subject: &RootIssuer<'_>, until: i64) -> Result<Vec<u8>, AuthorityError> {
+    async fn link(
+        &self,
+        signer: &RootIssuer<'_>,
+        subject: &RootIssuer<'_>,
+        until: i64,
+    ) -> Result<Vec<u8>, AuthorityError> {
         let tbs = signer.certificate.tbs_certificate();
         let key_id = profile::key_identifier(signer.key.public_key());
         let url_name = signer.url_name();

@@ -1,7 +1,6 @@
 //! The authority's side of SCEP ([`ScepAuthority`]): requests held for an operator, certificate look-up and
 //! CRLs; and approving a held request (it issues).
 
-use der::Decode as _;
 use super::{Authority, CaName, IssueRequest, SigningError};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::enroll::scep::{Decision, PendingRequest, ScepAuthority};
@@ -10,6 +9,7 @@ use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
 use crate::registrar::credentials::unavailable;
 use crate::store::{Actor, CertStatus, StoreError};
+use der::Decode as _;
 
 impl Authority {
     /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record
@@ -112,7 +112,9 @@ impl ScepAuthority for Authority {
         // Each generation in service answers for its own certificates (D151); generations are named apart.
         let served = self.hierarchy.generations(ca);
         let named = |g: &u32| {
-            self.hierarchy.generation_certificate(ca, *g).and_then(|der| x509_cert::Certificate::from_der(der).ok())
+            self.hierarchy
+                .generation_certificate(ca, *g)
+                .and_then(|der| x509_cert::Certificate::from_der(der).ok())
                 .is_some_and(|c| c.tbs_certificate().subject() == issuer)
         };
         let generation = std::iter::once(served.current).chain(served.previous).find(named).ok_or_else(|| {

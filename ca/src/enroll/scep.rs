@@ -418,9 +418,8 @@ fn serial_of(content: &[u8]) -> Result<String, Refusal> {
 
 /// GetCert and GetCRL content, decoded.
 fn issuer_and_serial(content: &[u8]) -> Result<IssuerAndSerialNumber, Refusal> {
-    IssuerAndSerialNumber::from_der(content).map_err(|e| {
-        Refusal::new(FailInfo::BadRequest, format!("the content is not an IssuerAndSerialNumber ({e})"))
-    })
+    IssuerAndSerialNumber::from_der(content)
+        .map_err(|e| Refusal::new(FailInfo::BadRequest, format!("the content is not an IssuerAndSerialNumber ({e})")))
 }
 
 #[cfg(test)]

@@ -74,7 +74,8 @@ fn record_json(r: &RolloverRecord) -> serde_json::Value {
 /// A root rollover's link certificates as PEM (D160), `null` for an issuing CA's; the CLI's `status --json` too.
 pub fn links_json(r: &RolloverRecord) -> serde_json::Value {
     let pem = |der: &[u8]| hcpki_ca::issuer::der_to_pem("CERTIFICATE", der);
-    r.links.as_ref().map_or(serde_json::Value::Null, |l| {
-        serde_json::json!({ "new_with_old_pem": pem(&l.new_with_old), "old_with_new_pem": pem(&l.old_with_new) })
-    })
+    r.links.as_ref().map_or(
+        serde_json::Value::Null,
+        |l| serde_json::json!({ "new_with_old_pem": pem(&l.new_with_old), "old_with_new_pem": pem(&l.old_with_new) }),
+    )
 }
