@@ -52,20 +52,7 @@ pub fn link(
     key: &spki::SubjectPublicKeyInfoOwned,
     signer: &IssuerContext<'_>,
 ) -> Result<Template, ProfileError> {
-    let mut b = ExtensionsBuilder::default();
-    b.basic_constraints(true, Some(1))?;
-    b.key_usage(CA_KEY_USAGE)?;
-    b.subject_key_identifier(key)?;
-    b.authority_key_identifier(signer.key_id)?;
-    b.crl_distribution_point(&settings.crl_url(signer.ca_name))?;
-    b.authority_info_access(None, &settings.ca_cert_url(signer.ca_name))?;
-    Ok(Template {
-        class: CertClass::Issuing,
-        subject: subject(settings, common_name)?,
-        extensions: b.finish(),
-        validity_days: ROOT_DAYS,
-        sans_display: Vec::new(),
-    })
+    certified_by_root(settings, common_name, key, signer, (1, ROOT_DAYS))
 }
 
 /// An issuing CA's template, signed by the root.
@@ -75,8 +62,19 @@ pub fn issuing(
     key: &spki::SubjectPublicKeyInfoOwned,
     root: &IssuerContext<'_>,
 ) -> Result<Template, ProfileError> {
+    certified_by_root(settings, common_name, key, root, (0, ISSUING_DAYS))
+}
+
+/// A CA certificate signed by a root generation: `(path_len, validity_days)` tell an issuing CA from a link.
+fn certified_by_root(
+    settings: &ProfileSettings,
+    common_name: &str,
+    key: &spki::SubjectPublicKeyInfoOwned,
+    root: &IssuerContext<'_>,
+    (path_len, validity_days): (u8, u32),
+) -> Result<Template, ProfileError> {
     let mut b = ExtensionsBuilder::default();
-    b.basic_constraints(true, Some(0))?;
+    b.basic_constraints(true, Some(path_len))?;
     b.key_usage(CA_KEY_USAGE)?;
     b.subject_key_identifier(key)?;
     b.authority_key_identifier(root.key_id)?;
@@ -86,7 +84,7 @@ pub fn issuing(
         class: CertClass::Issuing,
         subject: subject(settings, common_name)?,
         extensions: b.finish(),
-        validity_days: ISSUING_DAYS,
+        validity_days,
         sans_display: Vec::new(),
     })
 }
