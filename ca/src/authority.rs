@@ -160,7 +160,7 @@ impl Authority {
             &root_template,
             root_key.public_key(),
             not_before,
-            CaName::Root,
+            (CaName::Root, 1),
             actor,
         )
         .await?;
@@ -178,7 +178,7 @@ impl Authority {
             )
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
-        let root = RootIssuer { certificate: &root_cert, key: root_key.as_ref() };
+        let root = RootIssuer { certificate: &root_cert, key: root_key.as_ref(), generation: 1 };
         let making = Making { store: store.as_ref(), clock: clock.as_ref(), settings: &settings, keys: &keys, actor };
         for ca in [CaName::Router, CaName::Pc, CaName::Server] {
             let uri = uri_for(ca);
@@ -339,10 +339,19 @@ impl Authority {
     }
 }
 
-/// The root as the issuer of an issuing CA's certificate: its certificate and its key, opened.
+/// The root as the issuer of an issuing CA's certificate: its certificate and its key, opened, and its generation
+/// (a later one's ARL and certificate URLs carry it, D160).
 pub(crate) struct RootIssuer<'a> {
     pub(crate) certificate: &'a Certificate,
     pub(crate) key: &'a dyn keys::KeySource,
+    pub(crate) generation: u32,
+}
+
+impl RootIssuer<'_> {
+    /// The name of this root generation's ARL and certificate URLs: `root`, `root-g2`, … (D151's naming).
+    pub(crate) fn url_name(&self) -> String {
+        crate::revocation::shard::CrlScope::of_generation(CaName::Root, self.generation, None).name()
+    }
 }
 
 /// What making a CA needs besides the root: where it is recorded, the time, the profile settings, where keys are
@@ -369,7 +378,8 @@ impl Making<'_> {
         let key = keys::generate(uri, algorithm, self.keys)?;
         let root_key_id = profile::key_identifier(root.key.public_key());
         let root_tbs = root.certificate.tbs_certificate();
-        let ctx = IssuerContext { ca_name: CaName::Root.as_str(), subject: root_tbs.subject(), key_id: &root_key_id };
+        let url_name = root.url_name();
+        let ctx = IssuerContext { ca_name: &url_name, subject: root_tbs.subject(), key_id: &root_key_id };
         let name = generation_common_name(ca, generation);
         let template = profile::ca::issuing(self.settings, &name, key.public_key(), &ctx)?;
         let signer = Signer {
@@ -380,8 +390,9 @@ impl Making<'_> {
             key: root.key,
         };
         let not_before = UnixTime::from_secs(self.clock.now_unix() - self.settings.backdate());
+        let made = (ca, root.generation);
         let der =
-            issue_ca_cert(self.store, self.clock, &signer, &template, key.public_key(), not_before, ca, self.actor)
+            issue_ca_cert(self.store, self.clock, &signer, &template, key.public_key(), not_before, made, self.actor)
                 .await?;
         Ok(der)
     }
@@ -390,21 +401,27 @@ impl Making<'_> {
 /// A CA generation's common name: `init`'s is the CA's own (`hcpki Router CA`), a rollover's adds its number
 /// (`hcpki Router CA G2`), so both generations' certificates, CRLs and paths are told apart by name as well as
 /// by key identifier (D145).
+/// The root keeps its name (D160): its link certificates are self-issued only under one name.
 pub fn generation_common_name(ca: CaName, generation: u32) -> String {
-    if generation <= 1 { ca.common_name().to_owned() } else { format!("{} G{generation}", ca.common_name()) }
+    if generation <= 1 || ca == CaName::Root {
+        ca.common_name().to_owned()
+    } else {
+        format!("{} G{generation}", ca.common_name())
+    }
 }
 
-/// Issue a CA certificate through the same pipeline (intent, lint, sign, store, audit).
+/// Issue a CA certificate through the same pipeline (intent, lint, sign, store, audit). `(ca, root_generation)`:
+/// the CA it certifies and the generation of the root that signs it (whose ARL lists it if revoked).
 // Eight arguments: `init`'s locals, each used once; the clock is the one `init` was given (issue #25).
 #[allow(clippy::too_many_arguments)]
-async fn issue_ca_cert(
+pub(crate) async fn issue_ca_cert(
     store: &dyn Issuance,
     clock: &dyn Clock,
     signer: &Signer<'_>,
     template: &profile::Template,
     subject_key: &spki::SubjectPublicKeyInfoOwned,
     not_before: UnixTime,
-    ca: CaName,
+    (ca, root_generation): (CaName, u32),
     actor: &Actor,
 ) -> Result<Vec<u8>, SigningError> {
     let linted = signer.prepare(
@@ -414,7 +431,7 @@ async fn issue_ca_cert(
     let spki_der = subject_key.to_der().map_err(IssueError::from)?;
     let intent = IssuanceIntent {
         serial: linted.stored_serial(),
-        // The root signs every CA certificate, its own included (`init` is the only caller).
+        // The root signs every CA certificate: its own, the issuing CAs', and a root rollover's link certificates.
         ca: CaName::Root,
         profile: CertProfile::Ca(ca),
         facility: None,
@@ -427,8 +444,7 @@ async fn issue_ca_cert(
         requested_by: actor.as_str().to_owned(),
         crl_shard: None,
         replaces: None,
-        // The root has one generation: its rollover is refused (D145).
-        generation: 1,
+        generation: root_generation,
     };
     store.record_intent(&intent, clock.now()).await?;
     let serial = linted.stored_serial();
@@ -447,6 +463,7 @@ mod reissue;
 mod rollover;
 #[cfg(test)]
 mod rollover_tests;
+mod root_links;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -25,9 +25,10 @@ pub trait EnrollAuthority: Send + Sync + std::fmt::Debug {
     fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError>;
 
     /// During a rollover of the CA issuing `profile` (D145), its other generation's certificate (DER): the next
-    /// one before the switch, the previous one after it. Served beside [`EnrollAuthority::chain`].
-    fn other_generation(&self, _profile: ProfileKind) -> Option<Vec<u8>> {
-        None
+    /// one before the switch, the previous one after it; during a root rollover (D160) also the other root and
+    /// both link certificates. Served beside [`EnrollAuthority::chain`].
+    fn other_generation(&self, _profile: ProfileKind) -> Vec<Vec<u8>> {
+        Vec::new()
     }
 
     /// The next generation of the CA issuing `profile`, published and not issuing yet (SCEP `GetNextCACert`).

@@ -112,13 +112,29 @@ impl Hierarchy {
         self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::MissingCa(ca))
     }
 
-    /// The chain for a profile, issuing CA first, root last (DER).
+    /// The chain for a profile, issuing CA first, root last (DER). During a root rollover (D160) the root is the
+    /// generation that certified the issuing CA: an issuing CA made before the root's switch stays under the old
+    /// root, one made after it is under the new.
     pub fn chain(&self, ca: CaName) -> Result<Vec<Vec<u8>>, SigningError> {
-        let mut out = vec![self.ca_certificate(ca)?.to_vec()];
+        let issuing = self.ca_certificate(ca)?;
+        let mut out = vec![issuing.to_vec()];
         if ca != CaName::Root {
-            out.push(self.ca_certificate(CaName::Root)?.to_vec());
+            let root = self.ca_certificate(CaName::Root)?;
+            let other = self.other_generation(CaName::Root).filter(|other| certifies(other, issuing));
+            out.push(other.unwrap_or(root).to_vec());
         }
         Ok(out)
+    }
+
+    /// During a root rollover (D160), what a relying party needs beside the chain to reach either root
+    /// generation from the other: the other root and both link certificates (DER). Empty otherwise.
+    pub fn root_overlap(&self) -> Vec<&[u8]> {
+        let Some(r) = self.rollovers.get(&CaName::Root) else { return Vec::new() };
+        let mut out: Vec<&[u8]> = self.other_generation(CaName::Root).into_iter().collect();
+        if let Some(links) = &r.links {
+            out.extend([links.new_with_old.as_slice(), links.old_with_new.as_slice()]);
+        }
+        out
     }
 
     /// The CA's rollover under way, if any (as this process loaded it).
@@ -154,6 +170,18 @@ impl Hierarchy {
             return self.ca_certificate(ca).ok();
         }
         self.rollovers.get(&ca).filter(|_| served.previous == Some(generation)).map(|r| r.old_cert_der.as_slice())
+    }
+
+    /// The certificate (DER) a caIssuers URL of generation `generation` names (D160): a generation in service
+    /// ([`Hierarchy::generation_certificate`]) or the next one, published before the switch (a root rollover's
+    /// OldWithNew link names the new root's URL from its start).
+    pub fn published_certificate(&self, ca: CaName, generation: u32) -> Option<&[u8]> {
+        self.generation_certificate(ca, generation).or_else(|| {
+            self.rollovers
+                .get(&ca)
+                .filter(|r| r.state == RolloverState::Published && r.generation == generation)
+                .map(|r| r.cert_der.as_slice())
+        })
     }
 
     /// A CA with its key opened (once; later calls share it), checked to match its certificate.
@@ -205,6 +233,18 @@ impl Hierarchy {
         open.insert(ca, o.clone());
         Ok(o)
     }
+}
+
+/// Whether `parent` (a CA certificate, DER) certified `child`'s key: `child`'s authorityKeyIdentifier is
+/// `parent`'s key identifier. Root generations share one name (D160), so the key tells them apart.
+fn certifies(parent: &[u8], child: &[u8]) -> bool {
+    use x509_cert::ext::pkix::AuthorityKeyIdentifier;
+    let (Ok(parent), Ok(child)) = (Certificate::from_der(parent), Certificate::from_der(child)) else { return false };
+    let Ok(spki_der) = parent.tbs_certificate().subject_public_key_info().to_der() else { return false };
+    let Ok(spki) = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der) else { return false };
+    let want = crate::profile::key_identifier(&spki);
+    let Ok(Some((_, aki))) = child.tbs_certificate().get_extension::<AuthorityKeyIdentifier>() else { return false };
+    aki.key_identifier.is_some_and(|k| k.as_bytes() == want.as_slice())
 }
 
 /// A CA's generations in service (D151): `init` made generation 1; each rollover's switch makes its generation
@@ -263,6 +303,7 @@ mod tests {
             ended_at: None,
             ended_by: None,
             compromised: false,
+            links: None,
         }
     }
 

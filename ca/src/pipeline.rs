@@ -412,8 +412,11 @@ impl Pipeline {
         };
         let mut template = profile::template(&spec, settings, names, csr.public_key(), &ctx)?;
         // A later generation's certificates point at its own CRL (D151); the first generation's URL is the CA's.
+        // Its caIssuers names its own certificate too (D160), served at `/ca/<ca>-g<n>.crt`.
         if generation > 1 && template.has_crl_distribution_point() {
-            template.set_crl_url(&settings.crl_url(&CrlScope::of_generation(ca, generation, None).name()))?;
+            let name = CrlScope::of_generation(ca, generation, None).name();
+            template.set_crl_url(&settings.crl_url(&name))?;
+            template.set_ca_issuers_url(&settings.ca_cert_url(&name))?;
         }
         // Only the PC CA partitions its CRL (the router CA's must stay whole for IKE stacks), and only
         // certificates that name a CRL at all go into a shard.

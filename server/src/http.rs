@@ -7,6 +7,7 @@
 pub mod acme;
 pub mod acme_validator;
 pub mod admin;
+pub mod ca_cert;
 pub mod consents;
 pub mod crl;
 pub mod drain;

@@ -121,6 +121,18 @@ pub struct RolloverRecord {
     pub ended_by: Option<String>,
     /// Retired early because the old key was declared compromised.
     pub compromised: bool,
+    /// A root rollover's link certificates (D160); `None` for an issuing CA's.
+    pub links: Option<RootLinks>,
+}
+
+/// A root rollover's link certificates, RFC 4210 §4.4's root key update (D160): each root generation certifies the
+/// other's key under the one name, so a relying party holding either root builds a path to either generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootLinks {
+    /// The new root's key certified by the old root (DER): the path from the old root to the new generation.
+    pub new_with_old: Vec<u8>,
+    /// The old root's key certified by the new root (DER): the path from the new root to the old generation.
+    pub old_with_new: Vec<u8>,
 }
 
 /// A rollover step refused. Nothing changed; the refusal is audited.

@@ -1,5 +1,8 @@
-//! CA key rollover of an issuing CA (issue #47, D145) through the CLI, against real peers, on both databases:
-//! the new PC CA generation is pkilint-clean and chains to the root (`openssl verify`); during the overlap EST
+//! CA key rollover (issue #47, D145, D160) through the CLI, against real peers, on both databases: the root
+//! first (D160): a new root under the same name and link certificates both ways, pkilint-clean; after its switch
+//! OpenSSL (`verify` without `-partial_chain`) and NSS `vfychain` build a path from either root to a leaf of either
+//! PC CA generation through the links, each root generation's ARL is served and signed by its own key, and each
+//! generation's caIssuers URL serves its certificate; then the PC CA: the new PC CA generation is pkilint-clean and chains to the root (`openssl verify`); during the overlap EST
 //! `cacerts` serves both generations and SCEP `GetNextCACert` answers the next CA as an RA-signed SignedData that
 //! `openssl cms -verify` accepts; after the switch a certificate for the same facility is issued by the new
 //! generation (OpenSSL and NSS `vfychain` build its path, pkilint passes it) while cacerts keeps the old one and the
@@ -28,7 +31,9 @@ on_both_backends!(pc_ca_rolls_over_with_both_generations_served_and_the_new_one_
 fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_the_switch(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("Rollover clinic");
-    let root = h.ca_cert_file("root");
+    // Kept apart: `ca cert root` writes the same scratch file, with the new root after its switch.
+    let root = h.path("root-g1.pem");
+    std::fs::copy(h.ca_cert_file("root"), &root).unwrap();
     // Kept apart: `ca cert pc` writes the same scratch file, with the new generation after the switch.
     let old_ca = h.path("pc-g1.pem");
     std::fs::copy(h.ca_cert_file("pc"), &old_ca).unwrap();
@@ -37,10 +42,13 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     assert!(x509_text(&old_leaf, &["-issuer"]).contains("CN=hcpki Facility PC CA"));
 
     // Refused before anything is under way.
-    let root_refused = h.fails(&["ca", "rollover", "root", "start"]);
-    assert!(root_refused.contains("link certificates"), "{root_refused}");
     let early = h.fails(&["ca", "rollover", "pc", "switch"]);
     assert!(early.contains("no rollover of the pc CA is under way"), "{early}");
+
+    // The root first (D160): a new root under the same name, each generation certifying the other's key; switched,
+    // so the PC CA's next generation is made under the new root.
+    let mut lint = Pkilint::certs();
+    let (new_root, links) = roll_root(&h, &mut lint);
 
     let started = h.run(&["ca", "rollover", "pc", "start"]);
     assert!(started.status.success(), "{}", describe(&started));
@@ -53,9 +61,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let new_ca = h.path("pc-g2.pem");
     std::fs::write(&new_ca, status["rollover"]["cert_pem"].as_str().unwrap()).unwrap();
     assert!(x509_text(&new_ca, &["-subject"]).contains("CN=hcpki Facility PC CA G2"));
-    let new_chain = chain(&h, "new-chain.pem", &[&new_ca, &root]);
+    let new_chain = chain(&h, "new-chain.pem", &[&new_ca, &new_root]);
     peers::openssl_verify(&new_chain, &new_ca, None);
-    let mut lint = Pkilint::certs();
     lint.add(&new_ca);
 
     // The overlap: both generations served, the next one announced over SCEP.
@@ -92,7 +99,18 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     }
     peers::openssl_verify(&new_chain, &new_leaf, Some("sslclient"));
     peers::openssl_verify_refuses(&new_chain, &old_leaf, Some("sslclient"));
-    peers::vfychain(&root, &new_ca, &new_leaf, 0);
+    peers::vfychain(&new_root, &new_ca, &new_leaf, 0);
+    // Either root reaches a leaf of either generation through the link certificates (D160).
+    let old_bridge = chain(&h, "old-bridge.pem", &[&links, &old_ca]);
+    let new_bridge = chain(&h, "new-bridge.pem", &[&links, &new_ca]);
+    for anchor in [&root, &new_root] {
+        for (bridge, leaf) in [(&old_bridge, &old_leaf), (&new_bridge, &new_leaf)] {
+            verify_from(anchor, bridge, leaf).unwrap_or_else(|e| panic!("{}: {e}", leaf.display()));
+            peers::vfychain(anchor, bridge, leaf, 0);
+        }
+    }
+    let refused = verify_from(&root, &new_ca, &new_leaf).expect_err("the old root reaches G2 only through a link");
+    assert!(refused.contains("unable to get"), "{refused}");
     lint.add(&new_leaf);
     lint.check();
     assert!(x509_text(&h.ca_cert_file("pc"), &["-subject"]).contains("G2"), "`ca cert pc` is the issuing one");
@@ -108,8 +126,25 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     assert_eq!(String::from_utf8(gone.stdout).unwrap(), "404", "no next CA once it issues");
     let old = Generation { crl: "pc", ca: &old_ca, chain: &old_chain, good: &old_leaf, revoked: &old_gone };
     let new = Generation { crl: "pc-g2", ca: &new_ca, chain: &new_chain, good: &new_leaf, revoked: &new_gone };
-    for generation in [old, new] {
-        generation.answers_for_its_own(&h, &root, &server);
+    for (generation, anchor) in [(old, &root), (new, &new_root)] {
+        generation.answers_for_its_own(&h, anchor, &server);
+    }
+    // Each root generation's ARL, signed with its own key; each generation's caIssuers URL serves it (D160).
+    for (name, anchor) in [("root", &root), ("root-g2", &new_root)] {
+        let arl =
+            download(&h, &format!("http://127.0.0.1:{}/crl/{name}.pem", server.http_port), &format!("{name}.arl"));
+        let mut check = Command::new("openssl");
+        check.args(["crl", "-noout", "-CAfile"]).arg(anchor).arg("-in").arg(&arl);
+        assert!(describe(&run_ok(&mut check)).to_ascii_lowercase().contains("verify ok"), "{name}");
+    }
+    for (cert, issuer) in [(&old_leaf, &old_ca), (&new_leaf, &new_ca), (&old_ca, &root), (&new_ca, &new_root)] {
+        let aia = x509_text(cert, &["-ext", "authorityInfoAccess"]);
+        let url = aia.split("CA Issuers - URI:").nth(1).and_then(|u| u.lines().next()).unwrap_or_default().trim();
+        // The configured base URL names another port than this test server's: the path is what is checked.
+        let path = url.find("/ca/").map(|i| &url[i..]).unwrap_or_else(|| panic!("caIssuers {url:?}"));
+        let served = download(&h, &format!("http://127.0.0.1:{}{path}", server.http_port), "ca-issuers.der");
+        let want = run_ok(Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(issuer)).stdout;
+        assert_eq!(std::fs::read(&served).unwrap(), want, "{url} serves {}", issuer.display());
     }
     let (status, _, body) = get(&h, &format!("http://127.0.0.1:{}/crl/pc-g3.crl", server.http_port), &[]);
     assert!(status == 404 && String::from_utf8_lossy(&body).contains("not in service"), "{status}");
@@ -140,14 +175,17 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     assert_eq!(api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &erin).status, 403);
     let r = api.post("/api/v1/ca/pc/rollover/abort", &serde_json::json!({}), &carol);
     assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("cannot be aborted"), "{r:?}");
+    let r = api.get("/api/v1/ca/root/rollover", &erin);
+    assert!(r.status == 200 && r.json["rollover"]["links"]["new_with_old_pem"].is_string(), "{r:?}");
     let r = api.post("/api/v1/ca/root/rollover/start", &serde_json::json!({}), &carol);
-    assert!(r.status == 400 && r.json["detail"].as_str().unwrap().contains("link certificates"), "{r:?}");
+    assert!(r.status == 409 && r.json["detail"].as_str().unwrap().contains("under way already"), "{r:?}");
     // The console shows the same state (auditors read), with the command of the next step.
     let console = crate::console::Console::new(&h, &server);
     let page = console.get("/console/ca/rollover", &erin);
     assert_eq!(page.status, 200, "{page:?}");
     for words in [
         "id=\"rollover-pc-state\" data-state=\"switched\"",
+        "id=\"rollover-root-state\" data-state=\"switched\"",
         "id=\"rollover-router-state\" data-state=\"none\"",
         "/crl/pc-g2.crl",
         "/crl/pc.crl",
@@ -162,6 +200,9 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let out = h.run(&["ca", "rollover", "pc", "status"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&id), "{}", describe(&out));
+    // The old root is held by the issuing CAs it certified, not by its own and its link certificates.
+    let held = h.fails(&["ca", "rollover", "root", "retire"]);
+    assert!(held.contains("are still valid on the root CA's old generation"), "{held}");
     let held = h.fails(&["ca", "rollover", "pc", "retire"]);
     assert!(held.contains("still valid on the pc CA's old generation") && held.contains("--compromised"), "{held}");
     assert_eq!(status_json(&h)["rollover"]["state"], "switched");
@@ -187,6 +228,9 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         .collect();
     let want = [
         ("ca.rollover.switch", "denied"),
+        // The root's start and switch (D160), then the PC CA's.
+        ("ca.rollover.start", "ok"),
+        ("ca.rollover.switch", "ok"),
         ("ca.rollover.start", "ok"),
         ("ca.rollover.switch", "ok"),
         ("ca.rollover.abort", "denied"),
@@ -212,7 +256,7 @@ impl Generation<'_> {
     /// Its certificates name its own CRL, which it signs and lists its revocation after the switch (OpenSSL
     /// refuses the revoked certificate and accepts the good one with it), and OCSP answers for them are signed
     /// by a responder it certified (`openssl ocsp` verifies the answer against this generation's chain).
-    fn answers_for_its_own(&self, h: &Hcpki, root: &std::path::Path, server: &Served) {
+    fn answers_for_its_own(&self, h: &Hcpki, root: &PathBuf, server: &Served) {
         let port = server.http_port;
         for cert in [self.good, self.revoked] {
             let cdp = x509_text(cert, &["-ext", "crlDistributionPoints"]);
@@ -254,8 +298,62 @@ fn issue_pc(h: &Hcpki, facility: &str, name: &str) -> PathBuf {
 }
 
 fn status_json(h: &Hcpki) -> serde_json::Value {
-    let out = h.run(&["ca", "rollover", "pc", "status", "--json"]);
+    status_json_of(h, "pc")
+}
+
+fn status_json_of(h: &Hcpki, ca: &str) -> serde_json::Value {
+    let out = h.run(&["ca", "rollover", ca, "status", "--json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
+}
+
+/// The root rolled over and switched (D160): the new root keeps the name, the links are self-issued under it and
+/// each certifies the other generation's key (checked by key identifiers); all three go to pkilint. Returns the
+/// new root's file and one file with both links.
+fn roll_root(h: &Hcpki, lint: &mut Pkilint) -> (PathBuf, PathBuf) {
+    let started = h.run(&["ca", "rollover", "root", "start"]);
+    assert!(String::from_utf8_lossy(&started.stderr).contains("generation 2"), "{}", describe(&started));
+    let status = status_json_of(h, "root");
+    let rollover = &status["rollover"];
+    let file = |name: &str, pem: &serde_json::Value| {
+        let path = h.path(name);
+        std::fs::write(&path, pem.as_str().unwrap_or_else(|| panic!("{name}: {status}"))).unwrap();
+        path
+    };
+    let new_root = file("root-g2.pem", &rollover["cert_pem"]);
+    let new_with_old = file("new-with-old.pem", &rollover["links"]["new_with_old_pem"]);
+    let old_with_new = file("old-with-new.pem", &rollover["links"]["old_with_new_pem"]);
+    let key_ids = |cert: &PathBuf| {
+        let text = x509_text(cert, &["-subject", "-issuer", "-ext", "subjectKeyIdentifier,authorityKeyIdentifier"]);
+        let hex = |l: &&str| l.len() > 8 && l.chars().all(|c| c.is_ascii_hexdigit() || c == ':');
+        let ids: Vec<String> =
+            text.lines().map(|l| l.trim().trim_start_matches("keyid:")).filter(hex).map(str::to_owned).collect();
+        assert!(text.matches("CN=hcpki Root CA").count() == 2, "one name, self-issued: {text}");
+        (ids[0].clone(), ids[1].clone())
+    };
+    let (old_key, new_key) = (key_ids(&h.path("root-g1.pem")).0, key_ids(&new_root).0);
+    assert_ne!(old_key, new_key);
+    assert_eq!(
+        key_ids(&new_with_old),
+        (new_key.clone(), old_key.clone()),
+        "NewWithOld: the new key, signed by the old"
+    );
+    assert_eq!(key_ids(&old_with_new), (old_key, new_key), "OldWithNew: the old key, signed by the new");
+    for cert in [&new_root, &new_with_old, &old_with_new] {
+        lint.add(cert);
+    }
+    h.ok(&["ca", "rollover", "root", "switch"]);
+    let current = std::fs::read_to_string(h.ca_cert_file("root")).unwrap();
+    assert_eq!(current.trim(), std::fs::read_to_string(&new_root).unwrap().trim(), "`ca cert root` is the new root");
+    (new_root, chain(h, "links.pem", &[&new_with_old, &old_with_new]))
+}
+
+/// `openssl verify` of `leaf` with `anchor` the only trust anchor (no `-partial_chain`) and `untrusted` the
+/// certificates it may build the path through; the output when it refuses.
+fn verify_from(anchor: &PathBuf, untrusted: &PathBuf, leaf: &PathBuf) -> Result<(), String> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["verify", "-x509_strict", "-CAfile"]).arg(anchor).arg("-untrusted").arg(untrusted).arg(leaf);
+    let out = cmd.output().unwrap();
+    if out.status.success() { Ok(()) } else { Err(describe(&out)) }
 }
 
 /// `url` fetched by curl into the scratch file `name`; its path.

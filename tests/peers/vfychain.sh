@@ -6,7 +6,9 @@
 # USAGE is vfychain's -u number: 12 = IPsec (what libreswan checks: KU digitalSignature or
 # nonRepudiation; no EKU, or one NSS accepts for IPsec), 1 = SSL server, 0 = SSL client.
 # A throwaway NSS database holds the root as a trusted CA ("CT,C,C") and the issuing CA as an untrusted
-# intermediate; the chain is built with the PKIX library (-pp). No revocation method is enabled and AIA
+# intermediate (ISSUING_PEM may hold several: each is then given to vfychain as an intermediate, none imported,
+# e.g. a root rollover's link certificates, which share the root's subject and so cannot take another
+# nickname in the database); the chain is built with the PKIX library (-pp). No revocation method is enabled and AIA
 # fetching is off (no -f), so nothing is fetched from the network. Exits 0 when NSS says "Chain is good!".
 set -euo pipefail
 
@@ -24,7 +26,17 @@ db=$(mktemp -d)
 trap 'rm -rf "$db"' EXIT
 certutil -N -d "sql:$db" --empty-password
 certutil -A -d "sql:$db" -n hcpki-root -t "CT,C,C" -a -i "$root"
-certutil -A -d "sql:$db" -n hcpki-issuing -t ",," -a -i "$issuing"
+awk -v dir="$db" '
+    /-----BEGIN CERTIFICATE-----/ { n++; out = sprintf("%s/i%03d.pem", dir, n) }
+    out { print > out }
+    /-----END CERTIFICATE-----/ { close(out); out = "" }
+' "$issuing"
+intermediates=("$db"/i*.pem)
+if ((${#intermediates[@]} == 1)); then
+    certutil -A -d "sql:$db" -n hcpki-issuing -t ",," -a -i "$issuing"
+fi
+args=()
+for c in "${intermediates[@]}"; do args+=(-a "$c"); done
 
 # vfychain prints its verdict on stdout and the reasons on stderr; merge them so they read in order.
-vfychain -d "sql:$db" -pp -v -u "$usage" -a "$cert" -a "$issuing" 2>&1
+vfychain -d "sql:$db" -pp -v -u "$usage" -a "$cert" "${args[@]}" 2>&1

@@ -119,9 +119,11 @@ impl AcmeAuthority for Authority {
         let Some(der) = record.der.clone() else {
             return Ok(None);
         };
+        // The generation that issued it (D151): after a rollover's switch an old certificate's chain keeps its
+        // own issuer, which the CA that issues now is not.
         let issuing = Some(record.ca)
             .filter(|ca| *ca != CaName::Root)
-            .and_then(|ca| self.ca_certificate(ca).ok())
+            .and_then(|ca| self.hierarchy.generation_certificate(ca, record.generation))
             .map(<[u8]>::to_vec);
         let mut chain = vec![der];
         chain.extend(issuing);

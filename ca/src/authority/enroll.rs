@@ -75,8 +75,9 @@ impl EnrollAuthority for Authority {
         Authority::chain(self, ca).map_err(unavailable)
     }
 
-    fn other_generation(&self, profile: ProfileKind) -> Option<Vec<u8>> {
-        CaName::for_profile(profile).and_then(|ca| self.hierarchy.other_generation(ca)).map(<[u8]>::to_vec)
+    fn other_generation(&self, profile: ProfileKind) -> Vec<Vec<u8>> {
+        let own = CaName::for_profile(profile).and_then(|ca| self.hierarchy.other_generation(ca));
+        own.into_iter().chain(self.hierarchy.root_overlap()).map(<[u8]>::to_vec).collect()
     }
 
     fn next_ca(&self, profile: ProfileKind) -> Option<Vec<u8>> {

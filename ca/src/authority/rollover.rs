@@ -4,8 +4,8 @@
 //!
 //! The states and the rule of which step applies are the store's (`hcpki_store::rollover`), applied under the
 //! audit head lock so replicas agree; this module makes the key and the certificate (the same code as `init`,
-//! [`super::Making`]) and refuses what the store cannot judge: the root (link certificates are not made yet), and
-//! a retirement while the old generation's certificates are still valid.
+//! [`super::Making`]; for the root a new self-signed root and the two link certificates, `root_links.rs`, D160) and
+//! refuses what the store cannot judge: a retirement while the old generation's certificates are still valid.
 
 use super::{Authority, AuthorityError, KeyPlacement, Making, RootIssuer};
 use crate::revocation::shard::CrlScope;
@@ -65,12 +65,6 @@ impl RolloverStatus {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RolloverError {
-    /// The root was named: rolling it over needs link certificates, which are not made yet.
-    #[error(
-        "rolling the root over needs link certificates both ways (RFC 4210 §4.4), which hcpki does not make yet \
-         (D145): roll over the issuing CAs (router, pc, server) only"
-    )]
-    Root,
     /// The old generation still has valid certificates.
     #[error(
         "{certificates} certificate(s) of {facilities} facility(ies) are still valid on the {ca} CA's old \
@@ -106,16 +100,14 @@ impl From<StoreError> for RolloverError {
 impl Authority {
     /// Start a rollover of `ca`: a new key (software or PKCS#11, like `init`) and a certificate for it under the
     /// current root (linted, recorded and audited like every certificate), published beside the old generation,
-    /// which keeps issuing until [`Authority::rollover_step`] switches. Needs the root key, like `init`.
+    /// which keeps issuing until [`Authority::rollover_step`] switches. For the root: a new self-signed root under
+    /// the same name and the link certificates both ways (D160). Needs the root key, like `init`.
     pub async fn rollover_start(
         &self,
         ca: CaName,
         options: &RolloverOptions,
         actor: &Actor,
     ) -> Result<RolloverRecord, RolloverError> {
-        if ca == CaName::Root {
-            return Err(RolloverError::Root);
-        }
         let all = self.store.rollovers().await?;
         // Checked again by the store under its lock; checked here first so no key is made for nothing.
         if let Some(open) = all.iter().find(|r| r.ca == ca && r.state.is_open()) {
@@ -144,8 +136,14 @@ impl Authority {
             keys: hierarchy.keys(),
             actor,
         };
-        let issuer = RootIssuer { certificate: &root.certificate, key: root.key.as_ref() };
-        let cert_der = making.issuing_ca(&issuer, ca, generation, &uri, algorithm).await?;
+        let root_generation = hierarchy.generations(CaName::Root).current;
+        let issuer = RootIssuer { certificate: &root.certificate, key: root.key.as_ref(), generation: root_generation };
+        let (cert_der, links) = if ca == CaName::Root {
+            let (der, links) = making.root_generation(&issuer, generation, &uri, algorithm).await?;
+            (der, Some(links))
+        } else {
+            (making.issuing_ca(&issuer, ca, generation, &uri, algorithm).await?, None)
+        };
         let record = RolloverRecord {
             ca,
             generation,
@@ -160,6 +158,7 @@ impl Authority {
             ended_at: None,
             ended_by: None,
             compromised: false,
+            links,
         };
         self.store.start_rollover(&record, actor, hierarchy.at()).await?;
         Ok(record)

@@ -45,11 +45,9 @@ async fn an_issuing_ca_rolls_over_through_every_state() {
     let (before, _) = ca.pipeline().issue(&pc(), &actor).await.unwrap();
     let old_cert = ca.ca_certificate(CaName::Pc).unwrap().to_vec();
 
-    // Nothing to switch, and the root is not rolled over this way.
+    // Nothing to switch.
     let none = ca.rollover_step(CaName::Pc, RolloverStep::Switch, &actor).await.unwrap_err();
     assert!(matches!(none, RolloverError::Refused(RolloverRefusal::NotOpen { .. })), "{none}");
-    let root = ca.rollover_start(CaName::Root, &RolloverOptions::default(), &actor).await.unwrap_err();
-    assert!(root.to_string().contains("link certificates"), "{root}");
 
     let started = ca.rollover_start(CaName::Pc, &RolloverOptions::default(), &actor).await.unwrap();
     assert_eq!((started.generation, started.state), (2, RolloverState::Published));
@@ -84,6 +82,17 @@ async fn an_issuing_ca_rolls_over_through_every_state() {
     assert_eq!(issuer_cn(&after.der), "hcpki Facility PC CA G2");
     let late = ca.rollover_step(CaName::Pc, RolloverStep::Abort, &actor).await.unwrap_err();
     assert!(late.to_string().contains("cannot be aborted"), "{late}");
+    // SCEP GetCRL answers the CRL of the generation named as the certificate's issuer (D160); another name is
+    // refused with what to ask for.
+    for cert in [&old_cert, &started.cert_der] {
+        let name = Certificate::from_der(cert).unwrap().tbs_certificate().subject().clone();
+        let crl = crate::enroll::scep::ScepAuthority::crl(&replica, ProfileKind::Pc, &name).await.unwrap();
+        let crl: x509_cert::crl::CertificateList = x509_cert::crl::CertificateList::from_der(&crl).unwrap();
+        assert_eq!(crl.tbs_cert_list.issuer, name);
+    }
+    let stranger = Certificate::from_der(&before.der).unwrap().tbs_certificate().subject().clone();
+    let refused = crate::enroll::scep::ScepAuthority::crl(&replica, ProfileKind::Pc, &stranger).await.unwrap_err();
+    assert!(refused.to_string().contains("GetCRL's issuer is that certificate's issuer"), "{refused}");
 
     // The two certificates issued before the switch hold the old generation: retiring is refused.
     let status = replica.rollover_status(CaName::Pc).await.unwrap();

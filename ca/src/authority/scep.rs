@@ -9,6 +9,7 @@ use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
 use crate::registrar::credentials::unavailable;
 use crate::store::{Actor, CertStatus, StoreError};
+use der::Decode as _;
 
 impl Authority {
     /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record
@@ -106,8 +107,23 @@ impl ScepAuthority for Authority {
         Ok(record.filter(|r| r.ca == ca && r.status == CertStatus::Issued).and_then(|r| r.der))
     }
 
-    async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
+    async fn crl(&self, profile: ProfileKind, issuer: &x509_cert::name::Name) -> Result<Vec<u8>, EnrollError> {
         let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
-        self.revoker.crl(self.revoker.current_scope(ca)).await.map_err(unavailable)
+        // Each generation in service answers for its own certificates (D151); generations are named apart.
+        let served = self.hierarchy.generations(ca);
+        let named = |g: &u32| {
+            self.hierarchy
+                .generation_certificate(ca, *g)
+                .and_then(|der| x509_cert::Certificate::from_der(der).ok())
+                .is_some_and(|c| c.tbs_certificate().subject() == issuer)
+        };
+        let generation = std::iter::once(served.current).chain(served.previous).find(named).ok_or_else(|| {
+            EnrollError::BadRequest(format!(
+                "no generation of the {ca} CA in service here is named {issuer}: ask for the CRL of a certificate \
+                 this CA issued (GetCRL's issuer is that certificate's issuer)"
+            ))
+        })?;
+        let scope = crate::revocation::shard::CrlScope::of_generation(ca, generation, None);
+        self.revoker.crl(scope).await.map_err(unavailable)
     }
 }

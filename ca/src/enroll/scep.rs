@@ -56,8 +56,9 @@ pub trait ScepAuthority: EnrollAuthority {
     /// A certificate of the CA issuing `profile`, by serial (hex), for `GetCert`.
     async fn certificate(&self, profile: ProfileKind, serial: &str) -> Result<Option<Vec<u8>>, EnrollError>;
 
-    /// The current CRL (DER) of the CA issuing `profile`, for `GetCRL`.
-    async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError>;
+    /// The CRL (DER) of the generation of the CA issuing `profile` named `issuer` (the issuer of the certificate
+    /// `GetCRL` asks about), for `GetCRL`: after a rollover's switch each generation signs its own (D151, D160).
+    async fn crl(&self, profile: ProfileKind, issuer: &Name) -> Result<Vec<u8>, EnrollError>;
 }
 
 /// A request held for an operator.
@@ -249,8 +250,8 @@ async fn answer(authority: &dyn ScepAuthority, endpoint: &Endpoint, message: &Pk
             }
         }
         MessageType::GetCrl => {
-            serial_of(&content)?;
-            let crl = authority.crl(endpoint.profile).await?;
+            let issuer = issuer_and_serial(&content)?.issuer;
+            let crl = authority.crl(endpoint.profile, &issuer).await?;
             let degenerate = super::pkcs7::crl_only(&crl)
                 .map_err(|e| Refusal::Unavailable(EnrollError::Unavailable(format!("cannot encode the CRL: {e}"))))?;
             reply.seal(&degenerate)
@@ -410,12 +411,15 @@ fn facility_of(subject: &Name) -> Option<String> {
         .and_then(|atv| String::from_utf8(atv.value.value().to_vec()).ok())
 }
 
-/// GetCert and GetCRL content: `IssuerAndSerialNumber` → the serial as hcpki writes it.
+/// GetCert content: `IssuerAndSerialNumber` → the serial as hcpki writes it.
 fn serial_of(content: &[u8]) -> Result<String, Refusal> {
-    let isn = IssuerAndSerialNumber::from_der(content).map_err(|e| {
-        Refusal::new(FailInfo::BadRequest, format!("the content is not an IssuerAndSerialNumber ({e})"))
-    })?;
-    Ok(crate::serial::to_hex(&isn.serial_number))
+    Ok(crate::serial::to_hex(&issuer_and_serial(content)?.serial_number))
+}
+
+/// GetCert and GetCRL content, decoded.
+fn issuer_and_serial(content: &[u8]) -> Result<IssuerAndSerialNumber, Refusal> {
+    IssuerAndSerialNumber::from_der(content)
+        .map_err(|e| Refusal::new(FailInfo::BadRequest, format!("the content is not an IssuerAndSerialNumber ({e})")))
 }
 
 #[cfg(test)]

@@ -42,6 +42,19 @@ pub fn root(
     })
 }
 
+/// A root link certificate's template (RFC 4210 §4.4, D160): one root generation's `key` certified by the other,
+/// `signer`, under the root's one name, so the certificate is self-issued and a path through it does not count
+/// against the pathLenConstraint of the root above it (RFC 5280 §6.1.4 (l)). It points at the signing
+/// generation's ARL and certificate, like an issuing CA.
+pub fn link(
+    settings: &ProfileSettings,
+    common_name: &str,
+    key: &spki::SubjectPublicKeyInfoOwned,
+    signer: &IssuerContext<'_>,
+) -> Result<Template, ProfileError> {
+    certified_by_root(settings, common_name, key, signer, (1, ROOT_DAYS))
+}
+
 /// An issuing CA's template, signed by the root.
 pub fn issuing(
     settings: &ProfileSettings,
@@ -49,8 +62,19 @@ pub fn issuing(
     key: &spki::SubjectPublicKeyInfoOwned,
     root: &IssuerContext<'_>,
 ) -> Result<Template, ProfileError> {
+    certified_by_root(settings, common_name, key, root, (0, ISSUING_DAYS))
+}
+
+/// A CA certificate signed by a root generation: `(path_len, validity_days)` tell an issuing CA from a link.
+fn certified_by_root(
+    settings: &ProfileSettings,
+    common_name: &str,
+    key: &spki::SubjectPublicKeyInfoOwned,
+    root: &IssuerContext<'_>,
+    (path_len, validity_days): (u8, u32),
+) -> Result<Template, ProfileError> {
     let mut b = ExtensionsBuilder::default();
-    b.basic_constraints(true, Some(0))?;
+    b.basic_constraints(true, Some(path_len))?;
     b.key_usage(CA_KEY_USAGE)?;
     b.subject_key_identifier(key)?;
     b.authority_key_identifier(root.key_id)?;
@@ -60,7 +84,7 @@ pub fn issuing(
         class: CertClass::Issuing,
         subject: subject(settings, common_name)?,
         extensions: b.finish(),
-        validity_days: ISSUING_DAYS,
+        validity_days,
         sans_display: Vec::new(),
     })
 }

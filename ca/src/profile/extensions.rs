@@ -31,6 +31,19 @@ pub(crate) fn crl_distribution_point(url: &str) -> Result<Extension, ProfileErro
     Ok(Extension { extn_id: CRL_DISTRIBUTION_POINTS, critical: false, extn_value: OctetString::new(value)? })
 }
 
+/// The authorityInfoAccess extension's OID.
+pub(crate) const AUTHORITY_INFO_ACCESS: ObjectIdentifier = AuthorityInfoAccessSyntax::OID;
+
+/// `aia` (an authorityInfoAccess extension) with its caIssuers location replaced by `url`, its OCSP location kept.
+pub(crate) fn with_ca_issuers(aia: &Extension, url: &str) -> Result<Extension, ProfileError> {
+    use der::Decode as _;
+    let mut syntax = AuthorityInfoAccessSyntax::from_der(aia.extn_value.as_bytes())?;
+    for ad in syntax.0.iter_mut().filter(|ad| ad.access_method == hcpki_pkix::oid::AD_CA_ISSUERS) {
+        ad.access_location = X509GeneralName::UniformResourceIdentifier(Ia5String::new(url)?);
+    }
+    Ok(Extension { extn_id: aia.extn_id, critical: aia.critical, extn_value: OctetString::new(syntax.to_der()?)? })
+}
+
 /// Collects extensions in the order they are added.
 #[derive(Debug, Default)]
 pub(crate) struct ExtensionsBuilder {

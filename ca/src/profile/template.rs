@@ -58,4 +58,13 @@ impl Template {
         }
         Ok(())
     }
+
+    /// Point authorityInfoAccess's caIssuers at `url` (a later CA generation's certificate, D160); the OCSP
+    /// location stays. A template without the extension is left alone.
+    pub fn set_ca_issuers_url(&mut self, url: &str) -> Result<(), ProfileError> {
+        for e in self.extensions.iter_mut().filter(|e| e.extn_id == extensions::AUTHORITY_INFO_ACCESS) {
+            *e = extensions::with_ca_issuers(e, url)?;
+        }
+        Ok(())
+    }
 }

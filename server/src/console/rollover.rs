@@ -20,13 +20,13 @@ use maud::{Markup, html};
 /// The page's address.
 pub const PATH: &str = "/console/ca/rollover";
 
-/// The CAs a rollover applies to (the root needs link certificates: refused, D145).
-const ISSUING: [CaName; 3] = [CaName::Router, CaName::Pc, CaName::Server];
+/// The CAs a rollover applies to: the root (with link certificates both ways, D160) and the issuing CAs.
+const ROLLED: [CaName; 4] = [CaName::Root, CaName::Router, CaName::Pc, CaName::Server];
 
 hcpki_html::messages! {
     Title => "認証局の鍵の更新(ロールオーバー)", "CA key rollover";
-    Lead => "発行用の認証局(ルーター・PC・サーバー)ごとに、鍵の更新の状況、旧世代の証明書を持つ施設、世代ごとの CRL を示します。手順は運用ガイドの「CA key rollover」にあります。",
-        "For each issuing CA (router, PC, server): where its key rollover stands, which facilities still hold certificates of the generation being replaced, and each generation's CRL. The runbook is the operator guide's \"CA key rollover\".";
+    Lead => "ルート認証局と発行用の認証局(ルーター・PC・サーバー)ごとに、鍵の更新の状況、旧世代の証明書を持つ施設、世代ごとの CRL を示します。ルートの更新では新旧のルートが互いの鍵を証明するリンク証明書も配布します。手順は運用ガイドの「CA key rollover」にあります。",
+        "For the root and each issuing CA (router, PC, server): where its key rollover stands, which facilities still hold certificates of the generation being replaced, and each generation's CRL. A root rollover also serves the link certificates by which each root generation certifies the other's key. The runbook is the operator guide's \"CA key rollover\".";
     Never => "鍵の更新はまだ行われていません(第1世代が発行中)。", "No rollover yet (generation 1 issues).";
     Generation => "新しい世代", "New generation";
     GenerationColumn => "世代", "Generation";
@@ -58,7 +58,7 @@ hcpki_html::messages! {
 /// `GET /console/ca/rollover`: every issuing CA's rollover (operators and auditors; others get the refusal page).
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, Response> {
     let mut sections = Vec::new();
-    for ca in ISSUING {
+    for ca in ROLLED {
         let status = op::status(&state, &viewer.caller, ca).await.or_page(&viewer)?;
         sections.push(ca_section(&viewer, &status));
     }

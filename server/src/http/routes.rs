@@ -1,7 +1,7 @@
 //! The URL map: the only place that knows which path is served on which listener (the HTTPS and plain-HTTP
 //! listeners of the CA, and the SSO portal's own HTTPS listener and mTLS listener).
 
-use super::{acme, admin, crl, est, health, ocsp, scep, tsa};
+use super::{acme, admin, ca_cert, crl, est, health, ocsp, scep, tsa};
 use crate::app::admission::{self, Admission, Answer, Work};
 use crate::app::rate_limit::{self, Class};
 use crate::app::{AppState, auth, metrics};
@@ -224,6 +224,8 @@ pub fn http(state: AppState) -> Router {
     let revocation = Router::new()
         // The CRL distribution point URLs of every certificate (`<http_base_url>/crl/<ca>.crl`).
         .route("/crl/{file}", get(crl::download))
+        // The caIssuers URLs (`<http_base_url>/ca/<ca>.crt`, a later generation's `/ca/<ca>-g<n>.crt`, D160).
+        .route("/ca/{file}", get(ca_cert::download))
         // The OCSP URL in every certificate's AIA (`<http_base_url>/ocsp/<ca>`): POST, and GET with the request
         // in the path (RFC 6960 Appendix A.1).
         .route("/ocsp/{ca}", post(ocsp::post).get(ocsp::usage))

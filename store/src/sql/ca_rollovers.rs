@@ -3,13 +3,13 @@
 use super::rows::stored_ca;
 use crate::StoreError;
 use crate::audit::{AuditEvent, Outcome};
-use crate::rollover::{RolloverRecord, RolloverState};
+use crate::rollover::{RolloverRecord, RolloverState, RootLinks};
 
 /// The columns every read and the insert name, in [`RolloverRow`]'s order.
 macro_rules! columns {
     () => {
         "ca, generation, state, key_uri, cert_der, old_key_uri, old_cert_der, started_at, started_by, switched_at, \
-         ended_at, ended_by, compromised"
+         ended_at, ended_by, compromised, new_with_old_der, old_with_new_der"
     };
 }
 pub(super) const LIST: &str = concat!("SELECT ", columns!(), " FROM ca_rollovers ORDER BY ca, generation");
@@ -18,7 +18,7 @@ pub(super) const OPEN_OF: &str =
 pub(super) const INSERT: &str = concat!(
     "INSERT INTO ca_rollovers (",
     columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 );
 pub(super) const SET_STATE: &str = "UPDATE ca_rollovers SET state = $3, switched_at = COALESCE($4, switched_at), \
      ended_at = $5, ended_by = $6, compromised = $7 WHERE ca = $1 AND generation = $2";
@@ -26,8 +26,11 @@ pub(super) const SET_STATE: &str = "UPDATE ca_rollovers SET state = $3, switched
 pub(super) const SWITCH_AUTHORITY: &str = "UPDATE authorities SET key_uri = $2, cert_der = $3 WHERE name = $1";
 /// Certificates of the CA still valid and issued at or before the cut (the switch), by facility. Times are whole
 /// seconds, so a certificate of the switch's own second counts as old: the count errs towards refusing a retirement.
+/// The root's own certificates (itself, its link certificates) are not holders: an old root is held by the
+/// issuing CAs it certified (D160).
 pub(super) const OLD_HOLDERS: &str = "SELECT facility_id, COUNT(*) FROM certificates WHERE ca = $1 \
-     AND status = 'issued' AND not_after > $2 AND issued_at <= $3 GROUP BY facility_id ORDER BY facility_id";
+     AND status = 'issued' AND not_after > $2 AND issued_at <= $3 AND profile <> 'ca-root' \
+     GROUP BY facility_id ORDER BY facility_id";
 
 /// A row of [`LIST`] / [`OPEN_OF`], its columns named as in the table.
 #[derive(sqlx::FromRow)]
@@ -45,6 +48,8 @@ pub(super) struct RolloverRow {
     ended_at: Option<i64>,
     ended_by: Option<String>,
     compromised: i64,
+    new_with_old_der: Option<Vec<u8>>,
+    old_with_new_der: Option<Vec<u8>>,
 }
 
 pub(super) fn record(row: RolloverRow) -> Result<RolloverRecord, StoreError> {
@@ -64,6 +69,11 @@ pub(super) fn record(row: RolloverRow) -> Result<RolloverRecord, StoreError> {
         ended_at: row.ended_at,
         ended_by: row.ended_by,
         compromised: row.compromised != 0,
+        links: match (row.new_with_old_der, row.old_with_new_der) {
+            (Some(new_with_old), Some(old_with_new)) => Some(RootLinks { new_with_old, old_with_new }),
+            (None, None) => None,
+            _ => return Err(corrupt("one link certificate of the two")),
+        },
     })
 }
 
@@ -135,6 +145,8 @@ macro_rules! ca_rollovers_store {
                     .bind(None::<i64>)
                     .bind(None::<String>)
                     .bind(0_i64)
+                    .bind(record.links.as_ref().map(|l| l.new_with_old.as_slice()))
+                    .bind(record.links.as_ref().map(|l| l.old_with_new.as_slice()))
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;

@@ -42,11 +42,10 @@ pub async fn step(
     }
 }
 
-/// The rollover's error as the API answers it: what to do, 409 for a step the state does not allow, 400 for the
-/// root, 503 for the CA's own trouble.
+/// The rollover's error as the API answers it: what to do, 409 for a step the state does not allow, 503 for the
+/// CA's own trouble.
 fn answer(e: RolloverError) -> ApiError {
     match e {
-        e @ RolloverError::Root => ApiError::bad_request("the root cannot be rolled over this way", e.to_string()),
         e @ (RolloverError::Refused(_) | RolloverError::OldStillValid { .. }) => {
             ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
         }

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 /// `hcpki ca rollover CA …`.
 #[derive(Debug, Args)]
 pub struct RolloverArgs {
-    /// The issuing CA to roll over (router, pc or server; the root needs link certificates, not made yet).
+    /// The CA to roll over: root (a new root under the same name and link certificates both ways, D160), router,
+    /// pc or server.
     #[arg(value_parser = value::ca())]
     pub ca: CaName,
     #[command(subcommand)]
@@ -29,8 +30,8 @@ pub struct RolloverArgs {
 #[derive(Debug, Subcommand)]
 pub enum Verb {
     /// Make a new key and a certificate for it under the current root (linted, audited) and publish it beside
-    /// the old generation (EST cacerts, SCEP GetNextCACert); the old one keeps issuing until `switch`. Needs the
-    /// root key on this machine.
+    /// the old generation (EST cacerts, SCEP GetNextCACert); the old one keeps issuing until `switch`. For the
+    /// root: a new self-signed root and the link certificates both ways. Needs the root key on this machine.
     Start {
         /// Make the new key on this PKCS#11 token (of the configured module) instead of beside the old key.
         #[arg(long)]
@@ -125,7 +126,8 @@ async fn status(authority: &Authority, ca: CaName, json: bool) -> Result<ExitCod
                 "started_by": r.started_by, "switched_at": r.switched_at, "ended_at": r.ended_at,
                 "ended_by": r.ended_by, "compromised": r.compromised,
                 "cert_pem": der_to_pem("CERTIFICATE", &r.cert_der),
-                "old_cert_pem": der_to_pem("CERTIFICATE", &r.old_cert_der) })
+                "old_cert_pem": der_to_pem("CERTIFICATE", &r.old_cert_der),
+                "links": crate::http::admin::rollover::links_json(r) })
         });
         let holders: Vec<_> =
             status.old_holders.iter().map(|(f, n)| json!({ "facility": f, "certificates": n })).collect();

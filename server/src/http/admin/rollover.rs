@@ -68,5 +68,14 @@ fn record_json(r: &RolloverRecord) -> serde_json::Value {
     serde_json::json!({ "ca": r.ca.as_str(), "generation": r.generation, "state": r.state.as_str(),
         "key_uri": r.key_uri, "old_key_uri": r.old_key_uri, "started_at": r.started_at, "started_by": r.started_by,
         "switched_at": r.switched_at, "ended_at": r.ended_at, "ended_by": r.ended_by, "compromised": r.compromised,
-        "cert_pem": hcpki_ca::issuer::der_to_pem("CERTIFICATE", &r.cert_der) })
+        "cert_pem": hcpki_ca::issuer::der_to_pem("CERTIFICATE", &r.cert_der), "links": links_json(r) })
+}
+
+/// A root rollover's link certificates as PEM (D160), `null` for an issuing CA's; the CLI's `status --json` too.
+pub fn links_json(r: &RolloverRecord) -> serde_json::Value {
+    let pem = |der: &[u8]| hcpki_ca::issuer::der_to_pem("CERTIFICATE", der);
+    r.links.as_ref().map_or(
+        serde_json::Value::Null,
+        |l| serde_json::json!({ "new_with_old_pem": pem(&l.new_with_old), "old_with_new_pem": pem(&l.old_with_new) }),
+    )
 }

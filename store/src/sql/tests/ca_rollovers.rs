@@ -3,7 +3,7 @@
 //! generation's holders counted by facility.
 
 use super::{AT, NOW, TestDb, admin, intent, registered, sn, verified_log};
-use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
+use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep, RootLinks};
 use crate::{AuthorityRecord, StoreError};
 use hcpki_model::{CaName, UnixTime};
 
@@ -27,6 +27,9 @@ fn rollover(generation: u32) -> RolloverRecord {
         ended_at: None,
         ended_by: None,
         compromised: false,
+        // A root rollover's link certificates round-trip (D160); the store does not judge which CA has them.
+        links: (generation == 2)
+            .then(|| RootLinks { new_with_old: vec![0x30, 0x00], old_with_new: vec![0x30, 0x01, 0x05] }),
     }
 }
 
