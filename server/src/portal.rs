@@ -37,6 +37,7 @@ pub mod self_service;
 pub mod server_timing;
 pub mod signing;
 mod state;
+mod terminal;
 mod words;
 
 pub use handlers::{catch_panic, csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};

@@ -100,6 +100,9 @@ pub enum Problem {
     /// A refresh token a service held for this login was presented after it had been replaced: someone may have
     /// copied it, so the login ended (RFC 9700 §4.14.2, D152).
     EndedTokenReused,
+    /// The session's cookie came back from another PC or another browser than the one it was made on (D161): the
+    /// session was ended, as its cookie is out.
+    EndedOtherTerminal,
 }
 
 /// What would let a refused service open.
@@ -141,6 +144,7 @@ impl Problem {
             Self::EndedTimeout => "ended_timeout",
             Self::EndedByAdmin => "ended_by_admin",
             Self::EndedTokenReused => "ended_token_reused",
+            Self::EndedOtherTerminal => "ended_other_terminal",
         }
     }
 
@@ -166,6 +170,7 @@ impl Problem {
             "ended_timeout" => Self::EndedTimeout,
             "ended_by_admin" => Self::EndedByAdmin,
             "ended_token_reused" => Self::EndedTokenReused,
+            "ended_other_terminal" => Self::EndedOtherTerminal,
             _ => return None,
         })
     }

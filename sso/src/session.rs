@@ -18,6 +18,10 @@ use hcpki_ca::store::{SessionAreas, SessionRecord, StoreError};
 use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
+pub mod terminal;
+
+use terminal::Terminal;
+
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
 pub const COOKIE: &str = "__Host-hcpki-session";
 
@@ -86,6 +90,8 @@ pub struct Session {
     pub presence: bool,
     /// The lend of the card reader (D91), running or run out and not yet ended, if any.
     pub lend: Option<Lend>,
+    /// The PC and browser the session was made on (D161); none for sessions made before.
+    pub terminal: Option<Terminal>,
 }
 
 /// A session just made: what to send the browser.
@@ -98,6 +104,9 @@ pub struct Created {
     /// The session's CSRF token for forms (the card login's answer carries it, and the presence token derived
     /// from it).
     pub csrf: String,
+    /// The `Set-Cookie` header value of the browser cookie the session is bound to ([`terminal`]): sent with
+    /// [`Self::set_cookie`].
+    pub set_browser_cookie: String,
 }
 
 /// The session store of the portal.
@@ -160,9 +169,17 @@ impl Sessions {
     /// ok): it is written with the session in one transaction, its detail completed with the session's deadline,
     /// so no session exists without its entry. When no session can be made (a certificate of the login has
     /// expired, no randomness), the entry is written as denied with that reason instead. `now_ms` (Unix
-    /// milliseconds) is when: the session's start and its entry's time.
-    pub async fn create(&self, login: NewSession, entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
-        match self.start(login, entry.clone(), now_ms).await {
+    /// milliseconds) is when: the session's start and its entry's time. The session is bound to the PC whose TLS
+    /// client certificate the login's connection presented (`pc_certificate`, DER) and to the browser
+    /// ([`terminal`]).
+    pub async fn create(
+        &self,
+        login: NewSession,
+        pc_certificate: Option<&[u8]>,
+        entry: AuditEvent,
+        now_ms: i64,
+    ) -> Result<Created, SessionError> {
+        match self.start(login, pc_certificate, entry.clone(), now_ms).await {
             Err(e @ (SessionError::CertificateExpired | SessionError::Random(_) | SessionError::Damaged(_))) => {
                 let mut denied = entry;
                 denied.outcome = Outcome::Denied;
@@ -178,8 +195,15 @@ impl Sessions {
         }
     }
 
-    async fn start(&self, login: NewSession, mut entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
+    async fn start(
+        &self,
+        login: NewSession,
+        pc_certificate: Option<&[u8]>,
+        mut entry: AuditEvent,
+        now_ms: i64,
+    ) -> Result<Created, SessionError> {
         let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
+        let (bound, browser_cookie) = terminal::bind(pc_certificate)?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = now_ms.div_euclid(1000);
@@ -204,6 +228,7 @@ impl Sessions {
             credential: credential_name(&login.subject).to_owned(),
             facility: login.facility.as_ref().map(|f| f.id.to_string()),
             details: login.credential.clone(),
+            terminal: Some(bound.clone()),
         };
         let record = SessionRecord {
             id_hash: id_hash.clone(),
@@ -224,6 +249,7 @@ impl Sessions {
         self.store.portal_create_session(&record, &entry, UnixTime::from_millis(now_ms)).await?;
         let max_age = expires_at - now + KEPT_AFTER_END_SECS;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+        let set_browser_cookie = terminal::set_cookie(&browser_cookie, max_age);
         let session = Session {
             id_hash,
             person_key: login.person_key,
@@ -234,8 +260,9 @@ impl Sessions {
             expires_at: record.expires_at,
             presence: presence.is_some(),
             lend: None,
+            terminal: Some(bound),
         };
-        Ok(Created { session, set_cookie, csrf })
+        Ok(Created { session, set_cookie, csrf, set_browser_cookie })
     }
 
     /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now` and not
@@ -371,6 +398,9 @@ impl Sessions {
 /// The end reason of a session ended because a refresh token of one of its grants was reused (D152).
 pub const REFRESH_REUSED: &str = "refresh-token-reused";
 
+/// The end reason of a session ended because its cookie came from another PC or browser (D161).
+pub const OTHER_TERMINAL: &str = "other-terminal";
+
 /// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
@@ -386,6 +416,7 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
             | "certificate-held"
             | "certificate-revoked" => Some(Problem::EndedByAdmin),
             REFRESH_REUSED => Some(Problem::EndedTokenReused),
+            OTHER_TERMINAL => Some(Problem::EndedOtherTerminal),
             _ => None,
         };
     }
@@ -436,6 +467,9 @@ struct StoredData {
     credential: String,
     facility: Option<String>,
     details: CredentialDetails,
+    /// Absent in sessions made before D161.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    terminal: Option<Terminal>,
 }
 
 /// A stored session record as a session (the token exchange and the consent API read the session behind a
@@ -467,6 +501,7 @@ pub fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         expires_at: record.expires_at,
         presence: record.presence_hash.is_some(),
         lend: record.lend.map(|l| Lend { until: l.until, lent_for: l.lent_for, card_out_at: l.card_out_at }),
+        terminal: data.terminal,
     })
 }
 

@@ -40,7 +40,8 @@ pub fn open_while_lent(path: &str) -> bool {
         || path == "/presence"
 }
 
-/// The portal's guard (every route of the portal listener): a request whose session cookie names a lent
+/// The portal's guard (every route of the portal listener): a request whose session cookie comes from another
+/// PC or browser than its session's is refused ([`super::terminal`], D161); then a request whose session cookie names a lent
 /// session is answered with the paused page (423, recorded `session.lend.use`) unless its path is
 /// [`open_while_lent`]; a session whose lend ran out is ended first (`lend-expired`, back-channel logout), and
 /// the request then goes on without a session. Requests without a session cookie cost nothing here.
@@ -51,6 +52,11 @@ pub async fn guard(State(state): State<PortalState>, request: Request, next: Nex
     let Ok(Some((session, csrf))) = state.sessions.of_cookie_any(Some(&cookie), now).await else {
         return next.run(request).await;
     };
+    // The one read of the session serves the terminal binding too (D161): a cookie from another PC or browser
+    // goes no further, lent or not.
+    if let Some(found) = super::terminal::elsewhere(&session, &request) {
+        return super::terminal::refuse(&state, &session, found).await;
+    }
     match lending::state(session.lend.as_ref(), now) {
         LendState::NotLent => next.run(request).await,
         LendState::RanOut(_) => {

@@ -40,6 +40,7 @@ fn every() -> Vec<Problem> {
         Problem::EndedTimeout,
         Problem::EndedByAdmin,
         Problem::EndedTokenReused,
+        Problem::EndedOtherTerminal,
     ]
 }
 

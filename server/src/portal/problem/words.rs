@@ -118,4 +118,7 @@ hcpki_html::messages! {
     EndedTokenReused => "安全のためログアウトしました", "You were logged out for your safety";
     EndedTokenReusedDo => "サービスに渡したログインの情報 (リフレッシュトークン) が、更新された後にもう一度使われました。第三者に写し取られたおそれがあるため、このログインと、これで開いていたサービスを終了しました。続けるにはもう一度ログインしてください。繰り返し起きる場合は、施設の管理者に連絡してください。",
         "A sign-in credential a service held for you (its refresh token) was used again after it had been replaced. Someone may have copied it, so this login and the services it opened were ended. Log in again to continue; if it happens again, tell your facility's administrator.";
+    EndedOtherTerminal => "別の端末で使われたため、ログインを終了しました", "Your login was ended: it was used on another terminal";
+    EndedOtherTerminalDo => "ログインは、ログインした PC とブラウザーでだけ使えます。このログインの情報 (Cookie) が別の PC または別のブラウザーから送られてきたため、第三者に写し取られたおそれがあるとして、このログインと、これで開いていたサービスを終了しました。使う PC とブラウザーで、もう一度ログインしてください。心当たりがない場合は、施設の管理者に連絡してください。",
+        "A login works only on the PC and in the browser it was made in. This login's cookie came from another PC or another browser, so someone may have copied it: this login and the services it opened were ended. Log in again on the PC and in the browser you use. If you did not expect this, tell your facility's administrator.";
 }
