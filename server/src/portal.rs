@@ -20,6 +20,7 @@ pub mod delegation;
 pub mod facility;
 mod handlers;
 pub mod housekeeping;
+mod idle_lock;
 pub mod lang;
 pub mod lending_endpoints;
 pub mod login_form;

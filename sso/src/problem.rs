@@ -103,6 +103,9 @@ pub enum Problem {
     /// The session's cookie came back from another PC or another browser than the one it was made on (D161): the
     /// session was ended, as its cookie is out.
     EndedOtherTerminal,
+    /// Nothing was done in the session for longer than the idle limit (`[portal] idle_minutes`, D161): it was
+    /// locked (ended); the person signs in again.
+    EndedIdle,
 }
 
 /// What would let a refused service open.
@@ -145,6 +148,7 @@ impl Problem {
             Self::EndedByAdmin => "ended_by_admin",
             Self::EndedTokenReused => "ended_token_reused",
             Self::EndedOtherTerminal => "ended_other_terminal",
+            Self::EndedIdle => "ended_idle",
         }
     }
 
@@ -171,6 +175,7 @@ impl Problem {
             "ended_by_admin" => Self::EndedByAdmin,
             "ended_token_reused" => Self::EndedTokenReused,
             "ended_other_terminal" => Self::EndedOtherTerminal,
+            "ended_idle" => Self::EndedIdle,
             _ => return None,
         })
     }

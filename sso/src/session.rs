@@ -18,9 +18,10 @@ use hcpki_ca::store::{SessionAreas, SessionRecord, StoreError};
 use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
+pub mod idle;
 pub mod terminal;
 
-use terminal::Terminal;
+use terminal::{Terminal, hash_id, sha256};
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
 pub const COOKIE: &str = "__Host-hcpki-session";
@@ -117,6 +118,7 @@ pub struct Sessions {
     lifetime_secs: i64,
     presence_secs: Option<i64>,
     lend_secs: LendSecs,
+    idle: idle::IdleLimit,
 }
 
 impl Sessions {
@@ -129,7 +131,17 @@ impl Sessions {
         lifetime_secs: i64,
         presence_secs: Option<i64>,
     ) -> Self {
-        Self { store, secret, lifetime_secs, presence_secs, lend_secs: LendSecs::DEFAULT }
+        Self { store, secret, lifetime_secs, presence_secs, lend_secs: LendSecs::DEFAULT, idle: idle::IdleLimit::OFF }
+    }
+
+    /// The same sessions locked after `idle` without a request (`[portal] idle_minutes`, D161).
+    pub fn with_idle_limit(self, idle: idle::IdleLimit) -> Self {
+        Self { idle, ..self }
+    }
+
+    /// The idle lock's limit.
+    pub fn idle_limit(&self) -> idle::IdleLimit {
+        self.idle
     }
 
     /// The same sessions with lends of the reader lasting `lend_secs` (`[portal] lend_secs`, D91).
@@ -203,7 +215,8 @@ impl Sessions {
         now_ms: i64,
     ) -> Result<Created, SessionError> {
         let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
-        let (bound, browser_cookie) = terminal::bind(pc_certificate)?;
+        let (bound, browser_cookie) =
+            terminal::bind(pc_certificate).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = now_ms.div_euclid(1000);
@@ -401,6 +414,9 @@ pub const REFRESH_REUSED: &str = "refresh-token-reused";
 /// The end reason of a session ended because its cookie came from another PC or browser (D161).
 pub const OTHER_TERMINAL: &str = "other-terminal";
 
+/// The end reason of a session locked after its idle time (D161).
+pub const IDLE: &str = "idle";
+
 /// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
@@ -417,6 +433,7 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
             | "certificate-revoked" => Some(Problem::EndedByAdmin),
             REFRESH_REUSED => Some(Problem::EndedTokenReused),
             OTHER_TERMINAL => Some(Problem::EndedOtherTerminal),
+            IDLE => Some(Problem::EndedIdle),
             _ => None,
         };
     }
@@ -440,14 +457,6 @@ pub fn deadline(now: i64, lifetime: i64, limits: &[Option<i64>]) -> i64 {
 /// The `Set-Cookie` value that deletes the session cookie.
 pub fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
-fn sha256(data: &[u8]) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref().to_vec()
-}
-
-fn hash_id(id: &str) -> String {
-    hex::encode(sha256(id.as_bytes()))
 }
 
 fn credential_name(subject: &Subject) -> &'static str {

@@ -49,6 +49,7 @@ impl ProblemBox for Problem {
             Self::EndedByAdmin => M::EndedByAdmin,
             Self::EndedTokenReused => M::EndedTokenReused,
             Self::EndedOtherTerminal => M::EndedOtherTerminal,
+            Self::EndedIdle => M::EndedIdle,
         };
         m.text(lang)
     }
@@ -123,6 +124,7 @@ fn advice(problem: &Problem) -> Vec<M> {
         Problem::EndedByAdmin => vec![M::EndedByAdminDo],
         Problem::EndedTokenReused => vec![M::EndedTokenReusedDo],
         Problem::EndedOtherTerminal => vec![M::EndedOtherTerminalDo],
+        Problem::EndedIdle => vec![M::EndedIdleDo],
     }
 }
 
@@ -133,7 +135,8 @@ fn style(problem: &Problem) -> &'static str {
         | Problem::EndedTimeout
         | Problem::EndedByAdmin
         | Problem::EndedTokenReused
-        | Problem::EndedOtherTerminal => "problem notice warn",
+        | Problem::EndedOtherTerminal
+        | Problem::EndedIdle => "problem notice warn",
         _ => "problem error",
     }
 }

@@ -9,7 +9,6 @@
 //! What this does not stop: both cookies and the PC's certificate key copied together (the key is meant to stay
 //! in the PC's store; the cookies are HttpOnly). Sessions made before D161 carry no binding and are not checked.
 
-use super::{SessionError, hash_id};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
@@ -63,8 +62,8 @@ impl Elsewhere {
 
 /// A new binding for a login whose connection presented `pc_certificate`: the binding to keep and the browser
 /// cookie's value to send.
-pub fn bind(pc_certificate: Option<&[u8]>) -> Result<(Terminal, String), SessionError> {
-    let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
+pub fn bind(pc_certificate: Option<&[u8]>) -> Result<(Terminal, String), hcpki_pkix::keys::KeyError> {
+    let raw = hcpki_pkix::keys::random_secret(32)?;
     let value = B64.encode(raw.as_slice());
     Ok((Terminal { pc: pc_certificate.map(fingerprint), browser: hash_id(&value) }, value))
 }
@@ -87,7 +86,17 @@ pub fn set_cookie(value: &str, max_age: i64) -> String {
 }
 
 fn fingerprint(der: &[u8]) -> String {
-    hex::encode(super::sha256(der))
+    hex::encode(sha256(der))
+}
+
+/// SHA-256 of `data` (the session module keys its cookies' hashes with it too).
+pub(super) fn sha256(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref().to_vec()
+}
+
+/// SHA-256 (hex) of a cookie's value: all the database keeps of it.
+pub(super) fn hash_id(id: &str) -> String {
+    hex::encode(sha256(id.as_bytes()))
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ fn every() -> Vec<Problem> {
         Problem::EndedByAdmin,
         Problem::EndedTokenReused,
         Problem::EndedOtherTerminal,
+        Problem::EndedIdle,
     ]
 }
 
