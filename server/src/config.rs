@@ -813,6 +813,11 @@ pub struct PortalConfig {
     /// 300; 60–900): the session is paused meanwhile and ends unless the login card is back in time.
     #[serde(default = "default_lend_secs")]
     pub lend_secs: u32,
+    /// The idle lock (D161): a session with no request for this many minutes is locked (ended) and its person
+    /// signs in again, told why (default 30; 0 turns it off; at most 1440). The absolute limit
+    /// (`session_hours`) stays.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u32,
     /// The longest delegation a physician may give a staff member, in hours (default 12; 1–24; D95).
     #[serde(default = "default_delegation_max_hours")]
     pub delegation_max_hours: u32,
@@ -840,6 +845,10 @@ pub const DEFAULT_CARD_PRESENCE_SECS: u32 = 300;
 
 fn default_card_presence_secs() -> u32 {
     DEFAULT_CARD_PRESENCE_SECS
+}
+
+fn default_idle_minutes() -> u32 {
+    hcpki_sso::session::idle::DEFAULT_IDLE_MINUTES
 }
 
 fn default_lend_secs() -> u32 {

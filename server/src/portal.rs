@@ -20,6 +20,7 @@ pub mod delegation;
 pub mod facility;
 mod handlers;
 pub mod housekeeping;
+mod idle_lock;
 pub mod lang;
 pub mod lending_endpoints;
 pub mod login_form;
@@ -37,6 +38,7 @@ pub mod self_service;
 pub mod server_timing;
 pub mod signing;
 mod state;
+mod terminal;
 mod words;
 
 pub use handlers::{catch_panic, csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};

@@ -160,6 +160,27 @@ pub async fn check(
     Ok(Ok((Subject::password_totp(user.display_name, role), format!("pwd:{}", user.username))))
 }
 
+/// The active accounts without a confirmed second factor (issue #48 item 2, D161): no one-time code ever accepted
+/// (`last_totp_step` 0: the secret was made but nobody showed it works, e.g. a SCIM-provisioned account) and no
+/// live passkey. They cannot sign in until they enrol; the help desk reaches them first. One query of the
+/// accounts, one of each such account's passkeys (a help-desk list, not a hot path).
+pub async fn not_ready(
+    users: &dyn PortalUsers,
+    passkeys: &dyn hcpki_ca::store::Passkeys,
+) -> Result<Vec<PortalUser>, StoreError> {
+    let mut found = Vec::new();
+    for user in users.portal_users().await? {
+        if user.disabled_at.is_some() || user.last_totp_step > 0 {
+            continue;
+        }
+        let keys = passkeys.passkeys_of(&format!("pwd:{}", user.username)).await?;
+        if keys.iter().all(|k| k.revoked_at.is_some()) {
+            found.push(user);
+        }
+    }
+    Ok(found)
+}
+
 /// [`check`]'s refusal of a code already used with the right password: the one refusal a sign-in page may tell
 /// apart, as its person needs only the next code (issue #45 item 4).
 pub const CODE_USED: &str = "TOTP code already used";

@@ -100,6 +100,12 @@ pub enum Problem {
     /// A refresh token a service held for this login was presented after it had been replaced: someone may have
     /// copied it, so the login ended (RFC 9700 §4.14.2, D152).
     EndedTokenReused,
+    /// The session's cookie came back from another PC or another browser than the one it was made on (D161): the
+    /// session was ended, as its cookie is out.
+    EndedOtherTerminal,
+    /// Nothing was done in the session for longer than the idle limit (`[portal] idle_minutes`, D161): it was
+    /// locked (ended); the person signs in again.
+    EndedIdle,
 }
 
 /// What would let a refused service open.
@@ -141,6 +147,8 @@ impl Problem {
             Self::EndedTimeout => "ended_timeout",
             Self::EndedByAdmin => "ended_by_admin",
             Self::EndedTokenReused => "ended_token_reused",
+            Self::EndedOtherTerminal => "ended_other_terminal",
+            Self::EndedIdle => "ended_idle",
         }
     }
 
@@ -166,6 +174,8 @@ impl Problem {
             "ended_timeout" => Self::EndedTimeout,
             "ended_by_admin" => Self::EndedByAdmin,
             "ended_token_reused" => Self::EndedTokenReused,
+            "ended_other_terminal" => Self::EndedOtherTerminal,
+            "ended_idle" => Self::EndedIdle,
             _ => return None,
         })
     }

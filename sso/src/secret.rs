@@ -16,6 +16,7 @@ pub struct PortalSecret {
     csrf: hmac::Key,
     pairwise: hmac::Key,
     handle: hmac::Key,
+    activity: hmac::Key,
     totp_seal: hcpki_pkix::seal::SealKey,
     psk_seal: hcpki_pkix::seal::SealKey,
     patient_keys: crate::patient_key::PatientKeySecret,
@@ -51,6 +52,7 @@ impl PortalSecret {
             csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal csrf v1")),
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
+            activity: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-activity v1")),
             totp_seal,
             psk_seal: hcpki_pkix::seal::SealKey::new(&derive("hcpki router-psk seal v1"))
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
@@ -73,6 +75,11 @@ impl PortalSecret {
     /// The CSRF token of the session whose cookie id is `session_id`: derived, so nothing more is stored.
     pub fn csrf_token(&self, session_id: &str) -> String {
         B64.encode(hmac::sign(&self.csrf, session_id.as_bytes()))
+    }
+
+    /// The MAC of the activity stamp "session `id_hash` was used at `at`" (the idle lock's cookie, D161).
+    pub fn activity_mac(&self, id_hash: &str, at: i64) -> String {
+        B64.encode(hmac::sign(&self.activity, format!("{id_hash}\0{at}").as_bytes()))
     }
 
     /// The opaque handle of the session whose id hash is `id_hash` on its person's sessions page: forms name a

@@ -18,6 +18,11 @@ use hcpki_ca::store::{SessionAreas, SessionRecord, StoreError};
 use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
+pub mod idle;
+pub mod terminal;
+
+use terminal::{Terminal, hash_id, sha256};
+
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
 pub const COOKIE: &str = "__Host-hcpki-session";
 
@@ -86,6 +91,8 @@ pub struct Session {
     pub presence: bool,
     /// The lend of the card reader (D91), running or run out and not yet ended, if any.
     pub lend: Option<Lend>,
+    /// The PC and browser the session was made on (D161); none for sessions made before.
+    pub terminal: Option<Terminal>,
 }
 
 /// A session just made: what to send the browser.
@@ -98,6 +105,9 @@ pub struct Created {
     /// The session's CSRF token for forms (the card login's answer carries it, and the presence token derived
     /// from it).
     pub csrf: String,
+    /// The `Set-Cookie` header value of the browser cookie the session is bound to ([`terminal`]): sent with
+    /// [`Self::set_cookie`].
+    pub set_browser_cookie: String,
 }
 
 /// The session store of the portal.
@@ -108,6 +118,7 @@ pub struct Sessions {
     lifetime_secs: i64,
     presence_secs: Option<i64>,
     lend_secs: LendSecs,
+    idle: idle::IdleLimit,
 }
 
 impl Sessions {
@@ -120,7 +131,17 @@ impl Sessions {
         lifetime_secs: i64,
         presence_secs: Option<i64>,
     ) -> Self {
-        Self { store, secret, lifetime_secs, presence_secs, lend_secs: LendSecs::DEFAULT }
+        Self { store, secret, lifetime_secs, presence_secs, lend_secs: LendSecs::DEFAULT, idle: idle::IdleLimit::OFF }
+    }
+
+    /// The same sessions locked after `idle` without a request (`[portal] idle_minutes`, D161).
+    pub fn with_idle_limit(self, idle: idle::IdleLimit) -> Self {
+        Self { idle, ..self }
+    }
+
+    /// The idle lock's limit.
+    pub fn idle_limit(&self) -> idle::IdleLimit {
+        self.idle
     }
 
     /// The same sessions with lends of the reader lasting `lend_secs` (`[portal] lend_secs`, D91).
@@ -160,9 +181,17 @@ impl Sessions {
     /// ok): it is written with the session in one transaction, its detail completed with the session's deadline,
     /// so no session exists without its entry. When no session can be made (a certificate of the login has
     /// expired, no randomness), the entry is written as denied with that reason instead. `now_ms` (Unix
-    /// milliseconds) is when: the session's start and its entry's time.
-    pub async fn create(&self, login: NewSession, entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
-        match self.start(login, entry.clone(), now_ms).await {
+    /// milliseconds) is when: the session's start and its entry's time. The session is bound to the PC whose TLS
+    /// client certificate the login's connection presented (`pc_certificate`, DER) and to the browser
+    /// ([`terminal`]).
+    pub async fn create(
+        &self,
+        login: NewSession,
+        pc_certificate: Option<&[u8]>,
+        entry: AuditEvent,
+        now_ms: i64,
+    ) -> Result<Created, SessionError> {
+        match self.start(login, pc_certificate, entry.clone(), now_ms).await {
             Err(e @ (SessionError::CertificateExpired | SessionError::Random(_) | SessionError::Damaged(_))) => {
                 let mut denied = entry;
                 denied.outcome = Outcome::Denied;
@@ -178,8 +207,16 @@ impl Sessions {
         }
     }
 
-    async fn start(&self, login: NewSession, mut entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
+    async fn start(
+        &self,
+        login: NewSession,
+        pc_certificate: Option<&[u8]>,
+        mut entry: AuditEvent,
+        now_ms: i64,
+    ) -> Result<Created, SessionError> {
         let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
+        let (bound, browser_cookie) =
+            terminal::bind(pc_certificate).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = now_ms.div_euclid(1000);
@@ -204,6 +241,7 @@ impl Sessions {
             credential: credential_name(&login.subject).to_owned(),
             facility: login.facility.as_ref().map(|f| f.id.to_string()),
             details: login.credential.clone(),
+            terminal: Some(bound.clone()),
         };
         let record = SessionRecord {
             id_hash: id_hash.clone(),
@@ -224,6 +262,7 @@ impl Sessions {
         self.store.portal_create_session(&record, &entry, UnixTime::from_millis(now_ms)).await?;
         let max_age = expires_at - now + KEPT_AFTER_END_SECS;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+        let set_browser_cookie = terminal::set_cookie(&browser_cookie, max_age);
         let session = Session {
             id_hash,
             person_key: login.person_key,
@@ -234,8 +273,9 @@ impl Sessions {
             expires_at: record.expires_at,
             presence: presence.is_some(),
             lend: None,
+            terminal: Some(bound),
         };
-        Ok(Created { session, set_cookie, csrf })
+        Ok(Created { session, set_cookie, csrf, set_browser_cookie })
     }
 
     /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now` and not
@@ -371,6 +411,12 @@ impl Sessions {
 /// The end reason of a session ended because a refresh token of one of its grants was reused (D152).
 pub const REFRESH_REUSED: &str = "refresh-token-reused";
 
+/// The end reason of a session ended because its cookie came from another PC or browser (D161).
+pub const OTHER_TERMINAL: &str = "other-terminal";
+
+/// The end reason of a session locked after its idle time (D161).
+pub const IDLE: &str = "idle";
+
 /// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
@@ -386,6 +432,8 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
             | "certificate-held"
             | "certificate-revoked" => Some(Problem::EndedByAdmin),
             REFRESH_REUSED => Some(Problem::EndedTokenReused),
+            OTHER_TERMINAL => Some(Problem::EndedOtherTerminal),
+            IDLE => Some(Problem::EndedIdle),
             _ => None,
         };
     }
@@ -411,14 +459,6 @@ pub fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-fn sha256(data: &[u8]) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref().to_vec()
-}
-
-fn hash_id(id: &str) -> String {
-    hex::encode(sha256(id.as_bytes()))
-}
-
 fn credential_name(subject: &Subject) -> &'static str {
     match subject.credential() {
         crate::policy::Credential::Hpki => "hpki",
@@ -436,6 +476,9 @@ struct StoredData {
     credential: String,
     facility: Option<String>,
     details: CredentialDetails,
+    /// Absent in sessions made before D161.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    terminal: Option<Terminal>,
 }
 
 /// A stored session record as a session (the token exchange and the consent API read the session behind a
@@ -467,6 +510,7 @@ pub fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         expires_at: record.expires_at,
         presence: record.presence_hash.is_some(),
         lend: record.lend.map(|l| Lend { until: l.until, lent_for: l.lent_for, card_out_at: l.card_out_at }),
+        terminal: data.terminal,
     })
 }
 

@@ -597,3 +597,34 @@ impl Drop for Chromium {
         let _ = self.child.wait();
     }
 }
+
+/// Headless Chromium carrying the session `pc` made with curl, as the PC's own browser (D161: a session lives
+/// only on the PC and in the browser it was made in): the PC's certificate in its NSS store, selected for the
+/// portal by the returned policy guard (keep it while the browser runs), and the session cookie with the browser
+/// cookie it is bound to copied in. `name` names its home and profile in the test directory.
+pub(crate) fn chromium_at_pc(pc: &Portal, name: &str) -> (Chromium, Option<AutoSelect>) {
+    let home = pc.h.path(&format!("{name}-home"));
+    let chain = pc.h.chain_file("server");
+    let policy = match &pc.client_cert {
+        Some((cert, key)) => {
+            nss_db(&home, &chain, cert, key, &pc.h.path(&format!("{name}.p12")));
+            Some(AutoSelect::any_of(&[&pc.issuer]))
+        }
+        None => {
+            nss_trust(&home, &chain);
+            None
+        }
+    };
+    let mut browser = Chromium::start(&home, &pc.h.path(&format!("{name}-profile")));
+    copy_session(pc, &mut browser);
+    (browser, policy)
+}
+
+/// Copy the session `pc` made (its session cookie and the browser cookie it is bound to) into `browser`.
+pub(crate) fn copy_session(pc: &Portal, browser: &mut Chromium) {
+    for (name, value) in pc.cookies() {
+        if name == "__Host-hcpki-session" || name == "__Host-hcpki-browser" {
+            browser.cmd(json!({"cmd": "cookie", "url": pc.issuer, "name": name, "value": value}));
+        }
+    }
+}

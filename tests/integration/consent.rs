@@ -11,7 +11,7 @@
 //! live); the audit never holds the four items.
 
 use crate::agent;
-use crate::browser::{Chromium, nss_trust};
+use crate::browser::{AutoSelect, Chromium, chromium_at_pc};
 use crate::harness::{Backend, describe};
 use crate::oidc::{self, Portal, Rp};
 use crate::presence_proof;
@@ -238,16 +238,12 @@ impl Clinic {
         self.agent.wait_card(0, "hpki");
     }
 
-    /// Headless Chromium with the physician's session cookie.
-    fn browser(&self, name: &str) -> Chromium {
-        let home = self.p.h.path(&format!("{name}-home"));
-        nss_trust(&home, &self.p.h.chain_file("server"));
-        let mut browser = Chromium::start(&home, &self.p.h.path(&format!("{name}-profile")));
+    /// Headless Chromium at the physician's PC with their session (D161: the session lives only there), and the
+    /// policy guard that selects the PC's certificate while it runs.
+    fn browser(&self, name: &str) -> (Chromium, Option<AutoSelect>) {
+        let (mut browser, policy) = chromium_at_pc(&self.pc, name);
         browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 1000}));
-        let (_, session) = self.pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-        browser.goto(&format!("{}/static/hcpki.css", self.p.issuer));
-        browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
-        browser
+        (browser, policy)
     }
 }
 
@@ -277,7 +273,7 @@ fn start_agent(p: &Portal, port: u16, one_reader: bool) -> agent::Served {
 fn a_patient_is_identified_at_reception_and_consents_at_a_two_reader_then_a_one_reader_pc(b: Backend) {
     let started = std::time::Instant::now();
     let mut clinic = Clinic::open(b, false);
-    let mut browser = clinic.browser("consent-chromium");
+    let (mut browser, _policy) = clinic.browser("consent-chromium");
     let (id, proof) = at_a_two_reader_pc(&clinic, &mut browser, b);
     clinic.own_one_reader();
     at_reception_with_one_reader(&mut clinic, &mut browser, b);

@@ -10,7 +10,7 @@
 //! which also revoked alice's refresh token from it.
 
 use crate::agent::{self, hpki};
-use crate::browser::{Chromium, nss_trust};
+use crate::browser::{AutoSelect, Chromium, chromium_at_pc, copy_session};
 use crate::harness::{Backend, describe, free_port, repo_root};
 use crate::oidc::{self, PASSWORD, Portal, REDIRECT, Rp, param, totp};
 use crate::pcsc_lock::pcsc_lock;
@@ -107,10 +107,9 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
     let clerk_csrf = field(&given.body, "csrf");
     assert_eq!(clerk.submit("/delegations/act", &[("csrf", &clerk_csrf), ("delegation", &id)], None).status, 303);
     assert!(clerk.get("/delegations").body.contains(&format!("data-acting=\"{id}\"")));
-    if let Some(browser) = browser.as_mut() {
-        // alice's page in the same Chromium: acting for the physician, axe-clean in Japanese.
-        let (_, session) = clerk.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-        browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+    if let Some((browser, _policy)) = browser.as_mut() {
+        // alice's page in the same Chromium (the same PC): acting for the physician, axe-clean in Japanese.
+        copy_session(&clerk, browser);
         browser.goto(&format!("{}/delegations?lang=ja", p.issuer));
         let text = browser.eval("document.querySelector('main').innerText");
         assert!(text.as_str().unwrap().contains("代理で操作しています"), "{text}");
@@ -194,15 +193,11 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
 /// The physician's delegation page in headless Chromium (their session's cookie): Japanese, axe-clean empty and
 /// with the delegation listed, the form typed into and sent; photographed (`HCPKI_UPDATE_SCREENSHOTS=1` copies
 /// the picture to docs/screenshots/delegation-ja.png). The browser, for the staff member's page later.
-fn delegate_in_chromium(p: &Portal, dr: &Portal) -> Chromium {
-    let home = p.h.path("delegation-home");
-    nss_trust(&home, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home, &p.h.path("delegation-profile"));
+fn delegate_in_chromium(p: &Portal, dr: &Portal) -> (Chromium, Option<AutoSelect>) {
+    // The physician's PC's browser (D161: the session lives only there).
+    let (mut browser, policy) = chromium_at_pc(dr, "delegation");
     browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
     browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 1000}));
-    let (_, session) = dr.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
-    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
     browser.goto(&format!("{}/delegations?lang=ja", p.issuer));
     assert_eq!(browser.eval("document.documentElement.lang"), "ja");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the delegation page (ja)");
@@ -219,7 +214,7 @@ fn delegate_in_chromium(p: &Portal, dr: &Portal) -> Chromium {
     if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         std::fs::copy(&shot, repo_root().join("docs/screenshots/delegation-ja.png")).unwrap();
     }
-    browser
+    (browser, policy)
 }
 
 /// tests/peers/act_rp.py `check` (authlib) on a token response of `client`: what it saw (it must succeed).

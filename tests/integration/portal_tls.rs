@@ -81,8 +81,9 @@ fn a_resumed_tls_session_is_never_a_fresh_login(b: Backend) {
     let form = format!("username=alice&password={}&totp={}", enc(PASSWORD), totp(&p.totp_secret, 0));
     let login = tls.request("POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &form, None);
     assert!(!login.reused && login.status == 303, "{login:?}");
-    let cookie = login.header("set-cookie").split(';').next().unwrap().to_owned();
-    assert!(cookie.starts_with("__Host-hcpki-session="), "{login:?}");
+    // The session cookie and the browser cookie it is bound to (D161), as a browser sends them back.
+    let cookie = login.cookies().join("; ");
+    assert!(cookie.starts_with("__Host-hcpki-session=") && cookie.contains("; __Host-hcpki-browser="), "{login:?}");
 
     let none = format!("{}&prompt=none", authorize("rp1"));
     let home = tls.request("GET", "/", &[], "", Some(&login.session));
@@ -109,6 +110,113 @@ fn a_resumed_tls_session_is_never_a_fresh_login(b: Backend) {
         after.status == 403 && after.body.contains("revoked on"),
         "a resumed session outlived the revocation: {after:?}"
     );
+    a_session_never_follows_its_person_to_another_terminal(&p);
+    an_idle_session_locks_and_says_why(&p);
+}
+
+/// D161's idle lock (`[portal] idle_minutes`, default 30) through the real server, the time moved in the
+/// database rather than waited for: a session whose login is 31 minutes back and that has served no page since
+/// is locked on its next request (ended `idle`, audited as its `portal.logout`; the login page says why), while
+/// one whose browser was answered a minute ago (its activity stamp) goes on.
+fn an_idle_session_locks_and_says_why(p: &Portal) {
+    let (_, cert, key) = issue_pc(&p.h, "Clinic I");
+    let move_login_back = |user: &str| {
+        let sql = format!(
+            "UPDATE portal_sessions SET auth_time = auth_time - 1860 WHERE person_key = 'pwd:{user}' AND ended_at IS NULL"
+        );
+        assert_eq!(p.h.db().execute(&sql), 1, "{user}'s one live session");
+    };
+    for (user, used_since) in [("idle-a", false), ("idle-b", true)] {
+        let secret = p.totp_user(user, "Idle Test");
+        let pc = p.with_client_cert(cert.clone(), key.clone()).other_browser(&format!("jar-{user}"));
+        assert_eq!(pc.login(user, PASSWORD, &totp(&secret, 0), None).status, 303);
+        if used_since {
+            assert_eq!(pc.get("/").status, 200, "the page's answer carries the activity stamp");
+        }
+        move_login_back(user);
+        let home = pc.get("/");
+        if used_since {
+            assert_eq!(home.status, 200, "used a moment ago: not idle: {home:?}");
+        } else {
+            assert!(home.status == 303 && home.location.ends_with("/login?problem=ended_idle"), "{home:?}");
+            let page = pc.get("/login?problem=ended_idle");
+            assert!(
+                page.body.contains("data-problem=\"ended_idle\"") && page.body.contains("ロックしました"),
+                "{page:?}"
+            );
+        }
+    }
+    let entries = p.h.audit_entries();
+    let idle: Vec<_> =
+        entries.iter().filter(|e| e["action"] == "portal.logout" && e.to_string().contains("\"idle\"")).collect();
+    assert_eq!(idle.len(), 1, "one session locked: {idle:?}");
+    assert!(idle[0].to_string().contains("idle-a"), "{}", idle[0]);
+    // The help desk's list of accounts without a confirmed second factor (D161): made, no code ever accepted.
+    p.totp_user("never-enrolled", "Not Ready");
+    let list = p.h.ok(&["portal", "user", "not-ready"]);
+    assert!(list.lines().any(|l| l.starts_with("never-enrolled\t")), "{list}");
+    assert!(!list.contains("idle-a\t") && !list.contains("idle-b\t"), "signed in with a code: ready: {list}");
+}
+
+/// D161 (issue #48 item 2), the attacks first: a session made on PC A in one browser, its cookies carried to PC
+/// B (another certificate), to a PC without a certificate, and its session cookie alone into another browser on
+/// PC A. Each replay gets no session: the session is ended (`portal.logout`, `other-terminal`), audited
+/// (`portal.session`, denied, the reason), and both the replaying browser and the person's own are sent to the
+/// login page, which says why (`ended_other_terminal`).
+fn a_session_never_follows_its_person_to_another_terminal(p: &Portal) {
+    let (_, cert_a, key_a) = issue_pc(&p.h, "Clinic A");
+    let (_, cert_b, key_b) = issue_pc(&p.h, "Clinic B");
+    // (name, the replaying PC's certificate and key, the browser cookie copied too, the audited reason)
+    type Replay<'a> = (&'a str, Option<(&'a PathBuf, &'a PathBuf)>, bool, &'a str);
+    let replays: [Replay; 3] = [
+        ("other-pc", Some((&cert_b, &key_b)), true, "other-pc"),
+        ("no-pc", None, true, "other-pc"),
+        ("other-browser", Some((&cert_a, &key_a)), false, "other-browser"),
+    ];
+    for (name, thief_cert, with_browser_cookie, reason) in replays {
+        let secret = p.totp_user(&format!("u-{name}"), "Terminal Test");
+        let victim = p.with_client_cert(cert_a.clone(), key_a.clone()).other_browser(&format!("jar-{name}"));
+        assert_eq!(victim.login(&format!("u-{name}"), PASSWORD, &totp(&secret, 0), None).status, 303, "{name}");
+        assert_eq!(victim.get("/").status, 200, "{name}: the browser that logged in keeps its session");
+        // The thief's jar: the victim's cookies (without the browser cookie for another browser).
+        let jar = std::fs::read_to_string(p.h.path(&format!("jar-{name}"))).unwrap();
+        let copied: String = jar
+            .lines()
+            .filter(|l| with_browser_cookie || !l.contains("__Host-hcpki-browser"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(p.h.path(&format!("jar-{name}-thief")), copied).unwrap();
+        let thief = match thief_cert {
+            Some((cert, key)) => p.with_client_cert(cert.clone(), key.clone()),
+            None => p.clone_view(),
+        }
+        .other_browser(&format!("jar-{name}-thief"));
+        let home = thief.get("/");
+        let told = "/login?problem=ended_other_terminal";
+        assert!(home.status == 303 && home.location.ends_with(told), "{name}: the replayed cookie was taken: {home:?}");
+        let page = thief.get(told);
+        assert!(page.body.contains("data-problem=\"ended_other_terminal\""), "{name}: {page:?}");
+        let again = thief.get("/");
+        assert!(again.status == 303 && again.location.ends_with("/login"), "{name}: {again:?}");
+        // The session is over for its person too, who is told why.
+        let back = victim.get("/");
+        assert!(back.status == 303 && back.location.ends_with("/login?problem=ended_other_terminal"), "{back:?}");
+        let page = victim.get("/login?problem=ended_other_terminal");
+        assert!(page.body.contains("data-problem=\"ended_other_terminal\""), "{name}: {page:?}");
+        let entries = p.h.audit_entries();
+        let refused = entries
+            .iter()
+            .find(|e| e["action"] == "portal.session" && e["target"] == format!("pwd:u-{name}"))
+            .unwrap_or_else(|| panic!("{name}: no portal.session entry"));
+        assert_eq!(refused["outcome"], "denied", "{refused}");
+        assert_eq!(refused["detail"]["reason"], reason, "{refused}");
+        assert!(
+            entries.iter().any(|e| e["action"] == "portal.logout"
+                && e["target"].as_str().is_some_and(|t| t.contains(&format!("u-{name}")))
+                && e.to_string().contains("other-terminal")),
+            "{name}: the session was not ended as other-terminal"
+        );
+    }
 }
 
 /// The serial of the one certificate of `facility`.
@@ -163,6 +271,12 @@ impl Answer {
     fn header(&self, name: &str) -> &str {
         let prefix = format!("{name}:");
         self.head.lines().find(|l| l.to_ascii_lowercase().starts_with(&prefix)).map_or("", |l| l[prefix.len()..].trim())
+    }
+
+    /// The `name=value` of every cookie the response sets.
+    fn cookies(&self) -> Vec<&str> {
+        let lines = self.head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"));
+        lines.filter_map(|l| l["set-cookie:".len()..].trim().split(';').next()).collect()
     }
 }
 

@@ -237,7 +237,7 @@ fn pc_certificate_ends_its_sessions(b: Backend, reason: &str, end_reason: &str) 
     let at_other = p.other_browser("jar-other").with_client_cert(other_cert, other_key);
     assert_eq!(at_other.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let off_pc = p.other_browser("jar-pc");
-    assert_eq!(off_pc.get("/").status, 200, "the session is live, also without the certificate");
+    assert_eq!(at_pc.get("/").status, 200, "the session is live at its PC");
 
     let receiver = logout_receiver(listener);
     h.ok(&["revoke", "--serial", &pc_serial, "--reason", reason]);

@@ -14,7 +14,7 @@
 //! test, once, drives the page's own script in Chromium through the real card agent and the virtual card behind
 //! pcscd.
 
-use crate::browser::{Chromium, nss_trust};
+use crate::browser::{Chromium, chromium_at_pc};
 use crate::harness::{Backend, describe, repo_root};
 use crate::oidc::{self, Portal, Reply, Rp};
 use crate::tsa::ReferenceTsa;
@@ -430,13 +430,9 @@ pub(crate) fn access_token(p: &Portal, pc: &Portal, rp: &Rp) -> String {
 /// The page in Chromium with the physician's session cookie, axe-core clean in Japanese and English, and
 /// photographed (`HCPKI_UPDATE_SCREENSHOTS=1` copies the shots into docs/screenshots).
 fn page_in_chromium(p: &Portal, pc: &Portal, id: &str) {
-    let home = p.h.path("sign-browser-home");
-    nss_trust(&home, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home, &p.h.path("sign-chromium-profile"));
+    // The physician's PC's browser (D161: the session lives only there).
+    let (mut browser, _policy) = chromium_at_pc(pc, "sign");
     browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 900}));
-    let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
-    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
     let shots = p.h.path("sign-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     for (lang, name) in [("ja", "signing-request.png"), ("en", "signing-request-en.png")] {
@@ -513,12 +509,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     let token = access_token(&p, &pc, &rp);
 
     // The physician's browser: the session of the card login.
-    let home = p.h.path("sign-agent-browser-home");
-    nss_trust(&home, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home, &p.h.path("sign-agent-chromium-profile"));
-    let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
-    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+    let (mut browser, _policy) = chromium_at_pc(&pc, "sign-agent");
     let dir = p.h.path("agent-signed");
     std::fs::create_dir_all(&dir).unwrap();
     let root = dir.join("hpki-root.pem");

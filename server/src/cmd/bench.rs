@@ -445,6 +445,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             facility: facility.clone(),
             facility_certificate: facility_certificate.clone(),
             facility_not_after,
+            pc_certificate: None,
         };
         let start = Instant::now();
         let created = card_login::complete(store.as_ref(), &sessions, &cards, &services, &answer, source, now_ms).await;

@@ -93,6 +93,9 @@ pub enum UserCommand {
     },
     /// List accounts.
     List,
+    /// The active accounts without a confirmed second factor (no one-time code ever accepted, no live passkey):
+    /// they cannot sign in until they enrol (D161). Tab-separated: name, created (UTC), hcRole, display name.
+    NotReady,
     /// Disable an account for good; its live sessions end and their clients get back-channel logout.
     Disable { username: String },
 }
@@ -148,6 +151,12 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
                     u.hc_role.as_deref().unwrap_or("-"),
                     u.display_name
                 );
+            }
+        }
+        UserCommand::NotReady => {
+            for u in accounts::not_ready(store, store).await? {
+                let created = hcpki_pkix::time::rfc3339(u.created_at);
+                println!("{}\t{created}\t{}\t{}", u.username, u.hc_role.as_deref().unwrap_or("-"), u.display_name);
             }
         }
         UserCommand::Disable { username } => {

@@ -128,7 +128,9 @@ pub fn prepare(
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let lend_secs = hcpki_sso::lending::LendSecs::new(cfg.lend_secs)?;
-    let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence).with_lend_secs(lend_secs);
+    let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence)
+        .with_lend_secs(lend_secs)
+        .with_idle_limit(hcpki_sso::session::idle::IdleLimit::from_minutes(cfg.idle_minutes));
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
     let refusals = Arc::new(hcpki_sso::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);

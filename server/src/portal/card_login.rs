@@ -107,6 +107,8 @@ pub struct LoginSource<'a> {
     pub facility_certificate: Option<String>,
     /// That certificate's notAfter (Unix seconds): the session ends by then.
     pub facility_not_after: Option<i64>,
+    /// The connection's TLS client certificate (DER), if any: the session is bound to it (D161).
+    pub pc_certificate: Option<&'a [u8]>,
 }
 
 /// Why [`complete`] started no session.
@@ -180,7 +182,7 @@ pub async fn complete(
         facility_not_after: source.facility_not_after,
     };
     // A verified card's entry goes in with its session (one transaction).
-    sessions.create(new, event, now_ms).await.map_err(Incomplete::Session)
+    sessions.create(new, source.pc_certificate, event, now_ms).await.map_err(Incomplete::Session)
 }
 
 async fn verify(

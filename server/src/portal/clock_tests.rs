@@ -42,7 +42,7 @@ async fn a_session_lives_its_lifetime_from_the_time_passed_in() {
         detail: serde_json::json!({}),
     };
 
-    let created = sessions.create(login, entry, AT * 1000 + 250).await.unwrap();
+    let created = sessions.create(login, None, entry, AT * 1000 + 250).await.unwrap();
     assert_eq!(created.session.expires_at, AT + 3600, "the lifetime counts from the time passed in");
     // The cookie outlives the session by the hour its row is kept: the next visit is told the time ran out.
     assert!(created.set_cookie.contains("Max-Age=7200"), "{}", created.set_cookie);

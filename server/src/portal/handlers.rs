@@ -243,7 +243,7 @@ pub async fn login(
         }
         Err(e) => return unavailable_in(lang, e),
     };
-    respond::start_session(&state, lang, &headers, signed_in.session, signed_in.entry, now_ms, &return_to).await
+    respond::start_session(&state, lang, &headers, &tls, signed_in.session, signed_in.entry, now_ms, &return_to).await
 }
 
 /// Any address the portal has no page for: the themed 404 (issue #45 item 6).

@@ -40,7 +40,9 @@ pub fn open_while_lent(path: &str) -> bool {
         || path == "/presence"
 }
 
-/// The portal's guard (every route of the portal listener): a request whose session cookie names a lent
+/// The portal's guard (every route of the portal listener): a request whose session cookie comes from another
+/// PC or browser than its session's ends that session and goes on without it ([`super::terminal`], D161), and
+/// an unlent session idle too long is locked ([`super::idle_lock`]); then a request whose session cookie names a lent
 /// session is answered with the paused page (423, recorded `session.lend.use`) unless its path is
 /// [`open_while_lent`]; a session whose lend ran out is ended first (`lend-expired`, back-channel logout), and
 /// the request then goes on without a session. Requests without a session cookie cost nothing here.
@@ -51,8 +53,15 @@ pub async fn guard(State(state): State<PortalState>, request: Request, next: Nex
     let Ok(Some((session, csrf))) = state.sessions.of_cookie_any(Some(&cookie), now).await else {
         return next.run(request).await;
     };
+    // The one read of the session serves the terminal binding and the idle lock too (D161): a cookie from
+    // another PC or browser ends its session, lent or not, and the request goes on without it.
+    if let Some(found) = super::terminal::elsewhere(&session, &request) {
+        super::terminal::end(&state, &session, found).await;
+        return next.run(request).await;
+    }
     match lending::state(session.lend.as_ref(), now) {
-        LendState::NotLent => next.run(request).await,
+        // A lent session is the patient's to use meanwhile: its idle time counts again from the return.
+        LendState::NotLent => super::idle_lock::guarded(&state, &session, request, next, now).await,
         LendState::RanOut(_) => {
             if let Err(e) = state.end_lend_ran_out(&session.id_hash, now).await {
                 tracing::error!(error = %e, "a run-out lend was not ended; the housekeeping will");

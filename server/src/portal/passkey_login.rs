@@ -255,6 +255,7 @@ mod tests {
             expires_at: 1,
             presence: false,
             lend: None,
+            terminal: None,
         }
     }
 

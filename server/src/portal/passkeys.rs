@@ -465,7 +465,8 @@ pub async fn sign_in(
         }
         Err(e) => return unavailable_in(lang, e),
     };
-    let response = start_session(&state, lang, &headers, signed_in.session, signed_in.entry, now_ms, &return_to).await;
+    let response =
+        start_session(&state, lang, &headers, &tls, signed_in.session, signed_in.entry, now_ms, &return_to).await;
     // The pre-login id has done its work: a new sign-in starts from a new one.
     let cleared = format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     crate::web::headers::with_header(response, header::SET_COOKIE, &cleared)

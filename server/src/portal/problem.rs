@@ -48,6 +48,8 @@ impl ProblemBox for Problem {
             Self::EndedTimeout => M::EndedTimeout,
             Self::EndedByAdmin => M::EndedByAdmin,
             Self::EndedTokenReused => M::EndedTokenReused,
+            Self::EndedOtherTerminal => M::EndedOtherTerminal,
+            Self::EndedIdle => M::EndedIdle,
         };
         m.text(lang)
     }
@@ -121,15 +123,20 @@ fn advice(problem: &Problem) -> Vec<M> {
         Problem::EndedTimeout => vec![M::EndedTimeoutDo],
         Problem::EndedByAdmin => vec![M::EndedByAdminDo],
         Problem::EndedTokenReused => vec![M::EndedTokenReusedDo],
+        Problem::EndedOtherTerminal => vec![M::EndedOtherTerminalDo],
+        Problem::EndedIdle => vec![M::EndedIdleDo],
     }
 }
 
 /// The box's classes in the shared stylesheet: a refusal is an error; a session that ended is a notice.
 fn style(problem: &Problem) -> &'static str {
     match problem {
-        Problem::EndedCardRemoved | Problem::EndedTimeout | Problem::EndedByAdmin | Problem::EndedTokenReused => {
-            "problem notice warn"
-        }
+        Problem::EndedCardRemoved
+        | Problem::EndedTimeout
+        | Problem::EndedByAdmin
+        | Problem::EndedTokenReused
+        | Problem::EndedOtherTerminal
+        | Problem::EndedIdle => "problem notice warn",
         _ => "problem error",
     }
 }

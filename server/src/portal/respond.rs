@@ -147,10 +147,12 @@ pub(super) fn script(body: &'static str) -> Response {
 /// Start the session of a good sign-in (its `portal.login` entry written with it) in place of the browser's
 /// previous one (no two live sessions behind one cookie jar; the old one's clients are logged out as on
 /// sign-out), and answer with the redirect to `return_to` setting its cookie; or the page of the failure.
+#[allow(clippy::too_many_arguments)] // the login, where it came from and where it goes: a struct would only rename them
 pub(super) async fn start_session(
     state: &PortalState,
     lang: Lang,
     headers: &axum::http::HeaderMap,
+    tls: &Tls,
     login: session::NewSession,
     entry: hcpki_ca::audit::AuditEvent,
     now_ms: i64,
@@ -159,8 +161,13 @@ pub(super) async fn start_session(
     if let Ok(Some((old, _))) = state.sessions.current(headers, now_ms.div_euclid(1000)).await {
         end_session(state, &old).await;
     }
-    match state.sessions.create(login, entry, now_ms).await {
-        Ok(created) => with_header(Redirect::to(return_to).into_response(), header::SET_COOKIE, &created.set_cookie),
+    let pc_certificate = facility::peer_certificate(tls.as_ref().map(|t| t.0.as_ref()));
+    match state.sessions.create(login, pc_certificate, entry, now_ms).await {
+        Ok(created) => {
+            let response =
+                with_header(Redirect::to(return_to).into_response(), header::SET_COOKIE, &created.set_cookie);
+            with_header(response, header::SET_COOKIE, &created.set_browser_cookie)
+        }
         Err(e) => session_failed(lang, e),
     }
 }

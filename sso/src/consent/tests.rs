@@ -302,6 +302,7 @@ fn session(person_key: &str, at_facility: bool) -> crate::session::Session {
         expires_at: NOW + 3600,
         presence: false,
         lend: None,
+        terminal: None,
     }
 }
 

@@ -19,6 +19,8 @@ fn the_query_names_only_the_browsers_states_and_a_bounded_tries_count() {
         "ended_timeout",
         "ended_by_admin",
         "ended_token_reused",
+        "ended_other_terminal",
+        "ended_idle",
     ] {
         assert_eq!(Problem::from_query(code, None, None).map(|p| p.code()), Some(code));
     }

@@ -112,7 +112,13 @@ pub async fn submit(
         button: form.kind,
     };
     // Cloned: the refusal page below shows the facility too.
-    let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
+    let source = LoginSource {
+        prelogin_id: &id,
+        facility: facility.clone(),
+        facility_certificate,
+        facility_not_after,
+        pc_certificate: crate::portal::facility::peer_certificate(tls.as_ref().map(|t| t.0.as_ref())),
+    };
     let services = match state.services.current().await {
         Ok(s) => s,
         Err(e) => return unavailable_in(lang, e),
@@ -150,6 +156,7 @@ pub async fn submit(
         Redirect::to(&return_to).into_response()
     };
     let response = with_header(next, header::SET_COOKIE, &created.set_cookie);
+    let response = with_header(response, header::SET_COOKIE, &created.set_browser_cookie);
     // The pre-login id has done its work: a new login starts from a new one.
     let cleared = format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     with_header(response, header::SET_COOKIE, &cleared)

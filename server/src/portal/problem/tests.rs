@@ -40,6 +40,8 @@ fn every() -> Vec<Problem> {
         Problem::EndedTimeout,
         Problem::EndedByAdmin,
         Problem::EndedTokenReused,
+        Problem::EndedOtherTerminal,
+        Problem::EndedIdle,
     ]
 }
 
@@ -70,7 +72,7 @@ fn codes_are_distinct_and_snake_case() {
     let mut sorted = codes.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), 24, "{codes:?}");
+    assert_eq!(sorted.len(), 26, "{codes:?}");
     assert!(codes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')), "{codes:?}");
 }
 

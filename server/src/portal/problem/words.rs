@@ -118,4 +118,10 @@ hcpki_html::messages! {
     EndedTokenReused => "安全のためログアウトしました", "You were logged out for your safety";
     EndedTokenReusedDo => "サービスに渡したログインの情報 (リフレッシュトークン) が、更新された後にもう一度使われました。第三者に写し取られたおそれがあるため、このログインと、これで開いていたサービスを終了しました。続けるにはもう一度ログインしてください。繰り返し起きる場合は、施設の管理者に連絡してください。",
         "A sign-in credential a service held for you (its refresh token) was used again after it had been replaced. Someone may have copied it, so this login and the services it opened were ended. Log in again to continue; if it happens again, tell your facility's administrator.";
+    EndedIdle => "操作のない時間が続いたため、ロックしました", "Locked: nothing was done for a while";
+    EndedIdleDo => "安全のため、一定の時間操作がないとログインを終了します(施設の PC を離れたときに、他の人に使われないように)。続けるには、前と同じ方法(カードと PIN、パスキー、またはパスワードとワンタイムコード)で、もう一度ログインしてください。",
+        "For safety, a login ends after a while with nothing done (so that no one else uses it at a PC you left). To continue, sign in again the same way as before (card and PIN, passkey, or password and one-time code).";
+    EndedOtherTerminal => "別の端末で使われたため、ログインを終了しました", "Your login was ended: it was used on another terminal";
+    EndedOtherTerminalDo => "ログインは、ログインした PC とブラウザーでだけ使えます。このログインの情報 (Cookie) が別の PC または別のブラウザーから送られてきたため、第三者に写し取られたおそれがあるとして、このログインと、これで開いていたサービスを終了しました。使う PC とブラウザーで、もう一度ログインしてください。心当たりがない場合は、施設の管理者に連絡してください。",
+        "A login works only on the PC and in the browser it was made in. This login's cookie came from another PC or another browser, so someone may have copied it: this login and the services it opened were ended. Log in again on the PC and in the browser you use. If you did not expect this, tell your facility's administrator.";
 }

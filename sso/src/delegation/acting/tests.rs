@@ -38,6 +38,7 @@ fn session(person_key: &str, at: Option<u64>) -> Session {
         expires_at: NOW + 600,
         presence: false,
         lend: None,
+        terminal: None,
     }
 }
 

@@ -110,6 +110,7 @@ fn session(card_id: Option<&str>) -> Session {
         expires_at: NOW + 3600,
         presence: card_id.is_some(),
         lend: None,
+        terminal: None,
     }
 }
 
