@@ -19,6 +19,7 @@ pub mod routes;
 pub mod scep;
 pub mod scep_ra;
 pub mod scim;
+pub mod ssf;
 pub mod signatures;
 pub mod signing_requests;
 pub mod tls;

@@ -27,6 +27,7 @@ pub mod jws;
 pub mod keys;
 pub mod refused;
 pub mod registration;
+pub mod signals;
 mod secret;
 pub mod token;
 pub mod web_origins;
@@ -104,6 +105,10 @@ pub struct Provider {
     pub home_community_id: Option<iua::HomeCommunityId>,
     /// `[monitor] break_glass_webhook`: told of every break-glass use (D94), when configured.
     pub break_glass_webhook: Option<break_glass_webhook::BreakGlassWebhook>,
+    /// Told of every session or grant end (the Shared Signals transmitter, D162).
+    pub signals: Arc<dyn signals::SessionSignals>,
+    /// Woken when a pushed Shared Signals SET is queued (D162): the server's push worker waits on it.
+    pub ssf_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Provider {

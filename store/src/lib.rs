@@ -62,6 +62,7 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::RouterPsks;
+pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
@@ -75,6 +76,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::RouterPsks;
+    pub use super::traits::SsfStreams;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
@@ -112,6 +114,7 @@ pub trait Store:
     + PatientPresences
     + Passkeys
     + RouterPsks
+    + SsfStreams
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -146,6 +149,7 @@ impl<T> Store for T where
         + PatientPresences
         + Passkeys
         + RouterPsks
+        + SsfStreams
         + std::fmt::Debug
 {
 }

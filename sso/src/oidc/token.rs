@@ -357,7 +357,7 @@ async fn end_family_session(provider: &Provider, grant: &GrantRecord, now: i64) 
             super::backchannel::session_ended_audited(provider, &ended.person_key, &ended.id_hash, REFRESH_REUSED)
                 .await;
         }
-        Ok(None) => super::backchannel::session_ended(provider, &grant.session_hash).await,
+        Ok(None) => super::backchannel::session_ended(provider, &grant.session_hash, REFRESH_REUSED).await,
         Err(e) => tracing::error!(error = %e, grant = %grant.id, "cannot end the session of a reused refresh token"),
     }
 }
