@@ -119,6 +119,7 @@ mod rfc9700;
 mod rollover;
 mod scep;
 mod scim;
+mod ssf;
 mod secrets;
 mod serve;
 mod signature_agreement;
