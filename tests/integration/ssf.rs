@@ -4,14 +4,14 @@
 //! JWKS, `typ` `secevent+jwt`, `iss`, `aud`, `jti`, `iat`, one known event, no `sub` and no `exp`.
 //!
 //! One journey per database: rp1 (confidential, pairwise) registers a push stream to the receiver, which fails
-//! its first answer (the transmitter retries with back-off; the logins and logouts meanwhile do not wait); emr
-//! registers a poll stream. Then sessions end every way the journey can reach cheaply on one server — the portal's
+//! its first answer (the transmitter retries with back-off; the logins and logouts meanwhile do not wait); desk
+//! (confidential, of another service) registers a poll stream. Then sessions end every way the journey can reach cheaply on one server — the portal's
 //! logout, `/revoke`, a refresh token replayed, the facility suspended, the account disabled — and each receiver
 //! hears its `session-revoked` with the subject as it knows it. The attacks: a public client asking for an `ssf`
 //! token, no token, a user's access token, another client's stream id.
 
 use crate::harness::{Backend, describe, repo_root};
-use crate::oidc::{PASSWORD, Portal, Rp, code_flow, code_flow_with, id_claims, issue_pc, poll, tools, totp};
+use crate::oidc::{PASSWORD, Portal, Rp, code_flow, id_claims, issue_pc, poll, tools, totp};
 use serde_json::{Value, json};
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
@@ -32,6 +32,9 @@ fn a_receiver_hears_every_session_end(b: Backend) {
             .into_iter()
             .chain(["--service", "desktop-emr"])
             .collect::<Vec<_>>());
+        // desk: a confidential client of another service than rp1's (another pairwise subject).
+        let desk = crate::oidc::service_client(h, "desk", "desktop-emr", &[]);
+        h.ok(&desk.iter().map(String::as_str).collect::<Vec<_>>());
     });
     let rp = Rp::load(&p);
     let config: Value = serde_json::from_str(&p.get("/.well-known/ssf-configuration").body).unwrap();
@@ -48,7 +51,7 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     assert_eq!(api(&p, "GET", "/ssf/stream", None, None).0, 401);
 
     let rp1 = receiver_token(&p, &rp, "rp1");
-    let emr = receiver_token(&p, &rp, "emr");
+    let emr = receiver_token(&p, &rp, "desk");
     let (mut pushed, out) = push_receiver(&p, "rp1");
     let port = pushed.stdout.take().map(|s| std::io::BufReader::new(s).lines().next().unwrap().unwrap()).unwrap();
     let created = api(
@@ -91,11 +94,12 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     // 1. The portal's logout, with rp1 and emr in the session (the push receiver still failing: nothing waits).
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let alice_rp1 = id_claims(&code_flow(&p, "rp1", &rp.assertion_as(&p, "rp1", 60, None)));
-    let alice_emr = id_claims(&emr_flow(&p, &rp));
+    let alice_emr = id_claims(&code_flow(&p, "desk", &rp.assertion_as(&p, "desk", 60, None)));
     p.sign_out();
     // 2. rp1 revokes its own grant at /revoke; then emr's refresh token replayed ends the session.
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
     let revoked = code_flow(&p, "rp1", &rp.assertion_as(&p, "rp1", 60, None));
+    let revoked_rp1 = id_claims(&revoked);
     let r = p.curl(&[
         "--data-urlencode",
         "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -106,9 +110,9 @@ fn a_receiver_hears_every_session_end(b: Backend) {
         &format!("{}/revoke", p.issuer),
     ]);
     assert_eq!(r.status, 200, "{r:?}");
-    let replayed = emr_flow(&p, &rp);
+    let replayed = code_flow(&p, "desk", &rp.assertion_as(&p, "desk", 60, None));
     let refresh = |token: &str| {
-        p.token(&[("grant_type", "refresh_token"), ("refresh_token", token)], &rp.assertion_as(&p, "emr", 60, None))
+        p.token(&[("grant_type", "refresh_token"), ("refresh_token", token)], &rp.assertion_as(&p, "desk", 60, None))
     };
     let first = replayed["refresh_token"].as_str().unwrap();
     assert!(refresh(first)["refresh_token"].is_string());
@@ -130,7 +134,7 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     // rp1 hears, pushed (after its receiver's first 503): the verification, then each of its sessions' ends.
     let expected = [
         (&alice_rp1, "logout"),
-        (&alice_rp1, "revoke"),
+        (&revoked_rp1, "revoke"),
         (&bob_rp1, "facility-suspended"),
         (&carol_rp1, "account-disabled"),
     ];
@@ -156,7 +160,7 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     // emr polls (RFC 8936), the receiver verifies, acknowledges; nothing is left.
     let answer = api(&p, "POST", &format!("/ssf/poll/{emr_stream}"), Some(&emr), Some(json!({ "maxEvents": 50 })));
     assert_eq!((answer.0, &answer.1["moreAvailable"]), (200, &json!(false)), "{answer:?}");
-    let sets = verified(&p, "emr", &answer.1["sets"]);
+    let sets = verified(&p, "desk", &answer.1["sets"]);
     let updates: Vec<&Value> = sets.iter().filter_map(|s| s["events"][STREAM_UPDATED]["status"].as_str().map(|_| s)).collect();
     assert_eq!(updates.len(), 2, "paused, enabled: {sets:?}");
     assert_revoked(&sets, &alice_emr, "logout", &p.issuer);
@@ -192,16 +196,6 @@ fn assert_revoked(sets: &[Value], claims: &Value, why: &str, issuer: &str) {
     let user = &found["sub_id"]["user"];
     assert_eq!((&user["format"], &user["iss"], &user["sub"]), (&json!("iss_sub"), &json!(issuer), &claims["sub"]));
     assert!(found["events"][SESSION_REVOKED]["event_timestamp"].is_i64(), "{found}");
-}
-
-/// Login done: the code flow of emr (its own redirect URI).
-fn emr_flow(p: &Portal, rp: &Rp) -> Value {
-    let assertion = rp.assertion_as(p, "emr", 60, None);
-    let auth = [
-        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-        ("client_assertion", assertion.as_str()),
-    ];
-    code_flow_with(p, "emr", "http://127.0.0.1:9/emr", (p, &format!("{}/token", p.issuer)), &auth)
 }
 
 /// A receiver's token: client_credentials with scope ssf, as `client` (private_key_jwt).
