@@ -27,8 +27,8 @@ pub mod jws;
 pub mod keys;
 pub mod refused;
 pub mod registration;
-pub mod signals;
 mod secret;
+pub mod signals;
 pub mod token;
 pub mod web_origins;
 

@@ -62,13 +62,13 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::RouterPsks;
-pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
     PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
     ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
+pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 
 use std::sync::Arc;
 

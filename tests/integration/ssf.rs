@@ -87,7 +87,8 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     let verify = api(&p, "POST", "/ssf/verify", Some(&rp1), Some(json!({ "stream_id": rp1_stream, "state": "v1" })));
     assert_eq!(verify.0, 204, "{verify:?}");
     for status in ["paused", "enabled"] {
-        let set = api(&p, "POST", "/ssf/status", Some(&emr), Some(json!({ "stream_id": emr_stream, "status": status })));
+        let set =
+            api(&p, "POST", "/ssf/status", Some(&emr), Some(json!({ "stream_id": emr_stream, "status": status })));
         assert_eq!(set.1["status"], status, "{set:?}");
     }
 
@@ -161,7 +162,8 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     let answer = api(&p, "POST", &format!("/ssf/poll/{emr_stream}"), Some(&emr), Some(json!({ "maxEvents": 50 })));
     assert_eq!((answer.0, &answer.1["moreAvailable"]), (200, &json!(false)), "{answer:?}");
     let sets = verified(&p, "desk", &answer.1["sets"]);
-    let updates: Vec<&Value> = sets.iter().filter_map(|s| s["events"][STREAM_UPDATED]["status"].as_str().map(|_| s)).collect();
+    let updates: Vec<&Value> =
+        sets.iter().filter_map(|s| s["events"][STREAM_UPDATED]["status"].as_str().map(|_| s)).collect();
     assert_eq!(updates.len(), 2, "paused, enabled: {sets:?}");
     assert_revoked(&sets, &alice_emr, "logout", &p.issuer);
     let reused = sets
@@ -212,7 +214,12 @@ fn api(p: &Portal, method: &str, path: &str, token: Option<&str>, body: Option<V
         args.extend(["-H".to_owned(), format!("Authorization: Bearer {t}")]);
     }
     if let Some(b) = body {
-        args.extend(["-H".to_owned(), "Content-Type: application/json".to_owned(), "--data-binary".to_owned(), b.to_string()]);
+        args.extend([
+            "-H".to_owned(),
+            "Content-Type: application/json".to_owned(),
+            "--data-binary".to_owned(),
+            b.to_string(),
+        ]);
     }
     args.push(format!("{}{path}", p.issuer));
     let r = p.curl(&args.iter().map(String::as_str).collect::<Vec<_>>());

@@ -121,7 +121,8 @@ async fn caller(state: &PortalState, headers: &HeaderMap) -> Result<String, Resp
              clients only)",
         ));
     };
-    let client = client_credentials::verify_ssf(&state.oidc, token, state.clock.now_unix()).map_err(|e| unauthorized(&e))?;
+    let client =
+        client_credentials::verify_ssf(&state.oidc, token, state.clock.now_unix()).map_err(|e| unauthorized(&e))?;
     // A client removed from the registry loses its stream's management with it, whatever token it holds.
     match state.oidc.clients.load_recorded(&client).await {
         Ok(Some(_)) => Ok(client),
@@ -131,7 +132,12 @@ async fn caller(state: &PortalState, headers: &HeaderMap) -> Result<String, Resp
 }
 
 /// The core's answer; a refusal (4xx) audited `ssf.refused`.
-async fn respond(state: &PortalState, client: &str, request: &str, result: Result<Answer, ManagementError>) -> Response {
+async fn respond(
+    state: &PortalState,
+    client: &str,
+    request: &str,
+    result: Result<Answer, ManagementError>,
+) -> Response {
     match result {
         Ok(Answer { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -159,10 +165,8 @@ fn error_answer(e: &ManagementError) -> Response {
 }
 
 fn unauthorized(why: &str) -> Response {
-    let mut response = json_answer(
-        StatusCode::UNAUTHORIZED,
-        &json!({ "error": "invalid_token", "error_description": why }),
-    );
+    let mut response =
+        json_answer(StatusCode::UNAUTHORIZED, &json!({ "error": "invalid_token", "error_description": why }));
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"ssf\", error=\"invalid_token\""));

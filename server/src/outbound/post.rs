@@ -134,9 +134,7 @@ pub async fn exchange_authorized(
     if let Some(value) = authorization {
         request = request.header(hyper::header::AUTHORIZATION, value);
     }
-    let request = request
-        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+    let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body))).map_err(|e| e.to_string())?;
     let stream = tokio::net::TcpStream::connect((bare_host.as_str(), port)).await.map_err(|e| e.to_string())?;
     if https {
         let name = ServerName::try_from(bare_host).map_err(|e| e.to_string())?;

@@ -7,10 +7,10 @@
 //! repeats. Sessions end without waiting for any of this (emission only writes the outbox), and each delivery
 //! runs in its own task with a timeout, so a slow receiver holds up nobody else.
 
-use hcpki_sso::oidc::Provider;
-use hcpki_sso::ssf::stream::{Delivery, StreamConfig};
 use hcpki_ca::store::SsfOutboxRecord;
 use hcpki_pkix::time::UnixTime;
+use hcpki_sso::oidc::Provider;
+use hcpki_sso::ssf::stream::{Delivery, StreamConfig};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -72,7 +72,13 @@ async fn run(provider: Arc<Provider>, tls: Arc<rustls::ClientConfig>, counters: 
 }
 
 /// One attempt at one SET.
-async fn deliver(provider: &Provider, tls: &Arc<rustls::ClientConfig>, counters: &Counters, set: SsfOutboxRecord, config: &str) {
+async fn deliver(
+    provider: &Provider,
+    tls: &Arc<rustls::ClientConfig>,
+    counters: &Counters,
+    set: SsfOutboxRecord,
+    config: &str,
+) {
     let Ok(StreamConfig { delivery: Delivery::Push { endpoint_url, authorization_header }, .. }) =
         serde_json::from_str::<StreamConfig>(config)
     else {
@@ -99,7 +105,11 @@ async fn deliver(provider: &Provider, tls: &Arc<rustls::ClientConfig>, counters:
             return;
         }
         Ok(Ok((400, _))) => {
-            tracing::warn!(jti = set.jti, endpoint = endpoint_url, "SSF push: the receiver refused a SET (HTTP 400); dropped");
+            tracing::warn!(
+                jti = set.jti,
+                endpoint = endpoint_url,
+                "SSF push: the receiver refused a SET (HTTP 400); dropped"
+            );
             counters.count("refused");
             let _ = provider.store.ssf_delivered(&set.jti).await;
             return;
@@ -111,7 +121,13 @@ async fn deliver(provider: &Provider, tls: &Arc<rustls::ClientConfig>, counters:
     counters.count(reason);
     let pause = 1_i64.checked_shl(u32::try_from(set.attempts.clamp(0, 12)).unwrap_or(12)).unwrap_or(MAX_RETRY_SECS);
     let next = provider.clock.now().as_secs().saturating_add(pause.min(MAX_RETRY_SECS));
-    tracing::info!(jti = set.jti, endpoint = endpoint_url, error = failure, retry_in = pause, "SSF push: attempt failed");
+    tracing::info!(
+        jti = set.jti,
+        endpoint = endpoint_url,
+        error = failure,
+        retry_in = pause,
+        "SSF push: attempt failed"
+    );
     if let Err(e) = provider.store.ssf_failed(&set.jti, &failure, UnixTime::from_secs(next)).await {
         tracing::warn!(error = %e, "SSF push: cannot record a failed attempt");
         counters.count("database");

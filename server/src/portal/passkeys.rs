@@ -4,7 +4,6 @@
 //! [`super::passkey_login`] and `hcpki_sso::passkey`; challenges are single use, 300 s, bound to the session
 //! (registration) or the pre-login cookie (sign-in).
 
-use hcpki_sso::ssf::event::{Change, Credential, Event};
 use super::card_login::PRELOGIN_COOKIE;
 use super::card_login::endpoints::{json_error, prelogin_csrf};
 use super::cookie;
@@ -25,6 +24,7 @@ use hcpki_sso::passkey::{
     self, AssertionResponse, AttestationPolicy, PasskeyError, RegistrationResponse, RelyingParty,
 };
 use hcpki_sso::session::Session;
+use hcpki_sso::ssf::event::{Change, Credential, Event};
 use serde_json::json;
 
 /// The name authenticators show for this portal.

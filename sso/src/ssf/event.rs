@@ -19,7 +19,8 @@ pub const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-ty
 pub const STREAM_UPDATED: &str = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated";
 
 /// The events a receiver may request (the SSF ones are always delivered).
-pub const SUPPORTED: [&str; 5] = [SESSION_REVOKED, CREDENTIAL_CHANGE, ACCOUNT_DISABLED, ACCOUNT_ENABLED, ACCOUNT_PURGED];
+pub const SUPPORTED: [&str; 5] =
+    [SESSION_REVOKED, CREDENTIAL_CHANGE, ACCOUNT_DISABLED, ACCOUNT_ENABLED, ACCOUNT_PURGED];
 
 /// The JWS `typ` of a SET (RFC 8417 §2.3; SSF 1.0 §4.1.2).
 pub const SET_TYP: &str = "secevent+jwt";
@@ -167,7 +168,15 @@ pub fn set_claims(issuer: &str, audience: &str, jti: &str, now: i64, sub: &str, 
 }
 
 /// The claims of a stream's own SET (verification, stream updated): its subject is the stream.
-pub fn stream_claims(issuer: &str, audience: &str, jti: &str, now: i64, stream_id: &str, uri: &str, members: Value) -> Value {
+pub fn stream_claims(
+    issuer: &str,
+    audience: &str,
+    jti: &str,
+    now: i64,
+    stream_id: &str,
+    uri: &str,
+    members: Value,
+) -> Value {
     json!({
         "iss": issuer,
         "aud": audience,

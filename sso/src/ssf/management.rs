@@ -202,9 +202,10 @@ impl Receiver<'_> {
         let request = if body.iter().all(u8::is_ascii_whitespace) { Map::new() } else { object(body)? };
         let max = match request.get("maxEvents") {
             None => MAX_POLL,
-            Some(v) => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
-                ManagementError::Invalid("maxEvents must be a non-negative integer".into())
-            })?,
+            Some(v) => v
+                .as_i64()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ManagementError::Invalid("maxEvents must be a non-negative integer".into()))?,
         }
         .min(MAX_POLL);
         let ack = jtis(request.get("ack"))?;
@@ -224,7 +225,10 @@ impl Receiver<'_> {
 
     /// The client's stream `stream_id`.
     async fn owned(&self, stream_id: &str) -> Result<SsfStreamRecord, ManagementError> {
-        self.stream().await?.filter(|s| s.stream_id == stream_id).ok_or_else(|| ManagementError::NotFound(stream_id.into()))
+        self.stream()
+            .await?
+            .filter(|s| s.stream_id == stream_id)
+            .ok_or_else(|| ManagementError::NotFound(stream_id.into()))
     }
 
     /// The client's stream the body's `stream_id` names.

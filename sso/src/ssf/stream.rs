@@ -214,7 +214,9 @@ fn delivery(value: &Value) -> Result<Delivery, StreamError> {
             let endpoint_url = push_endpoint(bounded("endpoint_url", url)?)?;
             let authorization_header = match d.get("authorization_header") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(h)) if !h.contains(['\r', '\n']) => Some(bounded("authorization_header", h)?.to_owned()),
+                Some(Value::String(h)) if !h.contains(['\r', '\n']) => {
+                    Some(bounded("authorization_header", h)?.to_owned())
+                }
                 Some(_) => return Err(StreamError("authorization_header must be one line of text".into())),
             };
             Ok(Delivery::Push { endpoint_url, authorization_header })
@@ -285,8 +287,8 @@ mod tests {
 
     #[test]
     fn an_update_changes_only_what_it_names() {
-        let c = StreamConfig::parse_new(json!({ "events_requested": [SESSION_REVOKED] }).to_string().as_bytes())
-            .unwrap();
+        let c =
+            StreamConfig::parse_new(json!({ "events_requested": [SESSION_REVOKED] }).to_string().as_bytes()).unwrap();
         let u = c.parse_update(br#"{"description":"x"}"#).unwrap();
         assert_eq!(u.events_requested, [SESSION_REVOKED]);
         assert_eq!(u.description.as_deref(), Some("x"));
@@ -303,12 +305,18 @@ mod tests {
             (r#"{"delivery":{"method":"urn:ietf:rfc:8935"}}"#, "endpoint_url"),
             (r#"{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"http://emr.example/"}}"#, "https"),
             (r#"{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://u@emr.example/"}}"#, "user"),
-            (r#"{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://e/","authorization_header":"a\nb"}}"#, "one line"),
+            (
+                r#"{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://e/","authorization_header":"a\nb"}}"#,
+                "one line",
+            ),
         ] {
             let e = StreamConfig::parse_new(body.as_bytes()).unwrap_err();
             assert!(e.0.contains(says), "{body}: {e}");
         }
-        assert!(StreamConfig::parse_new(r#"{"stream_id":"x","iss":"y"}"#.as_bytes()).is_ok(), "read-only members are ignored");
+        assert!(
+            StreamConfig::parse_new(r#"{"stream_id":"x","iss":"y"}"#.as_bytes()).is_ok(),
+            "read-only members are ignored"
+        );
     }
 
     #[test]
