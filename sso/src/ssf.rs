@@ -18,7 +18,7 @@ pub mod management;
 pub mod stream;
 
 use crate::oidc::Provider;
-use crate::oidc::signals::SessionSignals;
+use crate::oidc::SessionSignals;
 use crate::scim;
 use hcpki_ca::store::GrantRecord;
 
@@ -62,8 +62,7 @@ pub const STREAM_PATH: &str = "/ssf/stream";
 pub const STATUS_PATH: &str = "/ssf/status";
 /// The verification endpoint's path.
 pub const VERIFY_PATH: &str = "/ssf/verify";
-/// The poll endpoint's path (RFC 8936); the stream's id follows.
-pub const POLL_PATH: &str = "/ssf/poll";
+pub use stream::POLL_PATH;
 
 /// The transmitter configuration metadata (SSF 1.0 §7.1) of the provider at `issuer`.
 pub fn configuration(issuer: &str) -> serde_json::Value {

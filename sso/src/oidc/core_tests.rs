@@ -56,7 +56,7 @@ impl Fixture {
             clock: clock.clone(),
             home_community_id: None,
             break_glass_webhook: None,
-            signals: Arc::new(super::signals::NoSignals),
+            signals: Arc::new(super::NoSignals),
             ssf_wake: Arc::new(tokio::sync::Notify::new()),
         };
         Self {

@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 pub const PUSH: &str = "urn:ietf:rfc:8935";
 /// Poll delivery (RFC 8936).
 pub const POLL: &str = "urn:ietf:rfc:8936";
+/// The poll endpoint's path (RFC 8936); the stream's id follows.
+pub const POLL_PATH: &str = "/ssf/poll";
 
 /// How many event types a receiver may name.
 const MAX_EVENTS: usize = 32;
@@ -128,7 +130,7 @@ impl StreamConfig {
         let delivery = match &self.delivery {
             Delivery::Push { endpoint_url, .. } => json!({ "method": PUSH, "endpoint_url": endpoint_url }),
             Delivery::Poll => {
-                json!({ "method": POLL, "endpoint_url": format!("{issuer}{}/{stream_id}", super::POLL_PATH) })
+                json!({ "method": POLL, "endpoint_url": format!("{issuer}{}/{stream_id}", POLL_PATH) })
             }
         };
         let mut view = json!({
