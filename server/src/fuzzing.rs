@@ -77,3 +77,5 @@ pub use hcpki_sso::scim::filter::{Filter as ScimFilter, MAX_DEPTH as SCIM_MAX_DE
 pub use hcpki_sso::scim::patch::{PatchPath as ScimPatchPath, apply as apply_scim_patch, parse as parse_scim_patch};
 pub use hcpki_sso::scim::user::{STAFF_SCHEMA, USER_SCHEMA, UserInput as ScimUserInput};
 pub use hcpki_sso::scim::{USER_FILTER as SCIM_USER_FILTER, list::ListQuery as ScimListQuery};
+/// Shared Signals (D162): the stream configuration a receiver POSTs, PATCHes or PUTs to `/ssf/stream`.
+pub use hcpki_sso::ssf::stream::{Delivery as SsfDelivery, StreamConfig as SsfStreamConfig};

@@ -22,6 +22,7 @@ pub mod scep_ra;
 pub mod scim;
 pub mod signatures;
 pub mod signing_requests;
+pub mod ssf;
 pub mod tls;
 pub mod tsa;
 pub mod tsa_client;

@@ -3,6 +3,7 @@
 //! sources, how often, how large, how long); this only speaks HTTP.
 
 pub mod post;
+pub mod ssf_push;
 
 use hcpki_sso::outbound::{GetError, HttpGet};
 use std::time::Duration;

@@ -27,6 +27,7 @@ pub mod scim;
 pub mod secret;
 pub mod session;
 pub mod signing_requests;
+pub mod ssf;
 pub mod throttle;
 pub mod token_endpoint;
 pub mod token_exchange;

@@ -104,6 +104,10 @@ pub struct Provider {
     pub home_community_id: Option<iua::HomeCommunityId>,
     /// `[monitor] break_glass_webhook`: told of every break-glass use (D94), when configured.
     pub break_glass_webhook: Option<break_glass_webhook::BreakGlassWebhook>,
+    /// Told of every session or grant end (the Shared Signals transmitter, D162).
+    pub signals: Arc<dyn SessionSignals>,
+    /// Woken when a pushed Shared Signals SET is queued (D162): the server's push worker waits on it.
+    pub ssf_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Provider {
@@ -240,3 +244,23 @@ pub fn service_claims(claims: &Claims) -> Value {
 
 #[cfg(test)]
 mod core_tests;
+
+// Where the provider announces ended sessions and grants beyond back-channel logout: the hook the Shared Signals
+// transmitter (`crate::ssf`, D162) implements, declared here so the provider needs nothing above it.
+
+/// Told of every session or grant end, after the grants were revoked.
+#[async_trait::async_trait]
+pub trait SessionSignals: Send + Sync + std::fmt::Debug {
+    /// `grants` (already revoked) ended for `why`: their session's end reason, or `revoke` when the client
+    /// revoked its own grant at `/revoke`.
+    async fn grants_ended(&self, provider: &Provider, grants: &[hcpki_ca::store::GrantRecord], why: &str);
+}
+
+/// Nothing beyond back-channel logout (tests of the provider alone).
+#[derive(Debug)]
+pub struct NoSignals;
+
+#[async_trait::async_trait]
+impl SessionSignals for NoSignals {
+    async fn grants_ended(&self, _provider: &Provider, _grants: &[hcpki_ca::store::GrantRecord], _why: &str) {}
+}

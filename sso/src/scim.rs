@@ -67,6 +67,11 @@ pub struct Provisioning<'a> {
 pub trait Signals: Send + Sync {
     /// `account` was de-provisioned.
     async fn deprovisioned(&self, account: &Deprovisioned);
+
+    /// The password of the account whose person key is `person_key` was set (a CAEP `credential-change`).
+    async fn password_changed(&self, person_key: &str) {
+        tracing::info!(person = person_key, "SCIM set an account's password");
+    }
 }
 
 /// No transmitter yet: de-provisioning is only logged (issue #51 item 2 replaces this).
@@ -321,6 +326,9 @@ impl Provisioning<'_> {
                 .scim_account_update(self.facility, &change, &self.actor, UnixTime::from_millis(now_ms))
                 .await
                 .map_err(unavailable)?;
+            if password_hash.is_some() {
+                self.signals.password_changed(&format!("pwd:{}", current.user.username)).await;
+            }
         }
         let deprovisioned = if !wanted.active && current.user.disabled_at.is_none() {
             self.disable(current, now_ms).await?

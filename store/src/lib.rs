@@ -68,6 +68,7 @@ pub use traits::{
     PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
     ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
+pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 
 use std::sync::Arc;
 
@@ -75,6 +76,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::RouterPsks;
+    pub use super::traits::SsfStreams;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
@@ -112,6 +114,7 @@ pub trait Store:
     + PatientPresences
     + Passkeys
     + RouterPsks
+    + SsfStreams
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -146,6 +149,7 @@ impl<T> Store for T where
         + PatientPresences
         + Passkeys
         + RouterPsks
+        + SsfStreams
         + std::fmt::Debug
 {
 }

@@ -45,6 +45,7 @@ mod security_officers;
 mod services;
 mod sessions;
 mod signing_requests;
+mod ssf;
 mod sso;
 #[cfg(test)]
 mod tests;
@@ -76,6 +77,7 @@ use crate::traits::{
 };
 use crate::traits::{PasskeyRecord, Passkeys};
 use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
+use crate::traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
@@ -414,6 +416,7 @@ passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
+ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -442,3 +445,4 @@ passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 router_psks::router_psks_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
+ssf::ssf_store!(PgStore, sqlx::Postgres);

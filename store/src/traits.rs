@@ -26,6 +26,7 @@ mod security_officers;
 mod services;
 mod sessions;
 mod signing_requests;
+pub mod ssf;
 
 pub use acme::Acme;
 pub use audit_log::AuditLog;
@@ -54,3 +55,4 @@ pub use security_officers::SecurityOfficers;
 pub use services::Services;
 pub use sessions::Sessions;
 pub use signing_requests::SigningRequests;
+pub use ssf::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};

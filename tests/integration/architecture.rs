@@ -692,7 +692,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["facility", "scim", "session"],
             &["delegation"],
             &["oidc"],
-            &["desk"],
+            &["desk", "ssf"],
             &["presence", "signing_requests", "token_exchange"],
             &["consent"],
             &["token_endpoint"],

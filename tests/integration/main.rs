@@ -125,6 +125,7 @@ mod signature_agreement;
 mod signature_renew;
 mod signature_verify;
 mod signing_requests;
+mod ssf;
 mod sso_ids;
 mod systemd;
 mod token_exchange;

@@ -53,6 +53,8 @@ pub struct Metrics {
     time_stamps: [AtomicU64; TIME_STAMP_OUTCOMES.len()],
     /// The ATNA forwarder's (`[atna]`): rendered only while it runs.
     pub atna: Arc<crate::atna::Counters>,
+    /// The Shared Signals push worker's (D162): rendered while the portal runs.
+    pub ssf: Arc<crate::outbound::ssf_push::Counters>,
     /// The admission gate's (D138): rendered only while a gate is in force.
     pub admission: Arc<super::admission::counters::Counters>,
 }
@@ -263,6 +265,7 @@ impl Metrics {
             }
         }
         self.atna.render(&mut out);
+        self.ssf.render(&mut out);
         self.admission.render(&mut out);
         out
     }

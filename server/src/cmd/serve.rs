@@ -139,6 +139,12 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         forwarder.spawn(authority.audit_log().clone(), authority.clock().clone(), metrics.atna.clone());
     }
     if let Some(p) = &portal {
+        // The Shared Signals push worker (D162), with the back-channel logout's TLS roots.
+        let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
+        let tls = crate::outbound::post::tls_client(ca_file.as_deref(), "[oidc] backchannel_ca_file")?;
+        crate::outbound::ssf_push::spawn(p.state.oidc.clone(), tls, metrics.ssf.clone());
+    }
+    if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.
         p.state.services.current().await.context("the portal's services")?;
     }

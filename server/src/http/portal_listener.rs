@@ -125,6 +125,8 @@ pub fn prepare(
                 Ok(Arc::new(Poster::new(tls)))
             },
         )?,
+        signals: Arc::new(hcpki_sso::ssf::Transmitter),
+        ssf_wake: Arc::new(tokio::sync::Notify::new()),
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let lend_secs = hcpki_sso::lending::LendSecs::new(cfg.lend_secs)?;

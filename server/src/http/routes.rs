@@ -394,4 +394,6 @@ fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<Porta
         )
         // SCIM provisioning (issue #51 item 3, D158): bearer tokens of facility-bound clients.
         .merge(super::scim::routes())
+        // The Shared Signals transmitter (issue #51 item 2, D162): bearer tokens of scope ssf.
+        .merge(super::ssf::routes())
 }

@@ -17,7 +17,7 @@ use hcpki_ca::store::Actor;
 use hcpki_sso::oidc::client_credentials::{self, SCIM_PATH};
 use hcpki_sso::scim::error::{ScimError, ScimType};
 use hcpki_sso::scim::list::ListQuery;
-use hcpki_sso::scim::{NoSignals, Provisioning, Written, discovery, version};
+use hcpki_sso::scim::{Provisioning, Written, discovery, version};
 use serde_json::Value;
 
 /// The SCIM media type (RFC 7644 §3.1).
@@ -127,13 +127,16 @@ struct Ctx {
     caller: Caller,
     base: String,
     now_ms: i64,
+    /// De-provisioning announced by the Shared Signals transmitter (D162).
+    signals: hcpki_sso::ssf::Deprovisioning,
 }
 
 impl Ctx {
     /// The caller of `headers`, or the 401 to answer.
     async fn of(state: &PortalState, headers: &HeaderMap) -> Result<Self, Response> {
         let caller = Caller::of(state, headers).await?;
-        Ok(Self { caller, base: base(state), now_ms: state.clock.now().as_millis() })
+        let signals = hcpki_sso::ssf::Deprovisioning { provider: state.oidc.clone() };
+        Ok(Self { caller, base: base(state), now_ms: state.clock.now().as_millis(), signals })
     }
 
     /// The provisioning core as this caller sees it.
@@ -144,7 +147,7 @@ impl Ctx {
             facility: &self.caller.facility,
             actor: self.caller.actor(),
             base: &self.base,
-            signals: &NoSignals,
+            signals: &self.signals,
         }
     }
 

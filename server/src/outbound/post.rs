@@ -103,6 +103,20 @@ pub async fn exchange(
     tls: &Arc<rustls::ClientConfig>,
     limit: usize,
 ) -> Result<(u16, Vec<u8>), String> {
+    exchange_authorized(uri, content_type, user_agent, None, body, tls, limit).await
+}
+
+/// [`exchange`] with an `Authorization` header when `authorization` is given (a Shared Signals receiver's
+/// push endpoint may ask for one, D162).
+pub async fn exchange_authorized(
+    uri: &str,
+    content_type: &str,
+    user_agent: &str,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+    tls: &Arc<rustls::ClientConfig>,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), String> {
     let parsed: hyper::Uri = uri.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
     let https = match parsed.scheme_str() {
         Some("https") => true,
@@ -113,12 +127,14 @@ pub async fn exchange(
     let bare_host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let port = parsed.port_u16().unwrap_or(if https { 443 } else { 80 });
     let authority = parsed.authority().map_or(host, |a| a.as_str()).to_owned();
-    let request = hyper::Request::post(parsed.path_and_query().map_or("/", |p| p.as_str()))
+    let mut request = hyper::Request::post(parsed.path_and_query().map_or("/", |p| p.as_str()))
         .header(hyper::header::HOST, authority)
         .header(hyper::header::CONTENT_TYPE, content_type)
-        .header(hyper::header::USER_AGENT, user_agent)
-        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+        .header(hyper::header::USER_AGENT, user_agent);
+    if let Some(value) = authorization {
+        request = request.header(hyper::header::AUTHORIZATION, value);
+    }
+    let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body))).map_err(|e| e.to_string())?;
     let stream = tokio::net::TcpStream::connect((bare_host.as_str(), port)).await.map_err(|e| e.to_string())?;
     if https {
         let name = ServerName::try_from(bare_host).map_err(|e| e.to_string())?;

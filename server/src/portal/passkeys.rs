@@ -24,6 +24,7 @@ use hcpki_sso::passkey::{
     self, AssertionResponse, AttestationPolicy, PasskeyError, RegistrationResponse, RelyingParty,
 };
 use hcpki_sso::session::Session;
+use hcpki_sso::ssf::event::{Change, Credential, Event};
 use serde_json::json;
 
 /// The name authenticators show for this portal.
@@ -247,7 +248,10 @@ pub async fn register(
     });
     let entry = core::event(&session.person_key, core::REGISTER, &record.credential_id, Outcome::Ok, detail);
     match state.store.passkey_add(&record, &entry, hcpki_pkix::time::UnixTime::from_secs(now)).await {
-        Ok(true) => Redirect::to("/passkeys").into_response(),
+        Ok(true) => {
+            fido2_changed(&state, &session.person_key, Change::Create).await;
+            Redirect::to("/passkeys").into_response()
+        }
         Ok(false) => pages::refused(lang, StatusCode::CONFLICT, &problem_text(lang, &PasskeyError::AlreadyRegistered)),
         Err(e) => unavailable_in(lang, e),
     }
@@ -311,7 +315,7 @@ pub async fn revoke(
     let entry = core::event(&session.person_key, core::REVOKE, &form.id, Outcome::Ok, json!({ "by": "owner" }));
     let at = hcpki_pkix::time::UnixTime::from_secs(now);
     match state.store.passkey_revoke(&session.person_key, &form.id, &entry, at).await {
-        Ok(Some(_)) => {}
+        Ok(Some(_)) => fido2_changed(&state, &session.person_key, Change::Revoke).await,
         Ok(None) => return not_own(&state, lang, &session, core::REVOKE, &form.id).await,
         Err(e) => return unavailable_in(lang, e),
     }
@@ -324,6 +328,12 @@ pub async fn revoke(
         return signed_out(lang, Some("/login"));
     }
     Redirect::to("/passkeys").into_response()
+}
+
+/// CAEP `credential-change` for a passkey of `person_key` registered or revoked (D162).
+async fn fido2_changed(state: &PortalState, person_key: &str, change: Change) {
+    let event = Event::CredentialChange(Credential::Fido2, change);
+    hcpki_sso::ssf::emit::person_changed(&state.oidc, person_key, &event).await;
 }
 
 /// An id that is not a live passkey of this person (unknown, revoked, or another person's): one answer for each,

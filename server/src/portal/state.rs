@@ -68,8 +68,8 @@ impl PortalState {
     pub async fn notify_ended_sessions(&self, now: i64, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
         let claimed = self.store.portal_claim_ended_sessions(UnixTime::from_secs(now), limit).await?;
         for s in &claimed {
-            self.notify_revoked(&s.id_hash).await?;
             let why = s.end_reason.as_deref().unwrap_or("ended");
+            self.notify_revoked(&s.id_hash, why).await?;
             let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
             audit(
                 self.store.as_ref(),
@@ -97,15 +97,16 @@ impl PortalState {
         let now = self.clock.now_unix();
         let ended = self.store.portal_end_person_sessions(person_key, why, UnixTime::from_secs(now), actor).await?;
         for s in &ended {
-            self.notify_revoked(&s.id_hash).await?;
+            self.notify_revoked(&s.id_hash, why).await?;
         }
         Ok(ended.len())
     }
 
-    /// Back-channel logout to the clients of a session whose grants were revoked already.
-    async fn notify_revoked(&self, session_hash: &str) -> Result<(), hcpki_ca::store::StoreError> {
+    /// Back-channel logout (and Shared Signals) to the clients of a session whose grants were revoked already,
+    /// ended for `why`.
+    async fn notify_revoked(&self, session_hash: &str, why: &str) -> Result<(), hcpki_ca::store::StoreError> {
         let grants = self.store.oidc_session_grants(session_hash).await?;
-        oidc::backchannel::notify(&self.oidc, grants).await;
+        oidc::backchannel::notify(&self.oidc, grants, why).await;
         Ok(())
     }
 

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 /// Logout tokens live this long (seconds); the retired signing key stays published at least as long.
 pub const LOGOUT_TOKEN_SECS: i64 = 120;
 
-/// Revoke the session's grants and notify their clients (in the background).
-pub async fn session_ended(provider: &Provider, session_hash: &str) {
+/// Revoke the session's grants and notify their clients (in the background); `why` is the session's end reason.
+pub async fn session_ended(provider: &Provider, session_hash: &str, why: &str) {
     let grants = match provider.store.oidc_revoke_session_grants(session_hash).await {
         Ok(g) => g,
         Err(e) => {
@@ -20,13 +20,13 @@ pub async fn session_ended(provider: &Provider, session_hash: &str) {
             return;
         }
     };
-    notify(provider, grants).await;
+    notify(provider, grants, why).await;
 }
 
 /// What follows every session end: the session's grants revoked, back-channel logout, and the `portal.logout`
 /// entry naming `why` (the session of `person_key` whose id hash is `session_hash`).
 pub async fn session_ended_audited(provider: &Provider, person_key: &str, session_hash: &str, why: &str) {
-    session_ended(provider, session_hash).await;
+    session_ended(provider, session_hash, why).await;
     let (actor, detail) =
         (format!("portal:{person_key}"), json!({ "reason": why, "session": super::sid(session_hash) }));
     crate::audit::audit(
@@ -42,8 +42,11 @@ pub async fn session_ended_audited(provider: &Provider, person_key: &str, sessio
 }
 
 /// Send a logout token to every client with a registered `backchannel_logout_uri` among `grants`' clients
-/// (grants of one ended session, already revoked).
-pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecord>) {
+/// (grants of one ended session, already revoked), and CAEP `session-revoked` to those with a Shared Signals
+/// stream (D162): every way a session ends passes here, so none can end it without its events. `why` is the
+/// session's end reason.
+pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecord>, why: &str) {
+    provider.signals.grants_ended(provider, &grants, why).await;
     // One logout token per client: (client, sub, sid) are the same for all its grants in this session.
     let mut per_client = BTreeMap::new();
     let now = provider.clock.now_unix();

@@ -1,6 +1,7 @@
 //! `grant_type=client_credentials` with `scope=scim` (RFC 6749 §4.4; issue #51 item 3, D158): a confidential
 //! client that an operator bound to one facility (`hcpki scim client add`) gets a short-lived bearer token for
-//! the SCIM API, and nothing else.
+//! the SCIM API, and nothing else. With `scope=ssf` (issue #51 item 2, D162) any confidential client gets one
+//! for its own Shared Signals event stream (`/ssf/...`), built the same way with its own `typ` and audience.
 //!
 //! A new way in must not open the old doors, so the token is its own kind: its JWS `typ` is [`SCIM_TYP`], not
 //! `at+jwt`, so every access-token check (`/userinfo`, `/introspect`, signing requests, token exchange,
@@ -25,6 +26,12 @@ pub const SCIM_TYP: &str = "scim+jwt";
 pub const LIFETIME_SECS: i64 = 300;
 /// Where the SCIM API is, under the issuer (the token's audience).
 pub const SCIM_PATH: &str = "/scim/v2";
+/// The scope of a Shared Signals receiver's token (D162): it manages its own event stream and polls it.
+pub const SSF_SCOPE: &str = "ssf";
+/// The JWS `typ` of a Shared Signals receiver's token.
+pub const SSF_TYP: &str = "ssf+jwt";
+/// Where the Shared Signals endpoints are, under the issuer (the token's audience).
+pub const SSF_PATH: &str = "/ssf";
 
 /// A client-credentials request: the client's credentials (as the other grants read them) and `scope`.
 #[derive(Debug)]
@@ -64,12 +71,14 @@ pub struct ScimToken {
     pub access_token: String,
     /// Its lifetime.
     pub expires_in: i64,
+    /// The scope it gives.
+    pub scope: &'static str,
 }
 
 impl ScimToken {
     /// The JSON body.
     pub fn body(&self) -> Value {
-        json!({ "access_token": self.access_token, "token_type": "Bearer", "expires_in": self.expires_in, "scope": SCIM_SCOPE })
+        json!({ "access_token": self.access_token, "token_type": "Bearer", "expires_in": self.expires_in, "scope": self.scope })
     }
 }
 
@@ -99,10 +108,17 @@ pub async fn client_credentials(
         super::refused::request(ctx.refusals, &client.id, "oidc.token", e, json!({ "grant": "client_credentials" }))
     };
     let scopes: Vec<&str> = call.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
+    if scopes == [SSF_SCOPE] {
+        // Any confidential client may receive the events about its own sessions: its stream is its own.
+        return ssf_token(provider, &client, now).await;
+    }
     if scopes != [SCIM_SCOPE] {
         let e = OAuthError::new(
             "invalid_scope",
-            format!("client_credentials gives scope {SCIM_SCOPE} only: send scope={SCIM_SCOPE}"),
+            format!(
+                "client_credentials gives scope {SCIM_SCOPE} or {SSF_SCOPE} only: send scope={SCIM_SCOPE} or \
+                 scope={SSF_SCOPE}"
+            ),
         );
         return Err(refuse(e).await);
     }
@@ -138,22 +154,62 @@ pub async fn client_credentials(
         json!({ "facility": facility, "expires_in": LIFETIME_SECS }),
     )
     .await;
-    Ok(ScimToken { access_token, expires_in: LIFETIME_SECS })
+    Ok(ScimToken { access_token, expires_in: LIFETIME_SECS, scope: SCIM_SCOPE })
+}
+
+/// A Shared Signals receiver's token for `client` at `now`, audited `oidc.token.ssf`.
+async fn ssf_token(provider: &Provider, client: &client::Client, now: i64) -> Result<ScimToken, OAuthError> {
+    let claims = json!({
+        "iss": provider.issuer,
+        "sub": client.id,
+        "client_id": client.id,
+        "aud": format!("{}{}", provider.issuer, SSF_PATH),
+        "scope": SSF_SCOPE,
+        "iat": now,
+        "exp": now + LIFETIME_SECS,
+        "jti": super::secret::random_token(16)?,
+    });
+    let access_token = provider.sign(client.config.id_token_signed_response_alg, SSF_TYP, &claims)?;
+    crate::audit::audit(
+        provider.store.as_ref(),
+        now.saturating_mul(1000),
+        &format!("oidc:{}", client.id),
+        "oidc.token.ssf",
+        &client.id,
+        hcpki_ca::audit::Outcome::Ok,
+        json!({ "expires_in": LIFETIME_SECS }),
+    )
+    .await;
+    Ok(ScimToken { access_token, expires_in: LIFETIME_SECS, scope: SSF_SCOPE })
 }
 
 /// The client a SCIM bearer token was issued to, if it is one of ours, unexpired, of [`SCIM_TYP`], for the
 /// SCIM audience, with the scope; else why not (the adapter answers 401 and re-reads the client's binding).
 pub fn verify(provider: &Provider, token: &str, now: i64) -> Result<String, String> {
+    verify_kind(provider, token, now, (SCIM_TYP, SCIM_PATH, SCIM_SCOPE))
+}
+
+/// The client a Shared Signals receiver's token was issued to ([`SSF_TYP`], the `/ssf` audience, scope
+/// [`SSF_SCOPE`]), or why not.
+pub fn verify_ssf(provider: &Provider, token: &str, now: i64) -> Result<String, String> {
+    verify_kind(provider, token, now, (SSF_TYP, SSF_PATH, SSF_SCOPE))
+}
+
+/// A client-credentials token of one kind: its `typ`, its audience's path under the issuer, its scope.
+fn verify_kind(provider: &Provider, token: &str, now: i64, kind: (&str, &str, &str)) -> Result<String, String> {
+    let (want_typ, path, scope) = kind;
     let (typ, claims) = provider.verify_own(token).map_err(|e| format!("not a token of this provider: {e}"))?;
-    if typ.as_deref() != Some(SCIM_TYP) {
-        return Err(format!("not a SCIM token (typ is not {SCIM_TYP}): get one with grant_type=client_credentials"));
+    if typ.as_deref() != Some(want_typ) {
+        return Err(format!(
+            "not a {scope} token (typ is not {want_typ}): get one with grant_type=client_credentials and scope={scope}"
+        ));
     }
-    let aud = format!("{}{SCIM_PATH}", provider.issuer);
+    let aud = format!("{}{path}", provider.issuer);
     if claims.get("aud").and_then(Value::as_str) != Some(aud.as_str()) {
         return Err("the token is for another audience".to_owned());
     }
-    if claims.get("scope").and_then(Value::as_str) != Some(SCIM_SCOPE) {
-        return Err(format!("the token lacks scope {SCIM_SCOPE}"));
+    if claims.get("scope").and_then(Value::as_str) != Some(scope) {
+        return Err(format!("the token lacks scope {scope}"));
     }
     if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
         return Err("the token has expired: get a new one".to_owned());

@@ -56,6 +56,8 @@ impl Fixture {
             clock: clock.clone(),
             home_community_id: None,
             break_glass_webhook: None,
+            signals: Arc::new(super::NoSignals),
+            ssf_wake: Arc::new(tokio::sync::Notify::new()),
         };
         Self {
             provider,

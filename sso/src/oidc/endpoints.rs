@@ -365,8 +365,10 @@ pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result
     if let Some(gid) = gid
         && let Some(g) = provider.store.oidc_grant(&gid).await?
         && g.client_id == client.id
-        && provider.store.oidc_revoke_grant(&gid).await?.is_some()
+        && let Some(revoked) = provider.store.oidc_revoke_grant(&gid).await?
     {
+        // The client ended its own grant: the session goes on, this client's part of it does not (D162).
+        provider.signals.grants_ended(provider, std::slice::from_ref(&revoked), "revoke").await;
         let (actor, detail) = (format!("oidc:{}", client.id), json!({ "grant": gid }));
         audit(
             provider.store.as_ref(),

@@ -351,13 +351,16 @@ async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, wha
 /// with every other grant of that session (back-channel logout to their clients), audited as `portal.logout` with
 /// [`REFRESH_REUSED`]. A session that had ended already still has its grants revoked.
 async fn end_family_session(provider: &Provider, grant: &GrantRecord, now: i64) {
+    // The replayed grant was revoked by the exchange, so the session's end below no longer finds it: its client
+    // hears of its own grant's end here (D162).
+    provider.signals.grants_ended(provider, std::slice::from_ref(grant), REFRESH_REUSED).await;
     let at = hcpki_pkix::time::UnixTime::from_secs(now);
     match provider.store.portal_end_session(&grant.session_hash, REFRESH_REUSED, at).await {
         Ok(Some(ended)) => {
             super::backchannel::session_ended_audited(provider, &ended.person_key, &ended.id_hash, REFRESH_REUSED)
                 .await;
         }
-        Ok(None) => super::backchannel::session_ended(provider, &grant.session_hash).await,
+        Ok(None) => super::backchannel::session_ended(provider, &grant.session_hash, REFRESH_REUSED).await,
         Err(e) => tracing::error!(error = %e, grant = %grant.id, "cannot end the session of a reused refresh token"),
     }
 }
