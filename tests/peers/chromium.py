@@ -5,7 +5,8 @@ browser tests: console_browser.rs, pin_page.rs).
     chromium.py PROFILE_DIR        # then JSON commands on stdin, one per line; one JSON reply per line on stdout
 
 Chromium runs as the test's browser: it reads client certificates from $HOME/.pki/nssdb (the caller sets HOME)
-and managed policies from /etc/chromium/policies (the caller writes AutoSelectCertificateForUrls there). This
+and managed policies from /etc/chromium/policies (the caller writes AutoSelectCertificateForUrls there).
+$HCPKI_CHROMIUM names another Chromium build to try (the default is Debian's `chromium`). This
 script only starts it, forwards commands and reports what the browser did; the test decides what is right.
 
 Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; every wait has a timeout):

@@ -74,12 +74,18 @@
       login.submit();
     };
 
+    // Each request keeps its own controller: the autofill's request (asked when the user name field gets the
+    // focus) may still be fetching its options when the button is pressed; it then must stop, not go on to
+    // navigator.credentials.get under the button's controller, where it held the browser's one pending request
+    // and the button's was refused (seen on a loaded machine: the sign-in never left the login page).
     const ask = async (mediation) => {
       if (pending) pending.abort();
-      pending = new AbortController();
+      const controller = new AbortController();
+      pending = controller;
       const o = await options("/login/passkey/options", csrf);
+      if (controller.signal.aborted) throw new DOMException("superseded by another passkey request", "AbortError");
       o.challenge = b64.toBuffer(o.challenge);
-      const request = { publicKey: o, signal: pending.signal };
+      const request = { publicKey: o, signal: controller.signal };
       if (mediation) request.mediation = mediation;
       return navigator.credentials.get(request);
     };
