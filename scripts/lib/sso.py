@@ -3,7 +3,8 @@
 browser that signs in with password + TOTP, gets codes at /authorize and exchanges them at /token.
 
     sso.py keygen DIR KID                    # DIR/client.key (P-256) and DIR/jwks.json (its public key, KID)
-    sso.py login PORT ISSUER USER PASSWORD SECRET   # one password + TOTP login; prints the session cookie
+    sso.py login PORT ISSUER USER PASSWORD SECRET   # one password + TOTP login; prints the session cookie and
+                                                    # the browser cookie bound to it, a space between (`remember`)
 
 As a module (scripts put scripts/lib on sys.path): `Client` signs client assertions (ES256, RFC 7523),
 `DpopKey` makes DPoP proofs (RFC 9449), `Portal` speaks to one portal listener over one keep-alive connection per thread, `totp` computes RFC 6238
@@ -17,6 +18,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 COOKIE = "__Host-hcpki-session"
+# A session is bound to the browser it was made in (D161): the login sets this second cookie with the session
+# cookie, and a request bringing the session without it ends the session. Kept here by session cookie, so that
+# the scripts pass the session cookie around as before and every Portal sends both.
+BROWSER_COOKIE = "__Host-hcpki-browser"
+BROWSERS = {}
+
+
+def remember(printed):
+    """The session cookie of `sso.py login`'s line "SESSION BROWSER", its browser cookie remembered."""
+    session, _, browser = printed.strip().partition(" ")
+    if browser:
+        BROWSERS[session] = browser
+    return session
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -135,10 +149,14 @@ class Portal:
             fields["return_to"] = return_to
         status, r, body = self.request("POST", "/login", urllib.parse.urlencode(fields), {
             "Origin": self.issuer, "Content-Type": "application/x-www-form-urlencoded"})
-        cookie = None
+        cookie = browser = None
         for name, value in r.getheaders():
             if name.lower() == "set-cookie" and value.startswith(COOKIE + "="):
                 cookie = value.split(";", 1)[0].split("=", 1)[1]
+            if name.lower() == "set-cookie" and value.startswith(BROWSER_COOKIE + "="):
+                browser = value.split(";", 1)[0].split("=", 1)[1]
+        if cookie and browser:
+            BROWSERS[cookie] = browser
         return status, cookie, r.getheader("Location") or page_text(body)
 
     def authorize(self, cookie, client, extra=None, verifier=None, path=None):
@@ -152,7 +170,8 @@ class Portal:
                       "code_challenge": b64(hashlib.sha256(verifier.encode()).digest())}
             params.update(extra or {})
             path = "/authorize?" + urllib.parse.urlencode(params)
-        status, r, body = self.request("GET", path, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+        jar = f"{COOKIE}={cookie}" + (f"; {BROWSER_COOKIE}={BROWSERS[cookie]}" if cookie in BROWSERS else "")
+        status, r, body = self.request("GET", path, headers={"Cookie": jar} if cookie else {})
         location = r.getheader("Location") or ""
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code", [None])[0]
         return status, code, verifier, location or page_text(body)
@@ -190,7 +209,7 @@ def main(argv):
         status, cookie, body = Portal(port, issuer).login(user, password, totp(secret))
         if not cookie:
             sys.exit(f"password + TOTP login answered {status}: {body[:300]}")
-        print(cookie)
+        print(cookie, BROWSERS.get(cookie, ""))
     else:
         sys.exit(__doc__)
 

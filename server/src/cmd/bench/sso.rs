@@ -39,6 +39,7 @@ use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_sso::oidc::jws::{Signer, SigningAlg};
 use hcpki_sso::oidc::registration::{self, Registration};
 use hcpki_sso::session::COOKIE as SESSION_COOKIE;
+use hcpki_sso::session::terminal::BROWSER_COOKIE;
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use http_body_util::{BodyExt, Full};
 use hyper::Method;
@@ -428,7 +429,11 @@ impl Login {
             ("code_challenge_method", "S256"),
             ("code_challenge", &URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))),
         ])?;
-        let cookie = [(header::COOKIE, format!("{SESSION_COOKIE}={session}"))];
+        // The session is bound to this browser (D161): the second cookie goes with it, as a browser sends both.
+        let browser = done.cookie(BROWSER_COOKIE).with_context(|| {
+            format!("POST /login/card answered {} without the browser cookie: {}", done.status, excerpt(&done.body))
+        })?;
+        let cookie = [(header::COOKIE, format!("{SESSION_COOKIE}={session}; {BROWSER_COOKIE}={browser}"))];
         let authorized = conn.send(Method::GET, &format!("/authorize?{query}"), &cookie, None).await?;
         let code = authorized
             .location
