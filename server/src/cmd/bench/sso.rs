@@ -10,7 +10,7 @@
 //!    the test PKI, signed in this process: the card's work, taken off the latency);
 //! 4. `POST /login/card`: challenge taken, signature, chain (two RSA verifications) and the cached CRLs
 //!    checked, `login.card` audited, the SSO session stored;
-//! 5. `GET /authorize` with the session cookie (code flow, PKCE S256): the policy decision, the code;
+//! 5. `GET /authorize` with the session cookie and its browser cookie (D161; code flow, PKCE S256): the policy decision, the code;
 //! 6. `POST /token` with a private_key_jwt client assertion (ES256, made here: the relying party's work,
 //!    also off the latency): assertion checked and its jti recorded, code redeemed, refresh token stored,
 //!    ID and access tokens signed.
