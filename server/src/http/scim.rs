@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::store::Actor;
-use hcpki_sso::oidc::client_credentials::{self, SCIM_PATH};
+use hcpki_sso::oidc::client_credentials::{self, BearerKind, CallerRefused, SCIM_PATH};
 use hcpki_sso::scim::error::{ScimError, ScimType};
 use hcpki_sso::scim::list::ListQuery;
 use hcpki_sso::scim::{Provisioning, Written, discovery, version};
@@ -98,15 +98,13 @@ impl Caller {
                 "no bearer token: get one from /token with grant_type=client_credentials and scope=scim".to_owned(),
             ));
         };
-        let client_id = client_credentials::verify(&state.oidc, token, state.clock.now_unix()).map_err(unauthorized)?;
-        // A client removed from the registry loses access with it, whatever token it holds.
-        match state.oidc.clients.load_recorded(&client_id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(unauthorized(format!("client {client_id} is no longer registered"))),
-            Err(e) => {
-                return Err(error(&ScimError::status(500, format!("the client registry failed: {}", e.description))));
-            }
-        }
+        let now = state.clock.now_unix();
+        let client_id = client_credentials::registered_caller(&state.oidc, token, now, BearerKind::Scim)
+            .await
+            .map_err(|e| match e {
+                CallerRefused::Registry(_) => error(&ScimError::status(500, e.to_string())),
+                refused => unauthorized(refused.to_string()),
+            })?;
         // The binding is read on every request: a client unbound (or moved) loses access at once.
         match state.store.scim_client(&client_id).await {
             Ok(Some(bound)) => Ok(Self { client_id, facility: bound.facility }),

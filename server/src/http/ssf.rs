@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use hcpki_sso::oidc::client_credentials;
+use hcpki_sso::oidc::client_credentials::{self, BearerKind, CallerRefused};
 use hcpki_sso::ssf::management::{Answer, ManagementError, Receiver};
 use hcpki_sso::ssf::{self, CONFIGURATION_PATH, POLL_PATH, STATUS_PATH, STREAM_PATH, VERIFY_PATH};
 use serde_json::{Value, json};
@@ -121,14 +121,11 @@ async fn caller(state: &PortalState, headers: &HeaderMap) -> Result<String, Resp
              clients only)",
         ));
     };
-    let client =
-        client_credentials::verify_ssf(&state.oidc, token, state.clock.now_unix()).map_err(|e| unauthorized(&e))?;
-    // A client removed from the registry loses its stream's management with it, whatever token it holds.
-    match state.oidc.clients.load_recorded(&client).await {
-        Ok(Some(_)) => Ok(client),
-        Ok(None) => Err(unauthorized(&format!("client {client} is no longer registered"))),
-        Err(e) => Err(error_answer(&ManagementError::Store(e.description))),
-    }
+    let now = state.clock.now_unix();
+    client_credentials::registered_caller(&state.oidc, token, now, BearerKind::Ssf).await.map_err(|e| match e {
+        CallerRefused::Registry(why) => error_answer(&ManagementError::Store(why)),
+        refused => unauthorized(&refused.to_string()),
+    })
 }
 
 /// The core's answer; a refusal (4xx) audited `ssf.refused`.

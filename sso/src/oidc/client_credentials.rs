@@ -183,16 +183,44 @@ async fn ssf_token(provider: &Provider, client: &client::Client, now: i64) -> Re
     Ok(ScimToken { access_token, expires_in: LIFETIME_SECS, scope: SSF_SCOPE })
 }
 
-/// The client a SCIM bearer token was issued to, if it is one of ours, unexpired, of [`SCIM_TYP`], for the
-/// SCIM audience, with the scope; else why not (the adapter answers 401 and re-reads the client's binding).
-pub fn verify(provider: &Provider, token: &str, now: i64) -> Result<String, String> {
-    verify_kind(provider, token, now, (SCIM_TYP, SCIM_PATH, SCIM_SCOPE))
+/// Which client-credentials token a bearer caller must bring: SCIM's ([`SCIM_TYP`], the SCIM audience, scope
+/// [`SCIM_SCOPE`]) or a Shared Signals receiver's ([`SSF_TYP`], the `/ssf` audience, scope [`SSF_SCOPE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BearerKind {
+    Scim,
+    Ssf,
 }
 
-/// The client a Shared Signals receiver's token was issued to ([`SSF_TYP`], the `/ssf` audience, scope
-/// [`SSF_SCOPE`]), or why not.
-pub fn verify_ssf(provider: &Provider, token: &str, now: i64) -> Result<String, String> {
-    verify_kind(provider, token, now, (SSF_TYP, SSF_PATH, SSF_SCOPE))
+/// Why a bearer caller is refused before its request is read (the adapter answers 401, or 500 for the registry).
+#[derive(Debug, thiserror::Error)]
+pub enum CallerRefused {
+    /// Not one of our tokens of this kind, expired, for another audience or scope: what to do is in the text.
+    #[error("{0}")]
+    Token(String),
+    #[error("client {0} is no longer registered")]
+    Unregistered(String),
+    #[error("the client registry failed: {0}")]
+    Registry(String),
+}
+
+/// The client a bearer token of `kind` was issued to, still in the registry: a client removed from it loses
+/// access with it, whatever token it holds. One check for SCIM and Shared Signals alike.
+pub async fn registered_caller(
+    provider: &Provider,
+    token: &str,
+    now: i64,
+    kind: BearerKind,
+) -> Result<String, CallerRefused> {
+    let claims = match kind {
+        BearerKind::Scim => (SCIM_TYP, SCIM_PATH, SCIM_SCOPE),
+        BearerKind::Ssf => (SSF_TYP, SSF_PATH, SSF_SCOPE),
+    };
+    let client = verify_kind(provider, token, now, claims).map_err(CallerRefused::Token)?;
+    match provider.clients.load_recorded(&client).await {
+        Ok(Some(_)) => Ok(client),
+        Ok(None) => Err(CallerRefused::Unregistered(client)),
+        Err(e) => Err(CallerRefused::Registry(e.description)),
+    }
 }
 
 /// A client-credentials token of one kind: its `typ`, its audience's path under the issuer, its scope.
