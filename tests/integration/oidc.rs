@@ -1562,10 +1562,21 @@ impl Rp {
 }
 
 /// RFC 6238 code of `secret` (base32) at now + `offset_steps` steps.
+///
+/// The server accepts one step either side of its own. A code for the step before now stops being accepted
+/// when the step turns, which a sign-in on a loaded machine can straddle (a CI run failed a login so): for a
+/// negative offset, in the last seconds of a step, this waits for the next step and counts from there.
 pub(crate) fn totp(secret: &str, offset_steps: i64) -> String {
     use aws_lc_rs::hmac;
+    const STEP_MS: u128 = 30_000;
+    const MARGIN_MS: u128 = 5_000;
     let key = base32_decode(secret);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let unix = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let left_ms = STEP_MS - unix().as_millis() % STEP_MS;
+    if offset_steps < 0 && left_ms <= MARGIN_MS {
+        std::thread::sleep(std::time::Duration::from_millis(left_ms as u64 + 50));
+    }
+    let now = unix().as_secs() as i64;
     let step = now / 30 + offset_steps;
     let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key), &step.to_be_bytes());
     let mac = mac.as_ref();
