@@ -31,11 +31,15 @@ fixture_load() {
             2>/dev/null
     done
     # The loop stops itself at the stop file: killing it could orphan a running `facility suspend` that then
-    # commits after the final resume below.
+    # commits after the final resume below. A pause between transitions: each is a process of its own (its
+    # start costs more CPU than its transaction), and a few a second reach every fault without spending most of
+    # a test run's CPU on them.
     (
         while [[ ! -e $dir/stop ]]; do
             "${h[@]}" facility suspend "$churn" --reason "fault test" >/dev/null 2>&1 || true
+            sleep 0.2
             "${h[@]}" facility resume "$churn" >/dev/null 2>&1 || true
+            sleep 0.2
         done
     ) &
     churn_pid=$!
