@@ -619,6 +619,7 @@ impl Loaded {
         if let Some(portal) = &config.portal {
             hcpki_sso::oidc::iua::access_token_secs(portal.access_token_secs)
                 .with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
+            portal.enrolment_rule().with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
         }
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
         config.admission.check().with_context(|| format!("{} has a bad [admission] entry", path.display()))?;
@@ -818,6 +819,16 @@ pub struct PortalConfig {
     /// (`session_hours`) stays.
     #[serde(default = "default_idle_minutes")]
     pub idle_minutes: u32,
+    /// The day (`YYYY-MM-DD`, from its start in Japan) from which every account must have a confirmed second
+    /// factor (D161; the guideline's FY2027 rule). An account whose TOTP secret nobody confirmed yet is walked
+    /// through setting one up at its sign-in at a facility PC until `second_factor_grace_days` after it, then
+    /// refused until the help desk resets it (`hcpki portal user not-ready` lists them). Unset: set-up is
+    /// offered with no end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor_deadline: Option<String>,
+    /// Days after `second_factor_deadline` the set-up is still offered (default 30; at most 3650).
+    #[serde(default = "default_second_factor_grace_days")]
+    pub second_factor_grace_days: u32,
     /// The longest delegation a physician may give a staff member, in hours (default 12; 1–24; D95).
     #[serde(default = "default_delegation_max_hours")]
     pub delegation_max_hours: u32,
@@ -845,6 +856,30 @@ pub const DEFAULT_CARD_PRESENCE_SECS: u32 = 300;
 
 fn default_card_presence_secs() -> u32 {
     DEFAULT_CARD_PRESENCE_SECS
+}
+
+impl PortalConfig {
+    /// `second_factor_deadline` and `second_factor_grace_days` as the sign-in applies them (D161).
+    pub fn enrolment_rule(&self) -> Result<hcpki_sso::enrolment::EnrolmentRule> {
+        let deadline = match self.second_factor_deadline.as_deref() {
+            None => None,
+            Some(date) => Some(hcpki_sso::enrolment::start_of_day_in_japan(date).with_context(|| {
+                format!("second_factor_deadline = {date:?}: write a date as YYYY-MM-DD (e.g. \"2027-04-01\")")
+            })?),
+        };
+        if self.second_factor_grace_days > 3650 {
+            bail!(
+                "second_factor_grace_days = {}: use 0 to 3650 (the days after second_factor_deadline that an \
+                 account without a second factor may still set one up)",
+                self.second_factor_grace_days
+            );
+        }
+        Ok(hcpki_sso::enrolment::EnrolmentRule::new(deadline, self.second_factor_grace_days))
+    }
+}
+
+fn default_second_factor_grace_days() -> u32 {
+    hcpki_sso::enrolment::DEFAULT_GRACE_DAYS
 }
 
 fn default_idle_minutes() -> u32 {

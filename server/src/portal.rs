@@ -41,7 +41,7 @@ mod state;
 mod terminal;
 mod words;
 
-pub use handlers::{catch_panic, csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};
+pub use handlers::{catch_panic, csrf_guard, enrol, home, login, login_page, logout, method_not_allowed, not_found};
 /// The admission gate's busy page (D138), which `crate::app::admission` answers portal pages with.
 pub use pages::busy as busy_page;
 pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;

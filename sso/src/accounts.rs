@@ -152,13 +152,28 @@ pub async fn check(
         return Ok(Err("wrong password"));
     }
     let totp_secret = secret.open(&user.username, &user.totp_secret)?;
-    let Some(step) = totp::matching_step(&totp_secret, code, now) else { return Ok(Err("wrong TOTP code")) };
+    let Some(step) = totp::matching_step(&totp_secret, code, now) else {
+        // No code typed, and no code of the account was ever accepted: its person may never have been shown its
+        // secret (D161). A code typed is checked as one, whatever the account.
+        return Ok(Err(if code.is_empty() && user.last_totp_step == 0 { NOT_ENROLLED } else { "wrong TOTP code" }));
+    };
     if !store.portal_use_totp_step(&user.username, step).await? {
         return Ok(Err(CODE_USED));
     }
-    let role = user.hc_role.as_deref().and_then(HcRole::from_code);
-    Ok(Ok((Subject::password_totp(user.display_name, role), format!("pwd:{}", user.username))))
+    Ok(Ok(signed_in_as(user)))
 }
+
+/// The subject and person key a password + TOTP sign-in of `user` gives.
+pub fn signed_in_as(user: PortalUser) -> (Subject, String) {
+    let role = user.hc_role.as_deref().and_then(HcRole::from_code);
+    let person_key = format!("pwd:{}", user.username);
+    (Subject::password_totp(user.display_name, role), person_key)
+}
+
+/// [`check`]'s refusal of the right password with no code for an account whose second factor was never
+/// confirmed: the sign-in may walk its person through enrolment ([`crate::enrolment`]). Told apart like
+/// [`CODE_USED`], and only to someone who knows the password.
+pub const NOT_ENROLLED: &str = "second factor never confirmed";
 
 /// The active accounts without a confirmed second factor (issue #48 item 2, D161): no one-time code ever accepted
 /// (`last_totp_step` 0: the secret was made but nobody showed it works, e.g. a SCIM-provisioned account) and no

@@ -12,6 +12,7 @@ pub mod consent;
 pub mod delegation;
 pub mod desk;
 pub mod dpop_nonce;
+pub mod enrolment;
 pub mod facility;
 pub mod lending;
 pub mod login;

@@ -18,6 +18,7 @@ pub struct PortalSecret {
     handle: hmac::Key,
     activity: hmac::Key,
     totp_seal: hcpki_pkix::seal::SealKey,
+    enrolment_seal: hcpki_pkix::seal::SealKey,
     psk_seal: hcpki_pkix::seal::SealKey,
     patient_keys: crate::patient_key::PatientKeySecret,
     dpop_nonces: crate::dpop_nonce::NonceKey,
@@ -54,6 +55,8 @@ impl PortalSecret {
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             activity: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-activity v1")),
             totp_seal,
+            enrolment_seal: hcpki_pkix::seal::SealKey::new(&derive("hcpki portal enrolment-offer v1"))
+                .map_err(|e| SecretError::Crypto(e.to_string()))?,
             psk_seal: hcpki_pkix::seal::SealKey::new(&derive("hcpki router-psk seal v1"))
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
             dpop_nonces: crate::dpop_nonce::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
@@ -106,6 +109,17 @@ impl PortalSecret {
     /// Open a sealed TOTP secret.
     pub fn open(&self, username: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
         self.totp_seal.open(username.as_bytes(), sealed).map_err(|_| SecretError::Sealed)
+    }
+
+    /// Seal a second-factor enrolment offer (D161) for `username`: a key of its own, so an offer is never taken
+    /// for a stored secret nor the other way round.
+    pub fn seal_enrolment(&self, username: &str, plain: &[u8]) -> Result<String, SecretError> {
+        self.enrolment_seal.seal(username.as_bytes(), plain).map_err(|e| SecretError::Crypto(e.to_string()))
+    }
+
+    /// Open what [`Self::seal_enrolment`] sealed for `username`.
+    pub fn open_enrolment(&self, username: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        self.enrolment_seal.open(username.as_bytes(), sealed).map_err(|_| SecretError::Sealed)
     }
 
     /// The key that seals routers' pre-shared keys (D156): derived with a label of its own, so it shares

@@ -688,7 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         &[
             &["audit", "dpop_nonce", "lending", "outbound", "patient_key", "policy", "refusals", "throttle", "uri"],
             &["catalog", "login", "secret", "totp"],
-            &["accounts", "passkey", "problem"],
+            &["accounts", "enrolment", "passkey", "problem"],
             &["facility", "scim", "session"],
             &["delegation"],
             &["oidc"],

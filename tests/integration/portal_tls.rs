@@ -112,6 +112,82 @@ fn a_resumed_tls_session_is_never_a_fresh_login(b: Backend) {
     );
     a_session_never_follows_its_person_to_another_terminal(&p);
     an_idle_session_locks_and_says_why(&p);
+    a_person_never_set_up_sets_up_the_second_factor_at_a_facility_pc(&p);
+}
+
+/// D161's set-up walk-through through the real server: an account whose TOTP secret was printed to the help
+/// desk and never confirmed is on `portal user not-ready`; its person signs in with the password and no code —
+/// away from a facility PC they are told to use one, at one they get a new key and confirm it with its code,
+/// which signs them in, once. The offer posted from another PC, with a wrong code or again is refused, each
+/// with its words. The help desk's reset then gives a new secret whose first code signs in. All audited.
+fn a_person_never_set_up_sets_up_the_second_factor_at_a_facility_pc(p: &Portal) {
+    let (_, cert, key) = issue_pc(&p.h, "Clinic E");
+    let (_, other_cert, other_key) = issue_pc(&p.h, "Clinic F");
+    p.totp_user("u-new", "New Staff");
+    let not_ready = || p.h.ok(&["portal", "user", "not-ready"]).lines().any(|l| l.starts_with("u-new\t"));
+    assert!(not_ready(), "a secret nobody confirmed is not ready");
+
+    let away = p.other_browser("jar-enrol-away").login("u-new", PASSWORD, "", None);
+    assert!(away.status == 403 && away.body.contains("施設の PC"), "{away:?}");
+    let at_pc = p.with_client_cert(cert, key).other_browser("jar-enrol");
+    let page = at_pc.login("u-new", PASSWORD, "", None);
+    assert!(page.status == 200 && page.body.contains("二要素認証の設定"), "{page:?}");
+    let field = |body: &str, from: &str, to: &str| -> String {
+        let start = body.find(from).unwrap_or_else(|| panic!("no {from} in {body}")) + from.len();
+        body[start..].split(to).next().unwrap().to_owned()
+    };
+    let typed_key = field(&page.body, "id=\"enrol-key\"", "</code>");
+    let typed_key = typed_key.rsplit('>').next().unwrap().replace(' ', "");
+    let offer = field(&page.body, "name=\"offer\" value=\"", "\"");
+    assert_eq!(typed_key.len(), 32, "{typed_key}");
+    let confirm = |b: &Portal, code: &str| {
+        b.submit("/login/enrol", &[("username", "u-new"), ("offer", &offer), ("totp", code)], None)
+    };
+    let other_pc = p.with_client_cert(other_cert, other_key).other_browser("jar-enrol-x");
+    let elsewhere = confirm(&other_pc, &totp(&typed_key, 0));
+    assert!(elsewhere.status == 400 && elsewhere.body.contains("別の端末"), "{elsewhere:?}");
+    let code = totp(&typed_key, 0);
+    let wrong = confirm(&at_pc, if code == "000000" { "111111" } else { "000000" });
+    assert!(wrong.status == 401 && wrong.body.contains("enrol-problem"), "{wrong:?}");
+    let done = confirm(&at_pc, &code);
+    assert_eq!(done.status, 303, "{done:?}");
+    assert_eq!(at_pc.get("/").status, 200, "signed in");
+    let again = confirm(&at_pc, &code);
+    assert!(again.status == 409 && again.body.contains("すでに設定"), "{again:?}");
+    assert!(!not_ready(), "set up");
+
+    let reset = p.h.ok(&["portal", "user", "reset-second-factor", "u-new"]);
+    let secret = reset.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    assert!(not_ready(), "a reset secret is not confirmed until used");
+    let (_, g_cert, g_key) = issue_pc(&p.h, "Clinic G");
+    let next = p.with_client_cert(g_cert, g_key).other_browser("jar-reset");
+    assert_eq!(next.login("u-new", PASSWORD, &totp(&secret, 0), None).status, 303);
+    assert!(!not_ready(), "its first code confirmed it");
+
+    let entries = p.h.audit_entries();
+    for (action, outcome, reason) in [
+        ("portal.login", "denied", Some("second-factor-enrolment-needs-facility-pc")),
+        ("portal.login", "denied", Some("second-factor-enrolment-offered")),
+        ("portal.enrol", "denied", Some("offer-foreign")),
+        ("portal.enrol", "denied", Some("wrong-code")),
+        ("portal.enrol", "denied", Some("enrolled-already")),
+        ("portal.user.totp_enrol", "ok", None),
+        ("portal.user.totp_reset", "ok", None),
+    ] {
+        assert!(
+            entries.iter().any(|e| e["action"] == action
+                && e["outcome"] == outcome
+                && e["target"] == "u-new"
+                && reason.is_none_or(|r| e["detail"]["reason"] == r)),
+            "no {action} {outcome} {reason:?}: {entries:?}"
+        );
+    }
+    assert!(
+        entries.iter().any(|e| e["action"] == "portal.login"
+            && e["outcome"] == "ok"
+            && e["detail"]["second_factor_enrolled"] == true),
+        "the sign-in says it set up the second factor"
+    );
 }
 
 /// D161's idle lock (`[portal] idle_minutes`, default 30) through the real server, the time moved in the

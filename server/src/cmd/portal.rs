@@ -94,8 +94,12 @@ pub enum UserCommand {
     /// List accounts.
     List,
     /// The active accounts without a confirmed second factor (no one-time code ever accepted, no live passkey):
-    /// they cannot sign in until they enrol (D161). Tab-separated: name, created (UTC), hcRole, display name.
+    /// they set one up at their next sign-in at a facility PC until `[portal] second_factor_deadline` + grace,
+    /// then are refused until reset (D161). Tab-separated: name, created (UTC), hcRole, display name.
     NotReady,
+    /// Give an account a new TOTP secret, shown once here to hand to the person (a lost phone, or an account
+    /// past the set-up period, D161); the person's first code confirms it. Sessions go on.
+    ResetSecondFactor { username: String },
     /// Disable an account for good; its live sessions end and their clients get back-channel logout.
     Disable { username: String },
 }
@@ -158,6 +162,19 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
                 let created = hcpki_pkix::time::rfc3339(u.created_at);
                 println!("{}\t{created}\t{}\t{}", u.username, u.hc_role.as_deref().unwrap_or("-"), u.display_name);
             }
+        }
+        UserCommand::ResetSecondFactor { username } => {
+            let cfg = portal_config(loaded)?;
+            let secret = PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?;
+            let new = hcpki_pkix::keys::random_secret(totp::SECRET_LEN)?;
+            let sealed = secret.seal(&username, &new)?;
+            if !store.portal_reset_totp(&username, &sealed, &super::actor(), hcpki_pkix::time::now()).await? {
+                bail!("no active user {username}: see `hcpki portal user list`");
+            }
+            let issuer = cfg.issuer.clone().unwrap_or_else(|| "hcpki".into());
+            println!("user {username}: a new TOTP secret; give it to the person once (it is not shown again):");
+            println!("secret: {}", totp::base32(&new));
+            println!("uri: {}", totp::otpauth_uri(&issuer, &username, &new));
         }
         UserCommand::Disable { username } => {
             if !store.portal_disable_user(&username, &super::actor(), hcpki_pkix::time::now()).await? {

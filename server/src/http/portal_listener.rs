@@ -138,6 +138,7 @@ pub fn prepare(
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
     let consent = Arc::new(loaded.config.consent.clone());
     let delegation_max_hours = cfg.delegation_max_hours.clamp(1, hcpki_sso::delegation::rules::MAX_HOURS_CEILING);
+    let enrolment = cfg.enrolment_rule()?;
     let state = PortalState {
         store,
         sessions,
@@ -150,6 +151,7 @@ pub fn prepare(
         time_stamps,
         consent,
         delegation_max_hours,
+        enrolment,
     };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }

@@ -265,6 +265,7 @@ pub fn portal(state: PortalState, gate: &Arc<Admission>) -> Router {
             "/login",
             get(portal::login_page).merge(admitted_method(gate, Work::Login, Answer::Page, post(portal::login))),
         )
+        .route("/login/enrol", admitted_method(gate, Work::Login, Answer::Page, post(portal::enrol)))
         .route("/login/card/challenge", login(post(card_login::endpoints::challenge)))
         .route("/login/card", finish(post(card_login::endpoints::submit)))
         .route("/logout/card-removed", post(card_login::endpoints::card_removed))

@@ -225,6 +225,7 @@ pub async fn login(
         secret: &state.secret,
         services: &state.services,
         refusals: &state.refusals,
+        enrolment: &state.enrolment,
     };
     let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
         Ok(signed_in) => signed_in,
@@ -241,9 +242,93 @@ pub async fn login(
             let again = PasswordAgain { user: username, return_to: &return_to, facility: context.as_ref() };
             return password_again(&state, lang, again, problem).await;
         }
-        Err(e) => return unavailable_in(lang, e),
+        Err(refused) => return enrolment_answer(&state, lang, refused, &return_to, context.as_ref()),
     };
     respond::start_session(&state, lang, &headers, &tls, signed_in.session, signed_in.entry, now_ms, &return_to).await
+}
+
+/// The set-up page's confirmation (D161): its first code with the sealed offer. Parsed before any I/O like the
+/// sign-in; the decision is [`password_login::enrol`]'s; a good one signs the person in.
+pub async fn enrol(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    tls: Tls,
+    headers: HeaderMap,
+    request_body::SignInForm(raw): request_body::SignInForm<login_form::RawEnrolment>,
+) -> Response {
+    let form = match raw.parse() {
+        Ok(form) => form,
+        Err(malformed) => {
+            let detail = json!({ "credential": "password-totp", "reason": "malformed", "field": malformed.field() });
+            state.refusals.record("portal:anonymous", "portal.enrol", "-", detail).await;
+            return pages::refused(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
+        }
+    };
+    let username = form.username.as_str();
+    let actor = format!("portal:pwd:{username}");
+    let now_ms = state.clock.now_unix_ms();
+    let now = now_ms.div_euclid(1000);
+    let facility = match login_connection(lang, &state, &tls, now_ms, &actor, username, "password-totp").await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    let context = facility.context.clone();
+    let return_to = safe_return(form.return_to.as_deref());
+    let ctx = password_login::Context {
+        store: state.store.as_ref(),
+        secret: &state.secret,
+        services: &state.services,
+        refusals: &state.refusals,
+        enrolment: &state.enrolment,
+    };
+    match password_login::enrol(ctx, &form, facility, now).await {
+        Ok(signed_in) => {
+            let (session, entry) = (signed_in.session, signed_in.entry);
+            respond::start_session(&state, lang, &headers, &tls, session, entry, now_ms, &return_to).await
+        }
+        Err(refused) => enrolment_answer(&state, lang, refused, &return_to, context.as_ref()),
+    }
+}
+
+/// The page for a sign-in or set-up that made no session for a reason of the second factor's (D161) — the
+/// set-up page, or what to do instead — or for our own failure.
+fn enrolment_answer(
+    state: &PortalState,
+    lang: lang::Lang,
+    refused: password_login::Refused,
+    return_to: &str,
+    facility: Option<&policy::FacilityContext>,
+) -> Response {
+    use super::words::M;
+    use password_login::Refused;
+    let (offer, window, wrong_code) = match refused {
+        Refused::MustEnrol { offer, window } => (offer, window, false),
+        Refused::EnrolCode { offer, window } => (offer, window, true),
+        Refused::Throttled { wait } => {
+            return pages::refused(lang, StatusCode::TOO_MANY_REQUESTS, &super::words::throttled(lang, wait));
+        }
+        Refused::EnrolmentClosed { .. } => {
+            return pages::refused(lang, StatusCode::FORBIDDEN, M::EnrolClosed.text(lang));
+        }
+        Refused::EnrolAtFacilityPc => return pages::refused(lang, StatusCode::FORBIDDEN, M::EnrolAtPc.text(lang)),
+        Refused::Offer(_) => return pages::refused(lang, StatusCode::BAD_REQUEST, M::EnrolLapsed.text(lang)),
+        Refused::Enrolled => return pages::refused(lang, StatusCode::CONFLICT, M::EnrolDone.text(lang)),
+        e @ (Refused::Credentials | Refused::CodeUsed | Refused::Unavailable(_)) => return unavailable_in(lang, e),
+    };
+    let sealed = match offer.seal(&state.secret) {
+        Ok(sealed) => sealed,
+        Err(e) => return unavailable_in(lang, e),
+    };
+    let page = pages::EnrolPage {
+        offer: &offer,
+        sealed: &sealed,
+        window,
+        issuer: &state.oidc.issuer,
+        return_to,
+        facility,
+        wrong_code,
+    };
+    pages::enrol(lang, &page)
 }
 
 /// Any address the portal has no page for: the themed 404 (issue #45 item 6).

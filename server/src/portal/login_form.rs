@@ -15,6 +15,8 @@ const MAX_TOKEN: usize = 128;
 const MAX_SIGNATURE: usize = 1024;
 /// Digits of a TOTP code.
 const TOTP_DIGITS: usize = 6;
+/// Longest sealed enrolment offer: base64 of nonce, 28 bytes and tag is under 100 characters.
+const MAX_OFFER: usize = 256;
 
 /// `POST /login` as sent: every field optional, so a missing one is refused here with the others.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -33,9 +35,33 @@ pub struct PasswordLogin {
     pub username: Username,
     /// The password, at most [`MAX_PASSWORD_BYTES`].
     pub password: Zeroizing<String>,
-    /// Six digits.
+    /// Six digits, or empty: a person whose account's second factor was never set up has no code yet (the
+    /// sign-in then walks them through it, D161; for any other account an empty code is a wrong one).
     pub totp: String,
     /// Where to go after the login (still checked by `safe_return`).
+    pub return_to: Option<String>,
+}
+
+/// `POST /login/enrol` as sent: the first code of the secret the set-up page showed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RawEnrolment {
+    username: String,
+    offer: String,
+    totp: String,
+    return_to: Option<String>,
+}
+
+/// A second-factor set-up's confirmation whose fields have the shapes the set-up page sends.
+#[derive(Debug)]
+pub struct Enrolment {
+    /// The account.
+    pub username: Username,
+    /// The sealed offer the page carried ([`hcpki_sso::enrolment::Offer::seal`]).
+    pub offer: String,
+    /// Six digits.
+    pub totp: String,
+    /// Where to go after the login.
     pub return_to: Option<String>,
 }
 
@@ -99,6 +125,11 @@ pub enum Malformed {
         "カードログインのフォームが不正です: ログインページを開き直してください。 / The card login form is malformed: open the login page again."
     )]
     CardField(&'static str),
+    /// The set-up page's sealed offer is missing or cannot be one the portal made.
+    #[error(
+        "二要素の設定フォームが不正です: もう一度ログインしてください。 / The second-factor set-up form is malformed: sign in again."
+    )]
+    Offer,
 }
 
 impl Malformed {
@@ -111,6 +142,7 @@ impl Malformed {
             Self::ReturnTo => "return_to",
             Self::CardKind => "kind",
             Self::CardField(f) => f,
+            Self::Offer => "offer",
         }
     }
 }
@@ -125,8 +157,8 @@ impl RawPasswordLogin {
             return Err(Malformed::Password);
         }
         let totp = crate::typed_input::digits(&self.totp);
-        if totp.len() != TOTP_DIGITS || !totp.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Malformed::Code);
+        if !totp.is_empty() {
+            six_digits(&totp)?;
         }
         let return_to = bounded_return_to(self.return_to)?;
         Ok(PasswordLogin { username, password: Zeroizing::new(self.password), totp, return_to })
@@ -142,6 +174,30 @@ impl RawPasswordLogin {
     pub fn user_name_as_read(&self) -> String {
         crate::typed_input::user_name(&self.username)
     }
+}
+
+impl RawEnrolment {
+    /// The typed form, or the first field the set-up page could not have sent.
+    pub fn parse(self) -> Result<Enrolment, Malformed> {
+        let username = Username::parse(&crate::typed_input::user_name(&self.username)).ok_or(Malformed::Username)?;
+        let totp = crate::typed_input::digits(&self.totp);
+        six_digits(&totp)?;
+        // Base64url without padding, as `hcpki_pkix::seal` writes.
+        let sealed_chars = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+        if self.offer.is_empty() || self.offer.len() > MAX_OFFER || !self.offer.bytes().all(sealed_chars) {
+            return Err(Malformed::Offer);
+        }
+        let return_to = bounded_return_to(self.return_to)?;
+        Ok(Enrolment { username, offer: self.offer, totp, return_to })
+    }
+}
+
+/// A TOTP code: six ASCII digits once read as typed.
+fn six_digits(code: &str) -> Result<(), Malformed> {
+    if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Malformed::Code);
+    }
+    Ok(())
 }
 
 impl RawCardLogin {
@@ -203,11 +259,30 @@ mod tests {
             (password("alice", &"p".repeat(1025), "123456"), Malformed::Password),
             (password("alice", "pw", "12345"), Malformed::Code),
             (password("alice", "pw", "12345a"), Malformed::Code),
+            (password("alice", "pw", "1234567"), Malformed::Code),
         ] {
             assert_eq!(raw.parse().unwrap_err(), refused);
         }
+        // No code at all: the person of an account never set up has none yet (D161).
+        assert_eq!(password("alice", "pw", "").parse().unwrap().totp, "");
         let long = RawPasswordLogin { return_to: Some("/".repeat(MAX_RETURN_TO + 1)), ..password("a", "p", "000000") };
         assert_eq!(long.parse().unwrap_err(), Malformed::ReturnTo);
+    }
+
+    #[test]
+    fn enrolments_take_a_code_and_a_sealed_offer() {
+        let raw = |offer: &str, totp: &str| RawEnrolment {
+            username: "Alice".into(),
+            offer: offer.into(),
+            totp: totp.into(),
+            return_to: None,
+        };
+        let ok = raw("AbC-_", "１２３４５６").parse().unwrap();
+        assert_eq!((ok.username.as_str(), ok.totp.as_str(), ok.offer.as_str()), ("alice", "123456", "AbC-_"));
+        assert_eq!(raw("AbC", "").parse().unwrap_err(), Malformed::Code);
+        for offer in ["", "a b", "<x>", "AbC=", &"a".repeat(MAX_OFFER + 1)] {
+            assert_eq!(raw(offer, "123456").parse().unwrap_err().field(), "offer", "{offer}");
+        }
     }
 
     #[test]

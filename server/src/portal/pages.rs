@@ -7,6 +7,7 @@
 
 pub mod consent;
 pub mod delegation;
+mod enrol;
 mod home;
 mod layout;
 mod login;
@@ -17,6 +18,7 @@ mod sessions;
 pub mod signing;
 mod simple;
 
+pub use enrol::{EnrolPage, enrol};
 pub use home::{HomePage, home};
 // The layout's parts are the API of every portal page, also those of other modules (the problem pages).
 #[allow(unused_imports, reason = "the layout API for the portal's other pages")]

@@ -5,11 +5,13 @@
 //!
 //! The refusals are audited here, through the group-committed refusal writer, as the OIDC cores audit theirs.
 
-use super::login_form::PasswordLogin;
+use super::login_form::{Enrolment, PasswordLogin};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::PortalUsers;
+use hcpki_ca::store::{Actor, PortalUsers};
+use hcpki_model::UnixTime;
 use hcpki_sso::accounts;
 use hcpki_sso::catalog::Catalog;
+use hcpki_sso::enrolment::{EnrolmentRule, Offer, OfferError, Window};
 use hcpki_sso::facility::LoginFacility;
 use hcpki_sso::policy;
 use hcpki_sso::refusals::Refusals;
@@ -29,6 +31,8 @@ pub struct Context<'a> {
     pub services: &'a Catalog,
     /// The audit entries of refusals.
     pub refusals: &'a Refusals,
+    /// Until when an account without a confirmed second factor may set one up at sign-in (D161).
+    pub enrolment: &'a EnrolmentRule,
 }
 
 /// Without the store (an area trait, not `Debug`): what a sign-in's log needs is the rest.
@@ -68,6 +72,38 @@ pub enum Refused {
     /// can learn it.
     #[error("this one-time code was already used: wait for the next one")]
     CodeUsed,
+    /// The right password for an account whose second factor was never set up, at a facility PC and in time:
+    /// no session yet, the set-up page with a new secret (D161).
+    #[error("set up the second factor first")]
+    MustEnrol {
+        /// The new secret, for this account at this PC.
+        offer: Offer,
+        /// Until when set-up is offered.
+        window: Window,
+    },
+    /// The set-up page's code is not one of the offered secret's: the page again, same offer.
+    #[error("the code does not match the new secret: type the code the app shows now")]
+    EnrolCode {
+        /// The offer, unchanged.
+        offer: Offer,
+        /// Until when set-up is offered.
+        window: Window,
+    },
+    /// The set-up page's offer lapsed, was altered, or was made for another account or PC.
+    #[error("{0}")]
+    Offer(OfferError),
+    /// The account has a confirmed second factor now (the offer was used, or the person set it up elsewhere).
+    #[error("the second factor is set up already: sign in with its code")]
+    Enrolled,
+    /// The grace after the deadline ended: the help desk must reset the account's second factor.
+    #[error("the second-factor set-up period ended: ask the help desk to reset it")]
+    EnrolmentClosed {
+        /// When the grace ended.
+        since: UnixTime,
+    },
+    /// Set-up is offered only at a facility PC (its certificate is the other thing the person has there).
+    #[error("set up the second factor at a facility PC")]
+    EnrolAtFacilityPc,
     /// The database (or the account's sealed secret) could not be read: ours, logged; the person retries.
     #[error("the portal cannot answer now: {0}")]
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
@@ -104,6 +140,11 @@ pub async fn sign_in(
     let facility_id = facility.context.as_ref().map(|f| f.id.to_string());
     let (subject, person_key) = match checked {
         Ok(found) => found,
+        Err(accounts::NOT_ENROLLED) => {
+            // The password was right: what is throttled next is the set-up's code (`enrol`).
+            throttle::succeeded(ctx.store, username).await.map_err(Refused::unavailable)?;
+            return Err(offer_enrolment(ctx, username, &actor, &facility, now).await);
+        }
         Err(reason) => {
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             ctx.refusals.record(&actor, "portal.login", username, detail).await;
@@ -111,6 +152,91 @@ pub async fn sign_in(
         }
     };
     throttle::succeeded(ctx.store, username).await.map_err(Refused::unavailable)?;
+    signed_in(ctx, subject, person_key, facility, now, actor, json!({})).await
+}
+
+/// The right password of an account never set up: a new secret for this PC if set-up is open (the refusal
+/// audited either way, with why).
+async fn offer_enrolment(ctx: Context<'_>, username: &str, actor: &str, facility: &LoginFacility, now: i64) -> Refused {
+    let facility_id = facility.context.as_ref().map(|f| f.id.to_string());
+    let at = UnixTime::from_secs(now);
+    let (reason, refused) = match (ctx.enrolment.at(at), facility.certificate.as_deref()) {
+        (Window::Closed { since }, _) => ("second-factor-enrolment-closed", Refused::EnrolmentClosed { since }),
+        (_, None) => ("second-factor-enrolment-needs-facility-pc", Refused::EnrolAtFacilityPc),
+        (window @ Window::Open { .. }, Some(pc)) => match Offer::new(username, pc, at) {
+            Ok(offer) => ("second-factor-enrolment-offered", Refused::MustEnrol { offer, window }),
+            Err(e) => return Refused::unavailable(e),
+        },
+    };
+    let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
+    ctx.refusals.record(actor, "portal.login", username, detail).await;
+    refused
+}
+
+/// The set-up page's confirmation (`POST /login/enrol`): throttled like a sign-in; at the facility PC the offer
+/// was made to, in time, with a code of the offered secret, the account takes it as its first confirmed second
+/// factor (once: the store takes it only while none was ever confirmed) and the person is signed in.
+pub async fn enrol(ctx: Context<'_>, form: &Enrolment, facility: LoginFacility, now: i64) -> Result<SignedIn, Refused> {
+    let username = form.username.as_str();
+    let actor = format!("portal:pwd:{username}");
+    let facility_id = facility.context.as_ref().map(|f| f.id.to_string());
+    let refuse = |reason: &'static str| {
+        let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id.clone() });
+        (detail, reason)
+    };
+    if let Err(wait) = throttle::attempt(ctx.store, username, now).await.map_err(Refused::unavailable)? {
+        let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
+        ctx.refusals.record(&actor, "portal.enrol", username, detail).await;
+        return Err(Refused::Throttled { wait });
+    }
+    let at = UnixTime::from_secs(now);
+    let window = ctx.enrolment.at(at);
+    let outcome = match (window, facility.certificate.as_deref()) {
+        (Window::Closed { since }, _) => Err((refuse("closed"), Refused::EnrolmentClosed { since })),
+        (_, None) => Err((refuse("needs-facility-pc"), Refused::EnrolAtFacilityPc)),
+        (Window::Open { .. }, Some(pc)) => match Offer::open(ctx.secret, username, pc, &form.offer, at) {
+            Err(OfferError::Expired) => Err((refuse("offer-expired"), Refused::Offer(OfferError::Expired))),
+            Err(e) => Err((refuse("offer-foreign"), Refused::Offer(e))),
+            Ok(offer) => match offer.confirms(&form.totp, at) {
+                None => Err((refuse("wrong-code"), Refused::EnrolCode { offer, window })),
+                Some(step) => Ok((offer, step)),
+            },
+        },
+    };
+    let (offer, step) = match outcome {
+        Ok(confirmed) => confirmed,
+        Err(((detail, _), refused)) => {
+            ctx.refusals.record(&actor, "portal.enrol", username, detail).await;
+            return Err(refused);
+        }
+    };
+    let sealed = ctx.secret.seal(username, &offer.secret).map_err(Refused::unavailable)?;
+    let by = Actor(actor.clone());
+    let taken = ctx.store.portal_enrol_totp(username, &sealed, step, &by, at).await.map_err(Refused::unavailable)?;
+    let user = match ctx.store.portal_user(username).await.map_err(Refused::unavailable)? {
+        Some(user) if taken && user.disabled_at.is_none() => user,
+        _ => {
+            ctx.refusals.record(&actor, "portal.enrol", username, refuse("enrolled-already").0).await;
+            return Err(Refused::Enrolled);
+        }
+    };
+    throttle::succeeded(ctx.store, username).await.map_err(Refused::unavailable)?;
+    let (subject, person_key) = accounts::signed_in_as(user);
+    signed_in(ctx, subject, person_key, facility, now, actor, json!({ "second_factor_enrolled": true })).await
+}
+
+/// The session of a good password + TOTP sign-in and its `portal.login` entry (`extra` joins its detail).
+async fn signed_in(
+    ctx: Context<'_>,
+    subject: hcpki_sso::policy::Subject,
+    person_key: String,
+    facility: LoginFacility,
+    now: i64,
+    actor: String,
+    extra: serde_json::Value,
+) -> Result<SignedIn, Refused> {
+    let facility_id = facility.context.as_ref().map(|f| f.id.to_string());
+    let target = person_key.strip_prefix("pwd:").unwrap_or(&person_key).to_owned();
     let session = NewSession {
         subject,
         person_key,
@@ -128,13 +254,11 @@ pub async fn sign_in(
     let services = ctx.services.current().await.map_err(Refused::unavailable)?;
     // The home page's decisions for this login, recorded once here rather than on every page view.
     let listing = json!(policy::listing(&session.subject, session.facility.as_ref(), &services));
-    let entry = AuditEvent {
-        actor,
-        action: "portal.login".into(),
-        target: username.to_owned(),
-        outcome: Outcome::Ok,
-        detail: json!({ "credential": "password-totp", "facility": facility_id, "services": listing }),
-    };
+    let mut detail = json!({ "credential": "password-totp", "facility": facility_id, "services": listing });
+    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    let entry = AuditEvent { actor, action: "portal.login".into(), target, outcome: Outcome::Ok, detail };
     Ok(SignedIn { session, entry })
 }
 

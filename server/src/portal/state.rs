@@ -39,6 +39,9 @@ pub struct PortalState {
     pub consent: Arc<hcpki_sso::consent::settings::ConsentSettings>,
     /// `[portal] delegation_max_hours`: the longest delegation a physician may make (D95).
     pub delegation_max_hours: u32,
+    /// `[portal] second_factor_deadline` and `second_factor_grace_days`: until when an account whose second
+    /// factor was never set up may set it up at sign-in (D161).
+    pub enrolment: hcpki_sso::enrolment::EnrolmentRule,
 }
 
 impl PortalState {

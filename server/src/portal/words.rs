@@ -46,13 +46,37 @@ messages! {
     Totp => "ワンタイムコード(6 桁)", "One-time code (6 digits)";
     // The password form's hints and its problem boxes (issue #45 item 4): what happened, then what to do.
     UserHint => "半角英数字と . _ - @(大文字・全角で入力しても構いません)", "Letters, digits and . _ - @ (capitals and full-width characters are fine)";
-    TotpHint => "認証アプリに表示されている 6 桁の数字(全角・ハイフン入りでも構いません)", "The 6 digits your authenticator app shows (full-width digits and hyphens are fine)";
+    TotpHint => "認証アプリに表示されている 6 桁の数字(全角・ハイフン入りでも構いません)。初めてのログインで認証アプリをまだ設定していない場合は空欄のままログインしてください(設定の案内が表示されます)。",
+        "The 6 digits your authenticator app shows (full-width digits and hyphens are fine). Signing in for the first time without an authenticator app set up? Leave it empty: you will be guided through the set-up.";
     PwdWrong => "ログインできませんでした", "You could not sign in";
     PwdWrongAdvice => "ユーザー名、パスワード、ワンタイムコードのいずれかが違います。パスワードを入力し直し、認証アプリに今表示されているコードを入力してください。何度も間違えると、しばらく待たないと試せなくなります。",
         "The user name, the password or the one-time code is wrong. Type the password again and the code your authenticator app shows now. After several wrong tries you must wait a while before trying again.";
     PwdCodeUsed => "このワンタイムコードは使用済みです", "This one-time code has already been used";
     PwdCodeUsedAdvice => "コードは 1 回しか使えません。認証アプリに次のコードが表示されるまで待ち(30 秒以内に変わります)、新しいコードを入力してください。",
         "A code works once only. Wait until your authenticator app shows the next code (it changes within 30 seconds) and enter the new one.";
+    // Setting up the second factor at sign-in (D161; the guideline's two factors from FY2027).
+    EnrolTitle => "二要素認証の設定", "Set up your second factor";
+    EnrolIntro => "このアカウントには、まだ確認済みの二要素認証(ワンタイムコード)がありません。医療情報システムの安全管理ガイドラインにより、ログインにはパスワードに加えてワンタイムコードが必要です。スマートフォンなどの認証アプリに次のキーを登録し、アプリに表示された 6 桁のコードを入力してください。",
+        "This account has no confirmed second factor (one-time code) yet. The safety guideline for medical information systems requires a one-time code besides the password. Add the key below to an authenticator app (on your smartphone, for example) and enter the 6-digit code the app shows.";
+    EnrolKey => "認証アプリに登録するキー", "Key to add to your authenticator app";
+    EnrolKeyHint => "アプリで「セットアップキーを入力」を選び、アカウント名にユーザー名を、キーに次の文字を入力します(空白は入力しなくても構いません)。種類は「時間ベース」です。このキーは他の人に見せないでください。",
+        "In the app choose \u{201c}enter a setup key\u{201d}, use your user name as the account name and type this key (spaces are optional). The type is \u{201c}time-based\u{201d}. Do not show this key to anyone.";
+    EnrolLink => "この端末の認証アプリで開く", "Open in an authenticator app on this device";
+    EnrolCode => "アプリに表示されたコード(6 桁)", "The code the app shows (6 digits)";
+    EnrolButton => "設定してログイン", "Set up and sign in";
+    EnrolBy => "この設定ページは 10 分間有効です。設定できる期限:", "This page is valid for 10 minutes. Set-up is possible until:";
+    EnrolOverdue => "二要素認証の設定期限を過ぎています。猶予期間が終わるとログインできなくなり、ヘルプデスクでの再設定が必要になります。",
+        "The deadline for the second factor has passed. When the grace period ends you can no longer sign in until the help desk resets your second factor.";
+    EnrolWrongCode => "コードが一致しませんでした。キーが正しく登録されたか確かめ、アプリに今表示されているコードを入力してください。",
+        "The code did not match. Check that the key was added correctly and enter the code the app shows now.";
+    EnrolClosed => "二要素認証の設定期限(猶予期間を含む)が過ぎたため、ログインできません。所属施設の管理者またはヘルプデスクに、二要素認証の再設定を依頼してください。",
+        "The period for setting up the second factor (grace included) has ended, so you cannot sign in. Ask your facility's administrator or the help desk to reset your second factor.";
+    EnrolAtPc => "二要素認証の設定は、施設の PC(施設の証明書が入った端末)からのみ行えます。施設の PC からもう一度ログインしてください。",
+        "The second factor can be set up only from a facility PC (one holding the facility's certificate). Sign in again from a facility PC.";
+    EnrolLapsed => "設定ページの有効期限(10 分)が切れたか、別のアカウントまたは別の端末のページです。もう一度ログインしてください。新しいキーが表示されます。",
+        "The set-up page expired (it lasts 10 minutes) or belongs to another account or PC. Sign in again: a new key will be shown.";
+    EnrolDone => "二要素認証はすでに設定されています。認証アプリのコードを入力してログインしてください。",
+        "The second factor is already set up. Sign in with the code from your authenticator app.";
     PwdCheck => "入力内容を確かめてください", "Check what you typed";
     PwdUserRule => "ユーザー名は半角英数字と . _ - @ の 1〜64 文字です。", "The user name is 1 to 64 letters, digits and . _ - @.";
     PwdPasswordRule => "パスワードを入力してください(1024 バイトまで)。", "Enter your password (at most 1024 bytes).";

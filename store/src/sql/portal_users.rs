@@ -119,6 +119,56 @@ macro_rules! portal_users_store {
                     == 1)
             }
 
+            async fn portal_reset_totp(
+                &self,
+                username: &str,
+                sealed_secret: &str,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let done = sqlx::query::<$db>(sso::RESET_TOTP)
+                    .bind(sealed_secret)
+                    .bind(username)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !done {
+                    return Ok(false);
+                }
+                w.append(&sso::event("portal.user.totp_reset", username, actor, serde_json::Value::Null)).await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
+            async fn portal_enrol_totp(
+                &self,
+                username: &str,
+                sealed_secret: &str,
+                step: i64,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
+                let done = sqlx::query::<$db>(sso::ENROL_TOTP)
+                    .bind(sealed_secret)
+                    .bind(step)
+                    .bind(username)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !done {
+                    return Ok(false);
+                }
+                w.append(&sso::event("portal.user.totp_enrol", username, actor, serde_json::Value::Null)).await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
             async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (i64, i64)>(sso::LOGIN_FAILURES)
                     .bind(username)

@@ -36,6 +36,30 @@ pub trait PortalUsers: Send + Sync {
     /// two logins with the same code, exactly one wins).
     async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
 
+    /// The help desk gives an active account a new TOTP secret (`sealed_secret`) that nobody confirmed yet (a
+    /// lost phone; an account past D161's set-up period), audited as `portal.user.totp_reset`; its sessions go
+    /// on. The person signs in with a code of the new secret, which confirms it. `false` if unknown or disabled.
+    async fn portal_reset_totp(
+        &self,
+        username: &str,
+        sealed_secret: &str,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<bool, StoreError>;
+
+    /// An account's first second factor (D161's walk-through): replace the sealed TOTP secret nobody confirmed
+    /// with `sealed_secret` and record `step` (its first accepted code) as used, audited as
+    /// `portal.user.totp_enrol` in the same transaction — only while the account is active and no code was ever
+    /// accepted (`last_totp_step` 0), so an enrolment offer is good once; `false` otherwise.
+    async fn portal_enrol_totp(
+        &self,
+        username: &str,
+        sealed_secret: &str,
+        step: i64,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<bool, StoreError>;
+
     /// The failed password sign-ins recorded for `username`: (failures, time of the last), if any.
     async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError>;
 

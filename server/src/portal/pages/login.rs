@@ -163,9 +163,10 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                         autofocus[focus == Some(PasswordField::Password)] required;
                     label for="totp" { (t(M::Totp)) }
                     p class="hint" id="totp-hint" { (t(M::TotpHint)) }
+                    // Not `required`: a person whose second factor was never set up has no code yet (D161).
                     input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code"
                         autocapitalize="none" aria-describedby="totp-hint"
-                        autofocus[focus == Some(PasswordField::Code)] required;
+                        autofocus[focus == Some(PasswordField::Code)];
                     button type="submit" class="secondary" { (t(M::SignInButton)) }
                 }
             }
