@@ -15,6 +15,10 @@
 //! operation_ttl_secs = 300
 //! portal_ca_file = "/etc/hcpki-agent/portal-ca.pem"       # card presence reports to the portal (D26)
 //!
+//! [signing_session]                                     # one signature PIN, then confirmed signatures (D163)
+//! max_signatures = 250                                   # 0 turns sessions off
+//! max_hours = 18
+//!
 //! [[signing.tsa]]                                        # B-T document signatures (D71), tried in order
 //! url = "http://tsa.example.jp/rfc3161"
 //! roots = ["tsa-root.pem"]                               # relative to this file's directory
@@ -70,6 +74,10 @@ pub struct AgentConfig {
     /// Whether a reader's PIN pad takes the PIN (`off`, the default; `prefer`; `require`): issue #45 item 7.
     #[serde(default)]
     pub pin_pad: crate::pin_pad::PadUse,
+    /// `[signing_session]`: how many document signatures one signature-PIN entry allows, within how many hours
+    /// (defaults 250 and 18; 0 turns sessions off; at most 250 and 24): issue #48 item 3, D163.
+    #[serde(default)]
+    pub signing_session: crate::signing_session::Limits,
     /// The directory `[signing]`'s relative paths are read from: that of the file it came from.
     #[serde(skip)]
     pub signing_dir: PathBuf,
@@ -101,6 +109,7 @@ impl Default for AgentConfig {
             signing: Default::default(),
             readers: Vec::new(),
             pin_pad: crate::pin_pad::PadUse::default(),
+            signing_session: crate::signing_session::Limits::default(),
             signing_dir: PathBuf::from("."),
         }
     }
@@ -127,6 +136,12 @@ pub enum ConfigError {
     NoOrigin,
     #[error("{0} must be between 1 and 3600 seconds")]
     BadTimeout(&'static str),
+    /// `[signing_session]` above the ceiling (250 signatures, 24 hours).
+    #[error(
+        "[signing_session] allows at most 250 signatures and 24 hours (0 turns sessions off): lower max_signatures or \
+         max_hours"
+    )]
+    SessionAboveCeiling,
 }
 
 impl AgentConfig {
@@ -201,6 +216,9 @@ impl AgentConfig {
             if !(1..=3600).contains(&v) {
                 return Err(ConfigError::BadTimeout(name));
             }
+        }
+        if !self.signing_session.within_ceiling() {
+            return Err(ConfigError::SessionAboveCeiling);
         }
         Ok(())
     }
