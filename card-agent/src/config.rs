@@ -155,6 +155,8 @@ impl AgentConfig {
     pub fn load_layered(files: &[PathBuf]) -> Result<Self, ConfigError> {
         let mut merged = toml::Table::new();
         let mut signing_dir = PathBuf::from(".");
+        // `[signing_session]` only ever lowers: the facility's machine file sets the ceiling a user's file cannot raise.
+        let mut session = crate::signing_session::Limits::default();
         for path in files {
             let shown = path.display().to_string();
             let text =
@@ -169,6 +171,7 @@ impl AgentConfig {
             if alone.version != 1 {
                 return Err(ConfigError::Version { path: shown, found: alone.version });
             }
+            session = session.lowered_by(alone.signing_session);
             let mut table: toml::Table = toml::from_str(&text).map_err(parse_error)?;
             let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             if let Some(toml::Value::String(ca)) = table.get_mut("portal_ca_file") {
@@ -188,6 +191,7 @@ impl AgentConfig {
             })?,
         };
         config.signing_dir = signing_dir;
+        config.signing_session = session;
         Ok(config)
     }
 
@@ -336,11 +340,16 @@ mod tests {
         std::fs::write(
             &m,
             "version = 1\nallowed_origins = [\"https://portal.example\"]\nportal_ca_file = \"portal-ca.pem\"\n\
-             pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n",
+             pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n\
+             [signing_session]\nmax_signatures = 50\n",
         )
         .unwrap();
-        std::fs::write(&u, "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\npin_pad = \"require\"\n")
-            .unwrap();
+        std::fs::write(
+            &u,
+            "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\npin_pad = \"require\"\n\
+             [signing_session]\nmax_signatures = 250\nmax_hours = 8\n",
+        )
+        .unwrap();
         let c = AgentConfig::load_layered(&[m.clone(), u]).unwrap();
         assert_eq!(c.pin_pad, crate::pin_pad::PadUse::Require);
         assert_eq!(c.allowed_origins, ["https://portal.example"]);
@@ -348,6 +357,9 @@ mod tests {
         assert_eq!(c.portal_ca_file, Some(machine.path().join("portal-ca.pem")));
         assert_eq!(c.signing_dir, machine.path());
         assert_eq!(c.peer_check, PeerCheckMode::SameUser);
+        // A signing session's limits only ever go down: the user's file lowers the hours, not raises the count.
+        let session = crate::signing_session::Limits { max_signatures: 50, max_hours: 8 };
+        assert_eq!(c.signing_session, session);
         // No file: the defaults.
         assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_timeout_secs, 120);
         assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_pad, crate::pin_pad::PadUse::Off);
