@@ -131,9 +131,13 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
 
     // A signature of another document, then the card's B-B of this one.
     let csrf = crate::portal_card::field(&page.body, "csrf");
+    // With the agent's word on how it was authorised (D163): the 2nd signature of a signing session (the key and
+    // the time are the agent's and the page's own, dropped).
+    let mode = r#"{"mode":"session","n":2,"of":250,"expires_at":1800000000}"#;
     let post = |p7s: &[u8]| {
         let signature = STANDARD.encode(p7s);
-        pc.submit(&format!("/sign/{id}"), &[("csrf", &csrf), ("action", "sign"), ("signature", &signature)], None)
+        let form = [("csrf", csrf.as_str()), ("action", "sign"), ("signature", &signature), ("signing", mode)];
+        pc.submit(&format!("/sign/{id}"), &form, None)
     };
     let r = post(&b_b(&card, b"another document"));
     assert!(r.status == 400 && r.body.contains("カードの署名を確認できなかった"), "{r:?}");
@@ -148,6 +152,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     let p7s = STANDARD.decode(signed["signed_document"].as_str().unwrap()).unwrap();
     let signer_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&card.signature.cert));
     assert_eq!(signed["signer_certificate_sha256"], signer_sha256, "{signed}");
+    assert_eq!(signed["signing"], json!({"mode": "session", "n": 2, "of": 250}), "{signed}");
     let p7s_file = p.h.path("referral.json.p7s");
     std::fs::write(&p7s_file, &p7s).unwrap();
     let root = p.h.path("hpki-root.pem");
@@ -210,6 +215,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         ("document_sha256", json!(sha256)),
         ("level", json!("b-t")),
         ("client", json!("emr")),
+        ("signature_mode", json!({"mode": "session", "n": 2, "of": 250})),
     ] {
         assert_eq!(sign["detail"][key], value, "{key}: {sign}");
     }

@@ -152,6 +152,7 @@ pub async fn complete(
     session: &Session,
     id: &SigningRequestId,
     p7s: &[u8],
+    mode: Option<&str>,
     now_ms: i64,
 ) -> Result<Done, SignError> {
     let request = own_pending(ctx, session, id, "signing_request.sign", now_ms).await?.map_err(SignError::Page)?;
@@ -193,10 +194,24 @@ pub async fn complete(
         insert(&mut detail, "archive_gen_time", json!(hcpki_pkix::time::rfc3339(*gen_time)));
         insert(&mut detail, "archive_tsa", json!(url));
     }
+    // The agent's word on how the signature was authorised (D163): kept when it reads, noted when it does not
+    // (the signature itself is checked above and stands either way).
+    let mode = match mode.filter(|m| !m.is_empty()).map(super::SignatureMode::parse) {
+        Some(Ok(m)) => Some(m.to_json()),
+        Some(Err(why)) => {
+            insert(&mut detail, "signature_mode_unreadable", json!(why));
+            None
+        }
+        None => None,
+    };
+    if let Some(m) = &mode {
+        insert(&mut detail, "signature_mode", m.clone());
+    }
     let end = SigningEnd::Signed {
         result: signed.document,
         signer_sha256: signed.signer_sha256,
         gen_time: signed.stamp.map(|(t, _)| t),
+        signature_mode: mode.map(|m| m.to_string()),
     };
     let event = event(&actor, "signing_request.sign", id.as_str(), Outcome::Ok, detail);
     match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
