@@ -24,7 +24,7 @@ use std::sync::{Mutex, PoisonError};
 
 use zeroize::Zeroizing;
 
-use crate::service::{CardKind, Pin};
+use hcpki_agent_protocol::CardKind;
 
 /// The facility's limits: the most signatures one PIN entry allows (the opening one included) and for how long.
 /// `max_signatures = 0` or `max_hours = 0` turns sessions off (every signature asks for the PIN).
@@ -219,7 +219,7 @@ impl SigningSessions {
         binding: Binding,
         card_id: &str,
         kind: CardKind,
-        pin: &Pin,
+        pin: &str,
         limits: Limits,
         now: i64,
     ) -> Option<Opened> {
@@ -237,7 +237,7 @@ impl SigningSessions {
                 binding,
                 card_id: card_id.to_owned(),
                 kind,
-                pin: Zeroizing::new(pin.0.as_str().to_owned()),
+                pin: Zeroizing::new(pin.to_owned()),
                 used: 1,
                 limits,
                 expires_at,
@@ -280,7 +280,13 @@ impl SigningSessions {
     /// Uses one signature of session `key` (after the physician's confirmation, before the card): checks it all
     /// again (the clock may have run out while the page waited) and that `card_id` is the session's card, counts
     /// it, and gives a copy of the PIN for this signature's VERIFY.
-    pub fn use_one(&self, key: &str, binding: &Binding, card_id: &str, now: i64) -> Result<(Count, Pin), Refusal> {
+    pub fn use_one(
+        &self,
+        key: &str,
+        binding: &Binding,
+        card_id: &str,
+        now: i64,
+    ) -> Result<(Count, Zeroizing<String>), Refusal> {
         let kind = self.lock().get(key).map(|s| s.kind).ok_or(Refusal::Ended)?;
         self.peek(key, binding, kind, 1, now)?;
         let mut open = self.lock();
@@ -291,7 +297,7 @@ impl SigningSessions {
         }
         session.used += 1;
         let count = Count { n: session.used, of: session.limits.max_signatures, expires_at: session.expires_at };
-        let pin = Pin(Zeroizing::new(session.pin.as_str().to_owned()));
+        let pin = Zeroizing::new(session.pin.as_str().to_owned());
         if session.used >= session.limits.max_signatures {
             // The last one: the PIN is wiped now; the session stays only to say "used up" to its page.
             session.pin = Zeroizing::new(String::new());
@@ -343,19 +349,19 @@ mod tests {
         Binding { origin: "https://portal.example".into(), portal: "b".repeat(43) }
     }
 
-    fn pin() -> Pin {
-        Pin(Zeroizing::new("hpki1234".into()))
+    fn pin() -> &'static str {
+        "hpki1234"
     }
 
     #[test]
     fn n_signatures_then_the_session_is_gone() {
         let sessions = SigningSessions::default();
         let limits = Limits { max_signatures: 3, max_hours: 18 };
-        let opened = sessions.open(binding(), "card", CardKind::Hpki, &pin(), limits, NOW).unwrap();
+        let opened = sessions.open(binding(), "card", CardKind::Hpki, pin(), limits, NOW).unwrap();
         assert_eq!(opened.count, Count { n: 1, of: 3, expires_at: NOW + 18 * 3600 });
         assert_eq!(sessions.peek(&opened.key, &binding(), CardKind::Hpki, 3, NOW), Err(Refusal::UsedUp(3)));
         let (count, pin) = sessions.use_one(&opened.key, &binding(), "card", NOW + 1).unwrap();
-        assert_eq!((count.n, count.of, pin.0.as_str()), (2, 3, "hpki1234"));
+        assert_eq!((count.n, count.of, pin.as_str()), (2, 3, "hpki1234"));
         assert_eq!(sessions.use_one(&opened.key, &binding(), "card", NOW + 2).unwrap().0.n, 3);
         assert_eq!(sessions.use_one(&opened.key, &binding(), "card", NOW + 3).unwrap_err(), Refusal::UsedUp(3));
         assert_eq!(sessions.use_one(&opened.key, &binding(), "card", NOW + 3).unwrap_err(), Refusal::Ended);
@@ -364,7 +370,7 @@ mod tests {
     #[test]
     fn the_timer_ends_it_with_the_clock_passed_in() {
         let sessions = SigningSessions::default();
-        let opened = sessions.open(binding(), "card", CardKind::Hpki, &pin(), Limits::default(), NOW).unwrap();
+        let opened = sessions.open(binding(), "card", CardKind::Hpki, pin(), Limits::default(), NOW).unwrap();
         let last = NOW + 18 * 3600 - 1;
         assert_eq!(sessions.use_one(&opened.key, &binding(), "card", last).unwrap().0.n, 2);
         assert_eq!(sessions.use_one(&opened.key, &binding(), "card", last + 1).unwrap_err(), Refusal::TimeUp(18));
@@ -374,7 +380,7 @@ mod tests {
     #[test]
     fn another_page_sign_in_or_card_ends_it() {
         let sessions = SigningSessions::default();
-        let open = || sessions.open(binding(), "card", CardKind::Hpki, &pin(), Limits::default(), NOW).unwrap().key;
+        let open = || sessions.open(binding(), "card", CardKind::Hpki, pin(), Limits::default(), NOW).unwrap().key;
         let key = open();
         let other_origin = Binding { origin: "https://evil.example".into(), ..binding() };
         assert_eq!(sessions.use_one(&key, &other_origin, "card", NOW).unwrap_err(), Refusal::NotYours);
@@ -405,7 +411,7 @@ mod tests {
         assert!(agent.lowered_by(Limits { max_signatures: 0, max_hours: 8 }).is_off());
         assert!(agent.lowered_by(Limits { max_signatures: 10, max_hours: 0 }).is_off());
         let sessions = SigningSessions::default();
-        assert!(sessions.open(binding(), "card", CardKind::Hpki, &pin(), Limits::OFF, NOW).is_none());
+        assert!(sessions.open(binding(), "card", CardKind::Hpki, pin(), Limits::OFF, NOW).is_none());
         assert!(!Limits { max_signatures: 251, max_hours: 1 }.within_ceiling());
     }
 }

@@ -27,7 +27,7 @@ mod mode;
 mod tests;
 
 pub use api::{create, status};
-pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};
+pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, Posted, RequestView, SignError, complete, document, open, refuse};
 pub use fields::{Format, Level, NewRequest};
 pub use mode::{SignatureMode, session_binding};
 

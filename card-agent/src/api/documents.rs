@@ -18,7 +18,7 @@ use axum::response::Response;
 use base64::Engine as _;
 
 use super::operations::{Operation, Purpose};
-use super::reply::{decode_challenge, failure, json_body, request_origin, requested_lang};
+use super::reply::{Refusal, decode_challenge, failure, json_body, request_origin, requested_lang};
 use super::run::run_operation;
 use super::session::{self, Authoriser, Plan, SessionAsk};
 use super::state::AppState;
@@ -110,12 +110,12 @@ pub(super) async fn start(
     }
     let time_stamps = match time_stamps_for(&state, body.level) {
         Ok(t) => t,
-        Err(response) => return response,
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     let origin = request_origin(&headers);
     let plan = match session::plan(&state, &origin, body.kind, 1, body.session, hcpki_pkix::time::now_unix()) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     // Who signs, from the signature certificate the card shows without a PIN (read before the page opens).
     let signer = signer_for(&state, body.kind, body.reader.as_deref()).await;
@@ -219,13 +219,13 @@ pub(super) async fn start_batch(
     }
     let time_stamps = match time_stamps_for(&state, body.level) {
         Ok(t) => t,
-        Err(response) => return response,
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     let origin = request_origin(&headers);
     let items = u32::try_from(docs.len()).unwrap_or(u32::MAX);
     let plan = match session::plan(&state, &origin, body.kind, items, body.session, hcpki_pkix::time::now_unix()) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     let signer = signer_for(&state, body.kind, body.reader.as_deref()).await;
     let shown: Arc<Vec<Shown>> = Arc::new(docs.iter().map(|d| d.shown(body.level)).collect());
@@ -247,12 +247,12 @@ pub(super) async fn start_batch(
 }
 
 /// The TSAs for `level`, or the refusal: B-T needs `[[signing.tsa]]`; B-LT and B-LTA are a service's to make.
-fn time_stamps_for(state: &AppState, level: Level) -> Result<Option<Arc<TimeStamps>>, Response> {
+fn time_stamps_for(state: &AppState, level: Level) -> Result<Option<Arc<TimeStamps>>, Refusal> {
     match (level, &state.time_stamps) {
-        (Level::BaselineT, None) => Err(failure(
+        (Level::BaselineT, None) => Err((
             StatusCode::BAD_REQUEST,
             "no_tsa",
-            "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)",
+            "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)".into(),
         )),
         (Level::BaselineT, Some(t)) => Ok(Some(Arc::clone(t))),
         (Level::BaselineB, _) => Ok(None),
@@ -261,7 +261,7 @@ fn time_stamps_for(state: &AppState, level: Level) -> Result<Option<Arc<TimeStam
                 "level {} is not made by the agent: send b-b or b-t (a service extends the signature)",
                 other.as_str()
             );
-            Err(failure(StatusCode::BAD_REQUEST, "bad_request", &message))
+            Err((StatusCode::BAD_REQUEST, "bad_request", message))
         }
     }
 }

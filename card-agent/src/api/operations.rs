@@ -26,7 +26,7 @@ pub enum OpState {
     Running,
     /// Waiting for the PIN: what the prompt tells the user.
     PinRequired(PinQuestion),
-    Done(Signed),
+    Done(Box<Signed>),
     Failed(ApiFailure),
 }
 
@@ -228,7 +228,7 @@ impl Operation {
     pub fn finish(&self, result: Result<Signed, AgentError>) {
         *self.finished.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         let state = match result {
-            Ok(signed) => OpState::Done(signed),
+            Ok(signed) => OpState::Done(Box::new(signed)),
             Err(e) => OpState::Failed(ApiFailure::from(&e)),
         };
         self.state.send_replace(state);

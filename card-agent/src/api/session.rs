@@ -6,10 +6,9 @@
 use std::sync::{Mutex, PoisonError};
 
 use axum::http::StatusCode;
-use axum::response::Response;
 use zeroize::Zeroizing;
 
-use super::reply::failure;
+use super::reply;
 use super::state::AppState;
 use crate::config::PinEntry;
 use crate::service::{AgentError, CardKind, PadPrompt, Pin, PinPrompt, PinQuestion};
@@ -49,13 +48,13 @@ pub(super) fn plan(
     documents: u32,
     ask: Option<SessionAsk>,
     now: i64,
-) -> Result<Plan, Response> {
+) -> Result<Plan, reply::Refusal> {
     let Some(ask) = ask else { return Ok(Plan::None) };
     if !contract::valid_token(&ask.binding) {
-        return Err(failure(
+        return Err((
             StatusCode::BAD_REQUEST,
             "bad_session",
-            &format!("session.binding must be {} base64url characters (the portal page's)", contract::TOKEN_LEN),
+            format!("session.binding must be {} base64url characters (the portal page's)", contract::TOKEN_LEN),
         ));
     }
     let binding = Binding { origin: origin.to_owned(), portal: ask.binding };
@@ -64,7 +63,7 @@ pub(super) fn plan(
             Ok(next) => Ok(Plan::Continue { key, binding, next }),
             Err(refusal) => {
                 tracing::warn!(%origin, code = refusal.code(), "signing session refused: {refusal}");
-                Err(failure(StatusCode::CONFLICT, refusal.code(), &refusal.to_string()))
+                Err((StatusCode::CONFLICT, refusal.code(), refusal.to_string()))
             }
         };
     }
@@ -133,10 +132,10 @@ impl<'a> Authoriser<'a> {
         let counts = |i: usize| held.counts.get(i).copied();
         match self.plan {
             Plan::Open { binding, limits } => {
-                let opened = held.pin.as_ref().and_then(|pin| {
-                    let pin = Pin(Zeroizing::new(pin.as_str().to_owned()));
-                    self.sessions.open(binding.clone(), card_id, kind, &pin, *limits, self.now)
-                });
+                let opened = held
+                    .pin
+                    .as_ref()
+                    .and_then(|pin| self.sessions.open(binding.clone(), card_id, kind, pin, *limits, self.now));
                 match opened {
                     Some(Opened { key, count }) => {
                         tracing::info!(card_id, of = count.of, expires_at = count.expires_at, "signing session opened");
@@ -168,7 +167,7 @@ impl<'a> Authoriser<'a> {
         match self.sessions.use_one(key, binding, card_id, self.now) {
             Ok((count, pin)) => {
                 held.counts.push(count);
-                Ok(pin)
+                Ok(Pin(pin))
             }
             Err(refusal) => {
                 tracing::warn!(card_id, code = refusal.code(), "signing session refused: {refusal}");

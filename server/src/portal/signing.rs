@@ -114,9 +114,8 @@ pub async fn post(
         .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
         .unwrap_or_default();
     let verifier = state.cards.as_ref().map(|c| &c.verifier);
-    let mode = form.signing.as_deref();
-    match signing_requests::complete(ctx, verifier, state.time_stamps.as_ref(), &session, &id, &p7s, mode, now_ms).await
-    {
+    let posted = signing_requests::Posted { p7s: &p7s, mode: form.signing.as_deref() };
+    match signing_requests::complete(ctx, verifier, state.time_stamps.as_ref(), &session, &id, posted, now_ms).await {
         Ok(done) => pages::signing::signed(lang, &done.request),
         Err(signing_requests::SignError::Store(e)) => unavailable_in(lang, e),
         Err(e) => pages::signing::sign_refused(lang, &e),
