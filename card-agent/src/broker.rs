@@ -466,7 +466,14 @@ impl Broker {
         //    spent; or on the reader's PIN pad, which completes the VERIFY itself (the page only says where to type).
         let holder = driver.holder_name(&card.info.certificates);
         let pad = self.pad_of(slot, guard)?;
-        let question = PinQuestion { kind: card.info.kind, role, tries_left, holder, on_pad: pad.is_some() };
+        let question = PinQuestion {
+            kind: card.info.kind,
+            role,
+            tries_left,
+            holder,
+            on_pad: pad.is_some(),
+            card_id: Some(card.info.card_id.clone()),
+        };
         let typed;
         let pin_source = match pad {
             Some(code) => {
@@ -555,6 +562,7 @@ impl Broker {
             card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
             authentication_certificate: out.authentication_certificate,
             document: None,
+            documents: Vec::new(),
         })
     }
 

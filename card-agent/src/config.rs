@@ -15,6 +15,10 @@
 //! operation_ttl_secs = 300
 //! portal_ca_file = "/etc/hcpki-agent/portal-ca.pem"       # card presence reports to the portal (D26)
 //!
+//! [signing_session]                                     # one signature PIN, then confirmed signatures (D163)
+//! max_signatures = 250                                   # 0 turns sessions off
+//! max_hours = 18
+//!
 //! [[signing.tsa]]                                        # B-T document signatures (D71), tried in order
 //! url = "http://tsa.example.jp/rfc3161"
 //! roots = ["tsa-root.pem"]                               # relative to this file's directory
@@ -70,6 +74,10 @@ pub struct AgentConfig {
     /// Whether a reader's PIN pad takes the PIN (`off`, the default; `prefer`; `require`): issue #45 item 7.
     #[serde(default)]
     pub pin_pad: crate::pin_pad::PadUse,
+    /// `[signing_session]`: how many document signatures one signature-PIN entry allows, within how many hours
+    /// (defaults 250 and 18; 0 turns sessions off; at most 250 and 24): issue #48 item 3, D163.
+    #[serde(default)]
+    pub signing_session: crate::signing_session::Limits,
     /// The directory `[signing]`'s relative paths are read from: that of the file it came from.
     #[serde(skip)]
     pub signing_dir: PathBuf,
@@ -101,6 +109,7 @@ impl Default for AgentConfig {
             signing: Default::default(),
             readers: Vec::new(),
             pin_pad: crate::pin_pad::PadUse::default(),
+            signing_session: crate::signing_session::Limits::default(),
             signing_dir: PathBuf::from("."),
         }
     }
@@ -127,6 +136,12 @@ pub enum ConfigError {
     NoOrigin,
     #[error("{0} must be between 1 and 3600 seconds")]
     BadTimeout(&'static str),
+    /// `[signing_session]` above the ceiling (250 signatures, 24 hours).
+    #[error(
+        "[signing_session] allows at most 250 signatures and 24 hours (0 turns sessions off): lower max_signatures or \
+         max_hours"
+    )]
+    SessionAboveCeiling,
 }
 
 impl AgentConfig {
@@ -140,6 +155,8 @@ impl AgentConfig {
     pub fn load_layered(files: &[PathBuf]) -> Result<Self, ConfigError> {
         let mut merged = toml::Table::new();
         let mut signing_dir = PathBuf::from(".");
+        // `[signing_session]` only ever lowers: the facility's machine file sets the ceiling a user's file cannot raise.
+        let mut session = crate::signing_session::Limits::default();
         for path in files {
             let shown = path.display().to_string();
             let text =
@@ -154,6 +171,7 @@ impl AgentConfig {
             if alone.version != 1 {
                 return Err(ConfigError::Version { path: shown, found: alone.version });
             }
+            session = session.lowered_by(alone.signing_session);
             let mut table: toml::Table = toml::from_str(&text).map_err(parse_error)?;
             let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             if let Some(toml::Value::String(ca)) = table.get_mut("portal_ca_file") {
@@ -173,6 +191,7 @@ impl AgentConfig {
             })?,
         };
         config.signing_dir = signing_dir;
+        config.signing_session = session;
         Ok(config)
     }
 
@@ -201,6 +220,9 @@ impl AgentConfig {
             if !(1..=3600).contains(&v) {
                 return Err(ConfigError::BadTimeout(name));
             }
+        }
+        if !self.signing_session.within_ceiling() {
+            return Err(ConfigError::SessionAboveCeiling);
         }
         Ok(())
     }
@@ -318,11 +340,16 @@ mod tests {
         std::fs::write(
             &m,
             "version = 1\nallowed_origins = [\"https://portal.example\"]\nportal_ca_file = \"portal-ca.pem\"\n\
-             pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n",
+             pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n\
+             [signing_session]\nmax_signatures = 50\n",
         )
         .unwrap();
-        std::fs::write(&u, "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\npin_pad = \"require\"\n")
-            .unwrap();
+        std::fs::write(
+            &u,
+            "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\npin_pad = \"require\"\n\
+             [signing_session]\nmax_signatures = 250\nmax_hours = 8\n",
+        )
+        .unwrap();
         let c = AgentConfig::load_layered(&[m.clone(), u]).unwrap();
         assert_eq!(c.pin_pad, crate::pin_pad::PadUse::Require);
         assert_eq!(c.allowed_origins, ["https://portal.example"]);
@@ -330,6 +357,9 @@ mod tests {
         assert_eq!(c.portal_ca_file, Some(machine.path().join("portal-ca.pem")));
         assert_eq!(c.signing_dir, machine.path());
         assert_eq!(c.peer_check, PeerCheckMode::SameUser);
+        // A signing session's limits only ever go down: the user's file lowers the hours, not raises the count.
+        let session = crate::signing_session::Limits { max_signatures: 50, max_hours: 8 };
+        assert_eq!(c.signing_session, session);
         // No file: the defaults.
         assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_timeout_secs, 120);
         assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_pad, crate::pin_pad::PadUse::Off);

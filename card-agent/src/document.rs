@@ -155,6 +155,7 @@ impl SignedDocument {
             content: self.output,
             time_stamped_at: self.time_stamped_at,
             authentication_certificate: signed.authentication_certificate.take(),
+            signing: crate::signing_session::SignatureMode::Single,
         };
         Signed { document: Some(file), ..signed }
     }

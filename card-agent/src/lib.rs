@@ -24,6 +24,7 @@ pub mod platform;
 pub mod presence;
 pub mod readers;
 pub mod service;
+pub mod signing_session;
 pub mod tlv;
 pub mod transport;
 

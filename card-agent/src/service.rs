@@ -113,6 +113,9 @@ pub struct Signed {
     /// For a document signature: the signed file (`crate::document`). None for a login.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<SignedFile>,
+    /// For a batch (`POST /v1/documents/batch`): each document's signed file, in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<SignedFile>,
 }
 
 /// A signed document as the API returns it.
@@ -133,6 +136,9 @@ pub struct SignedFile {
     /// #28). Absent for HPKI cards.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_b64_opt")]
     pub authentication_certificate: Option<Vec<u8>>,
+    /// How this signature was authorised: the PIN typed for it, a signing session's n-th of N, or one of a batch
+    /// (D163). For the relying service's record and audit.
+    pub signing: crate::signing_session::SignatureMode,
 }
 
 /// Something happened in a reader. Front ends forward these (e.g. the portal ends the session on removal).
@@ -158,12 +164,14 @@ pub struct PinQuestion {
     /// The PIN is typed on the reader's own PIN pad, not on the agent's page ([`crate::pin_pad`]): the page says
     /// so and asks for nothing.
     pub on_pad: bool,
+    /// The card's id (SHA-256 of its identity certificate): a signing session gives its PIN to its own card only.
+    pub card_id: Option<String>,
 }
 
 impl PinQuestion {
     /// A question with no holder name (the terminal prompts, tests).
     pub fn new(kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Self {
-        PinQuestion { kind, role, tries_left, holder: None, on_pad: false }
+        PinQuestion { kind, role, tries_left, holder: None, on_pad: false, card_id: None }
     }
 }
 
@@ -186,6 +194,12 @@ pub trait PinPrompt: Send + Sync {
 
     /// The PIN pad entry ended (typed, timed out or cancelled): the operation runs on.
     fn pad_done(&self) {}
+
+    /// A signing session's signature (D163): show what is signed and wait for the person's own confirmation (a
+    /// click on the agent's page), no PIN. Prompts that cannot show a confirmation refuse (cancelled).
+    fn confirm(&self, _question: &PinQuestion) -> Result<(), AgentError> {
+        Err(AgentError::Cancelled)
+    }
 }
 
 /// The card side as front ends use it. Implemented by the broker; blocking calls (PC/SC is blocking) —
@@ -266,6 +280,9 @@ pub enum AgentError {
     /// A time stamp was asked for and no configured TSA gave one; nothing was written.
     #[error("{0}")]
     NoTimeStamp(String),
+    /// A signing session cannot give this signature (D163); the reason says what to do.
+    #[error("{0}")]
+    Session(crate::signing_session::Refusal),
     #[error("{0}")]
     Other(String),
 }

@@ -22,12 +22,14 @@
 mod api;
 mod desk;
 mod fields;
+mod mode;
 #[cfg(test)]
 mod tests;
 
 pub use api::{create, status};
-pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};
+pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, Posted, RequestView, SignError, complete, document, open, refuse};
 pub use fields::{Format, Level, NewRequest};
+pub use mode::{SignatureMode, session_binding};
 
 /// Largest document a service may send: 10 MiB (413 above).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -70,6 +70,9 @@ pub struct SigningRequestRecord {
     pub expires_at: i64,
     /// Why the last attempt failed (the request stays pending), or why it was refused or cancelled.
     pub error: Option<String>,
+    /// How the card agent says the signature was authorised (canonical JSON: single PIN, session n of N, batch),
+    /// once signed and when the page relayed it (migration 0042, D163).
+    pub signature_mode: Option<String>,
 }
 
 /// How a pending request ends ([`crate::SigningRequests::signing_request_finish`]).
@@ -83,6 +86,8 @@ pub enum SigningEnd {
         signer_sha256: String,
         /// The signature time stamp's genTime, at B-T.
         gen_time: Option<i64>,
+        /// How the card agent says it was authorised (canonical JSON), when the page relayed it.
+        signature_mode: Option<String>,
     },
     /// Refused by the physician, or cancelled, with the reason.
     Closed {

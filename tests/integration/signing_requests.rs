@@ -131,9 +131,13 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
 
     // A signature of another document, then the card's B-B of this one.
     let csrf = crate::portal_card::field(&page.body, "csrf");
+    // With the agent's word on how it was authorised (D163): the 2nd signature of a signing session (the key and
+    // the time are the agent's and the page's own, dropped).
+    let mode = r#"{"mode":"session","n":2,"of":250,"expires_at":1800000000}"#;
     let post = |p7s: &[u8]| {
         let signature = STANDARD.encode(p7s);
-        pc.submit(&format!("/sign/{id}"), &[("csrf", &csrf), ("action", "sign"), ("signature", &signature)], None)
+        let form = [("csrf", csrf.as_str()), ("action", "sign"), ("signature", &signature), ("signing", mode)];
+        pc.submit(&format!("/sign/{id}"), &form, None)
     };
     let r = post(&b_b(&card, b"another document"));
     assert!(r.status == 400 && r.body.contains("カードの署名を確認できなかった"), "{r:?}");
@@ -148,6 +152,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     let p7s = STANDARD.decode(signed["signed_document"].as_str().unwrap()).unwrap();
     let signer_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&card.signature.cert));
     assert_eq!(signed["signer_certificate_sha256"], signer_sha256, "{signed}");
+    assert_eq!(signed["signing"], json!({"mode": "session", "n": 2, "of": 250}), "{signed}");
     let p7s_file = p.h.path("referral.json.p7s");
     std::fs::write(&p7s_file, &p7s).unwrap();
     let root = p.h.path("hpki-root.pem");
@@ -210,6 +215,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         ("document_sha256", json!(sha256)),
         ("level", json!("b-t")),
         ("client", json!("emr")),
+        ("signature_mode", json!({"mode": "session", "n": 2, "of": 250})),
     ] {
         assert_eq!(sign["detail"][key], value, "{key}: {sign}");
     }
@@ -529,7 +535,9 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         ("xades-eprescription", crate::xades::CSV.as_bytes().to_vec(), "処方 花子"),
         ("pades", std::fs::read(&letter).unwrap(), "紹介状"),
     ];
-    for (format, document, shown_words) in documents {
+    // The first signature's PIN opens a signing session (D163): the next two are confirmed on the agent's page by the
+    // physician's own key press on its "署名する" button, no PIN; the service learns each one's mode.
+    for (n, (format, document, shown_words)) in (1u64..).zip(documents) {
         let assertion = rp.assertion_as(&p, "emr", 60, None);
         let encoded = dir.join(format!("{format}.b64"));
         std::fs::write(&encoded, STANDARD.encode(&document)).unwrap();
@@ -565,7 +573,12 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         let grouped: Vec<&str> = sha256.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).unwrap()).collect();
         let shown = wait_text_in_popup(&mut browser, &grouped.join(" "));
         assert!(shown.contains(shown_words), "{format}: {shown}");
-        browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
+        if n == 1 {
+            assert!(shown.contains("この PIN で署名セッションを開始します"), "{format}: {shown}");
+            browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
+        } else {
+            assert!(shown.contains(&format!("署名セッション: {n} 件目 / 250 件")), "{format}: {shown}");
+        }
         browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
 
         // The page posts what the agent returned; the server checks it, time-stamps it; the EMR collects it.
@@ -573,6 +586,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         assert_eq!(card.card().stats().signatures, before + 1, "{format}: one signature by the card");
         assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "{format}: the signature key");
         assert!(collected["gen_time"].is_i64(), "{format}: B-T: {collected}");
+        assert_eq!(collected["signing"], json!({"mode": "session", "n": n, "of": 250}), "{format}: {collected}");
         // The page shows the result once its post is answered (it may still be loading when the EMR collects).
         let done = wait_text_in(&mut browser, "main", "署名しました");
         assert!(done.contains("B-T(署名+タイムスタンプ)"), "{format}: {done}");

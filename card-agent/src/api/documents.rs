@@ -17,14 +17,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
-use super::operations::Purpose;
-use super::reply::{decode_challenge, failure, json_body, request_origin, requested_lang};
+use super::operations::{Operation, Purpose};
+use super::reply::{Refusal, decode_challenge, failure, json_body, request_origin, requested_lang};
 use super::run::run_operation;
+use super::session::{self, Authoriser, Plan, SessionAsk};
 use super::state::AppState;
 use crate::config::PinEntry;
 use crate::document::signer::SignerShown;
-use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
-use crate::service::{CardKind, DocumentSignRequest, KeyRole, SignRequest};
+use crate::document::time_stamps::TimeStamps;
+use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES, Shown};
+use crate::service::{AgentError, CardKind, DocumentSignRequest, KeyRole, SignRequest, Signed};
 use hcpki_agent_protocol::AuthPurpose;
 use hcpki_agent_protocol::purpose::consent_challenge;
 
@@ -58,6 +60,9 @@ pub(super) struct DocumentBody {
     /// With `role: "auth"`: the portal's challenge (base64url).
     #[serde(default)]
     challenge: Option<String>,
+    /// A signing session (D163): opened by this signature's PIN, or continued with its key (a click, no PIN).
+    #[serde(default)]
+    session: Option<SessionAsk>,
 }
 
 fn sign_role() -> KeyRole {
@@ -97,33 +102,23 @@ pub(super) async fn start(
         return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
     }
     if body.role == KeyRole::Auth {
+        if body.session.is_some() {
+            let message = "a patient's agreement is given with the PIN each time: drop \"session\" for role auth";
+            return failure(StatusCode::BAD_REQUEST, "bad_session", message);
+        }
         return agree(state, &headers, body, doc, lang);
     }
-    let time_stamps = match (body.level, &state.time_stamps) {
-        (Level::BaselineT, None) => {
-            return failure(
-                StatusCode::BAD_REQUEST,
-                "no_tsa",
-                "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)",
-            );
-        }
-        (Level::BaselineT, Some(t)) => Some(Arc::clone(t)),
-        (Level::BaselineB, _) => None,
-        (other @ (Level::BaselineLt | Level::BaselineLta), _) => {
-            let message = format!(
-                "level {} is not made by the agent: send b-b or b-t (a service extends the signature)",
-                other.as_str()
-            );
-            return failure(StatusCode::BAD_REQUEST, "bad_request", &message);
-        }
+    let time_stamps = match time_stamps_for(&state, body.level) {
+        Ok(t) => t,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let origin = request_origin(&headers);
+    let plan = match session::plan(&state, &origin, body.kind, 1, body.session, hcpki_pkix::time::now_unix()) {
+        Ok(p) => p,
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     // Who signs, from the signature certificate the card shows without a PIN (read before the page opens).
-    let service = Arc::clone(&state.service);
-    let (kind, reader) = (body.kind, body.reader.clone());
-    let signer = tokio::task::spawn_blocking(move || signer_of(service.as_ref(), kind, reader.as_deref()))
-        .await
-        .unwrap_or_default();
-    let origin = request_origin(&headers);
+    let signer = signer_for(&state, body.kind, body.reader.as_deref()).await;
     let shown = Arc::new(doc.shown(body.level));
     if state.pin_entry == PinEntry::Terminal {
         // The PIN is typed into the agent's terminal: it shows what is signed there, as the page would.
@@ -131,30 +126,214 @@ pub(super) async fn start(
     }
     let purpose = Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer };
     let Some(op) = state.ops.start(&origin, purpose, body.kind, crate::service::KeyRole::Sign, lang) else {
-        return failure(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            "too many signing operations are waiting; finish or cancel one",
-        );
+        return busy();
     };
     tracing::info!(
         op = %op.id, %origin, kind = ?body.kind, format = body.format.as_str(), level = body.level.name(),
-        document_sha256 = %hex::encode(shown.sha256), size = shown.size,
+        document_sha256 = %hex::encode(shown.sha256), size = shown.size, authorised_by = plan.name(),
         statement = shown.statement.as_ref().map(|s| crate::document::statement_kind_name(&s.kind)),
         reference = shown.statement.as_ref().map(|s| s.reference.as_str()), "document signature requested"
     );
     let request = DocumentSignRequest { reader: body.reader, kind: body.kind, allow_last_try: body.allow_last_try };
-    let service = Arc::clone(&state.service);
-    let runtime = tokio::runtime::Handle::current();
-    let format = body.format;
-    let ca_certificates = Arc::clone(&state.ca_certificates);
-    run_operation(&state, op, move |prompt| {
-        let now = hcpki_pkix::time::now_unix();
-        let mut signed = document::sign(service.as_ref(), &doc, &request, prompt, now, &ca_certificates)?;
-        if let Some(tsas) = &time_stamps {
-            runtime.block_on(tsas.add_to(format, &mut signed))?;
+    run_signatures(&state, op, vec![doc], request, plan, time_stamps)
+}
+
+/// Most documents one batch lists: a morning's prescriptions, not a data set.
+pub const MAX_BATCH: usize = 100;
+
+/// One document of a batch.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BatchItem {
+    format: Format,
+    title: String,
+    #[serde(default)]
+    file_name: Option<String>,
+    content: String,
+}
+
+/// `POST /v1/documents/batch`: several documents (e.g. a morning's prescriptions), each read, summarised and
+/// listed on one page, confirmed once (the signature PIN, or a click inside a signing session) and each signed on
+/// its own with the signature key (D163).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BatchBody {
+    documents: Vec<BatchItem>,
+    kind: CardKind,
+    #[serde(default)]
+    level: Level,
+    #[serde(default)]
+    reader: Option<String>,
+    #[serde(default)]
+    allow_last_try: bool,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    session: Option<SessionAsk>,
+}
+
+pub(super) async fn start_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<BatchBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match json_body(body, BODY_LIMIT) {
+        Ok(b) => b,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    if body.documents.is_empty() || body.documents.len() > MAX_BATCH {
+        let message = format!("a batch lists 1 to {MAX_BATCH} documents: split it, or send one to /v1/documents");
+        return failure(StatusCode::BAD_REQUEST, "bad_request", &message);
+    }
+    let lang = match requested_lang(body.lang.as_deref()) {
+        Ok(l) => l,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let mut docs = Vec::with_capacity(body.documents.len());
+    let mut total = 0usize;
+    for (i, item) in body.documents.into_iter().enumerate() {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(item.content.as_bytes()) else {
+            let message = format!("document {} is not base64: send the document's bytes", i + 1);
+            return failure(StatusCode::BAD_REQUEST, "bad_document", &message);
+        };
+        total = total.saturating_add(bytes.len());
+        if total > MAX_DOCUMENT_BYTES {
+            return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &document::too_large(total).to_string());
         }
-        Ok(signed.into_signed(format))
+        let doc = match Document::new(item.format, &item.title, item.file_name.as_deref(), bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                let message = format!("document {}: {e}", i + 1);
+                return failure(StatusCode::BAD_REQUEST, "bad_document", &message);
+            }
+        };
+        // A consent or attestation is one person's statement, read and signed on its own page.
+        if doc.statement().is_some() {
+            let message = format!(
+                "document {} is a consent statement: sign it on its own through /v1/documents, not in a batch",
+                i + 1
+            );
+            return failure(StatusCode::BAD_REQUEST, "bad_document", &message);
+        }
+        docs.push(doc);
+    }
+    let time_stamps = match time_stamps_for(&state, body.level) {
+        Ok(t) => t,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let origin = request_origin(&headers);
+    let items = u32::try_from(docs.len()).unwrap_or(u32::MAX);
+    let plan = match session::plan(&state, &origin, body.kind, items, body.session, hcpki_pkix::time::now_unix()) {
+        Ok(p) => p,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let signer = signer_for(&state, body.kind, body.reader.as_deref()).await;
+    let shown: Arc<Vec<Shown>> = Arc::new(docs.iter().map(|d| d.shown(body.level)).collect());
+    if state.pin_entry == PinEntry::Terminal {
+        for (i, one) in shown.iter().enumerate() {
+            eprint!("Requested by {origin}, document {} of {items}\n{}", i + 1, one.terminal_text(body.kind, &signer));
+        }
+    }
+    let purpose = Purpose::Batch { origin: origin.clone(), documents: Arc::clone(&shown), signer };
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Sign, lang) else {
+        return busy();
+    };
+    tracing::info!(
+        op = %op.id, %origin, kind = ?body.kind, items, level = body.level.name(), size = total,
+        authorised_by = plan.name(), "batch signature requested"
+    );
+    let request = DocumentSignRequest { reader: body.reader, kind: body.kind, allow_last_try: body.allow_last_try };
+    run_signatures(&state, op, docs, request, plan, time_stamps)
+}
+
+/// The TSAs for `level`, or the refusal: B-T needs `[[signing.tsa]]`; B-LT and B-LTA are a service's to make.
+fn time_stamps_for(state: &AppState, level: Level) -> Result<Option<Arc<TimeStamps>>, Refusal> {
+    match (level, &state.time_stamps) {
+        (Level::BaselineT, None) => Err((
+            StatusCode::BAD_REQUEST,
+            "no_tsa",
+            "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)".into(),
+        )),
+        (Level::BaselineT, Some(t)) => Ok(Some(Arc::clone(t))),
+        (Level::BaselineB, _) => Ok(None),
+        (other @ (Level::BaselineLt | Level::BaselineLta), _) => {
+            let message = format!(
+                "level {} is not made by the agent: send b-b or b-t (a service extends the signature)",
+                other.as_str()
+            );
+            Err((StatusCode::BAD_REQUEST, "bad_request", message))
+        }
+    }
+}
+
+/// Who signs, from the signature certificate the card shows without a PIN (read before the page opens).
+async fn signer_for(state: &AppState, kind: CardKind, reader: Option<&str>) -> SignerShown {
+    let service = Arc::clone(&state.service);
+    let reader = reader.map(str::to_owned);
+    tokio::task::spawn_blocking(move || signer_of(service.as_ref(), kind, reader.as_deref())).await.unwrap_or_default()
+}
+
+fn busy() -> Response {
+    failure(StatusCode::TOO_MANY_REQUESTS, "busy", "too many signing operations are waiting; finish or cancel one")
+}
+
+/// Runs the signatures of `docs`, in order, each with its own card transaction and VERIFY, all authorised by one
+/// answer of the page ([`Authoriser`]: the PIN, or a click in a signing session). Any failure ends the operation
+/// and hands out nothing (the documents signed before it in a batch included); each result names its mode.
+fn run_signatures(
+    state: &AppState,
+    op: Arc<Operation>,
+    docs: Vec<Document>,
+    request: DocumentSignRequest,
+    plan: Plan,
+    time_stamps: Option<Arc<TimeStamps>>,
+) -> Response {
+    if let Some(shown) = plan.shown() {
+        op.show_session(shown);
+    }
+    let service = Arc::clone(&state.service);
+    let sessions = Arc::clone(&state.sessions);
+    let ca_certificates = Arc::clone(&state.ca_certificates);
+    let runtime = tokio::runtime::Handle::current();
+    run_operation(state, op, move |prompt| {
+        let now = hcpki_pkix::time::now_unix();
+        let auth = Authoriser::new(prompt, &plan, &sessions, now);
+        let mut files = Vec::with_capacity(docs.len());
+        let mut last: Option<Signed> = None;
+        for doc in &docs {
+            let signed =
+                document::sign(service.as_ref(), doc, &request, &auth, now, &ca_certificates).and_then(|mut signed| {
+                    if let Some(tsas) = &time_stamps {
+                        runtime.block_on(tsas.add_to(doc.format(), &mut signed))?;
+                    }
+                    Ok(signed.into_signed(doc.format()))
+                });
+            let mut signed = match signed {
+                Ok(s) => s,
+                Err(e) => {
+                    auth.failed(&e);
+                    return Err(e);
+                }
+            };
+            files.extend(signed.document.take());
+            if let Some(before) = &last {
+                signed.apdus = signed.apdus.saturating_add(before.apdus);
+                signed.card_micros = signed.card_micros.saturating_add(before.card_micros);
+            }
+            last = Some(signed);
+        }
+        let mut signed = last.ok_or_else(|| AgentError::Other("no document was given".into()))?;
+        let items = u32::try_from(files.len()).unwrap_or(u32::MAX);
+        for (file, mode) in files.iter_mut().zip(auth.modes(items, &signed.card_id, signed.kind)) {
+            file.signing = mode;
+            tracing::info!(card_id = %signed.card_id, mode = file.signing.name(), signing = ?file.signing, "document signature authorised");
+        }
+        if files.len() == 1 {
+            signed.document = files.pop();
+        } else {
+            signed.documents = files;
+        }
+        Ok(signed)
     })
 }
 
@@ -199,11 +378,7 @@ fn agree(
     let purpose =
         Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer: SignerShown::default() };
     let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Auth, lang) else {
-        return failure(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            "too many signing operations are waiting; finish or cancel one",
-        );
+        return busy();
     };
     tracing::info!(
         op = %op.id, %origin, document_sha256 = %hex::encode(shown.sha256),

@@ -5,6 +5,8 @@
 //! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
 //! | `POST /v1/sign` | `{challenge, kind, role?: "auth", purpose?: "login" \| "identification", lang?: "ja" \| "en", reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a login or a patient's identification, always with the authentication key; the card signs `purpose`'s message ([`AuthPurpose`]) |
 //! | `POST /v1/documents` | `{format, title, file_name?, content (base64), kind, level?, lang?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a document signature with the signature key ([`crate::document`]); ≤ 10 MiB, else 413 |
+//! | `POST /v1/documents/batch` | `{documents: [{format, title, file_name?, content}], kind, level?, lang?, reader?, allow_last_try?, session?}` → 202: listed on one page, confirmed once, each signed on its own (D163) |
+//! | `POST /v1/signing-session/end` | `{binding}` → `{ended}`: the portal's logout ends its signing sessions (D163) |
 //! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain, and a `Server-Timing` header: card, PIN wait, agent), `failed`; long-polls while it is still `P` |
 //! | `POST /v1/sign/{id}/cancel` | → the operation's state: its open PIN question answered "cancel" (no try spent), one not yet asked never asked — the page saw its PIN window closed by hand (issue #45 item 5) |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
@@ -24,6 +26,7 @@ mod operations;
 mod pin_page;
 mod reply;
 mod run;
+mod session;
 mod state;
 
 use std::sync::Arc;
@@ -51,12 +54,15 @@ pub use state::AppState;
 const BODY_LIMIT: usize = 8 * 1024;
 const LONG_POLL_MAX: u64 = 30;
 
-/// The router with every guard.
+/// The router with every guard. Inside a runtime, signing sessions end when their card leaves a reader (D163).
 pub fn router(state: AppState) -> Router {
+    state.end_sessions_on_removal();
     let v1 = Router::new()
         .route("/v1/cards", get(cards))
         .route("/v1/sign", post(sign))
         .route("/v1/documents", post(documents::start).layer(DefaultBodyLimit::max(documents::BODY_LIMIT)))
+        .route("/v1/documents/batch", post(documents::start_batch).layer(DefaultBodyLimit::max(documents::BODY_LIMIT)))
+        .route("/v1/signing-session/end", post(session_end))
         .route("/v1/sign/{id}", get(sign_status))
         .route("/v1/sign/{id}/cancel", post(sign_cancel))
         .route("/v1/events", get(events))
@@ -313,7 +319,7 @@ fn status_json(state: &AppState, op: &operations::Operation, s: &OpState) -> ser
             let pin_url = (state.pin_entry == PinEntry::Web).then(|| format!("{}/pin/{id}", state.own_origin));
             serde_json::json!({
                 "id": id, "status": "pin_required", "kind": kind, "role": role, "tries_left": tries_left, "pin_url": pin_url,
-                "on_pad": on_pad,
+                "on_pad": on_pad, "confirm": op.confirms(),
             })
         }
         OpState::Done(signed) if op.purpose.is_document() => {
@@ -327,6 +333,30 @@ fn status_json(state: &AppState, op: &operations::Operation, s: &OpState) -> ser
         }),
         OpState::Failed(f) => serde_json::json!({ "id": id, "status": "failed", "error": f }),
     }
+}
+
+/// What a portal page sends when it logs out: its sign-in's binding (and the key of the session it holds, if any).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionEndBody {
+    binding: String,
+}
+
+/// `POST /v1/signing-session/end`: the page's origin ends its signing sessions under its sign-in (the portal's
+/// logout). Answers how many ended; never says whether another origin or sign-in has one.
+async fn session_end(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SessionEndBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match json_body(body, BODY_LIMIT) {
+        Ok(b) => b,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let binding = crate::signing_session::Binding { origin: request_origin(&headers), portal: body.binding };
+    let ended = state.sessions.end_binding(&binding);
+    tracing::info!(origin = %binding.origin, ended, "signing sessions ended by their page (logout)");
+    Json(serde_json::json!({ "ended": ended })).into_response()
 }
 
 async fn events(State(state): State<AppState>) -> impl IntoResponse {

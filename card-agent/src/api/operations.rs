@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -26,7 +26,7 @@ pub enum OpState {
     Running,
     /// Waiting for the PIN: what the prompt tells the user.
     PinRequired(PinQuestion),
-    Done(Signed),
+    Done(Box<Signed>),
     Failed(ApiFailure),
 }
 
@@ -55,12 +55,14 @@ pub enum Purpose {
     /// A document signature with the signature key, asked by the page at `origin`: what the agent read from the
     /// document (never the requester's description of it) and who signs.
     Document { origin: String, shown: Arc<Shown>, signer: SignerShown },
+    /// Several documents listed on one page and confirmed once, each signed on its own (D163).
+    Batch { origin: String, documents: Arc<Vec<Shown>>, signer: SignerShown },
 }
 
 impl Purpose {
     /// A document signature (the signature key), not a login.
     pub fn is_document(&self) -> bool {
-        matches!(self, Purpose::Document { .. })
+        matches!(self, Purpose::Document { .. } | Purpose::Batch { .. })
     }
 }
 
@@ -116,6 +118,7 @@ impl From<&AgentError> for ApiFailure {
             AgentError::Card(_) | AgentError::CardUnreachable(_) => ("card_error", None),
             AgentError::Document(_) => ("bad_document", None),
             AgentError::NoTimeStamp(_) => ("no_time_stamp", None),
+            AgentError::Session(r) => (r.code(), None),
             _ => ("internal", None),
         };
         ApiFailure { code, message: e.to_string(), tries_left, ..Default::default() }
@@ -126,7 +129,18 @@ impl From<&AgentError> for ApiFailure {
 #[derive(Debug)]
 pub enum PinReply {
     Pin(Pin),
+    /// A signing session's confirmation (D163): the person clicked "sign" on the page; no PIN.
+    Confirm,
     Cancel,
+}
+
+/// What the page says of a signing session (D163): this PIN opens one, or this signature is confirmed in one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionShown {
+    /// The PIN typed here also opens a session of at most `of` signatures within `hours`.
+    Opens { of: u32, hours: u32 },
+    /// A session's next signature (or batch): confirmed by a click, no PIN.
+    Continues(crate::signing_session::Count),
 }
 
 /// One operation.
@@ -151,6 +165,8 @@ pub struct Operation {
     /// time, what [`Operation::timing`] splits the operation into.
     pin_wait: Mutex<Duration>,
     finished: Mutex<Option<Instant>>,
+    /// A signing session this operation opens or continues, set once before it runs.
+    session: OnceLock<SessionShown>,
 }
 
 /// Where a finished signature's time went: the card (PC/SC round trips, the card's RSA), the PIN (the agent
@@ -212,7 +228,7 @@ impl Operation {
     pub fn finish(&self, result: Result<Signed, AgentError>) {
         *self.finished.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         let state = match result {
-            Ok(signed) => OpState::Done(signed),
+            Ok(signed) => OpState::Done(Box::new(signed)),
             Err(e) => OpState::Failed(ApiFailure::from(&e)),
         };
         self.state.send_replace(state);
@@ -226,6 +242,21 @@ impl Operation {
         let pin = *self.pin_wait.lock().unwrap_or_else(PoisonError::into_inner);
         let agent = finished.saturating_duration_since(self.created).saturating_sub(card).saturating_sub(pin);
         Some(OpTiming { card, pin, agent })
+    }
+
+    /// Marks the operation as opening or continuing a signing session (before it runs; once).
+    pub fn show_session(&self, shown: SessionShown) {
+        let _ = self.session.set(shown);
+    }
+
+    /// The signing session this operation opens or continues, if any.
+    pub fn session(&self) -> Option<SessionShown> {
+        self.session.get().copied()
+    }
+
+    /// Whether the page asks for a click instead of a PIN (a signing session's signature).
+    pub fn confirms(&self) -> bool {
+        matches!(self.session(), Some(SessionShown::Continues(_)))
     }
 
     /// Counts `waited` as time spent waiting for the person's PIN.
@@ -331,6 +362,7 @@ impl Operations {
             cancelled: AtomicBool::new(false),
             pin_wait: Mutex::new(Duration::ZERO),
             finished: Mutex::new(None),
+            session: OnceLock::new(),
         });
         ops.insert(op.id.clone(), Arc::clone(&op));
         Some(op)
@@ -359,6 +391,36 @@ pub struct WebPrompt {
 
 impl PinPrompt for WebPrompt {
     fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
+        match self.wait_reply(question)? {
+            PinReply::Pin(pin) => Ok(pin),
+            PinReply::Confirm | PinReply::Cancel => Err(AgentError::Cancelled),
+        }
+    }
+
+    fn confirm(&self, question: &PinQuestion) -> Result<(), AgentError> {
+        match self.wait_reply(question)? {
+            PinReply::Confirm => Ok(()),
+            // A PIN is never taken where a click was asked for: it is dropped (wiped) unused.
+            PinReply::Pin(_) | PinReply::Cancel => Err(AgentError::Cancelled),
+        }
+    }
+
+    fn on_pad(&self, question: &PinQuestion) -> Result<PadPrompt, AgentError> {
+        if self.op.cancelled.load(Ordering::SeqCst) {
+            return Err(AgentError::Cancelled);
+        }
+        self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        Ok(self.pad_prompt())
+    }
+
+    fn pad_done(&self) {
+        self.op.state.send_replace(OpState::Running);
+    }
+}
+
+impl WebPrompt {
+    /// Publishes `question` on the operation and waits for the page's answer (a PIN, a click, or cancel).
+    fn wait_reply(&self, question: &PinQuestion) -> Result<PinReply, AgentError> {
         let (tx, rx) = mpsc::sync_channel(1);
         {
             // Question and sender published together, under the lock `deliver` takes (see there).
@@ -379,26 +441,12 @@ impl PinPrompt for WebPrompt {
             self.op.state.send_replace(OpState::Running);
         }
         match reply {
-            Ok(PinReply::Pin(pin)) => Ok(pin),
-            Ok(PinReply::Cancel) | Err(mpsc::RecvTimeoutError::Disconnected) => Err(AgentError::Cancelled),
+            Ok(reply) => Ok(reply),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(AgentError::Cancelled),
             Err(mpsc::RecvTimeoutError::Timeout) => Err(AgentError::PinTimedOut(self.timeout.as_secs())),
         }
     }
 
-    fn on_pad(&self, question: &PinQuestion) -> Result<PadPrompt, AgentError> {
-        if self.op.cancelled.load(Ordering::SeqCst) {
-            return Err(AgentError::Cancelled);
-        }
-        self.op.state.send_replace(OpState::PinRequired(question.clone()));
-        Ok(self.pad_prompt())
-    }
-
-    fn pad_done(&self) {
-        self.op.state.send_replace(OpState::Running);
-    }
-}
-
-impl WebPrompt {
     /// The pad's prompt: the page's language, the agent's PIN timeout (the reader counts at most 255 s).
     fn pad_prompt(&self) -> PadPrompt {
         let timeout_secs = u8::try_from(self.timeout.as_secs()).unwrap_or(u8::MAX);

@@ -9,7 +9,8 @@ use super::operations::Operations;
 use crate::config::{AgentConfig, PinEntry};
 use crate::document::time_stamps::TimeStamps;
 use crate::presence::Presence;
-use crate::service::{CardService, PinPrompt};
+use crate::service::{CardEvent, CardService, PinPrompt};
+use crate::signing_session::{Limits, SigningSessions};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -30,6 +31,9 @@ pub struct AppState {
     pub(super) time_stamps: Option<Arc<TimeStamps>>,
     /// `[signing] ca_certificates` (DER): what document signatures carry beside the card's certificate.
     pub(super) ca_certificates: Arc<Vec<Vec<u8>>>,
+    /// Open signing sessions, and agent.toml's `[signing_session]` limits (D163).
+    pub(super) sessions: Arc<SigningSessions>,
+    pub(super) session_limits: Limits,
 }
 
 impl std::fmt::Debug for AppState {
@@ -64,6 +68,8 @@ impl AppState {
             presence: None,
             time_stamps: None,
             ca_certificates: Arc::default(),
+            sessions: Arc::default(),
+            session_limits: config.signing_session,
         }
     }
 
@@ -75,9 +81,41 @@ impl AppState {
         self
     }
 
-    /// Cancels the operations waiting for a PIN (`Operations::cancel_pin_questions`): the workstation was locked.
+    /// The workstation was locked: the operations waiting for a PIN are cancelled
+    /// (`Operations::cancel_pin_questions`), and every signing session ends (whoever unlocks the PC types the PIN
+    /// again). How many questions were cancelled.
     pub fn cancel_pin_questions(&self) -> usize {
+        let ended = self.sessions.end_all();
+        if ended > 0 {
+            tracing::info!(ended, "the workstation was locked: signing sessions ended");
+        }
         self.ops.cancel_pin_questions()
+    }
+
+    /// Ends a card's signing sessions when it leaves its reader (the broker's `removed` event), for as long as the
+    /// card service lives. Needs a Tokio runtime; without one (nothing serves the API) nothing is watched.
+    pub(super) fn end_sessions_on_removal(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let mut events = self.service.subscribe();
+        let sessions = Arc::clone(&self.sessions);
+        runtime.spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(CardEvent::Removed { card_id: Some(card_id), reader }) => {
+                        let ended = sessions.end_card(&card_id);
+                        if ended > 0 {
+                            tracing::info!(%reader, card_id, "the card was removed: its signing session ended");
+                        }
+                    }
+                    // Events were missed: a removal among them cannot be ruled out.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        sessions.end_all();
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    Ok(_) => {}
+                }
+            }
+        });
     }
 
     /// With card presence reporting (`POST /v1/presence` answers 503 without it).

@@ -753,3 +753,6 @@ async fn a_pin_pad_reader_takes_the_pin_on_its_pad_and_the_page_asks_for_nothing
     let (_, _, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
     assert!(page.contains("name=\"pin\""), "{page}");
 }
+
+/// Signing sessions and batches (D163).
+mod session;

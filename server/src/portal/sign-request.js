@@ -7,6 +7,12 @@
 // content (base64), kind, level} → 202 {id, status_url, pin_url}; GET /v1/sign/{id}?wait=S&seen=P → status
 // running | pin_required | done (result.document.content: the signed file, base64; result.document.level) |
 // failed (error.code, error.message).
+//
+// Signing sessions (D163): the request carries session {binding} (this sign-in's, data-session-binding), and the
+// key of the session this tab opened (kept in this tab's sessionStorage only: another tab or browser has none), so
+// that after one PIN the agent asks only for a click on its own page; a session the agent refuses (ended, used up,
+// another sign-in's) is forgotten and the PIN asked again. The agent's result.document.signing (without the key)
+// is posted with the signature: the portal keeps it and tells the service (single / session n of N / batch).
 (function () {
   "use strict";
   const form = document.getElementById("sign-request");
@@ -36,21 +42,41 @@
     return btoa(text);
   }
 
+  const binding = form.dataset.sessionBinding;
+  const stored = "hcpki-signing-session:" + binding;
+  // Asked only when signing, never as the page loads.
+  const tabStorage = () => { try { return window.sessionStorage; } catch (_) { return null; } };
+
+  async function start(content, key) {
+    const body = {
+      format: form.dataset.format, title: form.dataset.title, content, kind: "hpki", level: "b-b",
+      lang: document.documentElement.lang === "en" ? "en" : "ja",
+    };
+    if (binding) body.session = key ? { binding, key } : { binding };
+    return json(await fetch(agent + "/v1/documents", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }));
+  }
+
   async function sign() {
     say(words.sayPreparing);
     const response = await fetch(form.dataset.document, { credentials: "same-origin" });
     if (!response.ok) throw new Error(words.sayGone);
     const content = base64(new Uint8Array(await response.arrayBuffer()));
     let op;
+    const storage = binding ? tabStorage() : null;
+    const key = storage ? storage.getItem(stored) : null;
     try {
-      op = await json(await fetch(agent + "/v1/documents", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          format: form.dataset.format, title: form.dataset.title, content, kind: "hpki", level: "b-b",
-          lang: document.documentElement.lang === "en" ? "en" : "ja",
-        }),
-      }));
+      try {
+        op = await start(content, key);
+      } catch (e) {
+        // The session this tab held is over (the agent says why in its log): sign with the PIN instead.
+        if (!key || !(e.code || "").startsWith("session_")) throw e;
+        storage.removeItem(stored);
+        op = await start(content, null);
+      }
     } catch (e) {
       if (e instanceof TypeError) throw new Error(words.sayNoAgent);
       throw e;
@@ -66,7 +92,7 @@
         throw e;
       }
       if (state.status === "pin_required") {
-        say(words.sayPin);
+        say(state.confirm ? words.sayConfirm : words.sayPin);
         if (state.pin_url && (!pinWindow || pinWindow.closed)) {
           pinWindow = window.open(state.pin_url, "hcpki-pin", "width=480,height=560");
         }
@@ -76,11 +102,16 @@
       if (state.status === "failed") {
         if (pinWindow && !pinWindow.closed) pinWindow.close();
         const code = state.error && state.error.code;
+        if (storage && code && code !== "cancelled" && code !== "pin_timeout") storage.removeItem(stored);
         throw new Error(code === "cancelled" ? words.sayCancelled : (state.error && state.error.message) || code);
       }
       if (state.status === "done") {
         say(words.sayVerifying);
         form.elements.signature.value = state.result.document.content;
+        const signing = Object.assign({}, state.result.document.signing || { mode: "single" });
+        if (signing.key && storage) storage.setItem(stored, signing.key);
+        delete signing.key;
+        form.elements.signing.value = JSON.stringify(signing);
         form.submit();
         if (pinWindow && !pinWindow.closed) pinWindow.close();
         return;

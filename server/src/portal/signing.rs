@@ -31,7 +31,8 @@ pub async fn show(
     match signing_requests::open(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
         Ok(Ok(view)) => {
             let agent = state.cards.as_ref().map(|c| c.agent.as_str());
-            pages::signing::request(lang, &view, &csrf, agent)
+            let binding = signing_requests::session_binding(&csrf);
+            pages::signing::request(lang, &view, &csrf, agent, &binding)
         }
         Ok(Err(why)) => pages::signing::page_refused(lang, why),
         Err(e) => unavailable_in(lang, e),
@@ -78,6 +79,8 @@ pub struct SignForm {
     action: Option<String>,
     /// The agent's `.p7s`, standard base64.
     signature: Option<String>,
+    /// The agent's `signing` object (JSON): how the signature was authorised (D163).
+    signing: Option<String>,
 }
 
 /// `POST /sign/{id}`: `action=sign` with the card's B-B `signature`, or `action=refuse`.
@@ -111,7 +114,8 @@ pub async fn post(
         .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
         .unwrap_or_default();
     let verifier = state.cards.as_ref().map(|c| &c.verifier);
-    match signing_requests::complete(ctx, verifier, state.time_stamps.as_ref(), &session, &id, &p7s, now_ms).await {
+    let posted = signing_requests::Posted { p7s: &p7s, mode: form.signing.as_deref() };
+    match signing_requests::complete(ctx, verifier, state.time_stamps.as_ref(), &session, &id, posted, now_ms).await {
         Ok(done) => pages::signing::signed(lang, &done.request),
         Err(signing_requests::SignError::Store(e)) => unavailable_in(lang, e),
         Err(e) => pages::signing::sign_refused(lang, &e),

@@ -52,6 +52,10 @@ impl Status {
                 map.insert("signer_certificate_sha256".into(), json!(r.signer_sha256));
                 map.insert("gen_time".into(), json!(r.gen_time));
                 map.insert("gen_time_rfc3339".into(), json!(r.gen_time.map(hcpki_pkix::time::rfc3339)));
+                // How the card agent says it was authorised (D163), when the page relayed it.
+                if let Some(mode) = r.signature_mode.as_deref().and_then(|m| serde_json::from_str::<Value>(m).ok()) {
+                    map.insert("signing".into(), mode);
+                }
             }
         }
         body
@@ -109,6 +113,7 @@ pub async fn create(
         created_at: now,
         expires_at: now + LIFETIME_SECS,
         error: None,
+        signature_mode: None,
     };
     let event = AuditEvent {
         actor: format!("oidc:{}", client.id),

@@ -139,6 +139,14 @@ pub async fn document(
     own_pending(ctx, session, id, "signing_request.document", now_ms).await
 }
 
+/// What the page posts with `action=sign`: the card's signature, and the card agent's word on how it was authorised
+/// (its `signing` object as JSON text, D163), if the page relayed one.
+#[derive(Clone, Copy, Debug)]
+pub struct Posted<'a> {
+    pub p7s: &'a [u8],
+    pub mode: Option<&'a str>,
+}
+
 /// `POST /sign/{id}` with the card's B-B `.p7s` for `session` at `now_ms`: checked against the stored document
 /// (`cades::verify`: signature, messageDigest, signingCertificateV2, nonRepudiation), its signer bound to the
 /// session's person through `verifier`'s trust anchors (D79), a time stamp from `stamps` added from B-T, the
@@ -151,9 +159,10 @@ pub async fn complete(
     stamps: &dyn SignatureTimeStamps,
     session: &Session,
     id: &SigningRequestId,
-    p7s: &[u8],
+    signature: Posted<'_>,
     now_ms: i64,
 ) -> Result<Done, SignError> {
+    let Posted { p7s, mode } = signature;
     let request = own_pending(ctx, session, id, "signing_request.sign", now_ms).await?.map_err(SignError::Page)?;
     let outcome = sign(verifier, stamps, &request, p7s, now_ms.div_euclid(1000)).await;
     let actor = page::actor(session);
@@ -193,10 +202,24 @@ pub async fn complete(
         insert(&mut detail, "archive_gen_time", json!(hcpki_pkix::time::rfc3339(*gen_time)));
         insert(&mut detail, "archive_tsa", json!(url));
     }
+    // The agent's word on how the signature was authorised (D163): kept when it reads, noted when it does not
+    // (the signature itself is checked above and stands either way).
+    let mode = match mode.filter(|m| !m.is_empty()).map(super::SignatureMode::parse) {
+        Some(Ok(m)) => Some(m.to_json()),
+        Some(Err(why)) => {
+            insert(&mut detail, "signature_mode_unreadable", json!(why));
+            None
+        }
+        None => None,
+    };
+    if let Some(m) = &mode {
+        insert(&mut detail, "signature_mode", m.clone());
+    }
     let end = SigningEnd::Signed {
         result: signed.document,
         signer_sha256: signed.signer_sha256,
         gen_time: signed.stamp.map(|(t, _)| t),
+        signature_mode: mode.map(|m| m.to_string()),
     };
     let event = event(&actor, "signing_request.sign", id.as_str(), Outcome::Ok, detail);
     match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {

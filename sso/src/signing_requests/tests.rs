@@ -135,6 +135,7 @@ fn request(
         created_at: now,
         expires_at: now + 900,
         error: None,
+        signature_mode: None,
     }
 }
 

@@ -11,19 +11,19 @@ pub(super) const KEEP_SECS: i64 = 24 * 3600;
 macro_rules! request_columns {
     () => {
         "id, client_id, person_key, grant_id, sub, format, level, title, document, document_sha256, state, result, \
-         signer_sha256, gen_time, created_at, expires_at, error"
+         signer_sha256, gen_time, created_at, expires_at, error, signature_mode"
     };
 }
 
 pub(super) const INSERT: &str = concat!(
     "INSERT INTO signing_requests (",
     request_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
 );
 pub(super) const BY_ID: &str = concat!("SELECT ", request_columns!(), " FROM signing_requests WHERE id = $1");
 pub(super) const SIGN: &str = concat!(
-    "UPDATE signing_requests SET state = 'signed', result = $2, signer_sha256 = $3, gen_time = $4, error = NULL \
-     WHERE id = $1 AND state = 'pending' AND expires_at > $5 RETURNING ",
+    "UPDATE signing_requests SET state = 'signed', result = $2, signer_sha256 = $3, gen_time = $4, error = NULL, \
+     signature_mode = $6 WHERE id = $1 AND state = 'pending' AND expires_at > $5 RETURNING ",
     request_columns!()
 );
 pub(super) const CLOSE: &str = concat!(
@@ -37,7 +37,7 @@ pub(super) const NOTE_ERROR: &str =
 pub(super) const SWEEP: &str = "DELETE FROM signing_requests WHERE id IN (SELECT id FROM signing_requests WHERE \
      expires_at <= $1 LIMIT $2)";
 
-/// A row of [`request_columns!`] (17 columns: more than sqlx's tuples take).
+/// A row of [`request_columns!`] (18 columns: more than sqlx's tuples take).
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
     id: String,
@@ -57,6 +57,7 @@ pub(super) struct Row {
     created_at: i64,
     expires_at: i64,
     error: Option<String>,
+    signature_mode: Option<String>,
 }
 
 pub(super) fn request(row: Row) -> Result<SigningRequestRecord, StoreError> {
@@ -80,6 +81,7 @@ pub(super) fn request(row: Row) -> Result<SigningRequestRecord, StoreError> {
         created_at: row.created_at,
         expires_at: row.expires_at,
         error: row.error,
+        signature_mode: row.signature_mode,
     })
 }
 
@@ -121,6 +123,7 @@ macro_rules! signing_requests_store {
                     .bind(request.created_at)
                     .bind(request.expires_at)
                     .bind(&request.error)
+                    .bind(&request.signature_mode)
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
@@ -152,13 +155,14 @@ macro_rules! signing_requests_store {
                 let mut w = self.write(at).await?;
                 let now = w.now();
                 let row = match end {
-                    SigningEnd::Signed { result, signer_sha256, gen_time } => {
+                    SigningEnd::Signed { result, signer_sha256, gen_time, signature_mode } => {
                         sqlx::query_as::<$db, signing_requests::Row>(signing_requests::SIGN)
                             .bind(id.as_str())
                             .bind(result)
                             .bind(signer_sha256)
                             .bind(*gen_time)
                             .bind(now)
+                            .bind(signature_mode)
                             .fetch_optional(&mut *w.tx)
                             .await
                     }

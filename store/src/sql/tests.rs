@@ -2574,6 +2574,7 @@ fn signing_request(id: &str, expires_at: i64) -> store::signing_request::Signing
         created_at: NOW,
         expires_at,
         error: None,
+        signature_mode: None,
     }
 }
 
@@ -2612,15 +2613,21 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
         s.signing_request(&"a".parse().unwrap()).await.unwrap().unwrap().error.as_deref(),
         Some("no TSA answered")
     );
-    let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
+    let mode = Some(r#"{"mode":"session","n":2,"of":250}"#.to_owned());
+    let signed = SigningEnd::Signed {
+        result: vec![0x30, 0x80],
+        signer_sha256: "cd".repeat(32),
+        gen_time: Some(NOW),
+        signature_mode: mode.clone(),
+    };
     let done = s
         .signing_request_finish(&"a".parse().unwrap(), &signed, &event("signing_request.sign", "a"), AT)
         .await
         .unwrap();
     let done = done.expect("pending: ends");
     assert_eq!(
-        (done.state, done.result.as_deref(), done.gen_time, done.error),
-        (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
+        (done.state, done.result.as_deref(), done.gen_time, done.error, done.signature_mode),
+        (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None, mode)
     );
     let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
     assert!(

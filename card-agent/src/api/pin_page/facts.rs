@@ -13,6 +13,23 @@ use crate::service::CardKind;
 /// requester's words, and say so), the SHA-256 in full, the format's summary, and the signature certificate's
 /// holder and hcRole.
 pub(super) fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, kind: CardKind) -> Markup {
+    html! { (document_lines(lang, shown)) (signer_lines(lang, signer, kind)) }
+}
+
+/// A batch (D163): each document numbered ("1 / 3") with its facts, then the signer once.
+pub(super) fn batch_facts(lang: Lang, documents: &[Shown], signer: &SignerShown, kind: CardKind) -> Markup {
+    let items = documents.len();
+    html! {
+        @for (i, shown) in documents.iter().enumerate() {
+            dt class="item" { (words::batch_item(lang, i + 1, items)) } dd class="item" { strong { (shown.title) } }
+            (document_lines(lang, shown))
+        }
+        (signer_lines(lang, signer, kind))
+    }
+}
+
+/// The agent's reading of one document.
+fn document_lines(lang: Lang, shown: &Shown) -> Markup {
     let t = |m: M| m.text(lang);
     html! {
         dt { (t(M::DocumentType)) } dd { (shown.format.label().get(lang)) }
@@ -25,6 +42,13 @@ pub(super) fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, ki
             dd { (match lang { Lang::Ja => &line.value_ja, Lang::En => &line.value_en }) }
         }
         dt { (t(M::Level)) } dd lang="en" { (shown.level.name()) }
+    }
+}
+
+/// Who signs: the signature certificate's holder and hcRole.
+fn signer_lines(lang: Lang, signer: &SignerShown, kind: CardKind) -> Markup {
+    let t = |m: M| m.text(lang);
+    html! {
         dt { (t(M::Signer)) }
         @match (&signer.name, kind) {
             (Some(name), _) => dd id="signer" lang="ja" { (name) },

@@ -121,6 +121,11 @@ pub async fn submit(
     let last_try = matches!(op.state(), OpState::PinRequired(q) if q.tries_left == Some(1));
     let reply = match (form.action.as_deref(), form.pin) {
         (Some("cancel"), _) => PinReply::Cancel,
+        // A signing session's page asks for a click, never a PIN (D163): a PIN posted there is dropped, wiped.
+        (Some("sign"), pin) if op.confirms() => {
+            drop(pin.map(pin_from_form));
+            PinReply::Confirm
+        }
         // The last try goes to the card only with the box ticked (the browser also requires it): the PIN,
         // already in the form, is dropped (and wiped) here.
         (_, Some(pin)) if last_try && form.confirm_last_try.as_deref() != Some("yes") => {

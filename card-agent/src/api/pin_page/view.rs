@@ -5,15 +5,16 @@ use hcpki_agent_protocol::AuthPurpose;
 use hcpki_html::Lang;
 use maud::{Markup, html};
 
-use super::facts::document_facts;
+use super::facts::{batch_facts, document_facts};
 use super::layout::document;
 use super::words::{self, M};
 use super::{consent, consent_words, identify};
-use crate::api::operations::{ApiFailure, Operation, Purpose};
+use crate::api::operations::{ApiFailure, Operation, Purpose, SessionShown};
 use crate::document::Statement;
 use crate::driver::{PinCharset, registry};
 use crate::platform::Platform;
 use crate::service::{CardKind, PinQuestion};
+use crate::signing_session::Count;
 
 /// The form, while the card waits for the PIN: for a consent statement its own page (`consent`).
 pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Markup {
@@ -28,6 +29,9 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
     if identify::is_identification(op) {
         return identify::form(lang, op, question, request_facts(lang, op, Some(question)));
     }
+    if let Some(SessionShown::Continues(count)) = op.session() {
+        return confirm_form(lang, op, question, &count);
+    }
     let t = |m: M| m.text(lang);
     let labels = registry::pin_labels(question.kind, question.role);
     let last_try = question.tries_left == Some(1);
@@ -36,11 +40,16 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         Some(2) => Some(t(M::TwoLeft)),
         _ => None,
     };
-    let heading = if op.purpose.is_document() { t(M::SignDocument) } else { t(M::EnterPin) };
+    let heading = heading(lang, op);
+    let opens = match op.session() {
+        Some(SessionShown::Opens { of, hours }) => Some(words::session_opens(lang, of, hours)),
+        _ => None,
+    };
     let body = html! {
         h1 { (heading) }
         (request_facts(lang, op, Some(question)))
         @if op.purpose.is_document() { p id="what-is-signed" { (t(M::WhatIsSigned)) } }
+        @if let Some(opens) = &opens { p id="session" { (opens) } p class="note" { (t(M::SessionEnds)) } }
         @if let Some(w) = warning { p id="pin-warning" class="warn" { (w) } }
         form method="post" action={ "/pin/" (op.id) } {
             input type="hidden" name="token" value=(op.page_token);
@@ -63,7 +72,39 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         }
         p class="note" { (t(M::PinStaysHere)) }
     };
-    document(lang, heading, body, false)
+    document(lang, &heading, body, false)
+}
+
+/// A document's page: one document, or a batch.
+fn heading(lang: Lang, op: &Operation) -> String {
+    match &op.purpose {
+        Purpose::Batch { documents, .. } => words::sign_batch(lang, documents.len()),
+        p if p.is_document() => M::SignDocument.text(lang).to_owned(),
+        _ => M::EnterPin.text(lang).to_owned(),
+    }
+}
+
+/// A signing session's signature (D163): the same facts, and a click instead of the PIN — the physician's own act
+/// for this document (or this batch).
+fn confirm_form(lang: Lang, op: &Operation, question: &PinQuestion, count: &Count) -> Markup {
+    let t = |m: M| m.text(lang);
+    let heading = heading(lang, op);
+    let body = html! {
+        h1 { (heading) }
+        (request_facts(lang, op, Some(question)))
+        p id="session" { (words::session_count(lang, count)) }
+        p id="what-is-signed" { (t(M::ConfirmInSession)) }
+        form method="post" action={ "/pin/" (op.id) } {
+            input type="hidden" name="token" value=(op.page_token);
+            input type="hidden" name="lang" value=(lang.code());
+            p class="actions" {
+                button class="primary" type="submit" name="action" value="sign" autofocus { (t(M::Sign)) }
+                button class="secondary" type="submit" name="action" value="cancel" { (t(M::Cancel)) }
+            }
+        }
+        p class="note" { (t(M::SessionEnds)) }
+    };
+    document(lang, &heading, body, false)
 }
 
 /// The PIN is typed on the reader's PIN pad: the page says where, asks for nothing, and follows the operation as
@@ -291,6 +332,12 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
                     dd { (t(if op.kind == CardKind::Jpki { M::ForDocumentJpki } else { M::ForDocumentHpki })) }
                     (document_facts(lang, shown, signer, op.kind))
                 }
+                Purpose::Batch { origin, documents, signer } => {
+                    dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
+                    dt { (t(M::For)) }
+                    dd { (t(if op.kind == CardKind::Jpki { M::ForDocumentJpki } else { M::ForDocumentHpki })) }
+                    (batch_facts(lang, documents, signer, op.kind))
+                }
             }
             dt { (t(M::Card)) } dd { (card.get(lang)) }
             // A document names its signer (from the signature certificate) above; the holder row is the login's.
@@ -310,6 +357,6 @@ fn submit_label(lang: Lang, purpose: &Purpose) -> &'static str {
     match purpose {
         Purpose::Login { what: AuthPurpose::Identification, .. } => M::Identify.text(lang),
         Purpose::Login { .. } => M::LogIn.text(lang),
-        Purpose::Document { .. } => M::Sign.text(lang),
+        Purpose::Document { .. } | Purpose::Batch { .. } => M::Sign.text(lang),
     }
 }

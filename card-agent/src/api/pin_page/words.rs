@@ -121,6 +121,10 @@ hcpki_html::messages! {
     WhatIsSigned => "上の文書の内容そのもの（SHA-256 が一致するもの）に署名します。PIN を入力する前に、依頼元・文書・署名者を確かめてください。",
         "The signature covers exactly the document above (the one with this SHA-256). Check the requester, the document and the signer before you type the PIN.";
     Sign => "署名する", "Sign";
+    ConfirmInSession => "署名セッション中のため PIN は入力しません。上の内容を確かめ、署名するときは「署名する」を押してください。",
+        "You are in a signing session, so no PIN is typed. Check what is shown above and press \"Sign\" to sign it.";
+    SessionEnds => "カードを抜く、PC をロックする、ポータルからログアウトすると、署名セッションは終わります。",
+        "The signing session ends when you take the card out, lock the PC or log out of the portal.";
     DoneDocumentHelp => "文書に署名しました。このウィンドウを閉じて、依頼元の画面に戻ってください。",
         "The document is signed. Close this window and go back to the page that asked.";
     StartSignAgain => "依頼元の画面に戻り、もう一度署名を始めてください。",
@@ -143,6 +147,48 @@ pub fn no_service_help(lang: Lang, platform: Platform) -> &'static str {
     match platform {
         Platform::Windows => M::NoReadersHelpWindows.text(lang),
         Platform::Unix => M::NoReadersHelp.text(lang),
+    }
+}
+
+/// "1 / 3": a batch's document number.
+pub fn batch_item(lang: Lang, item: usize, items: usize) -> String {
+    match lang {
+        Lang::Ja => format!("文書 {item} / {items}"),
+        Lang::En => format!("Document {item} of {items}"),
+    }
+}
+
+/// The heading of a batch's page.
+pub fn sign_batch(lang: Lang, items: usize) -> String {
+    match lang {
+        Lang::Ja => format!("{items} 件の文書に電子署名します（1 回の確認で、1 件ずつ署名します）"),
+        Lang::En => format!("Signing {items} documents (confirmed once, each signed on its own)"),
+    }
+}
+
+/// What the PIN typed here opens (D163).
+pub fn session_opens(lang: Lang, of: u32, hours: u32) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "この PIN で署名セッションを開始します。これから {hours} 時間、この PC にこのカードを入れている間は、{of} 件目まで PIN \
+             を入力せずに署名できます。その場合も 1 件ずつこの画面に表示し、あなたが「署名する」を押したものだけに署名します。"
+        ),
+        Lang::En => format!(
+            "This PIN also opens a signing session: for the next {hours} hours, while this card stays in this PC, up to \
+             {of} signatures in all are made without typing the PIN again. Each is still shown on this page and signed \
+             only when you press \"Sign\"."
+        ),
+    }
+}
+
+/// Where a session's signature stands: "n of N, until HH:MM (JST)".
+pub fn session_count(lang: Lang, count: &crate::signing_session::Count) -> String {
+    // Japan Standard Time (UTC+9, no daylight saving): the agent's users read the clock on the wall.
+    let jst = count.expires_at.saturating_add(9 * 3600).rem_euclid(86_400);
+    let (h, m) = (jst / 3600, jst % 3600 / 60);
+    match lang {
+        Lang::Ja => format!("署名セッション: {} 件目 / {} 件（{h:02}:{m:02} まで、日本時間）", count.n, count.of),
+        Lang::En => format!("Signing session: signature {} of {} (until {h:02}:{m:02} JST)", count.n, count.of),
     }
 }
 

@@ -20,7 +20,7 @@ fn w(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
 
 /// The request for the physician: who asks, what, how; the card button (with the agent at `agent`, when card
 /// login is configured) and the refusal.
-pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>) -> Response {
+pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>, binding: &str) -> Response {
     let r = &view.request;
     let action = format!("/sign/{}", r.id);
     let document = format!("/sign/{}/document", r.id);
@@ -31,7 +31,9 @@ pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>) 
         p { a href=(document) download { (w(lang, "文書を開く・保存する", "Open or save the document")) } }
         @if agent.is_some() {
             form id="sign-request" method="post" action=(action) data-document=(document) data-format=(r.format)
-                data-title=(r.title)
+                data-title=(r.title) data-session-binding=(binding)
+                data-say-confirm=(w(lang, "署名セッション中です。カードエージェントの画面で内容を確かめ、「署名する」を押してください（暗証番号は不要です）。",
+                    "You are in a signing session: check the document in the card agent's window and press \"Sign\" there (no PIN)."))
                 data-say-preparing=(w(lang, "カードエージェントに文書を渡しています…", "Handing the document to the card agent…"))
                 data-say-pin=(w(lang, "カードエージェントの画面で内容を確かめ、署名用の暗証番号を入力してください。",
                     "Check the document in the card agent's window and enter the signature PIN there."))
@@ -44,6 +46,7 @@ pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>) 
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="action" value="sign";
                 input type="hidden" name="signature" value="";
+                input type="hidden" name="signing" value="";
                 p id="sign-status" role="status" aria-live="polite" {}
                 button id="sign-button" type="button" hidden { (w(lang, "カードで署名する", "Sign with the card")) }
                 noscript { p { (w(lang, "署名には JavaScript とカードエージェントが必要です。",
