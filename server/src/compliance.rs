@@ -11,6 +11,7 @@
 pub mod assess;
 pub mod disclosure;
 pub mod evidence;
+pub mod item;
 pub mod render;
 
 pub use assess::{Report, assess};

@@ -62,7 +62,8 @@ fn the_report_counts_real_sign_ins_and_keeps_each_facility_to_its_own(b: Backend
     assert!(page.text.contains("<html lang=\"ja\"") && page.text.contains("安全管理ガイドライン適合レポート"));
 
     // The CLI: the same numbers, and a file.
-    let cli: Value = serde_json::from_str(&h.ok(&["compliance", "report", "--format", "json", "--lang", "en"])).unwrap();
+    let cli: Value =
+        serde_json::from_str(&h.ok(&["compliance", "report", "--format", "json", "--lang", "en"])).unwrap();
     for count in ["total", "two_factor", "by_credential"] {
         assert_eq!(cli["evidence"]["logins"][count], whole.json["evidence"]["logins"][count], "{count}");
     }
@@ -73,13 +74,18 @@ fn the_report_counts_real_sign_ins_and_keeps_each_facility_to_its_own(b: Backend
 
     let trail = h.audit_list();
     let generated = |actor: &str| {
-        trail.iter().filter(|e| e["action"] == "compliance.report" && e["actor"].as_str().unwrap().contains(actor)).count()
+        trail
+            .iter()
+            .filter(|e| e["action"] == "compliance.report" && e["actor"].as_str().unwrap().contains(actor))
+            .count()
     };
     assert_eq!(generated("ops"), 3, "the API's three reports for the operator");
     assert_eq!(generated("cli:"), 2, "the CLI's two");
     let refusal = trail
         .iter()
-        .find(|e| e["action"] == "admin.compliance.report" && e["outcome"] == "denied" && e["target"] == clinic.as_str())
+        .find(|e| {
+            e["action"] == "admin.compliance.report" && e["outcome"] == "denied" && e["target"] == clinic.as_str()
+        })
         .unwrap_or_else(|| panic!("the refusal is audited: {trail:?}"));
     assert!(refusal["actor"].as_str().unwrap().contains(&other) || refusal["detail"].to_string().contains(&other));
     h.ok(&["audit", "verify"]);

@@ -1,9 +1,9 @@
 //! `hcpki audit …`.
 
 use crate::args::value;
+pub use crate::audit_chain::verify_chain;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-pub use crate::audit_chain::verify_chain;
 use hcpki_ca::audit::{AuditHead, ChainVerifier};
 use hcpki_ca::store::AuditLog;
 use hcpki_pkix::time::UnixTime;

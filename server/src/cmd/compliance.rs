@@ -2,7 +2,7 @@
 //! facility, as the admin API and the console give it, written to standard output or a file. Audited as
 //! `compliance.report` with the local user as actor.
 
-use crate::app::operations::compliance::{Settings, generate};
+use crate::app::operations::compliance::{generate, settings};
 use crate::compliance::{Scope, render};
 use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
@@ -62,7 +62,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ComplianceCommand)
         Some(f) if store.facility(&f).await?.is_some() => Scope::Facility(f),
         Some(f) => bail!("facility {f} is not registered: see `hcpki facility list`"),
     };
-    let settings = Settings::of(&loaded.config);
+    let settings = settings(&loaded.config);
     let now = hcpki_pkix::time::now();
     let report = generate(store, &settings, scope, lang, now, &super::actor()).await?;
     let text = match format {

@@ -3,65 +3,9 @@
 //! facility must still do itself. `docs/compliance.md` explains every item and its sources.
 
 use super::evidence::{AuditChain, Backup, EXPIRY_WINDOW_DAYS, Evidence, LOGIN_WINDOW_DAYS, SigningSessions};
+use super::item::{Item, Status, tr};
 use hcpki_html::Lang;
 use serde::Serialize;
-
-/// How an item stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// hcpki meets it, as the evidence shows.
-    Met,
-    /// Not met: the evidence says what is missing.
-    NotMet,
-    /// The facility's own duty: hcpki gives the evidence, the facility does the rest.
-    FacilityDuty,
-    /// hcpki cannot tell (nothing recorded yet).
-    Unknown,
-}
-
-impl Status {
-    /// Stable text form (JSON, HTML classes).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Met => "met",
-            Self::NotMet => "not-met",
-            Self::FacilityDuty => "facility-duty",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    /// The words in `lang`.
-    pub fn words(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Self::Met, Lang::Ja) => "適合",
-            (Self::Met, Lang::En) => "met",
-            (Self::NotMet, Lang::Ja) => "未達",
-            (Self::NotMet, Lang::En) => "not met",
-            (Self::FacilityDuty, Lang::Ja) => "医療機関の対応事項",
-            (Self::FacilityDuty, Lang::En) => "facility's duty",
-            (Self::Unknown, Lang::Ja) => "不明",
-            (Self::Unknown, Lang::En) => "unknown",
-        }
-    }
-}
-
-/// One item of the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Item {
-    /// Stable id (`auth.two-factor`, `disclosure.access-log`, …).
-    pub id: &'static str,
-    /// What the item asks, in the report's language.
-    pub title: String,
-    /// Where it comes from (guideline chapter, Q&A, checklist wording, disclosure section).
-    pub source: &'static str,
-    /// How it stands.
-    pub status: Status,
-    /// The installation's evidence, one fact per line.
-    pub evidence: Vec<String>,
-    /// What the facility (or the operating body) must still do.
-    pub to_do: String,
-}
 
 /// The report: the guideline's and checklist's items, the vendor disclosure's, and the evidence behind them.
 #[derive(Clone, Debug, Serialize)]
@@ -74,14 +18,6 @@ pub struct Report {
     pub disclosure: Vec<Item>,
     /// The typed evidence, as gathered.
     pub evidence: Evidence,
-}
-
-/// Text in the report's language.
-pub(super) fn tr(lang: Lang, ja: &str, en: &str) -> String {
-    match lang {
-        Lang::Ja => ja.to_owned(),
-        Lang::En => en.to_owned(),
-    }
 }
 
 /// The report on `evidence`, in `lang`.
@@ -115,10 +51,9 @@ fn two_factor(e: &Evidence, lang: Lang) -> Item {
     };
     let share = l.percent().map_or_else(|| "-".to_owned(), |p| format!("{p:.1}%"));
     let mut evidence = vec![match lang {
-        Lang::Ja => format!(
-            "過去{LOGIN_WINDOW_DAYS}日間のログイン {} 件のうち二要素 {} 件({share})",
-            l.total, l.two_factor
-        ),
+        Lang::Ja => {
+            format!("過去{LOGIN_WINDOW_DAYS}日間のログイン {} 件のうち二要素 {} 件({share})", l.total, l.two_factor)
+        }
         Lang::En => format!(
             "{} of {} sign-ins over the last {LOGIN_WINDOW_DAYS} days used two factors ({share})",
             l.two_factor, l.total
@@ -152,7 +87,9 @@ fn second_factor_enrolment(e: &Evidence, lang: Lang) -> Item {
     let missing = a.without_second_factor.len();
     let mut evidence = vec![match lang {
         Lang::Ja => format!("有効なパスワード+TOTP アカウント {} 件、第二要素未登録 {missing} 件", a.active),
-        Lang::En => format!("{} active password + TOTP accounts, {missing} without a confirmed second factor", a.active),
+        Lang::En => {
+            format!("{} active password + TOTP accounts, {missing} without a confirmed second factor", a.active)
+        }
     }];
     evidence.extend(a.without_second_factor.iter().cloned());
     Item {
@@ -178,11 +115,13 @@ fn card_with_pin(e: &Evidence, lang: Lang) -> Item {
         source: "ガイドライン6.0 Q&A シQ-49; システム運用編 14章 遵守事項③",
         status: Status::Met,
         evidence: vec![match lang {
-            Lang::Ja => format!(
-                "カードのログインは必ず PIN による署名で行われます(過去{LOGIN_WINDOW_DAYS}日間 {cards} 件)"
-            ),
+            Lang::Ja => {
+                format!("カードのログインは必ず PIN による署名で行われます(過去{LOGIN_WINDOW_DAYS}日間 {cards} 件)")
+            }
             Lang::En => {
-                format!("every card sign-in is a signature after the PIN ({cards} over the last {LOGIN_WINDOW_DAYS} days)")
+                format!(
+                    "every card sign-in is a signature after the PIN ({cards} over the last {LOGIN_WINDOW_DAYS} days)"
+                )
             }
         }],
         to_do: tr(
@@ -211,7 +150,10 @@ fn sessions(e: &Evidence, lang: Lang) -> Item {
             Lang::Ja => vec![
                 format!("ポータル: 無操作ロック {idle} 分、最長 {} 時間", s.portal_absolute_hours),
                 format!("管理コンソール: 無操作 {} 分、最長 {} 時間", s.console_idle_minutes, s.console_absolute_hours),
-                format!("セッションは作成した PC とブラウザに結び付け: {}", if s.bound_to_terminal { "はい" } else { "いいえ" }),
+                format!(
+                    "セッションは作成した PC とブラウザに結び付け: {}",
+                    if s.bound_to_terminal { "はい" } else { "いいえ" }
+                ),
             ],
             Lang::En => vec![
                 format!("portal: idle lock {idle} min, absolute limit {} h", s.portal_absolute_hours),
@@ -388,7 +330,11 @@ fn signing_sessions(e: &Evidence, lang: Lang) -> Item {
     let SigningSessions::NotConfigured = e.signing_sessions;
     Item {
         id: "sign.sessions",
-        title: tr(lang, "署名セッション(1回の PIN 入力で複数署名)", "Signing sessions (several signatures after one PIN)"),
+        title: tr(
+            lang,
+            "署名セッション(1回の PIN 入力で複数署名)",
+            "Signing sessions (several signatures after one PIN)",
+        ),
         source: "ガイドライン6.0 Q&A シQ-49",
         status: Status::Met,
         evidence: vec![tr(

@@ -2,8 +2,8 @@
 //! hcpki fills: what the product does, for the facility's vendor file. Each answer is this installation's, so a
 //! facility hands its inspector the same evidence the checklist items show.
 
-use super::assess::{Item, Status, tr};
 use super::evidence::{AuditChain, Evidence};
+use super::item::{Item, Status, tr};
 use hcpki_html::Lang;
 
 /// The disclosure items hcpki can answer, with this installation's evidence.

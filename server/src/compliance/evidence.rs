@@ -26,6 +26,15 @@ impl Scope {
     }
 }
 
+/// What the report reads of the configuration, once (at the server's start, or by the CLI).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// The session limits.
+    pub sessions: SessionLimits,
+    /// Signing sessions: the seam for issue #48 item 3 ([`SigningSessions`]).
+    pub signing: SigningSessions,
+}
+
 /// Everything the report is computed from.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evidence {

@@ -1,8 +1,9 @@
 //! The report as JSON (the typed evidence beside the worded items) or as HTML: the body the console puts in its
 //! layout, or a whole document for the CLI's `--out` and the admin API.
 
-use super::assess::{Item, Report, Status};
+use super::assess::Report;
 use super::evidence::Scope;
+use super::item::{Item, Status};
 use hcpki_html::{Head, Lang};
 use maud::{Markup, PreEscaped, html};
 

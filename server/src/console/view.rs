@@ -39,12 +39,12 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/break-glass", M::BreakGlass),
             ("/console/oidc-clients", M::OidcClients),
             ("/console/ca/halt", M::IssuanceHalt),
-            (super::compliance::PATH, M::Compliance),
+            ("/console/compliance", M::Compliance),
         ],
         Principal::FacilityAdmin { .. } => vec![
             ("/console/", M::Home),
             ("/console/break-glass", M::BreakGlass),
-            (super::compliance::PATH, M::Compliance),
+            ("/console/compliance", M::Compliance),
         ],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
     };

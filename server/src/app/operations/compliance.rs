@@ -8,14 +8,14 @@ use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
 use crate::compliance::evidence::{
-    Accounts, AdminHolder, AuditChain, Backup, EXPIRY_WINDOW_DAYS, ExpiringCertificate, LOGIN_WINDOW_DAYS,
-    LoginShare, PasswordPolicy, SessionLimits, SigningSessions, TlsSettings,
+    Accounts, AdminHolder, AuditChain, Backup, EXPIRY_WINDOW_DAYS, ExpiringCertificate, LOGIN_WINDOW_DAYS, LoginShare,
+    PasswordPolicy, SessionLimits, Settings, SigningSessions, TlsSettings,
 };
 use crate::compliance::{Evidence, Report, Scope, assess};
 use crate::config::Config;
 use hcpki_ca::access::{Action, Principal};
-use hcpki_ca::facility::FacilityId;
 use hcpki_ca::audit::{AuditEntry, AuditEvent, Outcome};
+use hcpki_ca::facility::FacilityId;
 use hcpki_ca::store::console_grant::ConsoleRole;
 use hcpki_ca::store::{Actor, CertStatus, CertificateFilter, Store, StoreError};
 use hcpki_html::Lang;
@@ -33,31 +33,20 @@ const EXPIRING_LIMIT: i64 = 1000;
 /// (required at every passkey sign-in, D157).
 const TWO_FACTOR: [&str; 3] = ["card", "password-totp", "passkey"];
 
-/// What the report reads from the configuration, once at start (the CLI reads it from `hcpki.toml` too).
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// The session limits.
-    pub sessions: SessionLimits,
-    /// Signing sessions: the seam for issue #48 item 3 ([`SigningSessions`]).
-    pub signing: SigningSessions,
-}
-
-impl Settings {
-    /// The settings `config` gives.
-    pub fn of(config: &Config) -> Self {
-        let (console_absolute, console_idle) = config.console.lifetimes();
-        let (portal_idle_minutes, portal_absolute_hours) =
-            config.portal.as_ref().map_or((0, 0), |p| (p.idle_minutes, p.session_hours));
-        Self {
-            sessions: SessionLimits {
-                portal_idle_minutes,
-                portal_absolute_hours,
-                console_idle_minutes: u32::try_from(console_idle.as_secs() / 60).unwrap_or(u32::MAX),
-                console_absolute_hours: u32::try_from(console_absolute.as_secs() / 3600).unwrap_or(u32::MAX),
-                bound_to_terminal: true,
-            },
-            signing: signing_sessions(config),
-        }
+/// What the report reads from `config`, once at start (the CLI reads it from `hcpki.toml` too).
+pub fn settings(config: &Config) -> Settings {
+    let (console_absolute, console_idle) = config.console.lifetimes();
+    let (portal_idle_minutes, portal_absolute_hours) =
+        config.portal.as_ref().map_or((0, 0), |p| (p.idle_minutes, p.session_hours));
+    Settings {
+        sessions: SessionLimits {
+            portal_idle_minutes,
+            portal_absolute_hours,
+            console_idle_minutes: u32::try_from(console_idle.as_secs() / 60).unwrap_or(u32::MAX),
+            console_absolute_hours: u32::try_from(console_absolute.as_secs() / 3600).unwrap_or(u32::MAX),
+            bound_to_terminal: true,
+        },
+        signing: signing_sessions(config),
     }
 }
 
@@ -69,7 +58,12 @@ fn signing_sessions(_config: &Config) -> SigningSessions {
 
 /// The served report of `asked` (a facility admin who names none: their own facility; anyone else: the whole
 /// installation), if the caller may read it; else an audited refusal.
-pub async fn report(state: &AppState, caller: &Caller, asked: Option<FacilityId>, lang: Lang) -> Result<Report, ApiError> {
+pub async fn report(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<FacilityId>,
+    lang: Lang,
+) -> Result<Report, ApiError> {
     let facility = asked.or_else(|| match &caller.principal {
         Principal::FacilityAdmin { facility, .. } => Some(facility.clone()),
         _ => None,
@@ -154,11 +148,7 @@ pub async fn gather(store: &dyn Store, settings: &Settings, scope: Scope, now: U
 
 /// Successful sign-ins since [`LOGIN_WINDOW_DAYS`] days before `now` (of `facility`'s PCs only, when given):
 /// card logins (`login.card`) and password + TOTP or passkey logins (`portal.login`), read newest first.
-async fn logins(
-    store: &dyn Store,
-    facility: Option<&FacilityId>,
-    now: UnixTime,
-) -> Result<LoginShare, StoreError> {
+async fn logins(store: &dyn Store, facility: Option<&FacilityId>, now: UnixTime) -> Result<LoginShare, StoreError> {
     let since = now.as_secs() - LOGIN_WINDOW_DAYS * 86_400;
     let mut share = LoginShare { since, complete: true, ..LoginShare::default() };
     let mut end = store.audit_head().await?.seq;
@@ -221,10 +211,7 @@ async fn accounts(store: &dyn Store, facility_scope: bool) -> Result<Accounts, S
 }
 
 /// Operators (admin API certificates) and console grants; a facility's report shows its own admins only.
-async fn admins(
-    store: &dyn Store,
-    facility: Option<&FacilityId>,
-) -> Result<Vec<AdminHolder>, StoreError> {
+async fn admins(store: &dyn Store, facility: Option<&FacilityId>) -> Result<Vec<AdminHolder>, StoreError> {
     let mut found = Vec::new();
     if facility.is_none() {
         for o in store.list_operators().await?.into_iter().filter(|o| o.disabled_at.is_none()) {

@@ -2,6 +2,7 @@ use super::*;
 use crate::compliance::evidence::{
     Accounts, AdminHolder, ExpiringCertificate, LoginShare, PasswordPolicy, Scope, SessionLimits, TlsSettings,
 };
+use crate::compliance::item::Status;
 use std::collections::BTreeMap;
 
 const NOW: i64 = 1_790_000_000;
