@@ -199,6 +199,9 @@ pub enum Action<'a> {
     ReadRollover,
     /// Start, switch, retire or abort a CA's key rollover (D145).
     ManageRollover,
+    /// Read the safety-guideline compliance report (D164): the whole installation's (`None`, the operating
+    /// body's) or one facility's (its own admins too).
+    ReadCompliance(Option<&'a FacilityId>),
 }
 
 impl Action<'_> {
@@ -236,6 +239,7 @@ impl Action<'_> {
             Self::ManageSecurityOfficer(_) => "admin.facility.security_officer".into(),
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
+            Self::ReadCompliance(_) => "admin.compliance.report".into(),
         }
     }
 
@@ -260,6 +264,7 @@ impl Action<'_> {
             | Self::ReadPractice
             | Self::FindAddress => None,
             Self::ReadRollover | Self::ManageRollover => None,
+            Self::ReadCompliance(f) => *f,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -614,6 +619,9 @@ mod tests {
             (Action::ManageSecurityOfficer(&g),     [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadCompliance(None),          [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ReadCompliance(Some(&f)),      [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ReadCompliance(Some(&g)),      [No401, No403, No403, No403, No403, Yes,   Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

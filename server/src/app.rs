@@ -62,4 +62,6 @@ pub struct AppState {
     pub signatures: Arc<hcpki_docsig::signature::validation::SigningTrust>,
     /// What the CP/CPS draft says of this installation (read at start; D150), or why it could not be read.
     pub practice: Arc<Result<hcpki_ca::cps::PracticeFacts, hcpki_ca::cps::CpsError>>,
+    /// What the compliance report reads of the configuration (D164).
+    pub compliance: crate::compliance::evidence::Settings,
 }

@@ -121,6 +121,9 @@ pub enum Command {
     /// Document signatures: verify one (PASSED / INDETERMINATE / FAILED), or renew its archive time stamp.
     #[command(subcommand)]
     Signature(crate::cmd::signature::SignatureCommand),
+    /// The safety-guideline compliance report for inspections (MHLW guideline 6.0, the FY2025 checklist).
+    #[command(subcommand)]
+    Compliance(crate::cmd::compliance::ComplianceCommand),
 }
 
 /// Run one command: each goes down to its own module in `cmd`.
@@ -176,6 +179,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Job(c) => job::run(&open(g).await?, c).await,
         Command::Tsa(c) => tsa::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
         Command::Signature(c) => signature::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
+        Command::Compliance(c) => {
+            with_store(g, |l, s| Box::pin(async move { crate::cmd::compliance::run(&l, s.as_ref(), c).await })).await
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod bench;
 pub mod ca;
 pub mod cert;
+pub mod compliance;
 pub mod console_grant;
 mod context;
 pub mod cps;

@@ -12,6 +12,7 @@ pub mod addresses;
 pub mod apply;
 pub mod audit;
 pub mod break_glass;
+pub mod compliance;
 pub mod device_names;
 pub mod download;
 pub mod error_page;

@@ -6,9 +6,11 @@
 mod app;
 mod args;
 mod atna;
+mod audit_chain;
 mod backup;
 mod cli;
 mod cmd;
+mod compliance;
 mod config;
 mod console;
 #[cfg(feature = "fuzzing")]

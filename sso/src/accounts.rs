@@ -119,9 +119,13 @@ pub fn new_account(
     Ok(Added { user, totp_secret })
 }
 
-/// The argon2id PHC string of a new password, checked for length (12 characters to [`MAX_PASSWORD_BYTES`]).
+/// The shortest password accepted (D161: every password goes with a TOTP code, so no longer floor is forced).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// The argon2id PHC string of a new password, checked for length ([`MIN_PASSWORD_CHARS`] characters to
+/// [`MAX_PASSWORD_BYTES`]).
 pub fn hash_password(password: &[u8]) -> Result<String, AccountError> {
-    if password.len() < 12 {
+    if password.len() < MIN_PASSWORD_CHARS {
         return Err(AccountError::WeakPassword);
     }
     if password.len() > MAX_PASSWORD_BYTES {

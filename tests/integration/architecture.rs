@@ -703,6 +703,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         &[
             &[
                 "args",
+                "audit_chain",
                 "backup",
                 "fuzzing",
                 "jobs",
@@ -718,7 +719,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             ],
             &["atna"],
             &["portal"],
-            &["config"],
+            &["compliance", "config"],
             &["app"],
             &["console"],
             &["http"],

@@ -249,6 +249,9 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert!(text(&mut facility, "#done").contains("The certificate is revoked"));
     assert_eq!(text(&mut facility, &status), "revoked");
     shot.take(&mut facility, "console-device-revoked-en.png");
+    // Her menu links the compliance report of her own facility only (D164).
+    facility.goto(&format!("{origin}/console/compliance?lang=ja"));
+    assert_eq!(text(&mut facility, "#compliance-scope"), format!("施設 {id}"));
     facility.goto(&format!("{origin}/console/facilities/{id}?lang=ja"));
 
     // The help desk's search (D37), a CSV import with a bad row, and a bulk re-issue of the facility's PC
@@ -333,6 +336,21 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     }
     assert_eq!(operator.eval("document.documentElement.lang"), json!("en"));
     shot.take(&mut operator, "console-audit.png");
+    // The compliance report (D164) from the menu, Japanese first: the whole installation for the operator, its
+    // numbers the journey's own sign-ins (alice's password + TOTP at the facility's PC).
+    operator.goto(&format!("{origin}/console/?lang=ja"));
+    assert_eq!(operator.eval("document.querySelectorAll(\"nav a[href='/console/compliance']\").length"), json!(1));
+    operator.goto(&format!("{origin}/console/compliance"));
+    assert_eq!(text(&mut operator, "h1"), "安全管理ガイドライン適合レポート");
+    assert_eq!(text(&mut operator, "#compliance-scope"), "システム全体");
+    assert_eq!(operator.eval("document.getElementById('auth.two-factor').dataset.status"), json!("met"));
+    labelled(&mut operator);
+    crate::accessibility::assert_wcag21_aa(&mut operator, "main", "the compliance report (ja)");
+    shot.take(&mut operator, "compliance-report-ja.png");
+    operator.goto(&format!("{origin}/console/compliance?lang=en"));
+    assert_eq!(text(&mut operator, "h1"), "Safety guideline compliance report");
+    crate::accessibility::assert_wcag21_aa(&mut operator, "main", "the compliance report (en)");
+    shot.take(&mut operator, "compliance-report-en.png");
     // The console's own 404 and 405 pages (issue #45 item 6), in both languages, a way back, the console's headers.
     for (lang, heading) in [("ja", "ページが見つかりません"), ("en", "Page not found")] {
         operator.goto(&format!("{origin}/console/no-such-page?lang={lang}"));

@@ -59,6 +59,7 @@ mod browser;
 mod browser_app;
 mod cades;
 mod card_login;
+mod compliance;
 mod consent;
 mod consent_document;
 mod console;

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use std::str::FromStr;
 
 pub mod addresses;
+pub mod compliance;
 pub mod devices;
 pub mod halt;
 pub mod oidc_clients;

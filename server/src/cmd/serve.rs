@@ -195,6 +195,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         tsa,
         halt: loaded.config.ca.halt(),
         practice: Arc::new(crate::app::operations::practice::facts(&loaded.config, &authority)),
+        compliance: crate::app::operations::compliance::settings(&loaded.config),
         signatures: Arc::new(loaded.config.signing.verifier_trust(&loaded.dir).context("[signing] for the verifier")?),
         console: Arc::new(crate::app::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),

@@ -39,8 +39,13 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/break-glass", M::BreakGlass),
             ("/console/oidc-clients", M::OidcClients),
             ("/console/ca/halt", M::IssuanceHalt),
+            ("/console/compliance", M::Compliance),
         ],
-        Principal::FacilityAdmin { .. } => vec![("/console/", M::Home), ("/console/break-glass", M::BreakGlass)],
+        Principal::FacilityAdmin { .. } => vec![
+            ("/console/", M::Home),
+            ("/console/break-glass", M::BreakGlass),
+            ("/console/compliance", M::Compliance),
+        ],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
     };
     // A portal sign-in can be ended here; a certificate cannot (the browser holds it), but whoever sits at the

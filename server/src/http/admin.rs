@@ -4,6 +4,7 @@
 //! (through [`Caller::may`]) whether they may, `Authority` does it and its store audits it. Every refusal — authentication, authorization, bad input, conflicts — is
 //! audited with the caller as actor before it is answered.
 
+pub mod compliance;
 pub mod rollover;
 
 use crate::app::AppState;

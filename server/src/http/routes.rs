@@ -134,6 +134,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
         .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
         .route("/api/v1/ca/cps", get(admin::practice))
+        .route("/api/v1/compliance/report", get(admin::compliance::report))
         .route("/api/v1/ca/{ca}/rollover", get(admin::rollover::status))
         .route("/api/v1/ca/{ca}/rollover/{verb}", post(admin::rollover::step))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
@@ -182,6 +183,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt", get(crate::console::halt::show).post(crate::console::halt::halt))
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
+        .route(crate::console::compliance::PATH, get(crate::console::compliance::show))
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
         .route(
             "/console/ca/halt/approve",
