@@ -11,10 +11,12 @@
 //! distribution point names, fetched from the server; `ocsp` with their own issuer, whose responder must be one
 //! that issuer certified), `status` lists both generations' CRLs, `hcpki crl --generation 1` signs the old one's
 //! with the old key until retirement and refuses it after; the admin API reads and steps the same
-//! rollover; and
+//! rollover; ACME downloads name an alternate chain with the link to the other root (D165: certbot with
+//! `--preferred-chain` fetches it, both chains verify from their roots); and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
 
+use crate::acme::{Acme, Jose};
 use crate::admin::{Api, As, operator};
 use crate::est::Est;
 use crate::fixtures::{Key, csr, run_ok, x509_text};
@@ -195,6 +197,7 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         assert!(page.text.contains(words), "{words}: {}", page.text);
     }
     server.stop();
+    acme_serves_a_chain_to_each_root(&h, &id, &root, &new_root);
 
     // The old generation is still held: status says by whom (exit 1), retiring is refused.
     let out = h.run(&["ca", "rollover", "pc", "status"]);
@@ -287,6 +290,45 @@ impl Generation<'_> {
             assert!(text.contains(status) && text.contains("Response verify OK"), "{}: {text}", self.crl);
         }
     }
+}
+
+/// ACME alternate chains during the root rollover (D165): certbot, told to prefer a chain (`--preferred-chain`),
+/// follows the certificate's `Link: rel="alternate"` and downloads the alternate chain; both chains' top
+/// certificates name the one root name, so certbot keeps the default. Another account of the facility then reads
+/// both chains, each naming the other: the default one (leaf, PC CA G2) reaches the new root and not the old one,
+/// the alternate one (… and NewWithOld) reaches the old root too (`openssl verify` without `-partial_chain`).
+fn acme_serves_a_chain_to_each_root(h: &Hcpki, facility: &str, old_root: &PathBuf, new_root: &PathBuf) {
+    let acme = Acme::start(h, facility);
+    let name = format!("pc-0047.{}", acme.domain);
+    let args = ["certonly", "-d", &name, "--key-type", "ecdsa", "--preferred-chain", "hcpki Root CA"];
+    let cfg = acme.certbot("alternate", &acme.credential("pc"), &args);
+    let log = std::fs::read_to_string(h.path("certbot-alternate/logs/letsencrypt.log")).unwrap();
+    assert!(log.contains("/alternate"), "certbot did not fetch the alternate chain:\n{log}");
+    let leaf = acme.live(&cfg, &name, "cert.pem");
+    let kept = std::fs::read_to_string(acme.live(&cfg, &name, "fullchain.pem")).unwrap();
+    assert_eq!(kept.matches("BEGIN CERTIFICATE").count(), 2, "certbot keeps the default chain: {kept}");
+
+    let key = Jose::new(47);
+    let account = acme.register(&key, acme.directory()["newAccount"].as_str().unwrap());
+    let url = format!("{}/cert/{}", acme.base(), serial_of(&leaf));
+    let default = acme.post_jws(&key, &url, None, Some(&account));
+    let alternate = acme.post_jws(&key, &format!("{url}/alternate"), None, Some(&account));
+    for (reply, other, certs) in [(&default, format!("{url}/alternate"), 2), (&alternate, url.clone(), 3)] {
+        assert_eq!(reply.status, 200, "{}{}", reply.headers, reply.body);
+        assert!(reply.headers.contains(&format!("<{other}>;rel=\"alternate\"")), "{}", reply.headers);
+        assert_eq!(reply.body.matches("BEGIN CERTIFICATE").count(), certs, "{}", reply.body);
+    }
+    let [default, alternate] = [(&default, "default"), (&alternate, "alternate")].map(|(reply, name)| {
+        let chain = h.path(&format!("acme-{name}.pem"));
+        std::fs::write(&chain, &reply.body).unwrap();
+        chain
+    });
+    for (anchor, chain) in [(new_root, &default), (old_root, &alternate), (new_root, &alternate)] {
+        verify_from(anchor, chain, &leaf).unwrap_or_else(|e| panic!("{} {}: {e}", anchor.display(), chain.display()));
+    }
+    let refused = verify_from(old_root, &default, &leaf).expect_err("the old root needs the alternate chain");
+    assert!(refused.contains("unable to get"), "{refused}");
+    acme.server.stop();
 }
 
 /// A PC certificate for `facility` issued by the CLI (the CA that issues now), written as PEM.
