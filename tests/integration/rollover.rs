@@ -41,6 +41,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     std::fs::copy(h.ca_cert_file("pc"), &old_ca).unwrap();
     let old_leaf = issue_pc(&h, &id, "before");
     let old_gone = issue_pc(&h, &id, "before-revoked");
+    // strongSwan's SCEP client signs with RSA keys only.
+    let to_renew = issue_pc_with(&h, &id, "before-renewed", Key::Rsa2048);
     assert!(x509_text(&old_leaf, &["-issuer"]).contains("CN=hcpki Facility PC CA"));
 
     // Refused before anything is under way.
@@ -161,6 +163,12 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let listed = certs_of(&download(&h, &url, "getcacert-after.der"));
     let ra_issuer = listed.lines().nth(1).unwrap_or_default();
     assert!(ra_issuer.starts_with("issuer=") && ra_issuer.ends_with("CN = hcpki Facility PC CA G2"), "{listed}");
+    // A device still on the old generation renews over SCEP after the switch (strongSwan `pki --scep`, the
+    // request signed with its old certificate and key): the new generation issues the renewal.
+    let renewed = scep_renew(&h, &server, &to_renew, &[&new_ca, &new_root]);
+    assert!(x509_text(&renewed, &["-issuer"]).contains("CN=hcpki Facility PC CA G2"), "{}", renewed.display());
+    assert_eq!(x509_text(&renewed, &["-subject"]), x509_text(&to_renew, &["-subject"]));
+    peers::openssl_verify(&new_chain, &renewed, Some("sslclient"));
     // The admin API over the same operations: auditors read, operators step, refusals say what to do.
     let (carol, erin) = (operator(&h, "carol", "operator"), operator(&h, "erin", "auditor"));
     let api = Api::new(&h, &server);
@@ -331,9 +339,44 @@ fn acme_serves_a_chain_to_each_root(h: &Hcpki, facility: &str, old_root: &PathBu
     acme.server.stop();
 }
 
+/// strongSwan `pki --scep` renews `old` (an RSA PC certificate made by [`issue_pc_with`]) at `/scep/pc` with a new key,
+/// signing the request with the old certificate and its key; `cas` are the CA certificates it checks the answer
+/// with. The renewed certificate, PEM.
+fn scep_renew(h: &Hcpki, server: &Served, old: &PathBuf, cas: &[&PathBuf]) -> PathBuf {
+    let url = format!("http://127.0.0.1:{}/scep/pc", server.http_port);
+    let listed = download(h, &format!("{url}?operation=GetCACert"), "renew-getcacert.der");
+    let pem = run_ok(Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(&listed));
+    let text = String::from_utf8(pem.stdout).unwrap();
+    let end = "-----END CERTIFICATE-----";
+    let ra = h.path("renew-ra.pem");
+    let first = text.find("-----BEGIN").and_then(|b| text[b..].find(end).map(|e| &text[b..b + e + end.len()]));
+    std::fs::write(&ra, first.unwrap_or_else(|| panic!("no RA in GetCACert: {text}"))).unwrap();
+    let key = h.path("renewed.key");
+    std::fs::write(&key, run_ok(Command::new("pki").args(["--gen", "--type", "rsa", "--size", "2048"])).stdout)
+        .unwrap();
+    let stem = old.file_stem().and_then(|s| s.to_str()).unwrap();
+    let old_key = h.scratch().join(format!("{stem}-rsa2048.key"));
+    let out = h.path("renewed.pem");
+    let mut cmd = Command::new("timeout");
+    cmd.args(["60", "pki", "--scep", "--url", &url, "--in"]).arg(&key);
+    cmd.args(["--dn", &format!("CN=pc-{stem}"), "--cacert-enc"]).arg(&ra).arg("--cacert-sig").arg(&ra);
+    for ca in cas {
+        cmd.arg("--cacert").arg(ca);
+    }
+    cmd.arg("--cert").arg(old).arg("--key").arg(&old_key).args(["--outform", "pem"]);
+    let renewal = cmd.stdout(std::fs::File::create(&out).unwrap()).output().unwrap();
+    assert!(renewal.status.success(), "pki --scep renewal: {}", describe(&renewal));
+    out
+}
+
 /// A PC certificate for `facility` issued by the CLI (the CA that issues now), written as PEM.
 fn issue_pc(h: &Hcpki, facility: &str, name: &str) -> PathBuf {
-    let request = csr(h.scratch(), name, Key::P256, &format!("pc-{name}"));
+    issue_pc_with(h, facility, name, Key::P256)
+}
+
+/// [`issue_pc`] with a key of type `key` (its file `<scratch>/<name>-<key>.key`).
+fn issue_pc_with(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
+    let request = csr(h.scratch(), name, key, &format!("pc-{name}"));
     let out = h.path(&format!("{name}.pem"));
     h.ok(&["issue", "--profile", "pc", "--facility", facility, "--csr", path(&request), "--out", path(&out)]);
     out
