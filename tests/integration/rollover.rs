@@ -11,7 +11,8 @@
 //! distribution point names, fetched from the server; `ocsp` with their own issuer, whose responder must be one
 //! that issuer certified), `status` lists both generations' CRLs, `hcpki crl --generation 1` signs the old one's
 //! with the old key until retirement and refuses it after; the admin API reads and steps the same
-//! rollover; ACME downloads name an alternate chain with the link to the other root (D165: certbot with
+//! rollover, and the console takes a step (start, abort) with its CSRF token as an operator; a device on the old
+//! generation renews over SCEP after the switch (strongSwan `pki --scep`) onto the new one; ACME downloads name an alternate chain with the link to the other root (D165: certbot with
 //! `--preferred-chain` fetches it, both chains verify from their roots); and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
@@ -204,6 +205,24 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     ] {
         assert!(page.text.contains(words), "{words}: {}", page.text);
     }
+    assert!(!page.text.contains("id=\"rollover-router-start\""), "auditors get no step forms: {}", page.text);
+    // Operators take the steps from the console too (D165): the router CA's rollover started and aborted through
+    // its forms with the page's CSRF token, audited as the operator; without the token nothing changes.
+    let rollover = "/console/ca/rollover";
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-start\"") && page.text.contains("id=\"rollover-pc-retire\""));
+    let forged = console.post_raw(&format!("{rollover}/router/start"), "", &carol, &[]);
+    assert_eq!(forged.status, 403, "{forged:?}");
+    let r = console.submit(&format!("{rollover}/router/start"), &[], &page, &carol);
+    assert_eq!(r.status, 303, "{}", r.text.split("<main").nth(1).unwrap_or(&r.text));
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-state\" data-state=\"published\""), "{}", page.text);
+    let twice = console.submit(&format!("{rollover}/router/start"), &[], &page, &carol);
+    assert!(twice.status == 409 && twice.text.contains("id=\"refusal-lead\""), "{twice:?}");
+    let r = console.submit(&format!("{rollover}/router/abort"), &[], &page, &carol);
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-state\" data-state=\"aborted\""), "{}", page.text);
     server.stop();
     acme_serves_a_chain_to_each_root(&h, &id, &root, &new_root);
 
@@ -246,9 +265,17 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         ("ca.rollover.switch", "ok"),
         ("ca.rollover.abort", "denied"),
         ("ca.rollover.abort", "denied"),
+        // The router CA's, from the console.
+        ("ca.rollover.start", "ok"),
+        ("ca.rollover.abort", "ok"),
         ("ca.rollover.retire", "ok"),
     ];
     assert_eq!(actions, want.map(|(a, o)| (a.to_owned(), o.to_owned())));
+    let by_console =
+        h.audit_entries().into_iter().filter(|e| e["target"] == "router" && e["action"] == "ca.rollover.start");
+    for e in by_console {
+        assert!(e["actor"].as_str().unwrap_or_default().contains("carol"), "{e}");
+    }
     h.ok(&["audit", "verify"]);
 }
 

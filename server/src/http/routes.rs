@@ -184,6 +184,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
+        .route("/console/ca/rollover/{ca}/{verb}", post(crate::console::rollover::step))
         .route(
             "/console/ca/halt/approve",
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
