@@ -104,14 +104,9 @@ pub async fn cert(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMa
     post(s, h, u, b, Endpoint::Cert(id, Chain::Default)).await
 }
 
-/// `POST /acme/cert/{serial}/alternate`: the chain to the other root generation during a root rollover (D165).
-pub async fn cert_alternate(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    h: HeaderMap,
-    u: Uri,
-    b: HttpBody,
-) -> Response {
+/// `POST /acme/cert/{serial}/alternate`: the other chain, to the other root generation, during a root rollover
+/// (D165).
+pub async fn chain(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
     post(s, h, u, b, Endpoint::Cert(id, Chain::Alternate)).await
 }
 

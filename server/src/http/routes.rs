@@ -42,7 +42,7 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
         .route("/acme/cert/{id}", post(acme::cert))
-        .route("/acme/cert/{id}/alternate", post(acme::cert_alternate));
+        .route("/acme/cert/{id}/alternate", post(acme::chain));
     let enrollment =
         est_reads.merge(admitted(gate, Work::Enroll, Answer::Text, est_enrollments)).merge(acme_reads).merge(
             admitted(gate, Work::Enroll, Answer::Acme, acme_posts)
