@@ -137,6 +137,22 @@ impl Hierarchy {
         out
     }
 
+    /// During a root rollover (D160), the link certificate that takes a chain ending at `issuing` (an issuing CA
+    /// certificate, DER) to the other root generation (D165): NewWithOld above an issuing CA the new root
+    /// certified (for relying parties still holding the old root), OldWithNew above one the old root certified
+    /// (for those already holding the new one). `None` outside a root rollover, or for a CA neither certified.
+    pub fn link_to_other_root(&self, issuing: &[u8]) -> Option<&[u8]> {
+        let r = self.rollovers.get(&CaName::Root)?;
+        let links = r.links.as_ref()?;
+        if certifies(&r.cert_der, issuing) {
+            Some(links.new_with_old.as_slice())
+        } else if certifies(&r.old_cert_der, issuing) {
+            Some(links.old_with_new.as_slice())
+        } else {
+            None
+        }
+    }
+
     /// The CA's rollover under way, if any (as this process loaded it).
     pub fn rollover(&self, ca: CaName) -> Option<&RolloverRecord> {
         self.rollovers.get(&ca)

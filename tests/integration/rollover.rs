@@ -11,10 +11,13 @@
 //! distribution point names, fetched from the server; `ocsp` with their own issuer, whose responder must be one
 //! that issuer certified), `status` lists both generations' CRLs, `hcpki crl --generation 1` signs the old one's
 //! with the old key until retirement and refuses it after; the admin API reads and steps the same
-//! rollover; and
+//! rollover, and the console takes a step (start, abort) with its CSRF token as an operator; a device on the old
+//! generation renews over SCEP after the switch (strongSwan `pki --scep`) onto the new one; ACME downloads name an alternate chain with the link to the other root (D165: certbot with
+//! `--preferred-chain` fetches it, both chains verify from their roots); and
 //! every bad step (root, twice, switch before start, abort after the switch, retire while the old generation's
 //! certificates are valid) is refused with what to do, audited, and changes nothing.
 
+use crate::acme::{Acme, Jose};
 use crate::admin::{Api, As, operator};
 use crate::est::Est;
 use crate::fixtures::{Key, csr, run_ok, x509_text};
@@ -39,6 +42,8 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     std::fs::copy(h.ca_cert_file("pc"), &old_ca).unwrap();
     let old_leaf = issue_pc(&h, &id, "before");
     let old_gone = issue_pc(&h, &id, "before-revoked");
+    // strongSwan's SCEP client signs with RSA keys only.
+    let to_renew = issue_pc_with(&h, &id, "before-renewed", Key::Rsa2048);
     assert!(x509_text(&old_leaf, &["-issuer"]).contains("CN=hcpki Facility PC CA"));
 
     // Refused before anything is under way.
@@ -159,6 +164,12 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     let listed = certs_of(&download(&h, &url, "getcacert-after.der"));
     let ra_issuer = listed.lines().nth(1).unwrap_or_default();
     assert!(ra_issuer.starts_with("issuer=") && ra_issuer.ends_with("CN = hcpki Facility PC CA G2"), "{listed}");
+    // A device still on the old generation renews over SCEP after the switch (strongSwan `pki --scep`, the
+    // request signed with its old certificate and key): the new generation issues the renewal.
+    let renewed = scep_renew(&h, &server, &to_renew, &[&new_ca, &new_root]);
+    assert!(x509_text(&renewed, &["-issuer"]).contains("CN=hcpki Facility PC CA G2"), "{}", renewed.display());
+    assert_eq!(x509_text(&renewed, &["-subject"]), x509_text(&to_renew, &["-subject"]));
+    peers::openssl_verify(&new_chain, &renewed, Some("sslclient"));
     // The admin API over the same operations: auditors read, operators step, refusals say what to do.
     let (carol, erin) = (operator(&h, "carol", "operator"), operator(&h, "erin", "auditor"));
     let api = Api::new(&h, &server);
@@ -194,7 +205,26 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
     ] {
         assert!(page.text.contains(words), "{words}: {}", page.text);
     }
+    assert!(!page.text.contains("id=\"rollover-router-start\""), "auditors get no step forms: {}", page.text);
+    // Operators take the steps from the console too (D165): the router CA's rollover started and aborted through
+    // its forms with the page's CSRF token, audited as the operator; without the token nothing changes.
+    let rollover = "/console/ca/rollover";
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-start\"") && page.text.contains("id=\"rollover-pc-retire\""));
+    let forged = console.post_raw(&format!("{rollover}/router/start"), "", &carol, &[]);
+    assert_eq!(forged.status, 403, "{forged:?}");
+    let r = console.submit(&format!("{rollover}/router/start"), &[], &page, &carol);
+    assert_eq!(r.status, 303, "{}", r.text.split("<main").nth(1).unwrap_or(&r.text));
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-state\" data-state=\"published\""), "{}", page.text);
+    let twice = console.submit(&format!("{rollover}/router/start"), &[], &page, &carol);
+    assert!(twice.status == 409 && twice.text.contains("id=\"refusal-lead\""), "{twice:?}");
+    let r = console.submit(&format!("{rollover}/router/abort"), &[], &page, &carol);
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = console.get(rollover, &carol);
+    assert!(page.text.contains("id=\"rollover-router-state\" data-state=\"aborted\""), "{}", page.text);
     server.stop();
+    acme_serves_a_chain_to_each_root(&h, &id, &root, &new_root);
 
     // The old generation is still held: status says by whom (exit 1), retiring is refused.
     let out = h.run(&["ca", "rollover", "pc", "status"]);
@@ -235,9 +265,17 @@ fn pc_ca_rolls_over_with_both_generations_served_and_the_new_one_issuing_after_t
         ("ca.rollover.switch", "ok"),
         ("ca.rollover.abort", "denied"),
         ("ca.rollover.abort", "denied"),
+        // The router CA's, from the console.
+        ("ca.rollover.start", "ok"),
+        ("ca.rollover.abort", "ok"),
         ("ca.rollover.retire", "ok"),
     ];
     assert_eq!(actions, want.map(|(a, o)| (a.to_owned(), o.to_owned())));
+    let by_console =
+        h.audit_entries().into_iter().filter(|e| e["target"] == "router" && e["action"] == "ca.rollover.start");
+    for e in by_console {
+        assert!(e["actor"].as_str().unwrap_or_default().contains("carol"), "{e}");
+    }
     h.ok(&["audit", "verify"]);
 }
 
@@ -289,9 +327,83 @@ impl Generation<'_> {
     }
 }
 
+/// ACME alternate chains during the root rollover (D165): certbot, told to prefer a chain (`--preferred-chain`),
+/// follows the certificate's `Link: rel="alternate"` and downloads the alternate chain; both chains' top
+/// certificates name the one root name, so certbot keeps the default. Another account of the facility then reads
+/// both chains, each naming the other: the default one (leaf, PC CA G2) reaches the new root and not the old one,
+/// the alternate one (… and NewWithOld) reaches the old root too (`openssl verify` without `-partial_chain`).
+fn acme_serves_a_chain_to_each_root(h: &Hcpki, facility: &str, old_root: &PathBuf, new_root: &PathBuf) {
+    let acme = Acme::start(h, facility);
+    let name = format!("pc-0047.{}", acme.domain);
+    let args = ["certonly", "-d", &name, "--key-type", "ecdsa", "--preferred-chain", "hcpki Root CA"];
+    let cfg = acme.certbot("alternate", &acme.credential("pc"), &args);
+    let log = std::fs::read_to_string(h.path("certbot-alternate/logs/letsencrypt.log")).unwrap();
+    assert!(log.contains("/alternate"), "certbot did not fetch the alternate chain:\n{log}");
+    let leaf = acme.live(&cfg, &name, "cert.pem");
+    let kept = std::fs::read_to_string(acme.live(&cfg, &name, "fullchain.pem")).unwrap();
+    assert_eq!(kept.matches("BEGIN CERTIFICATE").count(), 2, "certbot keeps the default chain: {kept}");
+
+    let key = Jose::new(47);
+    let account = acme.register(&key, acme.directory()["newAccount"].as_str().unwrap());
+    let url = format!("{}/cert/{}", acme.base(), serial_of(&leaf));
+    let default = acme.post_jws(&key, &url, None, Some(&account));
+    let alternate = acme.post_jws(&key, &format!("{url}/alternate"), None, Some(&account));
+    for (reply, other, certs) in [(&default, format!("{url}/alternate"), 2), (&alternate, url.clone(), 3)] {
+        assert_eq!(reply.status, 200, "{}{}", reply.headers, reply.body);
+        assert!(reply.headers.contains(&format!("<{other}>;rel=\"alternate\"")), "{}", reply.headers);
+        assert_eq!(reply.body.matches("BEGIN CERTIFICATE").count(), certs, "{}", reply.body);
+    }
+    let [default, alternate] = [(&default, "default"), (&alternate, "alternate")].map(|(reply, name)| {
+        let chain = h.path(&format!("acme-{name}.pem"));
+        std::fs::write(&chain, &reply.body).unwrap();
+        chain
+    });
+    for (anchor, chain) in [(new_root, &default), (old_root, &alternate), (new_root, &alternate)] {
+        verify_from(anchor, chain, &leaf).unwrap_or_else(|e| panic!("{} {}: {e}", anchor.display(), chain.display()));
+    }
+    let refused = verify_from(old_root, &default, &leaf).expect_err("the old root needs the alternate chain");
+    assert!(refused.contains("unable to get"), "{refused}");
+    acme.server.stop();
+}
+
+/// strongSwan `pki --scep` renews `old` (an RSA PC certificate made by [`issue_pc_with`]) at `/scep/pc` with a new key,
+/// signing the request with the old certificate and its key; `cas` are the CA certificates it checks the answer
+/// with. The renewed certificate, PEM.
+fn scep_renew(h: &Hcpki, server: &Served, old: &PathBuf, cas: &[&PathBuf]) -> PathBuf {
+    let url = format!("http://127.0.0.1:{}/scep/pc", server.http_port);
+    let listed = download(h, &format!("{url}?operation=GetCACert"), "renew-getcacert.der");
+    let pem = run_ok(Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(&listed));
+    let text = String::from_utf8(pem.stdout).unwrap();
+    let end = "-----END CERTIFICATE-----";
+    let ra = h.path("renew-ra.pem");
+    let first = text.find("-----BEGIN").and_then(|b| text[b..].find(end).map(|e| &text[b..b + e + end.len()]));
+    std::fs::write(&ra, first.unwrap_or_else(|| panic!("no RA in GetCACert: {text}"))).unwrap();
+    let key = h.path("renewed.key");
+    std::fs::write(&key, run_ok(Command::new("pki").args(["--gen", "--type", "rsa", "--size", "2048"])).stdout)
+        .unwrap();
+    let stem = old.file_stem().and_then(|s| s.to_str()).unwrap();
+    let old_key = h.scratch().join(format!("{stem}-rsa2048.key"));
+    let out = h.path("renewed.pem");
+    let mut cmd = Command::new("timeout");
+    cmd.args(["60", "pki", "--scep", "--url", &url, "--in"]).arg(&key);
+    cmd.args(["--dn", &format!("CN=pc-{stem}"), "--cacert-enc"]).arg(&ra).arg("--cacert-sig").arg(&ra);
+    for ca in cas {
+        cmd.arg("--cacert").arg(ca);
+    }
+    cmd.arg("--cert").arg(old).arg("--key").arg(&old_key).args(["--outform", "pem"]);
+    let renewal = cmd.stdout(std::fs::File::create(&out).unwrap()).output().unwrap();
+    assert!(renewal.status.success(), "pki --scep renewal: {}", describe(&renewal));
+    out
+}
+
 /// A PC certificate for `facility` issued by the CLI (the CA that issues now), written as PEM.
 fn issue_pc(h: &Hcpki, facility: &str, name: &str) -> PathBuf {
-    let request = csr(h.scratch(), name, Key::P256, &format!("pc-{name}"));
+    issue_pc_with(h, facility, name, Key::P256)
+}
+
+/// [`issue_pc`] with a key of type `key` (its file `<scratch>/<name>-<key>.key`).
+fn issue_pc_with(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
+    let request = csr(h.scratch(), name, key, &format!("pc-{name}"));
     let out = h.path(&format!("{name}.pem"));
     h.ok(&["issue", "--profile", "pc", "--facility", facility, "--csr", path(&request), "--out", path(&out)]);
     out

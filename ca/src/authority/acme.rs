@@ -125,6 +125,7 @@ impl AcmeAuthority for Authority {
             .filter(|ca| *ca != CaName::Root)
             .and_then(|ca| self.hierarchy.generation_certificate(ca, record.generation))
             .map(<[u8]>::to_vec);
+        let alternate = issuing.as_deref().and_then(|i| self.hierarchy.link_to_other_root(i)).map(<[u8]>::to_vec);
         let mut chain = vec![der];
         chain.extend(issuing);
         Ok(Some(IssuedCertificate {
@@ -133,6 +134,7 @@ impl AcmeAuthority for Authority {
             spki_sha256: record.spki_sha256,
             revoked: record.status == CertStatus::Revoked,
             chain,
+            alternate,
         }))
     }
 

@@ -23,6 +23,7 @@ pub mod validation_address;
 
 pub use authority::{AcmeAuthority, IssuedCertificate};
 pub use challenge::Validator;
+pub use issuance::Chain;
 pub use message::{AcmeRequest, AcmeResponse, Body};
 pub use order::{AcmeAccount, AcmeOrder};
 pub use problem::{Problem, ProblemType};
@@ -59,8 +60,8 @@ pub enum Endpoint {
     Authz(Option<order::AuthzId>),
     /// `chall/{order}.{n}.{type}`.
     Challenge(Option<order::ChallengeId>),
-    /// `cert/{serial}`.
-    Cert(String),
+    /// `cert/{serial}` and, during a root rollover, `cert/{serial}/alternate` (D165).
+    Cert(String, issuance::Chain),
     /// `revoke-cert`.
     RevokeCert,
     /// `key-change`.
@@ -78,7 +79,7 @@ impl Endpoint {
             Self::Finalize(_) => "finalize",
             Self::Authz(_) => "authz",
             Self::Challenge(_) => "challenge",
-            Self::Cert(_) => "cert",
+            Self::Cert(..) => "cert",
             Self::RevokeCert => "revoke-cert",
             Self::KeyChange => "key-change",
         }
@@ -154,7 +155,7 @@ async fn handle(
                     issuance::challenge(authority, validator, request, &jws, &account, id.as_ref()).await
                 }
                 Endpoint::Finalize(id) => issuance::finalize(authority, request, &jws, &account, id.as_ref()).await,
-                Endpoint::Cert(serial) => issuance::download(authority, &account, serial).await,
+                Endpoint::Cert(serial, which) => issuance::download(authority, request, &account, serial, *which).await,
                 Endpoint::NewAccount | Endpoint::RevokeCert => Err(Problem::server_internal("unreachable endpoint")),
             }
         }

@@ -1,21 +1,30 @@
 //! CA key rollover for operators and auditors (issue #47, D145, D151): where each issuing CA's rollover stands,
 //! who still holds certificates of the generation being replaced, and each generation's CRL; with the one
 //! command (and admin API call) that takes the next step. The page reads the same operation as
-//! `hcpki ca rollover <ca> status` and `GET /api/v1/ca/<ca>/rollover` (`operations::rollover::status`). The steps
-//! themselves stay with the CLI and the API: starting needs the root key, which an installation keeps offline
-//! and brings to a ceremony, and each step asks for a restart of every replica (D145).
+//! `hcpki ca rollover <ca> status` and `GET /api/v1/ca/<ca>/rollover` (`operations::rollover::status`).
+//! Operators also take the steps here (D165): each section has a form per step its state allows, posted with the
+//! page's CSRF token to `/console/ca/rollover/{ca}/{step}`, which calls the same operation as the CLI and the API
+//! (`operations::rollover::start` / `step`), audited with the operator as actor. Starting needs the root key on
+//! the replica that answers (an installation whose root is offline starts at the ceremony with the CLI), and
+//! each step still asks for a restart of every replica (D145).
 
 use super::{OrPage, Viewer};
 use crate::app::AppState;
+use crate::app::api_error::ApiError;
 use crate::app::operations::rollover as op;
 use crate::console::view;
-use axum::extract::State;
+use crate::console::view::csrf_field;
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::CaName;
+use hcpki_ca::access::Action;
 use hcpki_ca::authority::RolloverStatus;
-use hcpki_ca::store::rollover::RolloverState;
+use hcpki_ca::store::rollover::{RolloverState, RolloverStep};
 use maud::{Markup, html};
+use serde::Deserialize;
+use std::str::FromStr;
 
 /// The page's address.
 pub const PATH: &str = "/console/ca/rollover";
@@ -52,7 +61,43 @@ hcpki_html::messages! {
     NextPublished => "新しい世代を配布してから(全レプリカの再起動)、発行を切り替えます:", "Once the new generation is served (every replica restarted), switch issuing to it:";
     NextSwitched => "旧世代の証明書がすべて期限切れか再発行済みになったら、旧世代を終了します:", "When no valid certificate of the old generation is left (expired or re-issued), retire it:";
     NextNone => "新しい鍵への更新を始めるには(ルート鍵のある端末で):", "To start a rollover to a new key (on a machine with the root key):";
-    ReadOnly => "監査担当は状態の確認だけができます。手順は運用者がコマンドまたは API で行います。", "Auditors can only read the state; operators take the steps with the command or the API.";
+    ReadOnly => "監査担当は状態の確認だけができます。手順は運用者がこの画面、コマンドまたは API で行います。", "Auditors can only read the state; operators take the steps here, with the command or the API.";
+    Steps => "手順を実行(運用者)", "Take the step (operators)";
+    StepStart => "新しい鍵で更新を開始", "Start a rollover to a new key";
+    StepSwitch => "新しい世代に発行を切り替え", "Switch issuing to the new generation";
+    StepAbort => "更新を中止(新しい世代を破棄)", "Abort (drop the new generation)";
+    StepRetire => "旧世代を終了", "Retire the old generation";
+    CompromisedBox => "旧鍵が危殆化した(旧世代の CA 証明書を失効し、すぐに終了する)", "The old key is compromised (revoke the old CA certificate and retire at once)";
+    AfterStep => "手順の後は全レプリカを再起動してください。", "Restart every replica after each step.";
+}
+
+/// A step's form: only the retirement's `compromised` box; the CSRF token is read by [`Viewer::form`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepForm {
+    #[serde(default)]
+    compromised: Option<String>,
+}
+
+/// `POST /console/ca/rollover/{ca}/{step}` (operators): `start`, `switch`, `abort` or `retire`, through the same
+/// operation as `hcpki ca rollover` and the admin API; a step the state does not allow is the refusal page with
+/// what to do (409), audited like the API's.
+pub async fn step(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((ca, verb)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, Response> {
+    let action = Action::ManageRollover.name();
+    let form: StepForm = viewer.form(&action, &ca, body).await?;
+    let ca = CaName::from_str(&ca).map_err(|e| ApiError::not_found(e.to_string())).or_page(&viewer)?;
+    let step = step_named(&verb, form.compromised.is_some()).or_page(&viewer)?;
+    match step {
+        None => op::start(&state, &viewer.caller, ca).await.map(drop),
+        Some(step) => op::step(&state, &viewer.caller, ca, step).await.map(drop),
+    }
+    .or_page(&viewer)?;
+    Ok(super::see_other(&format!("{PATH}#rollover-{}", ca.as_str())))
 }
 
 /// `GET /console/ca/rollover`: every issuing CA's rollover (operators and auditors; others get the refusal page).
@@ -117,8 +162,48 @@ fn ca_section(viewer: &Viewer, s: &RolloverStatus) -> Markup {
             (view::table(t(M::Crls), &[t(M::GenerationColumn), t(M::Role), "URL", t(M::Revoked)], &rows))
         }
         p { (t(M::NextStep)) ": " (t(next)) " " code id={ "rollover-" (ca) "-next" } { (command) } }
+        @if viewer.can(&Action::ManageRollover) { (step_forms(viewer, s)) }
     };
     view::section(&format!("rollover-{ca}"), &format!("{} CA", ca_label(s.ca)), inner)
+}
+
+/// The step a form's URL names: `None` for `start`.
+fn step_named(verb: &str, compromised: bool) -> Result<Option<RolloverStep>, ApiError> {
+    match verb {
+        "start" => Ok(None),
+        "switch" => Ok(Some(RolloverStep::Switch)),
+        "abort" => Ok(Some(RolloverStep::Abort)),
+        "retire" => Ok(Some(RolloverStep::Retire { compromised })),
+        other => Err(ApiError::not_found(format!("no rollover step {other:?}: use start, switch, retire or abort"))),
+    }
+}
+
+/// The forms of the steps `s`'s state allows, for operators: start when nothing is under way, switch or abort
+/// once published, retire (with the compromise box) once switched.
+fn step_forms(viewer: &Viewer, s: &RolloverStatus) -> Markup {
+    let t = |m: M| m.text(viewer.lang);
+    let ca = s.ca.as_str();
+    let steps: &[(&str, M)] = match s.latest.as_ref().map(|r| r.state) {
+        Some(RolloverState::Published) => &[("switch", M::StepSwitch), ("abort", M::StepAbort)],
+        Some(RolloverState::Switched) => &[("retire", M::StepRetire)],
+        _ => &[("start", M::StepStart)],
+    };
+    let csrf = viewer.csrf();
+    html! {
+        fieldset id={ "rollover-" (ca) "-steps" } {
+            legend { (t(M::Steps)) }
+            @for (verb, words) in steps {
+                form method="post" action={ (PATH) "/" (ca) "/" (verb) } {
+                    (csrf_field(&csrf))
+                    @if *verb == "retire" {
+                        p { label { input type="checkbox" name="compromised" value="1"; " " (t(M::CompromisedBox)) } }
+                    }
+                    p { button type="submit" class=[(*verb == "abort").then_some("danger")] id={ "rollover-" (ca) "-" (verb) } { (t(*words)) } }
+                }
+            }
+            p class="hint" { (t(M::AfterStep)) }
+        }
+    }
 }
 
 fn ca_label(ca: CaName) -> &'static str {

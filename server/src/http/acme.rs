@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::enroll::acme::order::{AuthzId, ChallengeId};
-use hcpki_ca::enroll::acme::{self, AcmeRequest, AcmeResponse, Body, Endpoint, Problem};
+use hcpki_ca::enroll::acme::{self, AcmeRequest, AcmeResponse, Body, Chain, Endpoint, Problem};
 use hcpki_model::{AcmeAccountId, AcmeOrderId};
 
 /// `GET /acme/directory`.
@@ -17,7 +17,13 @@ pub async fn directory(State(state): State<AppState>, headers: HeaderMap, uri: U
     finish(
         &state,
         &base,
-        Ok(AcmeResponse { status: 200, location: None, up: None, body: Body::Json(acme::directory(&base)) }),
+        Ok(AcmeResponse {
+            status: 200,
+            location: None,
+            up: None,
+            alternate: None,
+            body: Body::Json(acme::directory(&base)),
+        }),
     )
     .await
 }
@@ -26,8 +32,12 @@ pub async fn directory(State(state): State<AppState>, headers: HeaderMap, uri: U
 pub async fn new_nonce(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Response {
     let base = base_url(&headers, &uri);
     let status = if method == Method::HEAD { 200 } else { 204 };
-    let mut response =
-        finish(&state, &base, Ok(AcmeResponse { status, location: None, up: None, body: Body::Empty })).await;
+    let mut response = finish(
+        &state,
+        &base,
+        Ok(AcmeResponse { status, location: None, up: None, alternate: None, body: Body::Empty }),
+    )
+    .await;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -91,7 +101,13 @@ pub async fn challenge(
 
 /// `POST /acme/cert/{serial}`.
 pub async fn cert(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
-    post(s, h, u, b, Endpoint::Cert(id)).await
+    post(s, h, u, b, Endpoint::Cert(id, Chain::Default)).await
+}
+
+/// `POST /acme/cert/{serial}/alternate`: the other chain, to the other root generation, during a root rollover
+/// (D165).
+pub async fn chain(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::Cert(id, Chain::Alternate)).await
 }
 
 async fn post(state: AppState, headers: HeaderMap, uri: Uri, body: HttpBody, endpoint: Endpoint) -> Response {
@@ -187,6 +203,9 @@ fn success(r: AcmeResponse) -> Response {
         h.insert(header::LOCATION, v);
     }
     if let Some(v) = r.up.and_then(|u| HeaderValue::from_str(&format!("<{u}>;rel=\"up\"")).ok()) {
+        h.append(header::LINK, v);
+    }
+    if let Some(v) = r.alternate.and_then(|a| HeaderValue::from_str(&format!("<{a}>;rel=\"alternate\"")).ok()) {
         h.append(header::LINK, v);
     }
     if processing {

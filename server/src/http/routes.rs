@@ -41,7 +41,8 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/order/{id}/finalize", post(acme::finalize))
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
-        .route("/acme/cert/{id}", post(acme::cert));
+        .route("/acme/cert/{id}", post(acme::cert))
+        .route("/acme/cert/{id}/alternate", post(acme::chain));
     let enrollment =
         est_reads.merge(admitted(gate, Work::Enroll, Answer::Text, est_enrollments)).merge(acme_reads).merge(
             admitted(gate, Work::Enroll, Answer::Acme, acme_posts)
@@ -185,6 +186,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/cps", get(crate::console::practice::download))
         .route(crate::console::compliance::PATH, get(crate::console::compliance::show))
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
+        .route("/console/ca/rollover/{ca}/{verb}", post(crate::console::rollover::step))
         .route(
             "/console/ca/halt/approve",
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),

@@ -91,4 +91,7 @@ pub struct IssuedCertificate {
     pub revoked: bool,
     /// Leaf and issuing CA, DER.
     pub chain: Vec<Vec<u8>>,
+    /// During a root rollover, the link certificate (DER) that extends `chain` to the other root generation:
+    /// served as the alternate chain (RFC 8555 §7.4.2, D165).
+    pub alternate: Option<Vec<u8>>,
 }

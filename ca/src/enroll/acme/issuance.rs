@@ -184,6 +184,7 @@ pub(super) async fn challenge(
         status: 200,
         location: None,
         up: Some(format!("{}/authz/{authz_id}", request.base)),
+        alternate: None,
         body: Body::Json(body),
     })
 }
@@ -238,17 +239,46 @@ pub(super) async fn finalize(
 }
 
 /// `POST cert/{serial}` (POST-as-GET): the PEM chain, for accounts of the certificate's facility.
+///
+/// During a root rollover (D160) the certificate has two chains (D165): the default one ends at the issuing CA
+/// (whose root certified it), and the alternate one, `cert/{serial}/alternate` (`which` is [`Chain::Alternate`]),
+/// adds the link certificate that reaches the other root generation. Each names the other with
+/// `Link: rel="alternate"` (RFC 8555 §7.4.2).
 pub(super) async fn download(
     authority: &dyn AcmeAuthority,
+    request: &AcmeRequest<'_>,
     account: &AcmeAccount,
     serial: &str,
+    which: Chain,
 ) -> Result<AcmeResponse, Problem> {
     let cert = authority.certificate(serial).await?.ok_or_else(|| Problem::not_found("certificate"))?;
     if cert.facility.as_ref() != Some(&account.facility) {
         return Err(Problem::unauthorized("the certificate is of another facility"));
     }
-    let pem: String = cert.chain.iter().map(|der| pem_certificate(der)).collect();
-    Ok(AcmeResponse { status: 200, location: None, up: None, body: Body::PemChain(pem) })
+    let default_url = format!("{}/cert/{serial}", request.base);
+    let (chain, other) = match (which, cert.alternate) {
+        (Chain::Default, None) => (cert.chain, None),
+        (Chain::Default, Some(_)) => (cert.chain, Some(format!("{default_url}/alternate"))),
+        (Chain::Alternate, Some(link)) => {
+            let mut chain = cert.chain;
+            chain.push(link);
+            (chain, Some(default_url))
+        }
+        (Chain::Alternate, None) => {
+            return Err(Problem::not_found("alternate chain: there is one only during a root rollover"));
+        }
+    };
+    let pem: String = chain.iter().map(|der| pem_certificate(der)).collect();
+    Ok(AcmeResponse { status: 200, location: None, up: None, alternate: other, body: Body::PemChain(pem) })
+}
+
+/// Which of a certificate's chains a download asks for (D165).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chain {
+    /// Leaf and issuing CA: the path to the root generation that certified the issuing CA.
+    Default,
+    /// During a root rollover, the default chain and the link certificate to the other root generation.
+    Alternate,
 }
 
 fn pem_certificate(der: &[u8]) -> String {
@@ -317,5 +347,5 @@ pub(super) async fn revoke(
         return Err(Problem::already_revoked(format!("certificate {serial} is revoked already")));
     }
     authority.revoke(&serial, reason, &actor).await?;
-    Ok(AcmeResponse { status: 200, location: None, up: None, body: Body::Empty })
+    Ok(AcmeResponse { status: 200, location: None, up: None, alternate: None, body: Body::Empty })
 }

@@ -30,6 +30,8 @@ pub struct AcmeResponse {
     pub location: Option<String>,
     /// `Link: <…>;rel="up"`.
     pub up: Option<String>,
+    /// `Link: <…>;rel="alternate"`: another chain for the certificate downloaded (RFC 8555 §7.4.2).
+    pub alternate: Option<String>,
     /// The body.
     pub body: Body,
 }
@@ -47,7 +49,7 @@ pub enum Body {
 
 impl AcmeResponse {
     pub(super) fn json(status: u16, body: serde_json::Value) -> Self {
-        Self { status, location: None, up: None, body: Body::Json(body) }
+        Self { status, location: None, up: None, alternate: None, body: Body::Json(body) }
     }
 
     pub(super) fn at(mut self, location: String) -> Self {
