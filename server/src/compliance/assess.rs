@@ -100,9 +100,11 @@ fn second_factor_enrolment(e: &Evidence, lang: Lang) -> Item {
         evidence,
         to_do: tr(
             lang,
-            "一覧のアカウントは本人に TOTP を登録させるか、使っていなければ無効にしてください(hcpki portal user disable)。退職者のアカウントは速やかに無効にしてください。",
-            "Have each listed person enrol their TOTP, or disable the account if unused (hcpki portal user disable). \
-             Disable leavers' accounts promptly.",
+            "一覧のアカウントの本人に、施設の PC でワンタイムコードを空欄にしてログインし、案内に従って認証アプリを設定してもらってください([portal] second_factor_deadline と猶予期間まで。過ぎたら hcpki portal user reset-second-factor で新しいキーを手渡し)。使っていなければ無効にしてください(hcpki portal user disable)。退職者のアカウントは速やかに無効にしてください。",
+            "Have each listed person sign in at a facility PC with the one-time code left empty and follow the set-up \
+             of an authenticator app (until [portal] second_factor_deadline and its grace; after it, hand over a new \
+             key with hcpki portal user reset-second-factor), or disable the account if unused (hcpki portal user \
+             disable). Disable leavers' accounts promptly.",
         ),
     }
 }
