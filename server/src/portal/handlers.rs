@@ -220,13 +220,7 @@ pub async fn login(
     // Kept for the page that asks again: it shows the facility too.
     let context = facility.context.clone();
     let return_to = safe_return(form.return_to.as_deref());
-    let ctx = password_login::Context {
-        store: state.store.as_ref(),
-        secret: &state.secret,
-        services: &state.services,
-        refusals: &state.refusals,
-        enrolment: &state.enrolment,
-    };
+    let ctx = state.password_login();
     let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
         Ok(signed_in) => signed_in,
         Err(password_login::Refused::Throttled { wait }) => {
@@ -274,13 +268,7 @@ pub async fn enrol(
     };
     let context = facility.context.clone();
     let return_to = safe_return(form.return_to.as_deref());
-    let ctx = password_login::Context {
-        store: state.store.as_ref(),
-        secret: &state.secret,
-        services: &state.services,
-        refusals: &state.refusals,
-        enrolment: &state.enrolment,
-    };
+    let ctx = state.password_login();
     match password_login::enrol(ctx, &form, facility, now).await {
         Ok(signed_in) => {
             let (session, entry) = (signed_in.session, signed_in.entry);

@@ -45,6 +45,17 @@ pub struct PortalState {
 }
 
 impl PortalState {
+    /// What the password sign-in and the second factor's set-up read besides their form.
+    pub fn password_login(&self) -> super::password_login::Context<'_> {
+        super::password_login::Context {
+            store: self.store.as_ref(),
+            secret: &self.secret,
+            services: &self.services,
+            refusals: &self.refusals,
+            enrolment: &self.enrolment,
+        }
+    }
+
     /// What the provider's and the signing requests' cores reach besides their request, lent from here.
     pub fn oidc_context(&self) -> oidc::Context<'_> {
         oidc::Context { provider: &self.oidc, refusals: &self.refusals, services: &self.services, secret: &self.secret }

@@ -22,6 +22,37 @@ macro_rules! portal_users_store {
                     .map(drop)
                     .map_err(Self::err)
             }
+
+            /// Give `username` the sealed TOTP secret `sealed` with `step` as its last used step, by `change`'s
+            /// statement (which says when it applies), audited as `change`'s action in the same transaction:
+            /// `false`, and nothing written, when the statement changed no row.
+            async fn set_totp_secret(
+                &self,
+                change: (&'static str, &str),
+                username: &str,
+                sealed: &str,
+                step: i64,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<bool, StoreError> {
+                let (statement, action) = change;
+                let mut w = self.write(at).await?;
+                let done = sqlx::query::<$db>(statement)
+                    .bind(sealed)
+                    .bind(step)
+                    .bind(username)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !done {
+                    return Ok(false);
+                }
+                w.append(&sso::event(action, username, actor, serde_json::Value::Null)).await?;
+                w.commit().await?;
+                Ok(true)
+            }
         }
 
         #[async_trait::async_trait]
@@ -126,21 +157,8 @@ macro_rules! portal_users_store {
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at).await?;
-                let done = sqlx::query::<$db>(sso::RESET_TOTP)
-                    .bind(sealed_secret)
-                    .bind(username)
-                    .execute(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .rows_affected()
-                    == 1;
-                if !done {
-                    return Ok(false);
-                }
-                w.append(&sso::event("portal.user.totp_reset", username, actor, serde_json::Value::Null)).await?;
-                w.commit().await?;
-                Ok(true)
+                let change = (sso::RESET_TOTP, "portal.user.totp_reset");
+                self.set_totp_secret(change, username, sealed_secret, 0, actor, at).await
             }
 
             async fn portal_enrol_totp(
@@ -151,22 +169,8 @@ macro_rules! portal_users_store {
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at).await?;
-                let done = sqlx::query::<$db>(sso::ENROL_TOTP)
-                    .bind(sealed_secret)
-                    .bind(step)
-                    .bind(username)
-                    .execute(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .rows_affected()
-                    == 1;
-                if !done {
-                    return Ok(false);
-                }
-                w.append(&sso::event("portal.user.totp_enrol", username, actor, serde_json::Value::Null)).await?;
-                w.commit().await?;
-                Ok(true)
+                let change = (sso::ENROL_TOTP, "portal.user.totp_enrol");
+                self.set_totp_secret(change, username, sealed_secret, step, actor, at).await
             }
 
             async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError> {

@@ -47,7 +47,7 @@ pub(super) const USE_TOTP_STEP: &str =
     "UPDATE portal_users SET last_totp_step = $1 WHERE username = $2 AND last_totp_step < $1";
 /// The help desk's reset of an account's second factor (D161): a new secret nobody confirmed yet.
 pub(super) const RESET_TOTP: &str =
-    "UPDATE portal_users SET totp_secret = $1, last_totp_step = 0 WHERE username = $2 AND disabled_at IS NULL";
+    "UPDATE portal_users SET totp_secret = $1, last_totp_step = $2 WHERE username = $3 AND disabled_at IS NULL";
 /// An account's first confirmed second factor (D161): only while none was ever confirmed.
 pub(super) const ENROL_TOTP: &str = "UPDATE portal_users SET totp_secret = $1, last_totp_step = $2 \
      WHERE username = $3 AND last_totp_step = 0 AND $2 > 0 AND disabled_at IS NULL";
