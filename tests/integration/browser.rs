@@ -505,12 +505,32 @@ impl AutoSelect {
         lock.lock().unwrap();
         std::fs::create_dir_all(Self::DIR)
             .unwrap_or_else(|e| panic!("{}: {e}: the browser test writes a Chromium policy there (root)", Self::DIR));
+        Self::remove_orphans();
         let port = origins[0].rsplit(':').next().unwrap();
         let file = Path::new(Self::DIR).join(format!("hcpki-test-{}-{port}.json", std::process::id()));
         let rules: Vec<String> =
             origins.iter().map(|o| json!({ "pattern": o, "filter": filter }).to_string()).collect();
         std::fs::write(&file, json!({ "AutoSelectCertificateForUrls": rules }).to_string()).unwrap();
         Self { file, _lock: lock }
+    }
+}
+
+impl AutoSelect {
+    /// Policy files of test processes that are gone (killed: no Drop ran). Under the lock no live test has one
+    /// but this process; a file left behind hides the next test's policy and its browser never selects a
+    /// certificate (the test then hangs at its first page).
+    fn remove_orphans() {
+        let Ok(entries) = std::fs::read_dir(Self::DIR) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix("hcpki-test-").and_then(|rest| rest.split('-').next());
+            if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
+                && pid != std::process::id()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
