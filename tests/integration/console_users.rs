@@ -71,6 +71,17 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     assert_eq!(found.status, 200, "{found:?}");
     assert_eq!(found.json["users"][0]["account"], "bob", "{found:?}");
     assert_eq!(found.json["users"][0]["lockout"]["failures"], 5, "{found:?}");
+    // The help desk's list of accounts still to set up a second factor (D166): bob never signed in, alice did.
+    let not_ready = api.get("/api/v1/users/not-ready", &aud);
+    assert_eq!(not_ready.status, 200, "{not_ready:?}");
+    let accounts: Vec<&str> =
+        not_ready.json["accounts"].as_array().unwrap().iter().filter_map(|a| a["account"].as_str()).collect();
+    assert!(accounts.contains(&"bob") && !accounts.contains(&"alice"), "{not_ready:?}");
+    assert_eq!(api.get("/api/v1/users/not-ready", &admin).status, 403, "a facility PC is not the help desk");
+    let listed = c.get("/console/users", &ops);
+    let section = listed.text.split("id=\"not-ready\"").nth(1).unwrap_or_else(|| panic!("{listed:?}"));
+    assert!(section.contains("二要素認証が未設定") && section.contains("Bob Night"), "{listed:?}");
+    assert!(!section.contains("Alice Staff"), "{listed:?}");
 
     // Bad searches: oversize, control characters, a repeated parameter, empty and unknown parameters (API).
     let long = "x".repeat(101);

@@ -169,6 +169,10 @@ messages! {
     UserKind => "種類", "Kind";
     Person => "本人キー", "Person key";
     Account => "アカウント名", "Account";
+    NotReadyTitle => "二要素認証が未設定のアカウント", "Accounts without a second factor";
+    NotReadyHelp => "ワンタイムコードを一度も確認していない有効なアカウントです。本人は施設の PC でコードを空欄にしてログインすると設定できます([portal] second_factor_deadline と猶予期間まで)。期限後や端末紛失時は hcpki portal user reset-second-factor で新しいキーを手渡してください。",
+        "Active accounts whose one-time code was never confirmed. Each person sets it up by signing in at a facility PC with the code left empty (until [portal] second_factor_deadline and its grace). After that, or for a lost phone, hand over a new key with hcpki portal user reset-second-factor.";
+    CreatedOn => "作成日時", "Created";
     HcRole => "資格 (hcRole)", "Qualification (hcRole)";
     Disabled => "無効化済み", "disabled";
     RecentLogins => "最近のログイン", "Recent sign-ins";

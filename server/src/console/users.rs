@@ -86,13 +86,37 @@ pub async fn search(
             }
         }
     } else {
-        html! {}
+        not_ready_section(&viewer, &ops::not_ready(&state, &viewer.caller).await.or_page(&viewer)?)
     };
     let results = html! {
         @if let Some(d) = done { div class="notice" role="status" id="done" { p { (d.notice().text(viewer.lang)) } } }
         (results)
     };
     Ok(page(&viewer, q.as_deref().unwrap_or(""), results, StatusCode::OK))
+}
+
+/// The help desk's list of accounts still to set up their second factor (D166), shown before any search.
+fn not_ready_section(viewer: &Viewer, accounts: &[ops::NotReady]) -> Markup {
+    let t = |m: M| m.text(viewer.lang);
+    let rows: Vec<Vec<Markup>> = accounts
+        .iter()
+        .map(|a| {
+            vec![
+                html! { (a.account) },
+                html! { (a.name) },
+                html! { (a.hc_role.as_deref().unwrap_or("-")) },
+                html! { (a.created) },
+            ]
+        })
+        .collect();
+    let head = [t(M::Account), t(M::Name), t(M::HcRole), t(M::CreatedOn)];
+    html! {
+        section id="not-ready" {
+            h2 { (t(M::NotReadyTitle)) }
+            p { (t(M::NotReadyHelp)) }
+            (view::table_or_none(viewer.lang, t(M::NotReadyTitle), &head, &rows))
+        }
+    }
 }
 
 /// What to fix in a refused search.

@@ -381,6 +381,13 @@ pub async fn users(
     Ok(Json(found).into_response())
 }
 
+/// `GET /api/v1/users/not-ready` (operators and auditors; help desk): the active password accounts with no
+/// confirmed second factor (`operations::users::not_ready`, D166).
+pub async fn users_not_ready(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let accounts = operations::users::not_ready(&state, &caller).await?;
+    Ok(Json(serde_json::json!({ "accounts": accounts })).into_response())
+}
+
 /// What `POST /api/v1/users/end-sessions` takes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -125,6 +125,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
         .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
         .route("/api/v1/users", get(admin::users))
+        .route("/api/v1/users/not-ready", get(admin::users_not_ready))
         .route("/api/v1/users/end-sessions", post(admin::end_user_sessions))
         .route("/api/v1/users/clear-lockout", post(admin::clear_lockout))
         .route("/api/v1/console-grants", get(admin::console_grants).post(admin::add_console_grant))

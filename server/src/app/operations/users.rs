@@ -164,6 +164,37 @@ pub async fn search(state: &AppState, caller: &Caller, text: &str) -> Result<Fou
     Ok(Found { users, truncated })
 }
 
+/// An active password account with no confirmed second factor (D161, D166), as the help desk's list shows it.
+#[derive(Debug, Serialize)]
+pub struct NotReady {
+    /// The account name.
+    pub account: String,
+    /// Its display name.
+    pub name: String,
+    /// The hcRole code, if any.
+    pub hc_role: Option<String>,
+    /// When it was made (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// The accounts that must still set up their second factor (operators and auditors; the help desk's list,
+/// `hcpki portal user not-ready`): each person sets it up at their next sign-in at a facility PC until
+/// `[portal] second_factor_deadline` and its grace (D166), or is handed a new secret.
+pub async fn not_ready(state: &AppState, caller: &Caller) -> Result<Vec<NotReady>, ApiError> {
+    caller.may(Action::SearchUsers).await?;
+    let store = state.store.as_ref();
+    let users = hcpki_sso::accounts::not_ready(store, store).await.map_err(ApiError::unavailable)?;
+    Ok(users
+        .into_iter()
+        .map(|u| NotReady {
+            account: u.username,
+            name: u.display_name,
+            hc_role: u.hc_role,
+            created: hcpki_pkix::time::rfc3339(u.created_at),
+        })
+        .collect())
+}
+
 /// End every live session of `person` (operators): the physician's own "log out everywhere" (D34) done by
 /// the help desk — one audited transaction (`portal.logout`, reason `ended-by-operator`, the operator as
 /// actor), then back-channel logout to each session's clients. How many ended.
