@@ -336,6 +336,12 @@ impl Served {
         Self::spawn(&mut command, origin, listen, more)
     }
 
+    /// [`start_with`](Self::start_with), its log (the default level) to the file `log`.
+    pub(crate) fn start_with_log(origin: &str, listen: &str, more: &[&str], log: &Path) -> Self {
+        let log = std::fs::File::create(log).unwrap();
+        Self::spawn(Command::new(agent_bin()).stderr(log), origin, listen, more)
+    }
+
     /// [`start_for`](Self::start_for) logging everything it can (`HCPKI_LOG=trace`) to the file `log`.
     pub(crate) fn start_logging_to(origin: &str, listen: &str, log: &Path) -> Self {
         let log = std::fs::File::create(log).unwrap();

@@ -501,10 +501,12 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     std::fs::write(&config, "version = 1\n[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n").unwrap();
     let ca = p.h.chain_file("server");
     let _pcsc = crate::pcsc_lock::pcsc_lock();
-    let agent = agent::Served::start_with(
+    let agent_log = p.h.path("agent.log");
+    let agent = agent::Served::start_with_log(
         &p.issuer,
         &format!("127.0.0.1:{agent_port}"),
         &["--portal-ca-file", ca.to_str().unwrap(), "--config", config.to_str().unwrap()],
+        &agent_log,
     );
     let card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -618,6 +620,24 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         let ok = ["Verification successful", "References (ok/all): 3/3", "INTACT:TRUSTED"];
         assert!(ok.iter().any(|w| said.contains(w)), "{format}: {said}");
     }
+    // Signing out from the home page ends the signing session in the agent first (D163: its PIN wiped), with
+    // the card still in the reader.
+    browser.goto(&format!("{}/", p.issuer));
+    browser.cmd(json!({"cmd": "click", "selector": "form[action='/logout'] button"}));
+    browser.wait_url(&format!("{}/logout", p.issuer), "main");
+    let logged = crate::oidc::poll(|| {
+        let log = std::fs::read_to_string(&agent_log).unwrap_or_default();
+        log.lines().find(|l| l.contains("signing sessions ended by their page (logout)")).map(str::to_owned)
+    });
+    // The log's fields may be coloured: the escape sequences out before reading `ended=1`.
+    let mut plain = String::new();
+    let mut rest = logged.as_str();
+    while let Some((before, after)) = rest.split_once('\u{1b}') {
+        plain.push_str(before);
+        rest = after.split_once('m').map_or("", |(_, tail)| tail);
+    }
+    plain.push_str(rest);
+    assert!(plain.contains("ended=1"), "the sign-out ended the signing session: {plain}");
     drop(browser);
     eprintln!("signing requests through the card agent: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -103,6 +103,29 @@
     register().finally(() => window.location.replace(next));
     return;
   }
+  // Signing out ends this sign-in's signing sessions in the agent first (D163: the PIN it holds for them is
+  // wiped), then posts the form; an agent that does not answer within two seconds does not keep anyone in.
+  const signOut = document.querySelector("form[action='/logout'][data-signing-session-binding]");
+  if (signOut) {
+    signOut.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), 2000);
+      try {
+        await fetch(agent + "/v1/signing-session/end", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ binding: signOut.dataset.signingSessionBinding }),
+          signal: abort.signal,
+        });
+      } catch (_) {
+        // The agent is gone or slow: its sessions end with the card, the PC's lock or their timer.
+      }
+      clearTimeout(timer);
+      signOut.submit();
+    }, { once: true });
+  }
+
   if (typeof EventSource === "undefined") return;
 
   const parse = (event) => {

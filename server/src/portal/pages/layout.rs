@@ -191,10 +191,12 @@ fn document(chrome: &Chrome<'_>, title: &str, body: Markup, scripts: Option<Scri
     hcpki_html::document(head, body)
 }
 
-/// The form that ends the session (and, through it, every service's).
+/// The form that ends the session (and, through it, every service's). It names the sign-in's signing-session
+/// binding (D163), so that a card session's page ends that sign-in's signing sessions in the agent first.
 pub(super) fn sign_out_form(csrf: &str, label: &str) -> Markup {
+    let binding = hcpki_sso::signing_requests::session_binding(csrf);
     html! {
-        form method="post" action="/logout" {
+        form method="post" action="/logout" data-signing-session-binding=(binding) {
             input type="hidden" name="csrf" value=(csrf);
             button type="submit" { (label) }
         }
