@@ -393,8 +393,15 @@ class Browser:
         )
 
     def keys(self, c):
-        """Each character as a real key press (keyDown with its text, keyUp) on the focused element."""
+        """Each character as a real key press (keyDown with its text, keyUp) on the focused element. Typing into
+        a window that has just loaded waits (up to 10 s) for a field to have the focus: a page's `autofocus` is
+        applied at its next rendering, after the load event, and keys sent before it went nowhere (the consent
+        journey's PIN was lost so on a loaded machine). If no field takes it, the keys go where the focus is."""
         tab = c.get("tab", "main")
+        editable = "(() => { const e = document.activeElement; return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA' || e.isContentEditable); })()"
+        deadline = time.monotonic() + 10
+        while not self.evaluate(editable, tab) and time.monotonic() < deadline:
+            time.sleep(0.05)
         for ch in c["text"]:
             if not (" " <= ch <= "~"):
                 raise RuntimeError("keys types printable ASCII only")
