@@ -209,14 +209,11 @@ pub async fn login(
             return page;
         }
     };
-    let username = form.username.as_str();
-    let actor = format!("portal:pwd:{username}");
-    let now_ms = state.clock.now_unix_ms();
-    let now = now_ms.div_euclid(1000);
-    let facility = match login_connection(lang, &state, &tls, now_ms, &actor, username, "password-totp").await {
+    let (facility, now_ms) = match password_connection(lang, &state, &tls, form.username.as_str()).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
+    let now = now_ms.div_euclid(1000);
     // Kept for the page that asks again: it shows the facility too.
     let context = facility.context.clone();
     let return_to = safe_return(form.return_to.as_deref());
@@ -233,7 +230,8 @@ pub async fn login(
                 pages::PasswordProblem::Credentials
             };
             // The name as the person typed it (read as the sign-in reads it), whether or not an account has it.
-            let again = PasswordAgain { user: username, return_to: &return_to, facility: context.as_ref() };
+            let again =
+                PasswordAgain { user: form.username.as_str(), return_to: &return_to, facility: context.as_ref() };
             return password_again(&state, lang, again, problem).await;
         }
         Err(refused) => return enrolment_answer(&state, lang, refused, &return_to, context.as_ref()),
@@ -258,14 +256,11 @@ pub async fn enrol(
             return pages::refused(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
         }
     };
-    let username = form.username.as_str();
-    let actor = format!("portal:pwd:{username}");
-    let now_ms = state.clock.now_unix_ms();
-    let now = now_ms.div_euclid(1000);
-    let facility = match login_connection(lang, &state, &tls, now_ms, &actor, username, "password-totp").await {
+    let (facility, now_ms) = match password_connection(lang, &state, &tls, form.username.as_str()).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
+    let now = now_ms.div_euclid(1000);
     let context = facility.context.clone();
     let return_to = safe_return(form.return_to.as_deref());
     let ctx = state.password_login();
@@ -276,6 +271,20 @@ pub async fn enrol(
         }
         Err(refused) => enrolment_answer(&state, lang, refused, &return_to, context.as_ref()),
     }
+}
+
+/// The facility of a password sign-in's (or set-up's) connection for account `username`, and the time (Unix
+/// ms) it was read at; a refused connection's page (a revoked or held PC certificate) otherwise.
+async fn password_connection(
+    lang: lang::Lang,
+    state: &PortalState,
+    tls: &Tls,
+    username: &str,
+) -> Result<(hcpki_sso::facility::LoginFacility, i64), Response> {
+    let actor = format!("portal:pwd:{username}");
+    let now_ms = state.clock.now_unix_ms();
+    let facility = login_connection(lang, state, tls, now_ms, &actor, username, "password-totp").await?;
+    Ok((facility, now_ms))
 }
 
 /// The page for a sign-in or set-up that made no session for a reason of the second factor's (D161) — the
