@@ -3,13 +3,14 @@
 //! nothing and revokes nothing itself; what spans parts (an operator's certificate, an approved SCEP request)
 //! is the authority's.
 
+use crate::audit::{AuditEvent, Outcome};
 use crate::batch::batch_failed;
 use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
 use crate::store::{
-    Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators,
+    Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators, Passkeys,
     SecurityOfficers, StoreError,
 };
 use std::sync::{Arc, OnceLock};
@@ -28,6 +29,8 @@ pub struct Registrar {
     pub(crate) device_names: Arc<dyn DeviceNames>,
     /// Facilities' security officers (D155; its writes audit themselves).
     pub(crate) security_officers: Arc<dyn SecurityOfficers>,
+    /// Facilities' rules on passkeys (D170; its writes audit themselves).
+    pub(crate) passkey_rules: Arc<dyn Passkeys>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -72,6 +75,22 @@ impl Registrar {
         actor: &Actor,
     ) -> Result<bool, RegistryError> {
         Ok(self.grants.set_facility_admin_password_totp(id, allow, actor, self.hierarchy.at()).await?)
+    }
+
+    /// Audit a refused change `action` of `facility` (as typed, bounded) by `actor`: denied, or failed when the
+    /// database failed. Never fails itself: a change already refused is not refused again for its audit entry.
+    pub(crate) async fn audit_refused(&self, action: &str, facility: &str, actor: &Actor, e: &RegistryError) {
+        let failed = matches!(e, RegistryError::Store(_));
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: action.to_owned(),
+            target: facility.trim().chars().take(64).collect(),
+            outcome: if failed { Outcome::Failed } else { Outcome::Denied },
+            detail: serde_json::json!({ "reason": e.to_string() }),
+        };
+        if let Err(audit_err) = self.audit.append_audit(&event, self.hierarchy.at()).await {
+            tracing::error!(error = %audit_err, action, "could not audit a refused facility change");
+        }
     }
 
     /// Register a facility (state `applied`).
@@ -123,4 +142,5 @@ mod admin;
 mod console_grants;
 pub(crate) mod credentials;
 mod held;
+pub mod passkey_rule;
 pub mod security_officer;

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         if let Some(attested) = &object.auth_data.attested {
             if let Ok(key) = PublicKey::from_cose(&attested.public_key) {
                 for policy in
-                    [AttestationPolicy::None, AttestationPolicy::Any, AttestationPolicy::Models(vec![attested.aaguid])]
+                    [AttestationPolicy::None, AttestationPolicy::Any, AttestationPolicy::Models(vec![hcpki_model::passkey_attestation::Aaguid::from_bytes(attested.aaguid)])]
                 {
                     let _ = object.verify(&[0u8; 32], &key, &attested.aaguid, &policy);
                 }

@@ -17,6 +17,7 @@ pub mod job_id;
 pub mod name;
 pub mod oidc_client_id;
 pub mod overlap;
+pub mod passkey_attestation;
 pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;

@@ -292,14 +292,15 @@ pub fn verify_assertion(
     Ok(Verified { sign_count: data.sign_count, backup_state: data.flags.backup_state() })
 }
 
-/// A sign-in as a whole: the challenge of `binding` taken, the passkey looked up, [`verify_assertion`], and the
-/// counter recorded by one conditional update with `event` (a replica that accepted the same counter first
+/// A sign-in as a whole: the challenge of `binding` taken, the passkey looked up, [`verify_assertion`], the
+/// facility's `policy` over the passkey's attestation as registered, and the counter recorded by one conditional update with `event` (a replica that accepted the same counter first
 /// wins; this one refuses as a clone). The passkey and what was verified.
 pub async fn sign_in<S: PortalUsers + Passkeys + ?Sized>(
     store: &S,
     rp: &RelyingParty,
     binding: &str,
     response: &AssertionResponse,
+    policy: &AttestationPolicy,
     event: impl FnOnce(&PasskeyRecord, &Verified) -> AuditEvent,
     now: i64,
 ) -> Result<(PasskeyRecord, Verified), PasskeyError> {
@@ -309,6 +310,16 @@ pub async fn sign_in<S: PortalUsers + Passkeys + ?Sized>(
         return Err(PasskeyError::UnknownCredential);
     }
     let verified = verify_assertion(rp, &challenge, response, &stored)?;
+    // The facility's rule holds at every sign-in, not only at registration: a facility that starts requiring
+    // hardware keys stops the synced passkeys registered before (D170). Checked after the signature, so only
+    // the passkey's holder learns the rule refused it; the use is not recorded.
+    let mut aaguid = [0u8; 16];
+    if hex::decode_to_slice(&stored.aaguid, &mut aaguid).is_err() {
+        aaguid = [0; 16];
+    }
+    if !policy.admits(AttestationKind::from_stored(&stored.attestation), &aaguid) {
+        return Err(PasskeyError::AttestationRefused);
+    }
     let entry = event(&stored, &verified);
     let recorded = store
         .passkey_use(

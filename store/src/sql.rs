@@ -75,7 +75,7 @@ use crate::traits::{
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
-use crate::traits::{PasskeyRecord, Passkeys};
+use crate::traits::{FacilityPasskeyRule, PasskeyRecord, Passkeys};
 use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 use crate::traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 use crate::{
@@ -89,6 +89,7 @@ use crate::{
 };
 use crate::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::{RateCount, RateSync, RateTotals};
+use hcpki_model::passkey_attestation::AttestationPolicy;
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -44,7 +44,7 @@ pub use maintenance::Backend;
 pub use maintenance::Maintenance;
 pub use oidc::Oidc;
 pub use operators::Operators;
-pub use passkeys::{PasskeyRecord, Passkeys};
+pub use passkeys::{FacilityPasskeyRule, PasskeyRecord, Passkeys};
 pub use patient_presence::{PatientPresences, PresenceRecord};
 pub use portal_users::PortalUsers;
 pub use rate_limits::RateLimits;

@@ -156,8 +156,50 @@ fn python_fido2_registers_signs_in_and_every_attack_is_refused(b: Backend) {
     let again = p.h.fails(&["portal", "passkey", "revoke", "bob", bobs]);
     assert!(again.contains("hcpki portal passkey list bob"), "says what to do: {again}");
 
+    // The facility's rule on passkeys (D170), at a facility PC: a synced passkey registered before the facility
+    // requires one hardware model signs in no more; only that model, attested by a certificate vouching for it,
+    // registers and signs in.
+    let (facility, pc, pc_key) = oidc::issue_pc(&p.h, "Hardware Key Clinic");
+    let carol_secret = p.totp_user("carol", "Carol Staff");
+    let state = p.h.path("synced-passkey.json");
+    let at_pc = format!("{},{}", pc.display(), pc_key.display());
+    let rule_step = |step: &str, totp: String, extra: &[&str]| -> Value {
+        let out = Command::new(tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/passkey_client.py"))
+            .args([step, &p.issuer, p.chain.to_str().unwrap(), "carol", PASSWORD, &totp, state.to_str().unwrap()])
+            .args(extra)
+            .env("PASSKEY_CLIENT_CERT", &at_pc)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "passkey_client.py {step}\n{}", describe(&out));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
+    };
+    let before = rule_step("rule-before", oidc::totp(&carol_secret, 0), &[]);
+    assert_eq!(before["synced_register"]["location"], "/passkeys", "{before}");
+    assert_eq!(before["synced_sign_in"]["location"], "/", "{before}");
+    const MODEL: &str = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+    let err = p.h.fails(&["facility", "passkey-rule", &facility, "--rule", "models"]);
+    assert!(err.contains("at least one model"), "{err}");
+    assert_eq!(p.h.ok(&["facility", "passkey-rule", &facility]).split('\t').next(), Some("none"), "nothing set");
+    let set = p.h.ok(&["facility", "passkey-rule", &facility, "--rule", "models", "--model", MODEL]);
+    assert!(set.starts_with(&format!("models\t{MODEL}\t")), "{set}");
+    let after = rule_step("rule-after", oidc::totp(&carol_secret, 1), &[MODEL]);
+    let refused = |name: &str, status: u64, says: &str| {
+        assert_eq!(after[name]["status"], status, "{name}: {after}");
+        let text = after[name]["refusal"].as_str().unwrap_or_default();
+        assert!(text.contains(says), "{name} says {text:?}, not {says:?}");
+    };
+    refused("synced_sign_in", 401, "施設の方針で認められていません");
+    refused("register_none", 400, "施設の方針で認められていません");
+    refused("register_self", 400, "施設の方針で認められていません");
+    refused("register_other_model", 400, "施設の方針で認められていません");
+    refused("register_claimed_model", 400, "another model");
+    assert_eq!(after["register_hardware"]["location"], "/passkeys", "{after}");
+    assert_eq!(after["hardware_sign_in"]["location"], "/", "{after}");
+
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     for reason in [
+        "attestation-refused",
         "challenge",
         "cloned-counter",
         "wrong-rp-id",

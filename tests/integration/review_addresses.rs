@@ -260,6 +260,29 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
     assert_eq!((r.status, r.json["name"].as_str()), (200, Some("情報 花子")), "{r:?}");
     let r = api.get(&officer_path, &victim_admin);
     assert_eq!(r.json["security_officer"]["contact"], "security@victim.example.jp", "{r:?}");
+    // The facility's rule on passkeys (D170) goes the same way: read by its PC, set by operators (or its own
+    // card-signed-in admins); an unknown rule or a model that is no AAGUID is refused, audited, nothing set.
+    let rule_path = format!("/api/v1/facilities/{victim}/passkey-rule");
+    assert_eq!(api.get(&rule_path, &victim_admin).json["rule"], "none", "no rule set: any passkey");
+    let hardware = json!({ "rule": "models", "models": ["CB69481E-8FF7-4039-93EC-0A2729A154A8"] }).to_string();
+    for who in [&aud, &victim_admin] {
+        assert_eq!(api.request("PUT", &rule_path, Some(&hardware), who, &[]).status, 403);
+    }
+    for (bad, says) in [
+        (json!({ "rule": "strict" }), "unknown passkey rule"),
+        (json!({ "rule": "models", "models": ["yubikey"] }), "AAGUID"),
+    ] {
+        let r = api.request("PUT", &rule_path, Some(&bad.to_string()), &ops, &[]);
+        assert!(r.status == 400 && r.text.contains(says), "{r:?}");
+    }
+    let r = api.request("PUT", &rule_path, Some(&hardware), &ops, &[]);
+    assert_eq!((r.status, r.json["models"][0].as_str()), (200, Some("cb69481e-8ff7-4039-93ec-0a2729a154a8")), "{r:?}");
+    assert_eq!(api.get(&rule_path, &victim_admin).json["rule"], "models");
+    let audit = h.audit_entries();
+    let rule_entries = |outcome: &str| {
+        audit.iter().filter(|e| e["action"] == "facility.passkey_rule" && e["outcome"] == outcome).count()
+    };
+    assert_eq!((rule_entries("ok"), rule_entries("denied")), (1, 2), "the change and both refusals audited");
 
     let audit = h.audit_entries();
     // Every entry written while serving a request says where it came from (issue #50 item 5).

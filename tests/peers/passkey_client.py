@@ -6,6 +6,14 @@ and encodes the client data, authenticator data and attestation object; the key 
 besides the good ceremonies it sends the attacks a test must see refused.
 
     passkey_client.py ISSUER CA_FILE USER PASSWORD TOTP [OTHER_USER OTHER_PASSWORD OTHER_TOTP]
+    passkey_client.py rule-before ISSUER CA_FILE USER PASSWORD TOTP STATE_FILE
+    passkey_client.py rule-after ISSUER CA_FILE USER PASSWORD TOTP STATE_FILE AAGUID
+
+The `rule-` pair checks a facility's rule on passkeys (D170) around the test setting it to `models AAGUID`:
+before, a synced passkey (attestation none) registers and signs in, and is kept in STATE_FILE; after, it is
+refused at sign-in, as are registrations with no statement, a self-signed (self attestation) statement, and a
+certificate vouching for another model, while a hardware key of the listed model (packed, x5c) registers and
+signs in.
 
 Prints one JSON object: each step's HTTP status, where it went, and the refusal text the page showed.
 """
@@ -17,9 +25,14 @@ import os
 import re
 import sys
 
+import datetime
+import uuid
+
 import requests
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fido2.cose import ES256
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import (
@@ -37,26 +50,87 @@ FLAG = AuthenticatorData.FLAG
 class Authenticator:
     """One discoverable credential held in software: the part of a platform authenticator the portal sees."""
 
-    def __init__(self):
+    def __init__(self, aaguid=bytes(16), attestation="none", vouched=None):
+        """attestation: none, self (packed, signed by the credential key) or x5c (packed, signed by an
+        attestation certificate's key; the certificate vouches for `vouched`, by default `aaguid`)."""
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.credential_id = os.urandom(32)
         self.counter = 0
         self.user_handle = None
+        self.aaguid = aaguid
+        self.attestation = attestation
+        self.vouched = aaguid if vouched is None else vouched
+
+    def statement(self, signed):
+        if self.attestation == "none":
+            return "none", {}
+        if self.attestation == "self":
+            return "packed", {"alg": -7, "sig": self.key.sign(signed, ec.ECDSA(hashes.SHA256()))}
+        # A maker's attestation certificate (WebAuthn §8.2.1): OU "Authenticator Attestation", not a CA, and the
+        # model it vouches for in id-fido-gen-ce-aaguid (an OCTET STRING inside the extension's OCTET STRING).
+        att_key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test Key Maker"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Test Key Attestation"),
+        ])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(att_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4"), b"\x04\x10" + self.vouched),
+                critical=False,
+            )
+            .sign(att_key, hashes.SHA256())
+        )
+        der = cert.public_bytes(serialization.Encoding.DER)
+        return "packed", {"alg": -7, "sig": att_key.sign(signed, ec.ECDSA(hashes.SHA256())), "x5c": [der]}
 
     def make(self, options, origin):
         self.user_handle = options.user.id
         client = CollectedClientData.create("webauthn.create", options.challenge, origin)
-        attested = AttestedCredentialData.create(bytes(16), self.credential_id, ES256.from_cryptography_key(self.key.public_key()))
+        attested = AttestedCredentialData.create(self.aaguid, self.credential_id, ES256.from_cryptography_key(self.key.public_key()))
         data = AuthenticatorData.create(
             hashlib.sha256(options.rp.id.encode()).digest(), FLAG.UP | FLAG.UV | FLAG.AT, self.counter, attested
         )
-        obj = AttestationObject.create("none", data, {})
+        fmt, statement = self.statement(bytes(data) + client.hash)
+        obj = AttestationObject.create(fmt, data, statement)
         return {
             "id": websafe_encode(self.credential_id),
             "clientDataJSON": websafe_encode(bytes(client)),
             "attestationObject": websafe_encode(bytes(obj)),
             "transports": "internal",
         }
+
+    def save(self, path):
+        with open(path, "w") as f:
+            json.dump({
+                "key": self.key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ).decode(),
+                "credential_id": websafe_encode(self.credential_id),
+                "counter": self.counter,
+                "user_handle": websafe_encode(self.user_handle),
+            }, f)
+
+    @classmethod
+    def load(cls, path):
+        with open(path) as f:
+            saved = json.load(f)
+        authenticator = cls()
+        authenticator.key = serialization.load_pem_private_key(saved["key"].encode(), None)
+        authenticator.credential_id = websafe_decode(saved["credential_id"])
+        authenticator.counter = saved["counter"]
+        authenticator.user_handle = websafe_decode(saved["user_handle"])
+        return authenticator
 
     def get(self, options, origin, rp_id=None, flags=FLAG.UP | FLAG.UV, count=True, credential_id=None):
         if count:
@@ -78,6 +152,9 @@ class Browser:
         self.issuer = issuer
         self.http = requests.Session()
         self.http.verify = ca
+        # The facility PC's certificate and key ("CERT,KEY"), when the test signs in at a facility PC.
+        if os.environ.get("PASSKEY_CLIENT_CERT"):
+            self.http.cert = tuple(os.environ["PASSKEY_CLIENT_CERT"].split(",", 1))
         # What a browser sends with every form post of the portal's own pages (the portal's csrf_guard checks it).
         self.http.headers.update({"Origin": issuer, "Sec-Fetch-Site": "same-origin"})
 
@@ -135,7 +212,42 @@ def sign_in(browser, authenticator, **kwargs):
     return outcome(browser.post("/login/passkey", form)), form
 
 
+def rule_before(issuer, ca, user, password, totp, state):
+    synced = Authenticator()
+    staff = Browser(issuer, ca)
+    staff.sign_in_with_password(user, password, totp)
+    out = {}
+    out["synced_register"], _ = register(staff, synced)
+    out["synced_sign_in"], _ = sign_in(Browser(issuer, ca), synced)
+    synced.save(state)
+    return out
+
+
+def rule_after(issuer, ca, user, password, totp, state, aaguid):
+    model = uuid.UUID(aaguid).bytes
+    out = {}
+    out["synced_sign_in"], _ = sign_in(Browser(issuer, ca), Authenticator.load(state))
+    staff = Browser(issuer, ca)
+    staff.sign_in_with_password(user, password, totp)
+    for name, authenticator in [
+        ("none", Authenticator(aaguid=model)),
+        ("self", Authenticator(aaguid=model, attestation="self")),
+        ("other_model", Authenticator(aaguid=uuid.uuid4().bytes, attestation="x5c")),
+        ("claimed_model", Authenticator(aaguid=model, attestation="x5c", vouched=uuid.uuid4().bytes)),
+    ]:
+        out["register_" + name], _ = register(staff, authenticator)
+    hardware = Authenticator(aaguid=model, attestation="x5c")
+    out["register_hardware"], _ = register(staff, hardware)
+    out["hardware_sign_in"], _ = sign_in(Browser(issuer, ca), hardware)
+    return out
+
+
 def main():
+    if sys.argv[1] in ("rule-before", "rule-after"):
+        os.environ["REQUESTS_CA_BUNDLE"] = sys.argv[3]
+        step = rule_before if sys.argv[1] == "rule-before" else rule_after
+        print(json.dumps(step(*sys.argv[2:]), ensure_ascii=False))
+        return
     issuer, ca, user, password, totp = sys.argv[1:6]
     # requests lets these environment variables override a Session's own CA setting; pin ours.
     os.environ["REQUESTS_CA_BUNDLE"] = ca

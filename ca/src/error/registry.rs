@@ -17,6 +17,9 @@ pub enum RegistryError {
     /// A security officer's name or contact the registry does not take (D155).
     #[error(transparent)]
     SecurityOfficer(#[from] crate::facility::SecurityOfficerError),
+    /// A facility's rule on passkeys the registry does not take (D170).
+    #[error(transparent)]
+    PasskeyRule(#[from] hcpki_model::passkey_attestation::AttestationRuleError),
     /// An address lookup was given a prefix rather than one address (issue #50 item 5).
     #[error("{0:?} is a prefix, not one address: give the address seen in the incident, e.g. 192.0.2.7 or 2001:db8::7")]
     NotOneAddress(String),

@@ -1,7 +1,6 @@
 //! Facilities' security officers (セキュリティ責任者; issue #50 item 5, D155) through the registrar, for the CLI
 //! and the admin API alike: the text checked once, the change audited by the store, every refusal audited here.
 
-use crate::audit::{AuditEvent, Outcome};
 use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{FacilityId, NamedSecurityOfficer, SecurityOfficer};
 use crate::registrar::Registrar;
@@ -33,17 +32,7 @@ impl Registrar {
         }
         .await;
         if let Err(e) = &outcome {
-            let failed = matches!(e, RegistryError::Store(_));
-            let event = AuditEvent {
-                actor: actor.as_str().to_owned(),
-                action: "facility.security_officer".into(),
-                target: facility.trim().chars().take(64).collect(),
-                outcome: if failed { Outcome::Failed } else { Outcome::Denied },
-                detail: serde_json::json!({ "reason": e.to_string() }),
-            };
-            if let Err(audit_err) = self.audit.append_audit(&event, self.hierarchy.at()).await {
-                tracing::error!(error = %audit_err, "could not audit a refused security officer change");
-            }
+            self.audit_refused("facility.security_officer", facility, actor, e).await;
         }
         outcome
     }

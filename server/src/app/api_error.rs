@@ -109,7 +109,8 @@ impl From<RegistryError> for ApiError {
             | RegistryError::ConsoleGrant(_)
             | RegistryError::Allocation(_)
             | RegistryError::NotOneAddress(_)
-            | RegistryError::SecurityOfficer(_) => Self::bad_request("bad request", detail),
+            | RegistryError::SecurityOfficer(_)
+            | RegistryError::PasskeyRule(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

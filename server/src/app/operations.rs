@@ -25,6 +25,7 @@ pub mod compliance;
 pub mod devices;
 pub mod halt;
 pub mod oidc_clients;
+pub mod passkey_rule;
 pub mod practice;
 pub mod rollover;
 pub mod security_officer;

@@ -119,6 +119,21 @@ pub enum FacilityCommand {
         #[arg(long, requires = "name")]
         contact: Option<String>,
     },
+    /// Which passkeys the facility admits at registration and at every sign-in there: `none` (any passkey, the
+    /// default), `any` (attested hardware keys) or `models` (the `--model` AAGUIDs only). Without `--rule`,
+    /// show it.
+    PasskeyRule {
+        id: FacilityId,
+        /// none, any or models.
+        #[arg(long)]
+        rule: Option<String>,
+        /// An admitted model's AAGUID (with `--rule models`; repeat for several).
+        #[arg(long = "model", requires = "rule")]
+        models: Vec<String>,
+        /// Print JSON (as the admin API answers).
+        #[arg(long)]
+        json: bool,
+    },
     /// Who holds a network address (incident support): the facility whose allocation contains it now, with its
     /// contact, and every certificate that ever carried it (any status, expired too). Audited.
     Find {
@@ -247,6 +262,25 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             }
             Ok(ExitCode::SUCCESS)
         }
+        FacilityCommand::PasskeyRule { id, rule, models, json } => {
+            if let Some(rule) = rule {
+                let set = authority.registrar().set_passkey_rule(id.as_str(), &rule, &models, &actor).await?;
+                eprintln!("facility {id} now admits {}", passkey_rule_words(&set.rule));
+            }
+            let rule = authority.registrar().passkey_rule(&id).await?;
+            if json {
+                println!("{}", crate::app::operations::passkey_rule::json(id.as_str(), rule.as_ref()));
+            } else {
+                let models = rule.as_ref().map(|r| r.rule.models().iter().map(ToString::to_string).collect::<Vec<_>>());
+                println!(
+                    "{}\t{}\t{}",
+                    rule.as_ref().map_or("none", |r| r.rule.name()),
+                    models.map(|m| m.join(" ")).unwrap_or_default(),
+                    rule.as_ref().map(|r| r.set_by.as_str()).unwrap_or("-"),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         FacilityCommand::Find { address, json } => {
             let found = authority.registrar().find_address(&address, &actor).await?;
             let holder = match &found.allocation {
@@ -332,4 +366,16 @@ async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) 
 
 fn facility_json(authority: &Authority, f: &hcpki_ca::facility::Facility) -> serde_json::Value {
     output::facility_json(f, &authority.settings().router_dns_name(&f.id))
+}
+
+/// What a rule admits, in words.
+fn passkey_rule_words(rule: &hcpki_model::passkey_attestation::AttestationPolicy) -> String {
+    use hcpki_model::passkey_attestation::AttestationPolicy as Rule;
+    match rule {
+        Rule::None => "any passkey".into(),
+        Rule::Any => "attested hardware keys only".into(),
+        Rule::Models(models) => {
+            format!("only these models: {}", models.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        }
+    }
 }

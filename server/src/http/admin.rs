@@ -282,6 +282,37 @@ pub async fn set_security_officer(
     Ok(Json(officer).into_response())
 }
 
+/// What `PUT /api/v1/facilities/{id}/passkey-rule` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRuleBody {
+    /// `none` (any passkey), `any` (attested hardware keys) or `models`.
+    rule: String,
+    /// The admitted models' AAGUIDs, for `models`.
+    #[serde(default)]
+    models: Vec<String>,
+}
+
+/// `GET /api/v1/facilities/{id}/passkey-rule` (whoever may read the facility): which passkeys the facility
+/// admits (D170).
+pub async fn passkey_rule(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(operations::passkey_rule::show(&state, &caller, &id).await?).into_response())
+}
+
+/// `PUT /api/v1/facilities/{id}/passkey-rule` (the facility's own admins, operators), body
+/// `{"rule": "models", "models": ["cb69481e-…"]}`: 200 with the rule; 400 for an unknown rule or model id.
+pub async fn set_passkey_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = "admin.facility.passkey_rule";
+    caller.authenticated(name).await?;
+    let b: PasskeyRuleBody = read_json(&caller, name, &id, body).await?;
+    Ok(Json(operations::passkey_rule::set(&state, &caller, &id, &b.rule, &b.models).await?).into_response())
+}
+
 /// `?address=` of `GET /api/v1/addresses`.
 #[derive(Debug, Deserialize)]
 pub struct AddressQuery {

@@ -115,6 +115,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
             "/api/v1/facilities/{id}/security-officer",
             get(admin::security_officer).put(admin::set_security_officer),
         )
+        .route("/api/v1/facilities/{id}/passkey-rule", get(admin::passkey_rule).put(admin::set_passkey_rule))
         .route(
             "/api/v1/facilities/{id}/addresses",
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),

@@ -13,9 +13,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{PasskeyRecord, Passkeys, PortalUsers};
+use hcpki_model::FacilityId;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::facility::LoginFacility;
-use hcpki_sso::passkey::{self, AssertionResponse, NewCredential, PasskeyError, RelyingParty};
+use hcpki_sso::passkey::{self, AssertionResponse, AttestationPolicy, NewCredential, PasskeyError, RelyingParty};
 use hcpki_sso::policy::{self, Credential, HcRole, Subject};
 use hcpki_sso::refusals::Refusals;
 use hcpki_sso::session::{CredentialDetails, NewSession, Session};
@@ -162,6 +163,16 @@ pub enum Refused {
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// The rule on passkeys of the facility a ceremony happens at (D170): the one set for it, or any passkey when
+/// none was set or the connection names no facility.
+pub async fn facility_rule<S: Passkeys + ?Sized>(
+    store: &S,
+    facility: Option<&FacilityId>,
+) -> Result<AttestationPolicy, hcpki_ca::store::StoreError> {
+    let Some(facility) = facility else { return Ok(AttestationPolicy::None) };
+    Ok(store.passkey_rule(facility).await?.map(|r| r.rule).unwrap_or_default())
+}
+
 /// Check a passkey sign-in answering the challenge of `binding` at `now` from `facility`: the ceremony (the
 /// challenge taken once, the signature, the counter recorded with its `passkey.login` entry), then the account
 /// still enabled, then the session to create. Every refusal is audited `passkey.login` (denied) with its code.
@@ -181,7 +192,10 @@ pub async fn sign_in<S: PortalUsers + Passkeys + ?Sized>(
         });
         event(&stored.person_key, LOGIN, &stored.credential_id, Outcome::Ok, detail)
     };
-    let (stored, _) = match passkey::sign_in(ctx.store, ctx.rp, binding, answer, used, now).await {
+    let rule = facility_rule(ctx.store, facility.context.as_ref().map(|f| &f.id))
+        .await
+        .map_err(|e| Refused::Unavailable(Box::new(e)))?;
+    let (stored, _) = match passkey::sign_in(ctx.store, ctx.rp, binding, answer, &rule, used, now).await {
         Ok(done) => done,
         Err(PasskeyError::Store(e)) => return Err(Refused::Unavailable(Box::new(e))),
         Err(e) => {

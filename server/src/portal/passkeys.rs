@@ -20,9 +20,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::Outcome;
-use hcpki_sso::passkey::{
-    self, AssertionResponse, AttestationPolicy, PasskeyError, RegistrationResponse, RelyingParty,
-};
+use hcpki_sso::passkey::{self, AssertionResponse, PasskeyError, RegistrationResponse, RelyingParty};
 use hcpki_sso::session::Session;
 use hcpki_sso::ssf::event::{Change, Credential, Event};
 use serde_json::json;
@@ -34,12 +32,6 @@ const RP_NAME: &str = "hcpki";
 /// can be one): passkeys are then off.
 pub fn relying_party(state: &PortalState) -> Option<RelyingParty> {
     RelyingParty::of_origin(&state.oidc.issuer, RP_NAME)
-}
-
-/// The facility's attestation policy. Every facility accepts any authenticator (`none`) in this slice; the
-/// per-facility setting (`any` / a list of models) is D147's type, not yet configurable (D157).
-fn attestation_policy() -> AttestationPolicy {
-    AttestationPolicy::None
 }
 
 /// Why this session may not register, in `lang`.
@@ -155,8 +147,9 @@ pub async fn creation_options(
         passkey::issue_challenge(state.store.as_ref(), &rp, &passkey::registration_binding(&session.id_hash), now)
             .await;
     let exclude = state.store.passkeys_of(&session.person_key).await;
-    match (issued, exclude) {
-        (Ok(challenge), Ok(exclude)) => {
+    let rule = core::facility_rule(state.store.as_ref(), session.facility_id.as_ref()).await;
+    match (issued, exclude, rule) {
+        (Ok(challenge), Ok(exclude), Ok(rule)) => {
             let username = session.person_key.strip_prefix("pwd:").unwrap_or(&session.person_key);
             Json(passkey::creation_options(
                 &rp,
@@ -165,7 +158,7 @@ pub async fn creation_options(
                 username,
                 session.subject.name(),
                 &exclude,
-                &attestation_policy(),
+                &rule,
             ))
             .into_response()
         }
@@ -229,15 +222,18 @@ pub async fn register(
         transports: form.transports.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
     };
     let binding = passkey::registration_binding(&session.id_hash);
-    let credential =
-        match passkey::register(state.store.as_ref(), &rp, &binding, &response, &attestation_policy(), now).await {
-            Ok(c) => c,
-            Err(PasskeyError::Store(e)) => return unavailable_in(lang, e),
-            Err(e) => {
-                audit(&state, deny(e.code(), e.to_string())).await;
-                return pages::refused(lang, StatusCode::BAD_REQUEST, &problem_text(lang, &e));
-            }
-        };
+    let rule = match core::facility_rule(state.store.as_ref(), session.facility_id.as_ref()).await {
+        Ok(rule) => rule,
+        Err(e) => return unavailable_in(lang, e),
+    };
+    let credential = match passkey::register(state.store.as_ref(), &rp, &binding, &response, &rule, now).await {
+        Ok(c) => c,
+        Err(PasskeyError::Store(e)) => return unavailable_in(lang, e),
+        Err(e) => {
+            audit(&state, deny(e.code(), e.to_string())).await;
+            return pages::refused(lang, StatusCode::BAD_REQUEST, &problem_text(lang, &e));
+        }
+    };
     let record = core::record(&session, &credential, name, now);
     let detail = json!({
         "name": record.name,

@@ -7,61 +7,9 @@ use super::authenticator_data::AuthenticatorData;
 use super::cbor;
 use super::cose_key::{ES256, PublicKey};
 use ciborium::value::Value;
+pub use hcpki_model::passkey_attestation::{AttestationKind, AttestationPolicy};
 
 const PART: &str = "attestationObject";
-
-/// How the authenticator vouched for its model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttestationKind {
-    /// No statement (`none`): the AAGUID is only a claim.
-    None,
-    /// `packed` signed by the credential key itself: proves possession, not the model.
-    SelfAttested,
-    /// `packed` signed by a certificate's key (x5c): the model's claim is signed by its maker's key. The
-    /// certificate's chain to a FIDO metadata root is not checked here (D147).
-    Certified,
-}
-
-impl AttestationKind {
-    /// The name kept with the credential and audited.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::SelfAttested => "self",
-            Self::Certified => "basic",
-        }
-    }
-}
-
-/// Which authenticators a facility admits (issue #48 item 1).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum AttestationPolicy {
-    /// Any authenticator, attested or not (the default: synced passkeys send none).
-    #[default]
-    None,
-    /// Any authenticator that signs an attestation with a certificate (hardware keys).
-    Any,
-    /// Only these models (AAGUIDs), each attested with a certificate.
-    Models(Vec<[u8; 16]>),
-}
-
-impl AttestationPolicy {
-    /// What the registration asks the browser for (`attestation` of the creation options).
-    pub fn conveyance(&self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Any | Self::Models(_) => "direct",
-        }
-    }
-
-    fn admits(&self, kind: AttestationKind, aaguid: &[u8; 16]) -> bool {
-        match self {
-            Self::None => true,
-            Self::Any => kind == AttestationKind::Certified,
-            Self::Models(models) => kind == AttestationKind::Certified && models.contains(aaguid),
-        }
-    }
-}
 
 /// A parsed attestation object: the authenticator data (bytes and parsed) and the statement.
 #[derive(Debug)]
@@ -107,7 +55,7 @@ impl AttestationObject {
         let kind = match self.fmt.as_str() {
             "none" if self.statement.is_empty() => AttestationKind::None,
             "none" => return Err(PasskeyError::malformed(PART, "format none with a statement")),
-            "packed" => self.packed(client_data_hash, credential_key)?,
+            "packed" => self.packed(client_data_hash, credential_key, aaguid)?,
             other => return Err(PasskeyError::AttestationFormat(other.to_owned())),
         };
         if !policy.admits(kind, aaguid) {
@@ -117,7 +65,12 @@ impl AttestationObject {
     }
 
     /// §8.2.1: `{ alg, sig, x5c? }` over `authData || clientDataHash`.
-    fn packed(&self, client_data_hash: &[u8; 32], credential_key: &PublicKey) -> Result<AttestationKind, PasskeyError> {
+    fn packed(
+        &self,
+        client_data_hash: &[u8; 32],
+        credential_key: &PublicKey,
+        aaguid: &[u8; 16],
+    ) -> Result<AttestationKind, PasskeyError> {
         let alg = cbor::text_key(&self.statement, "alg")
             .and_then(cbor::int)
             .ok_or_else(|| PasskeyError::malformed(PART, "packed without alg"))?;
@@ -142,17 +95,39 @@ impl AttestationObject {
                 if alg != ES256 {
                     return Err(PasskeyError::UnsupportedAlgorithm(alg));
                 }
-                certificate_key(leaf)?.verify(&signed, sig)?;
+                certificate_key(leaf, aaguid)?.verify(&signed, sig)?;
                 Ok(AttestationKind::Certified)
             }
         }
     }
 }
 
-/// The P-256 key of an attestation certificate (DER).
-fn certificate_key(der_bytes: &[u8]) -> Result<PublicKey, PasskeyError> {
+/// `id-fido-gen-ce-aaguid` (1.3.6.1.4.1.45724.1.1.4): the model an attestation certificate vouches for.
+const AAGUID_EXTENSION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
+
+/// The P-256 key of an attestation certificate (DER), after §8.2.1's certificate requirements that bind it to
+/// the model: not a CA certificate, and when it names a model (the AAGUID extension), the model the
+/// authenticator data claims. Its chain to a maker's root is not checked here (D147, D170).
+fn certificate_key(der_bytes: &[u8], aaguid: &[u8; 16]) -> Result<PublicKey, PasskeyError> {
     use der::Decode as _;
     let cert = x509_cert::Certificate::from_der(der_bytes).map_err(|e| PasskeyError::malformed("x5c", e))?;
+    for ext in cert.tbs_certificate().extensions().into_iter().flatten() {
+        if ext.extn_id == AAGUID_EXTENSION {
+            let named = der::asn1::OctetString::from_der(ext.extn_value.as_bytes())
+                .map_err(|e| PasskeyError::malformed("x5c AAGUID extension", e))?;
+            if named.as_bytes() != aaguid.as_slice() {
+                return Err(PasskeyError::malformed("x5c", "the certificate vouches for another model (AAGUID)"));
+            }
+        }
+        if ext.extn_id == const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS {
+            let bc = x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes())
+                .map_err(|e| PasskeyError::malformed("x5c basic constraints", e))?;
+            if bc.ca {
+                return Err(PasskeyError::malformed("x5c", "an attestation certificate must not be a CA"));
+            }
+        }
+    }
     let point = cert.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes();
     if point.len() != 65 || point.first() != Some(&4) {
         return Err(PasskeyError::UnsupportedAlgorithm(ES256));

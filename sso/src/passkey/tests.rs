@@ -166,7 +166,7 @@ fn packed_self_attestation_is_checked_and_the_policy_applied() {
     assert_eq!(new.attestation, AttestationKind::SelfAttested);
     let refused = verify_registration(&rp(), CH, &soft.register(CH, UP | UV, "packed"), &AttestationPolicy::Any);
     assert!(matches!(refused, Err(PasskeyError::AttestationRefused)), "{refused:?}");
-    let models = AttestationPolicy::Models(vec![[0xAA; 16]]);
+    let models = AttestationPolicy::Models(vec![hcpki_model::passkey_attestation::Aaguid::from_bytes([0xAA; 16])]);
     let refused = verify_registration(&rp(), CH, &soft.register(CH, UP | UV, "none"), &models);
     assert!(matches!(refused, Err(PasskeyError::AttestationRefused)), "a claimed model is not an attested one");
     let mut tampered = soft.register(CH, UP | UV, "packed");

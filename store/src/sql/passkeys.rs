@@ -1,6 +1,8 @@
 //! SQL and row conversion of passkeys (migration 0034, D147).
 
-use crate::traits::passkeys::PasskeyRecord;
+use crate::StoreError;
+use crate::traits::passkeys::{FacilityPasskeyRule, PasskeyRecord};
+use hcpki_model::passkey_attestation::AttestationPolicy;
 
 macro_rules! passkey_columns {
     () => {
@@ -103,6 +105,29 @@ pub(super) fn record(row: Row) -> PasskeyRecord {
         last_used_at,
         revoked_at,
     }
+}
+
+pub(super) const PUT_RULE: &str = "INSERT INTO facility_passkey_rules (facility_id, rule, models, set_by, set_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (facility_id) DO UPDATE SET rule = $2, models = $3, set_by = $4, \
+     set_at = $5";
+pub(super) const RULE_OF: &str =
+    "SELECT rule, models, set_by, set_at FROM facility_passkey_rules WHERE facility_id = $1";
+pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
+
+/// A row of [`RULE_OF`].
+pub(super) type RuleRow = (String, String, String, i64);
+
+/// The models of `rule` as kept: UUIDs separated by spaces (empty unless it lists models).
+pub(super) fn models_text(rule: &AttestationPolicy) -> String {
+    rule.models().iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn rule(row: RuleRow) -> Result<FacilityPasskeyRule, StoreError> {
+    let (name, models, set_by, set_at) = row;
+    let models: Vec<&str> = models.split_whitespace().collect();
+    let rule =
+        AttestationPolicy::parse(&name, &models).map_err(|e| StoreError::Corrupt(format!("passkey rule: {e}")))?;
+    Ok(FacilityPasskeyRule { rule, set_by, set_at })
 }
 
 /// `impl Passkeys` for one backend (see [`super::writer`] for why a macro).
@@ -260,6 +285,57 @@ macro_rules! passkeys_store {
                 w.append(event).await?;
                 w.commit().await?;
                 Ok(Some((passkeys::record(row), ended.len())))
+            }
+
+            async fn set_passkey_rule(
+                &self,
+                facility: &FacilityId,
+                rule: &AttestationPolicy,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
+                let exists = sqlx::query_scalar::<$db, i64>(passkeys::FACILITY_EXISTS)
+                    .bind(facility.as_str())
+                    .fetch_one(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if exists == 0 {
+                    return Err(StoreError::UnknownFacility(facility.clone()));
+                }
+                let before = sqlx::query_as::<$db, passkeys::RuleRow>(passkeys::RULE_OF)
+                    .bind(facility.as_str())
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let models = passkeys::models_text(rule);
+                let now = w.now();
+                sqlx::query::<$db>(passkeys::PUT_RULE)
+                    .bind(facility.as_str())
+                    .bind(rule.name())
+                    .bind(&models)
+                    .bind(actor.as_str())
+                    .bind(now)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let detail = serde_json::json!({
+                    "rule": rule.name(),
+                    "models": models,
+                    "previous": before.map(|(rule, models, _, _)| serde_json::json!({ "rule": rule, "models": models })),
+                });
+                w.append(&sso::event("facility.passkey_rule", facility.as_str(), actor, detail)).await?;
+                w.commit().await
+            }
+
+            async fn passkey_rule(&self, facility: &FacilityId) -> Result<Option<FacilityPasskeyRule>, StoreError> {
+                sqlx::query_as::<$db, passkeys::RuleRow>(passkeys::RULE_OF)
+                    .bind(facility.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(passkeys::rule)
+                    .transpose()
             }
         }
     };

@@ -3,7 +3,20 @@
 
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use hcpki_model::UnixTime;
+use crate::records::Actor;
+use hcpki_model::passkey_attestation::AttestationPolicy;
+use hcpki_model::{FacilityId, UnixTime};
+
+/// A facility's rule on passkeys (D170) as set, with who set it and when (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FacilityPasskeyRule {
+    /// Which authenticators the facility admits.
+    pub rule: AttestationPolicy,
+    /// Who set it.
+    pub set_by: String,
+    /// When.
+    pub set_at: i64,
+}
 
 /// One passkey as kept (migration 0034). Binary values are base64url text, flags 0/1, times Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,4 +106,17 @@ pub trait Passkeys: Send + Sync {
         event: &AuditEvent,
         at: UnixTime,
     ) -> Result<Option<(PasskeyRecord, usize)>, StoreError>;
+
+    /// Set `facility`'s rule on passkeys, replacing any before, audited as `facility.passkey_rule` (with the rule
+    /// it replaces) in the same transaction. [`StoreError::UnknownFacility`] when there is no such facility.
+    async fn set_passkey_rule(
+        &self,
+        facility: &FacilityId,
+        rule: &AttestationPolicy,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// `facility`'s rule on passkeys, if one was set (without one, any passkey is admitted).
+    async fn passkey_rule(&self, facility: &FacilityId) -> Result<Option<FacilityPasskeyRule>, StoreError>;
 }
