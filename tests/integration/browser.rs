@@ -348,29 +348,46 @@ fn a_password_login_in_chromium_goes_back_to_the_relying_service(b: Backend) {
 }
 
 /// D166's set-up page in Chromium at a facility PC: an account never set up signs in with the code left empty,
-/// gets the page (axe-core, photographed), types the app's first code and is signed in.
+/// gets the page (axe-core, photographed) in Japanese, and again in English (a new offer: the first was never
+/// confirmed); zbarimg (ZBar, a QR decoder nobody here wrote) reads the page's QR code off each screenshot as the
+/// `otpauth://` link of the key typed beside it; the app's first code of the English offer signs in.
 fn first_second_factor_in_chromium(p: &Portal, shots: &Path) {
     let (_, cert, key) = oidc::issue_pc(&p.h, "Clinic S");
     p.totp_user("newstaff", "New Staff");
     let (mut browser, _policy) = chromium_at_pc(&p.with_client_cert(cert, key), "enrol-chromium");
-    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
-    browser.goto(&format!("{}/login", p.issuer));
-    browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "newstaff"}));
-    browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
-    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
-    browser.wait_exact_url(&format!("{}/login", p.issuer), "main");
-    assert_eq!(browser.eval("document.querySelector('h1').innerText"), "二要素認証の設定");
-    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the second factor's set-up page (ja)");
-    browser.screenshot(&shots.join("portal-enrol.png"));
-    let typed_key = browser.eval("document.querySelector('#enrol-key').innerText");
-    let typed_key = typed_key.as_str().unwrap().replace(' ', "");
+    let mut typed_key = String::new();
+    for (lang, title, name) in
+        [("ja", "二要素認証の設定", "portal-enrol.png"), ("en", "Set up your second factor", "portal-enrol-en.png")]
+    {
+        browser.cmd(
+            json!({"cmd": "accept_language", "value": if lang == "ja" { "ja,en-US;q=0.8" } else { "en-US,en;q=0.9" }}),
+        );
+        browser.goto(&format!("{}/login", p.issuer));
+        browser.cmd(json!({"cmd": "type", "selector": "#username", "text": "newstaff"}));
+        browser.cmd(json!({"cmd": "type", "selector": "#password", "text": PASSWORD}));
+        browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+        browser.wait_exact_url(&format!("{}/login", p.issuer), "main");
+        assert_eq!(browser.eval("document.querySelector('h1').innerText"), title);
+        crate::accessibility::assert_wcag21_aa(
+            &mut browser,
+            "main",
+            &format!("the second factor's set-up page ({lang})"),
+        );
+        browser.screenshot(&shots.join(name));
+        typed_key = browser.eval("document.querySelector('#enrol-key').innerText").as_str().unwrap().replace(' ', "");
+        let link = browser.eval("document.querySelector('#enrol-uri').href");
+        let out = std::process::Command::new("zbarimg").args(["--raw", "-q"]).arg(shots.join(name)).output().unwrap();
+        let scanned = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(out.status.success(), "zbarimg found no QR code on the {lang} page: {}", describe(&out));
+        assert_eq!(json!(scanned), link, "the QR code is the page's link ({lang})");
+        assert!(scanned.contains(&format!("secret={typed_key}")), "the QR code carries the typed key: {scanned}");
+        if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+            std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
+        }
+    }
     browser.cmd(json!({"cmd": "type", "selector": "#totp", "text": oidc::totp(&typed_key, 0)}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     browser.wait_exact_url(&format!("{}/", p.issuer), "main");
-    if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
-        let name = "portal-enrol.png";
-        std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
-    }
 }
 
 /// The page open in `browser`, checked with axe-core and photographed in Japanese and English (the switch of

@@ -14,6 +14,7 @@ mod login;
 pub mod passkeys;
 pub mod patient_consents;
 pub mod patient_desk;
+mod qr_code;
 mod sessions;
 pub mod signing;
 mod simple;

@@ -59,8 +59,9 @@ messages! {
     EnrolIntro => "このアカウントには、まだ確認済みの二要素認証(ワンタイムコード)がありません。医療情報システムの安全管理ガイドラインにより、ログインにはパスワードに加えてワンタイムコードが必要です。スマートフォンなどの認証アプリに次のキーを登録し、アプリに表示された 6 桁のコードを入力してください。",
         "This account has no confirmed second factor (one-time code) yet. The safety guideline for medical information systems requires a one-time code besides the password. Add the key below to an authenticator app (on your smartphone, for example) and enter the 6-digit code the app shows.";
     EnrolKey => "認証アプリに登録するキー", "Key to add to your authenticator app";
-    EnrolKeyHint => "アプリで「セットアップキーを入力」を選び、アカウント名にユーザー名を、キーに次の文字を入力します(空白は入力しなくても構いません)。種類は「時間ベース」です。このキーは他の人に見せないでください。",
-        "In the app choose \u{201c}enter a setup key\u{201d}, use your user name as the account name and type this key (spaces are optional). The type is \u{201c}time-based\u{201d}. Do not show this key to anyone.";
+    EnrolKeyHint => "読み取れない場合は、アプリで「セットアップキーを入力」を選び、アカウント名にユーザー名を、キーに次の文字を入力します(空白は入力しなくても構いません)。種類は「時間ベース」です。このキーは他の人に見せないでください。",
+        "If you cannot scan it, choose \u{201c}enter a setup key\u{201d} in the app, use your user name as the account name and type this key (spaces are optional). The type is \u{201c}time-based\u{201d}. Do not show this key to anyone.";
+    EnrolQr => "スマートフォンの認証アプリで、この QR コードを読み取ってください。", "Scan this QR code with the authenticator app on your smartphone.";
     EnrolLink => "この端末の認証アプリで開く", "Open in an authenticator app on this device";
     EnrolCode => "アプリに表示されたコード(6 桁)", "The code the app shows (6 digits)";
     EnrolButton => "設定してログイン", "Set up and sign in";

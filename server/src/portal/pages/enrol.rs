@@ -1,5 +1,6 @@
 //! The second factor's set-up page (D161): shown instead of a session when the right password was typed for an
-//! account whose second factor was never confirmed — the new key (typed form and `otpauth://` link), until when
+//! account whose second factor was never confirmed — the new key (a QR code for a phone, the typed form and the
+//! `otpauth://` link), until when
 //! set-up is offered, and the form posting its first code with the sealed offer to `POST /login/enrol`.
 
 use super::layout::{Chrome, PcFacility, jst, page_with};
@@ -44,9 +45,16 @@ pub fn enrol(lang: Lang, p: &EnrolPage<'_>) -> Response {
             p { (t(M::EnrolBy)) " " (jst(closes.as_secs(), lang)) }
         }
         h2 { (t(M::EnrolKey)) }
+        @let uri = p.offer.uri(p.issuer);
+        @if let Some(qr) = super::qr_code::svg(&uri, t(M::EnrolQr), 200) {
+            figure class="qr" {
+                (qr)
+                figcaption { (t(M::EnrolQr)) }
+            }
+        }
         p class="hint" id="key-hint" { (t(M::EnrolKeyHint)) }
         p { code id="enrol-key" class="secret" aria-describedby="key-hint" { (p.offer.typed_key()) } }
-        p { a id="enrol-uri" href=(p.offer.uri(p.issuer)) { (t(M::EnrolLink)) } }
+        p { a id="enrol-uri" href=(uri) { (t(M::EnrolLink)) } }
         form method="post" action="/login/enrol" class="password" {
             input type="hidden" name="username" value=(p.offer.username);
             input type="hidden" name="offer" value=(p.sealed);
