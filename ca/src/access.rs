@@ -192,9 +192,9 @@ pub enum Action<'a> {
     /// Name the facility's security officer (セキュリティ責任者, D155): its own admins (signed in with a card, or
     /// password + TOTP where the facility accepts it) and operators.
     ManageSecurityOfficer(&'a FacilityId),
-    /// Set which passkeys the facility admits (D170: any, attested hardware keys, or listed models): its own
-    /// admins and operators, as the security officer.
-    ManagePasskeyRule(&'a FacilityId),
+    /// Set the facility's own security rules — which passkeys it admits (D170), how far its signing sessions
+    /// reach (D172): its own admins and operators, as the security officer.
+    ManageFacilityRules(&'a FacilityId),
     /// Find who holds a network address, from the allocations and the certificates issued (issue #50 item 5):
     /// incident support, across every facility.
     FindAddress,
@@ -240,7 +240,7 @@ impl Action<'_> {
             Self::ReadPractice => "admin.ca.cps.read".into(),
             Self::FindAddress => "admin.facility.address.find".into(),
             Self::ManageSecurityOfficer(_) => "admin.facility.security_officer".into(),
-            Self::ManagePasskeyRule(_) => "admin.facility.passkey_rule".into(),
+            Self::ManageFacilityRules(_) => "admin.facility.rules".into(),
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
             Self::ReadCompliance(_) => "admin.compliance.report".into(),
@@ -281,7 +281,7 @@ impl Action<'_> {
             | Self::ListAllocations(f)
             | Self::ManageAllocations(f)
             | Self::ManageSecurityOfficer(f)
-            | Self::ManagePasskeyRule(f) => Some(f),
+            | Self::ManageFacilityRules(f) => Some(f),
         }
     }
 }
@@ -540,7 +540,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageOidcClients
             | Action::ManageAllocations(_)
             | Action::ManageSecurityOfficer(_)
-            | Action::ManagePasskeyRule(_)
+            | Action::ManageFacilityRules(_)
             | Action::HaltIssuance
             | Action::ManageRollover
     )
@@ -623,8 +623,8 @@ mod tests {
             (Action::FindAddress,                   [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageSecurityOfficer(&f),     [No401, No403, No403, Yes,   No403, No403, Yes]),
             (Action::ManageSecurityOfficer(&g),     [No401, No403, No403, No403, No403, No403, Yes]),
-            (Action::ManagePasskeyRule(&f),         [No401, No403, No403, Yes,   No403, No403, Yes]),
-            (Action::ManagePasskeyRule(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ManageFacilityRules(&f),         [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::ManageFacilityRules(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadCompliance(None),          [No401, No403, No403, No403, No403, Yes,   Yes]),

@@ -238,6 +238,7 @@ impl Authority {
             device_names: store.clone(),
             security_officers: store.clone(),
             passkey_rules: store.clone(),
+            signing_limits: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),

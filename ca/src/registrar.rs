@@ -11,7 +11,7 @@ use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators, Passkeys,
-    SecurityOfficers, StoreError,
+    SecurityOfficers, SigningRequests, StoreError,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -31,6 +31,8 @@ pub struct Registrar {
     pub(crate) security_officers: Arc<dyn SecurityOfficers>,
     /// Facilities' rules on passkeys (D170; its writes audit themselves).
     pub(crate) passkey_rules: Arc<dyn Passkeys>,
+    /// Facilities' limits on signing sessions (D172; its writes audit themselves).
+    pub(crate) signing_limits: Arc<dyn SigningRequests>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -144,3 +146,4 @@ pub(crate) mod credentials;
 mod held;
 pub mod passkey_rule;
 pub mod security_officer;
+pub mod signing_limit;

@@ -22,6 +22,7 @@ pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;
 pub mod signature;
+pub mod signing_limit;
 pub mod sso_id;
 mod text_id;
 pub mod unix_time;

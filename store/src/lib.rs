@@ -61,7 +61,6 @@ pub use sso::{
     GrantOp, GrantRecord, GrantUse, LendRecord, LoginChallengeRecord, LoginThrottle, OidcClientRecord, OnceRecord,
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
-pub use traits::FacilityPasskeyRule;
 pub use traits::RouterPsks;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
@@ -69,6 +68,7 @@ pub use traits::{
     PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
     ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
+pub use traits::{FacilityPasskeyRule, FacilitySigningLimit};
 pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 
 use std::sync::Arc;

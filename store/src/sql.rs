@@ -23,6 +23,7 @@ mod enrollment;
 mod errors;
 mod events;
 mod facilities;
+mod facility_settings;
 mod imported_crls;
 mod issuance;
 mod issuance_halts;
@@ -68,6 +69,7 @@ use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRef
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::router_psk::RouterPskRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
+use crate::traits::FacilitySigningLimit;
 use crate::traits::PresenceRecord;
 use crate::traits::RouterPsks;
 use crate::traits::{
@@ -90,6 +92,7 @@ use crate::{
 use crate::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::{RateCount, RateSync, RateTotals};
 use hcpki_model::passkey_attestation::AttestationPolicy;
+use hcpki_model::signing_limit::SigningSessionLimit;
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -54,5 +54,5 @@ pub use scim::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 pub use security_officers::SecurityOfficers;
 pub use services::Services;
 pub use sessions::Sessions;
-pub use signing_requests::SigningRequests;
+pub use signing_requests::{FacilitySigningLimit, SigningRequests};
 pub use ssf::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};

@@ -278,6 +278,16 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
     let r = api.request("PUT", &rule_path, Some(&hardware), &ops, &[]);
     assert_eq!((r.status, r.json["models"][0].as_str()), (200, Some("cb69481e-8ff7-4039-93ec-0a2729a154a8")), "{r:?}");
     assert_eq!(api.get(&rule_path, &victim_admin).json["rule"], "models");
+    // And its limit on signing sessions (D172): above the ceiling refused; the PC certificate reads only.
+    let limit_path = format!("/api/v1/facilities/{victim}/signing-limit");
+    assert_eq!(api.get(&limit_path, &victim_admin).json["sessions"], "agent", "none set: the agents' own");
+    let r =
+        api.request("PUT", &limit_path, Some(&json!({ "max_signatures": 251, "max_hours": 8 }).to_string()), &ops, &[]);
+    assert!(r.status == 400 && r.text.contains("give 0 to 250"), "{r:?}");
+    let limit = json!({ "max_signatures": 0, "max_hours": 8 }).to_string();
+    assert_eq!(api.request("PUT", &limit_path, Some(&limit), &victim_admin, &[]).status, 403);
+    let r = api.request("PUT", &limit_path, Some(&limit), &ops, &[]);
+    assert_eq!((r.status, r.json["sessions"].as_str()), (200, Some("off")), "{r:?}");
     let audit = h.audit_entries();
     let rule_entries = |outcome: &str| {
         audit.iter().filter(|e| e["action"] == "facility.passkey_rule" && e["outcome"] == outcome).count()

@@ -510,7 +510,14 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     );
     let card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
-    let (_, cert, key) = oidc::issue_pc(&p.h, "Signing clinic");
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Signing clinic");
+    // The facility limits its signing sessions below the agent's 250 / 18 h (D172): the page hands the limit
+    // to the agent, which opens the session with the lower. Above the ceiling is refused, nothing set.
+    let err = p.h.fails(&["facility", "signing-limit", &facility, "--max-signatures", "300", "--max-hours", "8"]);
+    assert!(err.contains("give 0 to 250"), "{err}");
+    assert_eq!(p.h.ok(&["facility", "signing-limit", &facility]).trim(), "agent\tagent\tagent");
+    p.h.ok(&["facility", "signing-limit", &facility, "--max-signatures", "5", "--max-hours", "8"]);
+    assert_eq!(p.h.ok(&["facility", "signing-limit", &facility]).trim(), "5\t8\ton");
     let pc = p.with_client_cert(cert, key);
     card_session(&pc, &agent);
     let rp = Rp::load(&p);
@@ -579,7 +586,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
             assert!(shown.contains("この PIN で署名セッションを開始します"), "{format}: {shown}");
             browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
         } else {
-            assert!(shown.contains(&format!("署名セッション: {n} 件目 / 250 件")), "{format}: {shown}");
+            assert!(shown.contains(&format!("署名セッション: {n} 件目 / 5 件")), "{format}: {shown}");
         }
         browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
 
@@ -588,7 +595,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         assert_eq!(card.card().stats().signatures, before + 1, "{format}: one signature by the card");
         assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "{format}: the signature key");
         assert!(collected["gen_time"].is_i64(), "{format}: B-T: {collected}");
-        assert_eq!(collected["signing"], json!({"mode": "session", "n": n, "of": 250}), "{format}: {collected}");
+        assert_eq!(collected["signing"], json!({"mode": "session", "n": n, "of": 5}), "{format}: {collected}");
         // The page shows the result once its post is answered (it may still be loading when the EMR collects).
         let done = wait_text_in(&mut browser, "main", "署名しました");
         assert!(done.contains("B-T(署名+タイムスタンプ)"), "{format}: {done}");

@@ -20,6 +20,9 @@ pub enum RegistryError {
     /// A facility's rule on passkeys the registry does not take (D170).
     #[error(transparent)]
     PasskeyRule(#[from] hcpki_model::passkey_attestation::AttestationRuleError),
+    /// A facility's limit on signing sessions above the ceiling (D172).
+    #[error(transparent)]
+    SigningLimit(#[from] hcpki_model::signing_limit::SigningLimitError),
     /// An address lookup was given a prefix rather than one address (issue #50 item 5).
     #[error("{0:?} is a prefix, not one address: give the address seen in the incident, e.g. 192.0.2.7 or 2001:db8::7")]
     NotOneAddress(String),

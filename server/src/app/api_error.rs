@@ -110,7 +110,8 @@ impl From<RegistryError> for ApiError {
             | RegistryError::Allocation(_)
             | RegistryError::NotOneAddress(_)
             | RegistryError::SecurityOfficer(_)
-            | RegistryError::PasskeyRule(_) => Self::bad_request("bad request", detail),
+            | RegistryError::PasskeyRule(_)
+            | RegistryError::SigningLimit(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

@@ -29,6 +29,7 @@ pub mod passkey_rule;
 pub mod practice;
 pub mod rollover;
 pub mod security_officer;
+pub mod signing_limit;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.

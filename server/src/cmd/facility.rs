@@ -134,6 +134,21 @@ pub enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How far the facility's signing sessions reach (D172): after one signature PIN at its PCs, at most
+    /// `--max-signatures` within `--max-hours` (0 in either turns sessions off; at most 250 and 24; the card
+    /// agent's own limits apply too, the lower wins). Without options, show it.
+    SigningLimit {
+        id: FacilityId,
+        /// At most this many signatures per session.
+        #[arg(long, requires = "max_hours")]
+        max_signatures: Option<u32>,
+        /// Within this many hours of the session's first signature.
+        #[arg(long, requires = "max_signatures")]
+        max_hours: Option<u32>,
+        /// Print JSON (as the admin API answers).
+        #[arg(long)]
+        json: bool,
+    },
     /// Who holds a network address (incident support): the facility whose allocation contains it now, with its
     /// contact, and every certificate that ever carried it (any status, expired too). Audited.
     Find {
@@ -277,6 +292,30 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                     rule.as_ref().map_or("none", |r| r.rule.name()),
                     models.map(|m| m.join(" ")).unwrap_or_default(),
                     rule.as_ref().map(|r| r.set_by.as_str()).unwrap_or("-"),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::SigningLimit { id, max_signatures, max_hours, json } => {
+            if let (Some(n), Some(h)) = (max_signatures, max_hours) {
+                let set = authority.registrar().set_signing_limit(id.as_str(), n, h, &actor).await?;
+                if set.limit.is_off() {
+                    eprintln!("signing sessions are off at {id}: every signature asks the PIN");
+                } else {
+                    eprintln!("signing sessions at {id}: at most {n} signatures within {h} h after one PIN");
+                }
+            }
+            let limit = authority.registrar().signing_limit(&id).await?;
+            let shown = crate::app::operations::signing_limit::json(id.as_str(), limit.as_ref());
+            if json {
+                println!("{shown}");
+            } else {
+                let or_agent = |v: &serde_json::Value| if v.is_null() { "agent".to_owned() } else { v.to_string() };
+                println!(
+                    "{}\t{}\t{}",
+                    or_agent(&shown["max_signatures"]),
+                    or_agent(&shown["max_hours"]),
+                    shown["sessions"].as_str().unwrap_or_default()
                 );
             }
             Ok(ExitCode::SUCCESS)

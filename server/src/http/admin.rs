@@ -307,10 +307,41 @@ pub async fn set_passkey_rule(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult {
-    let name = "admin.facility.passkey_rule";
+    let name = "admin.facility.rules";
     caller.authenticated(name).await?;
     let b: PasskeyRuleBody = read_json(&caller, name, &id, body).await?;
     Ok(Json(operations::passkey_rule::set(&state, &caller, &id, &b.rule, &b.models).await?).into_response())
+}
+
+/// What `PUT /api/v1/facilities/{id}/signing-limit` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningLimitBody {
+    /// At most this many signatures per session (0: off; at most 250).
+    max_signatures: u32,
+    /// Within this many hours (0: off; at most 24).
+    max_hours: u32,
+}
+
+/// `GET /api/v1/facilities/{id}/signing-limit` (whoever may read the facility): the facility's limit on signing
+/// sessions (D172).
+pub async fn signing_limit(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(operations::signing_limit::show(&state, &caller, &id).await?).into_response())
+}
+
+/// `PUT /api/v1/facilities/{id}/signing-limit` (the facility's own admins, operators), body
+/// `{"max_signatures": 50, "max_hours": 8}`: 200 with the limit; 400 above 250 signatures or 24 hours.
+pub async fn set_signing_limit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = "admin.facility.rules";
+    caller.authenticated(name).await?;
+    let b: SigningLimitBody = read_json(&caller, name, &id, body).await?;
+    let set = operations::signing_limit::set(&state, &caller, &id, b.max_signatures, b.max_hours).await?;
+    Ok(Json(set).into_response())
 }
 
 /// `?address=` of `GET /api/v1/addresses`.

@@ -116,6 +116,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
             get(admin::security_officer).put(admin::set_security_officer),
         )
         .route("/api/v1/facilities/{id}/passkey-rule", get(admin::passkey_rule).put(admin::set_passkey_rule))
+        .route("/api/v1/facilities/{id}/signing-limit", get(admin::signing_limit).put(admin::set_signing_limit))
         .route(
             "/api/v1/facilities/{id}/addresses",
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),

@@ -12,7 +12,8 @@
 // key of the session this tab opened (kept in this tab's sessionStorage only: another tab or browser has none), so
 // that after one PIN the agent asks only for a click on its own page; a session the agent refuses (ended, used up,
 // another sign-in's) is forgotten and the PIN asked again. The agent's result.document.signing (without the key)
-// is posted with the signature: the portal keeps it and tells the service (single / session n of N / batch).
+// is posted with the signature: the portal keeps it and tells the service (single / session n of N / batch). The
+// facility's own limit (data-max-signatures, data-max-hours, D172) goes with a request that may open a session.
 (function () {
   "use strict";
   const form = document.getElementById("sign-request");
@@ -53,6 +54,12 @@
       lang: document.documentElement.lang === "en" ? "en" : "ja",
     };
     if (binding) body.session = key ? { binding, key } : { binding };
+    // The facility's limit (D172), for a session this signature may open: the agent takes the lower of it and
+    // its own, so it can only shorten a session.
+    if (binding && !key && form.dataset.maxSignatures !== undefined) {
+      body.session.max_signatures = Number(form.dataset.maxSignatures);
+      body.session.max_hours = Number(form.dataset.maxHours);
+    }
     return json(await fetch(agent + "/v1/documents", {
       method: "POST",
       headers: { "Content-Type": "application/json" },

@@ -28,11 +28,20 @@ pub async fn show(
         Ok(s) => s,
         Err(answer) => return answer,
     };
+    // The facility's own limit on signing sessions (D172), handed to the agent, which takes the lower of it and
+    // its own: a page can only lower a session's reach.
+    let limit = match session.facility_id.as_ref() {
+        Some(facility) => match state.store.signing_limit(facility).await {
+            Ok(limit) => limit.map(|l| l.limit),
+            Err(e) => return unavailable_in(lang, e),
+        },
+        None => None,
+    };
     match signing_requests::open(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
         Ok(Ok(view)) => {
             let agent = state.cards.as_ref().map(|c| c.agent.as_str());
             let binding = signing_requests::session_binding(&csrf);
-            pages::signing::request(lang, &view, &csrf, agent, &binding)
+            pages::signing::request(lang, &view, &csrf, agent, &binding, limit)
         }
         Ok(Err(why)) => pages::signing::page_refused(lang, why),
         Err(e) => unavailable_in(lang, e),

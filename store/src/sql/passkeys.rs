@@ -112,7 +112,6 @@ pub(super) const PUT_RULE: &str = "INSERT INTO facility_passkey_rules (facility_
      set_at = $5";
 pub(super) const RULE_OF: &str =
     "SELECT rule, models, set_by, set_at FROM facility_passkey_rules WHERE facility_id = $1";
-pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
 
 /// A row of [`RULE_OF`].
 pub(super) type RuleRow = (String, String, String, i64);
@@ -295,14 +294,7 @@ macro_rules! passkeys_store {
                 at: UnixTime,
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                let exists = sqlx::query_scalar::<$db, i64>(passkeys::FACILITY_EXISTS)
-                    .bind(facility.as_str())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                if exists == 0 {
-                    return Err(StoreError::UnknownFacility(facility.clone()));
-                }
+                facility_settings::facility_must_exist!($db, w, facility);
                 let before = sqlx::query_as::<$db, passkeys::RuleRow>(passkeys::RULE_OF)
                     .bind(facility.as_str())
                     .fetch_optional(&mut *w.tx)

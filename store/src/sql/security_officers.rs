@@ -8,7 +8,6 @@ pub(super) const PUT: &str = "INSERT INTO facility_security_officers (facility_i
      set_at = $5";
 pub(super) const OF_FACILITY: &str =
     "SELECT name, contact, set_by, set_at FROM facility_security_officers WHERE facility_id = $1";
-pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
 
 /// A row of [`OF_FACILITY`].
 pub(super) type Row = (String, String, String, i64);
@@ -33,14 +32,7 @@ macro_rules! security_officers_store {
                 at: UnixTime,
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                let exists = sqlx::query_scalar::<$db, i64>(security_officers::FACILITY_EXISTS)
-                    .bind(facility.as_str())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                if exists == 0 {
-                    return Err(StoreError::UnknownFacility(facility.clone()));
-                }
+                facility_settings::facility_must_exist!($db, w, facility);
                 let before = sqlx::query_as::<$db, security_officers::Row>(security_officers::OF_FACILITY)
                     .bind(facility.as_str())
                     .fetch_optional(&mut *w.tx)

@@ -3,6 +3,26 @@
 
 use crate::StoreError;
 use crate::signing_request::{SigningRequestRecord, SigningState};
+use crate::traits::FacilitySigningLimit;
+use hcpki_model::signing_limit::SigningSessionLimit;
+
+pub(super) const PUT_LIMIT: &str = "INSERT INTO facility_signing_limits (facility_id, max_signatures, max_hours, \
+     set_by, set_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (facility_id) DO UPDATE SET max_signatures = $2, \
+     max_hours = $3, set_by = $4, set_at = $5";
+pub(super) const LIMIT_OF: &str =
+    "SELECT max_signatures, max_hours, set_by, set_at FROM facility_signing_limits WHERE facility_id = $1";
+
+/// A row of [`LIMIT_OF`].
+pub(super) type LimitRow = (i64, i64, String, i64);
+
+pub(super) fn limit(row: LimitRow) -> Result<FacilitySigningLimit, StoreError> {
+    let (signatures, hours, set_by, set_at) = row;
+    let corrupt = |e: String| StoreError::Corrupt(format!("signing limit: {e}"));
+    let signatures = u32::try_from(signatures).map_err(|e| corrupt(e.to_string()))?;
+    let hours = u32::try_from(hours).map_err(|e| corrupt(e.to_string()))?;
+    let limit = SigningSessionLimit::new(signatures, hours).map_err(|e| corrupt(e.to_string()))?;
+    Ok(FacilitySigningLimit { limit, set_by, set_at })
+}
 
 /// How long a request's row is kept past its deadline: a signed result waits this long for its service to
 /// fetch it, and the service can still learn that an unsigned one expired.
@@ -205,6 +225,49 @@ macro_rules! signing_requests_store {
                 w.append(event).await?;
                 w.commit().await?;
                 Ok(true)
+            }
+
+            async fn set_signing_limit(
+                &self,
+                facility: &FacilityId,
+                limit: SigningSessionLimit,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
+                facility_settings::facility_must_exist!($db, w, facility);
+                let before = sqlx::query_as::<$db, signing_requests::LimitRow>(signing_requests::LIMIT_OF)
+                    .bind(facility.as_str())
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let now = w.now();
+                sqlx::query::<$db>(signing_requests::PUT_LIMIT)
+                    .bind(facility.as_str())
+                    .bind(i64::from(limit.max_signatures()))
+                    .bind(i64::from(limit.max_hours()))
+                    .bind(actor.as_str())
+                    .bind(now)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let detail = serde_json::json!({
+                    "max_signatures": limit.max_signatures(),
+                    "max_hours": limit.max_hours(),
+                    "previous": before.map(|(n, h, _, _)| serde_json::json!({ "max_signatures": n, "max_hours": h })),
+                });
+                w.append(&sso::event("facility.signing_limit", facility.as_str(), actor, detail)).await?;
+                w.commit().await
+            }
+
+            async fn signing_limit(&self, facility: &FacilityId) -> Result<Option<FacilitySigningLimit>, StoreError> {
+                sqlx::query_as::<$db, signing_requests::LimitRow>(signing_requests::LIMIT_OF)
+                    .bind(facility.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(signing_requests::limit)
+                    .transpose()
             }
         }
     };

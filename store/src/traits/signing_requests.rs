@@ -3,8 +3,22 @@
 
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::StoreError;
+use crate::records::Actor;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
-use hcpki_model::{SigningRequestId, UnixTime};
+use hcpki_model::signing_limit::SigningSessionLimit;
+use hcpki_model::{FacilityId, SigningRequestId, UnixTime};
+
+/// A facility's limit on signing sessions (D172) as set, with who set it and when (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FacilitySigningLimit {
+    /// The limit.
+    #[serde(flatten)]
+    pub limit: SigningSessionLimit,
+    /// Who set it.
+    pub set_by: String,
+    /// When.
+    pub set_at: i64,
+}
 
 /// Signing requests from relying services (issue #27 item 3, D79–D80).
 #[async_trait::async_trait]
@@ -41,4 +55,18 @@ pub trait SigningRequests: Send + Sync {
         event: &AuditEvent,
         at: UnixTime,
     ) -> Result<bool, StoreError>;
+
+    /// Set `facility`'s limit on signing sessions, replacing any before, audited as
+    /// `facility.signing_limit` (with the limit it replaces) in the same transaction.
+    /// [`StoreError::UnknownFacility`] when there is no such facility.
+    async fn set_signing_limit(
+        &self,
+        facility: &FacilityId,
+        limit: SigningSessionLimit,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// `facility`'s limit on signing sessions, if one was set (without one, the card agent's own apply).
+    async fn signing_limit(&self, facility: &FacilityId) -> Result<Option<FacilitySigningLimit>, StoreError>;
 }

@@ -42,9 +42,9 @@ pub async fn set(
     rule: &str,
     models: &[String],
 ) -> Result<Value, ApiError> {
-    let name = "admin.facility.passkey_rule";
+    let name = "admin.facility.rules";
     let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ManagePasskeyRule(&id)).await?;
+    caller.may(Action::ManageFacilityRules(&id)).await?;
     existing(state, caller, name, &id).await?;
     let set = state
         .admin

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::store::signing_request::SigningRequestRecord;
 use hcpki_html::Lang;
+use hcpki_model::signing_limit::SigningSessionLimit;
 use hcpki_sso::signing_requests::{PageRefusal, RequestView, SignError};
 use maud::{Markup, html};
 
@@ -19,8 +20,15 @@ fn w(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
 }
 
 /// The request for the physician: who asks, what, how; the card button (with the agent at `agent`, when card
-/// login is configured) and the refusal.
-pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>, binding: &str) -> Response {
+/// login is configured, and the facility's `limit` on signing sessions for the agent) and the refusal.
+pub fn request(
+    lang: Lang,
+    view: &RequestView,
+    csrf: &str,
+    agent: Option<&str>,
+    binding: &str,
+    limit: Option<SigningSessionLimit>,
+) -> Response {
     let r = &view.request;
     let action = format!("/sign/{}", r.id);
     let document = format!("/sign/{}/document", r.id);
@@ -32,6 +40,7 @@ pub fn request(lang: Lang, view: &RequestView, csrf: &str, agent: Option<&str>, 
         @if agent.is_some() {
             form id="sign-request" method="post" action=(action) data-document=(document) data-format=(r.format)
                 data-title=(r.title) data-session-binding=(binding)
+                data-max-signatures=[limit.map(|l| l.max_signatures())] data-max-hours=[limit.map(|l| l.max_hours())]
                 data-say-confirm=(w(lang, "署名セッション中です。カードエージェントの画面で内容を確かめ、「署名する」を押してください（暗証番号は不要です）。",
                     "You are in a signing session: check the document in the card agent's window and press \"Sign\" there (no PIN)."))
                 data-say-preparing=(w(lang, "カードエージェントに文書を渡しています…", "Handing the document to the card agent…"))
