@@ -306,17 +306,18 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                 }
             }
             let limit = authority.registrar().signing_limit(&id).await?;
-            let shown = crate::app::operations::signing_limit::json(id.as_str(), limit.as_ref());
             if json {
-                println!("{shown}");
+                println!("{}", crate::app::operations::signing_limit::json(id.as_str(), limit.as_ref()));
             } else {
-                let or_agent = |v: &serde_json::Value| if v.is_null() { "agent".to_owned() } else { v.to_string() };
-                println!(
-                    "{}\t{}\t{}",
-                    or_agent(&shown["max_signatures"]),
-                    or_agent(&shown["max_hours"]),
-                    shown["sessions"].as_str().unwrap_or_default()
-                );
+                match limit {
+                    Some(l) => println!(
+                        "{}\t{}\t{}",
+                        l.limit.max_signatures(),
+                        l.limit.max_hours(),
+                        if l.limit.is_off() { "off" } else { "on" }
+                    ),
+                    None => println!("agent\tagent\tagent"),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
