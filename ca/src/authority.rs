@@ -237,6 +237,7 @@ impl Authority {
             grants: store.clone(),
             device_names: store.clone(),
             security_officers: store.clone(),
+            ras: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),

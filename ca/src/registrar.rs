@@ -8,6 +8,7 @@ use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
+use crate::store::RegistrationAuthorities;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators,
     SecurityOfficers, StoreError,
@@ -28,6 +29,8 @@ pub struct Registrar {
     pub(crate) device_names: Arc<dyn DeviceNames>,
     /// Facilities' security officers (D155; its writes audit themselves).
     pub(crate) security_officers: Arc<dyn SecurityOfficers>,
+    /// Registration authorities, their facilities and staff (D167; its writes audit themselves).
+    pub(crate) ras: Arc<dyn RegistrationAuthorities>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -123,4 +126,5 @@ mod admin;
 mod console_grants;
 pub(crate) mod credentials;
 mod held;
+pub mod ra;
 pub mod security_officer;

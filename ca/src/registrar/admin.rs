@@ -50,7 +50,10 @@ impl Registrar {
             return Ok(Err(Denial::Forbidden(Forbidden::NoOperatorNamed(known.record.serial.clone()))));
         };
         Ok(match self.operators.operator(&name).await? {
-            Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
+            Some(o) if o.disabled_at.is_none() => {
+                let ra = self.ras.ra_of_member(&crate::ra::Member::operator(&o.name)).await?;
+                Ok(Principal::Operator { name: o.name, role: o.role, ra })
+            }
             Some(_) => Err(Denial::Forbidden(Forbidden::OperatorDisabled(name))),
             None => Err(Denial::Forbidden(Forbidden::OperatorUnknown(name))),
         })

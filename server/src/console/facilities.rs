@@ -242,7 +242,7 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
     if !matches!(viewer.principal(), Principal::FacilityAdmin { .. }) || !f.state.may_enroll() {
         return html! {};
     }
-    match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
+    match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id), None) {
         Ok(()) => html! {},
         Err(why) => html! { div class="notice warn" id="read-only" role="note" { p { (why.to_string()) } } },
     }

@@ -86,7 +86,7 @@ fn identity(lang: Lang, who: &Principal) -> String {
     let t = |m: M| m.text(lang);
     let role = |r: &OperatorRole| t(if *r == OperatorRole::Auditor { M::Auditor } else { M::Operator });
     match who {
-        Principal::Operator { name, role: r } => format!("{} {} ({})", t(M::SignedInAs), name.as_str(), role(r)),
+        Principal::Operator { name, role: r, .. } => format!("{} {} ({})", t(M::SignedInAs), name.as_str(), role(r)),
         Principal::Person { name, role: r, .. } => {
             format!("{} {name} ({}, {})", t(M::SignedInAs), role(r), t(M::ByCard))
         }
