@@ -29,6 +29,7 @@ pub mod no_such_page;
 pub mod notice;
 pub mod oidc_clients;
 pub mod practice;
+pub mod ras;
 pub mod problem;
 pub mod reissue;
 pub mod revocation;

@@ -88,6 +88,10 @@ fn ras_act_only_inside_their_scope(b: Backend) {
     assert_eq!(queue(&api, &ops), [in_tokyo.clone(), in_osaka.clone(), with_isp.clone()]);
     let home = console.get("/console/", &tokyo_ops);
     assert!(home.text.contains(&in_tokyo) && !home.text.contains(&in_osaka) && !home.text.contains(&with_isp));
+    assert!(home.text.contains("登録局の範囲内の施設だけです") && home.text.contains("東京都 (tokyo)"), "{home:?}");
+    let page = console.get("/console/ras", &tokyo_ops);
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("あなたの所属する登録局") && page.text.contains("operator:isp-ops"), "{page:?}");
     let whoami = api.get("/api/v1/whoami", &tokyo_ops);
     assert_eq!(whoami.json["ra"], "tokyo", "{whoami:?}");
     assert!(api.get("/api/v1/whoami", &ops).json.get("ra").is_none());

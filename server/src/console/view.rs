@@ -40,6 +40,7 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/oidc-clients", M::OidcClients),
             ("/console/ca/halt", M::IssuanceHalt),
             ("/console/compliance", M::Compliance),
+            ("/console/ras", M::Ras),
         ],
         Principal::FacilityAdmin { .. } => vec![
             ("/console/", M::Home),

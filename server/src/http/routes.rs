@@ -189,6 +189,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
         .route(crate::console::compliance::PATH, get(crate::console::compliance::show))
+        .route(crate::console::ras::PATH, get(crate::console::ras::list))
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
         .route("/console/ca/rollover/{ca}/{verb}", post(crate::console::rollover::step))
         .route(
