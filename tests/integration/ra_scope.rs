@@ -83,8 +83,8 @@ fn ras_act_only_inside_their_scope(b: Backend) {
     }
 
     // Each RA's queue: its own scope (API and console); the central operator's: all.
-    assert_eq!(queue(&api, &tokyo_ops), [in_tokyo.clone()]);
-    assert_eq!(queue(&api, &isp_ops), [with_isp.clone()]);
+    assert_eq!(queue(&api, &tokyo_ops), [in_tokyo.as_str()]);
+    assert_eq!(queue(&api, &isp_ops), [with_isp.as_str()]);
     assert_eq!(queue(&api, &ops), [in_tokyo.clone(), in_osaka.clone(), with_isp.clone()]);
     let home = console.get("/console/", &tokyo_ops);
     assert!(home.text.contains(&in_tokyo) && !home.text.contains(&in_osaka) && !home.text.contains(&with_isp));
@@ -118,7 +118,7 @@ fn ras_act_only_inside_their_scope(b: Backend) {
     let r = api.post("/api/v1/applications", &isp_app, &isp_ops);
     assert_eq!(r.status, 201, "{r:?}");
     let isp_new = r.json["id"].as_str().unwrap().to_owned();
-    assert_eq!(queue(&api, &isp_ops), [isp_new.clone()], "its own registration is in its scope");
+    assert_eq!(queue(&api, &isp_ops), [isp_new.as_str()], "its own registration is in its scope");
     assert_eq!(api.post(&format!("/api/v1/facilities/{in_osaka}/approve"), &json!({}), &ops).status, 200);
     let ras = api.get("/api/v1/ras", &tokyo_ops);
     assert_eq!(ras.json["ras"].as_array().map(Vec::len), Some(2), "{ras:?}");
