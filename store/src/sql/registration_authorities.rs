@@ -21,6 +21,21 @@ pub(super) const MEMBERS: &str = "SELECT member, ra FROM ra_members ORDER BY mem
 pub(super) const PLACEMENT: &str = "SELECT f.medical_code, a.ra FROM facilities f \
      LEFT JOIN ra_facilities a ON a.facility_id = f.id WHERE f.id = $1";
 
+/// How a facility or a member points at its RA: the statements and the audit action.
+pub(super) struct Link {
+    pub(super) current: &'static str,
+    pub(super) put: &'static str,
+    pub(super) remove: &'static str,
+    pub(super) action: &'static str,
+    /// Only provider RAs (a facility's assignment; a prefecture RA's scope is its prefectures).
+    pub(super) providers_only: bool,
+}
+
+pub(super) const FACILITY_LINK: Link =
+    Link { current: PROVIDER_OF, put: ASSIGN, remove: UNASSIGN, action: "ra.assign", providers_only: true };
+pub(super) const MEMBER_LINK: Link =
+    Link { current: RA_OF_MEMBER, put: PUT_MEMBER, remove: DROP_MEMBER, action: "ra.member", providers_only: false };
+
 /// A row of [`LIST`] and [`ONE`].
 pub(super) type Row = (String, String, String, String);
 
@@ -121,43 +136,7 @@ macro_rules! registration_authorities_store {
                 if exists == 0 {
                     return Err(StoreError::UnknownFacility(facility.clone()));
                 }
-                if let Some(name) = ra {
-                    let found = sqlx::query_as::<$db, registration_authorities::Row>(registration_authorities::ONE)
-                        .bind(name.as_str())
-                        .fetch_optional(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?
-                        .map(registration_authorities::ra)
-                        .transpose()?;
-                    match found {
-                        None => return Err(RaError::Unknown(name.clone()).into()),
-                        Some(r) if r.kind != RaKind::Provider => return Err(RaError::NotProvider(name.clone()).into()),
-                        Some(_) => {}
-                    }
-                }
-                let before = sqlx::query_scalar::<$db, String>(registration_authorities::PROVIDER_OF)
-                    .bind(facility.as_str())
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                let now = w.now();
-                match ra {
-                    Some(name) => sqlx::query::<$db>(registration_authorities::ASSIGN)
-                        .bind(facility.as_str())
-                        .bind(name.as_str())
-                        .bind(actor.as_str())
-                        .bind(now)
-                        .execute(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?,
-                    None => sqlx::query::<$db>(registration_authorities::UNASSIGN)
-                        .bind(facility.as_str())
-                        .execute(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?,
-                };
-                let detail = serde_json::json!({ "ra": ra.map(RaName::as_str), "previous": before });
-                w.append(&sso::event("ra.assign", facility.as_str(), actor, detail)).await?;
+                Self::link_to_ra(&mut w, &registration_authorities::FACILITY_LINK, facility.as_str(), ra, actor).await?;
                 w.commit().await
             }
 
@@ -169,39 +148,7 @@ macro_rules! registration_authorities_store {
                 at: UnixTime,
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                if let Some(name) = ra {
-                    let found = sqlx::query_as::<$db, registration_authorities::Row>(registration_authorities::ONE)
-                        .bind(name.as_str())
-                        .fetch_optional(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?;
-                    if found.is_none() {
-                        return Err(RaError::Unknown(name.clone()).into());
-                    }
-                }
-                let before = sqlx::query_scalar::<$db, String>(registration_authorities::RA_OF_MEMBER)
-                    .bind(member.as_str())
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                let now = w.now();
-                match ra {
-                    Some(name) => sqlx::query::<$db>(registration_authorities::PUT_MEMBER)
-                        .bind(member.as_str())
-                        .bind(name.as_str())
-                        .bind(actor.as_str())
-                        .bind(now)
-                        .execute(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?,
-                    None => sqlx::query::<$db>(registration_authorities::DROP_MEMBER)
-                        .bind(member.as_str())
-                        .execute(&mut *w.tx)
-                        .await
-                        .map_err(Self::err)?,
-                };
-                let detail = serde_json::json!({ "ra": ra.map(RaName::as_str), "previous": before });
-                w.append(&sso::event("ra.member", member.as_str(), actor, detail)).await?;
+                Self::link_to_ra(&mut w, &registration_authorities::MEMBER_LINK, member.as_str(), ra, actor).await?;
                 w.commit().await
             }
 
@@ -244,6 +191,54 @@ macro_rules! registration_authorities_store {
                     .map_err(Self::err)?
                     .map(|row| registration_authorities::placement(facility, row))
                     .transpose()
+            }
+        }
+
+        impl $store {
+            /// Point `key` (a facility, a member) at the RA `ra` or at none, as `link` says, audited with the RA
+            /// before; the RA must exist (and be a provider, for facilities).
+            async fn link_to_ra(
+                w: &mut Writer<'_, $db>,
+                link: &registration_authorities::Link,
+                key: &str,
+                ra: Option<&RaName>,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                if let Some(name) = ra {
+                    let found = sqlx::query_as::<$db, registration_authorities::Row>(registration_authorities::ONE)
+                        .bind(name.as_str())
+                        .fetch_optional(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?
+                        .map(registration_authorities::ra)
+                        .transpose()?;
+                    match found {
+                        None => return Err(RaError::Unknown(name.clone()).into()),
+                        Some(r) if link.providers_only && r.kind != RaKind::Provider => {
+                            return Err(RaError::NotProvider(name.clone()).into());
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let before = sqlx::query_scalar::<$db, String>(link.current)
+                    .bind(key)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let now = w.now();
+                match ra {
+                    Some(name) => sqlx::query::<$db>(link.put)
+                        .bind(key)
+                        .bind(name.as_str())
+                        .bind(actor.as_str())
+                        .bind(now)
+                        .execute(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?,
+                    None => sqlx::query::<$db>(link.remove).bind(key).execute(&mut *w.tx).await.map_err(Self::err)?,
+                };
+                let detail = serde_json::json!({ "ra": ra.map(RaName::as_str), "previous": before });
+                w.append(&sso::event(link.action, key, actor, detail)).await.map(drop)
             }
         }
     };
