@@ -19,6 +19,13 @@
 //! | add or remove address allocations | 401 | 403 | 403 | yes |
 //! | register or remove an OIDC relying party | 401 | 403 | 403 | yes |
 //!
+//! Operators and auditors of a registration authority (D167: a connection provider or a prefecture; by
+//! certificate or console grant, the membership `hcpki ra member` sets) are decided as above and then held to
+//! their RA's scope: every action on one facility only where the facility's [`Placement`] is in the scope,
+//! listing facilities (filtered to the scope by the operation) and the RAs themselves; nothing else (the
+//! audit log, jobs, grants, relying parties, the help desk, session lifetimes, address allocations, the CA's
+//! keys and brakes stay central). Their audit actor names the RA (`ra:<name>:operator:<name>`).
+//!
 //! A person signed in to the console through the SSO portal (D42) is an operator or auditor
 //! ([`Principal::Person`], same column as a certificate operator of that role) or a facility admin
 //! ([`AdminBasis::Person`]) by their console grant: no second table.
@@ -41,6 +48,7 @@
 use crate::facility::FacilityState;
 use crate::facility::{FacilityId, Transition};
 use crate::operator::{OperatorName, OperatorRole};
+use crate::ra::{Member, Placement, Ra, RaName};
 use crate::store::Actor;
 use hcpki_model::{ProfileKind, SerialHex};
 
@@ -53,6 +61,8 @@ pub enum Principal {
         name: OperatorName,
         /// Its role.
         role: OperatorRole,
+        /// The registration authority it acts for (`None`: central, D167).
+        ra: Option<Ra>,
     },
     /// A person signed in to the console through the SSO portal with an operator or auditor console grant
     /// (D42): decided exactly as an [`Principal::Operator`] of that role.
@@ -63,6 +73,8 @@ pub enum Principal {
         name: String,
         /// The grant's role.
         role: OperatorRole,
+        /// The registration authority the person acts for (`None`: central, D167).
+        ra: Option<Ra>,
     },
     /// A facility's administrator, for that facility only.
     FacilityAdmin {
@@ -115,13 +127,34 @@ impl Principal {
         }
     }
 
-    /// The audit actor: `operator:<name>`, `person:<person key>`, `facility-admin:<facility>` (with
+    /// The registration authority an operator or auditor acts for (`None`: central, or not staff).
+    pub fn ra(&self) -> Option<&Ra> {
+        match self {
+            Self::Operator { ra, .. } | Self::Person { ra, .. } => ra.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// How an RA's membership names this operator or auditor (the central actor); `None` for others.
+    pub fn member(&self) -> Option<Member> {
+        match self {
+            Self::Operator { name, .. } => Some(Member::operator(name)),
+            Self::Person { person_key, .. } => Some(Member::person(person_key)),
+            _ => None,
+        }
+    }
+
+    /// The audit actor: `operator:<name>` (`ra:<RA>:operator:<name>` for an RA's staff, and so for persons), `person:<person key>`, `facility-admin:<facility>` (with
     /// `:pc:<PC certificate serial>:person:<person key>` when a console grant made it: who, and at which PC; the
     /// person key last, as it may hold colons) or `api:anonymous`.
     pub fn actor(&self) -> Actor {
         match self {
-            Self::Operator { name, .. } => Actor(format!("operator:{name}")),
-            Self::Person { person_key, .. } => Actor(format!("person:{person_key}")),
+            Self::Operator { name, ra: None, .. } => Actor(format!("operator:{name}")),
+            Self::Person { person_key, ra: None, .. } => Actor(format!("person:{person_key}")),
+            Self::Operator { ra: Some(ra), .. } | Self::Person { ra: Some(ra), .. } => {
+                let member = self.member().map(|m| m.to_string()).unwrap_or_default();
+                Actor(format!("ra:{}:{member}", ra.name))
+            }
             Self::FacilityAdmin { facility, basis: AdminBasis::Person { person_key, pc, .. } } => {
                 Actor(format!("facility-admin:{facility}:pc:{pc}:person:{person_key}"))
             }
@@ -205,6 +238,10 @@ pub enum Action<'a> {
     /// Read the safety-guideline compliance report (D164): the whole installation's (`None`, the operating
     /// body's) or one facility's (its own admins too).
     ReadCompliance(Option<&'a FacilityId>),
+    /// List the registration authorities (D167).
+    ListRas,
+    /// Create a registration authority, assign a facility to a provider RA (D167): the operating body's.
+    ManageRas,
 }
 
 impl Action<'_> {
@@ -244,6 +281,8 @@ impl Action<'_> {
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
             Self::ReadCompliance(_) => "admin.compliance.report".into(),
+            Self::ListRas => "admin.ra.list".into(),
+            Self::ManageRas => "admin.ra.manage".into(),
         }
     }
 
@@ -267,7 +306,7 @@ impl Action<'_> {
             | Self::HaltIssuance
             | Self::ReadPractice
             | Self::FindAddress => None,
-            Self::ReadRollover | Self::ManageRollover => None,
+            Self::ReadRollover | Self::ManageRollover | Self::ListRas | Self::ManageRas => None,
             Self::ReadCompliance(f) => *f,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
@@ -320,6 +359,22 @@ pub enum Forbidden {
     /// The action is the operating body's: operators and auditors only.
     #[error("only hcpki operators and auditors may do this")]
     OperatorsOnly,
+    /// An RA's operator or auditor asked for what only central operators do (D167).
+    #[error(
+        "you act for registration authority {0}: only the operating body's central operators may do this; ask them"
+    )]
+    CentralOnly(RaName),
+    /// An RA's operator or auditor asked about a facility outside the RA's scope (D167).
+    #[error(
+        "facility {facility} is outside the scope of registration authority {ra}: its own RA or a central operator \
+         acts for it"
+    )]
+    OutsideScope {
+        /// The caller's RA.
+        ra: RaName,
+        /// The facility asked about.
+        facility: FacilityId,
+    },
     /// A facility is not activated by hand.
     #[error("a facility becomes active with its first certificate; approve it instead")]
     ActivateByApproving,
@@ -445,8 +500,10 @@ pub enum CertificateRefusal {
     NoSuchFacility(FacilityId),
 }
 
-/// Decide whether `principal` may perform `action`.
-pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> {
+/// Decide whether `principal` may perform `action`; `placement` is where the action's facility stands for the
+/// registration authorities, which the caller looks up for an RA's staff (without it they are refused any action
+/// on a facility).
+pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Placement>) -> Result<(), Denial> {
     use Action as A;
     let operators_only = || Denial::Forbidden(Forbidden::OperatorsOnly);
     match (principal, action) {
@@ -460,7 +517,10 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | Principal::Person { role: OperatorRole::Auditor, .. },
             a,
         ) if mutates(a) => Err(Denial::Forbidden(Forbidden::AuditorReadOnly)),
-        (Principal::Operator { .. } | Principal::Person { .. }, _) => Ok(()),
+        (Principal::Operator { .. } | Principal::Person { .. }, a) => match principal.ra() {
+            None => Ok(()),
+            Some(ra) => within_scope(ra, a, placement),
+        },
         // A session lifetime is the operating body's policy for the facility, not the facility's own choice;
         // addresses are the network operator's to allocate (a facility allocating itself addresses could
         // claim another's router identity);
@@ -490,7 +550,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ReadPractice
             | A::FindAddress
             | A::ReadRollover
-            | A::ManageRollover,
+            | A::ManageRollover
+            | A::ListRas
+            | A::ManageRas,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -512,6 +574,24 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
                 AdminBasis::Credential(_) => Err(Denial::Forbidden(Forbidden::CredentialReadsOnly)),
             }
         }
+    }
+}
+
+/// What an RA's operator or auditor may do (D167): list facilities (the operation filters the list to the scope)
+/// and the RAs; act on a facility in its scope; nothing central. A session lifetime is the operating body's
+/// policy and addresses its network plan, whoever registered the facility.
+fn within_scope(ra: &Ra, action: &Action<'_>, placement: Option<&Placement>) -> Result<(), Denial> {
+    let central = || Err(Denial::Forbidden(Forbidden::CentralOnly(ra.name.clone())));
+    match action {
+        Action::ListFacilities | Action::ListRas => Ok(()),
+        Action::SetSessionLifetime(_) | Action::ManageAllocations(_) => central(),
+        a => match a.facility() {
+            None => central(),
+            Some(f) => match placement {
+                Some(p) if &p.facility == f && ra.covers(p) => Ok(()),
+                _ => Err(Denial::Forbidden(Forbidden::OutsideScope { ra: ra.name.clone(), facility: f.clone() })),
+            },
+        },
     }
 }
 
@@ -543,6 +623,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageFacilityRules(_)
             | Action::HaltIssuance
             | Action::ManageRollover
+            | Action::ManageRas
     )
 }
 
@@ -562,8 +643,10 @@ mod tests {
     fn the_table() {
         let f = FacilityId::from_number(1).unwrap();
         let g = FacilityId::from_number(2).unwrap();
-        let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
-        let au = Principal::Operator { name: OperatorName::parse("aud").unwrap(), role: OperatorRole::Auditor };
+        let op =
+            Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator, ra: None };
+        let au =
+            Principal::Operator { name: OperatorName::parse("aud").unwrap(), role: OperatorRole::Auditor, ra: None };
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
         let cred = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Credential("ab".into()) };
         let anon = Principal::Anonymous;
@@ -574,8 +657,10 @@ mod tests {
         let card_fa = at_pc(AdminSignIn::Card);
         let pwd_fa = at_pc(AdminSignIn::PasswordTotp);
         let pwd_no = at_pc(AdminSignIn::PasswordTotpNotAllowed);
-        let card_op = Principal::Person { person_key: "hpki:x".into(), name: "X".into(), role: OperatorRole::Operator };
-        let card_au = Principal::Person { person_key: "hpki:y".into(), name: "Y".into(), role: OperatorRole::Auditor };
+        let card_op =
+            Principal::Person { person_key: "hpki:x".into(), name: "X".into(), role: OperatorRole::Operator, ra: None };
+        let card_au =
+            Principal::Person { person_key: "hpki:y".into(), name: "Y".into(), role: OperatorRole::Auditor, ra: None };
         let approve = Action::Transition(Transition::Approve, &f);
         let suspend = Action::Transition(Transition::Suspend, &f);
         let activate = Action::Transition(Transition::Activate, &f);
@@ -630,10 +715,12 @@ mod tests {
             (Action::ReadCompliance(None),          [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ReadCompliance(Some(&f)),      [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
             (Action::ReadCompliance(Some(&g)),      [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ListRas,                       [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageRas,                     [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {
-                let got = match decide(principal, &action) {
+                let got = match decide(principal, &action, None) {
                     Ok(()) => Yes,
                     Err(Denial::Unauthenticated(_)) => No401,
                     Err(Denial::Forbidden(_)) => No403,
@@ -643,7 +730,11 @@ mod tests {
             // A console grant's person is decided exactly as the certificate principal of the same role; a
             // password + TOTP facility admin where the facility accepts it, as a card holder.
             for (person, same) in [(&card_op, &op), (&card_au, &au), (&pwd_fa, &card_fa)] {
-                assert_eq!(decide(person, &action).is_ok(), decide(same, &action).is_ok(), "{person:?} {action:?}");
+                assert_eq!(
+                    decide(person, &action, None).is_ok(),
+                    decide(same, &action, None).is_ok(),
+                    "{person:?} {action:?}"
+                );
             }
         }
     }
@@ -652,7 +743,7 @@ mod tests {
     fn refusals_say_what_to_do() {
         let f = FacilityId::from_number(1).unwrap();
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
-        let Err(Denial::Forbidden(why)) = decide(&pc, &Action::CreateCredential(&f)) else { panic!() };
+        let Err(Denial::Forbidden(why)) = decide(&pc, &Action::CreateCredential(&f), None) else { panic!() };
         let why = why.to_string();
         assert!(why.contains("sign in through the portal") && why.contains("console-grant add"), "{why}");
         let basis = AdminBasis::Person {
@@ -661,9 +752,96 @@ mod tests {
             sign_in: AdminSignIn::PasswordTotpNotAllowed,
         };
         let pwd = Principal::FacilityAdmin { facility: f.clone(), basis };
-        let Err(Denial::Forbidden(why)) = decide(&pwd, &Action::RevokeCertificate(&f)) else { panic!() };
+        let Err(Denial::Forbidden(why)) = decide(&pwd, &Action::RevokeCertificate(&f), None) else { panic!() };
         let why = why.to_string();
         assert!(why.contains("card") && why.contains("admin-login"), "{why}");
+    }
+
+    /// An RA's staff (D167): the role decides as for central staff, then the scope: every facility action only on a
+    /// facility placed in it (and refused without a placement, or with another facility's), the facility list and
+    /// the RA list, nothing central.
+    #[test]
+    fn registration_authority_scope() {
+        use crate::ra::{Prefecture, RaKind};
+        let inside = FacilityId::from_number(1).unwrap();
+        let outside = FacilityId::from_number(2).unwrap();
+        let tokyo = Ra::new(
+            RaName::parse("tokyo").unwrap(),
+            RaKind::Prefecture,
+            "東京都",
+            vec![Prefecture::parse("13").unwrap()],
+        )
+        .unwrap();
+        let at = |f: &FacilityId, pref: &str| Placement {
+            facility: f.clone(),
+            prefecture: Some(Prefecture::parse(pref).unwrap()),
+            provider: None,
+        };
+        let (p_in, p_out) = (at(&inside, "13"), at(&outside, "27"));
+        let op = Principal::Operator {
+            name: OperatorName::parse("ra-ops").unwrap(),
+            role: OperatorRole::Operator,
+            ra: Some(tokyo.clone()),
+        };
+        let au = Principal::Person {
+            person_key: "hpki:z".into(),
+            name: "Z".into(),
+            role: OperatorRole::Auditor,
+            ra: Some(tokyo.clone()),
+        };
+        let forbidden = |p: &Principal, a: Action<'_>, place: Option<&Placement>| {
+            matches!(decide(p, &a, place), Err(Denial::Forbidden(_)))
+        };
+        for t in [Transition::Approve, Transition::Reject, Transition::Suspend, Transition::Resume, Transition::Retire]
+        {
+            assert_eq!(decide(&op, &Action::Transition(t, &inside), Some(&p_in)), Ok(()), "{t:?}");
+            assert!(forbidden(&op, Action::Transition(t, &outside), Some(&p_out)), "{t:?}");
+            assert!(forbidden(&op, Action::Transition(t, &inside), None), "no placement: refused");
+            assert!(forbidden(&op, Action::Transition(t, &outside), Some(&p_in)), "another facility's placement");
+            assert!(forbidden(&au, Action::Transition(t, &inside), Some(&p_in)), "an RA auditor reads only");
+        }
+        for (a, b) in [
+            (Action::ReadFacility(&inside), Action::ReadFacility(&outside)),
+            (Action::ListCertificates(&inside), Action::ListCertificates(&outside)),
+            (Action::ListCredentials(&inside), Action::ListCredentials(&outside)),
+            (Action::ReadCompliance(Some(&inside)), Action::ReadCompliance(Some(&outside))),
+        ] {
+            assert_eq!(decide(&au, &a, Some(&p_in)), Ok(()), "{a:?}");
+            assert!(forbidden(&au, b, Some(&p_out)), "{b:?}");
+        }
+        for a in [
+            Action::CreateCredential(&inside),
+            Action::RevokeCertificate(&inside),
+            Action::IssueDeviceKey(&inside),
+            Action::ManageSecurityOfficer(&inside),
+        ] {
+            assert_eq!(decide(&op, &a, Some(&p_in)), Ok(()), "{a:?}");
+        }
+        assert_eq!(decide(&op, &Action::ListFacilities, None), Ok(()));
+        assert_eq!(decide(&au, &Action::ListRas, None), Ok(()));
+        for a in [
+            Action::SetSessionLifetime(&inside),
+            Action::ManageAllocations(&inside),
+            Action::ReadAudit,
+            Action::SearchUsers,
+            Action::RunJobs,
+            Action::ManageConsoleGrants,
+            Action::FindAddress,
+            Action::HaltIssuance,
+            Action::ReadCompliance(None),
+            Action::ManageRas,
+        ] {
+            let Err(Denial::Forbidden(why)) = decide(&op, &a, Some(&p_in)) else { panic!("{a:?} allowed") };
+            assert!(why.to_string().contains("central operators"), "{a:?}: {why}");
+        }
+        let Err(Denial::Forbidden(why)) = decide(&op, &Action::Transition(Transition::Approve, &outside), Some(&p_out))
+        else {
+            panic!()
+        };
+        assert!(why.to_string().contains("outside the scope of registration authority tokyo"), "{why}");
+        assert_eq!(op.actor().as_str(), "ra:tokyo:operator:ra-ops");
+        assert_eq!(au.actor().as_str(), "ra:tokyo:person:hpki:z");
+        assert_eq!(op.member().unwrap().as_str(), "operator:ra-ops");
     }
 
     #[test]
@@ -671,7 +849,8 @@ mod tests {
         let f = FacilityId::from_number(1).unwrap();
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
         assert_eq!(pc.actor().as_str(), format!("facility-admin:{f}"));
-        let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
+        let op =
+            Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator, ra: None };
         assert_eq!(op.actor().as_str(), "operator:ops");
         assert_eq!(Principal::Anonymous.actor().as_str(), "api:anonymous");
         let basis = AdminBasis::Person { person_key: "pwd:z".into(), pc: "0a1b".into(), sign_in: AdminSignIn::Card };

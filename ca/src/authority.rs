@@ -239,6 +239,7 @@ impl Authority {
             security_officers: store.clone(),
             passkey_rules: store.clone(),
             signing_limits: store.clone(),
+            ras: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),

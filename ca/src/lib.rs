@@ -37,7 +37,7 @@ mod tsa_client_tests;
 // The store and the values its rows hold are the crate `hcpki-store` (decision D51), the floor under this one;
 // named here too, so `hcpki_ca::store::…`, `crate::facility::…` and the other old paths keep working.
 pub use hcpki_store as store;
-pub use hcpki_store::{audit, console_grant, facility, fault, ip_prefix, operator, person_key};
+pub use hcpki_store::{audit, console_grant, facility, fault, ip_prefix, operator, person_key, ra};
 
 pub use authority::{Authority, AuthorityError, CaName, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use facility::{FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};

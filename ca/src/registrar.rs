@@ -3,12 +3,13 @@
 //! nothing and revokes nothing itself; what spans parts (an operator's certificate, an approved SCEP request)
 //! is the authority's.
 
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::Outcome;
 use crate::batch::batch_failed;
 use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::group_commit::GroupCommit;
 use crate::hierarchy::Hierarchy;
+use crate::store::RegistrationAuthorities;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators, Passkeys,
     SecurityOfficers, SigningRequests, StoreError,
@@ -33,6 +34,8 @@ pub struct Registrar {
     pub(crate) passkey_rules: Arc<dyn Passkeys>,
     /// Facilities' limits on signing sessions (D172; its writes audit themselves).
     pub(crate) signing_limits: Arc<dyn SigningRequests>,
+    /// Registration authorities, their facilities and staff (D167; its writes audit themselves).
+    pub(crate) ras: Arc<dyn RegistrationAuthorities>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -79,20 +82,13 @@ impl Registrar {
         Ok(self.grants.set_facility_admin_password_totp(id, allow, actor, self.hierarchy.at()).await?)
     }
 
-    /// Audit a refused change `action` of `facility` (as typed, bounded) by `actor`: denied, or failed when the
-    /// database failed. Never fails itself: a change already refused is not refused again for its audit entry.
+    /// Audit a refused change `action` of `facility` (as typed, bounded; `-` when empty) by `actor`: denied, or
+    /// failed when the database failed.
     pub(crate) async fn audit_refused(&self, action: &str, facility: &str, actor: &Actor, e: &RegistryError) {
-        let failed = matches!(e, RegistryError::Store(_));
-        let event = AuditEvent {
-            actor: actor.as_str().to_owned(),
-            action: action.to_owned(),
-            target: facility.trim().chars().take(64).collect(),
-            outcome: if failed { Outcome::Failed } else { Outcome::Denied },
-            detail: serde_json::json!({ "reason": e.to_string() }),
-        };
-        if let Err(audit_err) = self.audit.append_audit(&event, self.hierarchy.at()).await {
-            tracing::error!(error = %audit_err, action, "could not audit a refused facility change");
-        }
+        let target: String = facility.trim().chars().take(64).collect();
+        let target = if target.is_empty() { "-".to_owned() } else { target };
+        let outcome = if matches!(e, RegistryError::Store(_)) { Outcome::Failed } else { Outcome::Denied };
+        self.audit_not_done(actor, action, &target, outcome, &e.to_string()).await;
     }
 
     /// Register a facility (state `applied`).
@@ -145,5 +141,6 @@ mod console_grants;
 pub(crate) mod credentials;
 mod held;
 pub mod passkey_rule;
+pub mod ra;
 pub mod security_officer;
 pub mod signing_limit;

@@ -124,6 +124,9 @@ pub enum Command {
     /// The safety-guideline compliance report for inspections (MHLW guideline 6.0, the FY2025 checklist).
     #[command(subcommand)]
     Compliance(crate::cmd::compliance::ComplianceCommand),
+    /// Registration authorities (connection providers, prefectures) and their scopes, facilities and staff.
+    #[command(subcommand)]
+    Ra(crate::cmd::ra::RaCommand),
 }
 
 /// Run one command: each goes down to its own module in `cmd`.
@@ -182,6 +185,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compliance(c) => {
             with_store(g, |l, s| Box::pin(async move { crate::cmd::compliance::run(&l, s.as_ref(), c).await })).await
         }
+        Command::Ra(c) => crate::cmd::ra::run(&open(g).await?, c).await,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod notice;
 pub mod oidc_clients;
 pub mod practice;
 pub mod problem;
+pub mod ras;
 pub mod reissue;
 pub mod revocation;
 pub mod rollover;
@@ -213,9 +214,11 @@ impl Viewer {
     }
 
     /// Whether the access decision allows `action` (to show only the forms that will work; every POST asks
-    /// again through the operation it calls).
+    /// again through the operation it calls). An RA's staff see a facility's forms as inside their scope: a page
+    /// shows a facility only after reading it through the scope check (D167).
     pub fn can(&self, action: &Action<'_>) -> bool {
-        access::decide(self.principal(), action).is_ok()
+        let assumed = action.facility().zip(self.principal().ra()).map(|(f, ra)| ra.inside(f));
+        access::decide(self.principal(), action, assumed.as_ref()).is_ok()
     }
 
     /// Now, in Unix seconds, by the process's clock.

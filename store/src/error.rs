@@ -56,6 +56,9 @@ pub enum StoreError {
     /// The credential was used, revoked or expired before this use could redeem it.
     #[error("enrollment credential {0} is no longer usable (used, revoked or expired): create a new one")]
     CredentialSpent(String),
+    /// A registration authority, its assignment or membership refused (D167): the message says what to do.
+    #[error(transparent)]
+    Ra(#[from] crate::ra::RaError),
     /// No operator with that name.
     #[error("no operator {0}: check the name with `hcpki operator list`")]
     UnknownOperator(String),

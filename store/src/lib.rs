@@ -31,6 +31,7 @@ pub mod ip_prefix;
 pub mod operator;
 pub mod origin;
 pub mod person_key;
+pub mod ra;
 pub mod rollover;
 pub mod router_psk;
 pub mod schema;
@@ -61,6 +62,7 @@ pub use sso::{
     GrantOp, GrantRecord, GrantUse, LendRecord, LoginChallengeRecord, LoginThrottle, OidcClientRecord, OnceRecord,
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
+pub use traits::RegistrationAuthorities;
 pub use traits::RouterPsks;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
@@ -76,6 +78,7 @@ use std::sync::Arc;
 /// Every area trait (and [`Store`]), for `use hcpki_store::prelude::*`: a concrete store's methods resolve.
 pub mod prelude {
     pub use super::Store;
+    pub use super::traits::RegistrationAuthorities;
     pub use super::traits::RouterPsks;
     pub use super::traits::SsfStreams;
     pub use super::traits::{
@@ -115,6 +118,7 @@ pub trait Store:
     + PatientPresences
     + Passkeys
     + RouterPsks
+    + RegistrationAuthorities
     + SsfStreams
     + SessionAreas
     + ClientAreas
@@ -150,6 +154,7 @@ impl<T> Store for T where
         + PatientPresences
         + Passkeys
         + RouterPsks
+        + RegistrationAuthorities
         + SsfStreams
         + std::fmt::Debug
 {

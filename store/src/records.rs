@@ -251,6 +251,8 @@ pub struct FacilityFilter {
     pub limit: Option<i64>,
     /// Only IDs after this one (paging).
     pub after: Option<FacilityId>,
+    /// Only the facilities in this registration authority's scope (its staff's view, D167).
+    pub ra: Option<crate::ra::Ra>,
 }
 
 /// Which certificates to list.

@@ -37,6 +37,7 @@ mod person_keys;
 mod portal_users;
 mod queries;
 mod rate_limits;
+mod registration_authorities;
 mod revocation;
 mod router_psks;
 mod rows;
@@ -66,11 +67,13 @@ use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, 
 use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice, NamedSecurityOfficer, SecurityOfficer};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
+use crate::ra::{Member, Placement, Ra, RaError, RaKind, RaName};
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
 use crate::router_psk::RouterPskRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::FacilitySigningLimit;
 use crate::traits::PresenceRecord;
+use crate::traits::RegistrationAuthorities;
 use crate::traits::RouterPsks;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
@@ -418,6 +421,7 @@ issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
+registration_authorities::registration_authorities_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
@@ -447,6 +451,7 @@ issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 router_psks::router_psks_store!(PgStore, sqlx::Postgres);
+registration_authorities::registration_authorities_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);

@@ -90,6 +90,9 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE ssf_outbox");
     db.execute("DROP TABLE ssf_streams");
     db.execute("ALTER TABLE signing_requests DROP COLUMN signature_mode");
+    db.execute("DROP TABLE ra_members");
+    db.execute("DROP TABLE ra_facilities");
+    db.execute("DROP TABLE registration_authorities");
     db.execute("DROP TABLE facility_passkey_rules");
     db.execute("DROP TABLE facility_signing_limits");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");

@@ -26,6 +26,9 @@ pub enum RegistryError {
     /// An address lookup was given a prefix rather than one address (issue #50 item 5).
     #[error("{0:?} is a prefix, not one address: give the address seen in the incident, e.g. 192.0.2.7 or 2001:db8::7")]
     NotOneAddress(String),
+    /// A registration authority, an assignment to one or a membership refused (D167).
+    #[error(transparent)]
+    Ra(#[from] crate::ra::RaError),
     /// An operator could not be added, found or used.
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),

@@ -50,7 +50,10 @@ impl Registrar {
             return Ok(Err(Denial::Forbidden(Forbidden::NoOperatorNamed(known.record.serial.clone()))));
         };
         Ok(match self.operators.operator(&name).await? {
-            Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
+            Some(o) if o.disabled_at.is_none() => {
+                let ra = self.ras.ra_of_member(&crate::ra::Member::operator(&o.name)).await?;
+                Ok(Principal::Operator { name: o.name, role: o.role, ra })
+            }
             Some(_) => Err(Denial::Forbidden(Forbidden::OperatorDisabled(name))),
             None => Err(Denial::Forbidden(Forbidden::OperatorUnknown(name))),
         })
@@ -91,15 +94,28 @@ impl Registrar {
 
     /// Audit a refused admin request (nothing else changes).
     pub async fn audit_admin_refusal(&self, actor: &Actor, action: &str, target: &str, reason: &str) {
+        self.audit_not_done(actor, action, target, Outcome::Denied, reason).await;
+    }
+
+    /// Audit `action` on `target` by `actor` that ended `outcome` (denied or failed) for `reason`. Never fails
+    /// itself: a request already refused is not refused again for its audit entry.
+    pub(crate) async fn audit_not_done(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        reason: &str,
+    ) {
         let event = AuditEvent {
             actor: actor.as_str().to_owned(),
             action: action.to_owned(),
             target: target.to_owned(),
-            outcome: Outcome::Denied,
+            outcome,
             detail: serde_json::json!({ "reason": reason }),
         };
         if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
-            tracing::error!(error = %e, "could not audit a refused admin request");
+            tracing::error!(error = %e, action, "could not audit a refused request");
         }
     }
 

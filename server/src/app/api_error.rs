@@ -112,6 +112,9 @@ impl From<RegistryError> for ApiError {
             | RegistryError::SecurityOfficer(_)
             | RegistryError::PasskeyRule(_)
             | RegistryError::SigningLimit(_) => Self::bad_request("bad request", detail),
+            RegistryError::Ra(hcpki_ca::ra::RaError::Unknown(_)) => Self::not_found(detail),
+            RegistryError::Ra(hcpki_ca::ra::RaError::Exists(_)) => Self::new(StatusCode::CONFLICT, "conflict", detail),
+            RegistryError::Ra(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

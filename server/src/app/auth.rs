@@ -29,9 +29,15 @@ impl Caller {
         Self { principal, state: state.clone() }
     }
 
-    /// Allow `action` or refuse it (audited, with the caller as actor).
+    /// Allow `action` or refuse it (audited, with the caller as actor). For a registration authority's staff
+    /// the action's facility is placed first (its prefecture, its provider RA), which the decision holds to the
+    /// RA's scope (D167).
     pub async fn may(&self, action: Action<'_>) -> Result<(), ApiError> {
-        match access::decide(&self.principal, &action) {
+        let placement = match (self.principal.ra(), action.facility()) {
+            (Some(_), Some(f)) => self.state.admin.registrar().placement(f).await.map_err(ApiError::unavailable)?,
+            _ => None,
+        };
+        match access::decide(&self.principal, &action, placement.as_ref()) {
             Ok(()) => Ok(()),
             Err(denial) => {
                 let target = action.facility().map(|f| f.to_string()).unwrap_or_else(|| "-".into());

@@ -27,6 +27,7 @@ pub mod halt;
 pub mod oidc_clients;
 pub mod passkey_rule;
 pub mod practice;
+pub mod ras;
 pub mod rollover;
 pub mod security_officer;
 pub mod signing_limit;
@@ -118,8 +119,11 @@ pub async fn apply(
             return Err(Refusal { error, problem: Some(problem) });
         }
     };
+    if let Err(error) = ras::may_register(caller, &new).await {
+        return Err(error.into());
+    }
     match state.admin.registrar().register_facility(&new, &caller.actor()).await {
-        Ok(f) => Ok(f),
+        Ok(f) => ras::registered(state, caller, f).await.map_err(Refusal::from),
         Err(e) => {
             let taken = matches!(&e, RegistryError::Store(StoreError::DuplicateMedicalCode { .. }));
             let audited = refused(caller, &action, "-", e.into()).await;
@@ -159,13 +163,22 @@ fn application(a: &Application) -> Result<NewFacility, (String, ApplicationProbl
     )
 }
 
-/// Facilities by `filter` (operators and auditors).
+/// Facilities by `filter` (operators and auditors); a registration authority's staff see only its scope (D167),
+/// whatever the filter says.
 pub async fn list_facilities(
     state: &AppState,
     caller: &Caller,
     filter: &FacilityFilter,
 ) -> Result<Vec<Facility>, ApiError> {
     caller.may(Action::ListFacilities).await?;
+    let scoped;
+    let filter = match caller.principal.ra() {
+        Some(ra) => {
+            scoped = FacilityFilter { ra: Some(ra.clone()), ..filter.clone() };
+            &scoped
+        }
+        None => filter,
+    };
     state.admin.registrar().facilities().list_facilities(filter).await.map_err(ApiError::unavailable)
 }
 

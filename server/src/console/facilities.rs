@@ -45,7 +45,10 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
             let filter =
                 FacilityFilter { state: Some(FacilityState::Applied), limit: Some(PAGE_ROWS), ..Default::default() };
             let queue = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;
-            let body = facility_table(&viewer, t(M::Queue), &queue, true);
+            let table = facility_table(&viewer, t(M::Queue), &queue, true);
+            // An RA's staff see its own queue, and are told so (D167).
+            let note = viewer.principal().ra().map(|ra| super::ras::queue_note(viewer.lang, ra));
+            let body = html! { @if let Some(n) = note { (n) } (table) };
             Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Applications), body))
         }
         Principal::FacilityAdmin { facility, .. } => facility_page(&state, &viewer, facility.as_str(), None).await,
@@ -242,7 +245,7 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
     if !matches!(viewer.principal(), Principal::FacilityAdmin { .. }) || !f.state.may_enroll() {
         return html! {};
     }
-    match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
+    match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id), None) {
         Ok(()) => html! {},
         Err(why) => html! { div class="notice warn" id="read-only" role="note" { p { (why.to_string()) } } },
     }

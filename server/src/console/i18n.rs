@@ -366,6 +366,7 @@ messages! {
     DoneIssuanceResumed => "2人目の承認で、証明書の発行を全レプリカで再開しました。", "With the second approval, issuance resumed on every replica.";
     IssuanceHalt => "発行停止スイッチ", "Issuance stop switch";
     Compliance => "ガイドライン適合レポート", "Compliance report";
+    Ras => "登録局", "RAs";
     ChangedBy => "変更者", "by";
     // ---- the PKCS#12 form's refusals (issue #45 item 1) ----
     Pkcs12ChooseProfile => "機器の種類(ルータ または 施設PC)を選んでください。", "Choose the kind of device (router or facility PC).";

@@ -231,7 +231,9 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
             if !session.subject.credential().is_card() {
                 return Err(Refusal::CardRequired { person_key, role });
             }
-            Principal::Person { person_key, name: session.subject.name().to_owned(), role }
+            // The RA the person acts for, if any (D167): held to its scope by the access decision.
+            let ra = state.admin.registrar().ra_of_person(&person_key).await.map_err(unavailable)?;
+            Principal::Person { person_key, name: session.subject.name().to_owned(), role, ra }
         }
         ConsoleRole::FacilityAdmin(facility) => {
             // As the portal counts a session's facility (D24): only while this connection presents one of the

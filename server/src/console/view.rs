@@ -40,6 +40,7 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/oidc-clients", M::OidcClients),
             ("/console/ca/halt", M::IssuanceHalt),
             ("/console/compliance", M::Compliance),
+            ("/console/ras", M::Ras),
         ],
         Principal::FacilityAdmin { .. } => vec![
             ("/console/", M::Home),
@@ -86,7 +87,7 @@ fn identity(lang: Lang, who: &Principal) -> String {
     let t = |m: M| m.text(lang);
     let role = |r: &OperatorRole| t(if *r == OperatorRole::Auditor { M::Auditor } else { M::Operator });
     match who {
-        Principal::Operator { name, role: r } => format!("{} {} ({})", t(M::SignedInAs), name.as_str(), role(r)),
+        Principal::Operator { name, role: r, .. } => format!("{} {} ({})", t(M::SignedInAs), name.as_str(), role(r)),
         Principal::Person { name, role: r, .. } => {
             format!("{} {name} ({}, {})", t(M::SignedInAs), role(r), t(M::ByCard))
         }

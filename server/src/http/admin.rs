@@ -641,14 +641,90 @@ pub async fn rotate_oidc_client_secret(
     Ok(Json(answer).into_response())
 }
 
+// ---- registration authorities (D167) ----
+
+/// `GET /api/v1/ras` (operators and auditors, an RA's too): every registration authority (name, kind, label,
+/// prefectures) and every member (`operator:<name>` or `person:<key>`) with its RA.
+pub async fn ras(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let (ras, members) = operations::ras::list(&state, &caller).await?;
+    let members: Vec<_> = members.iter().map(|(m, ra)| serde_json::json!({ "member": m, "ra": ra })).collect();
+    Ok(Json(serde_json::json!({ "ras": ras, "members": members })).into_response())
+}
+
+/// `POST /api/v1/ras` (central operators), body `{"name", "kind": "provider"|"prefecture", "label",
+/// "prefectures": ["13"]}`: 201 with the RA; 400 malformed, 409 the name taken.
+pub async fn create_ra(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    caller.may(Action::ManageRas).await?;
+    let new: hcpki_ca::registrar::ra::NewRa = read_json(&caller, "ra.create", "-", body).await?;
+    let ra = operations::ras::create(&state, &caller, &new).await?;
+    Ok((StatusCode::CREATED, Json(ra)).into_response())
+}
+
+/// What `POST /api/v1/ras/assign` takes: the facility and its provider RA (`null`: none).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    facility: String,
+    ra: Option<String>,
+}
+
+/// `POST /api/v1/ras/assign` (central operators), body `{"facility": ID, "ra": NAME|null}`: the facility's
+/// placement after it (prefecture, provider).
+pub async fn assign_ra(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    caller.may(Action::ManageRas).await?;
+    let b: AssignBody = read_json(&caller, "ra.assign", "-", body).await?;
+    let p = operations::ras::assign(&state, &caller, &b.facility, b.ra.as_deref()).await?;
+    let answer = serde_json::json!({
+        "facility": p.facility.as_str(), "prefecture": p.prefecture, "provider": p.provider,
+    });
+    Ok(Json(answer).into_response())
+}
+
+/// What `POST /api/v1/ras/members` takes: one of `operator` (a name) or `person` (a person key), and the RA
+/// (`null`: central).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    operator: Option<String>,
+    person: Option<String>,
+    ra: Option<String>,
+}
+
+/// `POST /api/v1/ras/members` (central operators), body `{"operator": NAME, "ra": NAME|null}` or `{"person":
+/// KEY, …}`: 204; the member acts for the RA from their next request.
+pub async fn set_ra_member(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    caller.may(Action::ManageRas).await?;
+    let b: MemberBody = read_json(&caller, "ra.member", "-", body).await?;
+    let member = match (b.operator.as_deref(), b.person.as_deref()) {
+        (Some(o), None) => match hcpki_ca::operator::OperatorName::parse(o) {
+            Ok(name) => hcpki_ca::ra::Member::operator(&name),
+            Err(e) => {
+                return Err(caller.refuse("ra.member", "-", ApiError::bad_request("bad request", e.to_string())).await);
+            }
+        },
+        (None, Some(p)) => match hcpki_ca::console_grant::parse_person_key(p) {
+            Ok(key) => hcpki_ca::ra::Member::person(&key),
+            Err(e) => {
+                return Err(caller.refuse("ra.member", "-", ApiError::bad_request("bad request", e.to_string())).await);
+            }
+        },
+        _ => {
+            let e = ApiError::bad_request("bad request", "name one member: \"operator\": NAME or \"person\": KEY");
+            return Err(caller.refuse("ra.member", "-", e).await);
+        }
+    };
+    operations::ras::set_member(&state, &caller, &member, b.ra.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /api/v1/whoami`: the caller's principal.
 pub async fn whoami(caller: Caller) -> ApiResult {
     caller.may(Action::WhoAmI).await?;
     let body = match &caller.principal {
-        Principal::Operator { name, role } => {
+        Principal::Operator { name, role, .. } => {
             serde_json::json!({ "principal": "operator", "name": name, "role": role })
         }
-        Principal::Person { person_key, name, role } => {
+        Principal::Person { person_key, name, role, .. } => {
             serde_json::json!({ "principal": "person", "person_key": person_key, "name": name, "role": role })
         }
         Principal::FacilityAdmin { facility, basis } => {
@@ -661,6 +737,11 @@ pub async fn whoami(caller: Caller) -> ApiResult {
         }
         _ => serde_json::json!({ "principal": "anonymous" }),
     };
+    // An RA's staff are told which RA they act for (D167); central staff's answer is as before.
+    let mut body = body;
+    if let (Some(ra), Some(map)) = (caller.principal.ra(), body.as_object_mut()) {
+        map.insert("ra".into(), serde_json::json!(ra.name));
+    }
     Ok(Json(body).into_response())
 }
 

@@ -138,6 +138,9 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
         .route("/api/v1/ca/halt/approve", post(admin::approve_resume))
         .route("/api/v1/ca/cps", get(admin::practice))
+        .route("/api/v1/ras", get(admin::ras).post(admin::create_ra))
+        .route("/api/v1/ras/assign", post(admin::assign_ra))
+        .route("/api/v1/ras/members", post(admin::set_ra_member))
         .route("/api/v1/compliance/report", get(admin::compliance::report))
         .route("/api/v1/ca/{ca}/rollover", get(admin::rollover::status))
         .route("/api/v1/ca/{ca}/rollover/{verb}", post(admin::rollover::step))
@@ -188,6 +191,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
         .route(crate::console::compliance::PATH, get(crate::console::compliance::show))
+        .route(crate::console::ras::PATH, get(crate::console::ras::list))
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
         .route("/console/ca/rollover/{ca}/{verb}", post(crate::console::rollover::step))
         .route(

@@ -343,6 +343,8 @@ macro_rules! facilities_store {
                     .bind(filter.phone.as_ref().map(|p| format!("%{p}%")))
                     .bind(i64::try_from(after).unwrap_or(i64::MAX))
                     .bind(rows::limit(filter.limit))
+                    .bind(filter.ra.as_ref().filter(|r| r.kind == RaKind::Prefecture).map(Ra::prefecture_list))
+                    .bind(filter.ra.as_ref().filter(|r| r.kind == RaKind::Provider).map(|r| r.name.as_str()))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)?

@@ -97,7 +97,10 @@ pub(super) static LIST_FACILITIES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {} FROM facilities WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) \
          AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR {} LIKE $4) \
-         AND number > $5 ORDER BY number LIMIT $6",
+         AND number > $5 \
+         AND ($7 IS NULL OR (medical_code IS NOT NULL AND ',' || $7 || ',' LIKE '%,' || SUBSTR(medical_code, 1, 2) || ',%')) \
+         AND ($8 IS NULL OR id IN (SELECT facility_id FROM ra_facilities WHERE ra = $8)) \
+         ORDER BY number LIMIT $6",
         facility_columns!(),
         contact_folded()
     )

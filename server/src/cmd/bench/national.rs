@@ -6,7 +6,10 @@
 //!
 //! - facilities: [`hcpki_ca::store::Store::register_facilities`] in batches of [`facility_import::BATCH`] (as `hcpki facility
 //!   import`, D29), then each approved through [`Authority::transition`], `--concurrency` at a time, through
-//!   the group-commit worker a server runs (concurrent approvals share a transaction, each audited);
+//!   the group-commit worker a server runs (concurrent approvals share a transaction, each audited); the
+//!   approvals are spread across 47 prefecture registration authorities (D167): each facility with a code is
+//!   approved by its prefecture RA's operator, after the scope decision over its placement as the admin API
+//!   makes it (the others by a central operator);
 //! - certificates: [`Authority::issue_many`] in batches of [`ISSUE_BATCH`] (the group-commit path a mass
 //!   enrollment takes): CSR proof of possession, profile, lints, write-ahead intent, a real signature by the CA
 //!   key, the certificate row and its audit entry. The device keys come from a pool of [`DEVICE_KEYS`] made
@@ -34,6 +37,7 @@ use crate::cmd::facility_import;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
 use clap::Args;
+use hcpki_ca::access::{Action, Principal, decide};
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::facility::Transition;
 use hcpki_ca::profile::ProfileKind;
@@ -246,9 +250,20 @@ async fn grow_and_measure(
     let commits = Shape::Committed { in_flight: args.concurrency };
     let audit_commit_per_s = audit_reference(authority, actor, added.min(REFERENCE_COMMITS), commits).await?;
     let start = Instant::now();
-    concurrently(authority, actor, new_ids.clone(), args.concurrency, |authority, actor, id| async move {
-        authority.registrar().transition(&id, Transition::Approve, None, &actor).await?;
-        Ok(())
+    let ras = std::sync::Arc::new(prefecture_ras(authority, actor).await?);
+    concurrently(authority, actor, new_ids.clone(), args.concurrency, move |authority, _, id| {
+        let ras = ras.clone();
+        async move {
+            let registrar = authority.registrar();
+            let placement = registrar.placement(&id).await?;
+            let prefecture = placement.as_ref().and_then(|p| p.prefecture);
+            let ra = prefecture.and_then(|n| ras.get(usize::from(n.number()).saturating_sub(1))).cloned();
+            let name = hcpki_ca::operator::OperatorName::parse("bench")?;
+            let approver = Principal::Operator { name, role: hcpki_ca::operator::OperatorRole::Operator, ra };
+            decide(&approver, &Action::Transition(Transition::Approve, &id), placement.as_ref())?;
+            registrar.transition(&id, Transition::Approve, None, &approver.actor()).await?;
+            Ok(())
+        }
     })
     .await?;
     let approve_per_s = rate(added as u64, start.elapsed());
@@ -383,6 +398,31 @@ enum Shape {
 /// Audit entries per second when `n` bare `bench.reference` entries go in as `shape` says: what the hash
 /// chain and the commits alone cost on this database, with its durability, just before the step they are
 /// the reference of.
+/// The 47 prefecture RAs (`pref-01` … `pref-47`), created at the first point (audited `ra.create`), in
+/// prefecture order.
+async fn prefecture_ras(authority: &Authority, actor: &Actor) -> Result<Vec<hcpki_ca::ra::Ra>> {
+    let registrar = authority.registrar();
+    let existing = registrar.ras().await?;
+    let mut ras = Vec::with_capacity(47);
+    for n in 1..=47u8 {
+        let name = format!("pref-{n:02}");
+        let ra = match existing.iter().find(|r| r.name.as_str() == name) {
+            Some(r) => r.clone(),
+            None => {
+                let new = hcpki_ca::registrar::ra::NewRa {
+                    name,
+                    kind: "prefecture".into(),
+                    label: format!("都道府県 {n:02}"),
+                    prefectures: vec![n.to_string()],
+                };
+                registrar.create_ra(&new, actor).await?
+            }
+        };
+        ras.push(ra);
+    }
+    Ok(ras)
+}
+
 async fn audit_reference(authority: &Arc<Authority>, actor: &Actor, n: usize, shape: Shape) -> Result<f64> {
     let event = |i: usize| hcpki_ca::audit::AuditEvent {
         actor: actor.as_str().to_owned(),
