@@ -76,11 +76,13 @@ pub async fn view(
     Ok((record, key))
 }
 
-/// The secrets file for `peer`'s hub: every key working at `at` (audited as `psk.hub_export`).
+/// The secrets file for `peer`'s hub, whose own IKE identity is `hub_id`: every key working at `at` (audited as
+/// `psk.hub_export`).
 pub async fn hub_secrets(
     store: &dyn RouterPsks,
     seal: &SealKey,
     peer: &str,
+    hub_id: &str,
     format: HubFormat,
     actor: &Actor,
     at: UnixTime,
@@ -90,7 +92,7 @@ pub async fn hub_secrets(
         let key = super::open(seal, &r.sealed, r.facility_id.as_str(), &r.peer, &r.key_id)?;
         keys.push((r.remote_id, key));
     }
-    Ok(super::hub_secrets(format, &keys))
+    Ok(super::hub_secrets(format, hub_id, &keys))
 }
 
 /// Why a key operation failed.

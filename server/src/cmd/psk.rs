@@ -65,6 +65,9 @@ pub enum PskCommand {
         /// swanctl (a swanctl.conf include) or libreswan (an ipsec.secrets include).
         #[arg(long)]
         format: String,
+        /// The hub's own IKE identity (the routers' `--hub-id`): libreswan keys each secret by both IDs.
+        #[arg(long, default_value = "hub.example.jp")]
+        hub_id: String,
         /// The file to write (mode 0600, replaced atomically).
         #[arg(long)]
         out: PathBuf,
@@ -121,13 +124,13 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PskCommand) -> Res
             let (_, key) = manage::view(store, seal, &facility, &key_id, &actor, at).await?;
             println!("{}", key.as_str());
         }
-        PskCommand::HubSecrets { peer, format, out } => {
+        PskCommand::HubSecrets { peer, format, hub_id, out } => {
             let format = match format.as_str() {
                 "swanctl" => HubFormat::Swanctl,
                 "libreswan" => HubFormat::Libreswan,
                 other => anyhow::bail!("unknown hub secrets format {other:?}: use swanctl or libreswan"),
             };
-            let file = manage::hub_secrets(store, seal, &peer, format, &actor, at).await?;
+            let file = manage::hub_secrets(store, seal, &peer, &hub_id, format, &actor, at).await?;
             let tmp = out.with_extension("hcpki-tmp");
             let _ = std::fs::remove_file(&tmp);
             crate::output::write_private(&tmp, file.as_bytes())?;
