@@ -27,6 +27,7 @@ pub mod oidc;
 pub mod operator;
 pub mod portal;
 pub mod psk;
+pub mod router;
 pub mod revocation;
 pub mod scim;
 pub mod serve;

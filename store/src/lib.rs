@@ -32,6 +32,7 @@ pub mod operator;
 pub mod origin;
 pub mod person_key;
 pub mod rollover;
+pub mod router;
 pub mod router_psk;
 pub mod schema;
 pub mod signing_request;
@@ -62,6 +63,7 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::RouterPsks;
+pub use traits::RouterRegister;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
@@ -76,6 +78,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::RouterPsks;
+    pub use super::traits::RouterRegister;
     pub use super::traits::SsfStreams;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
@@ -114,6 +117,7 @@ pub trait Store:
     + PatientPresences
     + Passkeys
     + RouterPsks
+    + RouterRegister
     + SsfStreams
     + SessionAreas
     + ClientAreas
@@ -149,6 +153,7 @@ impl<T> Store for T where
         + PatientPresences
         + Passkeys
         + RouterPsks
+        + RouterRegister
         + SsfStreams
         + std::fmt::Debug
 {

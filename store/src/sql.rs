@@ -38,6 +38,7 @@ mod queries;
 mod rate_limits;
 mod revocation;
 mod router_psks;
+mod router_register;
 mod rows;
 mod schema_window;
 mod scim;
@@ -66,10 +67,12 @@ use crate::delegation::DelegationRecord;
 use crate::facility::{DeviceName, NamedDevice, NamedSecurityOfficer, SecurityOfficer};
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
+use crate::router::{RouterModelRecord, RouterRecord};
 use crate::router_psk::RouterPskRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::PresenceRecord;
 use crate::traits::RouterPsks;
+use crate::traits::RouterRegister;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
@@ -414,6 +417,7 @@ issuance_halts::issuance_halts_store!(SqliteStore, sqlx::Sqlite);
 patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
+router_register::router_register_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
@@ -443,6 +447,7 @@ issuance_halts::issuance_halts_store!(PgStore, sqlx::Postgres);
 patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 router_psks::router_psks_store!(PgStore, sqlx::Postgres);
+router_register::router_register_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);
