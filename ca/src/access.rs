@@ -202,6 +202,13 @@ pub enum Action<'a> {
     /// Read the safety-guideline compliance report (D164): the whole installation's (`None`, the operating
     /// body's) or one facility's (its own admins too).
     ReadCompliance(Option<&'a FacilityId>),
+    /// Register or remove the facility's routers (D168): its own admins (as for credentials) and operators.
+    ManageRouters(&'a FacilityId),
+    /// Issue (or rotate) a pre-shared key of the facility's router, shown once (D156, D168): its own admins and
+    /// operators.
+    IssueRouterKey(&'a FacilityId),
+    /// Withdraw a router's pre-shared key at once (D168): the operating body's decision.
+    WithdrawRouterKey(&'a FacilityId),
 }
 
 impl Action<'_> {
@@ -240,6 +247,9 @@ impl Action<'_> {
             Self::ReadRollover => "admin.ca.rollover.read".into(),
             Self::ManageRollover => "admin.ca.rollover.manage".into(),
             Self::ReadCompliance(_) => "admin.compliance.report".into(),
+            Self::ManageRouters(_) => "admin.router.manage".into(),
+            Self::IssueRouterKey(_) => "admin.psk.issue".into(),
+            Self::WithdrawRouterKey(_) => "admin.psk.withdraw".into(),
         }
     }
 
@@ -276,7 +286,10 @@ impl Action<'_> {
             | Self::SetSessionLifetime(f)
             | Self::ListAllocations(f)
             | Self::ManageAllocations(f)
-            | Self::ManageSecurityOfficer(f) => Some(f),
+            | Self::ManageSecurityOfficer(f)
+            | Self::ManageRouters(f)
+            | Self::IssueRouterKey(f)
+            | Self::WithdrawRouterKey(f) => Some(f),
         }
     }
 }
@@ -467,6 +480,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::ReadAudit
             | A::SetSessionLifetime(_)
             | A::ManageAllocations(_)
+            | A::WithdrawRouterKey(_)
             | A::SearchUsers
             | A::EndUserSessions
             | A::ClearLockout,
@@ -537,6 +551,9 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageSecurityOfficer(_)
             | Action::HaltIssuance
             | Action::ManageRollover
+            | Action::ManageRouters(_)
+            | Action::IssueRouterKey(_)
+            | Action::WithdrawRouterKey(_)
     )
 }
 
@@ -617,6 +634,11 @@ mod tests {
             (Action::FindAddress,                   [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageSecurityOfficer(&f),     [No401, No403, No403, Yes,   No403, No403, Yes]),
             (Action::ManageSecurityOfficer(&g),     [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ManageRouters(&f),             [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::ManageRouters(&g),             [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::IssueRouterKey(&f),            [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::IssueRouterKey(&g),            [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::WithdrawRouterKey(&f),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadCompliance(None),          [No401, No403, No403, No403, No403, Yes,   Yes]),

@@ -119,9 +119,7 @@ pub async fn check_psk(
 ) -> Result<Option<RouterRecord>, RegisterError> {
     match check_issue(store, facility, router, RouterAuth::Psk).await {
         Ok(r) => Ok(r),
-        Err(e) => {
-            Err(audit_refusal(store, "psk.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await)
-        }
+        Err(e) => Err(audit_refusal(store, "psk.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await),
     }
 }
 
@@ -136,9 +134,7 @@ pub async fn check_certificate(
 ) -> Result<Option<RouterRecord>, RegisterError> {
     match check_issue(store, facility, router, RouterAuth::Certificate).await {
         Ok(r) => Ok(r),
-        Err(e) => {
-            Err(audit_refusal(store, "cert.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await)
-        }
+        Err(e) => Err(audit_refusal(store, "cert.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await),
     }
 }
 

@@ -33,6 +33,7 @@ pub mod problem;
 pub mod reissue;
 pub mod revocation;
 pub mod rollover;
+pub mod router_register;
 mod routers;
 pub mod session;
 pub mod signin;

@@ -52,11 +52,14 @@ fn routers_interoperate_with_strongswan_and_libreswan() {
 
     // Pre-shared keys from `hcpki psk` (issue #50 item 1, D156): the current key through every pairing (the CHILD
     // SA and ping strongSwan → strongSwan), a rotated-out key and a suspended facility's key refused by both hubs.
-    let psk = rows(&text, &[
-        "PSK: A's current key",
-        "PSK: A's key rotated out (no overlap), refused",
-        "PSK: suspended facility D's key, refused",
-    ]);
+    let psk = rows(
+        &text,
+        &[
+            "PSK: A's current key",
+            "PSK: A's key rotated out (no overlap), refused",
+            "PSK: suspended facility D's key, refused",
+        ],
+    );
     assert_eq!(psk.len(), 3, "the PSK rows:\n{text}");
     assert_eq!(psk[0][1..], ["✓", "✓", "✓"], "{:?}", psk[0]);
     for row in &psk[1..] {

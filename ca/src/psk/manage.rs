@@ -4,8 +4,8 @@
 //! which audits; a key for a registered router is checked against the router register first.
 
 use super::{HubFormat, NewPsk, PskError, Vendor};
-use crate::store::router_psk::RouterPskRecord;
 use crate::router_register::{self, RegisterError};
+use crate::store::router_psk::RouterPskRecord;
 use crate::store::{RouterPsks, Store, StoreError};
 use hcpki_model::{Actor, FacilityId, UnixTime};
 use hcpki_pkix::seal::SealKey;

@@ -27,6 +27,7 @@ pub mod halt;
 pub mod oidc_clients;
 pub mod practice;
 pub mod rollover;
+pub mod routers;
 pub mod security_officer;
 pub mod users;
 

@@ -15,8 +15,12 @@ pub trait RouterRegister: Send + Sync {
     async fn router_models(&self) -> Result<Vec<RouterModelRecord>, StoreError>;
 
     /// Approve `model` (replacing its entry), audited as `router.model.approve`.
-    async fn approve_router_model(&self, model: &RouterModelRecord, actor: &Actor, at: UnixTime)
-    -> Result<(), StoreError>;
+    async fn approve_router_model(
+        &self,
+        model: &RouterModelRecord,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<(), StoreError>;
 
     /// Take `model` off the list, audited as `router.model.remove`; [`StoreError::UnknownRouterModel`] when it is
     /// not on it. Routers of the model stay registered.
