@@ -106,35 +106,25 @@ pub async fn remove(
     Ok(store.remove_router(facility, name, actor, at).await?)
 }
 
-/// What a pre-shared key may be issued for: the facility's router `router` (by name) must authenticate with a
-/// PSK and, with `approved_models_only` on, be of a model approved for PSKs; with the setting on, a key for no
-/// registered router is refused. Returns the router, if one was named. Refusals are audited as `psk.issue`
-/// denied.
-pub async fn check_psk(
+/// What a router credential may be issued for: the facility's router `router` (by name) must be registered for
+/// `method` (a PSK for a PSK router, a certificate for a certificate router) and, with `approved_models_only`
+/// on, be of a model approved for it; with the setting on, a credential for no registered router is refused.
+/// Returns the router, if one was named. Refusals are audited as denied `psk.issue` or `cert.issue`.
+pub async fn check(
     store: &dyn Store,
     facility: &FacilityId,
     router: Option<&str>,
+    method: RouterAuth,
     actor: &Actor,
     at: UnixTime,
 ) -> Result<Option<RouterRecord>, RegisterError> {
-    match check_issue(store, facility, router, RouterAuth::Psk).await {
+    let action = match method {
+        RouterAuth::Psk => "psk.issue",
+        _ => "cert.issue",
+    };
+    match check_issue(store, facility, router, method).await {
         Ok(r) => Ok(r),
-        Err(e) => Err(audit_refusal(store, "psk.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await),
-    }
-}
-
-/// [`check_psk`] for a router certificate (`hcpki issue --profile router --router NAME`), audited as
-/// `cert.issue` denied.
-pub async fn check_certificate(
-    store: &dyn Store,
-    facility: &FacilityId,
-    router: Option<&str>,
-    actor: &Actor,
-    at: UnixTime,
-) -> Result<Option<RouterRecord>, RegisterError> {
-    match check_issue(store, facility, router, RouterAuth::Certificate).await {
-        Ok(r) => Ok(r),
-        Err(e) => Err(audit_refusal(store, "cert.issue", facility.as_str(), router.unwrap_or("-"), e, actor, at).await),
+        Err(e) => Err(audit_refusal(store, action, facility.as_str(), router.unwrap_or("-"), e, actor, at).await),
     }
 }
 

@@ -113,6 +113,18 @@ fn the_router_register_and_the_keys_over_the_api_and_console(h: &Hcpki, f: &str)
     assert!(err.contains("\"netgear-x\" is not on the approved list") && err.contains("hcpki router models"), "{err}");
     let err = String::from_utf8_lossy(&psk(&[]).stderr).into_owned();
     assert!(err.contains("register the router (hcpki router add)"), "{err}");
+    // The same hold on router certificates from the CLI: for the certificate router only.
+    let p12 = h.path("gw.p12");
+    let cert = |router: &[&str]| {
+        let mut args = vec!["issue", "--profile", "router", "--facility", f, "--p12", p12.to_str().unwrap()];
+        args.extend(router);
+        h.run(&args)
+    };
+    let err = String::from_utf8_lossy(&cert(&["--router", "gw1"]).stderr).into_owned();
+    assert!(err.contains("registered to authenticate with a psk, not a certificate"), "{err}");
+    assert!(String::from_utf8_lossy(&cert(&[]).stderr).contains("register the router"));
+    let out = cert(&["--router", "gw2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let routers = h.ok(&["router", "list", f]);
     assert_eq!(routers.lines().count(), 2, "nothing kept: {routers}");
     assert!(h.ok(&["psk", "list", f]).is_empty(), "no key kept");
@@ -199,6 +211,7 @@ fn the_router_register_and_the_keys_over_the_api_and_console(h: &Hcpki, f: &str)
         |action: &str, outcome: &str| audit.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count();
     assert_eq!(count("router.add", "denied"), 4, "outside ×2, unknown model, console");
     assert!(count("psk.issue", "denied") >= 2, "certificate router, no router");
+    assert_eq!(count("cert.issue", "denied"), 2, "a PSK router, no router");
     let denied = (count("admin.psk.issue", "denied"), count("admin.psk.withdraw", "denied"));
     assert!(denied.0 >= 1 && denied.1 >= 2, "the 403s and the 404: {denied:?}");
     assert!(count("router.setting", "ok") == 1 && count("router.add", "ok") == 3);

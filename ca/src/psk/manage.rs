@@ -5,6 +5,7 @@
 
 use super::{HubFormat, NewPsk, PskError, Vendor};
 use crate::router_register::{self, RegisterError};
+use crate::store::router::RouterAuth;
 use crate::store::router_psk::RouterPskRecord;
 use crate::store::{RouterPsks, Store, StoreError};
 use hcpki_model::{Actor, FacilityId, UnixTime};
@@ -50,7 +51,7 @@ pub async fn issue(
     actor: &Actor,
     at: UnixTime,
 ) -> Result<Issued, ManageError> {
-    router_register::check_psk(store, &req.facility, req.router.as_deref(), actor, at).await?;
+    router_register::check(store, &req.facility, req.router.as_deref(), RouterAuth::Psk, actor, at).await?;
     let id_bytes = hcpki_pkix::keys::random_secret(8).map_err(|_| PskError::NoRandom)?;
     let key_id = format!("psk-{}", hex::encode(id_bytes.as_slice()));
     let key = super::issue(seal, req.vendor, req.len, req.facility.as_str(), &req.peer, &key_id)?;

@@ -46,6 +46,24 @@ pub(super) fn record(row: Row) -> Result<RouterPskRecord, StoreError> {
 macro_rules! router_psks_store {
     ($store:ident, $db:ty) => {
         impl $store {
+            /// The key `key_id` if it is `facility`'s and works now, else [`StoreError::PskUnavailable`].
+            async fn psk_working_in(
+                w: &mut Writer<'_, $db>,
+                facility: &FacilityId,
+                key_id: &str,
+            ) -> Result<RouterPskRecord, StoreError> {
+                let now = w.now();
+                sqlx::query_as::<$db, router_psks::Row>(router_psks::BY_ID)
+                    .bind(key_id)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(router_psks::record)
+                    .transpose()?
+                    .filter(|r| &r.facility_id == facility && r.works_at(now))
+                    .ok_or_else(|| StoreError::PskUnavailable(key_id.to_owned()))
+            }
+
             /// Withdraw every key of `facility` inside a suspension's or retirement's transaction, audited as
             /// `psk.withdraw` with their ids when there were any.
             async fn psk_withdraw_in(
@@ -144,18 +162,7 @@ macro_rules! router_psks_store {
                 at: UnixTime,
             ) -> Result<RouterPskRecord, StoreError> {
                 let mut w = self.write(at).await?;
-                let now = w.now();
-                let found = sqlx::query_as::<$db, router_psks::Row>(router_psks::BY_ID)
-                    .bind(key_id)
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .map(router_psks::record)
-                    .transpose()?
-                    .filter(|r| &r.facility_id == facility && r.works_at(now));
-                let Some(record) = found else {
-                    return Err(StoreError::PskUnavailable(key_id.to_owned()));
-                };
+                let record = Self::psk_working_in(&mut w, facility, key_id).await?;
                 let detail = serde_json::json!({ "key_id": record.key_id, "peer": record.peer });
                 w.append(&sso::event("psk.view", facility.as_str(), actor, detail)).await?;
                 w.commit().await?;
@@ -172,17 +179,7 @@ macro_rules! router_psks_store {
             ) -> Result<RouterPskRecord, StoreError> {
                 let mut w = self.write(at).await?;
                 let now = w.now();
-                let found = sqlx::query_as::<$db, router_psks::Row>(router_psks::BY_ID)
-                    .bind(key_id)
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .map(router_psks::record)
-                    .transpose()?
-                    .filter(|r| &r.facility_id == facility && r.works_at(now));
-                let Some(mut record) = found else {
-                    return Err(StoreError::PskUnavailable(key_id.to_owned()));
-                };
+                let mut record = Self::psk_working_in(&mut w, facility, key_id).await?;
                 sqlx::query::<$db>(router_psks::WITHDRAW_KEY)
                     .bind(key_id)
                     .bind(now)

@@ -46,9 +46,27 @@ pub(super) fn router(row: RouterRow) -> Result<RouterRecord, StoreError> {
     Ok(RouterRecord { facility_id, name, model, firmware, auth, addresses, created_by, created_at })
 }
 
-/// `impl RouterRegister` for one backend (see [`super::writer`] for why a macro).
+/// `impl RouterRegister` for one backend (see [`super::writer`] for why a macro), and the lookup its writes share.
 macro_rules! router_register_store {
     ($store:ident, $db:ty) => {
+        impl $store {
+            /// The facility's router `name`, read inside the writer's transaction.
+            async fn router_in(
+                w: &mut Writer<'_, $db>,
+                facility: &FacilityId,
+                name: &str,
+            ) -> Result<Option<RouterRecord>, StoreError> {
+                sqlx::query_as::<$db, router_register::RouterRow>(router_register::ROUTER)
+                    .bind(facility.as_str())
+                    .bind(name)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(router_register::router)
+                    .transpose()
+            }
+        }
+
         #[async_trait::async_trait]
         impl RouterRegister for $store {
             async fn router_models(&self) -> Result<Vec<RouterModelRecord>, StoreError> {
@@ -127,14 +145,7 @@ macro_rules! router_register_store {
                 if Self::fetch_facility(&mut *w.tx, r.facility_id.as_str()).await?.is_none() {
                     return Err(StoreError::UnknownFacility(r.facility_id.clone()));
                 }
-                let exists = sqlx::query_as::<$db, router_register::RouterRow>(router_register::ROUTER)
-                    .bind(r.facility_id.as_str())
-                    .bind(&r.name)
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .is_some();
-                if exists {
+                if Self::router_in(&mut w, &r.facility_id, &r.name).await?.is_some() {
                     return Err(StoreError::RouterExists { facility: r.facility_id.clone(), name: r.name.clone() });
                 }
                 let now = w.now();
@@ -166,15 +177,7 @@ macro_rules! router_register_store {
                 at: UnixTime,
             ) -> Result<RouterRecord, StoreError> {
                 let mut w = self.write(at).await?;
-                let found = sqlx::query_as::<$db, router_register::RouterRow>(router_register::ROUTER)
-                    .bind(facility.as_str())
-                    .bind(name)
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .map(router_register::router)
-                    .transpose()?;
-                let Some(record) = found else {
+                let Some(record) = Self::router_in(&mut w, facility, name).await? else {
                     return Err(StoreError::UnknownRouter { facility: facility.clone(), name: name.to_owned() });
                 };
                 sqlx::query::<$db>(router_register::ROUTER_DELETE)
