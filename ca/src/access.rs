@@ -242,6 +242,13 @@ pub enum Action<'a> {
     ListRas,
     /// Create a registration authority, assign a facility to a provider RA (D167): the operating body's.
     ManageRas,
+    /// Register or remove the facility's routers (D168): its own admins (as for credentials) and operators.
+    ManageRouters(&'a FacilityId),
+    /// Issue (or rotate) a pre-shared key of the facility's router, shown once (D156, D168): its own admins and
+    /// operators.
+    IssueRouterKey(&'a FacilityId),
+    /// Withdraw a router's pre-shared key at once (D168): the operating body's decision.
+    WithdrawRouterKey(&'a FacilityId),
 }
 
 impl Action<'_> {
@@ -283,6 +290,9 @@ impl Action<'_> {
             Self::ReadCompliance(_) => "admin.compliance.report".into(),
             Self::ListRas => "admin.ra.list".into(),
             Self::ManageRas => "admin.ra.manage".into(),
+            Self::ManageRouters(_) => "admin.router.manage".into(),
+            Self::IssueRouterKey(_) => "admin.psk.issue".into(),
+            Self::WithdrawRouterKey(_) => "admin.psk.withdraw".into(),
         }
     }
 
@@ -321,6 +331,9 @@ impl Action<'_> {
             | Self::ManageAllocations(f)
             | Self::ManageSecurityOfficer(f)
             | Self::ManageFacilityRules(f) => Some(f),
+            | Self::ManageRouters(f)
+            | Self::IssueRouterKey(f)
+            | Self::WithdrawRouterKey(f) => Some(f),
         }
     }
 }
@@ -532,6 +545,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Pla
             | A::ReadAudit
             | A::SetSessionLifetime(_)
             | A::ManageAllocations(_)
+            | A::WithdrawRouterKey(_)
             | A::SearchUsers
             | A::EndUserSessions
             | A::ClearLockout,
@@ -624,6 +638,9 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::HaltIssuance
             | Action::ManageRollover
             | Action::ManageRas
+            | Action::ManageRouters(_)
+            | Action::IssueRouterKey(_)
+            | Action::WithdrawRouterKey(_)
     )
 }
 
@@ -710,6 +727,11 @@ mod tests {
             (Action::ManageSecurityOfficer(&g),     [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ManageFacilityRules(&f),         [No401, No403, No403, Yes,   No403, No403, Yes]),
             (Action::ManageFacilityRules(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ManageRouters(&f),             [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::ManageRouters(&g),             [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::IssueRouterKey(&f),            [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::IssueRouterKey(&g),            [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::WithdrawRouterKey(&f),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadRollover,                  [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRollover,                [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ReadCompliance(None),          [No401, No403, No403, No403, No403, Yes,   Yes]),

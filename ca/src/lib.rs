@@ -29,6 +29,7 @@ pub mod registrar;
 pub mod request;
 pub mod revocation;
 pub mod revoker;
+pub mod router_register;
 pub mod serial;
 
 #[cfg(test)]

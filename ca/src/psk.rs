@@ -153,9 +153,10 @@ fn random_text(len: usize) -> Result<Zeroizing<String>, PskError> {
     Ok(out)
 }
 
-/// The secrets file the hub reloads: every key working now, in `format`. Keys rotated out past their overlap
-/// or withdrawn are not in the list the caller passes, so the hub refuses them after its reload.
-pub fn hub_secrets(format: HubFormat, keys: &[(String, Zeroizing<String>)]) -> Zeroizing<String> {
+/// The secrets file the hub reloads: every key working now, in `format`, `hub_id` being the hub's own IKE
+/// identity. Keys rotated out past their overlap or withdrawn are not in the list the caller passes, so the hub
+/// refuses them after its reload.
+pub fn hub_secrets(format: HubFormat, hub_id: &str, keys: &[(String, Zeroizing<String>)]) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::from("# written by `hcpki psk hub-secrets`: do not edit, it is replaced\n"));
     for (n, (remote_id, secret)) in keys.iter().enumerate() {
         let entry = match format {
@@ -163,7 +164,10 @@ pub fn hub_secrets(format: HubFormat, keys: &[(String, Zeroizing<String>)]) -> Z
                 "secrets {{\n    ike-hcpki-{n} {{\n        id = {remote_id}\n        secret = {}\n    }}\n}}\n",
                 secret.as_str()
             ),
-            HubFormat::Libreswan => format!("@{remote_id} : PSK \"{}\"\n", secret.as_str()),
+            // Both IDs: libreswan uses no PSK whose only index is the peer's ID, and a `%any` index would let
+            // a router without a key of its own (a suspended facility's) authenticate with another's key;
+            // found by the PSK tunnels of scripts/interop-ipsec.
+            HubFormat::Libreswan => format!("@{hub_id} @{remote_id} : PSK \"{}\"\n", secret.as_str()),
         };
         out.push_str(&entry);
     }
@@ -277,10 +281,10 @@ mod tests {
     #[test]
     fn the_hub_file_and_snippets_carry_each_working_key() {
         let keys = vec![("hf1.router.example.jp".to_owned(), Zeroizing::new("S1".to_owned()))];
-        let swan = hub_secrets(HubFormat::Swanctl, &keys);
+        let swan = hub_secrets(HubFormat::Swanctl, "hub.example.jp", &keys);
         assert!(swan.contains("id = hf1.router.example.jp") && swan.contains("secret = S1"), "{}", swan.as_str());
-        let libre = hub_secrets(HubFormat::Libreswan, &keys);
-        assert!(libre.contains("@hf1.router.example.jp : PSK \"S1\""), "{}", libre.as_str());
+        let libre = hub_secrets(HubFormat::Libreswan, "hub.example.jp", &keys);
+        assert!(libre.contains("@hub.example.jp @hf1.router.example.jp : PSK \"S1\""), "{}", libre.as_str());
         for vendor in VENDORS {
             let s = router_snippet(vendor, "hf1.router.example.jp", "hub.example.jp", "192.0.2.1", "SECRET");
             assert!(s.contains("SECRET") && s.contains("hub.example.jp"), "{vendor:?}: {s}");

@@ -106,6 +106,9 @@ pub enum Command {
     /// Routers' managed pre-shared keys (routers that cannot use certificates): issue, list, show, the hub's file.
     #[command(subcommand)]
     Psk(crate::cmd::psk::PskCommand),
+    /// The router register: each facility's routers and the approved models (issue #50 item 2).
+    #[command(subcommand)]
+    Router(crate::cmd::router::RouterCommand),
     /// The services of the portal's authorization policy (kept in the database; the services file schema).
     #[command(subcommand)]
     Service(crate::cmd::service::ServiceCommand),
@@ -170,6 +173,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
         Command::Psk(c) => {
             with_store(g, |l, s| Box::pin(async move { crate::cmd::psk::run(&l, s.as_ref(), c).await })).await
+        }
+        Command::Router(c) => {
+            with_store(g, |_, s| Box::pin(async move { crate::cmd::router::run(s.as_ref(), c).await })).await
         }
         Command::Service(c) => {
             with_store(g, |l, s| Box::pin(async move { service::run(&l, s.as_ref(), c).await })).await

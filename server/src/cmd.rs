@@ -29,6 +29,7 @@ pub mod portal;
 pub mod psk;
 pub mod ra;
 pub mod revocation;
+pub mod router;
 pub mod scim;
 pub mod serve;
 pub mod service;

@@ -34,6 +34,7 @@ pub mod ras;
 pub mod reissue;
 pub mod revocation;
 pub mod rollover;
+pub mod router_register;
 mod routers;
 pub mod session;
 pub mod signin;

@@ -130,6 +130,25 @@ pub enum StoreError {
     /// The pre-shared key is not this facility's, was withdrawn, or is past its overlap window (D156).
     #[error("pre-shared key {0} is not available: it is another facility's, withdrawn or rotated out; issue a new one")]
     PskUnavailable(String),
+    /// The facility already has a router of that name (D168).
+    #[error("facility {facility} already has a router named {name:?}: choose another name, or remove that one first")]
+    RouterExists {
+        /// The facility.
+        facility: FacilityId,
+        /// The name.
+        name: String,
+    },
+    /// The facility has no router of that name (D168).
+    #[error("facility {facility} has no router named {name:?}: see `hcpki router list {facility}`")]
+    UnknownRouter {
+        /// The facility.
+        facility: FacilityId,
+        /// The name.
+        name: String,
+    },
+    /// The model is not on the approved list (D168).
+    #[error("router model {0:?} is not on the approved list: see `hcpki router models`")]
+    UnknownRouterModel(String),
     /// The snapshot file could not be written.
     #[error(
         "cannot write the database snapshot {path}: {reason}; check that the directory exists, is writable and has room"

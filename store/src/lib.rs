@@ -33,6 +33,7 @@ pub mod origin;
 pub mod person_key;
 pub mod ra;
 pub mod rollover;
+pub mod router;
 pub mod router_psk;
 pub mod schema;
 pub mod signing_request;
@@ -64,6 +65,7 @@ pub use sso::{
 };
 pub use traits::RegistrationAuthorities;
 pub use traits::RouterPsks;
+pub use traits::RouterRegister;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
@@ -80,6 +82,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::RegistrationAuthorities;
     pub use super::traits::RouterPsks;
+    pub use super::traits::RouterRegister;
     pub use super::traits::SsfStreams;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
@@ -119,6 +122,7 @@ pub trait Store:
     + Passkeys
     + RouterPsks
     + RegistrationAuthorities
+    + RouterRegister
     + SsfStreams
     + SessionAreas
     + ClientAreas
@@ -155,6 +159,7 @@ impl<T> Store for T where
         + Passkeys
         + RouterPsks
         + RegistrationAuthorities
+        + RouterRegister
         + SsfStreams
         + std::fmt::Debug
 {

@@ -40,6 +40,7 @@ mod rate_limits;
 mod registration_authorities;
 mod revocation;
 mod router_psks;
+mod router_register;
 mod rows;
 mod schema_window;
 mod scim;
@@ -69,12 +70,14 @@ use crate::facility::{DeviceName, NamedDevice, NamedSecurityOfficer, SecurityOff
 use crate::halt::{ApprovalOutcome, Approver, Decision, Halt, HaltReason, HaltRefusal};
 use crate::ra::{Member, Placement, Ra, RaError, RaKind, RaName};
 use crate::rollover::{RolloverRecord, RolloverRefusal, RolloverState, RolloverStep};
+use crate::router::{RouterModelRecord, RouterRecord};
 use crate::router_psk::RouterPskRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::FacilitySigningLimit;
 use crate::traits::PresenceRecord;
 use crate::traits::RegistrationAuthorities;
 use crate::traits::RouterPsks;
+use crate::traits::RouterRegister;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
@@ -422,6 +425,7 @@ patient_presence::patient_presence_store!(SqliteStore, sqlx::Sqlite);
 passkeys::passkeys_store!(SqliteStore, sqlx::Sqlite);
 router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
 registration_authorities::registration_authorities_store!(SqliteStore, sqlx::Sqlite);
+router_register::router_register_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
@@ -452,6 +456,7 @@ patient_presence::patient_presence_store!(PgStore, sqlx::Postgres);
 passkeys::passkeys_store!(PgStore, sqlx::Postgres);
 router_psks::router_psks_store!(PgStore, sqlx::Postgres);
 registration_authorities::registration_authorities_store!(PgStore, sqlx::Postgres);
+router_register::router_register_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);

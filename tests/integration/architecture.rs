@@ -671,8 +671,8 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "ca",
         &[
-            &["access", "batch", "crl_shard", "group_commit", "psk", "serial"],
-            &["csr"],
+            &["access", "batch", "crl_shard", "group_commit", "router_register", "serial"],
+            &["csr", "psk"],
             &["profile"],
             &["lint", "revocation"],
             &["enroll", "issuer"],

@@ -1,4 +1,5 @@
-//! `scripts/interop-ipsec`: hcpki router certificates against two real IKEv2 daemons (issue 7). The script
+//! `scripts/interop-ipsec`: hcpki router certificates and pre-shared keys (issue #50 item 1) against two real
+//! IKEv2 daemons (issue 7). The script
 //! runs the whole matrix in its own network namespaces (strongSwan charon with kernel-libipsec, libreswan
 //! pluto, `hcpki serve` as the CRL distribution point); this test runs it with the binary under test and checks
 //! its table: every positive cell established (✓), every negative cell refused (✗, the script already
@@ -48,5 +49,21 @@ fn routers_interoperate_with_strongswan_and_libreswan() {
         assert!(row[1..].iter().all(|c| *c == "✗" || *c == "—"), "negative cell not refused: {row:?}");
     }
     assert_eq!(refused, 7, "revoked ×2, mismatch ×3, expired ×2:\n{text}");
+
+    // Pre-shared keys from `hcpki psk` (issue #50 item 1, D156): the current key through every pairing (the CHILD
+    // SA and ping strongSwan → strongSwan), a rotated-out key and a suspended facility's key refused by both hubs.
+    let psk = rows(
+        &text,
+        &[
+            "PSK: A's current key",
+            "PSK: A's key rotated out (no overlap), refused",
+            "PSK: suspended facility D's key, refused",
+        ],
+    );
+    assert_eq!(psk.len(), 3, "the PSK rows:\n{text}");
+    assert_eq!(psk[0][1..], ["✓", "✓", "✓"], "{:?}", psk[0]);
+    for row in &psk[1..] {
+        assert_eq!(row[1..], ["✗", "✗", "—"], "refused at the strongSwan and the libreswan hub: {row:?}");
+    }
     assert!(text.lines().any(|l| l.starts_with("time: ")), "the run time is reported:\n{text}");
 }

@@ -95,6 +95,9 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE registration_authorities");
     db.execute("DROP TABLE facility_passkey_rules");
     db.execute("DROP TABLE facility_signing_limits");
+    db.execute("DROP TABLE routers");
+    db.execute("DROP TABLE router_models");
+    db.execute("DROP TABLE router_settings");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

@@ -29,6 +29,7 @@ pub mod passkey_rule;
 pub mod practice;
 pub mod ras;
 pub mod rollover;
+pub mod routers;
 pub mod security_officer;
 pub mod signing_limit;
 pub mod users;

@@ -58,6 +58,10 @@ pub struct IssueArgs {
     /// Where to write the certificate (PEM); `-` or omitted: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The facility's registered router the certificate is for (`hcpki router list`; router profile): it must
+    /// be registered for certificates; required while only approved models are accepted (D168).
+    #[arg(long)]
+    pub router: Option<String>,
 }
 
 pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
@@ -77,6 +81,11 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     }
     if profile == ProfileKind::Operator {
         anyhow::bail!("operator certificates are issued with `hcpki operator add NAME --role … --csr … --out …`");
+    }
+    if let (ProfileKind::Router, Some(facility)) = (profile, &args.facility) {
+        let (store, method) = (authority.store().as_ref(), hcpki_ca::store::router::RouterAuth::Certificate);
+        let at = hcpki_pkix::time::now();
+        hcpki_ca::router_register::check(store, facility, args.router.as_deref(), method, &super::actor(), at).await?;
     }
     let request = IssueRequest {
         profile,

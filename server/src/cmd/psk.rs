@@ -1,4 +1,4 @@
-//! `hcpki psk issue|list|show|hub-secrets`: routers' managed pre-shared keys (issue #50 item 1, D156), for
+//! `hcpki psk issue|list|show|withdraw|hub-secrets`: routers' managed pre-shared keys (issue #50 item 1, D156), for
 //! routers that cannot use certificates. Each subcommand calls one operation of `hcpki_ca::psk::manage`; the
 //! key is sealed with the portal secret's PSK key, so `[portal]` must be configured.
 
@@ -43,6 +43,21 @@ pub enum PskCommand {
         /// The hub's address, for the configuration lines.
         #[arg(long, default_value = "192.0.2.1")]
         hub_address: String,
+        /// The facility's registered router the key is for (`hcpki router list`); required while only approved
+        /// models are accepted.
+        #[arg(long)]
+        router: Option<String>,
+    },
+    /// Withdraw one working key at once (a router lost, its configuration leaked); the hub refuses it after
+    /// its next `hub-secrets` and reload.
+    Withdraw {
+        /// The facility ID.
+        facility: FacilityId,
+        /// The key id (`hcpki psk list`).
+        key_id: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
     },
     /// A facility's keys (ids, peers, states; never the keys).
     List {
@@ -65,6 +80,9 @@ pub enum PskCommand {
         /// swanctl (a swanctl.conf include) or libreswan (an ipsec.secrets include).
         #[arg(long)]
         format: String,
+        /// The hub's own IKE identity (the routers' `--hub-id`): libreswan keys each secret by both IDs.
+        #[arg(long, default_value = "hub.example.jp")]
+        hub_id: String,
         /// The file to write (mode 0600, replaced atomically).
         #[arg(long)]
         out: PathBuf,
@@ -79,7 +97,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PskCommand) -> Res
     let actor = super::actor();
     let at = UnixTime::from_millis(hcpki_pkix::time::now_unix_ms());
     match command {
-        PskCommand::Issue { facility, peer, remote_id, vendor, length, overlap_hours, hub_id, hub_address } => {
+        PskCommand::Issue { facility, peer, remote_id, vendor, length, overlap_hours, hub_id, hub_address, router } => {
             let req = PskRequest {
                 facility,
                 peer,
@@ -87,6 +105,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PskCommand) -> Res
                 vendor,
                 len: length,
                 overlap_secs: overlap_hours.saturating_mul(3600),
+                router,
             };
             let issued = manage::issue(store, seal, &req, &actor, at).await?;
             eprintln!(
@@ -117,17 +136,24 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PskCommand) -> Res
                 println!("{}\t{}\t{}\t{}\t{}", k.key_id, k.peer, k.remote_id, k.vendor, state);
             }
         }
+        PskCommand::Withdraw { facility, key_id, reason } => {
+            let k = manage::withdraw(store, &facility, &key_id, &reason, &actor, at).await?;
+            eprintln!(
+                "key {} of {} for {} withdrawn: run hub-secrets and reload the hub",
+                k.key_id, k.facility_id, k.peer
+            );
+        }
         PskCommand::Show { facility, key_id } => {
             let (_, key) = manage::view(store, seal, &facility, &key_id, &actor, at).await?;
             println!("{}", key.as_str());
         }
-        PskCommand::HubSecrets { peer, format, out } => {
+        PskCommand::HubSecrets { peer, format, hub_id, out } => {
             let format = match format.as_str() {
                 "swanctl" => HubFormat::Swanctl,
                 "libreswan" => HubFormat::Libreswan,
                 other => anyhow::bail!("unknown hub secrets format {other:?}: use swanctl or libreswan"),
             };
-            let file = manage::hub_secrets(store, seal, &peer, format, &actor, at).await?;
+            let file = manage::hub_secrets(store, seal, &peer, &hub_id, format, &actor, at).await?;
             let tmp = out.with_extension("hcpki-tmp");
             let _ = std::fs::remove_file(&tmp);
             crate::output::write_private(&tmp, file.as_bytes())?;

@@ -476,6 +476,46 @@ messages! {
     CredRevokeConsequence => "この ID と秘密情報では、もう機器を登録できなくなります。すでに発行済みの証明書はそのまま使えます。機器を登録し直すには、新しいクレデンシャルを発行してください。",
         "This ID and secret can no longer enroll a device. Certificates already issued with it stay valid. To enroll a device again, create a new credential.";
     ConfirmCredRevokeButton => "取り消す", "Revoke it";
+    // The router register and routers' pre-shared keys (D168).
+    RouterRegister => "ルータ台帳と事前共有鍵", "Routers and pre-shared keys";
+    RouterRegisterLink => "ルータ台帳と事前共有鍵 (PSK) の管理", "Manage the routers and their pre-shared keys (PSK)";
+    RouterRegisterHelp => "施設のルータ(機種・ファームウェア・認証方式・アドレス)を登録します。アドレスは施設に割り当てられた範囲内に限ります。",
+        "Register the facility's routers (model, firmware, authentication, addresses). Addresses must be inside the facility's allocations.";
+    Routers => "ルータ", "Routers";
+    NoRouters => "登録されたルータはありません。", "No routers are registered.";
+    RouterName => "ルータ名", "Router name";
+    RouterModel => "機種", "Model";
+    Firmware => "ファームウェア", "Firmware";
+    AuthMethod => "認証方式", "Authentication";
+    RouterAddresses => "アドレス(空白区切り)", "Addresses (separated by spaces)";
+    AddRouter => "ルータを登録", "Register the router";
+    RemoveRouter => "台帳から削除", "Remove from the register";
+    ApprovedModels => "承認済み機種", "Approved models";
+    Tested => "検証状況", "Tested";
+    ApprovedOnlyOn => "承認済み機種以外には証明書・事前共有鍵を発行しません。", "Certificates and pre-shared keys are issued only for approved models.";
+    ApprovedOnlyOff => "承認済み機種以外にも発行できます(運用主体の設定)。", "Models off the list may also get certificates and keys (the operating body's setting).";
+    PreSharedKeys => "事前共有鍵 (PSK)", "Pre-shared keys (PSK)";
+    PskHelp => "鍵は hcpki が生成し、発行時に一度だけ表示します。同じハブへ再発行すると、以前の鍵は重複期間の後に使えなくなります。",
+        "hcpki makes each key and shows it once, when issued. Issuing again for the same hub rotates the old key out after the overlap.";
+    NoPsks => "事前共有鍵はありません。", "No pre-shared keys.";
+    KeyId => "鍵 ID", "Key ID";
+    Hub => "ハブ", "Hub";
+    RemoteId => "ルータの IKE ID", "Router's IKE ID";
+    KeyState => "状態", "State";
+    PskCurrent => "使用中", "current";
+    PskOverlap => "重複期間中(期限あり)", "in its overlap";
+    PskRetired => "使用終了", "rotated out";
+    PskWithdrawn => "取り消し済み", "withdrawn";
+    IssuePsk => "事前共有鍵を発行", "Issue a pre-shared key";
+    WithdrawPsk => "取り消す", "Withdraw";
+    OverlapHours => "以前の鍵の重複期間(時間)", "Overlap of the previous key (hours)";
+    HubId => "ハブの IKE ID", "Hub's IKE ID";
+    HubAddress => "ハブのアドレス", "Hub's address";
+    NoRouterChosen => "(ルータを指定しない)", "(no router)";
+    PskIssued => "事前共有鍵を発行しました", "Pre-shared key issued";
+    PskShownOnce => "この鍵はこの画面で一度だけ表示されます。今すぐルータに設定するか、安全な経路で管理者に渡してください。再表示はできません(必要なら再発行してください)。",
+        "This key is shown on this page once. Configure the router now or hand it over through a secure channel; it cannot be shown again (issue a new one if needed).";
+    RouterRefused => "受け付けられませんでした。", "Refused.";
 }
 
 #[cfg(test)]

@@ -42,7 +42,9 @@ pub fn section(lang: Lang, state: &AppState, f: &Facility, origin: &str) -> Mark
             ]
         })
         .collect();
+    let register = format!("/console/facilities/{}/routers", f.id.as_str());
     let inner = html! {
+        p { a href=(register) id="router-register-link" { (t(M::RouterRegisterLink)) } }
         p { (t(M::RouterSnippetsHelp)) }
         (table(t(M::RouterSnippets), &[t(M::Vendor), t(M::Enrollment), t(M::Config)], &rows))
     };

@@ -6,6 +6,7 @@
 
 pub mod compliance;
 pub mod rollover;
+pub mod routers;
 
 use crate::app::AppState;
 use crate::app::api_error::ApiError;

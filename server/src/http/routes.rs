@@ -122,6 +122,11 @@ fn admin_api(state: AppState) -> Router<AppState> {
             get(admin::addresses).post(admin::add_address).delete(admin::remove_address),
         )
         .route("/api/v1/facilities/{id}/session-lifetime", post(admin::session_lifetime))
+        .route("/api/v1/facilities/{id}/routers", get(admin::routers::list).post(admin::routers::add))
+        .route("/api/v1/facilities/{id}/routers/{name}", delete(admin::routers::remove))
+        .route("/api/v1/facilities/{id}/psks", get(admin::routers::keys).post(admin::routers::issue))
+        .route("/api/v1/facilities/{id}/psks/{key}/withdraw", post(admin::routers::withdraw))
+        .route("/api/v1/router-models", get(admin::routers::models))
         .route("/api/v1/facilities/{id}/devices/{device}/name", post(admin::name_device))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
@@ -208,6 +213,11 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/users/clear-lockout", post(users::clear_lockout))
         .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
         .route("/console/facilities/{id}/addresses", post(addresses::change))
+        .route(
+            "/console/facilities/{id}/routers",
+            get(crate::console::router_register::show).post(crate::console::router_register::change_router),
+        )
+        .route("/console/facilities/{id}/psks", post(crate::console::router_register::change_psk))
         // Long operations (D38): crate::console::{jobs, import, reissue}.
         .route("/console/jobs", get(crate::console::jobs::list))
         .route("/console/jobs/{id}", get(crate::console::jobs::show))

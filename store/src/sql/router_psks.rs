@@ -8,6 +8,7 @@ pub(super) const INSERT: &str = "INSERT INTO router_psks (key_id, facility_id, p
 pub(super) const SET_RETIRES: &str = "UPDATE router_psks SET retires_at = $2 WHERE key_id = $1";
 pub(super) const WITHDRAW_FACILITY: &str =
     "UPDATE router_psks SET withdrawn_at = $2 WHERE facility_id = $1 AND withdrawn_at IS NULL";
+pub(super) const WITHDRAW_KEY: &str = "UPDATE router_psks SET withdrawn_at = $2 WHERE key_id = $1";
 pub(super) const IDS_NOT_WITHDRAWN: &str =
     "SELECT key_id FROM router_psks WHERE facility_id = $1 AND withdrawn_at IS NULL ORDER BY key_id";
 
@@ -45,6 +46,24 @@ pub(super) fn record(row: Row) -> Result<RouterPskRecord, StoreError> {
 macro_rules! router_psks_store {
     ($store:ident, $db:ty) => {
         impl $store {
+            /// The key `key_id` if it is `facility`'s and works now, else [`StoreError::PskUnavailable`].
+            async fn psk_working_in(
+                w: &mut Writer<'_, $db>,
+                facility: &FacilityId,
+                key_id: &str,
+            ) -> Result<RouterPskRecord, StoreError> {
+                let now = w.now();
+                sqlx::query_as::<$db, router_psks::Row>(router_psks::BY_ID)
+                    .bind(key_id)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(router_psks::record)
+                    .transpose()?
+                    .filter(|r| &r.facility_id == facility && r.works_at(now))
+                    .ok_or_else(|| StoreError::PskUnavailable(key_id.to_owned()))
+            }
+
             /// Withdraw every key of `facility` inside a suspension's or retirement's transaction, audited as
             /// `psk.withdraw` with their ids when there were any.
             async fn psk_withdraw_in(
@@ -143,20 +162,33 @@ macro_rules! router_psks_store {
                 at: UnixTime,
             ) -> Result<RouterPskRecord, StoreError> {
                 let mut w = self.write(at).await?;
-                let now = w.now();
-                let found = sqlx::query_as::<$db, router_psks::Row>(router_psks::BY_ID)
-                    .bind(key_id)
-                    .fetch_optional(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?
-                    .map(router_psks::record)
-                    .transpose()?
-                    .filter(|r| &r.facility_id == facility && r.works_at(now));
-                let Some(record) = found else {
-                    return Err(StoreError::PskUnavailable(key_id.to_owned()));
-                };
+                let record = Self::psk_working_in(&mut w, facility, key_id).await?;
                 let detail = serde_json::json!({ "key_id": record.key_id, "peer": record.peer });
                 w.append(&sso::event("psk.view", facility.as_str(), actor, detail)).await?;
+                w.commit().await?;
+                Ok(record)
+            }
+
+            async fn psk_withdraw(
+                &self,
+                facility: &FacilityId,
+                key_id: &str,
+                reason: &str,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<RouterPskRecord, StoreError> {
+                let mut w = self.write(at).await?;
+                let now = w.now();
+                let mut record = Self::psk_working_in(&mut w, facility, key_id).await?;
+                sqlx::query::<$db>(router_psks::WITHDRAW_KEY)
+                    .bind(key_id)
+                    .bind(now)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                record.withdrawn_at = Some(now);
+                let detail = serde_json::json!({ "key_ids": [key_id], "peer": record.peer, "reason": reason });
+                w.append(&sso::event("psk.withdraw", facility.as_str(), actor, detail)).await?;
                 w.commit().await?;
                 Ok(record)
             }

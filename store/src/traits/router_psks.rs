@@ -32,6 +32,17 @@ pub trait RouterPsks: Send + Sync {
         at: UnixTime,
     ) -> Result<RouterPskRecord, StoreError>;
 
+    /// Withdraw the working key `key_id` of `facility` now, audited as `psk.withdraw` with `reason`.
+    /// [`StoreError::PskUnavailable`] when it is another facility's, already withdrawn, or past its overlap.
+    async fn psk_withdraw(
+        &self,
+        facility: &FacilityId,
+        key_id: &str,
+        reason: &str,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<RouterPskRecord, StoreError>;
+
     /// Every kept key of `facility`, newest first (sealed forms included for the caller's use, not display).
     async fn psk_list(&self, facility: &FacilityId) -> Result<Vec<RouterPskRecord>, StoreError>;
 

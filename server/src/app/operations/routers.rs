@@ -1,0 +1,225 @@
+//! The router register and routers' pre-shared keys (issue #50 items 1 and 2, D156, D168), for the admin API
+//! and the console alike: whoever may read the facility sees its routers and keys (never a key itself); its own
+//! admins and operators register routers and issue keys (each key shown once); operators withdraw a key. The
+//! register and the store audit every change and the refusals they make; refusals before them
+//! (authorization, a malformed ID, no portal secret) are audited here. Each call is the same operation the
+//! CLI's `hcpki router` and `hcpki psk` make.
+
+use super::{existing, facility_id};
+use crate::app::AppState;
+use crate::app::api_error::ApiError;
+use crate::app::auth::Caller;
+use axum::http::StatusCode;
+use hcpki_ca::access::Action;
+use hcpki_ca::psk::manage::{self, Issued, ManageError, PskRequest};
+use hcpki_ca::psk::{PskError, Vendor};
+use hcpki_ca::router_register::{self, RegisterError, RouterRequest};
+use hcpki_ca::store::StoreError;
+use hcpki_ca::store::router::{RouterAuth, RouterModelRecord, RouterRecord};
+use hcpki_ca::store::router_psk::RouterPskRecord;
+use serde::Deserialize;
+
+/// Longest peer, IKE identity or reason text accepted (characters).
+pub const MAX_TEXT: usize = 253;
+
+/// A router to register (a JSON body, or form fields of the same names).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterBody {
+    /// Its name inside the facility.
+    pub name: String,
+    /// Its model.
+    pub model: String,
+    /// Its firmware version.
+    pub firmware: String,
+    /// `certificate` or `psk`.
+    pub auth: String,
+    /// Its addresses.
+    pub addresses: Vec<String>,
+}
+
+/// A key to issue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PskBody {
+    /// The hub (peer).
+    pub peer: String,
+    /// The router's IKE identity.
+    pub remote_id: String,
+    /// The router vendor (`strongswan`, `yamaha-rtx`, …).
+    pub vendor: String,
+    /// The registered router it is for.
+    pub router: Option<String>,
+    /// Fewer characters than the vendor's longest.
+    pub length: Option<usize>,
+    /// Hours the key it replaces keeps working (default 24).
+    pub overlap_hours: Option<i64>,
+    /// The hub's IKE identity, for the configuration lines (default `hub.example.jp`).
+    pub hub_id: Option<String>,
+    /// The hub's address, for the configuration lines (default `192.0.2.1`).
+    pub hub_address: Option<String>,
+}
+
+impl PskBody {
+    /// The router's configuration lines for `secret`, as `hcpki psk issue` prints them.
+    pub fn snippet(&self, vendor: Vendor, secret: &str) -> String {
+        let hub_id = self.hub_id.as_deref().filter(|v| !v.trim().is_empty()).unwrap_or("hub.example.jp");
+        let hub_address = self.hub_address.as_deref().filter(|v| !v.trim().is_empty()).unwrap_or("192.0.2.1");
+        hcpki_ca::psk::router_snippet(vendor, self.remote_id.trim(), hub_id.trim(), hub_address.trim(), secret)
+    }
+}
+
+/// The approved models and whether only they are accepted (anyone authenticated).
+pub async fn models(caller: &Caller, state: &AppState) -> Result<(Vec<RouterModelRecord>, bool), ApiError> {
+    caller.authenticated("admin.router.models").await?;
+    let store = state.store.as_ref();
+    let models = store.router_models().await.map_err(store_error)?;
+    let only = store.approved_models_only().await.map_err(store_error)?;
+    Ok((models, only))
+}
+
+/// The facility's routers (whoever may read the facility).
+pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<RouterRecord>, ApiError> {
+    let name = "admin.router.list";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ReadFacility(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    state.store.routers(Some(&id)).await.map_err(store_error)
+}
+
+/// Register a router of the facility (its admins, operators).
+pub async fn add(state: &AppState, caller: &Caller, id: &str, b: &RouterBody) -> Result<RouterRecord, ApiError> {
+    let name = "admin.router.manage";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ManageRouters(&id)).await?;
+    let auth = match b.auth.parse::<RouterAuth>() {
+        Ok(a) => a,
+        Err(e) => return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid router", e)).await),
+    };
+    let req = RouterRequest {
+        facility: id,
+        name: b.name.clone(),
+        model: b.model.clone(),
+        firmware: b.firmware.clone(),
+        auth,
+        addresses: b.addresses.clone(),
+    };
+    router_register::register(state.store.as_ref(), &req, &caller.actor(), state.clock.now())
+        .await
+        .map_err(register_error)
+}
+
+/// Remove a router of the facility (its admins, operators).
+pub async fn remove(state: &AppState, caller: &Caller, id: &str, router: &str) -> Result<RouterRecord, ApiError> {
+    let id = facility_id(caller, "admin.router.manage", id).await?;
+    caller.may(Action::ManageRouters(&id)).await?;
+    router_register::remove(state.store.as_ref(), &id, router, &caller.actor(), state.clock.now())
+        .await
+        .map_err(register_error)
+}
+
+/// The facility's keys: ids, peers, states (whoever may read the facility; never a key).
+pub async fn keys(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<RouterPskRecord>, ApiError> {
+    let name = "admin.psk.list";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ReadFacility(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    state.store.psk_list(&id).await.map_err(store_error)
+}
+
+/// Issue (or rotate) a key of the facility (its admins, operators): the answer carries the key, once.
+pub async fn issue(state: &AppState, caller: &Caller, id: &str, b: &PskBody) -> Result<Issued, ApiError> {
+    let name = "admin.psk.issue";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::IssueRouterKey(&id)).await?;
+    let bad = |detail: String| ApiError::bad_request("invalid pre-shared key request", detail);
+    let text_ok = |v: &str| !v.trim().is_empty() && v.chars().count() <= MAX_TEXT && !v.chars().any(char::is_control);
+    let optional_ok = |v: &Option<String>| v.as_deref().is_none_or(|v| v.is_empty() || text_ok(v));
+    if !text_ok(&b.peer) || !text_ok(&b.remote_id) || !optional_ok(&b.hub_id) || !optional_ok(&b.hub_address) {
+        let e = bad(format!("peer and remote_id are 1..={MAX_TEXT} characters without control characters"));
+        return Err(caller.refuse(name, id.as_str(), e).await);
+    }
+    let vendor = match b.vendor.parse::<Vendor>() {
+        Ok(v) => v,
+        Err(e) => return Err(caller.refuse(name, id.as_str(), bad(e.to_string())).await),
+    };
+    let Some(portal) = state.portal.as_ref() else {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "pre-shared keys are sealed with the portal secret: configure [portal] (docs/operator-guide.md §4c)",
+        );
+        return Err(caller.refuse(name, id.as_str(), e).await);
+    };
+    let req = PskRequest {
+        facility: id.clone(),
+        peer: b.peer.trim().to_owned(),
+        remote_id: b.remote_id.trim().to_owned(),
+        vendor,
+        len: b.length,
+        overlap_secs: b.overlap_hours.unwrap_or(24).clamp(0, 720).saturating_mul(3600),
+        router: b.router.clone().filter(|r| !r.trim().is_empty()),
+    };
+    let seal = portal.secret.psk_seal_key();
+    match manage::issue(state.store.as_ref(), seal, &req, &caller.actor(), state.clock.now()).await {
+        Ok(issued) => Ok(issued),
+        // The register audited its own refusal; a length refused before anything was made is audited here.
+        Err(ManageError::Register(e)) => Err(register_error(e)),
+        Err(ManageError::Psk(e @ PskError::Length { .. })) => {
+            Err(caller.refuse(name, id.as_str(), bad(e.to_string())).await)
+        }
+        Err(e) => Err(manage_error(e)),
+    }
+}
+
+/// Withdraw a working key of the facility at once (operators), with the reason for the audit log.
+pub async fn withdraw(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    key_id: &str,
+    reason: &str,
+) -> Result<RouterPskRecord, ApiError> {
+    let name = "admin.psk.withdraw";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::WithdrawRouterKey(&id)).await?;
+    if reason.trim().is_empty() || reason.chars().count() > MAX_TEXT || reason.chars().any(char::is_control) {
+        let e = ApiError::bad_request("invalid reason", format!("a reason is 1..={MAX_TEXT} characters on one line"));
+        return Err(caller.refuse(name, id.as_str(), e).await);
+    }
+    match manage::withdraw(state.store.as_ref(), &id, key_id, reason.trim(), &caller.actor(), state.clock.now()).await {
+        Ok(k) => Ok(k),
+        Err(e) => Err(caller.refuse(name, id.as_str(), manage_error(e)).await),
+    }
+}
+
+fn register_error(e: RegisterError) -> ApiError {
+    match e {
+        RegisterError::Store(s) => store_error(s),
+        other => ApiError::bad_request("refused by the router register", other.to_string()),
+    }
+}
+
+fn manage_error(e: ManageError) -> ApiError {
+    match e {
+        ManageError::Store(s) => store_error(s),
+        ManageError::Register(r) => register_error(r),
+        ManageError::Psk(p @ (PskError::Length { .. } | PskError::UnknownVendor(_))) => {
+            ApiError::bad_request("invalid pre-shared key request", p.to_string())
+        }
+        other => ApiError::unavailable(other),
+    }
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    let detail = e.to_string();
+    match e {
+        StoreError::PskUnavailable(_) | StoreError::UnknownRouter { .. } | StoreError::UnknownFacility(_) => {
+            ApiError::not_found(detail)
+        }
+        StoreError::RouterExists { .. } | StoreError::FacilityState { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "conflict", detail)
+        }
+        other => ApiError::unavailable(other),
+    }
+}
