@@ -68,6 +68,7 @@ pub use traits::{
     PortalUsers, PresenceRecord, RateLimits, Revocations, ScimAccount, ScimAccountChange, ScimAccounts,
     ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
+pub use traits::{NetworkRecord, RegionalNetworks};
 pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 
 use std::sync::Arc;
@@ -75,6 +76,7 @@ use std::sync::Arc;
 /// Every area trait (and [`Store`]), for `use hcpki_store::prelude::*`: a concrete store's methods resolve.
 pub mod prelude {
     pub use super::Store;
+    pub use super::traits::RegionalNetworks;
     pub use super::traits::RouterPsks;
     pub use super::traits::SsfStreams;
     pub use super::traits::{
@@ -115,6 +117,7 @@ pub trait Store:
     + Passkeys
     + RouterPsks
     + SsfStreams
+    + RegionalNetworks
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -150,6 +153,7 @@ impl<T> Store for T where
         + Passkeys
         + RouterPsks
         + SsfStreams
+        + RegionalNetworks
         + std::fmt::Debug
 {
 }

@@ -36,6 +36,7 @@ mod person_keys;
 mod portal_users;
 mod queries;
 mod rate_limits;
+mod regional_networks;
 mod revocation;
 mod router_psks;
 mod rows;
@@ -75,6 +76,7 @@ use crate::traits::{
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
+use crate::traits::{NetworkRecord, RegionalNetworks};
 use crate::traits::{PasskeyRecord, Passkeys};
 use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 use crate::traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
@@ -417,6 +419,7 @@ router_psks::router_psks_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
+regional_networks::regional_networks_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -446,3 +449,4 @@ router_psks::router_psks_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);
+regional_networks::regional_networks_store!(PgStore, sqlx::Postgres);

@@ -108,6 +108,7 @@ mod presence;
 mod presence_proof;
 mod psk;
 mod public_client;
+mod regional_network;
 mod reissue;
 mod review_addresses;
 mod review_enroll;

@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0042",
+            "carries migrations up to 0045",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",
@@ -90,6 +90,9 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE ssf_outbox");
     db.execute("DROP TABLE ssf_streams");
     db.execute("ALTER TABLE signing_requests DROP COLUMN signature_mode");
+    db.execute("DROP TABLE regional_networks");
+    db.execute("DROP INDEX consents_network");
+    db.execute("ALTER TABLE consents DROP COLUMN network");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

@@ -26,7 +26,6 @@ use crate::policy::ClientRule;
 use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, EvidenceLevel, SignatureEvidence};
 use hcpki_model::ConsentId;
 use hcpki_pkix::time::UnixTime;
@@ -71,14 +70,22 @@ pub async fn create(
     let sid = crate::oidc::sid(&record.id_hash);
     let session = crate::session::decode(record)
         .map_err(|e| OAuthError::server(format!("the physician's session does not decode: {e}")))?;
-    let physician = match PersonKey::parse(&session.person_key) {
-        Ok(key @ PersonKey::Hpki { .. }) => key,
-        _ => {
+    // Who may ask is the portal page's rule (reception included, issue #49 item 2): one rule for both.
+    let physician = match super::ask::may_ask(&session) {
+        Ok(key) => key,
+        Err(super::desk::DeskError::NoFacility) => {
             let e = forbidden(
-                "the physician did not sign in with an HPKI card: a consent is asked for by a physician signed in \
-                 with the card, so ask them to sign in with it",
+                "the staff member is not signed in at a facility (no facility certificate on the PC): a consent \
+                 belongs to the facility where it is given",
             );
-            return Err(deny(e, json!({ "reason": "not an HPKI card sign-in", "session": sid })).await);
+            return Err(deny(e, json!({ "reason": "no facility", "session": sid })).await);
+        }
+        Err(_) => {
+            let e = forbidden(
+                "the sign-in is not the facility's staff: a consent is asked for by a physician signed in with the \
+                 HPKI card or by reception signed in with a password and second factor, so ask them to sign in",
+            );
+            return Err(deny(e, json!({ "reason": "not a staff sign-in", "session": sid })).await);
         }
     };
     let Some(facility) = session.facility_id.clone() else {
@@ -104,6 +111,11 @@ pub async fn create(
         Ok(consent) => consent,
         Err(e @ ConsentError::NoTemplate { .. }) => {
             return Err(deny(bad_request(&e), json!({ "purpose": new.purpose.as_str() })).await);
+        }
+        Err(e @ ConsentError::Network(_)) => {
+            // The template's network is not declared, or this facility is not one of its members (D169).
+            let more = json!({ "reason": e.to_string(), "purpose": new.purpose.as_str() });
+            return Err(deny(forbidden(&e.to_string()), more).await);
         }
         Err(ConsentError::AlreadyConsented(live)) => {
             let e = OAuthError {
