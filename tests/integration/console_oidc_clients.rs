@@ -163,7 +163,8 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     let r = c.post_raw(ADD, &form(&given), &ops, &["-H", &format!("Origin: {origin}")]);
     assert!(r.status == 400 && r.text.contains("トークン交換の相手や同意書テンプレート"), "{r:?}");
     assert!(r.text.contains("--token-exchange-audience"), "the core's words follow: {r:?}");
-    let pc = issued(h, "pc", &h.approved_facility("OIDC clinic"), &[]);
+    let clinic = h.approved_facility("OIDC clinic");
+    let pc = issued(h, "pc", &clinic, &[]);
     assert_eq!(c.get(LIST, &pc).status, 403);
     let listed = h.ok(&["oidc", "client", "list"]);
     assert!(listed.contains("rp1") && !listed.contains("aud-client"), "{listed}");
@@ -181,6 +182,23 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.json.to_string().contains("is a public client"), "the API names the rule: {r:?}");
 
+    // A regional network (D169) declared through the API by the operators who register relying parties: an
+    // auditor refused, a member that is not a service refused with what to do, then declared and listed.
+    let network = json!({ "name": "ajisai-net", "title": "あじさい地域医療連携ネットワーク",
+        "responsible_name": "あじさいネット運営協議会", "responsible_contact": "事務局 03-0000-0000",
+        "items": "受診歴、検査結果、処方", "purpose": "参加医療機関での安全な診療のため",
+        "joint_users": "参加医療機関と地域連携カルテ", "facilities": [clinic], "services": ["wiki"] });
+    assert_eq!(api.post("/api/v1/regional-networks", &network, &aud).status, 403);
+    let mut unknown = network.clone();
+    unknown["services"] = json!(["no-such-service"]);
+    let r = api.post("/api/v1/regional-networks", &unknown, &ops);
+    assert!(r.status == 400 && r.json.to_string().contains("hcpki service add"), "{r:?}");
+    let r = api.post("/api/v1/regional-networks", &network, &ops);
+    assert_eq!((r.status, r.json["responsible_name"].as_str()), (200, Some("あじさいネット運営協議会")), "{r:?}");
+    let r = api.get("/api/v1/regional-networks", &aud);
+    assert_eq!(r.json["networks"][0]["services"], json!(["wiki"]), "{r:?}");
+    assert!(h.ok(&["network", "list"]).contains("ajisai-net"));
+
     let log = h.audit_entries();
     let entry = |action: &str, target: &str| {
         log.iter().find(|e| e["action"] == action && e["target"] == target).unwrap_or_else(|| panic!("no {action}"))
@@ -192,6 +210,7 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(console_add["detail"]["auth"], "client_secret_basic");
     assert_eq!(entry("oidc.client.secret_rotate", "wiki-apache")["detail"]["overlap_secs"], 3600);
     assert_eq!(entry("oidc.client.remove", "wiki-apache")["actor"], "operator:ops");
+    assert_eq!(entry("network.declared", "ajisai-net")["actor"], "operator:ops");
     let refused =
         |actor: &str| log.iter().filter(|e| e["action"] == "admin.oidc_client.manage" && e["actor"] == actor).count();
     assert_eq!(refused("operator:ops"), 5, "the five refused registrations");
