@@ -194,6 +194,10 @@ fn console(state: AppState) -> Router<AppState> {
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
         )
         .route("/console/oidc-clients", get(oidc_clients::list))
+        .route(
+            crate::console::networks::PATH,
+            get(crate::console::networks::list).post(crate::console::networks::declare),
+        )
         .route("/console/oidc-clients/add", get(oidc_clients::add_form).post(oidc_clients::add))
         .route("/console/oidc-clients/rotate-secret", post(oidc_clients::rotate))
         .route("/console/oidc-clients/remove", get(oidc_clients::remove_form).post(oidc_clients::remove))
