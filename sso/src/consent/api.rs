@@ -216,17 +216,9 @@ pub async fn events(
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
     let client = authenticate(ctx, EVENTS, credentials, certificate, now).await?;
-    let since = match fields.get("since").map(|s| s.parse::<i64>()) {
-        None => 0,
-        Some(Ok(s)) if s >= 0 => s,
-        Some(_) => {
-            let e = OAuthError {
-                status: ErrorStatus::BadRequest,
-                error: "invalid_request",
-                description: "since must be Unix seconds (the last withdrawn_at you saw), or left out".into(),
-            };
-            return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await);
-        }
+    let since = match since(fields) {
+        Ok(since) => since,
+        Err(e) => return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await),
     };
     let withdrawn =
         ctx.provider.store.consents_withdrawn_since(&client.id, UnixTime::from_secs(since), EVENTS_LIMIT).await?;
@@ -242,6 +234,19 @@ pub async fn events(
     let actor = format!("oidc:{}", client.id);
     audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.events", &client.id, Outcome::Ok, detail).await;
     Ok(json!({ "events": list, "more": list.len() as i64 == EVENTS_LIMIT }))
+}
+
+/// A withdrawal feed's cursor: `since` in Unix seconds (the last `withdrawn_at` seen), 0 when left out.
+pub(super) fn since(fields: &HashMap<String, String>) -> Result<i64, OAuthError> {
+    match fields.get("since").map(|s| s.parse::<i64>()) {
+        None => Ok(0),
+        Some(Ok(s)) if s >= 0 => Ok(s),
+        Some(_) => Err(bad_request_text("since must be Unix seconds (the last withdrawn_at you saw), or left out")),
+    }
+}
+
+pub(super) fn bad_request_text(description: &str) -> OAuthError {
+    OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: description.into() }
 }
 
 /// The JSON of `consent` for its service, with the signed document once signed (audited `consent.read`).
@@ -293,7 +298,7 @@ pub fn evidence_json(e: &SignatureEvidence) -> Value {
 }
 
 fn bad_request(e: &ConsentError) -> OAuthError {
-    OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: e.to_string() }
+    bad_request_text(&e.to_string())
 }
 
 fn store_failure(e: ConsentError) -> OAuthError {

@@ -14,7 +14,7 @@ use super::network::{MemberStatus, NetworkError, member_facility, member_service
 use crate::audit::audit;
 use crate::desk::service::{authenticate, forbidden, not_found, refused};
 use crate::oidc::client::{ClientCredentials, Endpoint};
-use crate::oidc::{Context, ErrorStatus, OAuthError};
+use crate::oidc::{Context, OAuthError};
 use crate::patient_key::PatientKey;
 use crate::policy::ClientRule;
 use hcpki_ca::audit::Outcome;
@@ -52,7 +52,9 @@ pub async fn check(
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let patient_ref = field("patient_ref");
     if patient_ref.is_empty() || patient_ref.len() > 256 {
-        let e = bad_request("patient_ref must be your reference for the patient (the sub of its presence proof)");
+        let e = super::api::bad_request_text(
+            "patient_ref must be your reference for the patient (the sub of its presence proof)",
+        );
         return Err(refused(ctx, &client.id, CHECKED, e, json!({ "service": service })).await);
     }
     let network = member_network(ctx, &client.id, &service, field("network"), CHECKED).await?;
@@ -92,13 +94,9 @@ pub async fn events(
 ) -> Result<Value, OAuthError> {
     let client = authenticate(ctx, EVENTS, credentials, certificate, now_ms.div_euclid(1000)).await?;
     let service = client.config.service.clone();
-    let since = match fields.get("since").map(|s| s.parse::<i64>()) {
-        None => 0,
-        Some(Ok(s)) if s >= 0 => s,
-        Some(_) => {
-            let e = bad_request("since must be Unix seconds (the last withdrawn_at you saw), or left out");
-            return Err(refused(ctx, &client.id, POLLED, e, json!({ "service": service })).await);
-        }
+    let since = match super::api::since(fields) {
+        Ok(since) => since,
+        Err(e) => return Err(refused(ctx, &client.id, POLLED, e, json!({ "service": service })).await),
     };
     let name = fields.get("network").map(String::as_str).unwrap_or_default();
     let network = member_network(ctx, &client.id, &service, name, POLLED).await?;
@@ -136,8 +134,4 @@ async fn member_network(
     };
     let more = json!({ "service": service, "network": name.chars().take(64).collect::<String>() });
     Err(refused(ctx, client_id, action, refusal, more).await)
-}
-
-fn bad_request(description: &str) -> OAuthError {
-    OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: description.into() }
 }
