@@ -115,6 +115,9 @@ pub enum Command {
     /// The OpenID Connect provider's registered clients.
     #[command(subcommand)]
     Oidc(crate::cmd::oidc::OidcCommand),
+    /// Regional networks (地域医療連携ネットワーク, D169): declare one (members, responsible party, 共同利用 items), list.
+    #[command(subcommand)]
+    Network(crate::cmd::network::NetworkCommand),
     /// Long operations (bulk import, bulk re-issue): progress, resume, cancel.
     #[command(subcommand)]
     Job(JobCommand),
@@ -185,6 +188,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await
         }
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
+        Command::Network(c) => {
+            with_store(g, |_, s| Box::pin(async move { crate::cmd::network::run(s.as_ref(), c).await })).await
+        }
         Command::Job(c) => job::run(&open(g).await?, c).await,
         Command::Tsa(c) => tsa::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
         Command::Signature(c) => signature::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,

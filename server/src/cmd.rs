@@ -23,6 +23,7 @@ pub mod issue;
 pub mod job;
 pub mod lint;
 pub mod login;
+pub mod network;
 pub mod oidc;
 pub mod operator;
 pub mod portal;

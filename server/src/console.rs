@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod labels;
 pub mod lifecycle;
 pub mod lifetime;
+pub mod networks;
 pub mod no_such_page;
 pub mod notice;
 pub mod oidc_clients;

@@ -155,3 +155,11 @@ pub fn address_holders(
     }
     out
 }
+
+/// A regional network (D169) as the admin API answers it.
+pub fn network_json(n: &hcpki_ca::store::NetworkRecord) -> serde_json::Value {
+    serde_json::json!({ "name": n.name, "title": n.title, "responsible_name": n.responsible_name,
+        "responsible_contact": n.responsible_contact, "items": n.items, "purpose": n.purpose,
+        "joint_users": n.joint_users, "facilities": n.facilities, "services": n.services,
+        "declared_at": n.declared_at, "declared_by": n.declared_by })
+}

@@ -20,6 +20,8 @@ pub mod history;
 pub mod identification;
 pub mod identity;
 pub mod life;
+pub mod network;
+pub mod network_api;
 pub mod purpose;
 pub mod record;
 pub mod request;

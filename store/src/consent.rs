@@ -123,6 +123,9 @@ pub struct ConsentRecord {
     pub withdrawal: Option<SignatureEvidence>,
     /// Withdrawn at.
     pub withdrawn_at: Option<i64>,
+    /// The regional network (地域医療連携ネットワーク, D169) whose member services may check this consent, named by
+    /// the template when it was asked for; `None`: the asking service alone.
+    pub network: Option<String>,
 }
 
 /// A move of a consent from the state its caller read ([`crate::Consents::consent_move`]).

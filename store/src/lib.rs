@@ -73,6 +73,7 @@ pub use traits::{
     ScimClientRecord, SecurityOfficers, Services, Sessions, SigningRequests,
 };
 pub use traits::{FacilityPasskeyRule, FacilitySigningLimit};
+pub use traits::{NetworkRecord, RegionalNetworks};
 pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 
 use std::sync::Arc;
@@ -81,6 +82,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::RegistrationAuthorities;
+    pub use super::traits::RegionalNetworks;
     pub use super::traits::RouterPsks;
     pub use super::traits::RouterRegister;
     pub use super::traits::SsfStreams;
@@ -124,6 +126,7 @@ pub trait Store:
     + RegistrationAuthorities
     + RouterRegister
     + SsfStreams
+    + RegionalNetworks
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -161,6 +164,7 @@ impl<T> Store for T where
         + RegistrationAuthorities
         + RouterRegister
         + SsfStreams
+        + RegionalNetworks
         + std::fmt::Debug
 {
 }

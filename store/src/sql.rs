@@ -38,6 +38,7 @@ mod portal_users;
 mod queries;
 mod rate_limits;
 mod registration_authorities;
+mod regional_networks;
 mod revocation;
 mod router_psks;
 mod router_register;
@@ -84,6 +85,7 @@ use crate::traits::{
     SecurityOfficers, Services, Sessions, SigningRequests,
 };
 use crate::traits::{FacilityPasskeyRule, PasskeyRecord, Passkeys};
+use crate::traits::{NetworkRecord, RegionalNetworks};
 use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
 use crate::traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
 use crate::{
@@ -429,6 +431,7 @@ router_register::router_register_store!(SqliteStore, sqlx::Sqlite);
 ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
+regional_networks::regional_networks_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -460,3 +463,4 @@ router_register::router_register_store!(PgStore, sqlx::Postgres);
 ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);
+regional_networks::regional_networks_store!(PgStore, sqlx::Postgres);

@@ -49,6 +49,7 @@ purpose_text = "地域の医療機関で、あなたの診療情報を共有し�
 scope = "受診歴、検査結果、処方、アレルギー"
 recipients = "地域医療連携ネットワークに参加する医療機関"
 withdrawal = "いつでも撤回できます。受付または担当医師に申し出て、マイナンバーカードで撤回書に署名してください。"
+network = "ajisai-net"
 
 [[consent.templates]]
 client = "emr"
@@ -199,6 +200,8 @@ impl Clinic {
         // The PC's certificate and the relying party need no reader: made before the lock, which the tests holding
         // it take one at a time (tests/integration/pcsc_lock.rs).
         let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
+        // The regional network the EMR's record-link consent is shared in (issue #49 item 2, D169).
+        crate::regional_network::declared(&p, &facility);
         let pc = p.with_client_cert(cert, key);
         let rp = Rp::load(&p);
         // The readers' lock only now, with the portal up: the agent and the cards are what need it.
@@ -382,6 +385,11 @@ fn another_facility_and_the_audit(clinic: &Clinic, id: &str) {
     crate::portal_card::card_session(&other, agent);
     let r = other.get(&format!("/consent/{id}"));
     assert_eq!(r.status, 403, "{r:?}");
+    // A consent shared in the regional network is not asked for at a facility outside it (D169).
+    let other_token = access_token(p, &other, &clinic.rp);
+    let (status, outside) = create(p, &clinic.rp, &other_token, "record-link", PATIENT_ID);
+    assert_eq!(status, 403, "{outside}");
+    assert!(outside["error_description"].as_str().unwrap().contains("not a member of the regional network"));
     // Nor can its staff list the patient's consents: the same patient ID there is another patient.
     presence_proof::not_at_another_facility(&other, PATIENT_ID);
 
@@ -433,7 +441,8 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (S
     // The physician's browser: the consent page through Chromium, the patient's card in the second reader.
     browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
     let page = main_text(browser);
-    for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです"]
+    let responsible = crate::regional_network::RESPONSIBLE;
+    for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです", "管理責任者", responsible]
     {
         assert!(page.contains(want), "{want}: {page}");
     }
@@ -592,7 +601,9 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (S
     let proof = presence_proof::identify_for_records(browser, p, PATIENT_ID, |b| type_pin(b, AUTH_PIN));
     crate::accessibility::assert_wcag21_aa(browser, "main", "a presence proof issued (ja)");
     shot(browser, p, b, "identify-presence-ja.png");
-    presence_proof::checked(p, pc, rp, &proof, PATIENT_ID);
+    let records_ref = presence_proof::checked(p, pc, rp, &proof, PATIENT_ID)["sub"].as_str().unwrap().to_owned();
+    // The consent names the regional network: its member service (records) checks it by that reference.
+    crate::regional_network::live_for_members(p, rp, &records_ref, facility);
 
     // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
     withdraw_on_page(browser, p, &id, SIGN_PASSWORD);
@@ -608,6 +619,8 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> (S
     // No token carries a withdrawn consent.
     let refused = token_claims(p, pc, rp, Some(&id)).unwrap_err();
     assert!(refused.contains("not live"), "{refused}");
+    // And every member of the network, at once.
+    crate::regional_network::withdrawn_for_members(p, rp, &records_ref);
 
     // A patient who cannot sign (the password forgotten): the physician attests with the HPKI card, and every
     // answer marks it as the weaker evidence.

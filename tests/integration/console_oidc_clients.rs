@@ -125,6 +125,12 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert!(!h.ok(&["oidc", "client", "list"]).contains("wiki-apache"));
     let (status, e) = token_with_secret(&p, "wiki-apache", &new, false);
     assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "{e}");
+    // The regional networks' page (D169): none declared yet, the declaration form, both languages, axe-clean.
+    for lang in ["en", "ja"] {
+        browser.goto(&format!("{origin}/console/networks?lang={lang}"));
+        check_page(&mut browser, lang, &format!("the regional networks ({lang})"));
+    }
+    assert!(text(&mut browser, "main").contains("宣言されたネットワークはありません"));
     drop(browser);
 
     // The auditor sees the list, with no form, and is refused every change (with the token of a page of its
@@ -163,7 +169,8 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     let r = c.post_raw(ADD, &form(&given), &ops, &["-H", &format!("Origin: {origin}")]);
     assert!(r.status == 400 && r.text.contains("トークン交換の相手や同意書テンプレート"), "{r:?}");
     assert!(r.text.contains("--token-exchange-audience"), "the core's words follow: {r:?}");
-    let pc = issued(h, "pc", &h.approved_facility("OIDC clinic"), &[]);
+    let clinic = h.approved_facility("OIDC clinic");
+    let pc = issued(h, "pc", &clinic, &[]);
     assert_eq!(c.get(LIST, &pc).status, 403);
     let listed = h.ok(&["oidc", "client", "list"]);
     assert!(listed.contains("rp1") && !listed.contains("aud-client"), "{listed}");
@@ -181,6 +188,49 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.json.to_string().contains("is a public client"), "the API names the rule: {r:?}");
 
+    // A regional network (D169) declared through the API by the operators who register relying parties: an
+    // auditor refused, a member that is not a service refused with what to do, then declared and listed.
+    let network = json!({ "name": "ajisai-net", "title": "あじさい地域医療連携ネットワーク",
+        "responsible_name": "あじさいネット運営協議会", "responsible_contact": "事務局 03-0000-0000",
+        "items": "受診歴、検査結果、処方", "purpose": "参加医療機関での安全な診療のため",
+        "joint_users": "参加医療機関と地域連携カルテ", "facilities": [clinic], "services": ["wiki"] });
+    assert_eq!(api.post("/api/v1/regional-networks", &network, &aud).status, 403);
+    let mut unknown = network.clone();
+    unknown["services"] = json!(["no-such-service"]);
+    let r = api.post("/api/v1/regional-networks", &unknown, &ops);
+    assert!(r.status == 400 && r.json.to_string().contains("hcpki service add"), "{r:?}");
+    let r = api.post("/api/v1/regional-networks", &network, &ops);
+    assert_eq!((r.status, r.json["responsible_name"].as_str()), (200, Some("あじさいネット運営協議会")), "{r:?}");
+    let r = api.get("/api/v1/regional-networks", &aud);
+    assert_eq!(r.json["networks"][0]["services"], json!(["wiki"]), "{r:?}");
+    assert!(h.ok(&["network", "list"]).contains("ajisai-net"));
+    // The console declares through the same operation: a refusal shows the form as typed and why, nothing
+    // changed; then the declaration replaced (a second member service) and listed.
+    let page = c.get("/console/networks?lang=ja", &ops);
+    assert!(page.text.contains("あじさいネット運営協議会"), "{page:?}");
+    let mut fields = vec![
+        ("csrf", csrf_of(&page)),
+        ("name", "ajisai-net".into()),
+        ("title", "あじさい地域医療連携ネットワーク".into()),
+        ("responsible_name", "あじさいネット運営協議会".into()),
+        ("responsible_contact", "事務局 03-0000-0000".into()),
+        ("items", "受診歴、検査結果、処方".into()),
+        ("purpose", "参加医療機関での安全な診療のため".into()),
+        ("joint_users", "参加医療機関と地域連携カルテ".into()),
+        ("facilities", "HF99999999X".into()),
+        ("services", "wiki, emr".into()),
+    ];
+    let typed = |fields: &[(&str, String)]| form(&fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    let origin_header = format!("Origin: {origin}");
+    let r = c.post_raw("/console/networks", &typed(&fields), &ops, &["-H", &origin_header]);
+    assert!(r.status == 400 && r.text.contains("宣言できませんでした") && r.text.contains("HF99999999X"), "{r:?}");
+    fields[0].1 = csrf_of(&c.get("/console/networks", &ops));
+    fields[8].1 = clinic.clone();
+    let r = c.post_raw("/console/networks", &typed(&fields), &ops, &["-H", &origin_header]);
+    assert_eq!(r.status, 303, "{r:?}");
+    let r = api.get("/api/v1/regional-networks", &aud);
+    assert_eq!(r.json["networks"][0]["services"], json!(["wiki", "emr"]), "{r:?}");
+
     let log = h.audit_entries();
     let entry = |action: &str, target: &str| {
         log.iter().find(|e| e["action"] == action && e["target"] == target).unwrap_or_else(|| panic!("no {action}"))
@@ -192,6 +242,10 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(console_add["detail"]["auth"], "client_secret_basic");
     assert_eq!(entry("oidc.client.secret_rotate", "wiki-apache")["detail"]["overlap_secs"], 3600);
     assert_eq!(entry("oidc.client.remove", "wiki-apache")["actor"], "operator:ops");
+    assert_eq!(entry("network.declared", "ajisai-net")["actor"], "operator:ops");
+    let declared =
+        |outcome: &str| log.iter().filter(|e| e["action"] == "network.declared" && e["outcome"] == outcome).count();
+    assert_eq!((declared("ok"), declared("denied")), (2, 2), "the API's and the console's");
     let refused =
         |actor: &str| log.iter().filter(|e| e["action"] == "admin.oidc_client.manage" && e["actor"] == actor).count();
     assert_eq!(refused("operator:ops"), 5, "the five refused registrations");

@@ -109,6 +109,7 @@ mod presence_proof;
 mod psk;
 mod public_client;
 mod ra_scope;
+mod regional_network;
 mod reissue;
 mod review_addresses;
 mod review_enroll;

@@ -98,6 +98,9 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE routers");
     db.execute("DROP TABLE router_models");
     db.execute("DROP TABLE router_settings");
+    db.execute("DROP TABLE regional_networks");
+    db.execute("DROP INDEX consents_network");
+    db.execute("ALTER TABLE consents DROP COLUMN network");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

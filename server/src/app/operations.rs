@@ -24,6 +24,7 @@ pub mod addresses;
 pub mod compliance;
 pub mod devices;
 pub mod halt;
+pub mod networks;
 pub mod oidc_clients;
 pub mod passkey_rule;
 pub mod practice;

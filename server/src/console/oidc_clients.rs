@@ -40,6 +40,7 @@ hcpki_html::messages! {
     Lead => "ポータルでサインインさせるサービス (OpenID Connect のクライアント) の一覧です。API (/api/v1/oidc-clients) と hcpki oidc client コマンドと同じ登録です。",
         "The services that sign people in through the portal (OpenID Connect clients): the same registrations as the API (/api/v1/oidc-clients) and the hcpki oidc client command.";
     AddClient => "クライアントを登録", "Register a client";
+    Networks => "同意を共有する地域医療連携ネットワーク", "Regional networks that share consents";
     Id => "クライアント ID", "Client ID";
     Service => "サービス", "Service";
     Auth => "認証方式", "Authentication";
@@ -175,6 +176,8 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     let body = html! {
         p { (t(M::Lead)) }
         @if manage { p { a href=(ADD) { (t(M::AddClient)) } } }
+        // Which of these services share consents (D169): the networks' page, for whoever may list clients.
+        p { a href=(super::networks::PATH) { (t(M::Networks)) } }
         div class="scroll" data-oidc-clients=(clients.len()) { (table_or_none(viewer.lang, t(M::Title), &head, &rows)) }
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Title), body))

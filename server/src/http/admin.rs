@@ -539,6 +539,23 @@ pub async fn remove_console_grant(State(state): State<AppState>, caller: Caller,
     }
 }
 
+/// `GET /api/v1/regional-networks` (operators, auditors): the declared regional networks (D169).
+pub async fn regional_networks(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let list = operations::networks::list(&state, &caller).await?;
+    let list: Vec<serde_json::Value> = list.iter().map(crate::output::network_json).collect();
+    Ok(Json(serde_json::json!({ "networks": list })).into_response())
+}
+
+/// `POST /api/v1/regional-networks` (operators), a declaration as `hcpki network declare`'s file in JSON: 200
+/// with the network; 400 with what to correct (the core audits the refusal).
+pub async fn declare_regional_network(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = "network.declared";
+    caller.authenticated(name).await?;
+    let declaration: hcpki_sso::consent::network::Declaration = read_json(&caller, name, "-", body).await?;
+    let n = operations::networks::declare(&state, &caller, &declaration).await?;
+    Ok(Json(crate::output::network_json(&n)).into_response())
+}
+
 /// `GET /api/v1/oidc-clients` (operators, auditors): the registered relying parties, as `hcpki oidc client
 /// list` shows them (their public keys included: nothing here is secret).
 pub async fn oidc_clients(State(state): State<AppState>, caller: Caller) -> ApiResult {

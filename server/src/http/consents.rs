@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_model::ConsentId;
-use hcpki_sso::consent::api;
+use hcpki_sso::consent::{api, network_api};
 use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::oidc::client::ClientCredentials;
 use serde_json::json;
@@ -128,6 +128,53 @@ async fn events(state: &PortalState, tls: &Tls, fields: &HashMap<String, String>
     let credentials = ClientCredentials::from_form(fields);
     let now_ms = state.clock.now_unix_ms();
     match api::events(context(state), &credentials, certificate(tls), fields, now_ms).await {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/v1/network-consents/check` (D169): a regional network's member service asks whether the consent of
+/// the patient it holds (its pairwise reference) is live or withdrawn.
+pub async fn network_check(State(state): State<PortalState>, tls: Tls, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = match fields(&headers, &body) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let credentials = ClientCredentials::from_form(&fields);
+    let now_ms = state.clock.now_unix_ms();
+    let answer = network_api::check(context(&state), &credentials, certificate(&tls), &fields, now_ms).await;
+    match answer {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/v1/network-consent-events?network=&since=` (credentials in the query), the members' withdrawal feed.
+pub async fn network_events_get(
+    State(state): State<PortalState>,
+    tls: Tls,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    network_events(&state, &tls, &q).await
+}
+
+/// `POST /api/v1/network-consent-events`.
+pub async fn network_events_post(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match fields(&headers, &body) {
+        Ok(form) => network_events(&state, &tls, &form).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn network_events(state: &PortalState, tls: &Tls, fields: &HashMap<String, String>) -> Response {
+    let credentials = ClientCredentials::from_form(fields);
+    let now_ms = state.clock.now_unix_ms();
+    match network_api::events(context(state), &credentials, certificate(tls), fields, now_ms).await {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => e.into_response(),
     }

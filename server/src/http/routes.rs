@@ -138,6 +138,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/console-grants", get(admin::console_grants).post(admin::add_console_grant))
         .route("/api/v1/console-grants/remove", post(admin::remove_console_grant))
         .route("/api/v1/oidc-clients", get(admin::oidc_clients).post(admin::add_oidc_client))
+        .route("/api/v1/regional-networks", get(admin::regional_networks).post(admin::declare_regional_network))
         .route("/api/v1/oidc-clients/{id}", delete(admin::remove_oidc_client))
         .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
         .route("/api/v1/ca/halt", get(admin::issuance_halt).post(admin::halt_issuance))
@@ -204,6 +205,10 @@ fn console(state: AppState) -> Router<AppState> {
             get(crate::console::halt::confirm_approve).post(crate::console::halt::approve),
         )
         .route("/console/oidc-clients", get(oidc_clients::list))
+        .route(
+            crate::console::networks::PATH,
+            get(crate::console::networks::list).post(crate::console::networks::declare),
+        )
         .route("/console/oidc-clients/add", get(oidc_clients::add_form).post(oidc_clients::add))
         .route("/console/oidc-clients/rotate-secret", post(oidc_clients::rotate))
         .route("/console/oidc-clients/remove", get(oidc_clients::remove_form).post(oidc_clients::remove))
@@ -413,6 +418,12 @@ fn oidc_back_channel(state: &PortalState, gate: &Arc<Admission>) -> Router<Porta
         .route(
             hcpki_sso::consent::api::EVENTS_PATH,
             get(super::consents::events_get).post(super::consents::events_post),
+        )
+        // Regional networks' member services (issue #49 item 2, D169).
+        .route(hcpki_sso::consent::network_api::CHECK.path, post(super::consents::network_check))
+        .route(
+            hcpki_sso::consent::network_api::EVENTS.path,
+            get(super::consents::network_events_get).post(super::consents::network_events_post),
         )
         // SCIM provisioning (issue #51 item 3, D158): bearer tokens of facility-bound clients.
         .merge(super::scim::routes())

@@ -26,7 +26,6 @@ use crate::policy::ClientRule;
 use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, EvidenceLevel, SignatureEvidence};
 use hcpki_model::ConsentId;
 use hcpki_pkix::time::UnixTime;
@@ -71,14 +70,22 @@ pub async fn create(
     let sid = crate::oidc::sid(&record.id_hash);
     let session = crate::session::decode(record)
         .map_err(|e| OAuthError::server(format!("the physician's session does not decode: {e}")))?;
-    let physician = match PersonKey::parse(&session.person_key) {
-        Ok(key @ PersonKey::Hpki { .. }) => key,
-        _ => {
+    // Who may ask is the portal page's rule (reception included, issue #49 item 2): one rule for both.
+    let physician = match super::ask::may_ask(&session) {
+        Ok(key) => key,
+        Err(super::desk::DeskError::NoFacility) => {
             let e = forbidden(
-                "the physician did not sign in with an HPKI card: a consent is asked for by a physician signed in \
-                 with the card, so ask them to sign in with it",
+                "the staff member is not signed in at a facility (no facility certificate on the PC): a consent \
+                 belongs to the facility where it is given",
             );
-            return Err(deny(e, json!({ "reason": "not an HPKI card sign-in", "session": sid })).await);
+            return Err(deny(e, json!({ "reason": "no facility", "session": sid })).await);
+        }
+        Err(_) => {
+            let e = forbidden(
+                "the sign-in is not the facility's staff: a consent is asked for by a physician signed in with the \
+                 HPKI card or by reception signed in with a password and second factor, so ask them to sign in",
+            );
+            return Err(deny(e, json!({ "reason": "not a staff sign-in", "session": sid })).await);
         }
     };
     let Some(facility) = session.facility_id.clone() else {
@@ -104,6 +111,11 @@ pub async fn create(
         Ok(consent) => consent,
         Err(e @ ConsentError::NoTemplate { .. }) => {
             return Err(deny(bad_request(&e), json!({ "purpose": new.purpose.as_str() })).await);
+        }
+        Err(e @ ConsentError::Network(_)) => {
+            // The template's network is not declared, or this facility is not one of its members (D169).
+            let more = json!({ "reason": e.to_string(), "purpose": new.purpose.as_str() });
+            return Err(deny(forbidden(&e.to_string()), more).await);
         }
         Err(ConsentError::AlreadyConsented(live)) => {
             let e = OAuthError {
@@ -204,17 +216,9 @@ pub async fn events(
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
     let client = authenticate(ctx, EVENTS, credentials, certificate, now).await?;
-    let since = match fields.get("since").map(|s| s.parse::<i64>()) {
-        None => 0,
-        Some(Ok(s)) if s >= 0 => s,
-        Some(_) => {
-            let e = OAuthError {
-                status: ErrorStatus::BadRequest,
-                error: "invalid_request",
-                description: "since must be Unix seconds (the last withdrawn_at you saw), or left out".into(),
-            };
-            return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await);
-        }
+    let since = match since(fields) {
+        Ok(since) => since,
+        Err(e) => return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await),
     };
     let withdrawn =
         ctx.provider.store.consents_withdrawn_since(&client.id, UnixTime::from_secs(since), EVENTS_LIMIT).await?;
@@ -230,6 +234,19 @@ pub async fn events(
     let actor = format!("oidc:{}", client.id);
     audit(ctx.provider.store.as_ref(), now_ms, &actor, "consent.events", &client.id, Outcome::Ok, detail).await;
     Ok(json!({ "events": list, "more": list.len() as i64 == EVENTS_LIMIT }))
+}
+
+/// A withdrawal feed's cursor: `since` in Unix seconds (the last `withdrawn_at` seen), 0 when left out.
+pub(super) fn since(fields: &HashMap<String, String>) -> Result<i64, OAuthError> {
+    match fields.get("since").map(|s| s.parse::<i64>()) {
+        None => Ok(0),
+        Some(Ok(s)) if s >= 0 => Ok(s),
+        Some(_) => Err(bad_request_text("since must be Unix seconds (the last withdrawn_at you saw), or left out")),
+    }
+}
+
+pub(super) fn bad_request_text(description: &str) -> OAuthError {
+    OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: description.into() }
 }
 
 /// The JSON of `consent` for its service, with the signed document once signed (audited `consent.read`).
@@ -281,7 +298,7 @@ pub fn evidence_json(e: &SignatureEvidence) -> Value {
 }
 
 fn bad_request(e: &ConsentError) -> OAuthError {
-    OAuthError { status: ErrorStatus::BadRequest, error: "invalid_request", description: e.to_string() }
+    bad_request_text(&e.to_string())
 }
 
 fn store_failure(e: ConsentError) -> OAuthError {

@@ -1,5 +1,5 @@
 //! The portal's own consent requests (issue #28 step 2, "or the portal's own page"): the physician signed in
-//! with the HPKI card at a facility PC asks, from the portal, for a consent the operator configured for the
+//! with the HPKI card (or reception, [`may_ask`]) at a facility PC asks, from the portal, for a consent the operator configured for the
 //! portal (`[[consent.templates]]` with `client = "hcpki:portal"`), for the facility's patient ID typed on the
 //! page. The request is then the same as a service's: the page `/consent/{id}` takes it on. HTTP-free.
 
@@ -24,12 +24,17 @@ pub fn portal_templates(settings: &ConsentSettings) -> Vec<&Template> {
     settings.templates.iter().filter(|t| t.client == PORTAL_CLIENT).collect()
 }
 
-/// Whether `session` may ask for a consent from the portal: signed in with an HPKI card, at a facility.
+/// Whether `session` may ask for a consent (from the portal, or a service acting for it): the facility's staff
+/// signed in at a facility — a physician or other HPKI card holder, or reception with a password and its second
+/// factor (issue #49 item 2: reception starts consents too). A My Number card sign-in is a patient's, not staff's.
+/// The person asking is who the pending consent belongs to on its page, and is named on the document.
 pub fn may_ask(session: &Session) -> Result<PersonKey, DeskError> {
-    match PersonKey::parse(&session.person_key) {
-        Ok(key @ PersonKey::Hpki { .. }) if session.facility_id.is_some() => Ok(key),
-        Ok(PersonKey::Hpki { .. }) => Err(DeskError::NoFacility),
-        _ => Err(DeskError::NotAPhysician),
+    let key = PersonKey::parse(&session.person_key).map_err(|_| DeskError::NotAPhysician)?;
+    let staff = matches!(key, PersonKey::Hpki { .. } | PersonKey::HpkiCertificate { .. } | PersonKey::Password { .. });
+    match (staff, session.facility_id.is_some()) {
+        (true, true) => Ok(key),
+        (true, false) => Err(DeskError::NoFacility),
+        (false, _) => Err(DeskError::NotAPhysician),
     }
 }
 
@@ -49,7 +54,7 @@ pub async fn ask(
     };
     let physician = match may_ask(session) {
         Ok(key) => key,
-        Err(e) => return refuse(e, "not a physician's HPKI card sign-in at a facility").await,
+        Err(e) => return refuse(e, "not a staff sign-in at a facility").await,
     };
     let Some(facility) = session.facility_id.clone() else {
         return refuse(DeskError::NoFacility, "no facility").await;
@@ -65,6 +70,7 @@ pub async fn ask(
         Ok(consent) => Ok(consent),
         Err(e @ ConsentError::NoTemplate { .. }) => refuse(e.into(), "no portal template for the purpose").await,
         Err(e @ ConsentError::AlreadyConsented(_)) => refuse(e.into(), "a live consent exists").await,
+        Err(e @ ConsentError::Network(_)) => refuse(e.into(), "the facility is not in the template's network").await,
         Err(e) => Err(e.into()),
     }
 }

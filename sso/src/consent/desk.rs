@@ -102,8 +102,11 @@ pub enum DeskError {
     /// Card login (trust anchors) is not configured.
     #[error("this portal has no card trust anchors ([login]), so it cannot check the card's signature")]
     NoTrustAnchors,
-    /// The sign-in is not a physician's HPKI card (a password sign-in, a My Number card).
-    #[error("a consent is asked for by a physician signed in with the HPKI card: sign in with your card")]
+    /// The sign-in is not the facility's staff (a My Number card sign-in is a patient's).
+    #[error(
+        "a consent is asked for by the facility's staff (a physician's HPKI card, or reception's password and \
+         second factor): sign in as staff"
+    )]
     NotAPhysician,
     /// The session has no facility (the PC has no facility certificate).
     #[error(

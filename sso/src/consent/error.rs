@@ -108,6 +108,9 @@ pub enum ConsentError {
     /// The consent document could not be made (the PDF renderer or the random source failed).
     #[error("the consent document could not be made ({0}): try again; if it keeps failing, tell the operator")]
     Document(String),
+    /// The template's regional network is not declared, or the facility is not one of its members (D169).
+    #[error(transparent)]
+    Network(super::network::NetworkError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -109,6 +109,7 @@ pub fn request(
         signature: None,
         withdrawal: None,
         withdrawn_at: None,
+        network: None,
     };
     let actor = match &new.requester {
         Requester::Service(client) => Actor::Service(client.clone()),

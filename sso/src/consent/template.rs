@@ -38,6 +38,10 @@ pub struct Template {
     /// or `authentication` (the 4-digit user PIN, where the law asks for consent but no signature).
     #[serde(default, skip_serializing_if = "ConsentEvidence::is_signature")]
     pub evidence: ConsentEvidence,
+    /// The regional network (地域医療連携ネットワーク, D169) the consent is shared in: its member services may check
+    /// it, the PDF carries the network's 共同利用 notice, and it is asked for at a member facility only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// What a template asks of the patient.
@@ -72,6 +76,7 @@ impl Template {
             period: None,
             withdrawal: "w".into(),
             evidence: ConsentEvidence::Signature,
+            network: None,
         }
     }
 }
@@ -96,6 +101,13 @@ impl Template {
     /// The checks `[consent]` loading makes: a purpose name, no empty or overlong field.
     pub fn check(&self) -> Result<(), ConsentError> {
         Purpose::parse(&self.purpose)?;
+        if let Some(network) = &self.network {
+            super::network::check_name(network).map_err(|e| ConsentError::Template {
+                client: self.client.clone(),
+                purpose: self.purpose.clone(),
+                why: e.to_string(),
+            })?;
+        }
         let fields = [
             ("title", Some(&self.title)),
             ("purpose_text", Some(&self.purpose_text)),
@@ -232,6 +244,7 @@ mod tests {
             period: None,
             withdrawal: "受付または担当医師に申し出て、マイナンバーカードで撤回書に署名してください。".into(),
             evidence: ConsentEvidence::Signature,
+            network: None,
         }
     }
 

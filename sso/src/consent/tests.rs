@@ -47,7 +47,7 @@ fn new_consent(purpose: &str) -> NewConsent {
     }
 }
 
-fn requested(id: &str) -> ConsentRecord {
+pub(super) fn requested(id: &str) -> ConsentRecord {
     life::request(id.parse().unwrap(), &new_consent("record-link"), &ConsentSettings::default(), NOW).unwrap().0
 }
 
@@ -307,13 +307,18 @@ fn session(person_key: &str, at_facility: bool) -> crate::session::Session {
 }
 
 #[test]
-fn only_a_physicians_card_session_at_a_facility_asks_from_the_portal() {
+fn staff_at_a_facility_ask_from_the_portal_reception_included() {
     use super::ask::{may_ask, portal_templates};
     use super::desk::DeskError;
     let card = physician().to_string();
     assert_eq!(may_ask(&session(&card, true)).unwrap(), physician());
     assert!(matches!(may_ask(&session(&card, false)), Err(DeskError::NoFacility)));
+    // Reception (a password + second-factor sign-in) starts a consent too (issue #49 item 2), at a facility only.
+    assert_eq!(may_ask(&session("pwd:reception-1", true)).unwrap().to_string(), "pwd:reception-1");
+    assert!(matches!(may_ask(&session("pwd:reception-1", false)), Err(DeskError::NoFacility)));
     assert!(matches!(may_ask(&session("password:staff-1", true)), Err(DeskError::NotAPhysician)));
+    let patient = format!("jpki:{}:{}", physician().to_string().split(':').nth(1).unwrap(), "ab".repeat(32));
+    assert!(matches!(may_ask(&session(&patient, true)), Err(DeskError::NotAPhysician)), "{patient}");
     let template = super::template::Template::example;
     let settings = ConsentSettings {
         templates: vec![template("emr", "record-link"), template(PORTAL_CLIENT, "visit-history")],

@@ -11,7 +11,7 @@ macro_rules! consent_columns {
         "id, client_id, purpose, facility_id, patient_key, physician_key, state, created_at, expires_at, shown_at, \
          ended_at, refusal, evidence_level, document_sha256, document_format, document_level, signer_sha256, \
          time_stamp_at, withdrawal_level, withdrawal_sha256, withdrawal_format, withdrawal_doc_level, \
-         withdrawal_signer, withdrawal_stamp_at, withdrawn_at"
+         withdrawal_signer, withdrawal_stamp_at, withdrawn_at, network"
     };
 }
 
@@ -22,7 +22,7 @@ macro_rules! link_columns {
 }
 
 pub(super) const INSERT: &str = "INSERT INTO consents (id, client_id, purpose, facility_id, patient_key, \
-     physician_key, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     physician_key, state, created_at, expires_at, network) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 pub(super) const BY_ID: &str = concat!("SELECT ", consent_columns!(), " FROM consents WHERE id = $1");
 /// `$1` id, `$2` the state read, `$3` now.
 pub(super) const SHOW: &str = concat!(
@@ -74,6 +74,19 @@ pub(super) const WITHDRAWN_SINCE: &str = concat!(
     " FROM consents WHERE client_id = $1 AND state = 'withdrawn' AND withdrawn_at >= $2 ORDER BY withdrawn_at, id \
      LIMIT $3"
 );
+/// The consents naming regional network `$1` that were signed (D169), newest first, at most `$2`.
+pub(super) const NETWORK_CONSENTS: &str = concat!(
+    "SELECT ",
+    consent_columns!(),
+    " FROM consents WHERE network = $1 AND state IN ('signed', 'withdrawn') ORDER BY created_at DESC, id LIMIT $2"
+);
+/// `$1` network, `$2` since, `$3` limit.
+pub(super) const NETWORK_WITHDRAWN_SINCE: &str = concat!(
+    "SELECT ",
+    consent_columns!(),
+    " FROM consents WHERE network = $1 AND state = 'withdrawn' AND withdrawn_at >= $2 ORDER BY withdrawn_at, id \
+     LIMIT $3"
+);
 pub(super) const DOCUMENT: &str =
     "SELECT kind, bytes, sha256, created_at FROM consent_documents WHERE consent_id = $1 AND kind = $2";
 pub(super) const DOCUMENT_DELETE: &str = "DELETE FROM consent_documents WHERE consent_id = $1 AND kind = $2";
@@ -102,7 +115,7 @@ pub(super) const LINK_UPDATE: &str = "UPDATE identity_links SET facility_id = $2
      auth_sha256 = $4, confirmed_by = $5, confirmed_at = $6, created_at = $7, generation = $8 \
      WHERE patient_key = $1 AND generation = $9";
 
-/// A row of [`consent_columns!`] (25 columns: more than sqlx's tuples take).
+/// A row of [`consent_columns!`] (26 columns: more than sqlx's tuples take).
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
     id: String,
@@ -130,6 +143,7 @@ pub(super) struct Row {
     withdrawal_signer: Option<String>,
     withdrawal_stamp_at: Option<i64>,
     withdrawn_at: Option<i64>,
+    network: Option<String>,
 }
 
 pub(super) fn consent(row: Row) -> Result<ConsentRecord, StoreError> {
@@ -171,6 +185,7 @@ pub(super) fn consent(row: Row) -> Result<ConsentRecord, StoreError> {
         signature,
         withdrawal,
         withdrawn_at: row.withdrawn_at,
+        network: row.network,
     })
 }
 
@@ -275,6 +290,7 @@ macro_rules! consents_store {
                     .bind(ConsentState::Requested.as_str())
                     .bind(consent.created_at)
                     .bind(consent.expires_at)
+                    .bind(&consent.network)
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;

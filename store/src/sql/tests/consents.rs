@@ -44,6 +44,7 @@ fn consent(id: &str, purpose: &str) -> ConsentRecord {
         signature: None,
         withdrawal: None,
         withdrawn_at: None,
+        network: None,
     }
 }
 
