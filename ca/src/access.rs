@@ -331,9 +331,7 @@ impl Action<'_> {
             | Self::ManageAllocations(f)
             | Self::ManageSecurityOfficer(f)
             | Self::ManageFacilityRules(f) => Some(f),
-            | Self::ManageRouters(f)
-            | Self::IssueRouterKey(f)
-            | Self::WithdrawRouterKey(f) => Some(f),
+            Self::ManageRouters(f) | Self::IssueRouterKey(f) | Self::WithdrawRouterKey(f) => Some(f),
         }
     }
 }

@@ -81,8 +81,8 @@ use std::sync::Arc;
 /// Every area trait (and [`Store`]), for `use hcpki_store::prelude::*`: a concrete store's methods resolve.
 pub mod prelude {
     pub use super::Store;
-    pub use super::traits::RegistrationAuthorities;
     pub use super::traits::RegionalNetworks;
+    pub use super::traits::RegistrationAuthorities;
     pub use super::traits::RouterPsks;
     pub use super::traits::RouterRegister;
     pub use super::traits::SsfStreams;
