@@ -604,6 +604,21 @@ pub async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<Fa
     }
 }
 
+/// The facility `text` names, once `caller` may do `action_on` it and it exists: the three checks every
+/// per-facility operation starts with, each refusal audited as `name`.
+pub(super) async fn allowed_facility(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    text: &str,
+    action_on: impl for<'a> FnOnce(&'a FacilityId) -> hcpki_ca::access::Action<'a>,
+) -> Result<FacilityId, ApiError> {
+    let id = facility_id(caller, name, text).await?;
+    caller.may(action_on(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    Ok(id)
+}
+
 /// The facility, or an audited 404.
 pub(super) async fn existing(
     state: &AppState,

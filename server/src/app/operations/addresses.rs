@@ -2,7 +2,7 @@
 //! add and remove them; operators, auditors and the facility's own admin read them. The authority audits every
 //! change and every refusal it makes; refusals before it (authorization, a malformed ID) are audited here.
 
-use super::{Refusal, existing, facility_id};
+use super::{Refusal, allowed_facility, facility_id};
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
@@ -57,9 +57,7 @@ pub const MAX_PREFIX: usize = 64;
 /// The facility's allocations, by address.
 pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<AllocationRecord>, ApiError> {
     let name = "admin.facility.address.list";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ListAllocations(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ListAllocations(f)).await?;
     state.admin.registrar().allocations(Some(&id)).await.map_err(ApiError::from)
 }
 

@@ -2,7 +2,7 @@
 //! reads it; its own admins (card, or password + TOTP where accepted) and operators set it. The registrar
 //! audits the change and its refusals; refusals before it (authorization, a malformed ID) are audited here.
 
-use super::{existing, facility_id};
+use super::allowed_facility;
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
@@ -27,9 +27,7 @@ pub fn json(facility: &str, rule: Option<&FacilityPasskeyRule>) -> Value {
 /// The facility's rule.
 pub async fn show(state: &AppState, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let name = "admin.facility.read";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ReadFacility(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ReadFacility(f)).await?;
     let rule = state.admin.registrar().passkey_rule(&id).await.map_err(ApiError::from)?;
     Ok(json(id.as_str(), rule.as_ref()))
 }
@@ -43,9 +41,7 @@ pub async fn set(
     models: &[String],
 ) -> Result<Value, ApiError> {
     let name = "admin.facility.rules";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ManageFacilityRules(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ManageFacilityRules(f)).await?;
     let set = state
         .admin
         .registrar()

@@ -5,7 +5,7 @@
 //! (authorization, a malformed ID, no portal secret) are audited here. Each call is the same operation the
 //! CLI's `hcpki router` and `hcpki psk` make.
 
-use super::{existing, facility_id};
+use super::{allowed_facility, facility_id};
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
@@ -81,9 +81,7 @@ pub async fn models(caller: &Caller, state: &AppState) -> Result<(Vec<RouterMode
 /// The facility's routers (whoever may read the facility).
 pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<RouterRecord>, ApiError> {
     let name = "admin.router.list";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ReadFacility(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ReadFacility(f)).await?;
     state.store.routers(Some(&id)).await.map_err(store_error)
 }
 
@@ -121,9 +119,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str, router: &str) -
 /// The facility's keys: ids, peers, states (whoever may read the facility; never a key).
 pub async fn keys(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<RouterPskRecord>, ApiError> {
     let name = "admin.psk.list";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ReadFacility(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ReadFacility(f)).await?;
     state.store.psk_list(&id).await.map_err(store_error)
 }
 

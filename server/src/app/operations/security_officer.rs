@@ -3,7 +3,7 @@
 //! The registrar audits the change and its refusals; refusals before it (authorization, a malformed ID) are
 //! audited here.
 
-use super::{existing, facility_id};
+use super::allowed_facility;
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
@@ -13,9 +13,7 @@ use hcpki_ca::facility::NamedSecurityOfficer;
 /// The facility's officer, if one was named.
 pub async fn show(state: &AppState, caller: &Caller, id: &str) -> Result<Option<NamedSecurityOfficer>, ApiError> {
     let name = "admin.facility.read";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ReadFacility(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ReadFacility(f)).await?;
     state.admin.registrar().security_officer(&id).await.map_err(ApiError::from)
 }
 
@@ -28,9 +26,7 @@ pub async fn set(
     contact: &str,
 ) -> Result<NamedSecurityOfficer, ApiError> {
     let name = "admin.facility.security_officer";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ManageSecurityOfficer(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ManageSecurityOfficer(f)).await?;
     state
         .admin
         .registrar()

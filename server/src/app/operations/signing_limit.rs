@@ -3,7 +3,7 @@
 //! registrar audits the change and its refusals; refusals before it (authorization, a malformed ID) are audited
 //! here.
 
-use super::{existing, facility_id};
+use super::allowed_facility;
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
@@ -33,9 +33,7 @@ pub fn json(facility: &str, limit: Option<&FacilitySigningLimit>) -> Value {
 /// The facility's limit.
 pub async fn show(state: &AppState, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let name = "admin.facility.read";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ReadFacility(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ReadFacility(f)).await?;
     let limit = state.admin.registrar().signing_limit(&id).await.map_err(ApiError::from)?;
     Ok(json(id.as_str(), limit.as_ref()))
 }
@@ -49,9 +47,7 @@ pub async fn set(
     max_hours: u32,
 ) -> Result<Value, ApiError> {
     let name = "admin.facility.rules";
-    let id = facility_id(caller, name, id).await?;
-    caller.may(Action::ManageFacilityRules(&id)).await?;
-    existing(state, caller, name, &id).await?;
+    let id = allowed_facility(state, caller, name, id, |f| Action::ManageFacilityRules(f)).await?;
     let set = state
         .admin
         .registrar()
