@@ -14,6 +14,20 @@ pub enum Actor<'a> {
     Operator(&'a str),
     /// `person:<key>`: a person signed in to the console with their card (the operating body's staff).
     Staff(Person<'a>),
+    /// `ra:<ra>:operator:<name>`: an operator certificate of a registration authority (D167).
+    RaOperator {
+        /// The RA's name.
+        ra: &'a str,
+        /// The operator's name.
+        name: &'a str,
+    },
+    /// `ra:<ra>:person:<key>`: a registration authority's staff signed in to the console with their card (D167).
+    RaStaff {
+        /// The RA's name.
+        ra: &'a str,
+        /// Who.
+        person: Person<'a>,
+    },
     /// `facility-admin:<facility>:pc:<serial>:person:<key>`: a person at one of the facility's PCs.
     FacilityAdmin {
         /// The facility's ID.
@@ -58,6 +72,15 @@ impl<'a> Actor<'a> {
                 None => Self::FacilityPc(rest),
             };
         }
+        if let Some(rest) = raw.strip_prefix("ra:") {
+            return match rest.split_once(":operator:") {
+                Some((ra, name)) => Self::RaOperator { ra, name },
+                None => match rest.split_once(":person:") {
+                    Some((ra, key)) => Self::RaStaff { ra, person: Person(key) },
+                    None => Self::Other(raw),
+                },
+            };
+        }
         let Some((head, rest)) = raw.split_once(':') else { return Self::Other(raw) };
         match (head, rest) {
             (_, "anonymous") => Self::Anonymous(head),
@@ -75,6 +98,8 @@ impl<'a> Actor<'a> {
         match self {
             Self::Operator(_) => M::RoleOperator,
             Self::Staff(_) => M::RoleStaff,
+            Self::RaOperator { .. } => M::RoleRaOperator,
+            Self::RaStaff { .. } => M::RoleRaStaff,
             Self::FacilityAdmin { .. } => M::RoleFacilityAdmin,
             Self::FacilityPc(_) => M::RoleFacilityPc,
             Self::PortalUser(_) => M::RolePortalUser,
@@ -91,6 +116,8 @@ impl<'a> Actor<'a> {
         match self {
             Self::Operator(name) => (*name).to_owned(),
             Self::Staff(p) | Self::PortalUser(p) => p.name(lang),
+            Self::RaOperator { ra, name } => format!("{name}・{ra}"),
+            Self::RaStaff { ra, person } => format!("{}・{ra}", person.name(lang)),
             Self::FacilityAdmin { facility, pc, person } => {
                 format!("{}・{} {}・{facility}", person.name(lang), M::AtPc.text(lang), short(pc))
             }
@@ -327,6 +354,11 @@ mod tests {
         assert_eq!(a.name(Lang::En), "demo (password)・facility PC 7f3a9c0b…・HF0000000001");
         assert_eq!(Actor::parse("facility-admin:HF1"), Actor::FacilityPc("HF1"));
         assert_eq!(Actor::parse("operator:ops"), Actor::Operator("ops"));
+        let ra = Actor::parse("ra:tokyo:operator:ops-13");
+        assert_eq!(ra, Actor::RaOperator { ra: "tokyo", name: "ops-13" });
+        assert_eq!((ra.role().text(Lang::Ja), ra.name(Lang::Ja)), ("登録局の運用者", "ops-13・tokyo".to_owned()));
+        let staff = Actor::parse("ra:kddi:person:hpki:a1:MHLW:1234567");
+        assert_eq!(staff.name(Lang::En), "HPKI card 1234567・kddi");
         assert_eq!(Actor::parse("console:anonymous"), Actor::Anonymous("console"));
         assert_eq!(Actor::parse("cli:uid:0"), Actor::Cli("uid:0"));
         assert_eq!(Actor::parse("acme:account:5"), Actor::Device { protocol: "acme", id: "account:5" });

@@ -7,6 +7,8 @@ messages! {
     // Actors' roles.
     RoleOperator => "運用者", "Operator";
     RoleStaff => "運用者(カード)", "Operator (card)";
+    RoleRaOperator => "登録局の運用者", "Registration authority operator";
+    RoleRaStaff => "登録局の運用者(カード)", "Registration authority operator (card)";
     RoleFacilityAdmin => "施設管理者", "Facility admin";
     RoleFacilityPc => "施設PC", "Facility PC";
     RolePortalUser => "ポータル利用者", "Portal user";
