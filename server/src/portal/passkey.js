@@ -111,7 +111,10 @@
           try {
             answer(await ask("conditional"));
           } catch (e) {
-            // Aborted by the button, or nothing chosen: the other ways in stay.
+            // Aborted by the button: the other ways in stay. Anything else is said (the button still works).
+            if (e && e.name !== "AbortError") {
+              status.textContent = `${login.dataset.sayCancelled} (${e.message || e})`;
+            }
           }
         },
         { once: true },

@@ -43,7 +43,6 @@ pub(super) fn of_facilities(n: usize) -> String {
         super::queries::placeholders(n)
     )
 }
-pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
 
 /// [`allocation_columns!`].
 pub(super) type Row = (String, String, i64, String);
@@ -134,14 +133,7 @@ macro_rules! allocations_store {
                 at: UnixTime,
             ) -> Result<AllocationRecord, StoreError> {
                 let mut w = self.write(at).await?;
-                let known = sqlx::query_scalar::<$db, i64>(allocations::FACILITY_EXISTS)
-                    .bind(facility.as_str())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                if known == 0 {
-                    return Err(StoreError::UnknownFacility(facility.clone()));
-                }
+                facility_settings::facility_must_exist!($db, w, facility);
                 let record = Self::insert_allocation(&mut w, facility, allocation, actor).await?;
                 w.commit().await?;
                 Ok(record)

@@ -1,6 +1,6 @@
-//! What the per-facility settings (the security officer D155, the passkey rule D170, the signing-session limit
-//! D172) share: each is one row per registered facility, written in a transaction that first checks the
-//! facility exists.
+//! What the writes about one registered facility share (its settings — the security officer D155, the passkey
+//! rule D170, the signing-session limit D172 — and its allocations, its RA, its SCIM client): a transaction that
+//! first checks the facility exists.
 
 /// Inside a store impl's write `w` on backend `$db`: return [`StoreError::UnknownFacility`] unless `$facility`
 /// (a `&FacilityId`) is registered.

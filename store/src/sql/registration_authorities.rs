@@ -8,7 +8,6 @@ pub(super) const INSERT: &str = "INSERT INTO registration_authorities (name, kin
      VALUES ($1, $2, $3, $4, $5, $6)";
 pub(super) const LIST: &str = "SELECT name, kind, label, prefectures FROM registration_authorities ORDER BY name";
 pub(super) const ONE: &str = "SELECT name, kind, label, prefectures FROM registration_authorities WHERE name = $1";
-pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
 pub(super) const PROVIDER_OF: &str = "SELECT ra FROM ra_facilities WHERE facility_id = $1";
 pub(super) const ASSIGN: &str = "INSERT INTO ra_facilities (facility_id, ra, assigned_by, assigned_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (facility_id) DO UPDATE SET ra = $2, assigned_by = $3, assigned_at = $4";
@@ -128,14 +127,7 @@ macro_rules! registration_authorities_store {
                 at: UnixTime,
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                let exists = sqlx::query_scalar::<$db, i64>(registration_authorities::FACILITY_EXISTS)
-                    .bind(facility.as_str())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                if exists == 0 {
-                    return Err(StoreError::UnknownFacility(facility.clone()));
-                }
+                facility_settings::facility_must_exist!($db, w, facility);
                 Self::link_to_ra(&mut w, &registration_authorities::FACILITY_LINK, facility.as_str(), ra, actor).await?;
                 w.commit().await
             }

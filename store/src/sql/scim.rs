@@ -12,7 +12,6 @@ pub(super) const CLIENT: &str =
 pub(super) const CLIENTS: &str =
     "SELECT client_id, facility_id, added_by, added_at FROM scim_clients ORDER BY client_id";
 pub(super) const CLIENT_REMOVE: &str = "DELETE FROM scim_clients WHERE client_id = $1";
-pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
 pub(super) const USER_EXISTS: &str = "SELECT COUNT(*) FROM portal_users WHERE username = $1";
 pub(super) const ACCOUNT_INSERT: &str = "INSERT INTO scim_accounts (username, facility_id, external_id, updated_at) \
      VALUES ($1, $2, $3, $4)";
@@ -64,14 +63,7 @@ macro_rules! scim_store {
         impl ScimAccounts for $store {
             async fn scim_client_put(&self, record: &ScimClientRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
-                let exists = sqlx::query_scalar::<$db, i64>(scim::FACILITY_EXISTS)
-                    .bind(record.facility.as_str())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(Self::err)?;
-                if exists == 0 {
-                    return Err(StoreError::UnknownFacility(record.facility.clone()));
-                }
+                facility_settings::facility_must_exist!($db, w, record.facility);
                 sqlx::query::<$db>(scim::CLIENT_PUT)
                     .bind(&record.client_id)
                     .bind(record.facility.as_str())
