@@ -49,17 +49,18 @@ fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the passkeys page with a passkey (ja)");
     browser.screenshot(&shots.join("passkey-list-ja.png"));
 
-    // Signed out, the login page signs in with the passkey. First with its button: the person does not touch
-    // the authenticator at once (no presence simulated), so the autofill's pending request cannot answer before
-    // the page is checked and photographed; the button aborts it and asks again, and only then the person
-    // touches (touching before the click let the autofill's request answer first, on a loaded machine).
+    // Signed out, the login page signs in with the passkey. First with its button, the page checked and
+    // photographed before the person touches the authenticator.
     sign_out(&mut browser);
     presence(&mut browser, &authenticator, false);
     browser.goto(&format!("{}/login?lang=ja", p.issuer));
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the login page with passkeys (ja)");
     browser.screenshot(&shots.join("passkey-login-ja.png"));
-    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+    // The person touches, then presses: the virtual authenticator decides presence when a request reaches it,
+    // so a request that reached it before the touch waited for good (two loaded CI runs). Nothing else asks:
+    // the autofill's request starts only when the user name field gets the focus.
     presence(&mut browser, &authenticator, true);
+    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
     browser.wait_exact_url(&format!("{}/", p.issuer), "#passkey-login-status");
     let home = browser.eval("document.querySelector('main').innerText");
     assert!(home.as_str().unwrap().contains("パスキー(カードなし)"), "the home page names the sign-in: {home}");
@@ -99,8 +100,8 @@ fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     // The revoked passkey (still on the authenticator) is refused, saying what to do.
     presence(&mut browser, &authenticator, false);
     browser.goto(&format!("{}/login?lang=ja", p.issuer));
-    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
     presence(&mut browser, &authenticator, true);
+    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
     browser.wait_exact_url(&format!("{}/login/passkey", p.issuer), "#passkey-login-status");
     let refused = browser.eval("document.querySelector('[role=alert]').innerText");
     assert!(refused.as_str().unwrap().contains("削除されています"), "{refused}");
