@@ -249,6 +249,9 @@ pub enum Action<'a> {
     IssueRouterKey(&'a FacilityId),
     /// Withdraw a router's pre-shared key at once (D168): the operating body's decision.
     WithdrawRouterKey(&'a FacilityId),
+    /// Approve a router model, change its tested status or withdraw it (D174): the list holds every
+    /// facility's router certificates and keys, so it is the operating body's, not an RA's nor a facility's.
+    ManageRouterModels,
 }
 
 impl Action<'_> {
@@ -293,6 +296,7 @@ impl Action<'_> {
             Self::ManageRouters(_) => "admin.router.manage".into(),
             Self::IssueRouterKey(_) => "admin.psk.issue".into(),
             Self::WithdrawRouterKey(_) => "admin.psk.withdraw".into(),
+            Self::ManageRouterModels => "admin.router.model.manage".into(),
         }
     }
 
@@ -317,6 +321,7 @@ impl Action<'_> {
             | Self::ReadPractice
             | Self::FindAddress => None,
             Self::ReadRollover | Self::ManageRollover | Self::ListRas | Self::ManageRas => None,
+            Self::ManageRouterModels => None,
             Self::ReadCompliance(f) => *f,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
@@ -564,7 +569,8 @@ pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Pla
             | A::ReadRollover
             | A::ManageRollover
             | A::ListRas
-            | A::ManageRas,
+            | A::ManageRas
+            | A::ManageRouterModels,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -636,6 +642,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::HaltIssuance
             | Action::ManageRollover
             | Action::ManageRas
+            | Action::ManageRouterModels
             | Action::ManageRouters(_)
             | Action::IssueRouterKey(_)
             | Action::WithdrawRouterKey(_)
@@ -737,6 +744,7 @@ mod tests {
             (Action::ReadCompliance(Some(&g)),      [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ListRas,                       [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageRas,                     [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ManageRouterModels,            [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {
@@ -850,6 +858,7 @@ mod tests {
             Action::HaltIssuance,
             Action::ReadCompliance(None),
             Action::ManageRas,
+            Action::ManageRouterModels,
         ] {
             let Err(Denial::Forbidden(why)) = decide(&op, &a, Some(&p_in)) else { panic!("{a:?} allowed") };
             assert!(why.to_string().contains("central operators"), "{a:?}: {why}");

@@ -244,7 +244,8 @@ impl Authority {
             audit: store.clone(),
             queue: OnceLock::new(),
         };
-        let pipeline = Pipeline::new(hierarchy.clone(), store.clone(), store.clone(), store.clone(), store.clone());
+        let pipeline =
+            Pipeline::new(hierarchy.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store.clone());
         let revoker = Revoker {
             hierarchy: hierarchy.clone(),
             revocations: store.clone(),

@@ -23,9 +23,11 @@ use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::request::IssueRequest;
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
+use crate::router_register::RegisterView;
 use crate::serial::Serial;
 use crate::store::{
-    Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceHalts, IssuanceIntent, StoreError,
+    Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceHalts, IssuanceIntent,
+    RouterRegister, StoreError,
 };
 use hcpki_model::{CaName, SerialHex};
 use hcpki_pkix::time::UnixTime;
@@ -41,6 +43,8 @@ pub struct Pipeline {
     audit: Arc<dyn AuditLog>,
     /// The stop switch's shared state, read before every batch (D135).
     halts: Arc<dyn IssuanceHalts>,
+    /// The router register, which every router certificate is held to (D174).
+    routers: Arc<dyn RouterRegister>,
     /// Set by [`Pipeline::start_group_commit`] (long-running servers).
     pub(crate) queue: OnceLock<GroupCommit<(IssueRequest, Actor), Outcome>>,
 }
@@ -86,8 +90,9 @@ impl Pipeline {
         facilities: Arc<dyn Facilities>,
         audit: Arc<dyn AuditLog>,
         halts: Arc<dyn IssuanceHalts>,
+        routers: Arc<dyn RouterRegister>,
     ) -> Self {
-        Self { hierarchy, certificates, facilities, audit, halts, queue: OnceLock::new() }
+        Self { hierarchy, certificates, facilities, audit, halts, routers, queue: OnceLock::new() }
     }
 
     /// The certificates this pipeline records, for listings and look-ups (re-issue asks for successors there;
@@ -181,6 +186,16 @@ impl Pipeline {
                 HashMap::new()
             }
         };
+        // The router register, when the batch holds router certificates (D174): one read of the setting and the
+        // list, one of each facility's routers.
+        let register = match self.batch_register(jobs.iter().map(|(r, _, _)| *r)).await {
+            Ok(v) => v,
+            Err(e) => {
+                let routers = jobs.iter().enumerate().filter(|(_, (r, _, _))| r.profile == ProfileKind::Router);
+                fail_all(&mut results, routers.map(|(i, _)| i).collect::<Vec<_>>(), e);
+                RegisterView::default()
+            }
+        };
         let mut plans = Vec::with_capacity(jobs.len());
         for (i, csr) in parsed {
             if results.get(i).is_some_and(Option::is_some) {
@@ -189,7 +204,7 @@ impl Pipeline {
             let planned = csr.map_err(SigningError::from).and_then(|csr| {
                 let (request, actor, replaces) =
                     jobs.get(i).ok_or_else(|| SigningError::Batch("request index".into()))?;
-                let mut plan = self.plan(request, csr, &facilities, generation)?;
+                let mut plan = self.plan(request, csr, &facilities, &register, generation)?;
                 plan.replaces = replaces.cloned();
                 Ok(Planned { index: i, plan, actor })
             });
@@ -362,12 +377,33 @@ impl Pipeline {
         Ok(found)
     }
 
+    /// What the router register says for the batch's router certificates: nothing is read when it has none.
+    async fn batch_register(&self, requests: impl Iterator<Item = &IssueRequest>) -> Result<RegisterView, StoreError> {
+        let mut ids: Vec<&FacilityId> =
+            requests.filter(|r| r.profile == ProfileKind::Router).filter_map(|r| r.facility.as_ref()).collect();
+        if ids.is_empty() {
+            return Ok(RegisterView::default());
+        }
+        ids.sort();
+        ids.dedup();
+        let mut view = RegisterView {
+            strict: self.routers.approved_models_only().await?,
+            models: self.routers.router_models().await?,
+            routers: HashMap::with_capacity(ids.len()),
+        };
+        for id in ids {
+            view.routers.insert(id.clone(), self.routers.routers(Some(id)).await?);
+        }
+        Ok(view)
+    }
+
     /// Everything about a request that does not depend on the serial.
     fn plan(
         &self,
         request: &IssueRequest,
         csr: CertificationRequest,
         facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
+        register: &RegisterView,
         generation: Option<u32>,
     ) -> Result<Plan, SigningError> {
         let (facility, allocations) = match &request.facility {
@@ -385,6 +421,10 @@ impl Pipeline {
             kind => CaName::for_profile(kind).ok_or(SigningError::OcspCaRequired)?,
         };
         let settings = self.hierarchy.settings();
+        if let (ProfileKind::Router, Some(f)) = (request.profile, &facility) {
+            let zone = settings.router_dns_name(&f.id);
+            register.router_for(&f.id, request.router.as_deref(), &request.sans, &zone).map_err(Box::new)?;
+        }
         let spec = settings.spec(request.profile, request.router_eku);
         profile::check_key(&spec, csr.key_type())?;
         let device = match (request.profile, &request.device) {

@@ -18,6 +18,9 @@ pub struct IssueRequest {
     pub sans: Vec<String>,
     /// `--device`.
     pub device: Option<String>,
+    /// The facility's registered router a router certificate is for (`--router`, the API's and the console's
+    /// `router`); without it the certificate's identities name the router (D174).
+    pub router: Option<String>,
     /// Router EKU variant.
     pub router_eku: Option<RouterEku>,
     /// For OCSP signers and SCEP RAs: the CA they serve.

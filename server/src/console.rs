@@ -35,6 +35,7 @@ pub mod ras;
 pub mod reissue;
 pub mod revocation;
 pub mod rollover;
+pub mod router_models;
 pub mod router_register;
 mod routers;
 pub mod session;

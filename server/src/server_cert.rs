@@ -111,6 +111,7 @@ pub async fn ensure_certificate_in(
                 csr: csr.into(),
                 sans: wanted.sans.to_vec(),
                 device: None,
+                router: None,
                 router_eku: None,
                 ocsp_for: wanted.serves,
                 not_after: None,

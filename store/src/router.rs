@@ -49,6 +49,11 @@ pub struct RouterModelRecord {
     pub model: String,
     /// Its name for people.
     pub name: String,
+    /// Who makes it (empty when not given).
+    pub vendor: String,
+    /// The firmware versions it was approved for, as the operating body writes them (`Rev.15.02 以降`; empty:
+    /// any). Information for the facility's administrator, not compared with a router's firmware.
+    pub firmware: String,
     /// The methods the operating body approved it for.
     pub auth_methods: Vec<RouterAuth>,
     /// The pre-shared key syntax (`hcpki_ca::psk::Vendor`) of its configuration, if it takes PSKs.

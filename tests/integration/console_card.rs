@@ -110,7 +110,7 @@ pub(crate) fn person_key_of(refused: &Reply) -> String {
 }
 
 /// The console session cookie in browser `b`'s jar (`jar` is its file name in the test directory).
-fn session_cookie(h: &Hcpki, jar: &str) -> Option<String> {
+pub(crate) fn session_cookie(h: &Hcpki, jar: &str) -> Option<String> {
     let text = std::fs::read_to_string(h.path(jar)).unwrap_or_default();
     text.lines()
         .filter(|l| l.contains(&format!("\t{SESSION}\t")))
@@ -118,12 +118,12 @@ fn session_cookie(h: &Hcpki, jar: &str) -> Option<String> {
 }
 
 /// A console request with the session cookie `cookie` (and the client certificate of `who`).
-fn with_cookie(api: &Api<'_>, path: &str, cookie: &str, who: &As) -> crate::admin::Reply {
+pub(crate) fn with_cookie(api: &Api<'_>, path: &str, cookie: &str, who: &As) -> crate::admin::Reply {
     api.request("GET", path, None, who, &["-H", &format!("Cookie: {SESSION}={cookie}")])
 }
 
 /// A form POST on the console with the session cookie, the token `csrf` and the console's Origin.
-fn post_with_cookie(
+pub(crate) fn post_with_cookie(
     api: &Api<'_>,
     console: &str,
     path: &str,
@@ -143,7 +143,7 @@ fn post_with_cookie(
     api.request("POST", path, Some(&body), who, &extra)
 }
 
-fn csrf(text: &str) -> String {
+pub(crate) fn csrf(text: &str) -> String {
     text.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned()
 }
 

@@ -625,7 +625,7 @@ impl<'a> Est<'a> {
     }
 
     /// `pki --gen` a key (PEM); returns its path.
-    fn pki_key(&self, name: &str, kind: &str, size: &str) -> PathBuf {
+    pub(crate) fn pki_key(&self, name: &str, kind: &str, size: &str) -> PathBuf {
         let out = run_ok(Command::new("pki").args(["--gen", "--type", kind, "--size", size, "--outform", "pem"]));
         let path = self.h.path(&format!("{name}.key"));
         std::fs::write(&path, out.stdout).unwrap();
@@ -633,7 +633,7 @@ impl<'a> Est<'a> {
     }
 
     /// `pki --req` for a key (DER); returns its path.
-    fn pki_req(&self, key: &Path, extra: &[&str]) -> PathBuf {
+    pub(crate) fn pki_req(&self, key: &Path, extra: &[&str]) -> PathBuf {
         let out = run_ok(
             Command::new("pki")
                 .args(["--req", "--type", "priv", "--dn", "CN=router", "--outform", "der", "--in"])
@@ -647,16 +647,26 @@ impl<'a> Est<'a> {
 
     /// `pki --est` on the unlabelled path (strongSwan appends `/.well-known/est/<operation>` to the URL
     /// itself), trusting the server chain and the router CA; the certificate (PEM).
-    fn pki_est(&self, req: &Path, auth: &[&str], name: &str) -> PathBuf {
+    pub(crate) fn pki_est(&self, req: &Path, auth: &[&str], name: &str) -> PathBuf {
+        let out = run_ok(&mut self.pki_est_command(req, auth));
+        let path = self.h.path(name);
+        std::fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
+    /// [`Est::pki_est`]'s output, whatever its status (for refusals).
+    pub(crate) fn pki_est_output(&self, req: &Path, auth: &[&str]) -> std::process::Output {
+        self.pki_est_command(req, auth).output().unwrap()
+    }
+
+    fn pki_est_command(&self, req: &Path, auth: &[&str]) -> Command {
         let mut cmd = Command::new("timeout");
         cmd.args(["60", "pki", "--est", "--url", &self.url(""), "--in"]).arg(req).args(auth);
         for ca in ["root", "server", "router"] {
             cmd.arg("--cacert").arg(self.h.ca_cert_file(ca));
         }
-        let out = run_ok(cmd.args(["--outform", "pem"]));
-        let path = self.h.path(name);
-        std::fs::write(&path, &out.stdout).unwrap();
-        path
+        cmd.args(["--outform", "pem"]);
+        cmd
     }
 }
 

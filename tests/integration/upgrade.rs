@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0047",
+            "carries migrations up to 0049",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",

@@ -26,6 +26,7 @@ impl Authority {
             csr: csr.into(),
             sans: Vec::new(),
             device: Some(name.to_string()),
+            router: None,
             router_eku: None,
             ocsp_for: None,
             not_after: None,

@@ -25,6 +25,7 @@ impl Authority {
             csr,
             sans,
             device,
+            router: None,
             router_eku: None,
             ocsp_for: None,
             not_after: None,
@@ -45,9 +46,8 @@ impl Authority {
         }
         Err(match refusal {
             SigningError::Csr(_) | SigningError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
-            SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_)) => {
-                EnrollError::Forbidden(refusal.to_string())
-            }
+            SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_))
+            | SigningError::Router(_) => EnrollError::Forbidden(refusal.to_string()),
             SigningError::Halted { .. } => EnrollError::Halted(refusal.to_string()),
             device if device.device_unavailable() => {
                 // The operator's log names the token and what the module said; the device learns only that the

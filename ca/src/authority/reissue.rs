@@ -102,6 +102,7 @@ fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, SigningErr
         csr: Csr::Checked(checked),
         sans,
         device,
+        router: None,
         router_eku,
         ocsp_for: None,
         not_after: None,

@@ -28,6 +28,7 @@ impl Authority {
             csr: checked.into(),
             sans,
             device: None,
+            router: None,
             router_eku: None,
             ocsp_for: None,
             not_after: None,

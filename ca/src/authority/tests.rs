@@ -36,6 +36,7 @@ pub(crate) fn request(
         csr: csr.into(),
         sans,
         device: None,
+        router: None,
         router_eku: None,
         ocsp_for: None,
         not_after: None,

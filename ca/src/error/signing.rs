@@ -28,6 +28,10 @@ pub enum SigningError {
     /// The profile refused the request.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// A router certificate the router register does not allow (D174): an unregistered router, one registered
+    /// for pre-shared keys, or a model off the approved list while only approved models are accepted.
+    #[error(transparent)]
+    Router(#[from] Box<crate::router_register::RegisterError>),
     /// Preparing or signing failed.
     #[error(transparent)]
     Issue(#[from] IssueError),

@@ -134,6 +134,12 @@ impl From<SigningError> for ApiError {
                 retry_after: Some(hcpki_ca::halt::RETRY_AFTER_SECS),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "issuance is halted by the operators", detail)
             },
+            // The register's refusal names what the facility's administrator must do (D174); its store trouble
+            // is the CA's.
+            SigningError::Router(r) => match *r {
+                hcpki_ca::router_register::RegisterError::Store(e) => Self::store(e),
+                _ => Self::new(StatusCode::FORBIDDEN, "router not in the register", detail),
+            },
             SigningError::Facility(FacilityRefusal::Id(_)) | SigningError::Profile(_) | SigningError::Csr(_) => {
                 Self::bad_request("bad request", detail)
             }

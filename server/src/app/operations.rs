@@ -332,6 +332,8 @@ pub struct DeviceRequest {
     pub san: Option<String>,
     /// The router's vendor (its EKU variant: `cisco`, `strongswan`, …).
     pub vendor: Option<String>,
+    /// The facility's registered router it is for (`gw1`), held to the register (D174).
+    pub router: Option<String>,
 }
 
 /// A PKCS#12 made for a device: the file, its passphrase (shown once, stored nowhere) and the certificate.
@@ -363,6 +365,8 @@ pub enum DeviceProblem {
     AddressNotAllocated,
     /// Issuance is halted by the operators (the stop switch, D135): nothing was made; try after it resumes.
     Halted,
+    /// The router register refused the router certificate (D174): the detail says what to register or choose.
+    Router,
     /// Something else (the page shows the operation's own words).
     Other,
 }
@@ -396,6 +400,9 @@ impl DeviceProblem {
                 _ => Self::Other,
             },
             hcpki_ca::SigningError::Halted { .. } => Self::Halted,
+            hcpki_ca::SigningError::Router(r) if !matches!(**r, hcpki_ca::router_register::RegisterError::Store(_)) => {
+                Self::Router
+            }
             _ => Self::Other,
         }
     }
@@ -420,6 +427,7 @@ pub async fn issue_pkcs12(
     let checked = limit("profile", Some(&d.profile), MAX_SHORT)
         .and_then(|()| limit("san", d.san.as_deref(), MAX_NAME))
         .and_then(|()| limit("vendor", d.vendor.as_deref(), MAX_SHORT))
+        .and_then(|()| limit("router", d.router.as_deref(), hcpki_ca::router_register::MAX_FIELD))
         .map_err(|detail| (detail, DeviceProblem::Other))
         .and_then(|()| {
             let profile = ProfileKind::from_str(&d.profile).map_err(|e| (e.to_string(), DeviceProblem::Profile))?;
@@ -451,6 +459,7 @@ pub async fn issue_pkcs12(
         csr: csr.into(),
         sans: d.san.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
         device: None,
+        router: d.router.as_ref().map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
         router_eku,
         ocsp_for: None,
         not_after: None,

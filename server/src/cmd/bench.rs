@@ -231,6 +231,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
         csr: csr.into(),
         sans: vec![san, "192.0.2.1".into()],
         device: None,
+        router: None,
         router_eku: None,
         ocsp_for: None,
         not_after: None,

@@ -185,6 +185,7 @@ async fn issue(
         csr: csr.into(),
         sans,
         device,
+        router: None,
         router_eku: None,
         ocsp_for: None,
         not_after: None,

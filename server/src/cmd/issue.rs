@@ -82,11 +82,6 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     if profile == ProfileKind::Operator {
         anyhow::bail!("operator certificates are issued with `hcpki operator add NAME --role … --csr … --out …`");
     }
-    if let (ProfileKind::Router, Some(facility)) = (profile, &args.facility) {
-        let (store, method) = (authority.store().as_ref(), hcpki_ca::store::router::RouterAuth::Certificate);
-        let at = hcpki_pkix::time::now();
-        hcpki_ca::router_register::check(store, facility, args.router.as_deref(), method, &super::actor(), at).await?;
-    }
     let request = IssueRequest {
         profile,
         // The authority takes the facility as text (the API's and enrollment's callers share that entry).
@@ -94,6 +89,8 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         csr: csr.into(),
         sans: args.san.clone(),
         device: args.device.clone(),
+        // Held to the router register by the pipeline, as every front end's router certificates (D174).
+        router: args.router.clone(),
         router_eku,
         ocsp_for: args.ocsp_for,
         not_after: args.not_after,

@@ -1,4 +1,4 @@
-//! `hcpki router list|add|remove|models|model-approve|model-remove|approved-only`: the router register (issue #50
+//! `hcpki router list|add|remove|models|model-approve|model-status|model-remove|approved-only`: the router register (issue #50
 //! item 2, D168). Each subcommand calls one operation of `hcpki_ca::router_register` or the store area it
 //! audits through, as the admin API and the console do.
 
@@ -54,6 +54,12 @@ pub enum RouterCommand {
         /// Its name for people.
         #[arg(long)]
         name: String,
+        /// Who makes it.
+        #[arg(long, default_value = "")]
+        vendor: String,
+        /// The firmware versions approved, as text (e.g. "Rev.15.02 以降"); empty: any.
+        #[arg(long, default_value = "")]
+        firmware: String,
         /// The methods approved, e.g. `certificate,psk`.
         #[arg(long, value_delimiter = ',', required = true)]
         auth: Vec<RouterAuth>,
@@ -66,6 +72,14 @@ pub enum RouterCommand {
         /// Its configuration guide.
         #[arg(long, default_value = "docs/routers/README.md")]
         guide: String,
+    },
+    /// Change an approved model's tested status, keeping the rest of its entry.
+    ModelStatus {
+        /// The model id.
+        model: String,
+        /// What was tested, and where.
+        #[arg(long)]
+        tested: String,
     },
     /// Take a model off the list (its routers stay registered).
     ModelRemove {
@@ -113,13 +127,19 @@ pub async fn run(store: &dyn Store, command: RouterCommand) -> Result<ExitCode> 
             println!("# approved models only: {}", if only { "on" } else { "off" });
             for m in store.router_models().await? {
                 let methods = m.auth_methods.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",");
-                println!("{}\t{}\t{}\t{}\t{}", m.model, m.name, methods, m.tested, m.guide);
+                // New columns at the end: scripts reading the first five keep working.
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    m.model, m.name, methods, m.tested, m.guide, m.vendor, m.firmware
+                );
             }
         }
-        RouterCommand::ModelApprove { model, name, auth, psk_vendor, tested, guide } => {
+        RouterCommand::ModelApprove { model, name, vendor, firmware, auth, psk_vendor, tested, guide } => {
             let record = RouterModelRecord {
                 model,
                 name,
+                vendor,
+                firmware,
                 auth_methods: auth,
                 psk_vendor: psk_vendor.map(|v| v.as_str().to_owned()),
                 tested,
@@ -130,8 +150,12 @@ pub async fn run(store: &dyn Store, command: RouterCommand) -> Result<ExitCode> 
             router_register::approve_model(store, &record, &actor, at).await?;
             eprintln!("model {} approved", record.model);
         }
+        RouterCommand::ModelStatus { model, tested } => {
+            router_register::set_model_tested(store, &model, &tested, &actor, at).await?;
+            eprintln!("model {model}: tested status changed");
+        }
         RouterCommand::ModelRemove { model } => {
-            store.remove_router_model(&model, &actor, at).await?;
+            router_register::withdraw_model(store, &model, &actor, at).await?;
             eprintln!("model {model} taken off the list");
         }
         RouterCommand::ApprovedOnly { state } => {

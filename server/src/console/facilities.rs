@@ -18,6 +18,7 @@ use hcpki_ca::access::{Action, Principal};
 use hcpki_ca::enroll::CredentialRecord;
 use hcpki_ca::facility::{DeviceName, Facility, FacilityId, FacilityState, PhoneDigits, PhoneError, Transition};
 use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::store::router::RouterAuth;
 use hcpki_ca::store::{CertStatus, CertificateRecord, FacilityFilter};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -233,7 +234,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
         (devices(viewer, &f, &certs, &names))
         (credential_table(viewer, &f, &creds))
         (credential_form(viewer, &f))
-        (pkcs12_form(viewer, &f, &operations::DeviceRequest::default()))
+        (pkcs12_form(viewer, &f, &operations::DeviceRequest::default(), &cert_routers(state, viewer, &f).await?))
         (super::routers::section(viewer.lang, state, &f, &viewer.origin))
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, body))
@@ -378,8 +379,18 @@ fn credential_form_with(
     section("new-credential", t(M::NewCredential), inner)
 }
 
-/// The form that makes a PKCS#12 for a device, if the caller may.
-fn pkcs12_form(viewer: &Viewer, f: &Facility, typed: &operations::DeviceRequest) -> Markup {
+/// The facility's routers registered for certificates, which the PKCS#12 form offers (D174).
+async fn cert_routers(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<Vec<String>, Response> {
+    if !viewer.can(&Action::IssueDeviceKey(&f.id)) {
+        return Ok(Vec::new());
+    }
+    let routers = operations::routers::list(state, &viewer.caller, f.id.as_str()).await.or_page(viewer)?;
+    Ok(routers.into_iter().filter(|r| r.auth == RouterAuth::Certificate).map(|r| r.name).collect())
+}
+
+/// The form that makes a PKCS#12 for a device, if the caller may; a router's is for one of the facility's
+/// registered certificate `routers` (or, where the register is not enforced, none).
+fn pkcs12_form(viewer: &Viewer, f: &Facility, typed: &operations::DeviceRequest, routers: &[String]) -> Markup {
     if !viewer.can(&Action::IssueDeviceKey(&f.id)) || !f.state.may_enroll() {
         return html! {};
     }
@@ -404,6 +415,10 @@ fn pkcs12_form(viewer: &Viewer, f: &Facility, typed: &operations::DeviceRequest)
             @let san = typed.san.as_deref().unwrap_or("");
             (view::input("p12-san", "san", t(M::ExtraName), san, operations::MAX_NAME))
             (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, typed.vendor.as_deref().unwrap_or("")))
+            @let choices: Vec<(&str, &str)> = std::iter::once(("", "-"))
+                .chain(routers.iter().map(|r| (r.as_str(), r.as_str()))).collect();
+            (view::select("p12-router", "router", t(M::RouterName), &choices, typed.router.as_deref().unwrap_or("")))
+            p { a href={ "/console/facilities/" (f.id.as_str()) "/routers" } { (t(M::RouterRegister)) } }
             p { button type="submit" { (t(M::Create)) } }
         }
     };
@@ -417,6 +432,7 @@ pub struct Pkcs12Form {
     profile: String,
     san: Option<String>,
     vendor: Option<String>,
+    router: Option<String>,
 }
 
 /// `POST /console/facilities/{id}/pkcs12`: the file as a download link and its passphrase, on this page
@@ -425,7 +441,12 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let form: Pkcs12Form = viewer.form("admin.device.issue", &id, body).await?;
     let fid = operations::authorize_device(&viewer.caller, &id).await.or_page(&viewer)?;
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let request = operations::DeviceRequest { profile: form.profile, san: blank(form.san), vendor: blank(form.vendor) };
+    let request = operations::DeviceRequest {
+        profile: form.profile,
+        san: blank(form.san),
+        vendor: blank(form.vendor),
+        router: blank(form.router),
+    };
     let made = match operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await {
         Ok(made) => made,
         Err(refusal) => return pkcs12_refused(&state, &viewer, &fid, &request, &refusal).await,
@@ -475,13 +496,17 @@ async fn pkcs12_refused(
         P::NameOutsideFacility => M::Pkcs12NameOutside,
         P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
         P::Halted => M::Pkcs12Halted,
+        P::Router => M::Pkcs12RouterRefused,
         _ => return Err(viewer.refusal(Problem::of(&refusal.error, Problem::NoSuchFacility))),
     };
     let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
-        div class="error" role="alert" id="problem" { p { (t(problem)) " " (t(M::NothingMade)) } }
-        (pkcs12_form(viewer, &f, typed))
+        div class="error" role="alert" id="problem" {
+            p { (t(problem)) " " (t(M::NothingMade)) }
+            @if problem == M::Pkcs12RouterRefused { p { (refusal.error.detail) } }
+        }
+        (pkcs12_form(viewer, &f, typed, &cert_routers(state, viewer, &f).await?))
         p { a href={ "/console/facilities/" (f.id.as_str()) } { (t(M::Back)) } }
     };
     Ok(view::page(viewer.lang, viewer.principal(), refusal.error.status, t(M::Pkcs12), body))

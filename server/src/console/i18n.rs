@@ -379,6 +379,8 @@ messages! {
         "Certificate issuance is paused by the operators, so nothing could be made. Once issuance resumes, press Make again (what you typed is kept).";
     Pkcs12AddressNotAllocated => "この IP アドレスはこの施設に割り当てられていません。運用主体にアドレスの割り当てを依頼するか、空欄にしてください。",
         "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
+    Pkcs12RouterRefused => "ルータ台帳にないルータには証明書を発行できません。施設管理者がルータを「証明書」の方式と承認済みの機種で台帳に登録し、ここでそのルータを選んでください。",
+        "This router certificate is not for a registered router: the facility's administrator registers the router for certificates with an approved model, then chooses it here.";
     NothingMade => "何も作成していません。", "Nothing was made.";
     NothingChanged => "何も変更していません。", "Nothing was changed.";
     // PC devices' display names (issue #45 item 8, D134).

@@ -125,6 +125,7 @@ async fn page(
         }))
         (view::section("approved-models", t(M::ApprovedModels), html! {
             (table_or_none(viewer.lang, t(M::ApprovedModels), &[t(M::RouterModel), t(M::AuthMethod), t(M::Tested)], &model_rows))
+            (super::router_models::link(viewer.lang))
         }))
     };
     let title = format!("{} — {}", f.name, t(M::RouterRegister));

@@ -713,24 +713,7 @@ pub struct MemberBody {
 pub async fn set_ra_member(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
     caller.may(Action::ManageRas).await?;
     let b: MemberBody = read_json(&caller, "ra.member", "-", body).await?;
-    let member = match (b.operator.as_deref(), b.person.as_deref()) {
-        (Some(o), None) => match hcpki_ca::operator::OperatorName::parse(o) {
-            Ok(name) => hcpki_ca::ra::Member::operator(&name),
-            Err(e) => {
-                return Err(caller.refuse("ra.member", "-", ApiError::bad_request("bad request", e.to_string())).await);
-            }
-        },
-        (None, Some(p)) => match hcpki_ca::console_grant::parse_person_key(p) {
-            Ok(key) => hcpki_ca::ra::Member::person(&key),
-            Err(e) => {
-                return Err(caller.refuse("ra.member", "-", ApiError::bad_request("bad request", e.to_string())).await);
-            }
-        },
-        _ => {
-            let e = ApiError::bad_request("bad request", "name one member: \"operator\": NAME or \"person\": KEY");
-            return Err(caller.refuse("ra.member", "-", e).await);
-        }
-    };
+    let member = operations::ras::member(&caller, b.operator.as_deref(), b.person.as_deref()).await?;
     operations::ras::set_member(&state, &caller, &member, b.ra.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -126,7 +126,9 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}/routers/{name}", delete(admin::routers::remove))
         .route("/api/v1/facilities/{id}/psks", get(admin::routers::keys).post(admin::routers::issue))
         .route("/api/v1/facilities/{id}/psks/{key}/withdraw", post(admin::routers::withdraw))
-        .route("/api/v1/router-models", get(admin::routers::models))
+        .route("/api/v1/router-models", get(admin::routers::models).post(admin::routers::approve_model))
+        .route("/api/v1/router-models/{model}", delete(admin::routers::withdraw_model))
+        .route("/api/v1/router-models/{model}/status", post(admin::routers::model_status))
         .route("/api/v1/facilities/{id}/devices/{device}/name", post(admin::name_device))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
@@ -197,7 +199,11 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/ca/halt/confirm", get(crate::console::halt::confirm_halt))
         .route("/console/ca/cps", get(crate::console::practice::download))
         .route(crate::console::compliance::PATH, get(crate::console::compliance::show))
-        .route(crate::console::ras::PATH, get(crate::console::ras::list))
+        .route(crate::console::ras::PATH, get(crate::console::ras::list).post(crate::console::ras::change))
+        .route(
+            crate::console::router_models::PATH,
+            get(crate::console::router_models::show).post(crate::console::router_models::change),
+        )
         .route(crate::console::rollover::PATH, get(crate::console::rollover::show))
         .route("/console/ca/rollover/{ca}/{verb}", post(crate::console::rollover::step))
         .route(

@@ -3,11 +3,11 @@
 use crate::StoreError;
 use crate::router::{RouterAuth, RouterModelRecord, RouterRecord};
 
-pub(super) const MODELS: &str = "SELECT model, name, auth_methods, psk_vendor, tested, guide, approved_by, approved_at \
-     FROM router_models ORDER BY model";
+pub(super) const MODELS: &str = "SELECT model, name, auth_methods, psk_vendor, tested, guide, approved_by, approved_at, \
+     vendor, firmware FROM router_models ORDER BY model";
 pub(super) const MODEL_DELETE: &str = "DELETE FROM router_models WHERE model = $1";
 pub(super) const MODEL_INSERT: &str = "INSERT INTO router_models (model, name, auth_methods, psk_vendor, tested, \
-     guide, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     guide, approved_by, approved_at, vendor, firmware) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 pub(super) const ROUTERS: &str = "SELECT facility_id, name, model, firmware, auth_method, addresses, created_by, \
      created_at FROM routers WHERE ($1 IS NULL OR facility_id = $1) ORDER BY facility_id, name";
 pub(super) const ROUTER: &str = "SELECT facility_id, name, model, firmware, auth_method, addresses, created_by, \
@@ -21,17 +21,28 @@ pub(super) const SETTING_INSERT: &str = "INSERT INTO router_settings (name, valu
      VALUES ('approved_models_only', $1, $2, $3)";
 
 /// A row of [`MODELS`].
-pub(super) type ModelRow = (String, String, String, Option<String>, String, String, String, i64);
+pub(super) type ModelRow = (String, String, String, Option<String>, String, String, String, i64, String, String);
 /// A row of [`ROUTERS`] and [`ROUTER`].
 pub(super) type RouterRow = (String, String, String, String, String, String, String, i64);
 
 pub(super) fn model(row: ModelRow) -> Result<RouterModelRecord, StoreError> {
-    let (model, name, methods, psk_vendor, tested, guide, approved_by, approved_at) = row;
+    let (model, name, methods, psk_vendor, tested, guide, approved_by, approved_at, vendor, firmware) = row;
     let auth_methods = methods
         .split_whitespace()
         .map(|m| m.parse::<RouterAuth>().map_err(|e| StoreError::Corrupt(format!("router_models {model}: {e}"))))
         .collect::<Result<_, _>>()?;
-    Ok(RouterModelRecord { model, name, auth_methods, psk_vendor, tested, guide, approved_by, approved_at })
+    Ok(RouterModelRecord {
+        model,
+        name,
+        vendor,
+        firmware,
+        auth_methods,
+        psk_vendor,
+        tested,
+        guide,
+        approved_by,
+        approved_at,
+    })
 }
 
 pub(super) fn methods(m: &RouterModelRecord) -> String {
@@ -103,11 +114,14 @@ macro_rules! router_register_store {
                     .bind(&m.guide)
                     .bind(actor.as_str())
                     .bind(now)
+                    .bind(&m.vendor)
+                    .bind(&m.firmware)
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let detail = serde_json::json!({
-                    "name": m.name, "auth_methods": router_register::methods(m), "psk_vendor": m.psk_vendor,
+                    "name": m.name, "vendor": m.vendor, "firmware": m.firmware,
+                    "auth_methods": router_register::methods(m), "psk_vendor": m.psk_vendor,
                     "tested": m.tested, "replaced": replaced,
                 });
                 w.append(&sso::event("router.model.approve", &m.model, actor, detail)).await?;

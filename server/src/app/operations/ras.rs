@@ -7,7 +7,9 @@ use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
 use hcpki_ca::access::Action;
+use hcpki_ca::console_grant::parse_person_key;
 use hcpki_ca::facility::{Facility, NewFacility};
+use hcpki_ca::operator::OperatorName;
 use hcpki_ca::ra::{Member, Placement, Prefecture, Ra, RaKind, RaName};
 use hcpki_ca::registrar::ra::NewRa;
 
@@ -39,6 +41,21 @@ pub async fn assign(
 pub async fn set_member(state: &AppState, caller: &Caller, member: &Member, ra: Option<&str>) -> Result<(), ApiError> {
     caller.may(Action::ManageRas).await?;
     state.admin.registrar().set_ra_member(member, ra, &caller.actor()).await.map_err(ApiError::from)
+}
+
+/// The member a request names: one of an operator's name or a console person's key (the API's `operator` or
+/// `person`, the console's form); anything else refused, audited as `ra.member`.
+pub async fn member(caller: &Caller, operator: Option<&str>, person: Option<&str>) -> Result<Member, ApiError> {
+    let bad = |detail: String| ApiError::bad_request("bad request", detail);
+    let named = match (operator.map(str::trim), person.map(str::trim)) {
+        (Some(o), None) => OperatorName::parse(o).map(|n| Member::operator(&n)).map_err(|e| bad(e.to_string())),
+        (None, Some(p)) => parse_person_key(p).map(|k| Member::person(&k)).map_err(|e| bad(e.to_string())),
+        _ => Err(bad("name one member: \"operator\": NAME or \"person\": KEY".into())),
+    };
+    match named {
+        Ok(m) => Ok(m),
+        Err(e) => Err(caller.refuse("ra.member", "-", e).await),
+    }
 }
 
 /// Refuse (audited) an RA's staff registering a facility a prefecture RA could not then see: one without a

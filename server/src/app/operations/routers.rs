@@ -78,6 +78,110 @@ pub async fn models(caller: &Caller, state: &AppState) -> Result<(Vec<RouterMode
     Ok((models, only))
 }
 
+/// An approved model to add or replace (D174): a JSON body, or the console form's fields of the same names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelBody {
+    /// Its id (`yamaha-rtx`): letters, digits, `.`, `-`, `_`.
+    pub model: String,
+    /// Its name for people.
+    pub name: String,
+    /// Who makes it.
+    #[serde(default)]
+    pub vendor: String,
+    /// The firmware versions approved, as text (empty: any).
+    #[serde(default)]
+    pub firmware: String,
+    /// `certificate`, `psk` or both.
+    pub auth_methods: Vec<String>,
+    /// Its pre-shared key syntax (`hcpki psk issue --vendor`).
+    pub psk_vendor: Option<String>,
+    /// What was tested, and where.
+    pub tested: String,
+    /// Its configuration guide (default `docs/routers/README.md`).
+    pub guide: Option<String>,
+}
+
+/// Approve a model or replace its entry (operators only: the list holds every facility's router certificates
+/// and keys, so neither an RA nor a facility may widen it). Audited `router.model.approve` by the store; a
+/// refused body is audited here.
+pub async fn approve_model(state: &AppState, caller: &Caller, b: &ModelBody) -> Result<RouterModelRecord, ApiError> {
+    let name = Action::ManageRouterModels.name();
+    caller.may(Action::ManageRouterModels).await?;
+    let refuse = |detail: String| async move {
+        let e = ApiError::bad_request("invalid router model", detail);
+        Err(caller.refuse(&name, b.model.trim(), e).await)
+    };
+    let mut auth_methods = Vec::new();
+    for m in &b.auth_methods {
+        match m.trim().parse::<RouterAuth>() {
+            Ok(a) if !auth_methods.contains(&a) => auth_methods.push(a),
+            Ok(_) => {}
+            Err(e) => return refuse(e).await,
+        }
+    }
+    let psk_vendor = match b.psk_vendor.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match v.parse::<Vendor>() {
+            Ok(v) => Some(v.as_str().to_owned()),
+            Err(e) => return refuse(e.to_string()).await,
+        },
+    };
+    let at = state.clock.now();
+    let record = RouterModelRecord {
+        model: b.model.trim().to_owned(),
+        name: b.name.trim().to_owned(),
+        vendor: b.vendor.trim().to_owned(),
+        firmware: b.firmware.trim().to_owned(),
+        auth_methods,
+        psk_vendor,
+        tested: b.tested.trim().to_owned(),
+        guide: b.guide.as_deref().map(str::trim).filter(|g| !g.is_empty()).unwrap_or("docs/routers/README.md").into(),
+        approved_by: caller.actor().as_str().to_owned(),
+        approved_at: at.as_secs(),
+    };
+    match router_register::approve_model(state.store.as_ref(), &record, &caller.actor(), at).await {
+        Ok(()) => Ok(record),
+        Err(RegisterError::Store(e)) => Err(store_error(e)),
+        Err(e) => refuse(e.to_string()).await,
+    }
+}
+
+/// Change an approved model's tested status (operators only), as `hcpki router model-status`.
+pub async fn set_model_tested(
+    state: &AppState,
+    caller: &Caller,
+    model: &str,
+    tested: &str,
+) -> Result<RouterModelRecord, ApiError> {
+    let name = Action::ManageRouterModels.name();
+    caller.may(Action::ManageRouterModels).await?;
+    let (actor, at) = (caller.actor(), state.clock.now());
+    match router_register::set_model_tested(state.store.as_ref(), model, tested, &actor, at).await {
+        Ok(m) => Ok(m),
+        Err(RegisterError::Store(e @ StoreError::UnknownRouterModel(_))) => {
+            Err(caller.refuse(&name, model, ApiError::not_found(e.to_string())).await)
+        }
+        Err(RegisterError::Store(e)) => Err(store_error(e)),
+        Err(e) => Err(caller.refuse(&name, model, ApiError::bad_request("invalid router model", e.to_string())).await),
+    }
+}
+
+/// Withdraw a model from the list (operators only), as `hcpki router model-remove`: its routers stay
+/// registered, and while only approved models are accepted nothing new is issued for them.
+pub async fn withdraw_model(state: &AppState, caller: &Caller, model: &str) -> Result<(), ApiError> {
+    let name = Action::ManageRouterModels.name();
+    caller.may(Action::ManageRouterModels).await?;
+    match router_register::withdraw_model(state.store.as_ref(), model, &caller.actor(), state.clock.now()).await {
+        Ok(()) => Ok(()),
+        Err(RegisterError::Store(e @ StoreError::UnknownRouterModel(_))) => {
+            Err(caller.refuse(&name, model, ApiError::not_found(e.to_string())).await)
+        }
+        Err(RegisterError::Store(e)) => Err(store_error(e)),
+        Err(e) => Err(ApiError::unavailable(e)),
+    }
+}
+
 /// The facility's routers (whoever may read the facility).
 pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<RouterRecord>, ApiError> {
     let name = "admin.router.list";

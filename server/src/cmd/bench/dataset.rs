@@ -7,8 +7,8 @@
 //! certificates on average, the "~6" of issue #9.
 
 use super::measure::SplitMix;
-use anyhow::Result;
-use hcpki_ca::facility::{FacilityKind, MedicalCodeError, MedicalInstitutionCode, NewFacility};
+use anyhow::{Context, Result};
+use hcpki_ca::facility::{Allocation, FacilityKind, MedicalCodeError, MedicalInstitutionCode, NewFacility};
 use std::collections::HashMap;
 
 /// 都道府県 in 都道府県番号 order (01–47) with their population in 10,000s.
@@ -87,8 +87,9 @@ const KINDS: [KindMix; 6] = [
 /// A facility to register and the certificates it will have.
 pub struct Planned {
     pub new: NewFacility,
-    pub routers: u16,
     pub pcs: u16,
+    /// Its routers' addresses (one each), inside the /29 it is registered with (D174).
+    pub router_addresses: Vec<String>,
 }
 
 /// Draws facilities; the same seed gives the same dataset. Codes are numbered per prefecture and score table,
@@ -121,8 +122,15 @@ impl Generator {
             None => None,
         };
         let address = format!("{pref_name}某市1-{}", self.drawn % 1000 + 1);
-        let new = NewFacility::new(&name, mix.kind, code.as_deref(), Some(&address), Some("03-0000-0000"))?;
-        Ok(Planned { new, routers: mix.routers, pcs: mix.pcs })
+        let mut new = NewFacility::new(&name, mix.kind, code.as_deref(), Some(&address), Some("03-0000-0000"))?;
+        // A /29 of 10.0.0.0/8 per facility, in the order drawn (2,097,152 of them: far past 600,000), and its
+        // routers' addresses in it, so the router register is filled as a network plan would (D174).
+        let base = u32::try_from(self.drawn.saturating_mul(8)).context("more facilities than 10.0.0.0/8 holds")?;
+        anyhow::ensure!(base < (1 << 24), "more facilities than 10.0.0.0/8 holds");
+        let ip = |offset: u32| std::net::Ipv4Addr::from((10u32 << 24) | (base + offset));
+        new.allocations.push(Allocation::parse(&format!("{}/29", ip(0)))?);
+        let router_addresses = (0..u32::from(mix.routers)).map(|n| ip(1 + n).to_string()).collect();
+        Ok(Planned { new, pcs: mix.pcs, router_addresses })
     }
 
     /// A uniform draw in `0..n`, from the dataset's own generator (which certificates are revoked).

@@ -10,6 +10,10 @@
 //!   approvals are spread across 47 prefecture registration authorities (D167): each facility with a code is
 //!   approved by its prefecture RA's operator, after the scope decision over its placement as the admin API
 //!   makes it (the others by a central operator);
+//! - routers (D174): each facility is registered with a /29 of 10.0.0.0/8 and, once approved, its one or two
+//!   routers are registered inside it through [`hcpki_ca::router_register::register`] (the checks and the
+//!   audited `router.add` of `hcpki router add`), `--concurrency` at a time; `approved_models_only` is turned
+//!   on before the first issuance, so every router certificate below is held to the register and the list;
 //! - certificates: [`Authority::issue_many`] in batches of [`ISSUE_BATCH`] (the group-commit path a mass
 //!   enrollment takes): CSR proof of possession, profile, lints, write-ahead intent, a real signature by the CA
 //!   key, the certificate row and its audit entry. The device keys come from a pool of [`DEVICE_KEYS`] made
@@ -42,7 +46,9 @@ use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::facility::Transition;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::revocation::{CrlReason, Reason};
+use hcpki_ca::router_register::{self, RouterRequest};
 use hcpki_ca::serial::SerialHex;
+use hcpki_ca::store::router::RouterAuth;
 use hcpki_ca::store::{Actor, Registration};
 use hcpki_ca::{Authority, CaName, FacilityId};
 use hcpki_pkix::keys::{self, KeyAlgorithm, KeyUri, SoftwareKey};
@@ -72,6 +78,8 @@ pub struct BenchNationalArgs {
     pub concurrency: usize,
 }
 
+/// The model of the dataset's routers: on the seeded list, approved for certificates.
+const BENCH_ROUTER_MODEL: &str = "strongswan";
 /// Certificates per `issue_many` call (as `bench issue --batch` and the group-commit queue's upper bound).
 const ISSUE_BATCH: usize = 256;
 /// Device keys (and CSRs) shared by the dataset's certificates: key generation is the device's work.
@@ -107,6 +115,11 @@ struct Point {
     /// Bare audited transactions (one entry each) per second, `--concurrency` in flight, each its own commit.
     audit_commit_per_s: f64,
     approve_vs_reference: f64,
+    /// Routers registered so far, and the rate of the ones added at this point (each its audited transaction,
+    /// `--concurrency` in flight) against the same bare audited commits as approval.
+    routers: u64,
+    router_register_per_s: f64,
+    router_register_vs_reference: f64,
     added_certificates: u64,
     issue_per_s: f64,
     /// Raw signatures per second of the CA keys on every core, weighted as the added certificates were.
@@ -118,6 +131,9 @@ struct Point {
     facility_lookup_p99_ms: f64,
     serial_lookup_p50_ms: f64,
     serial_lookup_p99_ms: f64,
+    /// A facility's routers read from the register (what every router certificate's issuance reads).
+    router_lookup_p50_ms: f64,
+    router_lookup_p99_ms: f64,
     select1_p50_ms: f64,
     select1_p99_ms: f64,
     router_crl_entries: u64,
@@ -139,6 +155,8 @@ struct Point {
 #[derive(Default)]
 struct Population {
     facilities: Vec<FacilityId>,
+    /// Routers registered.
+    routers: u64,
     certificates: u64,
     /// DER bytes of the certificates issued.
     certificate_der_bytes: u64,
@@ -268,6 +286,35 @@ async fn grow_and_measure(
     .await?;
     let approve_per_s = rate(added as u64, start.elapsed());
 
+    // The router register: each facility's routers inside its allocation, through the register's checks.
+    let registrations: Vec<RouterRequest> = planned
+        .iter()
+        .zip(&new_ids)
+        .flat_map(|(p, id)| {
+            p.router_addresses.iter().enumerate().map(move |(n, address)| RouterRequest {
+                facility: id.clone(),
+                name: format!("gw{}", n + 1),
+                model: BENCH_ROUTER_MODEL.into(),
+                firmware: "5.9".into(),
+                auth: RouterAuth::Certificate,
+                addresses: vec![address.clone()],
+            })
+        })
+        .collect();
+    let added_routers = registrations.len() as u64;
+    let start = Instant::now();
+    concurrently(authority, actor, registrations, args.concurrency, |authority, actor, req| async move {
+        router_register::register(authority.store().as_ref(), &req, &actor, hcpki_pkix::time::now()).await?;
+        Ok(())
+    })
+    .await?;
+    let router_register_per_s = rate(added_routers, start.elapsed());
+    population.routers += added_routers;
+    let store = authority.store().as_ref();
+    if !store.approved_models_only().await? {
+        store.set_approved_models_only(true, actor, hcpki_pkix::time::now()).await?;
+    }
+
     // Issuance: the signing reference first, on the same keys, just before.
     let (raw_router, raw_pc) =
         (raw_signing(authority, loaded, CaName::Router)?, raw_signing(authority, loaded, CaName::Pc)?);
@@ -276,17 +323,17 @@ async fn grow_and_measure(
     let mut issuing = Duration::ZERO;
     let mut batch: Vec<IssueRequest> = Vec::with_capacity(ISSUE_BATCH);
     let requests = planned.iter().zip(&new_ids).flat_map(|(p, id)| {
-        let router = (0..p.routers).map(move |n| (ProfileKind::Router, id, n));
-        router.chain((0..p.pcs).map(move |n| (ProfileKind::Pc, id, n)))
+        let router = p.router_addresses.iter().enumerate().map(move |(n, a)| (ProfileKind::Router, id, n, Some(a)));
+        router.chain((0..usize::from(p.pcs)).map(move |n| (ProfileKind::Pc, id, n, None)))
     });
     let mut device = 0usize;
     let mut pending = requests.peekable();
     while pending.peek().is_some() {
         batch.clear();
-        for (profile, id, n) in pending.by_ref().take(ISSUE_BATCH) {
+        for (profile, id, n, address) in pending.by_ref().take(ISSUE_BATCH) {
             device = (device + 1) % devices.len().max(1);
             let csr = devices.get(device).cloned().context("no device keys")?;
-            batch.push(request(authority, profile, id, n, csr));
+            batch.push(request(profile, id, n, address, csr));
         }
         let start = Instant::now();
         let results = authority.pipeline().issue_many(&batch, actor).await;
@@ -337,6 +384,12 @@ async fn grow_and_measure(
         Ok(())
     })
     .await?;
+    let register = authority.store().as_ref();
+    let routers_of = sample_latency(args.lookups, sampler, &population.facilities, |id| async move {
+        anyhow::ensure!(!register.routers(Some(&id)).await?.is_empty(), "facility {id} has no router");
+        Ok(())
+    })
+    .await?;
     let select1 =
         sample_latency(args.lookups, sampler, &[()], |()| async move { Ok(maintenance.ping().await?) }).await?;
 
@@ -359,6 +412,9 @@ async fn grow_and_measure(
         approve_per_s,
         audit_commit_per_s,
         approve_vs_reference: ratio(approve_per_s, audit_commit_per_s),
+        routers: population.routers,
+        router_register_per_s,
+        router_register_vs_reference: ratio(router_register_per_s, audit_commit_per_s),
         added_certificates,
         issue_per_s,
         raw_sign_per_s,
@@ -369,6 +425,8 @@ async fn grow_and_measure(
         facility_lookup_p99_ms: ms(percentile(&by_id, 0.99)),
         serial_lookup_p50_ms: ms(percentile(&by_serial, 0.5)),
         serial_lookup_p99_ms: ms(percentile(&by_serial, 0.99)),
+        router_lookup_p50_ms: ms(percentile(&routers_of, 0.5)),
+        router_lookup_p99_ms: ms(percentile(&routers_of, 0.99)),
         select1_p50_ms: ms(percentile(&select1, 0.5)),
         select1_p99_ms: ms(percentile(&select1, 0.99)),
         router_crl_entries: population.revoked_router,
@@ -451,17 +509,18 @@ async fn audit_reference(authority: &Arc<Authority>, actor: &Actor, n: usize, sh
     Ok(rate(n as u64, start.elapsed()))
 }
 
-/// The issue request for certificate `n` of `profile` at facility `id`, named as an operator would.
+/// The issue request for certificate `n` of `profile` at facility `id`, named as an operator would: a router's
+/// by its registered name and address (held to the register by the pipeline, D174), a PC's by its device ID.
 fn request(
-    authority: &Authority,
     profile: ProfileKind,
     id: &FacilityId,
-    n: u16,
+    n: usize,
+    address: Option<&String>,
     csr: hcpki_ca::csr::Csr,
 ) -> IssueRequest {
-    let (sans, device) = match profile {
-        ProfileKind::Router => (vec![authority.settings().router_dns_name(id)], None),
-        _ => (Vec::new(), Some(format!("pc-{n:02}"))),
+    let (sans, device, router) = match (profile, address) {
+        (ProfileKind::Router, Some(a)) => (vec![a.clone()], None, Some(format!("gw{}", n + 1))),
+        _ => (Vec::new(), Some(format!("pc-{n:02}")), None),
     };
     IssueRequest {
         profile,
@@ -469,13 +528,13 @@ fn request(
         csr,
         sans,
         device,
+        router,
         router_eku: None,
         ocsp_for: None,
         not_after: None,
     }
 }
 
-/// CSRs of [`DEVICE_KEYS`] fresh P-256 device keys.
 fn device_csrs() -> Result<Vec<hcpki_ca::csr::Csr>> {
     (0..DEVICE_KEYS)
         .map(|_| {
@@ -641,17 +700,17 @@ fn write_results(out: &std::path::Path, points: &[Point]) -> Result<()> {
 fn print_table(points: &[Point]) {
     println!(
         "| backend | facilities | certificates | revoked | register/s (÷ ref) | ref: audit entries/s, batched | \
-         approve/s (÷ ref) | revoke/s (÷ ref) | ref: audited commits/s | issue/s | ÷ raw sign | \
-         lookup by ID p50 / p99 | by serial p50 / p99 | SELECT 1 p50 / p99 | router CRL s (÷ raw) | PC CRL s (÷ raw) | \
+         approve/s (÷ ref) | revoke/s (÷ ref) | ref: audited commits/s | routers | router add/s (÷ ref) | issue/s | \
+         ÷ raw sign | lookup by ID p50 / p99 | by serial p50 / p99 | routers of p50 / p99 | SELECT 1 p50 / p99 | router CRL s (÷ raw) | PC CRL s (÷ raw) | \
          PC CRL bytes | DB bytes | DER held | DB ÷ DER | bytes/cert |"
     );
     println!(
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for p in points {
         println!(
-            "| {} | {} | {} | {} | {:.0} ({:.2}×) | {:.0} | {:.0} ({:.2}×) | {:.0} ({:.2}×) | {:.0} | {:.0} | {:.1}% | \
-             {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} ({:.1}×) | {:.3} ({:.1}×) | {} | {} | {} | \
+            "| {} | {} | {} | {} | {:.0} ({:.2}×) | {:.0} | {:.0} ({:.2}×) | {:.0} ({:.2}×) | {:.0} | {} | {:.0} ({:.2}×) | \
+             {:.0} | {:.1}% | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} ({:.1}×) | {:.3} ({:.1}×) | {} | {} | {} | \
              {:.2}× | {:.0} |",
             p.backend,
             p.facilities,
@@ -665,12 +724,17 @@ fn print_table(points: &[Point]) {
             p.revoke_per_s,
             p.revoke_vs_reference,
             p.audit_commit_per_s,
+            p.routers,
+            p.router_register_per_s,
+            p.router_register_vs_reference,
             p.issue_per_s,
             100.0 * p.issue_vs_raw,
             p.facility_lookup_p50_ms,
             p.facility_lookup_p99_ms,
             p.serial_lookup_p50_ms,
             p.serial_lookup_p99_ms,
+            p.router_lookup_p50_ms,
+            p.router_lookup_p99_ms,
             p.select1_p50_ms,
             p.select1_p99_ms,
             p.router_crl_s,

@@ -224,6 +224,7 @@ impl Enrollment {
             csr: csr.into(),
             sans: Vec::new(),
             device: None,
+            router: None,
             router_eku: None,
             ocsp_for: None,
             not_after: None,

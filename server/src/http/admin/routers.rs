@@ -5,7 +5,7 @@
 use crate::app::AppState;
 use crate::app::api_error::ApiError;
 use crate::app::auth::Caller;
-use crate::app::operations::routers::{self as ops, PskBody, RouterBody};
+use crate::app::operations::routers::{self as ops, ModelBody, PskBody, RouterBody};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -20,6 +20,47 @@ type ApiResult = Result<Response, ApiError>;
 pub async fn models(State(state): State<AppState>, caller: Caller) -> ApiResult {
     let (models, only) = ops::models(&caller, &state).await?;
     Ok(Json(serde_json::json!({ "approved_models_only": only, "models": models })).into_response())
+}
+
+/// `POST /api/v1/router-models` (operators only), body `{"model", "name", "vendor"?, "firmware"?,
+/// "auth_methods": ["certificate"|"psk", …], "psk_vendor"?, "tested", "guide"?}`: the model approved or its
+/// entry replaced, 201 (audited `router.model.approve`); 400 for a bad field.
+pub async fn approve_model(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = hcpki_ca::access::Action::ManageRouterModels.name();
+    caller.authenticated(&name).await?;
+    let b: ModelBody = super::read_json(&caller, &name, "-", body).await?;
+    let m = ops::approve_model(&state, &caller, &b).await?;
+    Ok((StatusCode::CREATED, Json(m)).into_response())
+}
+
+/// What `POST /api/v1/router-models/{model}/status` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// What was tested, and where.
+    tested: String,
+}
+
+/// `POST /api/v1/router-models/{model}/status` (operators only), body `{"tested": "…"}`: the model's tested
+/// status changed; 404 when it is not on the list.
+pub async fn model_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(model): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = hcpki_ca::access::Action::ManageRouterModels.name();
+    caller.authenticated(&name).await?;
+    let b: StatusBody = super::read_json(&caller, &name, &model, body).await?;
+    let m = ops::set_model_tested(&state, &caller, &model, &b.tested).await?;
+    Ok(Json(m).into_response())
+}
+
+/// `DELETE /api/v1/router-models/{model}` (operators only): the model withdrawn from the list (its routers stay
+/// registered); 404 when it is not on it.
+pub async fn withdraw_model(State(state): State<AppState>, caller: Caller, Path(model): Path<String>) -> ApiResult {
+    ops::withdraw_model(&state, &caller, &model).await?;
+    Ok(Json(serde_json::json!({ "model": model, "withdrawn": true })).into_response())
 }
 
 /// `GET /api/v1/facilities/{id}/routers` (whoever may read the facility).
