@@ -75,6 +75,9 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         (&format!("/console/facilities/{id}/transition?verb=retire"), "a retirement's confirmation"),
         (&format!("/console/certificates/{pc_serial}/revoke"), "a revocation's confirmation"),
         (&format!("/console/facilities/{id}?done=suspended"), "a success notice"),
+        // D174: the registration authorities with the central operators' forms, the approved router models.
+        ("/console/ras", "the registration authorities"),
+        ("/console/router-models", "the approved router models"),
         ("/console/facilities?state=nonsense", "a refusal"),
     ];
     for (path, what) in operator_pages {

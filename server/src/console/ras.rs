@@ -138,7 +138,7 @@ fn forms(viewer: &Viewer, all: &[Ra]) -> Markup {
                 p { button type="submit" { (t(M::CreateButton)) } }
             }
         }))
-        (view::section("assign-ra", t(M::Assign), html! {
+        (view::section("ra-assign", t(M::Assign), html! {
             p { (t(M::AssignHelp)) }
             form method="post" action=(PATH) id="assign" {
                 (csrf_field(&viewer.csrf()))
