@@ -354,14 +354,29 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     h.ok(&["audit", "verify"]);
 }
 
-fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
+/// A card portal and the real card agent with the virtual HPKI card in reader 0, the PC/SC lock held: what a
+/// console test signing in by card starts with. Dropped card first, the portal's server last.
+pub(crate) struct CardConsole {
+    _card: hcpki_vcard::vpcd::VpcdCard,
+    pub(crate) agent: agent::Served,
+    _pcsc: crate::pcsc_lock::PcscGuard,
+    pub(crate) p: Portal,
+}
+
+pub(crate) fn card_console(b: Backend) -> CardConsole {
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal(b, &agent_origin);
-    let _pcsc = pcsc_lock();
+    let pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
-    let _card = agent::insert(hpki(), 0);
+    let card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
+    CardConsole { _card: card, agent, _pcsc: pcsc, p }
+}
+
+fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
+    let card = card_console(b);
+    let (p, agent) = (&card.p, &card.agent);
     let h = &*p.h;
     let api = Api::new(h, p.served());
     let console = console_of(&p);

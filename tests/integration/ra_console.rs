@@ -8,14 +8,12 @@
 //! token: 403, audited as `ra:<ra>:person:<key>`, nothing changed); the facility inside is approved.
 
 use crate::admin::{Api, As, operator};
-use crate::agent::{self, hpki};
 use crate::console::Console;
 use crate::console_card::{
-    console_of, console_sign_in, csrf, person_key_of, post_with_cookie, session_cookie, with_cookie,
+    card_console, console_of, console_sign_in, csrf, person_key_of, post_with_cookie, session_cookie, with_cookie,
 };
 use crate::harness::{Backend, Hcpki};
-use crate::pcsc_lock::pcsc_lock;
-use crate::portal_card::{card_portal, card_session};
+use crate::portal_card::card_session;
 use crate::ra_scope::code;
 use crate::serve::Served;
 
@@ -91,13 +89,8 @@ fn central_operators_manage_ras_on_the_console(b: Backend) {
 }
 
 fn an_ra_person_on_the_console_sees_only_its_scope(b: Backend) {
-    let agent_port = crate::harness::free_port();
-    let agent_origin = format!("http://127.0.0.1:{agent_port}");
-    let p = card_portal(b, &agent_origin);
-    let _pcsc = pcsc_lock();
-    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
-    let _card = agent::insert(hpki(), 0);
-    agent.wait_card(0, "hpki");
+    let card = card_console(b);
+    let (p, agent) = (&card.p, &card.agent);
     let h = &*p.h;
     let api = Api::new(h, p.served());
     let console = console_of(&p);
