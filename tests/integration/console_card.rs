@@ -379,13 +379,13 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     let (p, agent) = (&card.p, &card.agent);
     let h = &*p.h;
     let api = Api::new(h, p.served());
-    let console = console_of(&p);
+    let console = console_of(p);
     let applied = h.add_facility("Waiting clinic", None);
 
     // The physician signs in to the portal with the card (one signature), then asks for the console: no grant
     // yet, so the page names the person key to hand to an operator (audited).
     let browser = p.other_browser("jar-card");
-    let (card_id, _home) = card_session(&browser, &agent);
+    let (card_id, _home) = card_session(&browser, agent);
     let r = console_sign_in(&browser, &console);
     assert_eq!(r.status, 403, "{r:?}");
     let person = person_key_of(&r);
@@ -461,7 +461,7 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     let As::Cert(cert, key) = pc.clone() else { panic!("a PC certificate") };
     h.ok(&["console-grant", "add", &person, "--role", "facility-admin", "--facility", &f]);
     let at_pc = p.other_browser("jar-card-pc").with_client_cert(cert, key);
-    card_session(&at_pc, &agent);
+    card_session(&at_pc, agent);
     let r = console_sign_in(&at_pc, &console);
     assert_eq!(r.status, 200, "{r:?}");
     let cookie = session_cookie(h, "jar-card-pc").unwrap();

@@ -93,7 +93,7 @@ fn an_ra_person_on_the_console_sees_only_its_scope(b: Backend) {
     let (p, agent) = (&card.p, &card.agent);
     let h = &*p.h;
     let api = Api::new(h, p.served());
-    let console = console_of(&p);
+    let console = console_of(p);
     h.ok(&["ra", "create", "tokyo", "--kind", "prefecture", "--label", "東京都", "--prefectures", "13"]);
     let in_tokyo = h.add_facility("東京クリニック", Some(&code(13, 1)));
     let in_osaka = h.add_facility("大阪クリニック", Some(&code(27, 2)));
@@ -101,7 +101,7 @@ fn an_ra_person_on_the_console_sees_only_its_scope(b: Backend) {
     // The physician signs in with the card; the refusal names the person key, which an operator grants and
     // places in the RA (the CLI here; the console's form does the same, above).
     let browser = p.other_browser("jar-ra");
-    card_session(&browser, &agent);
+    card_session(&browser, agent);
     let person = person_key_of(&console_sign_in(&browser, &console));
     h.ok(&["console-grant", "add", &person, "--role", "operator"]);
     h.ok(&["ra", "member", "--person", &person, "--ra", "tokyo"]);
