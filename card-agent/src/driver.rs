@@ -38,8 +38,11 @@ pub use hcpki_agent_protocol::card_id;
 /// What both card families sign: shared with the virtual cards' test signer.
 pub use hcpki_agent_protocol::sha256_digest_info;
 
-/// Given the signature key's chain, the DER DigestInfo the card signs ([`CardDriver::sign_derived`]).
-pub type DeriveDigestInfo<'a> = dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError> + 'a;
+/// What a card is handed to sign, typed by its key's algorithm (D153, D177).
+pub use hcpki_agent_protocol::CardInput;
+
+/// Given the signature key's chain, what the card signs ([`CardDriver::sign_derived`]).
+pub type DeriveCardInput<'a> = dyn FnMut(&[Vec<u8>]) -> Result<CardInput, DriverError> + 'a;
 
 /// A recognised card's driver, as the broker keeps it: drivers are statics listed in the registry.
 pub type Driver = &'static dyn CardDriver;
@@ -107,18 +110,19 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// The PIN bytes to send, or why the card would refuse them (checked before any try is spent).
     fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError>;
 
-    /// Verifies the PIN and signs a DER DigestInfo with the `role` key, in this transaction. With
-    /// `want_chain`, a key whose chain needs the PIN to read returns it in [`SignOutput::chain`].
+    /// Verifies the PIN and signs `input` (a DER DigestInfo for an RSA key, a bare SHA-384 for a P-384 key) with
+    /// the `role` key, in this transaction. With `want_chain`, a key whose chain needs the PIN to read returns it
+    /// in [`SignOutput::chain`].
     fn sign(
         &self,
         s: &mut Session<'_>,
         role: KeyRole,
         pin: &PinSource<'_>,
-        digest_info: &[u8],
+        input: &CardInput,
         want_chain: bool,
     ) -> Result<SignOutput, DriverError>;
 
-    /// Verifies the **signature** key's PIN and signs the DigestInfo `derive` makes of that key's chain, in this
+    /// Verifies the **signature** key's PIN and signs what `derive` makes of that key's chain, in this
     /// transaction (document signatures: what is signed names the signer certificate). `known` is the chain as
     /// read without a PIN; a card whose signature chain needs the PIN (JPKI) reads it after VERIFY instead, and
     /// returns it in [`SignOutput::chain`]. There is no role parameter: this never reaches the authentication key.
@@ -129,11 +133,11 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
         s: &mut Session<'_>,
         pin: &PinSource<'_>,
         known: Option<&[Vec<u8>]>,
-        derive: &mut DeriveDigestInfo<'_>,
+        derive: &mut DeriveCardInput<'_>,
     ) -> Result<SignOutput, DriverError> {
         let chain = known.ok_or(DriverError::NoKey(KeyRole::Sign))?;
-        let digest_info = derive(chain)?;
-        self.sign(s, KeyRole::Sign, pin, &digest_info, false)
+        let input = derive(chain)?;
+        self.sign(s, KeyRole::Sign, pin, &input, false)
     }
 
     /// Whether the card holds the holder's basic four items ([`read_basic_attributes`](Self::read_basic_attributes)).

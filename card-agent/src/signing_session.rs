@@ -37,12 +37,12 @@ pub struct Limits {
     pub max_hours: u32,
 }
 
-/// Komfortsignatur's count (gematik: at most 250 signatures after one PIN).
-pub const DEFAULT_MAX_SIGNATURES: u32 = 250;
-/// The HPKI second certificate's signing state (18 hours).
-pub const DEFAULT_MAX_HOURS: u32 = 18;
+pub use hcpki_agent_protocol::signing_limit::{DEFAULT_MAX_HOURS, DEFAULT_MAX_SIGNATURES};
 /// No setting may exceed these: a facility sets lower, never higher.
-pub const CEILING: Limits = Limits { max_signatures: DEFAULT_MAX_SIGNATURES, max_hours: 24 };
+pub const CEILING: Limits = Limits {
+    max_signatures: hcpki_agent_protocol::signing_limit::MAX_SIGNATURES,
+    max_hours: hcpki_agent_protocol::signing_limit::MAX_HOURS,
+};
 
 fn default_max_signatures() -> u32 {
     DEFAULT_MAX_SIGNATURES

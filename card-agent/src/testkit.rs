@@ -46,14 +46,23 @@ pub fn jpki_p384_identity() -> &'static Identity {
 
 pub fn hpki_identity() -> &'static Identity {
     static ID: OnceLock<Identity> = OnceLock::new();
-    ID.get_or_init(|| {
-        Identity::generate(&IdentityRequest::Hpki {
-            subject: Default::default(),
-            layout: HpkiLayout::JMA,
-            pins: HpkiPins::default(),
-        })
-        .unwrap()
+    ID.get_or_init(|| hpki_identity_for(hcpki_vcard::key::CardAlgorithm::Rsa2048))
+}
+
+/// An HPKI card (JMA layout) whose keys are ECDSA P-384 (D177).
+pub fn hpki_p384_identity() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| hpki_identity_for(hcpki_vcard::key::CardAlgorithm::P384))
+}
+
+fn hpki_identity_for(algorithm: hcpki_vcard::key::CardAlgorithm) -> Identity {
+    Identity::generate(&IdentityRequest::Hpki {
+        subject: Default::default(),
+        layout: HpkiLayout::JMA,
+        pins: HpkiPins::default(),
+        algorithm,
     })
+    .unwrap()
 }
 
 /// A reader's generation (bumped on every insertion and removal) and its card.

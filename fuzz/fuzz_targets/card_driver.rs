@@ -12,7 +12,7 @@
 //! Must hold: no panic; a signature is one modulus long; every certificate read is one whole TLV.
 #![no_main]
 
-use hcpki_agent::driver::{self, TextPin, registry};
+use hcpki_agent::driver::{TextPin, registry};
 use hcpki_agent::service::{KeyRole, Pin};
 use hcpki_agent::tlv;
 use hcpki_agent::transport::{Session, Transport, TransportError};
@@ -93,14 +93,21 @@ fuzz_target!(|data: &[u8]| {
     }
     let identity = driver.identity_certificate(&certs).map(<[u8]>::to_vec).unwrap_or_else(|| vec![0x30; 64]);
     let _ = driver.confirm_identity(&mut s, &identity);
-    let di = driver::sha256_digest_info(answers);
+    // Both inputs a card can be handed (D177): an RSA DigestInfo and a P-384 hash.
+    let inputs = [
+        hcpki_agent_protocol::card_input(hcpki_agent_protocol::CardKeyAlgorithm::RsaPkcs1Sha256, answers),
+        hcpki_agent_protocol::card_input(hcpki_agent_protocol::CardKeyAlgorithm::EcdsaP384Sha384, answers),
+    ];
     for (role, typed) in [(KeyRole::Auth, "1234"), (KeyRole::Sign, "sign1234")] {
         let _ = driver.pin_status(&mut s, role);
         let pin = Pin(Zeroizing::new(typed.to_owned()));
         // Both PINs fit both card families' formats.
         let Ok(bytes) = driver.check_pin(role, &pin) else { continue };
-        if let Ok(out) = driver.sign(&mut s, role, &hcpki_agent::driver::PinSource::Typed(&bytes), &di, true) {
-            assert_eq!(out.signature.len(), 256, "a signature is one RSA-2048 modulus long");
+        for input in &inputs {
+            if let Ok(out) = driver.sign(&mut s, role, &hcpki_agent::driver::PinSource::Typed(&bytes), input, true) {
+                let len = out.signature.len();
+                assert!(len == 256 || len == 96, "an RSA-2048 modulus or a P-384 r ‖ s, not {len} bytes");
+            }
         }
     }
     if let Ok(pin) = TextPin::new(&Pin(Zeroizing::new("1234".into()))) {

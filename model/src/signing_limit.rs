@@ -6,6 +6,11 @@
 pub const MAX_SIGNATURES: u32 = 250;
 /// The longest a session may ever last, in hours.
 pub const MAX_HOURS: u32 = 24;
+/// The card agent's limits where neither its configuration nor the facility set lower (D163): Komfortsignatur's
+/// count (gematik: at most 250 signatures after one PIN)…
+pub const DEFAULT_MAX_SIGNATURES: u32 = MAX_SIGNATURES;
+/// …within the HPKI second certificate's signing state (18 hours).
+pub const DEFAULT_MAX_HOURS: u32 = 18;
 
 /// A facility's lower limits on signing sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -10,7 +10,8 @@
 
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::AuditHead;
-use hcpki_ca::store::{AuditLog, Maintenance};
+use hcpki_ca::store::{AuditLog, BackupDatabase, BackupRecord, Maintenance};
+use hcpki_pkix::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -59,6 +60,10 @@ pub enum DatabaseCopy {
 pub struct Written {
     /// Its manifest.
     pub manifest: Manifest,
+    /// The manifest file's SHA-256 (hex): which backup this is, in the installation's record of backups.
+    pub manifest_sha256: String,
+    /// Where it was written (absolute).
+    pub location: PathBuf,
     /// The SQLite database URL's file, if it lies outside the hcpki directory (then the copy sits at the
     /// backup's top level and the configuration must be pointed at it on restore).
     pub outside_database: Option<PathBuf>,
@@ -130,7 +135,28 @@ pub async fn take<S: AuditLog + Maintenance + ?Sized>(
     let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     std::io::Write::write_all(&mut &file, &text)?;
     file.sync_all()?;
-    Ok(Written { manifest, outside_database })
+    let manifest_sha256 = hex::encode(Sha256::digest(&text));
+    Ok(Written { manifest, manifest_sha256, location: out, outside_database })
+}
+
+impl Written {
+    /// What the installation records of this backup, taken by `taken_by` (D176).
+    pub fn record(&self, taken_by: &str) -> BackupRecord {
+        let m = &self.manifest;
+        BackupRecord {
+            manifest_sha256: self.manifest_sha256.clone(),
+            taken_at: UnixTime::from_secs(m.created_at),
+            taken_by: taken_by.to_owned(),
+            location: self.location.display().to_string(),
+            database: match m.database {
+                DatabaseCopy::Sqlite { .. } => BackupDatabase::Sqlite,
+                DatabaseCopy::Postgresql => BackupDatabase::Postgresql,
+            },
+            audit_head_seq: m.audit_head.seq,
+            files: u64::try_from(m.files.len()).unwrap_or(u64::MAX),
+            includes_secrets: m.includes_secrets,
+        }
+    }
 }
 
 /// Check a backup's manifest and digests and copy it into `to` (which must not exist or be empty). The

@@ -17,6 +17,7 @@ pub mod device_names;
 pub mod download;
 pub mod error_page;
 pub mod facilities;
+pub mod facility_rules;
 pub mod halt;
 pub mod held;
 pub(crate) mod i18n;

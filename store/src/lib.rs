@@ -51,10 +51,10 @@ pub use error::StoreError;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
-    AcmeAccount, AcmeOrder, Actor, AllocationRecord, AuthorityRecord, Authorization, CertStatus, CertificateFilter,
-    CertificateRecord, Challenge, Completion, CredentialRecord, ExpiringCertificate, FacilityChange, FacilityFilter,
-    HeldRequest, HeldState, ImportedCrl, IssuanceIntent, Protocol, Registration, Revocation, StoredProblem,
-    UnknownProtocol,
+    AcmeAccount, AcmeOrder, Actor, AllocationRecord, AuthorityRecord, Authorization, BackupDatabase, BackupRecord,
+    CertStatus, CertificateFilter, CertificateRecord, Challenge, Completion, CredentialRecord, ExpiringCertificate,
+    FacilityChange, FacilityFilter, HeldRequest, HeldState, ImportedCrl, IssuanceIntent, Protocol, Registration,
+    Revocation, StoredProblem, UnknownProtocol,
 };
 #[allow(unused_imports)]
 use sql as _;

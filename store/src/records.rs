@@ -3,12 +3,14 @@
 //! nothing of `enroll`; the protocols re-export them where they used to be.
 
 mod acme;
+mod backup;
 mod credential;
 mod held;
 
 use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, PhoneDigits, Transition};
 
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
+pub use backup::{BackupDatabase, BackupRecord};
 pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
 pub use hcpki_model::Actor;
 use hcpki_model::{CaName, CertProfile, SerialHex};

@@ -60,7 +60,7 @@ use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
-use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use crate::records::{AcmeAccount, AcmeOrder, BackupRecord, CredentialRecord, HeldRequest, HeldState};
 use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, OidcClientId, ProfileKind, SerialHex, UnixTime};
 use writer::WriteTx;
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back

@@ -40,6 +40,7 @@ pub(crate) fn hpki() -> &'static Identity {
             subject: Default::default(),
             layout: HpkiLayout::JMA,
             pins: HpkiPins::default(),
+            algorithm: Default::default(),
         })
         .unwrap()
     })

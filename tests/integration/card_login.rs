@@ -16,6 +16,7 @@ use x509_cert::der::Decode;
 
 on_both_backends!(
     hpki_card_with_role_logs_in_as_its_role,
+    an_ec_hpki_card_logs_in_with_sha384_and_its_crl_checked,
     hpki_cards_without_or_with_unknown_role_have_none,
     configured_role_texts_map_and_are_audited_as_configured,
     configured_role_text_reaches_the_id_token,
@@ -264,22 +265,72 @@ fn hpki_card_with_role_logs_in_as_its_role(b: Backend) {
 
     // A real peer agrees: OpenSSL verifies the same signature over the same message with the card's key, and
     // the same chain with the same CRLs.
-    let cert = p.h.path("doctor.pem");
-    write_pem(&cert, "CERTIFICATE", &credentials.authentication.cert);
-    let public = p.h.path("doctor.pub");
-    openssl(&["x509", "-in", cert.to_str().unwrap(), "-pubkey", "-noout", "-out", public.to_str().unwrap()]);
-    let checked = Command::new("openssl")
-        .args(["dgst", "-sha256", "-verify", public.to_str().unwrap(), "-signature"])
-        .args([&signature, &message])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&checked.stdout).contains("Verified OK"), "{}", describe(&checked));
+    openssl_verifies(&p.h, &credentials.authentication.cert, "-sha256", &signature, &message);
     let crls = [
         ("auth.crl", p.hpki.authentication_crl(&[], CrlValidity::fresh(24)).unwrap()),
         ("arl.crl", p.hpki.root_arl(&[], CrlValidity::fresh(24)).unwrap()),
     ];
     let verdict = openssl_crl_check(&p, &credentials, &crls);
     assert!(verdict.status.success(), "{}", describe(&verdict));
+}
+
+/// An HPKI card whose keys are ECDSA P-384 (D177), under a P-384 hierarchy trusted beside the RSA one: the card
+/// signs SHA-384 (`openssl dgst -sha384 -sign`, as the agent has such a card sign), the portal checks the chain and
+/// both CRLs of that hierarchy and reads the role; OpenSSL agrees. The same key over SHA-256 is refused (the
+/// algorithm follows from the certificate, never from the signature), and so is the card once its CRL lists it.
+fn an_ec_hpki_card_logs_in_with_sha384_and_its_crl_checked(b: Backend) {
+    let ec = HpkiTestCas::new_for(hcpki_vcard::key::CardAlgorithm::P384).unwrap();
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = ec.issue(&HpkiSubject::default()).unwrap();
+    write_pem(&p.h.dir().join("anchors/hpki/root-p384.pem"), "CERTIFICATE", &credentials.root);
+    write_pem(&p.h.dir().join("anchors/intermediates/auth-ca-p384.pem"), "CERTIFICATE", &credentials.authentication_ca);
+    p.crls.put("/hpki-p384/auth.crl", ec.authentication_crl(&[], CrlValidity::fresh(24)).unwrap());
+    p.crls.put("/hpki-p384/arl.crl", ec.root_arl(&[], CrlValidity::fresh(24)).unwrap());
+    let path = p.h.dir().join("hcpki.toml");
+    let urls = [
+        p.crls.url("/hpki/auth.crl"),
+        p.crls.url("/hpki/arl.crl"),
+        p.crls.url("/jpki/auth.crl"),
+        p.crls.url("/hpki-p384/auth.crl"),
+        p.crls.url("/hpki-p384/arl.crl"),
+    ];
+    let config = std::fs::read_to_string(&path).unwrap();
+    let config =
+        config.lines().map(|l| if l.starts_with("crl_urls") { format!("crl_urls = {urls:?}") } else { l.to_owned() });
+    std::fs::write(&path, config.collect::<Vec<_>>().join("\n") + "\n").unwrap();
+
+    let card = p.hpki_card("ec-doctor", &credentials);
+    let challenge = p.challenge(None);
+    let (message, signature) = card_signs_with(&p.h, &card.key, ORIGIN, &challenge, "-sha384");
+    let out = p.verify(&challenge, &signature, &card.chain, &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["kind"].as_str(), v["hc_role"]["code"].as_str()), (Some("hpki"), Some("medical-doctor")), "{v}");
+    assert_eq!(v["revocation"]["status"], "good");
+    openssl_verifies(&p.h, &credentials.authentication.cert, "-sha384", &signature, &message);
+
+    // The same key over SHA-256: a signature a P-384 card never makes, refused.
+    let challenge = p.challenge(None);
+    let (_, sha256) = card_signs_with(&p.h, &card.key, ORIGIN, &challenge, "-sha256");
+    assert_refused(&p.verify(&challenge, &sha256, &card.chain, &[]), "bad_signature");
+
+    // Revoked by its CA: the cached CRL of the P-384 hierarchy is the one consulted.
+    let serial = x509_cert::Certificate::from_der(&credentials.authentication.cert)
+        .unwrap()
+        .tbs_certificate()
+        .serial_number()
+        .as_bytes()
+        .to_vec();
+    let revoked = [Revoked {
+        serial,
+        at: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        reason: Some(x509_cert::ext::pkix::CrlReason::KeyCompromise),
+    }];
+    p.crls.put("/hpki-p384/auth.crl", ec.authentication_crl(&revoked, CrlValidity::fresh(24)).unwrap());
+    let challenge = p.challenge(None);
+    let (_, signature) = card_signs_with(&p.h, &card.key, ORIGIN, &challenge, "-sha384");
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "card_revoked");
+    p.h.ok(&["audit", "verify"]);
 }
 
 fn hpki_cards_without_or_with_unknown_role_have_none(b: Backend) {
@@ -775,12 +826,17 @@ fn malformed_posts_are_refused(b: Backend) {
 /// The card signs the login message for `origin` and `challenge` (OpenSSL with the card's key `key`, as the agent
 /// has the card sign): the message and signature files in `h`'s directory.
 fn card_signs(h: &Hcpki, key: &Path, origin: &str, challenge: &str) -> (PathBuf, PathBuf) {
+    card_signs_with(h, key, origin, challenge, "-sha256")
+}
+
+/// [`card_signs`] with the digest `openssl dgst` is given (`-sha384` for a P-384 card: a DER ECDSA-Sig-Value).
+fn card_signs_with(h: &Hcpki, key: &Path, origin: &str, challenge: &str, digest: &str) -> (PathBuf, PathBuf) {
     let message = h.path("message.bin");
     std::fs::write(&message, login_message(origin, challenge)).unwrap();
     let signature = h.path("signature.bin");
     openssl(&[
         "dgst",
-        "-sha256",
+        digest,
         "-sign",
         key.to_str().unwrap(),
         "-out",
@@ -822,6 +878,22 @@ fn openssl_crl_check(p: &Portal, credentials: &HpkiCredentials, crls: &[(&str, V
         cmd.arg("-CRLfile").arg(path);
     }
     cmd.arg(&leaf).output().unwrap()
+}
+
+/// `openssl dgst DIGEST -verify` of `signature` over `message` with the key of `certificate` (DER) says
+/// "Verified OK".
+fn openssl_verifies(h: &Hcpki, certificate: &[u8], digest: &str, signature: &Path, message: &Path) {
+    let cert = h.path("verified-card.pem");
+    write_pem(&cert, "CERTIFICATE", certificate);
+    let public = h.path("verified-card.pub");
+    openssl(&["x509", "-in", cert.to_str().unwrap(), "-pubkey", "-noout", "-out", public.to_str().unwrap()]);
+    let checked = Command::new("openssl")
+        .args(["dgst", digest, "-verify", public.to_str().unwrap(), "-signature"])
+        .arg(signature)
+        .arg(message)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("Verified OK"), "{}", describe(&checked));
 }
 
 /// Runs `openssl ARGS`, which must succeed.

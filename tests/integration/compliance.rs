@@ -36,15 +36,40 @@ fn the_report_counts_real_sign_ins_and_keeps_each_facility_to_its_own(b: Backend
     assert_eq!(unready, &serde_json::json!(["bob"]), "alice confirmed her code by signing in");
     assert_eq!(item(&whole.json, "auth.second-factor-enrolment")["status"], "not-met");
     assert_eq!(whole.json["evidence"]["audit_chain"]["state"], "intact");
-    assert_eq!(item(&whole.json, "ops.backup")["status"], "unknown");
-    assert_eq!(whole.json["evidence"]["signing_sessions"]["state"], "not-configured");
+    assert_eq!(item(&whole.json, "ops.backup")["status"], "not-met", "no backup taken yet");
+    assert_eq!(whole.json["evidence"]["backup"]["state"], "none-recorded");
+    let signing = &whole.json["evidence"]["signing_sessions"];
+    assert_eq!(signing["state"], "agent-limits", "{signing}");
+    assert_eq!((signing["max_signatures"].as_u64(), signing["max_hours"].as_u64()), (Some(250), Some(18)));
+    assert_eq!(signing["facilities_lower"], 0);
     let admins = whole.json["evidence"]["admins"].to_string();
     assert!(admins.contains("\"ops\"") && admins.contains("operator-certificate"), "{admins}");
 
-    // A facility's report counts its own PCs' sign-ins only.
+    // A backup taken while the server runs is recorded (D176): the report names it, the audit log has it.
+    let backup = h.path("backup-1");
+    let said = h.ok(&["backup", "--out", backup.to_str().unwrap()]);
+    let manifest = std::fs::read(backup.join("manifest.json")).unwrap();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&manifest));
+    assert!(said.contains(&format!("recorded as backup {sha}")), "{said}");
+    // A facility sets its own, lower, signing-session limit (D172); its report says so.
+    h.ok(&["facility", "signing-limit", &clinic, "--max-signatures", "5", "--max-hours", "8"]);
+    let whole = api.get("/api/v1/compliance/report?lang=en", &ops);
+    assert_eq!(item(&whole.json, "ops.backup")["status"], "met", "{}", whole.text);
+    let recorded = &whole.json["evidence"]["backup"];
+    assert_eq!(recorded["state"], "last");
+    assert_eq!(recorded["location"], backup.canonicalize().unwrap().to_str().unwrap(), "{recorded}");
+    assert_eq!(recorded["database"], if b == Backend::Sqlite { "sqlite" } else { "postgresql" });
+    assert!(recorded["taken_by"].as_str().unwrap().starts_with("cli:"), "{recorded}");
+    assert!(item(&whole.json, "ops.backup")["evidence"][0].as_str().unwrap().contains("last backup: "));
+    assert_eq!(whole.json["evidence"]["signing_sessions"]["facilities_lower"], 1);
+
+    // A facility's report counts its own PCs' sign-ins only, and shows its own signing limit.
     let a = api.get(&format!("/api/v1/compliance/report?facility={clinic}"), &ops);
     assert_eq!(a.json["evidence"]["logins"]["total"], 1, "{}", a.text);
     assert_eq!(a.json["evidence"]["scope"]["facility"], clinic.as_str());
+    let own_limit = &a.json["evidence"]["signing_sessions"];
+    assert_eq!(own_limit["state"], "facility-limit", "{own_limit}");
+    assert_eq!((own_limit["max_signatures"].as_u64(), own_limit["max_hours"].as_u64()), (Some(5), Some(8)));
     // Clinic B's admin (its PC certificate): their own report by default, in Japanese; Clinic A's is refused.
     let admin_b = As::Cert(other_cert, other_key);
     let own = api.get("/api/v1/compliance/report", &admin_b);
@@ -79,7 +104,7 @@ fn the_report_counts_real_sign_ins_and_keeps_each_facility_to_its_own(b: Backend
             .filter(|e| e["action"] == "compliance.report" && e["actor"].as_str().unwrap().contains(actor))
             .count()
     };
-    assert_eq!(generated("ops"), 3, "the API's three reports for the operator");
+    assert_eq!(generated("ops"), 4, "the API's four reports for the operator");
     assert_eq!(generated("cli:"), 2, "the CLI's two");
     let refusal = trail
         .iter()
@@ -88,6 +113,8 @@ fn the_report_counts_real_sign_ins_and_keeps_each_facility_to_its_own(b: Backend
         })
         .unwrap_or_else(|| panic!("the refusal is audited: {trail:?}"));
     assert!(refusal["actor"].as_str().unwrap().contains(&other) || refusal["detail"].to_string().contains(&other));
+    let taken = trail.iter().find(|e| e["action"] == "backup.taken").expect("the backup is audited");
+    assert_eq!(taken["target"], sha.as_str());
     h.ok(&["audit", "verify"]);
 }
 

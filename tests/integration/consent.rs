@@ -922,6 +922,37 @@ fn at_reception_with_one_reader(clinic: &mut Clinic, browser: &mut Chromium, b: 
     let (status, _) = service_get(&clinic.p, &clinic.rp, &format!("/api/v1/consents/{declined}"));
     assert_eq!(status, 404);
 
+    // Reception staff start a consent too (D169): a password + TOTP account signed in at the same facility PC,
+    // through the same page and form; the document names them as who asked (受付担当者), not as the physician, and
+    // the request is audited as theirs.
+    let secret = clinic.p.totp_user("reception", "受付 次郎");
+    let desk = clinic.pc.other_browser("reception");
+    assert_eq!(desk.login("reception", oidc::PASSWORD, &oidc::totp(&secret, 0), None).status, 303);
+    let r = desk.get("/consents/new?lang=ja");
+    assert_eq!(r.status, 200, "{r:?}");
+    let desk_csrf = crate::portal_card::field(&r.body, "csrf");
+    let fields = [("csrf", desk_csrf.as_str()), ("purpose", "visit-history"), ("patient_id", PATIENT_ID)];
+    let r = desk.submit("/consents/new", &fields, None);
+    assert_eq!(r.status, 303, "{r:?}");
+    let asked = r.location.rsplit('/').next().unwrap().to_owned();
+    let r = desk.get(&format!("/consent/{asked}?lang=ja"));
+    assert!(r.body.contains("受付担当者") && r.body.contains("受付 次郎"), "{r:?}");
+    assert!(!r.body.contains("担当医師"), "{r:?}");
+    let requested = clinic
+        .p
+        .h
+        .audit_entries()
+        .into_iter()
+        .find(|e| e["action"] == "consent.requested" && e["target"] == asked.as_str())
+        .unwrap_or_else(|| panic!("the reception's request is audited"));
+    assert!(requested["actor"].as_str().unwrap().contains("reception"), "{requested}");
+    let r = desk.submit(
+        &format!("/consent/{asked}"),
+        &[("csrf", &desk_csrf), ("action", "refuse"), ("reason", "declined")],
+        None,
+    );
+    assert!(r.body.contains("同意は得られませんでした"), "{r:?}");
+
     let check = format!("/api/v1/consents?facility={}&patient={PATIENT_ID}&purpose=record-link", clinic.facility);
     let (status, live) = service_get(&clinic.p, &clinic.rp, &check);
     assert_eq!((status, live["evidence"]["evidence_level"].as_str()), (200, Some("patient_signature")), "{live}");

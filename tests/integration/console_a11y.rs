@@ -63,6 +63,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         ("/console/facilities", "the facility list"),
         (&format!("/console/facilities/{id}"), "a facility"),
         (&format!("/console/facilities/{applied}"), "an applied facility"),
+        (&format!("/console/facilities/{id}/rules"), "a facility's rules"),
         ("/console/certificates", "the certificates"),
         ("/console/users?q=alice", "the user search"),
         ("/console/audit", "the audit log"),

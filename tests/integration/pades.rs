@@ -170,7 +170,7 @@ fn p384_consent(tsa: &TimeStampAuthority, tsa_root: &Path, dir: &Path, now: i64)
     let prepared = pades::prepare(&pdf, &[card.sign.cert.as_slice(), &card.sign_root], now).unwrap();
     let key = hcpki_agent_protocol::CardKeyAlgorithm::EcdsaP384Sha384;
     let answer =
-        card.sign.key.sign_card_input(&hcpki_agent_protocol::card_input(key, prepared.to_be_signed())).unwrap();
+        card.sign.key.sign_card_input(hcpki_agent_protocol::card_input(key, prepared.to_be_signed()).bytes()).unwrap();
     assert_eq!(answer.len(), 96, "the card answers r ‖ s");
     let value = hcpki_pkix::card_signature::from_card_answer(key, &answer).unwrap();
     let b_b = pades::assemble(prepared, &value).unwrap();

@@ -529,6 +529,34 @@ fn the_console_lists_and_operators_change_allocations(b: Backend) {
     let page = c.get(&page_path, &ops);
     assert!(page.text.contains("198.51.100.64/26"), "listed on the page");
 
+    // The facility's rules page (D178), linked from its page: read by its PC and the auditor, set by the
+    // operator through the same operations as the API; a limit above the ceiling and a model that is no AAGUID
+    // are refused on the page in words, nothing changed.
+    let rules = format!("/console/facilities/{victim}/rules");
+    assert!(page.text.contains(&format!("href=\"{rules}\"")), "linked from the facility's page");
+    for who in [&victim_admin, &aud] {
+        let r = c.get(&rules, who);
+        assert!(
+            r.status == 200 && r.text.contains("カードエージェントの上限") && !r.text.contains("signing-limit-form")
+        );
+    }
+    let rules_page = c.get(&rules, &ops);
+    assert!(rules_page.text.contains("id=\"signing-limit-form\"") && rules_page.text.contains("id=\"officer-form\""));
+    let r = c.submit(&rules, &[("op", "signing"), ("max_signatures", "300"), ("max_hours", "8")], &rules_page, &ops);
+    assert!(r.status == 400 && r.text.contains("give 0 to 250") && r.text.contains("何も変更していません"), "{r:?}");
+    let r = c.submit(&rules, &[("op", "passkey"), ("rule", "models"), ("models", "yubikey")], &rules_page, &ops);
+    assert!(r.status == 400 && r.text.contains("AAGUID"), "{r:?}");
+    let r = c.submit(&rules, &[("op", "signing"), ("max_signatures", "5"), ("max_hours", "8")], &rules_page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    let r =
+        c.submit(&rules, &[("op", "officer"), ("name", "情報 花子"), ("contact", "03-0000-0000")], &rules_page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    let r = c.get(&rules, &victim_admin);
+    assert!(r.text.contains("5 / 8") && r.text.contains("情報 花子"), "{r:?}");
+    assert_eq!(h.ok(&["facility", "signing-limit", &victim]).trim(), "5\t8\ton", "the CLI reads the same");
+    let forged = form(&[("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("op", "signing")]);
+    assert_eq!(c.post_raw(&rules, &forged, &ops, &["-H", &origin]).status, 403, "forged token");
+
     let audit = h.audit_entries();
     let ok: Vec<_> = audit
         .iter()

@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0049",
+            "carries migrations up to 0051",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",
@@ -95,6 +95,7 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE registration_authorities");
     db.execute("DROP TABLE facility_passkey_rules");
     db.execute("DROP TABLE facility_signing_limits");
+    db.execute("DROP TABLE backups");
     db.execute("DROP TABLE routers");
     db.execute("DROP TABLE router_models");
     db.execute("DROP TABLE router_settings");

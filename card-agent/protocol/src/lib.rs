@@ -12,6 +12,8 @@ pub mod purpose;
 pub mod signature;
 
 pub use card_kind::CardKind;
+/// Signing sessions' limits (D163, D172): the agent's defaults and ceiling, a facility's lower limit.
+pub use hcpki_model::signing_limit;
 /// A card key's algorithm (D153), decided from its certificate: what [`card_input`] hands the card.
 pub use hcpki_model::{CardKeyAlgorithm, CardKeyError};
 pub use purpose::AuthPurpose;
@@ -40,14 +42,35 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What a card is handed to sign, typed by its key's algorithm (D153, D177): the two are handled differently on
+/// the way to the card (an HPKI driver pads the first itself and must never pad the second), so a driver is told
+/// which it holds rather than guessing from the length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardInput {
+    /// The DER DigestInfo of SHA-256, for PKCS#1 v1.5 (`sha256WithRSAEncryption`): the My Number card pads it; an
+    /// HPKI driver pads it on the host (JAHIS C.6.1).
+    RsaDigestInfo(Vec<u8>),
+    /// The bare 48-byte SHA-384, for ECDSA P-384: nothing to pad; the card answers `r ‖ s`.
+    EcdsaP384Hash(Vec<u8>),
+}
+
+impl CardInput {
+    /// The bytes as they go to the card (before any host-side padding).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Self::RsaDigestInfo(b) | Self::EcdsaP384Hash(b) => b,
+        }
+    }
+}
+
 /// What a card with a key of `algorithm` is handed to sign `message` (D153): the DER DigestInfo of SHA-256 for an
-/// RSA card (the My Number card pads it; an HPKI driver pads it itself), the bare SHA-384 for an ECDSA P-384 card.
-/// The agent hands the card this; the portal verifies the signature over `message` with the same algorithm.
-pub fn card_input(algorithm: CardKeyAlgorithm, message: &[u8]) -> Vec<u8> {
+/// RSA card, the bare SHA-384 for an ECDSA P-384 card. The agent hands the card this; the portal verifies the
+/// signature over `message` with the same algorithm.
+pub fn card_input(algorithm: CardKeyAlgorithm, message: &[u8]) -> CardInput {
     use sha2::Digest;
     match algorithm {
-        CardKeyAlgorithm::EcdsaP384Sha384 => sha2::Sha384::digest(message).to_vec(),
-        _ => sha256_digest_info(message),
+        CardKeyAlgorithm::EcdsaP384Sha384 => CardInput::EcdsaP384Hash(sha2::Sha384::digest(message).to_vec()),
+        _ => CardInput::RsaDigestInfo(sha256_digest_info(message)),
     }
 }
 
@@ -64,10 +87,11 @@ mod tests {
     #[test]
     fn each_key_algorithm_gets_its_own_input() {
         use hcpki_model::CardKeyAlgorithm as A;
-        assert_eq!(card_input(A::RsaPkcs1Sha256, b"m"), sha256_digest_info(b"m"));
+        assert_eq!(card_input(A::RsaPkcs1Sha256, b"m"), CardInput::RsaDigestInfo(sha256_digest_info(b"m")));
         let ec = card_input(A::EcdsaP384Sha384, b"abc");
-        assert_eq!(ec.len(), 48);
-        assert!(ec.starts_with(&[0xcb, 0x00, 0x75, 0x3f]));
+        assert!(matches!(ec, CardInput::EcdsaP384Hash(_)));
+        assert_eq!(ec.bytes().len(), 48);
+        assert!(ec.bytes().starts_with(&[0xcb, 0x00, 0x75, 0x3f]));
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::service::KeyRole;
-use crate::testkit::{FixedPin, MemReaders, hpki_identity, jpki_identity, jpki_p384_identity, request, verify};
+use crate::testkit::{
+    FixedPin, MemReaders, hpki_identity, hpki_p384_identity, jpki_identity, jpki_p384_identity, request, verify,
+};
 
 #[test]
 fn lists_both_kinds_with_their_certificates() {
@@ -52,6 +54,21 @@ fn a_p384_my_number_card_signs_a_login_in_todays_layout() {
     let warm = broker.sign(&req, &FixedPin::new("1234")).unwrap();
     verify(&warm.chain, &req.message, &warm.signature);
     assert!(warm.apdus <= 8, "warm P-384 JPKI login took {} APDUs", warm.apdus);
+}
+
+#[test]
+fn an_ec_hpki_card_signs_a_login_and_a_document_with_the_bare_hash() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", hpki_p384_identity().card());
+    let broker = Broker::new(readers);
+    let req = request(CardKind::Hpki);
+    let signed = broker.sign(&req, &FixedPin::new("hpki1234")).unwrap();
+    // r ‖ s from the card, the DER ECDSA-Sig-Value out of the agent, verified as the portal does.
+    assert_eq!(signed.signature.first(), Some(&0x30));
+    verify(&signed.chain, &req.message, &signed.signature);
+    let warm = broker.sign(&req, &FixedPin::new("hpki1234")).unwrap();
+    verify(&warm.chain, &req.message, &warm.signature);
+    assert!(warm.apdus <= 8, "warm P-384 HPKI login took {} APDUs", warm.apdus);
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! Each application (authentication AP, signature AP) holds one key, one end-entity certificate and one
 //! PIN (JAHIS Annex A.2.1). Certificates are readable without a PIN (§5.1.2(9)). The card does not pad:
 //! the host sends the whole 256-byte EMSA-PKCS1-v1_5 block in PSO COMPUTE DIGITAL SIGNATURE (C.6.1),
-//! which needs an extended-length APDU or command chaining.
+//! which needs an extended-length APDU or command chaining. A card whose certificate holds an ECDSA P-384 key
+//! (D177: no EC HPKI layout is published; today's layouts are assumed) is handed the bare SHA-384 in the same PSO
+//! and answers `r ‖ s` — the broker says which by the [`CardInput`] it hands over, read from the certificate.
 //!
 //! ```text
 //! SELECT AID            00 A4 04 0C 10 E828BD080F…
@@ -21,7 +23,9 @@ use zeroize::Zeroizing;
 
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{PinSource, query_pin, verify};
-use super::{CardDriver, CardLabels, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus, SignOutput, Words};
+use super::{
+    CardDriver, CardInput, CardLabels, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus, SignOutput, Words,
+};
 use crate::apdu::{self, CardError, Command, StatusWord};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
@@ -136,6 +140,8 @@ const JAHIS_SIGN: App = App { aid: JMA_SIGN.aid, pin_per_signature: true, ..JAHI
 
 /// Command chaining chunk: the largest short Lc, so a 256-byte block takes two commands.
 const CHAIN_CHUNK: usize = apdu::SHORT_MAX_LC;
+/// An ECDSA P-384 card's answer: `r ‖ s`, 48 bytes each.
+const P384_SIGNATURE_LEN: usize = 96;
 
 impl std::fmt::Debug for Issuer {
     /// The name only: a `Driver` in a log line should not dump the whole table row.
@@ -236,20 +242,28 @@ impl CardDriver for Issuer {
         }
     }
 
-    /// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
-    /// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
-    /// chain is returned.
+    /// Verifies the PIN and signs `input` with the role's key. An RSA key's DigestInfo is padded here (the card
+    /// does not pad) and the answer must be exactly one modulus long; an ECDSA P-384 key's SHA-384 goes as is and
+    /// the answer must be `r ‖ s` (D177). The certificates are readable without a PIN, so no chain is returned.
     fn sign(
         &self,
         s: &mut Session<'_>,
         role: KeyRole,
         pin: &PinSource<'_>,
-        digest_info: &[u8],
+        input: &CardInput,
         _want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
         let app = self.app(role).ok_or(DriverError::NoKey(role))?;
-        let block = emsa_pkcs1_v15(digest_info, app.modulus_len)
-            .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
+        let (data, answer_len) = match input {
+            CardInput::RsaDigestInfo(digest_info) => {
+                let block = emsa_pkcs1_v15(digest_info, app.modulus_len).ok_or(DriverError::DigestInfo {
+                    len: digest_info.len(),
+                    max: app.modulus_len.saturating_sub(11),
+                })?;
+                (block, app.modulus_len)
+            }
+            CardInput::EcdsaP384Hash(hash) => (hash.clone(), P384_SIGNATURE_LEN),
+        };
         select(s, &apdu::select_aid(app.aid), "SELECT application")?;
         if app.select_efs {
             select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
@@ -265,11 +279,15 @@ impl CardDriver for Issuer {
                 set_key(s, app)?;
             }
         }
-        let signature = compute_signature(s, app, &block)?;
-        if signature.len() != app.modulus_len {
+        let signature = compute_signature(s, &data, answer_len)?;
+        if signature.len() != answer_len {
+            let expected = match input {
+                CardInput::RsaDigestInfo(_) => format!("the {answer_len}-byte modulus"),
+                CardInput::EcdsaP384Hash(_) => format!("the {answer_len}-byte ECDSA P-384 r ‖ s"),
+            };
             return Err(DriverError::Malformed {
                 step: "PSO COMPUTE DIGITAL SIGNATURE",
-                reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
+                reason: format!("{} bytes, not {expected}", signature.len()),
             });
         }
         Ok(SignOutput { signature, chain: None, authentication_certificate: None })
@@ -358,13 +376,13 @@ fn set_key(s: &mut Session<'_>, app: &App) -> Result<(), DriverError> {
 /// (or a reader in between) answers 6700 — ISO 7816-4's "wrong length", what a card without extended
 /// length support says — the same block goes again with command chaining, which only needs short
 /// APDUs. Any other status is the card's verdict on the signature itself and is returned as is.
-fn compute_signature(s: &mut Session<'_>, app: &App, block: &[u8]) -> Result<Vec<u8>, DriverError> {
+fn compute_signature(s: &mut Session<'_>, data: &[u8], answer_len: usize) -> Result<Vec<u8>, DriverError> {
     const STEP: &str = "PSO COMPUTE DIGITAL SIGNATURE";
-    let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
+    let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(data);
     let mut resp = s.send(&pso.clone().with_le(apdu::EXTENDED_MAX_NE))?;
     if resp.sw == StatusWord(0x6700) {
         // Short Le 00 asks for up to 256 bytes; a longer signature arrives through 61xx.
-        let parts = pso.with_le(app.modulus_len.min(apdu::SHORT_MAX_NE)).chain(CHAIN_CHUNK)?;
+        let parts = pso.with_le(answer_len.min(apdu::SHORT_MAX_NE)).chain(CHAIN_CHUNK)?;
         resp = s.send_chained(&parts)?;
     }
     if !resp.sw.is_ok() {

@@ -20,8 +20,8 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{PinSource, digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels,
-    PinStatus, SignOutput, TextPin, Words,
+    BasicAttributes, CardDriver, CardInput, CardLabels, DeriveCardInput, DriverError, PinCharset, PinFormatError,
+    PinLabels, PinStatus, SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -90,7 +90,7 @@ impl CardDriver for Jpki {
         }
     }
 
-    /// Verifies the PIN and has the card sign `digest_info` (it pads). For the signing key with
+    /// Verifies the PIN and has the card sign `input` (it pads a DigestInfo; a P-384 key takes the hash as is). For the signing key with
     /// `want_chain`, the signing certificate and its CA are read after the password and before signing,
     /// in the same security context.
     fn sign(
@@ -98,10 +98,10 @@ impl CardDriver for Jpki {
         s: &mut Session<'_>,
         role: KeyRole,
         pin: &PinSource<'_>,
-        digest_info: &[u8],
+        input: &CardInput,
         want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
-        check_digest_info(digest_info)?;
+        check_digest_info(input.bytes())?;
         select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
         select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
         verify(s, VERIFY_CURRENT_EF, pin)?;
@@ -115,7 +115,7 @@ impl CardDriver for Jpki {
             KeyRole::Auth => EF_AUTH_KEY,
             KeyRole::Sign => EF_SIGN_KEY,
         };
-        Ok(SignOutput { signature: sign_with_key(s, key, digest_info)?, chain, authentication_certificate: None })
+        Ok(SignOutput { signature: sign_with_key(s, key, input.bytes())?, chain, authentication_certificate: None })
     }
 
     /// The signing password, then the signature certificate and its CA (readable only now) and the
@@ -128,16 +128,16 @@ impl CardDriver for Jpki {
         s: &mut Session<'_>,
         pin: &PinSource<'_>,
         _known: Option<&[Vec<u8>]>,
-        derive: &mut DeriveDigestInfo<'_>,
+        derive: &mut DeriveCardInput<'_>,
     ) -> Result<SignOutput, DriverError> {
         select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
         select(s, &apdu::select_ef(pin_ef(KeyRole::Sign)), "SELECT PIN EF")?;
         verify(s, VERIFY_CURRENT_EF, pin)?;
         let chain = vec![read_certificate_ef(s, EF_SIGN_CERT)?, read_certificate_ef(s, EF_SIGN_CA)?];
         let authentication_certificate = read_certificate_ef(s, EF_AUTH_CERT)?;
-        let digest_info = derive(&chain)?;
+        let input = derive(&chain)?;
         Ok(SignOutput {
-            signature: sign_with_key(s, EF_SIGN_KEY, &digest_info)?,
+            signature: sign_with_key(s, EF_SIGN_KEY, input.bytes())?,
             chain: Some(chain),
             authentication_certificate: Some(authentication_certificate),
         })

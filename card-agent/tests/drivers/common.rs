@@ -10,6 +10,7 @@ use hcpki_vcard::card::{Emulated, VirtualCard};
 use hcpki_vcard::hpki::{HpkiAp, HpkiLayout};
 use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;
+use hcpki_vcard::key::CardAlgorithm;
 use hcpki_vcard::testpki::JpkiSubject;
 use zeroize::Zeroizing;
 
@@ -17,6 +18,11 @@ use zeroize::Zeroizing;
 pub const JPKI: Driver = &jpki::JPKI;
 pub const JMA: Driver = &hpki::JMA;
 pub const JAHIS: Driver = &hpki::JAHIS_EXAMPLE;
+
+/// What a driver is handed to sign `message` with an RSA key: the SHA-256 DigestInfo.
+pub fn rsa_input(message: &[u8]) -> hcpki_agent::driver::CardInput {
+    hcpki_agent::driver::CardInput::RsaDigestInfo(hcpki_agent::driver::sha256_digest_info(message))
+}
 
 /// Which identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +32,8 @@ pub enum Which {
     JpkiLongAddress,
     Jma,
     Jahis,
+    /// An HPKI card in the JMA layout whose keys are ECDSA P-384 (D177).
+    JmaP384,
 }
 
 pub fn identity(which: Which) -> &'static Identity {
@@ -33,7 +41,13 @@ pub fn identity(which: Which) -> &'static Identity {
     let ids = IDS.get_or_init(|| {
         let mut long = JpkiSubject::default();
         long.attributes.address = "北海道札幌市中央区北一条西二丁目".repeat(8);
-        let hpki = |layout| IdentityRequest::Hpki { subject: Default::default(), layout, pins: HpkiPins::default() };
+        let hpki = |layout, algorithm| IdentityRequest::Hpki {
+            subject: Default::default(),
+            layout,
+            pins: HpkiPins::default(),
+            algorithm,
+        };
+        let (rsa, p384) = (CardAlgorithm::Rsa2048, CardAlgorithm::P384);
         [
             IdentityRequest::Jpki {
                 subject: JpkiSubject::default(),
@@ -41,8 +55,9 @@ pub fn identity(which: Which) -> &'static Identity {
                 algorithm: Default::default(),
             },
             IdentityRequest::Jpki { subject: long, pins: JpkiPins::default(), algorithm: Default::default() },
-            hpki(HpkiLayout::JMA),
-            hpki(HpkiLayout::JAHIS_EXAMPLE),
+            hpki(HpkiLayout::JMA, rsa),
+            hpki(HpkiLayout::JAHIS_EXAMPLE, rsa),
+            hpki(HpkiLayout::JMA, p384),
         ]
         .iter()
         .map(|r| Identity::generate(r).unwrap())

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use hcpki_agent::apdu::{CardError, StatusWord};
-use hcpki_agent::driver::{self, DriverError, PinSource, TextPin, hpki, registry};
+use hcpki_agent::driver::{CardInput, DriverError, PinSource, TextPin, hpki, registry};
 use hcpki_agent::service::KeyRole;
 use hcpki_agent::transport::func::FnCard;
 use hcpki_agent::transport::{Session, TransportError};
@@ -80,13 +80,7 @@ fn a_missing_file_is_a_typed_status() {
     let certs = d.read_certificates(&mut Session::new(&mut link)).unwrap();
     assert_eq!(certs.iter().map(|c| c.role).collect::<Vec<_>>(), vec![KeyRole::Auth]);
     let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-    let err = d.sign(
-        &mut Session::new(&mut link),
-        KeyRole::Sign,
-        &PinSource::Typed(&pin),
-        &driver::sha256_digest_info(MESSAGE),
-        false,
-    );
+    let err = d.sign(&mut Session::new(&mut link), KeyRole::Sign, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false);
     assert_eq!(err, Err(DriverError::Status { step: "SELECT application", error: CardError::FileNotFound }));
     // Without its authentication AP, the signature certificate is the identity, and confirms.
     let c = card(Which::Jma);
@@ -117,13 +111,7 @@ fn short_and_wrong_responses() {
             _ => vec![0x90, 0x00],
         });
         let err = JPKI
-            .sign(
-                &mut Session::new(&mut link),
-                KeyRole::Auth,
-                &PinSource::Typed(b"1234"),
-                &driver::sha256_digest_info(MESSAGE),
-                false,
-            )
+            .sign(&mut Session::new(&mut link), KeyRole::Auth, &PinSource::Typed(b"1234"), &rsa_input(MESSAGE), false)
             .unwrap_err();
         if want_malformed {
             assert!(matches!(err, DriverError::Malformed { step: "SIGN", .. }), "{err}");
@@ -134,7 +122,13 @@ fn short_and_wrong_responses() {
     // 6300 to VERIFY is a failure, not a warning.
     let mut link = FnCard::new(vec![], |c| if c[1] == 0x20 { vec![0x63, 0x00] } else { vec![0x90, 0x00] });
     let err = JPKI
-        .sign(&mut Session::new(&mut link), KeyRole::Auth, &PinSource::Typed(b"1234"), &[0x30; 51], false)
+        .sign(
+            &mut Session::new(&mut link),
+            KeyRole::Auth,
+            &PinSource::Typed(b"1234"),
+            &CardInput::RsaDigestInfo(vec![0x30; 51]),
+            false,
+        )
         .unwrap_err();
     assert_eq!(err, DriverError::Status { step: "VERIFY", error: CardError::Other(StatusWord(0x6300)) });
     // A T=0 card answering 61xx: the session fetches the signature with GET RESPONSE.
@@ -143,14 +137,27 @@ fn short_and_wrong_responses() {
         [0x00, 0xC0, 0x00, 0x00, 0x00] => [[0x42; 256].as_slice(), &[0x90, 0x00]].concat(),
         _ => vec![0x90, 0x00],
     });
-    let out =
-        JPKI.sign(&mut Session::new(&mut link), KeyRole::Auth, &PinSource::Typed(b"1234"), &[0x30; 51], false).unwrap();
+    let out = JPKI
+        .sign(
+            &mut Session::new(&mut link),
+            KeyRole::Auth,
+            &PinSource::Typed(b"1234"),
+            &CardInput::RsaDigestInfo(vec![0x30; 51]),
+            false,
+        )
+        .unwrap();
     assert_eq!(out.signature, vec![0x42; 256]);
     // A DigestInfo the card cannot take is refused before any APDU.
     let mut link = FnCard::new(vec![], |_| panic!("no APDU expected"));
     for d in [JPKI, JMA] {
         let err = d
-            .sign(&mut Session::new(&mut link), KeyRole::Auth, &PinSource::Typed(b"1234"), &[0; 300], false)
+            .sign(
+                &mut Session::new(&mut link),
+                KeyRole::Auth,
+                &PinSource::Typed(b"1234"),
+                &CardInput::RsaDigestInfo(vec![0; 300]),
+                false,
+            )
             .unwrap_err();
         assert!(matches!(err, DriverError::DigestInfo { len: 300, .. }), "{err}");
     }
@@ -193,7 +200,7 @@ fn removal_mid_operation() {
                 d.read_certificates(&mut s)?;
                 let pin = d.check_pin(KeyRole::Auth, &pin(if d == JPKI { "1234" } else { "hpki1234" }))?;
                 d.pin_status(&mut s, KeyRole::Auth)?;
-                d.sign(&mut s, KeyRole::Auth, &PinSource::Typed(&pin), &driver::sha256_digest_info(MESSAGE), false)?;
+                d.sign(&mut s, KeyRole::Auth, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false)?;
                 if d == JPKI {
                     d.read_basic_attributes(&mut s, &TextPin::new(&super::common::pin("1234"))?)?;
                 }
@@ -242,8 +249,7 @@ fn garbage_answers_never_panic() {
             let _ = d.read_certificates(&mut s);
             let _ = d.confirm_identity(&mut s, &[0x30; 40]);
             let _ = d.pin_status(&mut s, KeyRole::Sign);
-            let _ =
-                d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(b"ABCDEF"), &driver::sha256_digest_info(MESSAGE), true);
+            let _ = d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(b"ABCDEF"), &rsa_input(MESSAGE), true);
             let _ = d.read_basic_attributes(&mut s, &TextPin::new(&pin("1234")).unwrap());
         }
     }

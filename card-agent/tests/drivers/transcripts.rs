@@ -2,12 +2,12 @@
 //! (`tests/transcripts/make-transcripts`): every C-APDU must be the documented one, in order, and every
 //! recorded exchange must be made.
 
-use hcpki_agent::driver::{self, PinSource, PinStatus, registry};
+use hcpki_agent::driver::{PinSource, PinStatus, registry};
 use hcpki_agent::service::{CardKind, KeyRole};
 use hcpki_agent::transport::Session;
 use hcpki_agent::transport::replay::Replay;
 
-use super::common::{JMA, JPKI, pin};
+use super::common::{JMA, JPKI, pin, rsa_input};
 
 /// The message make-transcripts signs.
 const MESSAGE: &[u8] = b"hcpki transcript challenge";
@@ -28,9 +28,7 @@ fn jpki_login() {
         assert_eq!((certs.len(), certs[0].role, lens), (1, KeyRole::Auth, vec![4 + 0x104, 3 + 0xF0]));
         assert_eq!(d.pin_status(&mut s, KeyRole::Auth).unwrap(), PinStatus::TriesLeft(3));
         let pin = d.check_pin(KeyRole::Auth, &pin("1234")).unwrap();
-        let out = d
-            .sign(&mut s, KeyRole::Auth, &PinSource::Typed(&pin), &driver::sha256_digest_info(MESSAGE), false)
-            .unwrap();
+        let out = d.sign(&mut s, KeyRole::Auth, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false).unwrap();
         assert_eq!((out.signature.len(), out.chain), (256, None));
     }
     r.finish().unwrap();
@@ -55,9 +53,7 @@ fn jpki_sign_reads_the_signing_chain_after_the_password() {
     {
         let mut s = Session::new(&mut r);
         let pin = JPKI.check_pin(KeyRole::Sign, &pin("sign1234")).unwrap();
-        let out = JPKI
-            .sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &driver::sha256_digest_info(MESSAGE), true)
-            .unwrap();
+        let out = JPKI.sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &rsa_input(MESSAGE), true).unwrap();
         let lens: Vec<usize> = out.chain.unwrap().iter().map(Vec::len).collect();
         assert_eq!(lens, vec![4 + 0x190, 4 + 0x110]);
     }
@@ -76,9 +72,7 @@ fn hpki_jma_login() {
         assert_eq!(shape, vec![(KeyRole::Auth, 1414), (KeyRole::Sign, 1414)]);
         assert_eq!(d.pin_status(&mut s, KeyRole::Sign).unwrap(), PinStatus::TriesLeft(15));
         let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-        let out = d
-            .sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &driver::sha256_digest_info(MESSAGE), false)
-            .unwrap();
+        let out = d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false).unwrap();
         assert_eq!(out.signature.len(), 256);
     }
     r.finish().unwrap();
@@ -91,9 +85,7 @@ fn hpki_jma_sign_falls_back_to_chaining() {
         let mut s = Session::new(&mut r);
         let d = JMA;
         let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-        let out = d
-            .sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &driver::sha256_digest_info(MESSAGE), false)
-            .unwrap();
+        let out = d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false).unwrap();
         assert_eq!(out.signature.len(), 256);
     }
     r.finish().unwrap();

@@ -22,7 +22,7 @@ fn probe(card: &Arc<Mutex<VirtualCard>>) -> Option<Driver> {
 fn driver(which: Which) -> Driver {
     match which {
         Which::Jpki | Which::JpkiLongAddress => JPKI,
-        Which::Jma => JMA,
+        Which::Jma | Which::JmaP384 => JMA,
         Which::Jahis => JAHIS,
     }
 }
@@ -44,7 +44,7 @@ fn sign(
 ) -> Result<driver::SignOutput, DriverError> {
     let d = driver(which);
     let pin = d.check_pin(role, &pin(pin_text))?;
-    let di = driver::sha256_digest_info(MESSAGE);
+    let di = rsa_input(MESSAGE);
     run(card, |s| d.sign(s, role, &PinSource::Typed(&pin), &di, want_chain)).0
 }
 
@@ -111,7 +111,7 @@ fn pso_falls_back_to_command_chaining_when_extended_length_is_refused() {
     let c = card(Which::Jma);
     let d = driver(Which::Jma);
     let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-    let di = driver::sha256_digest_info(MESSAGE);
+    let di = rsa_input(MESSAGE);
     let mut link = short_only_link(&c);
     let mut s = Session::new(&mut link);
     let out = d.sign(&mut s, KeyRole::Sign, &PinSource::Typed(&pin), &di, false).unwrap();
@@ -229,7 +229,7 @@ fn basic_four_items() {
 /// within 8; a cold one adds the probe and the certificate reads.
 #[test]
 fn apdu_counts() {
-    let di = driver::sha256_digest_info(MESSAGE);
+    let di = rsa_input(MESSAGE);
     for (which, probe_n, status_n, sign_n) in [(Which::Jpki, 1, 3, 5), (Which::Jma, 4, 2, 6), (Which::Jahis, 6, 2, 4)] {
         let c = card(which);
         let d = driver(which);
@@ -245,8 +245,38 @@ fn apdu_counts() {
             // Per AP: SELECT AID, SELECT EF (JMA only), the reads.
             Which::Jma => 4 + reads(cert(which, "authentication").len()) + reads(cert(which, "signature").len()),
             Which::Jahis => 2 + reads(cert(which, "authentication").len()) + reads(cert(which, "signature").len()),
+            Which::JmaP384 => unreachable!("not in this table"),
         };
         assert_eq!((n_probe, n_certs, n_status, n_sign), (probe_n, certs_n, status_n, sign_n), "{which:?}");
         assert!(n_status + n_sign <= 8, "{which:?}: warm login {}", n_status + n_sign);
     }
+}
+
+/// An HPKI card with ECDSA P-384 keys (D177): the driver hands the card the bare SHA-384 in the same PSO (no
+/// padding), gets r ‖ s back, and a host-side RSA block is refused by the card rather than signed.
+#[test]
+fn an_ec_hpki_card_signs_the_bare_hash_in_both_applications() {
+    use aws_lc_rs::signature::{ECDSA_P384_SHA384_FIXED, UnparsedPublicKey};
+    use der::Decode as _;
+    let c = card(Which::JmaP384);
+    let d = driver(Which::JmaP384);
+    assert_eq!(probe(&c).map(|d| d.name()), Some("jma"));
+    for (role, pin_text, name) in
+        [(KeyRole::Auth, "hpki1234", "authentication"), (KeyRole::Sign, "hpki1234", "signature")]
+    {
+        let pin = d.check_pin(role, &pin(pin_text)).unwrap();
+        let input = hcpki_agent_protocol::card_input(hcpki_agent_protocol::CardKeyAlgorithm::EcdsaP384Sha384, MESSAGE);
+        let (out, n) = run(&c, |s| d.sign(s, role, &PinSource::Typed(&pin), &input, false));
+        let out = out.unwrap();
+        assert_eq!(out.signature.len(), 96, "{role:?}: r ‖ s");
+        assert!(n <= 6, "{role:?}: {n} APDUs");
+        let der = cert(Which::JmaP384, name);
+        let certificate = x509_cert::Certificate::from_der(&der).unwrap();
+        let key = certificate.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes().to_vec();
+        UnparsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, key).verify(MESSAGE, &out.signature).unwrap();
+    }
+    // The driver told the card holds RSA pads a block; this card answers "wrong length", surfaced as such.
+    let pin = d.check_pin(KeyRole::Auth, &pin("hpki1234")).unwrap();
+    let padded = run(&c, |s| d.sign(s, KeyRole::Auth, &PinSource::Typed(&pin), &rsa_input(MESSAGE), false)).0;
+    assert!(matches!(padded, Err(DriverError::Status { .. })), "{padded:?}");
 }

@@ -16,11 +16,17 @@
 //!
 //! A block that is not `00 01 FF{≥8} 00 T` is refused with `6A80` rather than signed, so a host
 //! that forgets to pad fails loudly instead of producing a signature nobody can verify.
+//!
+//! A card with ECDSA P-384 keys (D177; no EC HPKI layout is published, so today's layouts are assumed) takes the
+//! bare 48-byte SHA-384 in the same PSO and answers `r ‖ s` (96 bytes).
 
 use crate::apdu::{Command, Response, StatusWord};
 use crate::applet::Applet;
 use crate::fs::{Application, Chain, Ef, EfBody, FileSystem, KeyRef, PinRef, Session};
-use crate::key::{CardKey, emsa_pkcs1_v15_payload};
+use crate::key::{CardAlgorithm, CardKey, emsa_pkcs1_v15_payload};
+
+/// SHA-384's length: what an ECDSA P-384 key is handed, and each of its answer's two halves.
+const P384_HASH_LEN: usize = 48;
 use crate::pin::{Pin, PinPolicy};
 use hcpki_agent_protocol::CardKind;
 
@@ -285,14 +291,28 @@ impl HpkiCard {
         let Some(key) = self.fs.keys.get(key_ref.0) else {
             return StatusWord::NO_DIAGNOSIS.into();
         };
-        let k = key.modulus_len();
-        if cmd.data.len() != k || cmd.le.is_none_or(|le| le < k) {
-            return StatusWord::WRONG_LENGTH.into();
-        }
-        if emsa_pkcs1_v15_payload(cmd.data).is_none() {
-            return StatusWord::WRONG_DATA.into();
-        }
-        let Ok(signature) = key.raw_private(cmd.data) else {
+        let signature = match key.algorithm() {
+            CardAlgorithm::Rsa2048 => {
+                let k = key.modulus_len();
+                if cmd.data.len() != k || cmd.le.is_none_or(|le| le < k) {
+                    return StatusWord::WRONG_LENGTH.into();
+                }
+                if emsa_pkcs1_v15_payload(cmd.data).is_none() {
+                    return StatusWord::WRONG_DATA.into();
+                }
+                key.raw_private(cmd.data)
+            }
+            // An EC key signs the hash it is handed (no padding exists for ECDSA) and answers r ‖ s, as the
+            // next My Number card does in today's layout (D153, D177): anything but 48 bytes is a host that
+            // padded or hashed wrongly, refused loudly.
+            CardAlgorithm::P384 => {
+                if cmd.data.len() != P384_HASH_LEN || cmd.le.is_none_or(|le| le < 2 * P384_HASH_LEN) {
+                    return StatusWord::WRONG_LENGTH.into();
+                }
+                key.sign_card_input(cmd.data)
+            }
+        };
+        let Ok(signature) = signature else {
             return StatusWord::NO_DIAGNOSIS.into();
         };
         self.signatures += 1;

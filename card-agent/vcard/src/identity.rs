@@ -17,7 +17,7 @@ use crate::jpki::{JpkiCard, JpkiContents};
 use crate::key::{CardAlgorithm, CardKey, KeyError};
 use crate::pin::PinPolicy;
 use crate::testpki::{
-    Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki, issue_jpki_for,
+    Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki_for, issue_jpki_for,
 };
 use std::path::{Path, PathBuf};
 
@@ -178,6 +178,9 @@ pub enum IdentityRequest {
         layout: HpkiLayout,
         /// PINs.
         pins: HpkiPins,
+        /// The key algorithm of the card and its test hierarchy: RSA-2048 (every card issued today), or ECDSA
+        /// P-384 in the same layout (D177: the path an EC HPKI card will take once its layout is published).
+        algorithm: CardAlgorithm,
     },
 }
 
@@ -230,10 +233,10 @@ impl Identity {
                     pins: pins.clone(),
                 }))
             }
-            IdentityRequest::Hpki { subject, layout, pins } => {
+            IdentityRequest::Hpki { subject, layout, pins, algorithm } => {
                 check_hpki_pins(pins, layout)?;
                 Ok(Identity::Hpki(HpkiIdentity {
-                    credentials: issue_hpki(subject)?,
+                    credentials: issue_hpki_for(subject, *algorithm)?,
                     subject: subject.clone(),
                     layout: *layout,
                     pins: pins.clone(),

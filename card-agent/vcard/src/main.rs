@@ -50,8 +50,9 @@ struct Args {
     /// HPKI file layout (HPKI only).
     #[arg(long, value_enum)]
     layout: Option<Layout>,
-    /// Key algorithm of a new JPKI identity: `rsa2048` (today's cards) or `p384` (the next generation's ECDSA
-    /// P-384 / SHA-384, in today's file layout; D153). A loaded identity keeps the keys it has.
+    /// Key algorithm of a new identity: `rsa2048` (today's cards) or `p384` (ECDSA P-384 / SHA-384 in today's file
+    /// layout: the next My Number card generation, D153, and an EC HPKI card, D177). A loaded identity keeps the
+    /// keys it has.
     #[arg(long, value_enum)]
     algorithm: Option<Algorithm>,
     /// hcRole free text of a new HPKI identity (HPKI only), e.g. "Pharmacist".
@@ -214,9 +215,7 @@ fn request(args: &Args) -> anyhow::Result<IdentityRequest> {
             Ok(IdentityRequest::Jpki { subject: JpkiSubject::default(), pins, algorithm })
         }
         Kind::Hpki => {
-            if args.algorithm.is_some() {
-                bail!("--algorithm chooses a My Number card's key; the virtual HPKI cards are RSA-2048");
-            }
+            let algorithm = args.algorithm.unwrap_or(Algorithm::Rsa2048).card_algorithm();
             let layout = args.layout.unwrap_or(Layout::Jma).layout();
             let mut pins = HpkiPins::default();
             if let Some(pin) = &args.pin {
@@ -227,7 +226,7 @@ fn request(args: &Args) -> anyhow::Result<IdentityRequest> {
             if let Some(role) = &args.role {
                 subject.role = Some(role.clone());
             }
-            Ok(IdentityRequest::Hpki { subject, layout, pins })
+            Ok(IdentityRequest::Hpki { subject, layout, pins, algorithm })
         }
     }
 }
@@ -241,18 +240,7 @@ fn apply_overrides(args: &Args, identity: &mut Identity, dir: &Path) -> anyhow::
                 id.pins.auth.clone_from(pin);
             }
             check_jpki_pins(&id.pins)?;
-            // The keys are in the directory: an --algorithm they are not is a mistake, not an override.
-            let held = id.credentials.auth.key.algorithm();
-            if let Some(wanted) = args.algorithm.map(Algorithm::card_algorithm)
-                && wanted != held
-            {
-                bail!(
-                    "{} holds a {} card, not {}; drop --algorithm or use another --identity directory",
-                    dir.display(),
-                    held.as_str(),
-                    wanted.as_str()
-                );
-            }
+            same_algorithm(args, id.credentials.auth.key.algorithm(), dir)?;
         }
         Identity::Hpki(id) => {
             if let Some(pin) = &args.pin {
@@ -262,6 +250,7 @@ fn apply_overrides(args: &Args, identity: &mut Identity, dir: &Path) -> anyhow::
                 id.layout = layout.layout();
             }
             check_hpki_pins(&id.pins, &id.layout)?;
+            same_algorithm(args, id.credentials.authentication.key.algorithm(), dir)?;
             if let Some(role) = &args.role
                 && id.subject.role.as_ref() != Some(role)
             {
@@ -272,6 +261,21 @@ fn apply_overrides(args: &Args, identity: &mut Identity, dir: &Path) -> anyhow::
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// The keys are in the directory: an --algorithm they are not is a mistake, not an override.
+fn same_algorithm(args: &Args, held: CardAlgorithm, dir: &Path) -> anyhow::Result<()> {
+    if let Some(wanted) = args.algorithm.map(Algorithm::card_algorithm)
+        && wanted != held
+    {
+        bail!(
+            "{} holds a {} card, not {}; drop --algorithm or use another --identity directory",
+            dir.display(),
+            held.as_str(),
+            wanted.as_str()
+        );
     }
     Ok(())
 }

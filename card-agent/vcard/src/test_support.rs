@@ -29,17 +29,21 @@ pub(crate) fn jpki_identity() -> &'static JpkiIdentity {
 /// An HPKI identity with distinct PINs per AP, so a test notices when the wrong one is checked.
 pub(crate) fn hpki_identity() -> &'static HpkiIdentity {
     static ID: OnceLock<HpkiIdentity> = OnceLock::new();
-    ID.get_or_init(|| {
-        let request = IdentityRequest::Hpki {
-            subject: HpkiSubject::default(),
-            layout: HpkiLayout::JMA,
-            pins: HpkiPins { signature: "sig-PIN-1".to_owned(), authentication: "auth-PIN-2".to_owned() },
-        };
-        match Identity::generate(&request).unwrap() {
-            Identity::Hpki(id) => id,
-            Identity::Jpki(_) => unreachable!("asked for HPKI"),
-        }
-    })
+    ID.get_or_init(|| hpki_identity_for(crate::key::CardAlgorithm::Rsa2048))
+}
+
+/// A fresh HPKI identity (JMA layout, the test PINs) whose keys are of `algorithm`.
+pub(crate) fn hpki_identity_for(algorithm: crate::key::CardAlgorithm) -> HpkiIdentity {
+    let request = IdentityRequest::Hpki {
+        subject: HpkiSubject::default(),
+        layout: HpkiLayout::JMA,
+        pins: HpkiPins { signature: "sig-PIN-1".to_owned(), authentication: "auth-PIN-2".to_owned() },
+        algorithm,
+    };
+    match Identity::generate(&request).unwrap() {
+        Identity::Hpki(id) => id,
+        Identity::Jpki(_) => unreachable!("asked for HPKI"),
+    }
 }
 
 /// A fresh JPKI card (full PIN counters).

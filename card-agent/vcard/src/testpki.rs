@@ -18,7 +18,7 @@ mod hpki;
 mod jpki;
 mod tsa;
 
-pub use hpki::{HpkiCredentials, HpkiSubject, HpkiTestCas, hc_role_attributes, issue_hpki};
+pub use hpki::{HpkiCredentials, HpkiSubject, HpkiTestCas, hc_role_attributes, issue_hpki, issue_hpki_for};
 pub use jpki::{JpkiCredentials, JpkiSubject, JpkiTestCas, issue_jpki, issue_jpki_for};
 pub use tsa::tsa_certificate;
 
@@ -94,11 +94,6 @@ struct Ca {
 }
 
 impl Ca {
-    /// A self-signed RSA-2048 root.
-    fn root(what: &'static str, params: CertificateParams) -> Result<Self, PkiError> {
-        Self::root_for(what, params, CardAlgorithm::Rsa2048)
-    }
-
     /// A self-signed root whose key, and the keys it issues, are of `algorithm` (a P-384 root signs with
     /// ecdsa-with-SHA384).
     fn root_for(what: &'static str, mut params: CertificateParams, algorithm: CardAlgorithm) -> Result<Self, PkiError> {

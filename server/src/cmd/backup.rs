@@ -33,6 +33,10 @@ pub async fn take(g: &Global, args: &BackupArgs) -> Result<ExitCode> {
     let written =
         backup::take(&loaded.dir, &loaded.database_url, store.as_ref(), &args.out, args.include_secrets, now).await?;
     let m = &written.manifest;
+    // Recorded after the manifest is synced: a backup that failed half-way is never in the record.
+    let actor = super::context::actor();
+    let recorded =
+        store.record_backup(&written.record(actor.as_str()), &actor, hcpki_pkix::time::UnixTime::from_secs(now)).await;
     println!(
         "backup written to {}: {} files, audit head {}:{}",
         args.out.display(),
@@ -59,6 +63,14 @@ pub async fn take(g: &Global, args: &BackupArgs) -> Result<ExitCode> {
             "secrets/ not included: keep its files (key passphrase, enrollment and portal secrets) in your secret store"
         );
     }
+    if let Err(e) = recorded {
+        eprintln!(
+            "the backup is complete, but the installation could not record it ({e}): the compliance report will not \
+             count it; run hcpki backup again once the database accepts writes"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("recorded as backup {} (hcpki compliance report shows the last one)", written.manifest_sha256);
     Ok(ExitCode::SUCCESS)
 }
 

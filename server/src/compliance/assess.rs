@@ -2,7 +2,10 @@
 //! the checklist's wording), says whether this installation meets it, shows the evidence, and says what the
 //! facility must still do itself. `docs/compliance.md` explains every item and its sources.
 
-use super::evidence::{AuditChain, Backup, EXPIRY_WINDOW_DAYS, Evidence, LOGIN_WINDOW_DAYS, SigningSessions};
+use super::evidence::{
+    AuditChain, BACKUP_WINDOW_DAYS, Backup, BackupDatabase, EXPIRY_WINDOW_DAYS, Evidence, LOGIN_WINDOW_DAYS,
+    SigningSessions,
+};
 use super::item::{Item, Status, tr};
 use hcpki_html::Lang;
 use serde::Serialize;
@@ -259,23 +262,55 @@ fn audit_log(e: &Evidence, lang: Lang) -> Item {
 }
 
 fn backup(e: &Evidence, lang: Lang) -> Item {
-    let Backup::NotRecorded = e.backup;
+    let (status, mut evidence) = match &e.backup {
+        Backup::NoneRecorded => {
+            (Status::NotMet, vec![tr(lang, "記録されたバックアップはありません", "no backup recorded")])
+        }
+        Backup::Last { taken_at, taken_by, location, audit_head_seq, includes_secrets, .. } => {
+            let days = (e.generated_at - taken_at).div_euclid(86_400);
+            let when = hcpki_pkix::time::rfc3339(*taken_at);
+            let secrets = match (lang, includes_secrets) {
+                (Lang::Ja, true) => "secrets/ を含む",
+                (Lang::Ja, false) => "secrets/ は含まない(別の保管場所が必要)",
+                (Lang::En, true) => "secrets/ included",
+                (Lang::En, false) => "secrets/ not included (keep them in your secret store)",
+            };
+            let line = match lang {
+                Lang::Ja => format!(
+                    "最後のバックアップ: {when}({days}日前、{taken_by})、{location}、監査ログ {audit_head_seq} 件目まで、{secrets}"
+                ),
+                Lang::En => format!(
+                    "last backup: {when} ({days} days ago, by {taken_by}) at {location}, audit log up to entry \
+                     {audit_head_seq}, {secrets}"
+                ),
+            };
+            (if days <= BACKUP_WINDOW_DAYS { Status::Met } else { Status::NotMet }, vec![line])
+        }
+    };
+    if let Backup::Last { database: BackupDatabase::Postgresql, .. } = e.backup {
+        evidence.push(tr(
+            lang,
+            "データベースは PostgreSQL: その都度 pg_dump(または pg_basebackup と WAL アーカイブ)で保存し、このバックアップと一緒に保管してください",
+            "the database is PostgreSQL: dump it each time with pg_dump (or rely on pg_basebackup and WAL archiving) \
+             and keep the dump with this backup",
+        ));
+    }
+    let to_do = match lang {
+        Lang::Ja => format!(
+            "hcpki backup を少なくとも{BACKUP_WINDOW_DAYS}日ごとに実行し(記録はこの報告に出ます)、少なくとも一つはネットワークから切り離して保管してください。hcpki restore で復旧を定期的に試験してください。"
+        ),
+        Lang::En => format!(
+            "Run hcpki backup at least every {BACKUP_WINDOW_DAYS} days (each one is recorded and shown here) and keep at \
+             least one copy off the network. Test recovery with hcpki restore regularly."
+        ),
+    };
     Item {
         id: "ops.backup",
         title: tr(lang, "バックアップと復旧手順", "Backups and the restore procedure"),
         source: "ガイドライン6.0 システム運用編(バックアップ); 令和7年度チェックリスト「バックアップの実施と復旧手順の確認」",
-        status: Status::Unknown,
-        evidence: vec![tr(
-            lang,
-            "最後のバックアップ: 不明(hcpki はバックアップの日時をデータベースに記録しません)",
-            "last backup: unknown (hcpki does not record backups in its database)",
-        )],
-        to_do: tr(
-            lang,
-            "hcpki backup を定期的に実行し、少なくとも一つはネットワークから切り離して保管してください。作成されたマニフェスト(日時と監査ログの先頭)を保管記録とし、hcpki restore で復旧を試験してください。",
-            "Run hcpki backup regularly and keep at least one copy off the network. Keep each backup's manifest (its \
-             time and audit head) as the record, and test recovery with hcpki restore.",
-        ),
+        status,
+        evidence,
+        to_do,
     }
 }
 
@@ -329,7 +364,46 @@ fn certificates(e: &Evidence, lang: Lang) -> Item {
 }
 
 fn signing_sessions(e: &Evidence, lang: Lang) -> Item {
-    let SigningSessions::NotConfigured = e.signing_sessions;
+    let evidence = match &e.signing_sessions {
+        SigningSessions::AgentLimits { max_signatures, max_hours, facilities_lower } => {
+            let mut lines = vec![match lang {
+                Lang::Ja => format!(
+                    "カードエージェントの上限: 署名用 PIN 1回のあと最大 {max_signatures} 件、{max_hours} 時間まで(各署名はエージェントの画面で本人が確定)"
+                ),
+                Lang::En => format!(
+                    "the card agent's limits: at most {max_signatures} signatures within {max_hours} hours after one \
+                     signature PIN (each confirmed by the signer on the agent's page)"
+                ),
+            }];
+            if let Some(n) = facilities_lower {
+                lines.push(match lang {
+                    Lang::Ja => format!("独自の低い上限を設定した施設: {n}"),
+                    Lang::En => format!("facilities with their own lower limit: {n}"),
+                });
+            }
+            lines
+        }
+        SigningSessions::FacilityLimit { max_signatures: 0, .. }
+        | SigningSessions::FacilityLimit { max_hours: 0, .. } => {
+            vec![tr(
+                lang,
+                "この施設では署名セッションを無効にしています: 署名ごとに PIN を求めます",
+                "signing sessions are off at this facility: every signature asks for the PIN",
+            )]
+        }
+        SigningSessions::FacilityLimit { max_signatures, max_hours, set_by, set_at } => {
+            let when = hcpki_pkix::time::rfc3339(*set_at);
+            vec![match lang {
+                Lang::Ja => format!(
+                    "施設の上限: 署名用 PIN 1回のあと最大 {max_signatures} 件、{max_hours} 時間まで({set_by} が {when} に設定)"
+                ),
+                Lang::En => format!(
+                    "the facility's limit: at most {max_signatures} signatures within {max_hours} hours after one \
+                     signature PIN (set by {set_by} at {when})"
+                ),
+            }]
+        }
+    };
     Item {
         id: "sign.sessions",
         title: tr(
@@ -339,15 +413,12 @@ fn signing_sessions(e: &Evidence, lang: Lang) -> Item {
         ),
         source: "ガイドライン6.0 Q&A シQ-49",
         status: Status::Met,
-        evidence: vec![tr(
-            lang,
-            "このバージョンでは設定されていません: 署名ごとに PIN を求めます",
-            "not configured in this version: every signature asks for the PIN",
-        )],
+        evidence,
         to_do: tr(
             lang,
-            "署名用カードを本人以外に使わせない運用(離席時のカード抜去)を規則にしてください。",
-            "Make it a rule that nobody but the holder uses a signature card (pull the card when leaving the PC).",
+            "署名用カードを本人以外に使わせない運用(離席時のカード抜去、PC のロック)を規則にしてください。上限は hcpki facility signing-limit で下げられます。",
+            "Make it a rule that nobody but the holder uses a signature card (pull the card and lock the PC when \
+             leaving it). Lower the limits with hcpki facility signing-limit.",
         ),
     }
 }

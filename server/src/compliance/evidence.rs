@@ -3,6 +3,7 @@
 //! reads the numbers whatever the language of the words.
 
 use hcpki_ca::facility::FacilityId;
+pub use hcpki_ca::store::BackupDatabase;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,8 +32,6 @@ impl Scope {
 pub struct Settings {
     /// The session limits.
     pub sessions: SessionLimits,
-    /// Signing sessions: the seam for issue #48 item 3 ([`SigningSessions`]).
-    pub signing: SigningSessions,
 }
 
 /// Everything the report is computed from.
@@ -56,13 +55,13 @@ pub struct Evidence {
     pub admins: Vec<AdminHolder>,
     /// The audit chain, verified now.
     pub audit_chain: AuditChain,
-    /// The last backup, where hcpki knows it.
+    /// The last backup `hcpki backup` recorded.
     pub backup: Backup,
     /// The TLS policy of every listener.
     pub tls: TlsSettings,
     /// Certificates that expire within [`EXPIRY_WINDOW_DAYS`].
     pub expiring: Vec<ExpiringCertificate>,
-    /// Signing sessions (issue #48 item 3).
+    /// Signing sessions (issue #48 item 3): the card agent's limits, or the facility's lower ones.
     pub signing_sessions: SigningSessions,
 }
 
@@ -70,6 +69,9 @@ pub struct Evidence {
 pub const LOGIN_WINDOW_DAYS: i64 = 30;
 /// How far ahead certificates count as expiring, in days.
 pub const EXPIRY_WINDOW_DAYS: i64 = 90;
+/// The oldest the last backup may be for the item to be met, in days: the checklist asks for regular backups,
+/// and a week is the longest a clinic's record of one working week can wait (D176).
+pub const BACKUP_WINDOW_DAYS: i64 = 7;
 
 /// Successful `portal.login` entries over the last [`LOGIN_WINDOW_DAYS`] days, by credential.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -166,12 +168,28 @@ pub enum AuditChain {
     },
 }
 
-/// The last backup.
+/// The last backup `hcpki backup` recorded (D176).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum Backup {
-    /// hcpki does not record backups (`hcpki backup` writes a manifest into the backup, not into the database).
-    NotRecorded,
+    /// None recorded: none was taken with a version that records them.
+    NoneRecorded,
+    /// The newest one.
+    Last {
+        /// When (Unix seconds).
+        taken_at: i64,
+        /// Who took it (the audit actor).
+        taken_by: String,
+        /// Where it was written.
+        location: String,
+        /// Where its database copy is: a SQLite snapshot inside it, or a PostgreSQL dump taken with PostgreSQL's
+        /// own tools beside it.
+        database: BackupDatabase,
+        /// The audit entry it holds last.
+        audit_head_seq: i64,
+        /// Whether `secrets/` was copied.
+        includes_secrets: bool,
+    },
 }
 
 /// The TLS policy (`hcpki-tls-policy`), read from the policy itself.
@@ -212,14 +230,29 @@ pub struct ExpiringCertificate {
     pub not_after: i64,
 }
 
-/// Signing sessions (N signatures within T hours after one PIN, issue #48 item 3).
-///
-/// The seam for that work: this version has no such setting, so the gatherer says [`Self::NotConfigured`];
-/// when signing sessions land, a variant with their limits is added here and the gatherer fills it from the
-/// configuration (`app::operations::compliance::signing_sessions`), and `assess` words it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Signing sessions (N signatures within T hours after one PIN, issue #48 item 3, D163, D172).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum SigningSessions {
-    /// This version of hcpki has no signing sessions: every signature asks for the PIN.
-    NotConfigured,
+    /// The card agent's own limits hold (its defaults unless the PC's agent.toml sets lower): the installation's
+    /// report, or a facility that set none.
+    AgentLimits {
+        /// Signatures after one PIN.
+        max_signatures: u32,
+        /// Within this many hours.
+        max_hours: u32,
+        /// Facilities that set their own lower limit (the installation's report only).
+        facilities_lower: Option<u64>,
+    },
+    /// The facility set its own limit (0 in either: sessions off at its PCs).
+    FacilityLimit {
+        /// Signatures after one PIN.
+        max_signatures: u32,
+        /// Within this many hours.
+        max_hours: u32,
+        /// Who set it.
+        set_by: String,
+        /// When (Unix seconds).
+        set_at: i64,
+    },
 }

@@ -236,6 +236,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
         (credential_form(viewer, &f))
         (pkcs12_form(viewer, &f, &operations::DeviceRequest::default(), &cert_routers(state, viewer, &f).await?))
         (super::routers::section(viewer.lang, state, &f, &viewer.origin))
+        (super::facility_rules::link(viewer, f.id.as_str()))
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, body))
 }

@@ -518,6 +518,32 @@ messages! {
     PskShownOnce => "この鍵はこの画面で一度だけ表示されます。今すぐルータに設定するか、安全な経路で管理者に渡してください。再表示はできません(必要なら再発行してください)。",
         "This key is shown on this page once. Configure the router now or hand it over through a secure channel; it cannot be shown again (issue a new one if needed).";
     RouterRefused => "受け付けられませんでした。", "Refused.";
+    // A facility's own rules (D178): security officer, passkeys, signing sessions.
+    FacilityRules => "施設の規則(セキュリティ責任者・パスキー・署名セッション)", "The facility's rules (security officer, passkeys, signing sessions)";
+    FacilityRulesLink => "セキュリティ責任者、パスキーの規則、署名セッションの上限を見る・設定する", "See or set the security officer, the passkey rule and the signing-session limit";
+    RuleSetBy => "設定:", "Set by";
+    SecurityOfficer => "セキュリティ責任者", "Security officer";
+    SecurityOfficerHelp => "インシデントの際に連絡する、施設の医療情報システム安全管理責任者です。",
+        "The facility's officer for medical information systems, whom incident response calls.";
+    NoneNamed => "まだ登録されていません。", "None named yet.";
+    OfficerName => "氏名", "Name";
+    OfficerContact => "連絡先(電話・メール)", "Contact (phone, e-mail)";
+    NameOfficer => "責任者を登録", "Name the officer";
+    PasskeyRule => "パスキーの規則", "Passkey rule";
+    PasskeyRuleHelp => "この施設の PC で使えるパスキーを決めます。機種を指定すると、その AAGUID の認証器(ハードウェアキー)だけを受け付け、既に登録された他のパスキーもログインで拒否します。",
+        "Which passkeys the facility's PCs accept. With listed models, only authenticators of those AAGUIDs (hardware keys) are accepted; other passkeys already registered are refused at sign-in too.";
+    PasskeyRuleNone => "制限なし(同期パスキーも可)", "Any passkey (synced ones too)";
+    PasskeyRuleAny => "証明付きの認証器のみ", "Attested authenticators only";
+    PasskeyRuleModels => "指定した機種のみ", "Listed models only";
+    PasskeyModels => "機種の AAGUID(空白区切り、「指定した機種のみ」のとき)", "Models' AAGUIDs (separated by spaces; for listed models only)";
+    SetRule => "設定する", "Set";
+    SigningLimit => "署名セッションの上限", "Signing-session limit";
+    SigningLimitHelp => "署名用 PIN 1回のあと、この施設の PC で続けて署名できる件数と時間の上限です(カードエージェントの上限 250 件・18 時間より低くだけできます。0 で署名ごとに PIN)。",
+        "How many signatures, within how many hours, may follow one signature PIN at the facility's PCs (only lower than the card agent's 250 and 18 hours; 0 asks for the PIN at every signature).";
+    SigningLimitAgent => "施設の設定なし: カードエージェントの上限(250 件・18 時間)", "Not set: the card agent's limits (250 signatures, 18 hours)";
+    SigningLimitOff => "署名セッションなし: 署名ごとに PIN", "Off: the PIN at every signature";
+    MaxSignatures => "最大署名件数(0〜250)", "Most signatures (0 to 250)";
+    MaxHours => "最長時間(0〜24 時間)", "Longest time (0 to 24 hours)";
 }
 
 #[cfg(test)]

@@ -229,6 +229,10 @@ fn console(state: AppState) -> Router<AppState> {
             get(crate::console::router_register::show).post(crate::console::router_register::change_router),
         )
         .route("/console/facilities/{id}/psks", post(crate::console::router_register::change_psk))
+        .route(
+            "/console/facilities/{id}/rules",
+            get(crate::console::facility_rules::show).post(crate::console::facility_rules::change),
+        )
         // Long operations (D38): crate::console::{jobs, import, reissue}.
         .route("/console/jobs", get(crate::console::jobs::list))
         .route("/console/jobs/{id}", get(crate::console::jobs::show))

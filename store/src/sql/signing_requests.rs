@@ -9,6 +9,7 @@ use hcpki_model::signing_limit::SigningSessionLimit;
 pub(super) const PUT_LIMIT: &str = "INSERT INTO facility_signing_limits (facility_id, max_signatures, max_hours, \
      set_by, set_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (facility_id) DO UPDATE SET max_signatures = $2, \
      max_hours = $3, set_by = $4, set_at = $5";
+pub(super) const LIMITS_SET: &str = "SELECT COUNT(*) FROM facility_signing_limits";
 pub(super) const LIMIT_OF: &str =
     "SELECT max_signatures, max_hours, set_by, set_at FROM facility_signing_limits WHERE facility_id = $1";
 
@@ -268,6 +269,14 @@ macro_rules! signing_requests_store {
                     .map_err(Self::err)?
                     .map(signing_requests::limit)
                     .transpose()
+            }
+
+            async fn signing_limits_set(&self) -> Result<u64, StoreError> {
+                let (n,) = sqlx::query_as::<$db, (i64,)>(signing_requests::LIMITS_SET)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(u64::try_from(n).unwrap_or_default())
             }
         }
     };

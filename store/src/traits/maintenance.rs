@@ -1,6 +1,9 @@
-//! Which database this is and what it does for the whole process: health checks, snapshots, caches.
+//! Which database this is and what it does for the whole process: health checks, snapshots and the backups
+//! taken from them, caches.
 
 use crate::error::StoreError;
+use crate::records::{Actor, BackupRecord};
+use hcpki_model::UnixTime;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,4 +32,11 @@ pub trait Maintenance: Send + Sync {
 
     /// One cheap round trip, for health checks: `Ok` when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Record a backup just written (its manifest synced), audited as `backup.taken` by `actor` in the same
+    /// transaction. The record is written after the copy, so the copy never holds its own record.
+    async fn record_backup(&self, backup: &BackupRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
+
+    /// The newest backup recorded, if any.
+    async fn last_backup(&self) -> Result<Option<BackupRecord>, StoreError>;
 }

@@ -69,4 +69,7 @@ pub trait SigningRequests: Send + Sync {
 
     /// `facility`'s limit on signing sessions, if one was set (without one, the card agent's own apply).
     async fn signing_limit(&self, facility: &FacilityId) -> Result<Option<FacilitySigningLimit>, StoreError>;
+
+    /// How many facilities set their own limit (the compliance report's installation view).
+    async fn signing_limits_set(&self) -> Result<u64, StoreError>;
 }

@@ -4,7 +4,9 @@
 use super::*;
 use crate::card::{Emulated, VirtualCard};
 use crate::key::emsa_pkcs1_v15;
-use crate::test_support::{case3, hpki_card, hpki_identity, only, send, send_hex, sha256_digest_info, sw, verifies};
+use crate::test_support::{
+    case3, hpki_card, hpki_identity, hpki_identity_for, only, send, send_hex, sha256_digest_info, sw, verifies,
+};
 
 const SIG_PIN: &str = "sig-PIN-1";
 const AUTH_PIN: &str = "auth-PIN-2";
@@ -325,4 +327,29 @@ fn a_card_with_one_ap() {
     assert_eq!(select_ap(&mut card, layout.authentication_aid), 0x9000);
     assert_eq!(verify(&mut card, &layout, "wrong"), 0x63CE);
     assert_eq!(tries(&card, HpkiAp::Authentication), Some(14));
+}
+
+#[test]
+fn a_p384_card_signs_the_bare_sha384_and_refuses_a_padded_block() {
+    use aws_lc_rs::signature::{ECDSA_P384_SHA384_FIXED, UnparsedPublicKey};
+    use der::Decode as _;
+    let id = hpki_identity_for(crate::key::CardAlgorithm::P384);
+    let layout = HpkiLayout::JMA;
+    let mut card = crate::identity::Identity::Hpki(id.clone()).card();
+    let cert = &id.credentials.authentication.cert;
+    let spki = x509_cert::Certificate::from_der(cert).unwrap().tbs_certificate().subject_public_key_info().clone();
+    assert_eq!(select_ap(&mut card, layout.authentication_aid), 0x9000);
+    assert_eq!(select_ef(&mut card, 0x0002), 0x9000);
+    assert_eq!(select_ef(&mut card, 0x000C), 0x9000);
+    assert_eq!(mse(&mut card, &layout), 0x9000);
+    assert_eq!(verify(&mut card, &layout, AUTH_PIN), 0x9000);
+    let msg = b"hpki p-384";
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA384, msg);
+    let (sig, sw) = pso_extended(&mut card, hash.as_ref());
+    assert_eq!((sig.len(), sw), (96, 0x9000), "r and s");
+    UnparsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, spki.subject_public_key.raw_bytes()).verify(msg, &sig).unwrap();
+    // A host that padded as for RSA, or hashed with SHA-256, is refused, not signed for.
+    assert_eq!(pso_extended(&mut card, &[0x5A; 256]).1, 0x6700);
+    assert_eq!(pso_extended(&mut card, &hash.as_ref()[..32]).1, 0x6700);
+    assert_eq!(card.stats().signatures, 1);
 }

@@ -1,7 +1,8 @@
 //! The HPKI test chain: root → signature CA / authentication CA → the card's two certificates.
 
 use super::{
-    Ca, Credential, CrlValidity, PkiError, Revoked, encode, params, policy_extension, second_ou, serial_number_attr,
+    Ca, CardAlgorithm, Credential, CrlValidity, PkiError, Revoked, encode, params, policy_extension, second_ou,
+    serial_number_attr,
 };
 use der::asn1::ObjectIdentifier;
 use rcgen::{CrlDistributionPoint, CustomExtension, DnType, KeyUsagePurpose};
@@ -78,6 +79,11 @@ pub fn issue_hpki(subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
     HpkiTestCas::new()?.issue(subject)
 }
 
+/// [`issue_hpki`] with every key of the hierarchy and the card of `algorithm` (an ECDSA P-384 HPKI card, D177).
+pub fn issue_hpki_for(subject: &HpkiSubject, algorithm: CardAlgorithm) -> Result<HpkiCredentials, PkiError> {
+    HpkiTestCas::new_for(algorithm)?.issue(subject)
+}
+
 /// The HPKI test CAs with their keys: more cards under one chain, and CRLs (for revocation tests).
 pub struct HpkiTestCas {
     root: Ca,
@@ -113,7 +119,12 @@ impl HpkiTestCas {
     /// `http://hcpki-test.invalid/hpki` (never resolves: a relying party that fetches finds nothing) and no OCSP
     /// responder.
     pub fn new() -> Result<Self, PkiError> {
-        Self::hierarchy(Repository { base: UNRESOLVED_REPOSITORY.to_owned(), ocsp: false })
+        Self::new_for(CardAlgorithm::Rsa2048)
+    }
+
+    /// [`HpkiTestCas::new`] with keys of `algorithm` throughout (root, CAs, cards).
+    pub fn new_for(algorithm: CardAlgorithm) -> Result<Self, PkiError> {
+        Self::hierarchy(Repository { base: UNRESOLVED_REPOSITORY.to_owned(), ocsp: false }, algorithm)
     }
 
     /// A fresh hierarchy whose certificates point at a repository the test serves at `base_url`
@@ -121,11 +132,14 @@ impl HpkiTestCas {
     /// certificates the signature CA's CRL [`HpkiTestCas::signature_crl_url`] and its OCSP responder
     /// [`HpkiTestCas::signature_ocsp_url`], authentication certificates [`HpkiTestCas::authentication_crl_url`].
     pub fn with_repository(base_url: &str) -> Result<Self, PkiError> {
-        Self::hierarchy(Repository { base: base_url.trim_end_matches('/').to_owned(), ocsp: true })
+        Self::hierarchy(
+            Repository { base: base_url.trim_end_matches('/').to_owned(), ocsp: true },
+            CardAlgorithm::Rsa2048,
+        )
     }
 
-    fn hierarchy(repository: Repository) -> Result<Self, PkiError> {
-        let root = Ca::root(
+    fn hierarchy(repository: Repository, algorithm: CardAlgorithm) -> Result<Self, PkiError> {
+        let root = Ca::root_for(
             "HPKI root",
             params(
                 &[
@@ -137,6 +151,7 @@ impl HpkiTestCas {
                 365,
                 30 * 365,
             ),
+            algorithm,
         )?;
         let signature_ca = root.subordinate(
             "HPKI signature CA",

@@ -46,14 +46,45 @@ pub fn settings(config: &Config) -> Settings {
             console_absolute_hours: u32::try_from(console_absolute.as_secs() / 3600).unwrap_or(u32::MAX),
             bound_to_terminal: true,
         },
-        signing: signing_sessions(config),
     }
 }
 
-/// Signing sessions as configured. This version has none; the signing-session work fills this in from its
-/// settings.
-fn signing_sessions(_config: &Config) -> SigningSessions {
-    SigningSessions::NotConfigured
+/// Signing sessions: the facility's own limit (D172), else the card agent's defaults (D163) — with, for the
+/// installation, how many facilities set lower.
+async fn signing_sessions(store: &dyn Store, facility: Option<&FacilityId>) -> Result<SigningSessions, StoreError> {
+    use hcpki_agent_protocol::signing_limit::{DEFAULT_MAX_HOURS, DEFAULT_MAX_SIGNATURES};
+    let agent = |facilities_lower| SigningSessions::AgentLimits {
+        max_signatures: DEFAULT_MAX_SIGNATURES,
+        max_hours: DEFAULT_MAX_HOURS,
+        facilities_lower,
+    };
+    Ok(match facility {
+        None => agent(Some(store.signing_limits_set().await?)),
+        Some(f) => match store.signing_limit(f).await? {
+            Some(set) => SigningSessions::FacilityLimit {
+                max_signatures: set.limit.max_signatures(),
+                max_hours: set.limit.max_hours(),
+                set_by: set.set_by,
+                set_at: set.set_at,
+            },
+            None => agent(None),
+        },
+    })
+}
+
+/// The newest backup recorded (D176).
+async fn backup(store: &dyn Store) -> Result<Backup, StoreError> {
+    Ok(match store.last_backup().await? {
+        None => Backup::NoneRecorded,
+        Some(b) => Backup::Last {
+            taken_at: b.taken_at.as_secs(),
+            taken_by: b.taken_by,
+            location: b.location,
+            database: b.database,
+            audit_head_seq: b.audit_head_seq,
+            includes_secrets: b.includes_secrets,
+        },
+    })
 }
 
 /// The served report of `asked` (a facility admin who names none: their own facility; anyone else: the whole
@@ -138,10 +169,10 @@ pub async fn gather(store: &dyn Store, settings: &Settings, scope: Scope, now: U
         },
         admins: admins(store, facility).await?,
         audit_chain,
-        backup: Backup::NotRecorded,
+        backup: backup(store).await?,
         tls: TlsSettings::of_this_build(),
         expiring: expiring(store, facility, now).await?,
-        signing_sessions: settings.signing,
+        signing_sessions: signing_sessions(store, facility).await?,
         scope,
     })
 }

@@ -36,10 +36,21 @@ fn evidence() -> Evidence {
             note: String::new(),
         }],
         audit_chain: AuditChain::Intact { entries: 10, head: "ab".into() },
-        backup: Backup::NotRecorded,
+        backup: Backup::Last {
+            taken_at: NOW - 86_400,
+            taken_by: "cli:ops".into(),
+            location: "/backup/2026-11-28".into(),
+            database: BackupDatabase::Sqlite,
+            audit_head_seq: 9,
+            includes_secrets: false,
+        },
         tls: TlsSettings::of_this_build(),
         expiring: Vec::new(),
-        signing_sessions: SigningSessions::NotConfigured,
+        signing_sessions: SigningSessions::AgentLimits {
+            max_signatures: 250,
+            max_hours: 18,
+            facilities_lower: Some(0),
+        },
     }
 }
 
@@ -55,12 +66,13 @@ fn a_healthy_installation_meets_what_hcpki_serves_and_leaves_the_rest_to_the_fac
     }
     assert_eq!(status(&r, "access.administrators"), Status::FacilityDuty);
     assert_eq!(status(&r, "org.responsibility"), Status::FacilityDuty);
-    assert_eq!(status(&r, "ops.backup"), Status::Unknown, "hcpki records no backups");
+    assert_eq!(status(&r, "ops.backup"), Status::Met, "a backup a day old");
     let share = &r.items[0].evidence[0];
     assert!(share.contains("4 of 4") && share.contains("100.0%"), "{share}");
     assert!(r.items.iter().chain(&r.disclosure).all(|i| !i.to_do.is_empty() && !i.evidence.is_empty()));
     let sign = r.items.iter().find(|i| i.id == "sign.sessions").unwrap();
-    assert!(sign.evidence[0].contains("not configured in this version"), "{sign:?}");
+    assert!(sign.evidence[0].contains("at most 250 signatures within 18 hours"), "{sign:?}");
+    assert_eq!(sign.evidence[1], "facilities with their own lower limit: 0");
     assert!(r.evidence.tls.versions.iter().any(|v| v.contains("1_3")), "{:?}", r.evidence.tls);
 }
 
@@ -115,5 +127,46 @@ fn both_languages_word_every_item_and_the_json_keeps_the_numbers() {
     assert_eq!(json["items"][0]["status"], "met");
     let html = crate::compliance::render::document(&en, Lang::En);
     assert!(html.starts_with("<!doctype html>") && html.contains("lang=\"en\""), "{html}");
-    assert!(html.contains("data-status=\"unknown\""), "the backup item");
+    assert!(html.contains("data-status=\"met\""), "{html}");
+    assert_eq!(json["evidence"]["backup"]["state"], "last");
+    assert_eq!(json["evidence"]["backup"]["database"], "sqlite");
+    assert_eq!(json["evidence"]["signing_sessions"]["state"], "agent-limits");
+}
+
+#[test]
+fn an_old_or_missing_backup_is_not_met_and_a_postgresql_one_names_the_dump() {
+    let mut e = evidence();
+    e.backup = Backup::NoneRecorded;
+    let r = assess(e, Lang::En);
+    assert_eq!(status(&r, "ops.backup"), Status::NotMet);
+    let mut e = evidence();
+    e.backup = Backup::Last {
+        taken_at: NOW - (BACKUP_WINDOW_DAYS + 1) * 86_400,
+        taken_by: "cli:ops".into(),
+        location: "/b".into(),
+        database: BackupDatabase::Postgresql,
+        audit_head_seq: 1,
+        includes_secrets: true,
+    };
+    let r = assess(e, Lang::Ja);
+    assert_eq!(status(&r, "ops.backup"), Status::NotMet, "older than the window");
+    let item = r.items.iter().find(|i| i.id == "ops.backup").unwrap();
+    assert!(item.evidence[0].contains("8日前") && item.evidence[0].contains("secrets/ を含む"), "{item:?}");
+    assert!(item.evidence[1].contains("pg_dump"), "{item:?}");
+}
+
+#[test]
+fn a_facility_s_own_signing_limit_is_said_and_zero_says_sessions_are_off() {
+    let mut e = evidence();
+    e.signing_sessions =
+        SigningSessions::FacilityLimit { max_signatures: 5, max_hours: 8, set_by: "admin:x".into(), set_at: NOW };
+    let r = assess(e, Lang::En);
+    let sign = r.items.iter().find(|i| i.id == "sign.sessions").unwrap();
+    assert!(sign.evidence[0].contains("at most 5 signatures within 8 hours") && sign.evidence[0].contains("admin:x"));
+    let mut e = evidence();
+    e.signing_sessions =
+        SigningSessions::FacilityLimit { max_signatures: 0, max_hours: 8, set_by: "admin:x".into(), set_at: NOW };
+    let r = assess(e, Lang::En);
+    let sign = r.items.iter().find(|i| i.id == "sign.sessions").unwrap();
+    assert!(sign.evidence[0].contains("off at this facility"), "{sign:?}");
 }
