@@ -76,6 +76,10 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         (&format!("/console/certificates/{pc_serial}/revoke"), "a revocation's confirmation"),
         (&format!("/console/facilities/{id}?done=suspended"), "a success notice"),
         ("/console/facilities?state=nonsense", "a refusal"),
+        // Vetting evidence (D173): a facility's evidence page, the register, the overdue list.
+        (&format!("/console/facilities/{id}/vetting"), "a facility's vetting evidence"),
+        ("/console/register", "the register of medical institutions"),
+        ("/console/vetting/overdue", "the overdue list"),
     ];
     for (path, what) in operator_pages {
         check_both_languages(&mut ops, &format!("{origin}{path}"), &format!("{what} (operator)"));
@@ -127,6 +131,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     // The facility's administrator at its PC (the certificate alone reads).
     let mut admin = browser_for(h, "admin", &pc);
     check_both_languages(&mut admin, &format!("{origin}/console/"), "the facility administrator's home");
+    check_both_languages(&mut admin, &format!("{origin}/console/facilities/{id}/vetting"), "its vetting evidence");
     drop(admin);
 
     // Nobody signed in: the sign-in and application pages, then a person the console does not know (a portal

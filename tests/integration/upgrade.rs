@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0047",
+            "carries migrations up to 0048",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",
@@ -101,6 +101,12 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE regional_networks");
     db.execute("DROP INDEX consents_network");
     db.execute("ALTER TABLE consents DROP COLUMN network");
+    db.execute("DROP TABLE medical_register");
+    db.execute("DROP TABLE medical_register_imports");
+    db.execute("DROP TABLE facility_vetting");
+    db.execute("DROP TABLE vetting_requirements");
+    db.execute("DROP TABLE vetting_settings");
+    db.execute("DROP TABLE vetting_warnings");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 
