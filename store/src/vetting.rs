@@ -704,7 +704,7 @@ mod tests {
     use super::*;
 
     fn id() -> FacilityId {
-        FacilityId::parse("F000001").unwrap()
+        FacilityId::from_number(1).unwrap()
     }
 
     #[test]
@@ -749,7 +749,7 @@ mod tests {
 
     #[test]
     fn what_is_missing() {
-        let code = MedicalInstitutionCode::parse("1311234567").ok();
+        let code = MedicalInstitutionCode::parse("1311234569").ok();
         let today = Day::parse("2026-11-29").unwrap();
         let all = Requirements { code_check: true, security_rules: true, assessment: true };
         let none = FacilityVetting::default();
