@@ -10,6 +10,7 @@
 use crate::admin::{Api, As, issued, operator};
 use crate::console::Console;
 use crate::harness::{Backend, Hcpki};
+use crate::ra_scope::code;
 use crate::serve::Served;
 use serde_json::{Value, json};
 
@@ -272,15 +273,6 @@ fn evidence_is_recorded_and_approvals_wait_for_it(b: Backend) {
 fn add(h: &Hcpki, name: &str, code: &str, address: &str) -> String {
     let out = h.ok(&["facility", "add", "--name", name, "--kind", "clinic", "--code", code, "--address", address]);
     out.trim().to_owned()
-}
-
-/// A valid 医療機関コード of prefecture `pref` (医科), numbered `n`.
-fn code(pref: u8, n: u32) -> String {
-    let body = format!("{pref:02}1{n:06}");
-    (0..=9)
-        .map(|d| format!("{body}{d}"))
-        .find(|c| hcpki_ca::MedicalInstitutionCode::parse(c).is_ok())
-        .expect("one check digit fits")
 }
 
 /// The day in Japan `offset` days from today, YYYY-MM-DD.
