@@ -75,11 +75,12 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         (&format!("/console/facilities/{id}/transition?verb=retire"), "a retirement's confirmation"),
         (&format!("/console/certificates/{pc_serial}/revoke"), "a revocation's confirmation"),
         (&format!("/console/facilities/{id}?done=suspended"), "a success notice"),
-        ("/console/facilities?state=nonsense", "a refusal"),
         // Vetting evidence (D173): a facility's evidence page, the register, the overdue list.
         (&format!("/console/facilities/{id}/vetting"), "a facility's vetting evidence"),
         ("/console/register", "the register of medical institutions"),
         ("/console/vetting/overdue", "the overdue list"),
+        // Last: the alert below is this page's.
+        ("/console/facilities?state=nonsense", "a refusal"),
     ];
     for (path, what) in operator_pages {
         check_both_languages(&mut ops, &format!("{origin}{path}"), &format!("{what} (operator)"));
