@@ -252,6 +252,19 @@ pub enum Action<'a> {
     /// Approve a router model, change its tested status or withdraw it (D174): the list holds every
     /// facility's router certificates and keys, so it is the operating body's, not an RA's nor a facility's.
     ManageRouterModels,
+    /// Record what the approver checked of the facility (the 医療機関コード against the register, a signed
+    /// acceptance of the security rules, a vulnerability assessment) or warn it of what is overdue (D173):
+    /// operators and the staff of an RA in whose scope it is.
+    RecordVetting(&'a FacilityId),
+    /// Accept the network's security rules for the facility (D173): its own admins (as for its own rules) and
+    /// operators.
+    AcceptSecurityRules(&'a FacilityId),
+    /// Read the register of medical institutions and the overdue list (D173): operators, auditors and RA staff
+    /// (the list filtered to their scope).
+    ReadVettingLists,
+    /// Import the register, set which evidence approvals need and the security rules' version (D173): the
+    /// operating body's.
+    ManageVetting,
 }
 
 impl Action<'_> {
@@ -297,6 +310,10 @@ impl Action<'_> {
             Self::IssueRouterKey(_) => "admin.psk.issue".into(),
             Self::WithdrawRouterKey(_) => "admin.psk.withdraw".into(),
             Self::ManageRouterModels => "admin.router.model.manage".into(),
+            Self::RecordVetting(_) => "admin.facility.vetting.record".into(),
+            Self::AcceptSecurityRules(_) => "admin.facility.vetting.accept_rules".into(),
+            Self::ReadVettingLists => "admin.vetting.read".into(),
+            Self::ManageVetting => "admin.vetting.manage".into(),
         }
     }
 
@@ -322,6 +339,7 @@ impl Action<'_> {
             | Self::FindAddress => None,
             Self::ReadRollover | Self::ManageRollover | Self::ListRas | Self::ManageRas => None,
             Self::ManageRouterModels => None,
+            Self::ReadVettingLists | Self::ManageVetting => None,
             Self::ReadCompliance(f) => *f,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
@@ -337,6 +355,7 @@ impl Action<'_> {
             | Self::ManageSecurityOfficer(f)
             | Self::ManageFacilityRules(f) => Some(f),
             Self::ManageRouters(f) | Self::IssueRouterKey(f) | Self::WithdrawRouterKey(f) => Some(f),
+            Self::RecordVetting(f) | Self::AcceptSecurityRules(f) => Some(f),
         }
     }
 }
@@ -549,6 +568,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Pla
             | A::SetSessionLifetime(_)
             | A::ManageAllocations(_)
             | A::WithdrawRouterKey(_)
+            | A::RecordVetting(_)
             | A::SearchUsers
             | A::EndUserSessions
             | A::ClearLockout,
@@ -570,7 +590,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Pla
             | A::ManageRollover
             | A::ListRas
             | A::ManageRas
-            | A::ManageRouterModels,
+            | A::ManageRouterModels
+            | A::ReadVettingLists
+            | A::ManageVetting,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -601,7 +623,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>, placement: Option<&Pla
 fn within_scope(ra: &Ra, action: &Action<'_>, placement: Option<&Placement>) -> Result<(), Denial> {
     let central = || Err(Denial::Forbidden(Forbidden::CentralOnly(ra.name.clone())));
     match action {
-        Action::ListFacilities | Action::ListRas => Ok(()),
+        Action::ListFacilities | Action::ListRas | Action::ReadVettingLists => Ok(()),
         Action::SetSessionLifetime(_) | Action::ManageAllocations(_) => central(),
         a => match a.facility() {
             None => central(),
@@ -646,6 +668,9 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ManageRouters(_)
             | Action::IssueRouterKey(_)
             | Action::WithdrawRouterKey(_)
+            | Action::RecordVetting(_)
+            | Action::AcceptSecurityRules(_)
+            | Action::ManageVetting
     )
 }
 
@@ -734,6 +759,11 @@ mod tests {
             (Action::ManageFacilityRules(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ManageRouters(&f),             [No401, No403, No403, Yes,   No403, No403, Yes]),
             (Action::ManageRouters(&g),             [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::RecordVetting(&f),             [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::AcceptSecurityRules(&f),       [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::AcceptSecurityRules(&g),       [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadVettingLists,              [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageVetting,                 [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::IssueRouterKey(&f),            [No401, No403, No403, Yes,   No403, No403, Yes]),
             (Action::IssueRouterKey(&g),            [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::WithdrawRouterKey(&f),         [No401, No403, No403, No403, No403, No403, Yes]),
@@ -842,9 +872,13 @@ mod tests {
             Action::RevokeCertificate(&inside),
             Action::IssueDeviceKey(&inside),
             Action::ManageSecurityOfficer(&inside),
+            Action::RecordVetting(&inside),
+            Action::AcceptSecurityRules(&inside),
         ] {
             assert_eq!(decide(&op, &a, Some(&p_in)), Ok(()), "{a:?}");
         }
+        assert!(forbidden(&op, Action::RecordVetting(&outside), Some(&p_out)), "vetting outside the scope");
+        assert_eq!(decide(&au, &Action::ReadVettingLists, None), Ok(()));
         assert_eq!(decide(&op, &Action::ListFacilities, None), Ok(()));
         assert_eq!(decide(&au, &Action::ListRas, None), Ok(()));
         for a in [
@@ -859,6 +893,7 @@ mod tests {
             Action::ReadCompliance(None),
             Action::ManageRas,
             Action::ManageRouterModels,
+            Action::ManageVetting,
         ] {
             let Err(Denial::Forbidden(why)) = decide(&op, &a, Some(&p_in)) else { panic!("{a:?} allowed") };
             assert!(why.to_string().contains("central operators"), "{a:?}: {why}");

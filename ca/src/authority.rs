@@ -240,6 +240,7 @@ impl Authority {
             passkey_rules: store.clone(),
             signing_limits: store.clone(),
             ras: store.clone(),
+            vetting: store.clone(),
             certificates: store.clone(),
             audit: store.clone(),
             queue: OnceLock::new(),

@@ -25,6 +25,7 @@ pub mod lint;
 pub mod pipeline;
 pub mod profile;
 pub mod psk;
+pub mod register_file;
 pub mod registrar;
 pub mod request;
 pub mod revocation;
@@ -38,7 +39,7 @@ mod tsa_client_tests;
 // The store and the values its rows hold are the crate `hcpki-store` (decision D51), the floor under this one;
 // named here too, so `hcpki_ca::store::…`, `crate::facility::…` and the other old paths keep working.
 pub use hcpki_store as store;
-pub use hcpki_store::{audit, console_grant, facility, fault, ip_prefix, operator, person_key, ra};
+pub use hcpki_store::{audit, console_grant, facility, fault, ip_prefix, operator, person_key, ra, vetting};
 
 pub use authority::{Authority, AuthorityError, CaName, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use facility::{FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};

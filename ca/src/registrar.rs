@@ -12,7 +12,7 @@ use crate::hierarchy::Hierarchy;
 use crate::store::RegistrationAuthorities;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, DeviceNames, Enrollment, Facilities, FacilityChange, Issuance, Operators, Passkeys,
-    SecurityOfficers, SigningRequests, StoreError,
+    SecurityOfficers, SigningRequests, StoreError, Vetting,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -36,6 +36,9 @@ pub struct Registrar {
     pub(crate) signing_limits: Arc<dyn SigningRequests>,
     /// Registration authorities, their facilities and staff (D167; its writes audit themselves).
     pub(crate) ras: Arc<dyn RegistrationAuthorities>,
+    /// The register of medical institutions and the facilities' vetting evidence (D173; its writes audit
+    /// themselves).
+    pub(crate) vetting: Arc<dyn Vetting>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
     pub(crate) certificates: Arc<dyn Issuance>,
     pub(crate) audit: Arc<dyn AuditLog>,
@@ -144,3 +147,4 @@ pub mod passkey_rule;
 pub mod ra;
 pub mod security_officer;
 pub mod signing_limit;
+pub mod vetting;

@@ -133,6 +133,9 @@ pub enum Command {
     /// Registration authorities (connection providers, prefectures) and their scopes, facilities and staff.
     #[command(subcommand)]
     Ra(crate::cmd::ra::RaCommand),
+    /// The register of medical institutions (the Regional Bureaus' list) the approvers check codes against.
+    #[command(subcommand)]
+    Register(crate::cmd::vetting::RegisterCommand),
 }
 
 /// Run one command: each goes down to its own module in `cmd`.
@@ -198,6 +201,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             with_store(g, |l, s| Box::pin(async move { crate::cmd::compliance::run(&l, s.as_ref(), c).await })).await
         }
         Command::Ra(c) => crate::cmd::ra::run(&open(g).await?, c).await,
+        Command::Register(c) => crate::cmd::vetting::register(&open(g).await?, c).await,
     }
 }
 

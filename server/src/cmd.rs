@@ -36,6 +36,7 @@ pub mod serve;
 pub mod service;
 pub mod signature;
 pub mod tsa;
+pub mod vetting;
 
 pub use context::actor;
 pub(crate) use context::{open, open_loaded, open_store, with_store};

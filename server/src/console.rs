@@ -42,6 +42,7 @@ mod routers;
 pub mod session;
 pub mod signin;
 pub mod users;
+pub mod vetting;
 pub mod view;
 
 use crate::app::AppState;

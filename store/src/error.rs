@@ -149,6 +149,23 @@ pub enum StoreError {
     /// The model is not on the approved list (D168).
     #[error("router model {0:?} is not on the approved list: see `hcpki router models`")]
     UnknownRouterModel(String),
+    /// An approval lacks the vetting evidence its approver's requirements name (D173); the denied attempt is
+    /// audited and nothing changed.
+    #[error(
+        "facility {facility} cannot be approved: the {scope} requirements ({required}) are not met: {}; nothing \
+         changed",
+        .missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    VettingMissing {
+        /// The facility.
+        facility: FacilityId,
+        /// Whose requirements applied.
+        scope: crate::vetting::RequirementScope,
+        /// The requirements, as listed (`code,rules,assessment`).
+        required: String,
+        /// What is missing, each saying how to record it.
+        missing: Vec<crate::vetting::Shortfall>,
+    },
     /// The snapshot file could not be written.
     #[error(
         "cannot write the database snapshot {path}: {reason}; check that the directory exists, is writable and has room"

@@ -37,6 +37,7 @@ pub mod router;
 pub mod router_psk;
 pub mod schema;
 pub mod signing_request;
+pub mod vetting;
 
 mod error;
 mod jobs;
@@ -66,6 +67,7 @@ pub use sso::{
 pub use traits::RegistrationAuthorities;
 pub use traits::RouterPsks;
 pub use traits::RouterRegister;
+pub use traits::Vetting;
 pub use traits::{
     Acme, AuditLog, Backend, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
     Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PasskeyRecord, Passkeys, PatientPresences,
@@ -86,6 +88,7 @@ pub mod prelude {
     pub use super::traits::RouterPsks;
     pub use super::traits::RouterRegister;
     pub use super::traits::SsfStreams;
+    pub use super::traits::Vetting;
     pub use super::traits::{
         Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities,
         Issuance, IssuanceHalts, Jobs, Maintenance, Oidc, Operators, Passkeys, PatientPresences, PortalUsers,
@@ -127,6 +130,7 @@ pub trait Store:
     + RouterRegister
     + SsfStreams
     + RegionalNetworks
+    + Vetting
     + SessionAreas
     + ClientAreas
     + CatalogAreas
@@ -165,6 +169,7 @@ impl<T> Store for T where
         + RouterRegister
         + SsfStreams
         + RegionalNetworks
+        + Vetting
         + std::fmt::Debug
 {
 }

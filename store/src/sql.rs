@@ -53,6 +53,7 @@ mod ssf;
 mod sso;
 #[cfg(test)]
 mod tests;
+mod vetting;
 mod write_group;
 mod writer;
 
@@ -79,6 +80,7 @@ use crate::traits::PresenceRecord;
 use crate::traits::RegistrationAuthorities;
 use crate::traits::RouterPsks;
 use crate::traits::RouterRegister;
+use crate::traits::Vetting;
 use crate::traits::{
     Acme, AuditLog, CaRollovers, Consents, ConsoleGrants, Delegations, DeviceNames, Enrollment, Facilities, Issuance,
     IssuanceHalts, Jobs, Maintenance, Oidc, Operators, PatientPresences, PortalUsers, RateLimits, Revocations,
@@ -432,6 +434,7 @@ ca_rollovers::ca_rollovers_store!(SqliteStore, sqlx::Sqlite);
 scim::scim_store!(SqliteStore, sqlx::Sqlite);
 ssf::ssf_store!(SqliteStore, sqlx::Sqlite);
 regional_networks::regional_networks_store!(SqliteStore, sqlx::Sqlite);
+vetting::vetting_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -464,3 +467,4 @@ ca_rollovers::ca_rollovers_store!(PgStore, sqlx::Postgres);
 scim::scim_store!(PgStore, sqlx::Postgres);
 ssf::ssf_store!(PgStore, sqlx::Postgres);
 regional_networks::regional_networks_store!(PgStore, sqlx::Postgres);
+vetting::vetting_store!(PgStore, sqlx::Postgres);

@@ -30,6 +30,7 @@ mod services;
 mod sessions;
 mod signing_requests;
 pub mod ssf;
+mod vetting;
 
 pub use acme::Acme;
 pub use audit_log::AuditLog;
@@ -62,3 +63,4 @@ pub use services::Services;
 pub use sessions::Sessions;
 pub use signing_requests::{FacilitySigningLimit, SigningRequests};
 pub use ssf::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
+pub use vetting::Vetting;

@@ -671,7 +671,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "ca",
         &[
-            &["access", "batch", "crl_shard", "group_commit", "router_register", "serial"],
+            &["access", "batch", "crl_shard", "group_commit", "register_file", "router_register", "serial"],
             &["csr", "psk"],
             &["profile"],
             &["lint", "revocation"],

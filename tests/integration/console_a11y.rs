@@ -79,6 +79,11 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         // D174: the registration authorities with the central operators' forms, the approved router models.
         ("/console/ras", "the registration authorities"),
         ("/console/router-models", "the approved router models"),
+        // Vetting evidence (D173): a facility's evidence page, the register, the overdue list.
+        (&format!("/console/facilities/{id}/vetting"), "a facility's vetting evidence"),
+        ("/console/register", "the register of medical institutions"),
+        ("/console/vetting/overdue", "the overdue list"),
+        // Last: the alert below is this page's.
         ("/console/facilities?state=nonsense", "a refusal"),
     ];
     for (path, what) in operator_pages {
@@ -131,6 +136,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     // The facility's administrator at its PC (the certificate alone reads).
     let mut admin = browser_for(h, "admin", &pc);
     check_both_languages(&mut admin, &format!("{origin}/console/"), "the facility administrator's home");
+    check_both_languages(&mut admin, &format!("{origin}/console/facilities/{id}/vetting"), "its vetting evidence");
     drop(admin);
 
     // Nobody signed in: the sign-in and application pages, then a person the console does not know (a portal

@@ -136,5 +136,6 @@ mod systemd;
 mod token_exchange;
 mod tsa;
 mod upgrade;
+mod vetting;
 mod windows_agent;
 mod xades;

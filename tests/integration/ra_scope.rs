@@ -150,7 +150,7 @@ fn ras_act_only_inside_their_scope(b: Backend) {
     h.ok(&["audit", "verify"]);
 }
 
-/// A valid 医療機関コード of prefecture `pref` (医科), numbered `n`.
+/// A valid 医療機関コード of prefecture `pref` (医科), numbered `n` (also `vetting`'s).
 pub(crate) fn code(pref: u8, n: u32) -> String {
     let body = format!("{pref:02}1{n:06}");
     (0..=9)

@@ -102,6 +102,12 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE regional_networks");
     db.execute("DROP INDEX consents_network");
     db.execute("ALTER TABLE consents DROP COLUMN network");
+    db.execute("DROP TABLE medical_register");
+    db.execute("DROP TABLE medical_register_imports");
+    db.execute("DROP TABLE facility_vetting");
+    db.execute("DROP TABLE vetting_requirements");
+    db.execute("DROP TABLE vetting_settings");
+    db.execute("DROP TABLE vetting_warnings");
     db.execute("DELETE FROM _sqlx_migrations WHERE version >= 31");
     let head = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
 

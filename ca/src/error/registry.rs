@@ -26,6 +26,21 @@ pub enum RegistryError {
     /// An address lookup was given a prefix rather than one address (issue #50 item 5).
     #[error("{0:?} is a prefix, not one address: give the address seen in the incident, e.g. 192.0.2.7 or 2001:db8::7")]
     NotOneAddress(String),
+    /// Vetting evidence the registry does not take (D173).
+    #[error(transparent)]
+    Vetting(#[from] crate::vetting::VettingError),
+    /// A register file refused whole (D173): the message names every bad row.
+    #[error(transparent)]
+    RegisterFile(#[from] crate::register_file::RegisterFileError),
+    /// A code check asked for a facility registered without a 医療機関コード (D173).
+    #[error(
+        "facility {0} has no 医療機関コード to check against the register: an institution without one is vetted \
+         on its documents (approvers whose requirements include the code check cannot approve it)"
+    )]
+    NoMedicalCode(crate::facility::FacilityId),
+    /// A warning asked for a facility with nothing overdue (D173).
+    #[error("facility {0} has nothing overdue or due soon: nothing to warn about (see hcpki facility vetting overdue)")]
+    NothingOverdue(crate::facility::FacilityId),
     /// A registration authority, an assignment to one or a membership refused (D167).
     #[error(transparent)]
     Ra(#[from] crate::ra::RaError),

@@ -111,7 +111,12 @@ impl From<RegistryError> for ApiError {
             | RegistryError::NotOneAddress(_)
             | RegistryError::SecurityOfficer(_)
             | RegistryError::PasskeyRule(_)
-            | RegistryError::SigningLimit(_) => Self::bad_request("bad request", detail),
+            | RegistryError::SigningLimit(_)
+            | RegistryError::Vetting(_)
+            | RegistryError::RegisterFile(_) => Self::bad_request("bad request", detail),
+            RegistryError::NoMedicalCode(_) | RegistryError::NothingOverdue(_) => {
+                Self::new(StatusCode::CONFLICT, "conflict", detail)
+            }
             RegistryError::Ra(hcpki_ca::ra::RaError::Unknown(_)) => Self::not_found(detail),
             RegistryError::Ra(hcpki_ca::ra::RaError::Exists(_)) => Self::new(StatusCode::CONFLICT, "conflict", detail),
             RegistryError::Ra(_) => Self::bad_request("bad request", detail),
@@ -169,7 +174,8 @@ impl ApiError {
             StoreError::Transition(_)
             | StoreError::FacilityState { .. }
             | StoreError::DuplicateMedicalCode { .. }
-            | StoreError::AllocationHeld { .. } => Self::new(StatusCode::CONFLICT, "conflict", detail),
+            | StoreError::AllocationHeld { .. }
+            | StoreError::VettingMissing { .. } => Self::new(StatusCode::CONFLICT, "conflict", detail),
             other => Self::unavailable(other),
         }
     }

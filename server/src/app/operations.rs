@@ -34,6 +34,7 @@ pub mod routers;
 pub mod security_officer;
 pub mod signing_limit;
 pub mod users;
+pub mod vetting;
 
 /// Longest facility name (characters): no field can fill a row or a log line.
 pub const MAX_NAME: usize = 200;

@@ -14,6 +14,10 @@ use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
 pub enum FacilityCommand {
+    /// Vetting evidence before approval (D173): the code checked against the register, the security rules
+    /// accepted, the vulnerability assessment; the requirements, the overdue list and warnings.
+    #[command(subcommand)]
+    Vetting(super::vetting::VettingCommand),
     /// Register a facility (state: applied). Prints the new facility ID alone on stdout.
     Add {
         /// Facility name (Japanese allowed).
@@ -215,6 +219,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
         }
     };
     match command {
+        FacilityCommand::Vetting(c) => super::vetting::vetting(authority, c).await,
         FacilityCommand::Add { name, kind, code, address, contact } => {
             let new = NewFacility::new(&name, kind, code.as_deref(), address.as_deref(), contact.as_deref())?;
             let f = authority.registrar().register_facility(&new, &actor).await?;

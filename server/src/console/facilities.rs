@@ -219,10 +219,12 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
     let changes = allowed(viewer, &f, &lifecycle::OFFERED);
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
     let addresses = super::addresses::section(state, viewer, &f).await?;
+    let vetting = super::vetting::section(state, viewer, &f).await?;
     let body = html! {
         (notice::render(done, viewer.lang))
         dl { @for (k, v) in &facts { dt { (t(*k)) } dd { (v) } } }
         (read_only_notice(viewer, &f))
+        (vetting)
         @if !changes.is_empty() {
             (section("lc", t(M::Lifecycle), html! {
                 p { (t(M::LifecycleHelp)) " " (t(M::ReasonHelp)) }

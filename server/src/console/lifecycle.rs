@@ -93,7 +93,13 @@ pub async fn transition(State(state): State<AppState>, viewer: Viewer, Path(id):
         return Ok(page(&viewer, &f, tr, reason, Some(M::ReasonRequired)));
     }
     let reason = Some(reason).filter(|r| !r.is_empty());
-    operations::transition(&state, &viewer.caller, &fid, tr, reason).await.or_page(&viewer)?;
+    match operations::transition(&state, &viewer.caller, &fid, tr, reason).await {
+        // Missing vetting evidence (D173) or a state that moved: what the refusal says, and where to record.
+        Err(e) if tr == Transition::Approve && e.status == axum::http::StatusCode::CONFLICT => {
+            return Err(super::vetting::approval_refused(&viewer, &fid, &e));
+        }
+        other => other.or_page(&viewer)?,
+    };
     Ok(see_other(&done(tr).location(&format!("/console/facilities/{fid}"), "")))
 }
 

@@ -7,6 +7,7 @@
 pub mod compliance;
 pub mod rollover;
 pub mod routers;
+pub mod vetting;
 
 use crate::app::AppState;
 use crate::app::api_error::ApiError;

@@ -7,7 +7,7 @@ use crate::app::rate_limit::{self, Class};
 use crate::app::{AppState, auth, metrics};
 use crate::portal::{self, PortalState, card_login, request_body, self_service};
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use std::sync::Arc;
 
 /// The HTTPS listener: everything that is not required to be plain HTTP.
@@ -125,6 +125,17 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}/routers", get(admin::routers::list).post(admin::routers::add))
         .route("/api/v1/facilities/{id}/routers/{name}", delete(admin::routers::remove))
         .route("/api/v1/facilities/{id}/psks", get(admin::routers::keys).post(admin::routers::issue))
+        // Vetting evidence before approval (D173): admin::vetting.
+        .route("/api/v1/register", get(admin::vetting::status).put(admin::vetting::import))
+        .route("/api/v1/register/{code}", get(admin::vetting::entry))
+        .route("/api/v1/facilities/{id}/vetting", get(admin::vetting::show))
+        .route("/api/v1/facilities/{id}/vetting/code-check", post(admin::vetting::check_code))
+        .route("/api/v1/facilities/{id}/vetting/security-rules", put(admin::vetting::accept_rules))
+        .route("/api/v1/facilities/{id}/vetting/assessment", put(admin::vetting::assessment))
+        .route("/api/v1/facilities/{id}/vetting/warnings", post(admin::vetting::warn))
+        .route("/api/v1/vetting/overdue", get(admin::vetting::overdue))
+        .route("/api/v1/vetting/requirements", put(admin::vetting::set_requirements))
+        .route("/api/v1/vetting/rules-version", put(admin::vetting::set_rules_version))
         .route("/api/v1/facilities/{id}/psks/{key}/withdraw", post(admin::routers::withdraw))
         .route("/api/v1/router-models", get(admin::routers::models).post(admin::routers::approve_model))
         .route("/api/v1/router-models/{model}", delete(admin::routers::withdraw_model))
@@ -233,6 +244,16 @@ fn console(state: AppState) -> Router<AppState> {
             "/console/facilities/{id}/rules",
             get(crate::console::facility_rules::show).post(crate::console::facility_rules::change),
         )
+        // Vetting evidence (D173), linked from the facility page.
+        .route(
+            "/console/facilities/{id}/vetting",
+            get(crate::console::vetting::show).post(crate::console::vetting::change),
+        )
+        .route(
+            crate::console::vetting::REGISTER_PATH,
+            get(crate::console::vetting::register).post(crate::console::vetting::register_change),
+        )
+        .route(crate::console::vetting::OVERDUE_PATH, get(crate::console::vetting::overdue))
         // Long operations (D38): crate::console::{jobs, import, reissue}.
         .route("/console/jobs", get(crate::console::jobs::list))
         .route("/console/jobs/{id}", get(crate::console::jobs::show))

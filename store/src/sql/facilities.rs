@@ -48,6 +48,13 @@ macro_rules! facilities_store {
                 if let Err(refused) = current.state.apply(*transition) {
                     return Ok(Err(refused.into()));
                 }
+                // Every path that approves comes here: the vetting evidence its approver's requirements name
+                // is checked inside the transaction (D173).
+                if *transition == Transition::Approve
+                    && let Some(refused) = Self::vetting_refusal_in(w, &current, actor).await?
+                {
+                    return Ok(Err(refused));
+                }
                 let updated = Self::set_state(w, current, *transition, reason.as_deref(), actor).await?;
                 // The facility's sessions end first, as the facility's: its PC certificates' revocation then
                 // finds none of them live.

@@ -342,10 +342,15 @@ macro_rules! jobs_store {
                             reason: None,
                             actor: actor.clone(),
                         };
-                        // Only a facility registered a moment ago is approved: the refusal cannot happen, and
-                        // if it did, the whole batch stays pending rather than half done.
-                        let approved = Self::transition_in(&mut w, &change).await??;
-                        registration = Registration::New(approved);
+                        // Only a facility registered a moment ago is approved: the state's refusal cannot
+                        // happen, and if it did, the whole batch stays pending rather than half done. Missing
+                        // vetting evidence (D173) leaves the facility registered and waiting for approval (the
+                        // refusal is audited): a new facility has none until someone records it.
+                        match Self::transition_in(&mut w, &change).await? {
+                            Ok(approved) => registration = Registration::New(approved),
+                            Err(StoreError::VettingMissing { .. }) => {}
+                            Err(other) => return Err(other),
+                        }
                     }
                     let (state, result) = jobs::registered(&registration);
                     sqlx::query::<$db>(jobs::RECORD_ITEM)
