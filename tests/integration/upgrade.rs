@@ -53,7 +53,7 @@ fn future_schema(backend: Backend) {
         let refusal = h.fails(args);
         for words in [
             "the database's schema is at migration 9001, migrated by hcpki 9.9.9",
-            "carries migrations up to 0047",
+            "carries migrations up to 0050",
             "run hcpki 9.9.9 (or newer) against this database",
             "restore the backup taken before the upgrade",
             "docs/operator-guide.md, \"Upgrading\"",
@@ -87,6 +87,8 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE scim_clients");
     db.execute("DROP TABLE passkeys");
     db.execute("DROP TABLE router_psks");
+    db.execute("DROP TABLE ssf_person_events");
+    db.execute("ALTER TABLE portal_sessions DROP COLUMN seen_at");
     db.execute("DROP TABLE ssf_outbox");
     db.execute("DROP TABLE ssf_streams");
     db.execute("ALTER TABLE signing_requests DROP COLUMN signature_mode");

@@ -410,6 +410,20 @@ pub(super) const END_LAPSED_SESSIONS: &str = concat!(
     session_columns!()
 );
 
+/// The session limits' sweep (D175; `$1` now, `$2` the oldest deadline still announced, `$3` last use before
+/// which a session is idle — `i64::MIN` when the idle lock is off —, `$4` how many at most): live sessions past
+/// their absolute deadline end `expired`, unlent ones unused since `$3` end `idle`; notified later, like the
+/// other ends of the housekeeping. A deadline older than `$2` is left to the sweep that deletes it.
+pub(super) const END_SPENT_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ELSE 'idle' END ",
+    "WHERE ended_at IS NULL AND id_hash IN (SELECT id_hash FROM portal_sessions WHERE ended_at IS NULL ",
+    "AND expires_at > $2 AND (expires_at <= $1 OR (lent_until IS NULL AND COALESCE(seen_at, auth_time) <= $3)) ",
+    "LIMIT $4) RETURNING ",
+    session_columns!()
+);
+/// A live session was seen in use (`$1` now, `$2` its id hash; D175).
+pub(super) const SESSION_SEEN: &str = "UPDATE portal_sessions SET seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL";
+
 // ---- Lending the reader (migration 0025, D91) ----
 
 /// Lend a live card session that is not lent (`$1` until, `$2` what for, `$3` the id hash, `$4` now).
