@@ -3,7 +3,8 @@
 -- item 2, D175). ssf_person_events holds events about a person that the store wrote with the change itself (an
 -- account disabled, a second factor reset or set up), whatever process made it, until a server replica claims
 -- (claimed_until, a lease) and signs them for the receivers; portal_sessions.seen_at is when the session was
--- last seen in use, written at most once per idle_minutes/6 (NULL: not since its login), so the housekeeping can
+-- last seen in use, set at its creation and then at most once per idle_minutes/6 (NULL: made by an older
+-- release, left to the idle lock of its next request), so the housekeeping can
 -- end sessions idle too long without a write per request. Kept column-for-column equal on SQLite and PostgreSQL:
 -- TEXT and BIGINT only.
 CREATE TABLE ssf_person_events (

@@ -230,7 +230,10 @@ fn a_receiver_hears_the_limits_and_what_other_processes_do(b: Backend) {
         1
     );
     assert_eq!(
-        db.execute(&format!("UPDATE portal_sessions SET auth_time = auth_time - 2400 WHERE {}", live("s-idle"))),
+        db.execute(&format!(
+            "UPDATE portal_sessions SET auth_time = auth_time - 2400, seen_at = seen_at - 2400 WHERE {}",
+            live("s-idle")
+        )),
         1
     );
     let serial = |pem: &std::path::Path| crate::revocation::serial_of(pem);

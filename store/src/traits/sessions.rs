@@ -110,7 +110,8 @@ pub trait Sessions: Send + Sync {
 
     /// End up to `limit` live sessions spent at `now` (D175): past their absolute deadline (`expired`; only
     /// deadlines after `since`, older ones are the deleting sweep's) or, with `idle_before`, unlent and not seen
-    /// in use since then (`idle`); their grants are revoked, and their back-channel logout and Shared Signals
+    /// in use since then (`idle`; a session is seen at its creation, and one made before migration 0050 is left
+    /// to its next request's idle lock); their grants are revoked, and their back-channel logout and Shared Signals
     /// follow through [`Self::portal_claim_ended_sessions`]. How many.
     async fn portal_end_spent_sessions(
         &self,
