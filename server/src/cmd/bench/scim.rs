@@ -52,9 +52,10 @@ pub(super) struct Call {
     accounts: usize,
 }
 
-impl Call {
+#[async_trait::async_trait]
+impl sso::Request for Call {
     /// The `n`th request of the row on `conn`; nothing of it is the client's own work.
-    pub(super) async fn run(&self, conn: &mut sso::Connection, n: usize) -> Result<Duration> {
+    async fn run(&self, conn: &mut sso::Connection, n: usize) -> Result<Duration> {
         let i = n.wrapping_mul(7919) % self.accounts.max(1);
         let mut headers: Vec<(HeaderName, String)> = vec![(header::AUTHORIZATION, format!("Bearer {}", self.token))];
         let reply = match self.op {
@@ -142,9 +143,9 @@ pub async fn run(global: &Global, args: &BenchScimArgs) -> Result<ExitCode> {
     for op in [Op::List, Op::Filter, Op::Patch] {
         for &c in &args.concurrency {
             let token = token(&portal, &rp, &server.issuer).await?;
-            let call = Arc::new(Call { op, token, accounts: args.accounts });
+            let call: Arc<dyn sso::Request> = Arc::new(Call { op, token, accounts: args.accounts });
             let reference = sso::drive(&main, Journey::Healthz, c, args.requests).await?;
-            let measured = sso::drive(&portal, Journey::Scim(call), c, args.requests).await?;
+            let measured = sso::drive(&portal, Journey::Request(call), c, args.requests).await?;
             if let Some(first) = &measured.first_failure {
                 eprintln!("bench scim: first failed {op:?} at {c} in flight: {first}");
             }

@@ -359,8 +359,15 @@ pub(super) struct Login {
 pub(super) enum Journey {
     Login(Arc<Login>),
     Healthz,
-    /// One SCIM request (`bench scim`).
-    Scim(Arc<super::scim::Call>),
+    /// One request of another bench's row (`bench scim`).
+    Request(Arc<dyn Request>),
+}
+
+/// A request another bench drives like the logins (declared here so this file imports none of them).
+#[async_trait::async_trait]
+pub(super) trait Request: Send + Sync {
+    /// The `n`th request of the row on `conn`; the time spent on the client's own work.
+    async fn run(&self, conn: &mut Connection, n: usize) -> Result<Duration>;
 }
 
 impl Journey {
@@ -376,7 +383,7 @@ impl Journey {
                 Ok(Duration::ZERO)
             }
             Self::Login(login) => login.card_login(conn, n).await,
-            Self::Scim(call) => call.run(conn, n).await,
+            Self::Request(request) => request.run(conn, n).await,
         }
     }
 }
