@@ -417,6 +417,10 @@ pub const OTHER_TERMINAL: &str = "other-terminal";
 /// The end reason of a session locked after its idle time (D161).
 pub const IDLE: &str = "idle";
 
+/// The end reason of a session the housekeeping ended past its absolute deadline (D175): its relying services
+/// hear that it ended rather than infer it.
+pub const EXPIRED: &str = "expired";
+
 /// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
@@ -434,6 +438,7 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
             REFRESH_REUSED => Some(Problem::EndedTokenReused),
             OTHER_TERMINAL => Some(Problem::EndedOtherTerminal),
             IDLE => Some(Problem::EndedIdle),
+            EXPIRED => Some(Problem::EndedTimeout),
             _ => None,
         };
     }

@@ -45,7 +45,11 @@ pub struct Deprovisioning {
 impl scim::Signals for Deprovisioning {
     async fn deprovisioned(&self, account: &scim::Deprovisioned) {
         tracing::info!(user = %account.username, facility = %account.facility, "SCIM de-provisioned an account");
-        emit::person_changed(&self.provider, &account.person_key, &event::Event::AccountDisabled).await;
+        // The store recorded the account's `account-disabled` with the disable itself (D175): announced now
+        // rather than at the next housekeeping round.
+        if let Err(e) = emit::person_events(&self.provider, 100).await {
+            tracing::warn!(error = %e, "SSF: person events not announced; the housekeeping retries");
+        }
     }
 
     async fn password_changed(&self, person_key: &str) {

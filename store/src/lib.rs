@@ -76,7 +76,10 @@ pub use traits::{
 };
 pub use traits::{FacilityPasskeyRule, FacilitySigningLimit};
 pub use traits::{NetworkRecord, RegionalNetworks};
-pub use traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
+pub use traits::{
+    PERSON_ACCOUNT_DISABLED, PERSON_TOTP_ENROLLED, PERSON_TOTP_RESET, SsfOutboxRecord, SsfPersonEvent, SsfStreamRecord,
+    SsfStreams,
+};
 
 use std::sync::Arc;
 

@@ -89,7 +89,7 @@ use crate::traits::{
 use crate::traits::{FacilityPasskeyRule, PasskeyRecord, Passkeys};
 use crate::traits::{NetworkRecord, RegionalNetworks};
 use crate::traits::{ScimAccount, ScimAccountChange, ScimAccounts, ScimClientRecord};
-use crate::traits::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
+use crate::traits::{SsfOutboxRecord, SsfPersonEvent, SsfStreamRecord, SsfStreams};
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,

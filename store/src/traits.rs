@@ -62,5 +62,8 @@ pub use security_officers::SecurityOfficers;
 pub use services::Services;
 pub use sessions::Sessions;
 pub use signing_requests::{FacilitySigningLimit, SigningRequests};
-pub use ssf::{SsfOutboxRecord, SsfStreamRecord, SsfStreams};
+pub use ssf::{
+    PERSON_ACCOUNT_DISABLED, PERSON_TOTP_ENROLLED, PERSON_TOTP_RESET, SsfOutboxRecord, SsfPersonEvent, SsfStreamRecord,
+    SsfStreams,
+};
 pub use vetting::Vetting;

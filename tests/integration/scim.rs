@@ -6,8 +6,9 @@
 //! user's access token goes. Then the independent peers from PyPI (`tests/peers/scim_peer.py`): scim2-client as
 //! an HR system, and scim2-tester's conformance checks.
 
+use crate::fixtures::{Key, csr};
 use crate::harness::{Backend, describe, repo_root};
-use crate::oidc::{PASSWORD, Portal, Rp, code_flow, tools, totp};
+use crate::oidc::{PASSWORD, Portal, Rp, code_flow, issue_pc, tools, totp};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -100,6 +101,47 @@ impl Hr {
         }
         call(p, method, &format!("/scim/v2{path}"), &headers, body)
     }
+}
+
+/// D175: an account HR A made (doc.a, with its initial password) has no second factor anyone saw. Its first
+/// sign-in with the password and no code: at another facility's PC refused (its own facility's PCs only), at a
+/// PC of facility A the set-up page with a new key; the key's code confirms it and signs in, and the account
+/// leaves the help desk's not-ready list. Audited.
+fn first_sign_in_sets_up_the_second_factor(p: &Portal, facility: &str) {
+    let not_ready = || p.h.ok(&["portal", "user", "not-ready"]).lines().any(|l| l.starts_with("doc.a\t"));
+    assert!(not_ready(), "a SCIM account starts without a confirmed second factor");
+    let (_, other_cert, other_key) = issue_pc(&p.h, "Clinic Elsewhere");
+    let elsewhere = p.with_client_cert(other_cert, other_key).other_browser("jar-doc-a-elsewhere");
+    let refused = elsewhere.login("doc.a", PASSWORD, "", None);
+    assert!(refused.status == 403 && refused.body.contains("所属する施設の PC"), "{refused:?}");
+    let req = csr(p.h.scratch(), "clinic-a-pc", Key::P256, "clinic-a-pc");
+    let cert = p.h.path("clinic-a-pc.pem");
+    p.h.ok(&["issue", "--profile", "pc", "--facility", facility, "--csr", req.to_str().unwrap()]
+        .into_iter()
+        .chain(["--out", cert.to_str().unwrap()])
+        .collect::<Vec<_>>());
+    let at_pc = p.with_client_cert(cert, p.h.path("clinic-a-pc-p256.key")).other_browser("jar-doc-a");
+    let page = at_pc.login("doc.a", PASSWORD, "", None);
+    assert!(page.status == 200 && page.body.contains("二要素認証の設定"), "{page:?}");
+    let field = |from: &str, to: &str| -> String {
+        let start = page.body.find(from).unwrap_or_else(|| panic!("no {from} in {}", page.body)) + from.len();
+        page.body[start..].split(to).next().unwrap().to_owned()
+    };
+    let key = field("id=\"enrol-key\"", "</code>").rsplit('>').next().unwrap().replace(' ', "");
+    let offer = field("name=\"offer\" value=\"", "\"");
+    let code = totp(&key, 0);
+    let done = at_pc.submit("/login/enrol", &[("username", "doc.a"), ("offer", &offer), ("totp", &code)], None);
+    assert_eq!(done.status, 303, "{done:?}");
+    assert_eq!(at_pc.get("/").status, 200, "signed in");
+    assert!(!not_ready(), "set up");
+    let entries = p.h.audit_entries();
+    assert!(
+        entries.iter().any(|e| e["action"] == "portal.login"
+            && e["target"] == "doc.a"
+            && e["detail"]["reason"] == "second-factor-enrolment-other-facility"),
+        "the refusal elsewhere is audited"
+    );
+    assert!(entries.iter().any(|e| e["action"] == "portal.user.totp_enrol" && e["target"] == "doc.a"));
 }
 
 /// Register a confidential client (client_secret_basic) and return its secret.
@@ -326,6 +368,8 @@ fn an_hr_system_provisions_its_facility_and_nothing_else(b: Backend) {
     let remove = patch(json!([{ "op": "remove", "path": "members[value eq \"doc.a\"]" }]));
     assert_eq!(hr_a.call(&p, "PATCH", "/Groups/console-admin", Some(&remove)).status, 200);
     assert!(!p.h.ok(&["console-grant", "list"]).contains("pwd:doc.a"));
+
+    first_sign_in_sets_up_the_second_factor(&p, &fa);
 
     // De-provisioning: the nurse is signed in with a grant of rp1; active=false ends both.
     let nurse = p.other_browser("nurse-jar");

@@ -16,12 +16,14 @@ use serde_json::{Value, json};
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
 
-on_both_backends!(a_receiver_hears_every_session_end);
+on_both_backends!(a_receiver_hears_every_session_end, a_receiver_hears_the_limits_and_what_other_processes_do);
 
 const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
 const STREAM_UPDATED: &str = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated";
 const PUSH: &str = "urn:ietf:rfc:8935";
+const CREDENTIAL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+const ACCOUNT_DISABLED: &str = "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
 
 fn a_receiver_hears_every_session_end(b: Backend) {
     let p = Portal::start_with(b, "housekeeping_secs = 1\n", |h| {
@@ -184,6 +186,114 @@ fn a_receiver_hears_every_session_end(b: Backend) {
     let audit = p.h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(audit.contains("ssf.stream.put") && audit.contains("ssf.stream.delete"), "{audit}");
     assert!(audit.contains("ssf.refused"), "the refusals are audited\n{audit}");
+}
+
+/// D175: the ends and changes the first journey cannot reach in a request, heard by a poll receiver (rp1) and
+/// verified by the independent receiver — a session past its absolute deadline and one idle with nobody back
+/// (both ended by the housekeeping's sweep, the time moved in the database), the PC certificate of a session
+/// revoked and another held by the CLI (another process: the housekeeping claims what it ended), an account
+/// disabled by the CLI (RISC `account-disabled` beside its session's end) and a second factor reset by the
+/// help desk's CLI (CAEP `credential-change`, app, update); the sweep's ends are audited.
+fn a_receiver_hears_the_limits_and_what_other_processes_do(b: Backend) {
+    let p = Portal::start_with(b, "housekeeping_secs = 1\n", |_| {});
+    let rp = Rp::load(&p);
+    let token = receiver_token(&p, &rp, "rp1");
+    let asked = json!({ "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE, ACCOUNT_DISABLED] });
+    let created = api(&p, "POST", "/ssf/stream", Some(&token), Some(asked));
+    assert_eq!(created.0, 201, "{created:?}");
+    let stream = created.1["stream_id"].as_str().unwrap().to_owned();
+    let db = p.h.db();
+    // A person signed in at `pc` (if any) with a grant of rp1: the ID token's claims.
+    let signed_in = |user: &str, pc: Option<(std::path::PathBuf, std::path::PathBuf)>| {
+        let secret = p.totp_user(user, &format!("{user} staff"));
+        let view = match pc {
+            Some((cert, key)) => p.with_client_cert(cert, key).other_browser(&format!("jar-{user}")),
+            None => p.other_browser(&format!("jar-{user}")),
+        };
+        assert_eq!(view.login(user, PASSWORD, &totp(&secret, 0), None).status, 303, "{user}");
+        (id_claims(&code_flow(&view, "rp1", &rp.assertion_as(&p, "rp1", 60, None))), secret)
+    };
+    let live = |user: &str| format!("person_key = 'pwd:{user}' AND ended_at IS NULL");
+
+    // The absolute limit: the deadline moved to the login's time; the idle one: the login 40 minutes back
+    // (idle_minutes 30, plus the sweep's 5 minutes of slack), nothing seen since.
+    let (expired, _) = signed_in("s-expired", None);
+    let (idle, _) = signed_in("s-idle", None);
+    let (_, revoked_cert, revoked_key) = issue_pc(&p.h, "Clinic Revoked");
+    let (revoked, _) = signed_in("s-revoked", Some((revoked_cert.clone(), revoked_key)));
+    let (_, held_cert, held_key) = issue_pc(&p.h, "Clinic Held");
+    let (held, _) = signed_in("s-held", Some((held_cert.clone(), held_key)));
+    let (disabled, _) = signed_in("s-disabled", None);
+    let (reset, _) = signed_in("s-reset", None);
+    assert_eq!(
+        db.execute(&format!("UPDATE portal_sessions SET expires_at = created_at WHERE {}", live("s-expired"))),
+        1
+    );
+    assert_eq!(
+        db.execute(&format!(
+            "UPDATE portal_sessions SET auth_time = auth_time - 2400, seen_at = seen_at - 2400 WHERE {}",
+            live("s-idle")
+        )),
+        1
+    );
+    let serial = |pem: &std::path::Path| crate::revocation::serial_of(pem);
+    p.h.ok(&["revoke", "--serial", &serial(&revoked_cert), "--reason", "keyCompromise"]);
+    p.h.ok(&["revoke", "--serial", &serial(&held_cert), "--reason", "certificateHold"]);
+    p.h.ok(&["portal", "user", "disable", "s-disabled"]);
+    p.h.ok(&["portal", "user", "reset-second-factor", "s-reset"]);
+
+    // rp1 polls until it heard all of it; the receiver verifies each SET.
+    let mut heard: Vec<Value> = Vec::new();
+    let wanted = 7;
+    let heard = poll(|| {
+        let answer = api(&p, "POST", &format!("/ssf/poll/{stream}"), Some(&token), Some(json!({ "maxEvents": 50 })));
+        assert_eq!(answer.0, 200, "{answer:?}");
+        let ack: Vec<String> = answer.1["sets"].as_object().unwrap().keys().cloned().collect();
+        if !ack.is_empty() {
+            heard.extend(verified(&p, "rp1", &answer.1["sets"]));
+            let acked = api(
+                &p,
+                "POST",
+                &format!("/ssf/poll/{stream}"),
+                Some(&token),
+                Some(json!({ "ack": ack, "maxEvents": 0 })),
+            );
+            assert_eq!(acked.0, 200, "{acked:?}");
+        }
+        (heard.len() >= wanted).then(|| heard.clone())
+    });
+    for (claims, why) in [
+        (&expired, "expired"),
+        (&idle, "idle"),
+        (&revoked, "certificate-revoked"),
+        (&held, "certificate-held"),
+        (&disabled, "account-disabled"),
+    ] {
+        assert_revoked(&heard, claims, why, &p.issuer);
+    }
+    let about = |uri: &str, claims: &Value| {
+        heard.iter().find(|s| s["events"][uri].is_object() && s["sub_id"]["sub"] == claims["sub"]).cloned()
+    };
+    let risc = about(ACCOUNT_DISABLED, &disabled).unwrap_or_else(|| panic!("no account-disabled: {heard:?}"));
+    assert_eq!(risc["sub_id"], json!({ "format": "iss_sub", "iss": p.issuer, "sub": disabled["sub"] }), "{risc}");
+    let change = about(CREDENTIAL_CHANGE, &reset).unwrap_or_else(|| panic!("no credential-change: {heard:?}"));
+    let change = &change["events"][CREDENTIAL_CHANGE];
+    assert_eq!((&change["credential_type"], &change["change_type"]), (&json!("app"), &json!("update")), "{change}");
+    assert_eq!(heard.len(), wanted, "nothing else, nothing twice: {heard:?}");
+    assert_eq!(
+        db.execute(&format!("UPDATE portal_sessions SET seen_at = seen_at WHERE {}", live("s-reset"))),
+        1,
+        "a reset ends no session"
+    );
+    let entries = p.h.audit_entries();
+    for why in ["expired", "idle"] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["action"] == "portal.logout" && e["actor"] == "system" && e["detail"]["reason"] == why),
+            "no portal.logout ({why}): {entries:?}"
+        );
+    }
 }
 
 /// The `session-revoked` of `claims`' session (its ID token's `sid`) for `why`, with the subject as the client

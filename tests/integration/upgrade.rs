@@ -87,6 +87,8 @@ fn interrupted_upgrade(backend: Backend) {
     db.execute("DROP TABLE scim_clients");
     db.execute("DROP TABLE passkeys");
     db.execute("DROP TABLE router_psks");
+    db.execute("DROP TABLE ssf_person_events");
+    db.execute("ALTER TABLE portal_sessions DROP COLUMN seen_at");
     db.execute("DROP TABLE ssf_outbox");
     db.execute("DROP TABLE ssf_streams");
     db.execute("ALTER TABLE signing_requests DROP COLUMN signature_mode");

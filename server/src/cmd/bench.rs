@@ -17,6 +17,7 @@ mod measure;
 mod national;
 mod overload;
 mod p384;
+mod scim;
 mod sso;
 
 use crate::args::Global;
@@ -65,6 +66,10 @@ pub enum BenchCommand {
     /// ECDSA P-384 / SHA-384 verifications per second (the next My Number card, D153) through hcpki's card
     /// signature path, against `openssl speed ecdsap384` on the same machine in the same run.
     P384(BenchP384Args),
+    /// SCIM 2.0 list, filter and PATCH requests per second over a facility's staff accounts (D175), against a
+    /// running `hcpki serve` of the `--dir` installation and as many `GET /healthz` journeys. Sets up the
+    /// installation as `bench sso` does, and puts `--accounts` staff accounts in one facility.
+    Scim(scim::BenchScimArgs),
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +132,7 @@ pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
         BenchCommand::Sso(args) => sso::run(global, &args).await,
         BenchCommand::Overload(args) => overload::run(global, &args).await,
         BenchCommand::P384(args) => p384::run(&args),
+        BenchCommand::Scim(args) => scim::run(global, &args).await,
     }
 }
 

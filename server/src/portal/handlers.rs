@@ -308,6 +308,9 @@ fn enrolment_answer(
             return pages::refused(lang, StatusCode::FORBIDDEN, M::EnrolClosed.text(lang));
         }
         Refused::EnrolAtFacilityPc => return pages::refused(lang, StatusCode::FORBIDDEN, M::EnrolAtPc.text(lang)),
+        Refused::EnrolAtOwnFacility => {
+            return pages::refused(lang, StatusCode::FORBIDDEN, M::EnrolAtOwnPc.text(lang));
+        }
         Refused::Offer(_) => return pages::refused(lang, StatusCode::BAD_REQUEST, M::EnrolLapsed.text(lang)),
         Refused::Enrolled => return pages::refused(lang, StatusCode::CONFLICT, M::EnrolDone.text(lang)),
         e @ (Refused::Credentials | Refused::CodeUsed | Refused::Unavailable(_)) => return unavailable_in(lang, e),

@@ -1,5 +1,6 @@
 //! Housekeeping of the portal's tables (D26), run by every `hcpki serve` replica in the background and by
-//! `hcpki portal sweep`: back-channel logout for sessions other processes ended, then deletion, in bounded
+//! `hcpki portal sweep`: sessions past their limits ended, back-channel logout and Shared Signals for sessions
+//! other processes ended and the person events they recorded, then deletion, in bounded
 //! batches, of rows nothing needs any more (ended or expired sessions, grants past their deadline, spent
 //! single-use values and card-login challenges, and the shared rate-limit windows no replica reads any more).
 //! Replicas sharing one PostgreSQL database may run it at the same time: a session's logout is claimed by one
@@ -82,8 +83,9 @@ pub fn spawn(
     });
 }
 
-/// Sessions whose lend of the reader ran out (D91) and sessions whose presence lease lapsed end; sessions other
-/// processes ended get their back-channel logout.
+/// Sessions whose lend of the reader ran out (D91), whose presence lease lapsed, or past their absolute or idle
+/// limit (D175) end; sessions other processes ended get their back-channel logout and Shared Signals, and the
+/// person events any process recorded are announced.
 async fn end_and_notify(state: &PortalState, now: i64) {
     // Before the lapsed leases: a lent session's lease is held until its lend ends, which decides.
     match state.store.portal_end_lapsed_lends(UnixTime::from_secs(now), None).await {
@@ -96,10 +98,25 @@ async fn end_and_notify(state: &PortalState, now: i64) {
         Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
         Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),
     }
+    // The session limits (D175): past the absolute deadline, or idle with nobody back to be locked at their next
+    // request; announced with the other ends below.
+    let idle_before = hcpki_sso::session::idle::idle_before(state.sessions.idle_limit(), now).map(UnixTime::from_secs);
+    let since = UnixTime::from_secs(now - GRACE_SECS);
+    match state.store.portal_end_spent_sessions(UnixTime::from_secs(now), since, idle_before, BATCH).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "sessions ended: past their absolute or idle limit"),
+        Err(e) => tracing::warn!(error = %e, "spent sessions not ended; retrying next round"),
+    }
     match state.notify_ended_sessions(now, BATCH).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),
         Err(e) => tracing::warn!(error = %e, "ended sessions not notified; retrying next round"),
+    }
+    // Accounts disabled and second factors reset by any process (the CLI included), announced (D175).
+    match hcpki_sso::ssf::emit::person_events(&state.oidc, BATCH).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(events = n, "Shared Signals: person events announced"),
+        Err(e) => tracing::warn!(error = %e, "person events not announced; retrying next round"),
     }
 }
 

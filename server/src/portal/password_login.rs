@@ -7,7 +7,7 @@
 
 use super::login_form::{Enrolment, PasswordLogin};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::{Actor, PortalUsers};
+use hcpki_ca::store::{Actor, PortalUsers, ScimAccounts};
 use hcpki_model::UnixTime;
 use hcpki_sso::accounts;
 use hcpki_sso::catalog::Catalog;
@@ -33,6 +33,8 @@ pub struct Context<'a> {
     pub refusals: &'a Refusals,
     /// Until when an account without a confirmed second factor may set one up at sign-in (D161).
     pub enrolment: &'a EnrolmentRule,
+    /// The facility each account belongs to, if any: where it sets up its second factor (D175).
+    pub accounts: &'a dyn ScimAccounts,
 }
 
 /// Without the store (an area trait, not `Debug`): what a sign-in's log needs is the rest.
@@ -104,6 +106,10 @@ pub enum Refused {
     /// Set-up is offered only at a facility PC (its certificate is the other thing the person has there).
     #[error("set up the second factor at a facility PC")]
     EnrolAtFacilityPc,
+    /// The account belongs to a facility (its HR system made it over SCIM, D175): set-up is offered only at
+    /// that facility's PCs.
+    #[error("set up the second factor at a PC of your own facility")]
+    EnrolAtOwnFacility,
     /// The database (or the account's sealed secret) could not be read: ours, logged; the person retries.
     #[error("the portal cannot answer now: {0}")]
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
@@ -160,9 +166,16 @@ pub async fn sign_in(
 async fn offer_enrolment(ctx: Context<'_>, username: &str, actor: &str, facility: &LoginFacility, now: i64) -> Refused {
     let facility_id = facility.context.as_ref().map(|f| f.id.to_string());
     let at = UnixTime::from_secs(now);
+    let own = match at_own_facility(ctx, username, facility).await {
+        Ok(own) => own,
+        Err(e) => return e,
+    };
     let (reason, refused) = match (ctx.enrolment.at(at), facility.certificate.as_deref()) {
         (Window::Closed { since }, _) => ("second-factor-enrolment-closed", Refused::EnrolmentClosed { since }),
         (_, None) => ("second-factor-enrolment-needs-facility-pc", Refused::EnrolAtFacilityPc),
+        (Window::Open { .. }, Some(_)) if !own => {
+            ("second-factor-enrolment-other-facility", Refused::EnrolAtOwnFacility)
+        }
         (window @ Window::Open { .. }, Some(pc)) => match Offer::new(username, pc, at) {
             Ok(offer) => ("second-factor-enrolment-offered", Refused::MustEnrol { offer, window }),
             Err(e) => return Refused::unavailable(e),
@@ -191,9 +204,11 @@ pub async fn enrol(ctx: Context<'_>, form: &Enrolment, facility: LoginFacility, 
     }
     let at = UnixTime::from_secs(now);
     let window = ctx.enrolment.at(at);
+    let own = at_own_facility(ctx, username, &facility).await?;
     let outcome = match (window, facility.certificate.as_deref()) {
         (Window::Closed { since }, _) => Err((refuse("closed"), Refused::EnrolmentClosed { since })),
         (_, None) => Err((refuse("needs-facility-pc"), Refused::EnrolAtFacilityPc)),
+        (Window::Open { .. }, Some(_)) if !own => Err((refuse("other-facility"), Refused::EnrolAtOwnFacility)),
         (Window::Open { .. }, Some(pc)) => match Offer::open(ctx.secret, username, pc, &form.offer, at) {
             Err(OfferError::Expired) => Err((refuse("offer-expired"), Refused::Offer(OfferError::Expired))),
             Err(e) => Err((refuse("offer-foreign"), Refused::Offer(e))),
@@ -223,6 +238,17 @@ pub async fn enrol(ctx: Context<'_>, form: &Enrolment, facility: LoginFacility, 
     throttle::succeeded(ctx.store, username).await.map_err(Refused::unavailable)?;
     let (subject, person_key) = accounts::signed_in_as(user);
     signed_in(ctx, subject, person_key, facility, now, actor, json!({ "second_factor_enrolled": true })).await
+}
+
+/// Whether `facility` (the sign-in's PC) may set up `username`'s second factor as far as the account's own
+/// facility goes (D175): an account of a facility — its HR system made it over SCIM, or the help desk with
+/// `--facility` — at that facility's PCs only, so the new key is handed over where the facility that vouches
+/// for the person stands; an account of no facility at any facility PC (D166).
+async fn at_own_facility(ctx: Context<'_>, username: &str, facility: &LoginFacility) -> Result<bool, Refused> {
+    let Some(own) = ctx.accounts.scim_account_facility(username).await.map_err(Refused::unavailable)? else {
+        return Ok(true);
+    };
+    Ok(facility.context.as_ref().is_some_and(|f| f.id == own))
 }
 
 /// The session of a good password + TOTP sign-in and its `portal.login` entry (`extra` joins its detail).

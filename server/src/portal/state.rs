@@ -53,6 +53,7 @@ impl PortalState {
             services: &self.services,
             refusals: &self.refusals,
             enrolment: &self.enrolment,
+            accounts: self.store.as_ref(),
         }
     }
 

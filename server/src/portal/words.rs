@@ -74,6 +74,8 @@ messages! {
         "The period for setting up the second factor (grace included) has ended, so you cannot sign in. Ask your facility's administrator or the help desk to reset your second factor.";
     EnrolAtPc => "二要素認証の設定は、施設の PC(施設の証明書が入った端末)からのみ行えます。施設の PC からもう一度ログインしてください。",
         "The second factor can be set up only from a facility PC (one holding the facility's certificate). Sign in again from a facility PC.";
+    EnrolAtOwnPc => "このアカウントの二要素認証は、所属する施設の PC からのみ設定できます。所属施設の PC からもう一度ログインしてください。",
+        "This account's second factor can be set up only from a PC of its own facility. Sign in again from a PC of your facility.";
     EnrolLapsed => "設定ページの有効期限(10 分)が切れたか、別のアカウントまたは別の端末のページです。もう一度ログインしてください。新しいキーが表示されます。",
         "The set-up page expired (it lasts 10 minutes) or belongs to another account or PC. Sign in again: a new key will be shown.";
     EnrolDone => "二要素認証はすでに設定されています。認証アプリのコードを入力してログインしてください。",

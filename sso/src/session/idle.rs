@@ -63,6 +63,25 @@ pub fn locked(limit: IdleLimit, last_used: i64, now: i64) -> bool {
     limit.secs().is_some_and(|secs| now - last_used >= secs)
 }
 
+/// How often at most a session's use is written to the database (`portal_sessions.seen_at`, D175): a sixth of
+/// the limit, at least a minute. The housekeeping ends a session nobody used for the limit plus this, so it may
+/// end one up to this much later than its next request would have; the request's own check stays exact.
+pub fn seen_every(limit: IdleLimit) -> Option<i64> {
+    limit.secs().map(|secs| (secs / 6).max(60))
+}
+
+/// Whether a request at `now` in a session last used at `last_used` writes its use: when it is the first in a
+/// new [`seen_every`] period, so a session in use is written once a period and an idle one never.
+pub fn seen_due(limit: IdleLimit, last_used: i64, now: i64) -> bool {
+    seen_every(limit).is_some_and(|every| now.div_euclid(every) != last_used.div_euclid(every))
+}
+
+/// The last use before which the housekeeping ends a session at `now` as idle (none when the lock is off): the
+/// written use lags the real one by less than [`seen_every`].
+pub fn idle_before(limit: IdleLimit, now: i64) -> Option<i64> {
+    Some(now - limit.secs()? - seen_every(limit)?)
+}
+
 /// The `Set-Cookie` value of the stamp "`session` used at `now`", kept no longer than the session
 /// (`max_age`).
 pub fn stamp(secret: &PortalSecret, session: Activity<'_>, now: i64) -> String {

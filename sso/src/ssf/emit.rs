@@ -48,6 +48,40 @@ pub async fn person_changed(provider: &Provider, person_key: &str, event: &Event
     queue(provider, sets).await;
 }
 
+/// How long a replica holds the person events it claimed before another may take them (it signs and queues
+/// them in well under a second; the lease only matters when it stops in between).
+pub const PERSON_EVENT_LEASE_MS: i64 = 60_000;
+
+/// The person events the store recorded with their changes (D175) — an account disabled, a second factor reset
+/// or set up — whatever process made them (the CLI, another replica, SCIM): up to `limit` claimed (one replica
+/// each), announced to their receivers, and done. How many were claimed.
+pub async fn person_events(provider: &Provider, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
+    let now = provider.clock.now();
+    let lease = hcpki_pkix::time::UnixTime::from_millis(now.as_millis().saturating_add(PERSON_EVENT_LEASE_MS));
+    let claimed = provider.store.ssf_claim_person_events(now, lease, limit).await?;
+    for e in &claimed {
+        match person_event(&e.event) {
+            Some(event) => person_changed(provider, &e.person_key, &event).await,
+            // A newer release's event: nothing this one can say about it.
+            None => tracing::warn!(event = e.event, "SSF: a person event of an unknown kind is dropped"),
+        }
+    }
+    provider.store.ssf_person_events_done(&claimed).await?;
+    Ok(claimed.len())
+}
+
+/// The SSF event of a stored person event's kind.
+fn person_event(kind: &str) -> Option<Event> {
+    use event::{Change, Credential};
+    use hcpki_ca::store::{PERSON_ACCOUNT_DISABLED, PERSON_TOTP_ENROLLED, PERSON_TOTP_RESET};
+    match kind {
+        PERSON_ACCOUNT_DISABLED => Some(Event::AccountDisabled),
+        PERSON_TOTP_RESET => Some(Event::CredentialChange(Credential::App, Change::Update)),
+        PERSON_TOTP_ENROLLED => Some(Event::CredentialChange(Credential::App, Change::Create)),
+        _ => None,
+    }
+}
+
 /// A stream's own event (verification, stream updated) to its receiver: queued whatever the stream asked for,
 /// unless the stream is disabled. The SET's `jti`, when queued.
 pub async fn stream_event(provider: &Provider, stream: &SsfStreamRecord, uri: &str, members: Value) -> Option<String> {

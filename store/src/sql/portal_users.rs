@@ -24,18 +24,18 @@ macro_rules! portal_users_store {
             }
 
             /// Give `username` the sealed TOTP secret `sealed` with `step` as its last used step, by `change`'s
-            /// statement (which says when it applies), audited as `change`'s action in the same transaction:
-            /// `false`, and nothing written, when the statement changed no row.
+            /// statement (which says when it applies), audited as `change`'s action and announced as its person
+            /// event (D175) in the same transaction: `false`, and nothing written, when the statement changed no row.
             async fn set_totp_secret(
                 &self,
-                change: (&'static str, &str),
+                change: (&'static str, &str, &str),
                 username: &str,
                 sealed: &str,
                 step: i64,
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let (statement, action) = change;
+                let (statement, action, announced) = change;
                 let mut w = self.write(at).await?;
                 let done = sqlx::query::<$db>(statement)
                     .bind(sealed)
@@ -49,6 +49,8 @@ macro_rules! portal_users_store {
                 if !done {
                     return Ok(false);
                 }
+                let at = w.at();
+                Self::ssf_person_event_in(&mut w.tx, &format!("pwd:{username}"), announced, at).await?;
                 w.append(&sso::event(action, username, actor, serde_json::Value::Null)).await?;
                 w.commit().await?;
                 Ok(true)
@@ -131,6 +133,8 @@ macro_rules! portal_users_store {
                 let now = w.now();
                 let ended =
                     Self::end_sessions_in(&mut w.tx, sso::END_PERSON_SESSIONS, &person, "account-disabled", now).await?.len();
+                let at = w.at();
+                Self::ssf_person_event_in(&mut w.tx, &person, crate::traits::PERSON_ACCOUNT_DISABLED, at).await?;
                 let event =
                     sso::event("portal.user.disable", username, actor, serde_json::json!({ "sessions_ended": ended }));
                 w.append(&event).await?;
@@ -157,7 +161,7 @@ macro_rules! portal_users_store {
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let change = (sso::RESET_TOTP, "portal.user.totp_reset");
+                let change = (sso::RESET_TOTP, "portal.user.totp_reset", crate::traits::PERSON_TOTP_RESET);
                 self.set_totp_secret(change, username, sealed_secret, 0, actor, at).await
             }
 
@@ -169,7 +173,7 @@ macro_rules! portal_users_store {
                 actor: &Actor,
                 at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let change = (sso::ENROL_TOTP, "portal.user.totp_enrol");
+                let change = (sso::ENROL_TOTP, "portal.user.totp_enrol", crate::traits::PERSON_TOTP_ENROLLED);
                 self.set_totp_secret(change, username, sealed_secret, step, actor, at).await
             }
 

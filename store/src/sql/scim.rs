@@ -19,6 +19,7 @@ pub(super) const ACCOUNT_UPDATE: &str =
     "UPDATE scim_accounts SET external_id = $3, updated_at = $4 WHERE facility_id = $1 AND username = $2";
 pub(super) const USER_UPDATE: &str = "UPDATE portal_users SET display_name = $2, hc_role = $3, \
      password_hash = COALESCE($4, password_hash) WHERE username = $1";
+pub(super) const ACCOUNT_FACILITY: &str = "SELECT facility_id FROM scim_accounts WHERE username = $1";
 pub(super) const ACCOUNT_RELEASE: &str = "DELETE FROM scim_accounts WHERE facility_id = $1 AND username = $2";
 
 /// The columns of an account row: the portal user's, then the provisioning row's and the passkey count.
@@ -52,7 +53,7 @@ pub(super) fn account(r: AccountRow) -> Result<ScimAccount, StoreError> {
     Ok(ScimAccount { user, facility: facility_id(&r.9)?, external_id: r.10, updated_at: r.11, passkeys: r.12 })
 }
 
-fn facility_id(text: &str) -> Result<FacilityId, StoreError> {
+pub(super) fn facility_id(text: &str) -> Result<FacilityId, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("SCIM facility id {text:?}")))
 }
 
@@ -123,6 +124,16 @@ macro_rules! scim_store {
                     .into_iter()
                     .map(scim::account)
                     .collect()
+            }
+
+            async fn scim_account_facility(&self, username: &str) -> Result<Option<FacilityId>, StoreError> {
+                sqlx::query_scalar::<$db, String>(scim::ACCOUNT_FACILITY)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(|f| scim::facility_id(&f))
+                    .transpose()
             }
 
             async fn scim_account(&self, facility: &FacilityId, username: &str) -> Result<Option<ScimAccount>, StoreError> {

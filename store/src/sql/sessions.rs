@@ -336,6 +336,39 @@ macro_rules! sessions_store {
                 Ok(ended.len())
             }
 
+            async fn portal_end_spent_sessions(
+                &self,
+                now: UnixTime,
+                since: UnixTime,
+                idle_before: Option<UnixTime>,
+                limit: i64,
+            ) -> Result<usize, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_SPENT_SESSIONS)
+                    .bind(now.as_secs())
+                    .bind(since.as_secs())
+                    .bind(idle_before.map_or(i64::MIN, UnixTime::as_secs))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::revoke_grants_of(&mut tx, &ended).await?;
+                tx.commit().await.map_err(Self::err)?;
+                Ok(ended.len())
+            }
+
+            async fn portal_session_seen(&self, id_hash: &str, now: UnixTime) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(sso::SESSION_SEEN)
+                    .bind(now.as_secs())
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err(Self::err)
+            }
+
             async fn portal_lend_session(
                 &self,
                 id_hash: &str,

@@ -34,6 +34,18 @@ pub(super) const DELIVERED: &str = "DELETE FROM ssf_outbox WHERE jti = $1";
 pub(super) const FAILED: &str =
     "UPDATE ssf_outbox SET attempts = attempts + 1, last_error = $2, next_at = $3 WHERE jti = $1";
 pub(super) const WAITING: &str = "SELECT COUNT(*) FROM ssf_outbox";
+/// A person event, written in the change's own transaction (migration 0050, D175); the same event of the same
+/// person in the same millisecond is one.
+pub(super) const PERSON_EVENT: &str = "INSERT INTO ssf_person_events (person_key, event, created_at, claimed_until) \
+     VALUES ($1, $2, $3, 0) ON CONFLICT (person_key, event, created_at) DO NOTHING";
+/// Claim (`$1` lease until, `$2` now, `$3` limit; milliseconds): the outer `claimed_until <= $2` is re-checked on
+/// a row another replica claimed meanwhile (PostgreSQL READ COMMITTED re-evaluates it), so one replica gets each.
+pub(super) const CLAIM_PERSON_EVENTS: &str = "UPDATE ssf_person_events SET claimed_until = $1 \
+     WHERE claimed_until <= $2 AND (person_key, event, created_at) IN (SELECT person_key, event, created_at \
+     FROM ssf_person_events WHERE claimed_until <= $2 ORDER BY created_at, person_key, event LIMIT $3) \
+     RETURNING person_key, event, created_at";
+pub(super) const PERSON_EVENT_DONE: &str =
+    "DELETE FROM ssf_person_events WHERE person_key = $1 AND event = $2 AND created_at = $3";
 
 /// A row of [`STREAM_OF`].
 pub(super) type StreamRow = (String, String, String, String, Option<String>, i64, i64);
@@ -60,6 +72,26 @@ pub(super) fn outbox(r: OutboxRow) -> SsfOutboxRecord {
 /// `impl SsfStreams` for one backend (see [`super::writer`] for why a macro).
 macro_rules! ssf_store {
     ($store:ident, $db:ty) => {
+        impl $store {
+            /// Record the person event `event` about `person_key` inside the transaction of the change it
+            /// announces, at `at` (D175).
+            pub(super) async fn ssf_person_event_in(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                person_key: &str,
+                event: &str,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<$db>(ssf::PERSON_EVENT)
+                    .bind(person_key)
+                    .bind(event)
+                    .bind(at.as_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map(drop)
+                    .map_err(Self::err)
+            }
+        }
+
         #[async_trait::async_trait]
         impl SsfStreams for $store {
             async fn ssf_stream_put(
@@ -240,6 +272,46 @@ macro_rules! ssf_store {
 
             async fn ssf_waiting(&self) -> Result<i64, StoreError> {
                 sqlx::query_scalar::<$db, i64>(ssf::WAITING).fetch_one(&self.pool).await.map_err(Self::err)
+            }
+
+            async fn ssf_claim_person_events(
+                &self,
+                now: UnixTime,
+                lease_until: UnixTime,
+                limit: i64,
+            ) -> Result<Vec<SsfPersonEvent>, StoreError> {
+                let _writer = self.writer().await;
+                let rows = sqlx::query_as::<$db, (String, String, i64)>(ssf::CLAIM_PERSON_EVENTS)
+                    .bind(lease_until.as_millis())
+                    .bind(now.as_millis())
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                let mut events: Vec<SsfPersonEvent> = rows
+                    .into_iter()
+                    .map(|(person_key, event, created_at)| SsfPersonEvent { person_key, event, created_at })
+                    .collect();
+                events.sort_by(|a, b| (a.created_at, &a.person_key, &a.event).cmp(&(b.created_at, &b.person_key, &b.event)));
+                Ok(events)
+            }
+
+            async fn ssf_person_events_done(&self, events: &[SsfPersonEvent]) -> Result<(), StoreError> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                for e in events {
+                    sqlx::query::<$db>(ssf::PERSON_EVENT_DONE)
+                        .bind(&e.person_key)
+                        .bind(&e.event)
+                        .bind(e.created_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                tx.commit().await.map_err(Self::err)
             }
         }
     };

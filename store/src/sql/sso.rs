@@ -52,10 +52,12 @@ pub(super) const RESET_TOTP: &str =
 pub(super) const ENROL_TOTP: &str = "UPDATE portal_users SET totp_secret = $1, last_totp_step = $2 \
      WHERE username = $3 AND last_totp_step = 0 AND $2 > 0 AND disabled_at IS NULL";
 
+/// A new session is seen in use at its creation (`seen_at` = `created_at`, D175): a row without `seen_at` was
+/// made by a release before 0050 and is left to the idle lock of its next request.
 pub(super) const INSERT_SESSION: &str = concat!(
     "INSERT INTO portal_sessions (",
     session_insert_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ", seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $6)"
 );
 pub(super) const LIVE_SESSION: &str = concat!(
     "SELECT ",
@@ -409,6 +411,21 @@ pub(super) const END_LAPSED_SESSIONS: &str = concat!(
     "AND lent_until IS NULL AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
+
+/// The session limits' sweep (D175; `$1` now, `$2` the oldest deadline still announced, `$3` last use before
+/// which a session is idle — `i64::MIN` when the idle lock is off —, `$4` how many at most): live sessions past
+/// their absolute deadline end `expired`, unlent ones not seen in use since `$3` end `idle` (a row with no
+/// `seen_at`, made by an older release, only at its next request); notified later, like the
+/// other ends of the housekeeping. A deadline older than `$2` is left to the sweep that deletes it.
+pub(super) const END_SPENT_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ELSE 'idle' END ",
+    "WHERE ended_at IS NULL AND id_hash IN (SELECT id_hash FROM portal_sessions WHERE ended_at IS NULL ",
+    "AND expires_at > $2 AND (expires_at <= $1 OR (lent_until IS NULL AND seen_at <= $3)) ",
+    "LIMIT $4) RETURNING ",
+    session_columns!()
+);
+/// A live session was seen in use (`$1` now, `$2` its id hash; D175).
+pub(super) const SESSION_SEEN: &str = "UPDATE portal_sessions SET seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL";
 
 // ---- Lending the reader (migration 0025, D91) ----
 

@@ -2669,6 +2669,7 @@ mod consents;
 mod delegations;
 mod passkeys;
 mod router_psks;
+mod session_limits;
 
 /// Group commit (D159): many writers at once share transactions; a writer that fails (a duplicate 医療機関コード,
 /// rolled back inside the group) loses only its own work, every other writer's work is kept and durable (seen

@@ -69,6 +69,10 @@ pub trait ScimAccounts: Send + Sync {
     /// The accounts of `facility`, by user name.
     async fn scim_accounts(&self, facility: &FacilityId) -> Result<Vec<ScimAccount>, StoreError>;
 
+    /// The facility an account belongs to (made by its HR system, or by `hcpki portal user add --facility`), if
+    /// any: where its person sets up the second factor (D175).
+    async fn scim_account_facility(&self, username: &str) -> Result<Option<FacilityId>, StoreError>;
+
     /// One account of `facility` (`None` when it does not exist or belongs to another facility).
     async fn scim_account(&self, facility: &FacilityId, username: &str) -> Result<Option<ScimAccount>, StoreError>;
 

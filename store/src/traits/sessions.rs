@@ -108,6 +108,23 @@ pub trait Sessions: Send + Sync {
     /// grants; their back-channel logout follows through [`Self::portal_claim_ended_sessions`]. How many.
     async fn portal_end_lapsed_sessions(&self, now: UnixTime) -> Result<usize, StoreError>;
 
+    /// End up to `limit` live sessions spent at `now` (D175): past their absolute deadline (`expired`; only
+    /// deadlines after `since`, older ones are the deleting sweep's) or, with `idle_before`, unlent and not seen
+    /// in use since then (`idle`; a session is seen at its creation, and one made before migration 0050 is left
+    /// to its next request's idle lock); their grants are revoked, and their back-channel logout and Shared Signals
+    /// follow through [`Self::portal_claim_ended_sessions`]. How many.
+    async fn portal_end_spent_sessions(
+        &self,
+        now: UnixTime,
+        since: UnixTime,
+        idle_before: Option<UnixTime>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
+
+    /// Note that the live session `id_hash` was in use at `now` (written at most once per a few minutes by the
+    /// idle lock, so the sweep above can tell idle sessions without a write per request).
+    async fn portal_session_seen(&self, id_hash: &str, now: UnixTime) -> Result<(), StoreError>;
+
     /// Delete at most `batch` rows per table that nothing needs any more at `now`: sessions expired or ended
     /// (and notified) and grants past their deadline, both more than `grace` seconds ago, expired single-use
     /// values and login challenges, and rate-limit windows no replica reads any more. Safe to run on several replicas at once (deletes are idempotent).

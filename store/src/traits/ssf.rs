@@ -46,6 +46,27 @@ pub struct SsfOutboxRecord {
     pub last_error: Option<String>,
 }
 
+/// An event about a person that the store records in the same transaction as the change it announces (D175),
+/// so a change made by any process (the CLI, another replica) reaches the receivers: a server replica claims
+/// it, signs it for each receiver and marks it done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsfPersonEvent {
+    /// The person (`pwd:<name>`).
+    pub person_key: String,
+    /// What happened: one of [`PERSON_ACCOUNT_DISABLED`], [`PERSON_TOTP_RESET`], [`PERSON_TOTP_ENROLLED`] (a
+    /// newer release may write others, which an older replica leaves alone).
+    pub event: String,
+    /// When (Unix milliseconds).
+    pub created_at: i64,
+}
+
+/// The account was disabled (RISC `account-disabled`).
+pub const PERSON_ACCOUNT_DISABLED: &str = "account-disabled";
+/// The help desk gave the account a new TOTP secret (CAEP `credential-change`, app, update).
+pub const PERSON_TOTP_RESET: &str = "totp-reset";
+/// The person set up the account's first TOTP secret (CAEP `credential-change`, app, create).
+pub const PERSON_TOTP_ENROLLED: &str = "totp-enrolled";
+
 /// Streams and the outbox, shared by every replica through the database. Stream changes are audited
 /// (`ssf.stream.*`); the outbox's rows are not (the session end they announce is).
 #[async_trait::async_trait]
@@ -100,4 +121,16 @@ pub trait SsfStreams: Send + Sync {
 
     /// SETs waiting in the outbox (push and poll), for the metrics.
     async fn ssf_waiting(&self) -> Result<i64, StoreError>;
+
+    /// Claim up to `limit` person events no replica holds at `now`, oldest first, until `lease_until` (a replica
+    /// that stops before [`Self::ssf_person_events_done`] leaves them to the next after the lease).
+    async fn ssf_claim_person_events(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<SsfPersonEvent>, StoreError>;
+
+    /// The claimed `events` were signed and queued: they leave.
+    async fn ssf_person_events_done(&self, events: &[SsfPersonEvent]) -> Result<(), StoreError>;
 }

@@ -72,7 +72,7 @@ pub struct BenchSsoArgs {
 const FILES: &str = "bench-sso";
 /// The service and the client the logins are for.
 const SERVICE: &str = "bench-sso";
-const CLIENT: &str = "hcpki-bench-sso";
+pub(super) const CLIENT: &str = "hcpki-bench-sso";
 const REDIRECT: &str = "https://rp.bench.invalid/cb";
 /// Requests of one login journey, and of one reference journey.
 const JOURNEY_REQUESTS: usize = 5;
@@ -338,7 +338,7 @@ impl RelyingParty {
     }
 
     /// A client assertion for the token endpoint `audience` (RFC 7523), with its own jti.
-    fn assertion(&self, audience: &str) -> Result<String> {
+    pub(super) fn assertion(&self, audience: &str) -> Result<String> {
         let now = hcpki_pkix::time::now_unix();
         let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
         let claims = serde_json::json!({ "iss": CLIENT, "sub": CLIENT, "aud": audience, "iat": now, "exp": now + 60, "jti": jti });
@@ -356,9 +356,18 @@ pub(super) struct Login {
 }
 
 #[derive(Clone)]
-enum Journey {
+pub(super) enum Journey {
     Login(Arc<Login>),
     Healthz,
+    /// One request of another bench's row (`bench scim`).
+    Request(Arc<dyn Request>),
+}
+
+/// A request another bench drives like the logins (declared here so this file imports none of them).
+#[async_trait::async_trait]
+pub(super) trait Request: Send + Sync {
+    /// The `n`th request of the row on `conn`; the time spent on the client's own work.
+    async fn run(&self, conn: &mut Connection, n: usize) -> Result<Duration>;
 }
 
 impl Journey {
@@ -374,6 +383,7 @@ impl Journey {
                 Ok(Duration::ZERO)
             }
             Self::Login(login) => login.card_login(conn, n).await,
+            Self::Request(request) => request.run(conn, n).await,
         }
     }
 }
@@ -487,26 +497,26 @@ pub(super) async fn first_login(portal: &Endpoint, login: &Arc<Login>) -> Result
 }
 
 /// One row's measurement.
-struct Run {
+pub(super) struct Run {
     /// Journeys completed.
-    done: usize,
-    failed: usize,
-    first_failure: Option<String>,
+    pub(super) done: usize,
+    pub(super) failed: usize,
+    pub(super) first_failure: Option<String>,
     /// From the moment every connection was open to the last answer.
     elapsed: Duration,
     /// Per completed journey, without the client's own work; sorted.
-    latencies: Vec<Duration>,
+    pub(super) latencies: Vec<Duration>,
 }
 
 impl Run {
-    fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
 /// `total` journeys on `concurrency` connections (opened before the clock starts), each connection running
 /// its journeys one after another; a failed journey is counted and its connection opened again.
-async fn drive(endpoint: &Arc<Endpoint>, journey: Journey, concurrency: usize, total: usize) -> Result<Run> {
+pub(super) async fn drive(endpoint: &Arc<Endpoint>, journey: Journey, concurrency: usize, total: usize) -> Result<Run> {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(tokio::sync::Barrier::new(concurrency + 1));
     let mut tasks = tokio::task::JoinSet::new();

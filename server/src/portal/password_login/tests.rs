@@ -65,6 +65,7 @@ impl Fixture {
             services: &self.services,
             refusals: &self.refusals,
             enrolment: &self.enrolment,
+            accounts: self.store.as_ref(),
         }
     }
 

@@ -55,3 +55,33 @@ fn a_stamp_counts_only_for_its_session_and_never_from_the_future() {
     let foreign = stamp(&self::secret(), s, LOGIN + 800);
     assert_eq!(last_used(&secret, s, Some(value(&foreign)), LOGIN + 1000), LOGIN);
 }
+
+/// D175: a session in use writes its use once per period (a sixth of the limit, at least a minute), an idle one
+/// never; the sweep's cut-off leaves a period of slack, so a written use always keeps a session the request
+/// check would keep.
+#[test]
+fn a_session_in_use_is_written_once_a_period_and_the_sweep_allows_for_it() {
+    let limit = IdleLimit::from_minutes(30);
+    assert_eq!(seen_every(limit), Some(300));
+    assert_eq!(seen_every(IdleLimit::from_minutes(1)), Some(60), "at least a minute");
+    assert_eq!(seen_every(IdleLimit::OFF), None);
+    // Requests every 10 s from the login on: one write per 300 s period.
+    let mut writes = Vec::new();
+    let mut last = LOGIN;
+    for now in (LOGIN + 10..LOGIN + 1200).step_by(10) {
+        if seen_due(limit, last, now) {
+            writes.push(now);
+        }
+        last = now;
+    }
+    assert_eq!(writes, [LOGIN + 300, LOGIN + 600, LOGIN + 900], "the first request of each period");
+    assert!(!seen_due(IdleLimit::OFF, LOGIN, LOGIN + 86_400), "off: never written");
+    // The last request at `t` was written at `w` in the same period: t - w < 300, so a session the sweep ends
+    // (w <= now - 1800 - 300) was idle for the full limit.
+    let (t, w) = (LOGIN + 1190, *writes.last().unwrap());
+    assert!(t - w < 300);
+    let cut = idle_before(limit, t + 1800).unwrap();
+    assert!(w > cut, "not yet: the request check would not lock it either");
+    assert!(w <= idle_before(limit, w + 2100).unwrap());
+    assert_eq!(idle_before(IdleLimit::OFF, LOGIN), None);
+}
