@@ -60,7 +60,7 @@ fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     // so a request that reached it before the touch waited for good (two loaded CI runs). Nothing else asks:
     // the autofill's request starts only when the user name field gets the focus.
     presence(&mut browser, &authenticator, true);
-    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+    press_passkey_button(&mut browser);
     browser.wait_exact_url(&format!("{}/", p.issuer), "#passkey-login-status");
     let home = browser.eval("document.querySelector('main').innerText");
     assert!(home.as_str().unwrap().contains("パスキー(カードなし)"), "the home page names the sign-in: {home}");
@@ -101,7 +101,7 @@ fn a_passkey_registers_signs_in_and_is_revoked_in_chromium(b: Backend) {
     presence(&mut browser, &authenticator, false);
     browser.goto(&format!("{}/login?lang=ja", p.issuer));
     presence(&mut browser, &authenticator, true);
-    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+    press_passkey_button(&mut browser);
     browser.wait_exact_url(&format!("{}/login/passkey", p.issuer), "#passkey-login-status");
     let refused = browser.eval("document.querySelector('[role=alert]').innerText");
     assert!(refused.as_str().unwrap().contains("削除されています"), "{refused}");
@@ -241,6 +241,23 @@ fn wait_until(browser: &mut Chromium, expr: &str, status_selector: &str) {
     }
 }
 
+/// Presses the login page's passkey button as a person would, and again if the press did not land (a fresh CI run:
+/// the status still empty, no request, no navigation). The button's handler says "working" before anything else,
+/// so an empty status on the login page means no press.
+fn press_passkey_button(browser: &mut Chromium) {
+    let landed = "location.pathname !== '/login' || document.getElementById('passkey-login-status')?.innerText !== ''";
+    for _ in 0..3 {
+        browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "expr": landed}));
+        // An eval refused mid-navigation: the press landed and the page is leaving.
+        if reply["ok"] != true || reply["value"] == true {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("the passkey button never took a press");
+}
+
 /// Signs the browser's session out with the home page's form (its CSRF token), as the person would.
 fn sign_out(browser: &mut Chromium) {
     let home = format!("{}/", browser.eval("location.origin").as_str().unwrap());
@@ -270,7 +287,7 @@ fn a_security_key_over_usb_and_its_clone_in_chromium(b: Backend) {
     for _ in 0..2 {
         sign_out(&mut browser);
         browser.goto(&format!("{}/login?lang=ja", p.issuer));
-        browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+        press_passkey_button(&mut browser);
         browser.wait_exact_url(&format!("{}/", p.issuer), "#passkey-login-status");
     }
     let held =
@@ -287,7 +304,7 @@ fn a_security_key_over_usb_and_its_clone_in_chromium(b: Backend) {
     let add = json!({"authenticatorId": clone, "credential": copy});
     browser.cmd(json!({"cmd": "cdp", "method": "WebAuthn.addCredential", "params": add}));
     browser.goto(&format!("{}/login?lang=ja", p.issuer));
-    browser.cmd(json!({"cmd": "click", "selector": "#passkey-login-button"}));
+    press_passkey_button(&mut browser);
     browser.wait_exact_url(&format!("{}/login/passkey", p.issuer), "#passkey-login-status");
     let refused = browser.eval("document.querySelector('[role=alert]').innerText");
     assert!(refused.as_str().unwrap().contains("複製された"), "{refused}");
